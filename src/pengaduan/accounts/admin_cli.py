@@ -1,0 +1,43 @@
+"""Creating an administrator from the command line."""
+
+from __future__ import annotations
+
+from pengaduan.accounts.passwords import hash_password
+from pengaduan.accounts.tables import User
+from pengaduan.database import ENGINE
+from pengaduan.settings import Settings
+
+
+class AdminError(Exception):
+    """The admin cannot be created as asked."""
+
+
+async def create_admin(
+    settings: Settings, *, username: str, full_name: str, email: str | None, password: str
+) -> int:
+    username = username.strip().lower()
+    email = email.strip().lower() if email else None
+    if not username or not full_name.strip():
+        raise AdminError("username and full name are required")
+    if len(password) < 10:
+        raise AdminError("the password must have at least 10 characters")
+    if password.lower() == username:
+        raise AdminError("the password must differ from the username")
+    await ENGINE.start_connection_pool(min_size=1, max_size=2)
+    try:
+        if await User.exists().where(User.username == username):
+            raise AdminError(f"a user named {username!r} exists already")
+        if email and await User.exists().where(User.email == email):
+            raise AdminError(f"a user with email {email!r} exists already")
+        rows = await User.insert(
+            User(
+                username=username,
+                full_name=full_name.strip(),
+                email=email,
+                role="admin",
+                password_hash=await hash_password(password, settings.bcrypt_rounds),
+            )
+        ).returning(User.id)
+        return rows[0]["id"]
+    finally:
+        await ENGINE.close_connection_pool()

@@ -1,0 +1,52 @@
+"""Tables for users and their server-side sessions."""
+
+from piccolo.columns import (
+    JSONB,
+    Boolean,
+    ForeignKey,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.columns.base import OnDelete
+from piccolo.table import Table
+
+from pengaduan.agency.tables import Unit
+from pengaduan.database import ENGINE
+
+ROLES = ("citizen", "officer", "admin")
+
+
+class User(Table, tablename="users", db=ENGINE):
+    # Stored lower-cased: unique regardless of case.
+    username = Varchar(length=150, unique=True)
+    email = Varchar(length=254, null=True, default=None, unique=True)
+    email_confirmed_at = Timestamptz(null=True, default=None)
+    password_hash = Varchar(length=100)
+    full_name = Varchar(length=200)
+    role = Varchar(length=16, default="citizen", index=True)
+    # Personal data, encrypted by the application (ciphertext only).
+    nik_encrypted = Text(null=True, default=None)
+    # Keyed hash of the NIK (blind index): one account per NIK without storing it.
+    nik_index = Varchar(length=64, null=True, default=None, unique=True)
+    phone_encrypted = Text(null=True, default=None)
+    address_encrypted = Text(null=True, default=None)
+    nip = Varchar(length=32, null=True, default=None, unique=True)
+    unit = ForeignKey(references=Unit, on_delete=OnDelete.restrict, null=True, index=True)
+    language = Varchar(length=5, default="id")
+    is_active = Boolean(default=True, index=True)
+    created_at = Timestamptz()
+    updated_at = Timestamptz()
+    last_login_at = Timestamptz(null=True, default=None)
+
+
+class Session(Table, tablename="sessions", db=ENGINE):
+    # SHA-256 of the session id; the id itself only lives in the signed cookie.
+    id_hash = Varchar(length=64, unique=True)
+    user = ForeignKey(references=User, on_delete=OnDelete.cascade, null=True, index=True)
+    data = JSONB(default="{}")
+    created_at = Timestamptz()
+    last_seen_at = Timestamptz()
+    expires_at = Timestamptz(index=True)
+    ip = Varchar(length=45, default="")
+    user_agent = Varchar(length=300, default="")

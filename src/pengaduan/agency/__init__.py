@@ -1,0 +1,1 @@
+"""Agency structure: the units that handle complaints and the categories routed to them."""

@@ -1,0 +1,35 @@
+"""Tables for units (instansi/divisi) and complaint categories."""
+
+from piccolo.columns import (
+    Boolean,
+    ForeignKey,
+    Integer,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.columns.base import OnDelete
+from piccolo.table import Table
+
+from pengaduan.database import ENGINE
+
+
+class Unit(Table, tablename="units", db=ENGINE):
+    name = Varchar(length=150, unique=True)
+    description = Text(default="")
+    is_active = Boolean(default=True, index=True)
+    # New complaints are assigned to the officer with the fewest open ones.
+    auto_assign = Boolean(default=False)
+    created_at = Timestamptz()
+    updated_at = Timestamptz()
+
+
+class Category(Table, tablename="categories", db=ENGINE):
+    name = Varchar(length=150, unique=True)
+    description = Text(default="")
+    icon = Varchar(length=16, default="")
+    is_active = Boolean(default=True, index=True)
+    default_unit = ForeignKey(references=Unit, on_delete=OnDelete.restrict, null=False)
+    deadline_days = Integer(default=14)
+    created_at = Timestamptz()
+    updated_at = Timestamptz()

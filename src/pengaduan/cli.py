@@ -1,0 +1,163 @@
+"""The `pengaduan` command: serve, migrate, create-admin, seed-demo."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import os
+import sys
+from collections.abc import Sequence
+
+from pengaduan import database
+from pengaduan.settings import Settings, SettingsError, load_settings
+
+
+def _fail(message: str, code: int = 1) -> int:
+    print(f"pengaduan: {message}", file=sys.stderr)
+    return code
+
+
+def _database(settings: Settings) -> str:
+    """Resolve, reach and point the engine at the database (raising DatabaseUnavailable)."""
+    dsn = database.resolve_dsn(settings)
+    asyncio.run(database.check_connection(dsn))
+    database.configure_engine(dsn)
+    return dsn
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    dsn = _database(settings)
+    if settings.is_production:
+        pending = asyncio.run(database.pending_migrations(dsn))
+        if pending:
+            return _fail(
+                f"{len(pending)} migration(s) not applied ({', '.join(pending)}); "
+                "run `pengaduan migrate` first"
+            )
+    else:
+        asyncio.run(database.migrate(dsn))
+    # The workers connect to the server this process owns (or to DATABASE_URL).
+    os.environ["DATABASE_URL"] = dsn
+    os.environ["PENGADUAN_DATA_DIR"] = str(settings.data_dir)
+    print(f"Pengaduan at http://{args.host}:{args.port} ({settings.mode}, {args.workers} worker(s))")
+    uvicorn.run(
+        "pengaduan.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=None if args.reload else args.workers,
+        reload=args.reload,
+        proxy_headers=True,
+        forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        log_level="info",
+        timeout_graceful_shutdown=10,
+    )
+    return 0
+
+
+def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    dsn = _database(settings)
+    applied = asyncio.run(database.migrate(dsn))
+    print(f"Applied {len(applied)} migration(s)." if applied else "The database is up to date.")
+    return 0
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("Password: ")
+    second = getpass.getpass("Password (again): ")
+    if first != second:
+        raise ValueError("the two passwords differ")
+    return first
+
+
+def cmd_create_admin(settings: Settings, args: argparse.Namespace) -> int:
+    from pengaduan.accounts import admin_cli
+
+    _database(settings)
+    try:
+        password = _read_password(args)
+    except ValueError as exc:
+        return _fail(str(exc), 2)
+    try:
+        asyncio.run(
+            admin_cli.create_admin(
+                settings,
+                username=args.username,
+                full_name=args.full_name,
+                email=args.email,
+                password=password,
+            )
+        )
+    except admin_cli.AdminError as exc:
+        return _fail(str(exc), 2)
+    print(f"Admin {args.username.lower()} created.")
+    return 0
+
+
+def cmd_seed_demo(settings: Settings, args: argparse.Namespace) -> int:
+    from pengaduan import demo
+
+    if settings.is_production:
+        return _fail("seed-demo writes demo accounts with known passwords; not in production", 2)
+    dsn = _database(settings)
+    asyncio.run(database.migrate(dsn))
+    asyncio.run(demo.seed(settings, dsn, bulk_complaints=args.complaints))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="pengaduan", description="Sistem Pengaduan Masyarakat")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the web app (and the embedded database if needed)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--reload", action="store_true", help="restart on code changes (dev)")
+    serve.set_defaults(func=cmd_serve)
+
+    migrate = sub.add_parser("migrate", help="apply pending database migrations")
+    migrate.set_defaults(func=cmd_migrate)
+
+    admin = sub.add_parser("create-admin", help="create an administrator account")
+    admin.add_argument("--username", required=True)
+    admin.add_argument("--full-name", required=True)
+    admin.add_argument("--email", default=None)
+    admin.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    admin.set_defaults(func=cmd_create_admin)
+
+    seed = sub.add_parser("seed-demo", help="load realistic demo data (development only)")
+    seed.add_argument(
+        "--complaints",
+        type=int,
+        default=0,
+        metavar="N",
+        help="bulk mode: add N generated complaints (fast, for load and scale tests)",
+    )
+    seed.set_defaults(func=cmd_seed_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        return _fail(str(exc), 2)
+    try:
+        return args.func(settings, args)
+    except database.DatabaseUnavailable as exc:
+        return _fail(f"database unavailable: {exc}")
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Complaints: what citizens file, with evidence, history, messages and ratings."""

@@ -1,0 +1,86 @@
+"""Tables for complaints and what hangs off them: evidence, history, messages, ratings."""
+
+from piccolo.columns import (
+    Boolean,
+    DoublePrecision,
+    ForeignKey,
+    Integer,
+    SmallInt,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.columns.base import OnDelete
+from piccolo.table import Table
+
+from pengaduan.accounts.tables import User
+from pengaduan.agency.tables import Category, Unit
+from pengaduan.database import ENGINE
+
+STATUSES = ("pending", "verified", "in_progress", "resolved", "rejected", "closed")
+PRIORITIES = ("low", "normal", "high", "urgent")
+
+
+class Complaint(Table, tablename="complaints", db=ENGINE):
+    number = Varchar(length=20, unique=True)  # ADU-YYYY-NNNNNN
+    tracking_code = Varchar(length=16)
+    reporter = ForeignKey(references=User, on_delete=OnDelete.restrict, index=True)
+    category = ForeignKey(references=Category, on_delete=OnDelete.restrict, index=True)
+    unit = ForeignKey(references=Unit, on_delete=OnDelete.restrict, index=True)
+    officer = ForeignKey(references=User, on_delete=OnDelete.set_null, null=True, index=True)
+    title = Varchar(length=200)
+    body = Text()
+    location_text = Varchar(length=300, default="")
+    latitude = DoublePrecision(null=True, default=None)
+    longitude = DoublePrecision(null=True, default=None)
+    status = Varchar(length=16, default="pending", index=True)
+    priority = Varchar(length=8, default="normal", index=True)
+    # How urgent the citizen thinks it is; priority is the officer's call.
+    citizen_urgency = Varchar(length=8, default="normal")
+    is_anonymous = Boolean(default=False)
+    is_public = Boolean(default=True, index=True)
+    # Makes a resent form create one complaint.
+    idempotency_key = Varchar(length=64, null=True, default=None, unique=True)
+    submitted_at = Timestamptz(index=True)
+    verified_at = Timestamptz(null=True, default=None)
+    resolved_at = Timestamptz(null=True, default=None)
+    closed_at = Timestamptz(null=True, default=None)
+    due_at = Timestamptz(null=True, default=None, index=True)
+    updated_at = Timestamptz()
+
+
+class EvidenceFile(Table, tablename="evidence_files", db=ENGINE):
+    complaint = ForeignKey(references=Complaint, on_delete=OnDelete.cascade, index=True)
+    original_name = Varchar(length=255)
+    storage_key = Varchar(length=128)
+    thumbnail_key = Varchar(length=128, null=True, default=None)
+    mime_type = Varchar(length=100)
+    size = Integer()
+    sha256 = Varchar(length=64)
+    uploaded_by = ForeignKey(references=User, on_delete=OnDelete.restrict)
+    uploaded_at = Timestamptz()
+
+
+class StatusHistory(Table, tablename="status_history", db=ENGINE):
+    complaint = ForeignKey(references=Complaint, on_delete=OnDelete.cascade, index=True)
+    old_status = Varchar(length=16, null=True, default=None)
+    new_status = Varchar(length=16)
+    changed_by = ForeignKey(references=User, on_delete=OnDelete.restrict, null=True)
+    note = Text(default="")
+    changed_at = Timestamptz(index=True)
+
+
+class Message(Table, tablename="messages", db=ENGINE):
+    complaint = ForeignKey(references=Complaint, on_delete=OnDelete.cascade, index=True)
+    author = ForeignKey(references=User, on_delete=OnDelete.restrict)
+    body = Text()
+    visibility = Varchar(length=8, default="public")  # public | internal
+    is_official_response = Boolean(default=False)
+    created_at = Timestamptz()
+
+
+class Rating(Table, tablename="ratings", db=ENGINE):
+    complaint = ForeignKey(references=Complaint, on_delete=OnDelete.cascade, unique=True)
+    score = SmallInt()
+    comment = Text(default="")
+    created_at = Timestamptz()

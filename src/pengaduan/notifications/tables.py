@@ -1,0 +1,39 @@
+"""Tables for in-app notifications and the delivery outbox."""
+
+from piccolo.columns import (
+    JSONB,
+    Boolean,
+    ForeignKey,
+    Integer,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.columns.base import OnDelete
+from piccolo.table import Table
+
+from pengaduan.accounts.tables import User
+from pengaduan.complaints.tables import Complaint
+from pengaduan.database import ENGINE
+
+
+class Notification(Table, tablename="notifications", db=ENGINE):
+    user = ForeignKey(references=User, on_delete=OnDelete.cascade, index=True)
+    kind = Varchar(length=32)
+    title = Varchar(length=200)
+    body = Text(default="")
+    complaint = ForeignKey(references=Complaint, on_delete=OnDelete.cascade, null=True)
+    is_read = Boolean(default=False, index=True)
+    created_at = Timestamptz(index=True)
+
+
+class Outbox(Table, tablename="outbox", db=ENGINE):
+    channel = Varchar(length=16)  # email | sms
+    recipient = Varchar(length=254)
+    payload = JSONB()
+    attempts = Integer(default=0)
+    next_attempt_at = Timestamptz(index=True)
+    sent_at = Timestamptz(null=True, default=None, index=True)
+    dead_at = Timestamptz(null=True, default=None)
+    last_error = Text(default="")
+    created_at = Timestamptz()

@@ -1,0 +1,33 @@
+"""The one Piccolo app: every table of every domain, migrations in the top-level folder."""
+
+from piccolo.conf.apps import AppConfig
+
+from pengaduan.accounts.tables import Session, User
+from pengaduan.agency.tables import Category, Unit
+from pengaduan.audit.tables import AuditLog
+from pengaduan.complaints.tables import Complaint, EvidenceFile, Message, Rating, StatusHistory
+from pengaduan.database import migrations_dir
+from pengaduan.notifications.tables import Notification, Outbox
+
+TABLES = [
+    Unit,
+    Category,
+    User,
+    Session,
+    Complaint,
+    EvidenceFile,
+    StatusHistory,
+    Message,
+    Rating,
+    Notification,
+    Outbox,
+    AuditLog,
+]
+
+APP_CONFIG = AppConfig(
+    app_name="pengaduan",
+    migrations_folder_path=str(migrations_dir()),
+    table_classes=TABLES,
+    migration_dependencies=[],
+    commands=[],
+)

@@ -1,0 +1,194 @@
+"""Settings: read once from the environment (PENGADUAN_* and DATABASE_URL) and validated."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+MODES = ("development", "production")
+LANGUAGES = ("id", "en")
+
+
+class SettingsError(Exception):
+    """The environment does not describe a runnable configuration."""
+
+
+def project_root() -> Path:
+    """The folder that holds templates/, static/ and migrations/.
+
+    An editable install finds it beside src/; an installed package (the container)
+    is told by PENGADUAN_HOME.
+    """
+    home = os.environ.get("PENGADUAN_HOME")
+    if home:
+        return Path(home).resolve()
+    return Path(__file__).resolve().parents[2]
+
+
+def _int(env: dict[str, str], name: str, default: int, errors: list[str], minimum: int = 0) -> int:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        errors.append(f"{name} must be a whole number, got {raw!r}")
+        return default
+    if value < minimum:
+        errors.append(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _bool(env: dict[str, str], name: str, default: bool, errors: list[str]) -> bool:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    lowered = raw.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    errors.append(f"{name} must be true or false, got {raw!r}")
+    return default
+
+
+@dataclass(frozen=True)
+class Settings:
+    mode: str = "development"
+    secret_key: str = ""
+    database_url: str | None = None
+    data_dir: Path = field(default_factory=lambda: Path("var").resolve())
+    base_url: str = "http://127.0.0.1:8000"
+    default_language: str = "id"
+    bcrypt_rounds: int = 12
+    db_pool_min: int = 1
+    db_pool_max: int = 10
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_security: str = "none"  # none | starttls | tls
+    smtp_timeout: int = 30
+    mail_from: str = "Pengaduan <no-reply@localhost>"
+    outbox_in_app: bool = True
+    session_idle_minutes: int = 60
+    session_max_hours: int = 12
+    upload_max_bytes: int = 10 * 1024 * 1024
+    upload_max_files: int = 5
+
+    @property
+    def is_production(self) -> bool:
+        return self.mode == "production"
+
+    @property
+    def pgdata_dir(self) -> Path:
+        return self.data_dir / "pgdata"
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.data_dir / "uploads"
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.is_production
+
+
+def _development_secret(data_dir: Path) -> str:
+    """A random key kept in the data folder, so every worker and restart shares it."""
+    path = data_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(key)
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+    return path.read_text().strip()
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Build settings from an environment mapping, raising SettingsError with every problem."""
+    env = dict(os.environ if environ is None else environ)
+    errors: list[str] = []
+
+    mode = env.get("PENGADUAN_MODE", "development").strip().lower() or "development"
+    if mode not in MODES:
+        errors.append(f"PENGADUAN_MODE must be one of {', '.join(MODES)}, got {mode!r}")
+        mode = "development"
+
+    data_dir = Path(env.get("PENGADUAN_DATA_DIR") or "var").expanduser().resolve()
+    database_url = (env.get("DATABASE_URL") or "").strip() or None
+    secret_key = (env.get("PENGADUAN_SECRET_KEY") or "").strip()
+
+    if mode == "production":
+        missing = []
+        if not secret_key:
+            missing.append("PENGADUAN_SECRET_KEY (a long random string)")
+        if not database_url:
+            missing.append("DATABASE_URL (postgresql://user:password@host:5432/dbname)")
+        if missing:
+            errors.append(
+                "production mode needs " + " and ".join(missing) + "; the embedded database "
+                "and generated keys are for development only"
+            )
+        elif len(secret_key) < 32:
+            errors.append("PENGADUAN_SECRET_KEY must be at least 32 characters in production")
+
+    language = (env.get("PENGADUAN_DEFAULT_LANGUAGE") or "id").strip().lower()
+    if language not in LANGUAGES:
+        errors.append(f"PENGADUAN_DEFAULT_LANGUAGE must be one of {', '.join(LANGUAGES)}")
+        language = "id"
+
+    smtp_security = (env.get("PENGADUAN_SMTP_SECURITY") or "none").strip().lower()
+    if smtp_security not in ("none", "starttls", "tls"):
+        errors.append("PENGADUAN_SMTP_SECURITY must be none, starttls or tls")
+
+    bcrypt_rounds = _int(env, "PENGADUAN_BCRYPT_ROUNDS", 12, errors, minimum=4)
+    if bcrypt_rounds > 31:
+        errors.append("PENGADUAN_BCRYPT_ROUNDS must be at most 31")
+    if mode == "production" and bcrypt_rounds < 10:
+        errors.append("PENGADUAN_BCRYPT_ROUNDS must be at least 10 in production")
+
+    base_url = (env.get("PENGADUAN_BASE_URL") or "http://127.0.0.1:8000").strip().rstrip("/")
+    if not base_url.startswith(("http://", "https://")):
+        errors.append("PENGADUAN_BASE_URL must start with http:// or https://")
+
+    settings = Settings(
+        mode=mode,
+        secret_key=secret_key,
+        database_url=database_url,
+        data_dir=data_dir,
+        base_url=base_url,
+        default_language=language,
+        bcrypt_rounds=bcrypt_rounds,
+        db_pool_min=_int(env, "PENGADUAN_DB_POOL_MIN", 1, errors, minimum=1),
+        db_pool_max=_int(env, "PENGADUAN_DB_POOL_MAX", 10, errors, minimum=1),
+        smtp_host=(env.get("PENGADUAN_SMTP_HOST") or "127.0.0.1").strip(),
+        smtp_port=_int(env, "PENGADUAN_SMTP_PORT", 25, errors, minimum=1),
+        smtp_username=env.get("PENGADUAN_SMTP_USERNAME", ""),
+        smtp_password=env.get("PENGADUAN_SMTP_PASSWORD", ""),
+        smtp_security=smtp_security,
+        smtp_timeout=_int(env, "PENGADUAN_SMTP_TIMEOUT", 30, errors, minimum=1),
+        mail_from=env.get("PENGADUAN_MAIL_FROM") or "Pengaduan <no-reply@localhost>",
+        outbox_in_app=_bool(env, "PENGADUAN_OUTBOX_IN_APP", True, errors),
+        session_idle_minutes=_int(env, "PENGADUAN_SESSION_IDLE_MINUTES", 60, errors, minimum=1),
+        session_max_hours=_int(env, "PENGADUAN_SESSION_MAX_HOURS", 12, errors, minimum=1),
+        upload_max_bytes=_int(env, "PENGADUAN_UPLOAD_MAX_BYTES", 10 * 1024 * 1024, errors, 1),
+        upload_max_files=_int(env, "PENGADUAN_UPLOAD_MAX_FILES", 5, errors, minimum=1),
+    )
+    if errors:
+        raise SettingsError("Invalid configuration:\n  - " + "\n  - ".join(errors))
+    if not settings.secret_key:
+        # Development only (production was refused above).
+        object.__setattr__(settings, "secret_key", _development_secret(data_dir))
+    return settings
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, read once."""
+    return load_settings()

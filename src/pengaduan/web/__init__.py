@@ -1,0 +1,1 @@
+"""The web shell: templates, languages, errors, static files and health."""

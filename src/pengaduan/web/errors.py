@@ -1,0 +1,110 @@
+"""Errors, rendered once: an error page in the user's language, or for htmx a toast and no swap."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, NotFoundException, ValidationException
+from litestar.response import Template
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from pengaduan.web import i18n
+from pengaduan.web.i18n import _
+from pengaduan.web.templating import HX_VARY
+
+log = logging.getLogger(__name__)
+
+
+def _titles() -> dict[int, tuple[str, str]]:
+    return {
+        400: (_("Bad request"), _("The request could not be understood. Please try again.")),
+        403: (_("Access denied"), _("You are not allowed to open this page.")),
+        404: (_("Page not found"), _("The page you are looking for does not exist or has moved.")),
+        405: (_("Method not allowed"), _("This address does not accept that kind of request.")),
+        409: (_("Conflict"), _("This action no longer fits the current state. Reload the page.")),
+        413: (_("Too large"), _("What you sent is larger than allowed.")),
+        422: (_("Invalid input"), _("Some of what you entered is not valid. Please check it.")),
+        429: (_("Too many requests"), _("Please wait a moment before trying again.")),
+        500: (_("Something went wrong"), _("An error occurred on our side. Please try again.")),
+        503: (_("Temporarily unavailable"), _("The service is busy or under maintenance.")),
+    }
+
+
+def wants_json(request: Request) -> bool:
+    accept = request.headers.get("accept", "")
+    return "application/json" in accept and "text/html" not in accept
+
+
+def error_response(request: Request, status_code: int, detail: str | None = None) -> Response:
+    """The one place an error becomes a response."""
+    i18n.set_locale(
+        getattr(request.state, "locale", None)
+        or i18n.locale_for(request.cookies, request.headers.get("accept-language"), "id")
+    )
+    titles = _titles()
+    title, message = titles.get(status_code, titles[500 if status_code >= 500 else 400])
+    if detail:
+        message = detail
+    headers: dict[str, str] = {"Vary": HX_VARY, "Cache-Control": "no-store"}
+    if request.headers.get("hx-request") == "true":
+        # htmx: nothing is swapped; the page shows a toast with the message.
+        headers["HX-Trigger"] = json.dumps(
+            {"pengaduan:toast": {"level": "error", "title": title, "message": message}}
+        )
+        headers["HX-Reswap"] = "none"
+        return Response(content="", status_code=status_code, headers=headers)
+    if wants_json(request):
+        return Response(
+            content={"status_code": status_code, "title": title, "detail": message},
+            status_code=status_code,
+            media_type=MediaType.JSON,
+            headers=headers,
+        )
+    return Template(
+        template_name="errors/error.html",
+        context={"status_code": status_code, "title": title, "message": message},
+        status_code=status_code,
+        headers=headers,
+        media_type=MediaType.HTML,
+    )
+
+
+def handle_http_exception(request: Request, exc: HTTPException) -> Response:
+    detail = None
+    # Our own code raises with a message meant for people; framework messages are not.
+    if getattr(exc, "extra", None) == {"user_message": True}:
+        detail = exc.detail
+    response = error_response(request, exc.status_code, detail)
+    for key, value in (exc.headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def handle_validation_exception(request: Request, exc: ValidationException) -> Response:
+    return error_response(request, 400)
+
+
+def handle_not_found(request: Request, exc: NotFoundException) -> Response:
+    return error_response(request, 404)
+
+
+def handle_internal_error(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(request, HTTP_500_INTERNAL_SERVER_ERROR)
+
+
+def user_error(status_code: int, message: str) -> HTTPException:
+    """An HTTP error whose message is shown to the person as it is (already translated)."""
+    exc = HTTPException(status_code=status_code, detail=message, extra={"user_message": True})
+    return exc
+
+
+EXCEPTION_HANDLERS = {
+    NotFoundException: handle_not_found,
+    ValidationException: handle_validation_exception,
+    HTTPException: handle_http_exception,
+    HTTP_500_INTERNAL_SERVER_ERROR: handle_internal_error,
+    Exception: handle_internal_error,
+}

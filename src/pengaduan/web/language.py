@@ -1,0 +1,74 @@
+"""Choosing the language: per request (cookie, then Accept-Language) and the switch that remembers it."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Request, post
+from litestar.datastructures import Cookie
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from litestar.response import Redirect
+from litestar.types import ASGIApp, Receive, Scope, Send
+
+from pengaduan.settings import get_settings
+from pengaduan.web import i18n
+
+ONE_YEAR = 365 * 24 * 3600
+
+
+class LocaleMiddleware:
+    """Sets the request's language before anything renders."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            cookies: dict[str, str] = {}
+            accept = None
+            for name, value in scope["headers"]:
+                if name == b"cookie":
+                    for part in value.decode("latin-1").split(";"):
+                        key, _sep, val = part.strip().partition("=")
+                        cookies.setdefault(key, val)
+                elif name == b"accept-language":
+                    accept = value.decode("latin-1")
+            locale = i18n.locale_for(cookies, accept, get_settings().default_language)
+            i18n.set_locale(locale)
+            scope.setdefault("state", {})["locale"] = locale
+        await self.app(scope, receive, send)
+
+
+def safe_next(target: str | None) -> str:
+    """Only a path on this site: never an open redirect."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+@post("/bahasa", name="language:switch", status_code=303, opt={"access": "anyone"})
+async def switch_language(
+    request: Request,
+    data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
+) -> Redirect:
+    lang = data.get("lang", "")
+    if lang not in i18n.LOCALES:
+        lang = i18n.DEFAULT_LOCALE
+    target = safe_next(data.get("next"))
+    return Redirect(
+        path=target,
+        status_code=303,
+        cookies=[
+            Cookie(
+                key=i18n.LANGUAGE_COOKIE,
+                value=lang,
+                max_age=ONE_YEAR,
+                httponly=True,
+                samesite="lax",
+                secure=get_settings().secure_cookies,
+                path="/",
+            )
+        ],
+        headers={"Vary": "HX-Request"},
+    )

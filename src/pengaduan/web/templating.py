@@ -1,0 +1,93 @@
+"""Templates: the Jinja environment, versioned static URLs, and page-or-fragment responses."""
+
+from __future__ import annotations
+
+import hashlib
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from babel.numbers import format_decimal
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from litestar import Request
+from litestar.response import Template
+
+from pengaduan.settings import project_root
+from pengaduan.web import i18n
+
+HX_VARY = "HX-Request"
+
+
+def templates_dir() -> Path:
+    return project_root() / "templates"
+
+
+def static_dir() -> Path:
+    return project_root() / "static"
+
+
+@lru_cache(maxsize=256)
+def static_url(path: str) -> str:
+    """`/static/<path>?v=<content hash>`: safe to cache for a year."""
+    file = static_dir() / path
+    digest = hashlib.sha256(file.read_bytes()).hexdigest()[:10]
+    return f"/static/{path}?v={digest}"
+
+
+def build_environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(templates_dir())),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        extensions=["jinja2.ext.i18n"],
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=False,
+    )
+    # Jinja's new-style gettext formats the %(name)s variables itself.
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        lambda message: i18n.translations(i18n.get_locale()).ugettext(message),
+        lambda singular, plural, n: i18n.translations(i18n.get_locale()).ungettext(
+            singular, plural, n
+        ),
+        newstyle=True,
+    )
+    env.filters["number"] = lambda value: format_decimal(value, locale=i18n.get_locale())
+    env.globals.update(
+        static_url=static_url,
+        get_locale=i18n.get_locale,
+        language_names=i18n.LANGUAGE_NAMES,
+    )
+    return env
+
+
+def is_partial(request: Request) -> bool:
+    """An htmx request that wants a fragment (not boosted, not a history restore)."""
+    headers = request.headers
+    if headers.get("hx-request") != "true":
+        return False
+    if headers.get("hx-boosted") == "true":
+        return False
+    return headers.get("hx-history-restore-request") != "true"
+
+
+def render(
+    request: Request,
+    page: str,
+    context: dict[str, Any] | None = None,
+    *,
+    fragment: str | None = None,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Template:
+    """The whole page, or for an htmx request the fragment; either way `Vary: HX-Request`."""
+    name = fragment if fragment and is_partial(request) else page
+    all_headers = {"Vary": HX_VARY}
+    if headers:
+        all_headers.update(headers)
+    return Template(
+        template_name=name,
+        context=context or {},
+        status_code=status_code,
+        headers=all_headers,
+    )

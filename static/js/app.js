@@ -1,0 +1,32 @@
+// Pengaduan: small enhancements only; every page works without this file.
+(function () {
+  "use strict";
+  var body = document.body;
+  function toast(message, level) {
+    var box = document.getElementById("toasts");
+    if (!box || !message) return;
+    var el = document.createElement("div");
+    el.className = "toast " + (level || "info");
+    el.setAttribute("role", level === "error" ? "alert" : "status");
+    el.textContent = message;
+    var close = document.createElement("button");
+    close.type = "button";
+    close.setAttribute("aria-label", body.dataset.msgClose || "Close");
+    close.textContent = "\u00d7";
+    close.addEventListener("click", function () { el.remove(); });
+    el.appendChild(close);
+    box.appendChild(el);
+    setTimeout(function () { el.remove(); }, 8000);
+  }
+  window.pengaduanToast = toast;
+  body.addEventListener("pengaduan:toast", function (e) {
+    var d = e.detail || {};
+    toast(d.title && d.message ? d.title + ": " + d.message : d.message || d.title, d.level);
+  });
+  body.addEventListener("htmx:sendError", function () { toast(body.dataset.msgOffline, "error"); });
+  body.addEventListener("htmx:responseError", function (e) {
+    // Our error responses carry their own toast (HX-Trigger); others get a plain one.
+    var xhr = e.detail && e.detail.xhr;
+    if (!xhr || !xhr.getResponseHeader("HX-Trigger")) toast(body.dataset.msgError, "error");
+  });
+})();
