@@ -42,7 +42,9 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     # The workers connect to the server this process owns (or to DATABASE_URL).
     os.environ["DATABASE_URL"] = dsn
     os.environ["PENGADUAN_DATA_DIR"] = str(settings.data_dir)
-    print(f"Pengaduan at http://{args.host}:{args.port} ({settings.mode}, {args.workers} worker(s))")
+    print(
+        f"Pengaduan at http://{args.host}:{args.port} ({settings.mode}, {args.workers} worker(s))"
+    )
     uvicorn.run(
         "pengaduan.app:create_app",
         factory=True,

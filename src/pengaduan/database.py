@@ -193,11 +193,11 @@ def configure_engine(dsn: str) -> None:
     ENGINE.config = {"dsn": dsn}
 
 
-async def check_connection(dsn: str, timeout: float = 10.0) -> int:
+async def check_connection(dsn: str, connect_timeout: float = 10.0) -> int:
     """Connect once and return the server's major version, or raise DatabaseUnavailable."""
     try:
-        conn = await asyncpg.connect(dsn, timeout=timeout)
-    except (OSError, asyncpg.PostgresError, asyncio.TimeoutError) as exc:
+        conn = await asyncpg.connect(dsn, timeout=connect_timeout)
+    except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
         raise DatabaseUnavailable(
             f"cannot reach the database at {redact(dsn)}: {exc.__class__.__name__}: {exc}"
         ) from exc

@@ -40,7 +40,10 @@ DEMO_ACCOUNTS = [
 ]
 
 UNITS = {
-    "pupr": ("Dinas Pekerjaan Umum dan Penataan Ruang", "Jalan, jembatan, drainase dan tata ruang."),
+    "pupr": (
+        "Dinas Pekerjaan Umum dan Penataan Ruang",
+        "Jalan, jembatan, drainase dan tata ruang.",
+    ),
     "dlh": ("Dinas Lingkungan Hidup", "Sampah, kebersihan, taman dan pencemaran."),
     "dukcapil": (
         "Dinas Kependudukan dan Pencatatan Sipil",
@@ -49,7 +52,10 @@ UNITS = {
     "dishub": ("Dinas Perhubungan", "Lampu jalan, rambu, parkir dan angkutan umum."),
     "dinkes": ("Dinas Kesehatan", "Puskesmas, rumah sakit daerah dan layanan kesehatan."),
     "satpolpp": ("Satuan Polisi Pamong Praja", "Ketertiban umum dan penegakan peraturan daerah."),
-    "inspektorat": ("Inspektorat Daerah", "Pungutan liar, penyalahgunaan wewenang, pelayanan buruk."),
+    "inspektorat": (
+        "Inspektorat Daerah",
+        "Pungutan liar, penyalahgunaan wewenang, pelayanan buruk.",
+    ),
 }
 
 # name, icon, description, unit, deadline days
@@ -57,7 +63,13 @@ CATEGORIES = [
     ("Jalan Rusak", "🛣️", "Jalan berlubang, retak atau amblas.", "pupr", 14),
     ("Drainase dan Banjir", "🌊", "Saluran tersumbat, genangan dan banjir.", "pupr", 7),
     ("Sampah dan Kebersihan", "🗑️", "Sampah menumpuk, TPS liar, kebersihan lingkungan.", "dlh", 3),
-    ("Administrasi Kependudukan", "🪪", "KTP-el, KK, akta kelahiran dan pindah datang.", "dukcapil", 5),
+    (
+        "Administrasi Kependudukan",
+        "🪪",
+        "KTP-el, KK, akta kelahiran dan pindah datang.",
+        "dukcapil",
+        5,
+    ),
     ("Lampu Jalan", "💡", "Lampu penerangan jalan umum mati atau rusak.", "dishub", 7),
     ("Transportasi Umum", "🚌", "Angkutan kota, halte dan terminal.", "dishub", 14),
     ("Layanan Kesehatan", "🏥", "Puskesmas, antrean, obat dan petugas kesehatan.", "dinkes", 5),
@@ -448,15 +460,20 @@ async def _insert_realistic(conn: asyncpg.Connection, base: Base, rng: random.Ra
             messages.append(
                 (officer, rng.choice(OFFICER_REPLIES), "public", False, submitted + timedelta(1))
             )
-            messages.append((reporter, rng.choice(CITIZEN_REPLIES), "public", False,
-                             submitted + timedelta(days=1, hours=3)))
+            messages.append(
+                (
+                    reporter,
+                    rng.choice(CITIZEN_REPLIES),
+                    "public",
+                    False,
+                    submitted + timedelta(days=1, hours=3),
+                )
+            )
             messages.append(
                 (officer, rng.choice(INTERNAL_NOTES), "internal", False, submitted + timedelta(2))
             )
         if officer and status in ("resolved", "closed"):
-            messages.append(
-                (officer, rng.choice(OFFICIAL_RESPONSES), "public", True, row[18])
-            )
+            messages.append((officer, rng.choice(OFFICIAL_RESPONSES), "public", True, row[18]))
         await conn.executemany(
             "INSERT INTO messages (complaint, author, body, visibility, is_official_response,"
             " created_at) VALUES ($1, $2, $3, $4, $5, $6)",
@@ -471,7 +488,7 @@ async def _insert_realistic(conn: asyncpg.Connection, base: Base, rng: random.Ra
                 row[19],
             )
         await conn.execute(
-            "INSERT INTO notifications (\"user\", kind, title, body, complaint, is_read, created_at)"
+            'INSERT INTO notifications ("user", kind, title, body, complaint, is_read, created_at)'
             " VALUES ($1, 'submitted', $2, $3, $4, $5, $6)",
             reporter,
             f"Pengaduan {row[0]} diterima",
@@ -525,9 +542,7 @@ async def _insert_bulk(conn: asyncpg.Connection, base: Base, total: int, seed: i
             await conn.copy_records_to_table(
                 "status_history",
                 records=[
-                    (cid, *h)
-                    for cid, history in zip(ids, histories, strict=True)
-                    for h in history
+                    (cid, *h) for cid, history in zip(ids, histories, strict=True) for h in history
                 ],
                 columns=HISTORY_COLUMNS,
             )
@@ -546,8 +561,10 @@ async def seed(settings: Settings, dsn: str, bulk_complaints: int = 0) -> None:
             base = await _load_base(conn)
             if created:
                 n = await _insert_realistic(conn, base, random.Random(2026))
-                print(f"Demo data written: {len(UNITS)} units, {len(CATEGORIES)} categories, "
-                      f"{len(DEMO_ACCOUNTS)} accounts, {n} complaints.")
+                print(
+                    f"Demo data written: {len(UNITS)} units, {len(CATEGORIES)} categories, "
+                    f"{len(DEMO_ACCOUNTS)} accounts, {n} complaints."
+                )
             else:
                 print("Demo data is already present.")
         if bulk_complaints > 0:

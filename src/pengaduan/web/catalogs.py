@@ -70,7 +70,7 @@ def read_catalog(locale: str) -> Catalog:
         return read_po(f, locale=locale)
 
 
-def _translated(message) -> bool:  # noqa: ANN001 - babel's Message
+def _translated(message) -> bool:
     if message.fuzzy:
         return False
     if isinstance(message.string, tuple | list):
