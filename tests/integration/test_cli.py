@@ -1,0 +1,100 @@
+"""The `pengaduan` command as an operator meets it: clear refusals, a real server."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+PENGADUAN = [sys.executable, "-m", "pengaduan.cli"]
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PENGADUAN_")}
+    env.pop("DATABASE_URL", None)
+    env["PENGADUAN_BCRYPT_ROUNDS"] = "4"
+    env.update(extra)
+    return env
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_production_refuses_to_start_and_says_what_is_missing(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [*PENGADUAN, "serve"],
+        env=_env(PENGADUAN_MODE="production", PENGADUAN_DATA_DIR=str(tmp_path)),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "PENGADUAN_SECRET_KEY" in result.stderr and "DATABASE_URL" in result.stderr
+
+
+def test_unreachable_database_stops_start_up(tmp_path: Path) -> None:
+    port = _free_port()
+    result = subprocess.run(
+        [*PENGADUAN, "serve", "--port", str(port)],
+        env=_env(
+            PENGADUAN_DATA_DIR=str(tmp_path),
+            DATABASE_URL=f"postgresql://nobody:secret@127.0.0.1:{_free_port()}/none",
+        ),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert "database unavailable" in result.stderr
+    assert "secret" not in result.stderr  # the password is never printed
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"http://127.0.0.1:{port}/healthz")
+
+
+def _wait_healthy(url: str, proc: subprocess.Popen, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"server exited with {proc.returncode}")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise AssertionError("server did not become healthy")
+
+
+def test_serve_with_two_workers_owns_and_stops_the_embedded_server(tmp_path: Path) -> None:
+    port = _free_port()
+    proc = subprocess.Popen(
+        [*PENGADUAN, "serve", "--port", str(port), "--workers", "2"],
+        env=_env(PENGADUAN_DATA_DIR=str(tmp_path)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        _wait_healthy(f"http://127.0.0.1:{port}/healthz", proc)
+        # Several requests land on both workers; all of them reach the database.
+        for _ in range(10):
+            page = httpx.get(f"http://127.0.0.1:{port}/")
+            assert page.status_code == 200 and "Pengaduan" in page.text
+        assert (tmp_path / "pgdata" / "postmaster.pid").exists()
+    finally:
+        proc.send_signal(signal.SIGINT)
+        output, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0, output
+    # The serving process owned the embedded server and stopped it on the way out.
+    assert not (tmp_path / "pgdata" / "postmaster.pid").exists(), output

@@ -1,0 +1,91 @@
+"""seed-demo: realistic data in every status, written once, and the bulk mode."""
+
+from __future__ import annotations
+
+import asyncpg
+import pytest
+
+from pengaduan import demo
+from pengaduan.complaints.tables import STATUSES
+from pengaduan.settings import Settings
+
+
+async def _fetch(dsn: str, sql: str) -> list[asyncpg.Record]:
+    conn = await asyncpg.connect(dsn)
+    try:
+        return await conn.fetch(sql)
+    finally:
+        await conn.close()
+
+
+async def test_demo_has_every_status_with_history_and_messages(
+    db_dsn: str, settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    await demo.seed(settings, db_dsn)
+    out = capsys.readouterr().out
+    assert "pengaduan-admin-demo" in out and "petugas.pupr" in out and "warga" in out
+
+    statuses = {r["status"] for r in await _fetch(db_dsn, "SELECT DISTINCT status FROM complaints")}
+    assert statuses == set(STATUSES)
+    # Every complaint's history starts at pending and ends at its current status.
+    bad = await _fetch(
+        db_dsn,
+        """
+        SELECT c.number FROM complaints c
+        WHERE NOT EXISTS (SELECT 1 FROM status_history h
+                          WHERE h.complaint = c.id AND h.new_status = 'pending'
+                            AND h.old_status IS NULL)
+           OR c.status <> (SELECT h.new_status FROM status_history h WHERE h.complaint = c.id
+                           ORDER BY h.changed_at DESC, h.id DESC LIMIT 1)
+        """,
+    )
+    assert bad == []
+    kinds = await _fetch(
+        db_dsn, "SELECT visibility, is_official_response, count(*) FROM messages GROUP BY 1, 2"
+    )
+    assert {(r["visibility"], r["is_official_response"]) for r in kinds} == {
+        ("public", False),
+        ("internal", False),
+        ("public", True),
+    }
+    roles = await _fetch(db_dsn, "SELECT role, count(*) AS n FROM users GROUP BY role")
+    assert {r["role"] for r in roles} == {"admin", "officer", "citizen"}
+    numbers = await _fetch(db_dsn, "SELECT number FROM complaints")
+    assert all(r["number"].startswith("ADU-") and len(r["number"]) == 15 for r in numbers)
+
+
+async def test_demo_is_written_once(db_dsn: str, settings: Settings) -> None:
+    await demo.seed(settings, db_dsn)
+    await demo.seed(settings, db_dsn)
+    (row,) = await _fetch(db_dsn, "SELECT count(*) AS n FROM users WHERE username = 'admin'")
+    assert row["n"] == 1
+
+
+async def test_bulk_mode_adds_exactly_n_complaints_with_history(
+    db_dsn: str, settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    await demo.seed(settings, db_dsn)
+    (before,) = await _fetch(db_dsn, "SELECT count(*) AS n FROM complaints")
+    await demo.seed(settings, db_dsn, bulk_complaints=2500)
+    assert "2,500/2,500" in capsys.readouterr().err  # the progress bar reached the end
+    (after,) = await _fetch(
+        db_dsn, "SELECT count(*) AS n, count(DISTINCT number) AS numbers FROM complaints"
+    )
+    assert after["n"] - before["n"] == 2500
+    assert after["numbers"] == after["n"]
+    (orphans,) = await _fetch(
+        db_dsn,
+        "SELECT count(*) AS n FROM complaints c WHERE NOT EXISTS "
+        "(SELECT 1 FROM status_history h WHERE h.complaint = c.id)",
+    )
+    assert orphans["n"] == 0
+    # New rows still get ids after the block reserved by COPY.
+    conn = await asyncpg.connect(db_dsn)
+    try:
+        await conn.execute(
+            "INSERT INTO complaints (number, tracking_code, reporter, category, unit, title, body,"
+            " status, submitted_at, updated_at) SELECT 'ADU-1999-000001', 'X', reporter,"
+            " category, unit, 't', 'b', 'pending', now(), now() FROM complaints LIMIT 1"
+        )
+    finally:
+        await conn.close()

@@ -1,0 +1,73 @@
+"""The migrations build exactly the schema the Piccolo tables declare (no drift)."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from pengaduan import database
+from pengaduan.piccolo_app import TABLES
+from pengaduan.testing import recreate_database
+
+COLUMNS = """
+SELECT table_name, column_name, data_type, is_nullable, column_default,
+       character_maximum_length
+FROM information_schema.columns WHERE table_schema = 'public' AND table_name <> 'migration'
+"""
+CONSTRAINTS = """
+SELECT conrelid::regclass::text AS tbl, contype, pg_get_constraintdef(oid) AS def
+FROM pg_constraint WHERE connamespace = 'public'::regnamespace
+  AND conrelid::regclass::text <> 'migration'
+"""
+INDEXES = """
+SELECT tablename, regexp_replace(indexdef, 'INDEX \\S+ ON', 'INDEX ON') AS def
+FROM pg_indexes WHERE schemaname = 'public' AND tablename <> 'migration'
+"""
+
+
+async def _shape(dsn: str) -> dict[str, set]:
+    conn = await asyncpg.connect(dsn)
+    try:
+        return {
+            "columns": {tuple(r) for r in await conn.fetch(COLUMNS)},
+            "constraints": {tuple(r) for r in await conn.fetch(CONSTRAINTS)},
+            "indexes": {tuple(r) for r in await conn.fetch(INDEXES)},
+        }
+    finally:
+        await conn.close()
+
+
+async def test_migrations_match_the_declared_tables(pg_server_dsn: str) -> None:
+    migrated = await recreate_database(pg_server_dsn, "pengaduan_drift_migrated")
+    declared = await recreate_database(pg_server_dsn, "pengaduan_drift_declared")
+    applied = await database.migrate(migrated)
+    assert applied, "an empty database gets every migration"
+    assert await database.pending_migrations(migrated) == []
+
+    conn = await asyncpg.connect(declared)
+    try:
+        for table in TABLES:  # in foreign-key order
+            for statement in table.create_table().ddl:
+                await conn.execute(statement)
+    finally:
+        await conn.close()
+
+    got, want = await _shape(migrated), await _shape(declared)
+    for part in ("columns", "constraints", "indexes"):
+        assert got[part] - want[part] == set(), f"{part} only in the migrations"
+        assert want[part] - got[part] == set(), f"{part} declared but not migrated"
+
+
+async def test_queue_and_list_indexes_exist(db_dsn: str) -> None:
+    conn = await asyncpg.connect(db_dsn)
+    try:
+        rows = await conn.fetch("SELECT indexdef FROM pg_indexes WHERE tablename = 'complaints'")
+    finally:
+        await conn.close()
+    defs = " ".join(r["indexdef"] for r in rows)
+    for column in ("number", "status", "unit", "officer", "reporter", "due_at", "submitted_at"):
+        assert f"({column})" in defs, column
+    assert "UNIQUE INDEX" in defs
+
+
+async def test_migrating_twice_is_a_no_op(db_dsn: str) -> None:
+    assert await database.migrate(db_dsn) == []

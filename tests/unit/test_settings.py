@@ -1,0 +1,96 @@
+"""Settings validation: what the environment may say, and what production insists on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pengaduan.settings import SettingsError, load_settings
+
+
+def test_development_defaults(tmp_path: Path) -> None:
+    settings = load_settings({"PENGADUAN_DATA_DIR": str(tmp_path)})
+    assert settings.mode == "development"
+    assert settings.bcrypt_rounds == 12
+    assert settings.database_url is None
+    assert settings.upload_max_bytes == 10 * 1024 * 1024
+    assert settings.pgdata_dir == tmp_path / "pgdata"
+    assert not settings.secure_cookies
+
+
+def test_development_secret_is_generated_once_and_shared(tmp_path: Path) -> None:
+    first = load_settings({"PENGADUAN_DATA_DIR": str(tmp_path)})
+    second = load_settings({"PENGADUAN_DATA_DIR": str(tmp_path)})
+    assert len(first.secret_key) >= 32
+    assert first.secret_key == second.secret_key
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_production_refuses_without_secret_and_database(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError) as error:
+        load_settings({"PENGADUAN_MODE": "production", "PENGADUAN_DATA_DIR": str(tmp_path)})
+    message = str(error.value)
+    assert "PENGADUAN_SECRET_KEY" in message and "DATABASE_URL" in message
+    assert not (tmp_path / "secret_key").exists()
+
+
+def test_production_names_only_what_is_missing() -> None:
+    with pytest.raises(SettingsError) as error:
+        load_settings({"PENGADUAN_MODE": "production", "PENGADUAN_SECRET_KEY": "x" * 40})
+    assert "DATABASE_URL" in str(error.value)
+    assert "PENGADUAN_SECRET_KEY (" not in str(error.value)
+
+
+def test_production_with_everything_given() -> None:
+    settings = load_settings(
+        {
+            "PENGADUAN_MODE": "production",
+            "PENGADUAN_SECRET_KEY": "s" * 48,
+            "DATABASE_URL": "postgresql://app:pw@db:5432/pengaduan",
+            "PENGADUAN_BASE_URL": "https://pengaduan.example.go.id/",
+        }
+    )
+    assert settings.is_production and settings.secure_cookies
+    assert settings.base_url == "https://pengaduan.example.go.id"
+
+
+def test_production_refuses_a_short_secret() -> None:
+    with pytest.raises(SettingsError, match="at least 32"):
+        load_settings(
+            {
+                "PENGADUAN_MODE": "production",
+                "PENGADUAN_SECRET_KEY": "short",
+                "DATABASE_URL": "postgresql://db/x",
+            }
+        )
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "fragment"),
+    [
+        ("PENGADUAN_MODE", "staging", "PENGADUAN_MODE must be one of"),
+        ("PENGADUAN_BCRYPT_ROUNDS", "twelve", "whole number"),
+        ("PENGADUAN_BCRYPT_ROUNDS", "3", "at least 4"),
+        ("PENGADUAN_UPLOAD_MAX_BYTES", "0", "at least 1"),
+        ("PENGADUAN_SMTP_SECURITY", "ssl3", "none, starttls or tls"),
+        ("PENGADUAN_DEFAULT_LANGUAGE", "fr", "PENGADUAN_DEFAULT_LANGUAGE"),
+        ("PENGADUAN_BASE_URL", "example.com", "http://"),
+        ("PENGADUAN_OUTBOX_IN_APP", "maybe", "true or false"),
+    ],
+)
+def test_invalid_values_are_named(tmp_path: Path, name: str, value: str, fragment: str) -> None:
+    with pytest.raises(SettingsError, match=fragment):
+        load_settings({"PENGADUAN_DATA_DIR": str(tmp_path), name: value})
+
+
+def test_every_setting_is_documented_in_env_example() -> None:
+    import re
+
+    root = Path(__file__).resolve().parents[2]
+    source = (root / "src" / "pengaduan" / "settings.py").read_text()
+    example = (root / ".env.example").read_text()
+    names = set(re.findall(r'"((?:PENGADUAN_[A-Z_]+)|DATABASE_URL)"', source))
+    names.discard("PENGADUAN_HOME")
+    documented = set(re.findall(r"^#?\s*((?:PENGADUAN_[A-Z_]+)|DATABASE_URL)=", example, re.M))
+    assert names - documented == set()
