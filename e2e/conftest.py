@@ -1,0 +1,172 @@
+"""End-to-end fixtures: the real app under uvicorn on a free port, and Chromium via Playwright.
+
+No browser or no server means the tests fail, loudly: they never skip.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+
+from pengaduan import demo
+from pengaduan.testing import recreate_database, settings_for, truncate_all
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+PHONE = {"width": 360, "height": 740}
+
+
+def run_async(coroutine_fn, *args):  # noqa: ANN001, ANN201 - any coroutine function
+    """Run a coroutine to completion in its own thread: Playwright's sync API holds a
+    running event loop in this one."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine_fn(*args)).result()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LiveServer:
+    """`pengaduan serve` in a subprocess, with its own database."""
+
+    def __init__(self, dsn: str, data_dir: Path, workers: int = 1) -> None:
+        self.dsn = dsn
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = data_dir / f"server-{self.port}.log"
+        data_dir.mkdir(parents=True, exist_ok=True)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PENGADUAN_")}
+        env.update(
+            PENGADUAN_MODE="development",
+            PENGADUAN_DATA_DIR=str(data_dir),
+            PENGADUAN_BCRYPT_ROUNDS="4",
+            PENGADUAN_BASE_URL=self.url,
+            DATABASE_URL=dsn,
+        )
+        self.env = env
+        self.log = self.log_path.open("w")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "pengaduan.cli", "serve", "--port", str(self.port),
+             "--workers", str(workers)],
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def wait_healthy(self, seconds: float = 60) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                pytest.fail(f"the app exited with {self.proc.returncode}:\n{self.output()}")
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.25)
+        pytest.fail(f"the app did not answer /healthz in {seconds:.0f} s:\n{self.output()}")
+
+    def output(self) -> str:
+        self.log.flush()
+        return self.log_path.read_text()[-5000:]
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        self.log.close()
+
+
+@pytest.fixture(scope="session")
+def e2e_dsn(pg_server_dsn: str) -> str:
+    return run_async(recreate_database, pg_server_dsn, "pengaduan_e2e")
+
+
+@pytest.fixture(scope="session")
+def live_server(e2e_dsn: str) -> Iterator[LiveServer]:
+    server = LiveServer(e2e_dsn, ROOT / "var" / "e2e")
+    try:
+        server.wait_healthy()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def demo_data(live_server: LiveServer) -> None:
+    """Empty tables, then the demo set (the server migrated the database at start)."""
+
+    async def reset() -> None:
+        await truncate_all(live_server.dsn)
+        await demo.seed(settings_for(live_server.dsn), live_server.dsn)
+
+    run_async(reset)
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    executable = next((c for c in CHROMIUM_CANDIDATES if Path(c).exists()), None)
+    executable = executable or shutil.which("chromium")
+    if not executable:
+        pytest.fail("Chromium is missing: install it with `apt-get install -y chromium`")
+    browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def context(browser: Browser) -> Iterator[BrowserContext]:
+    ctx = browser.new_context(viewport=PHONE, locale="id-ID")
+    ctx.set_default_timeout(10_000)
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture
+def page(context: BrowserContext) -> Page:
+    return context.new_page()
+
+
+@pytest.fixture
+def nojs_page(browser: Browser) -> Iterator[Page]:
+    ctx = browser.new_context(viewport=PHONE, locale="id-ID", java_script_enabled=False)
+    ctx.set_default_timeout(10_000)
+    yield ctx.new_page()
+    ctx.close()
