@@ -39,7 +39,7 @@ CHROMIUM_ARGS = [
 PHONE = {"width": 360, "height": 740}
 
 
-def run_async(coroutine_fn, *args):  # noqa: ANN001, ANN201 - any coroutine function
+def run_async(coroutine_fn, *args):
     """Run a coroutine to completion in its own thread: Playwright's sync API holds a
     running event loop in this one."""
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
@@ -72,8 +72,16 @@ class LiveServer:
         self.env = env
         self.log = self.log_path.open("w")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "pengaduan.cli", "serve", "--port", str(self.port),
-             "--workers", str(workers)],
+            [
+                sys.executable,
+                "-m",
+                "pengaduan.cli",
+                "serve",
+                "--port",
+                str(self.port),
+                "--workers",
+                str(workers),
+            ],
             env=env,
             stdout=self.log,
             stderr=subprocess.STDOUT,

@@ -2,7 +2,7 @@
 
 from piccolo.conf.apps import AppConfig
 
-from pengaduan.accounts.tables import Session, User
+from pengaduan.accounts.tables import LoginThrottle, Session, User
 from pengaduan.agency.tables import Category, Unit
 from pengaduan.audit.tables import AuditLog
 from pengaduan.complaints.tables import Complaint, EvidenceFile, Message, Rating, StatusHistory
@@ -14,6 +14,7 @@ TABLES = [
     Category,
     User,
     Session,
+    LoginThrottle,
     Complaint,
     EvidenceFile,
     StatusHistory,

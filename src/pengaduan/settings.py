@@ -78,6 +78,10 @@ class Settings:
     session_max_hours: int = 12
     upload_max_bytes: int = 10 * 1024 * 1024
     upload_max_files: int = 5
+    # Fernet keys for personal data, newest first: the first encrypts, all decrypt.
+    encryption_keys: tuple[str, ...] = ()
+    # Key of the keyed hash (blind index) that makes NIKs unique without storing them.
+    blind_index_key: str = ""
 
     @property
     def is_production(self) -> bool:
@@ -110,6 +114,40 @@ def _development_secret(data_dir: Path) -> str:
     return path.read_text().strip()
 
 
+def _development_keys(data_dir: Path) -> tuple[str, str]:
+    """A Fernet key and a blind-index key kept in the data folder (development only)."""
+    import base64
+
+    path = data_dir / "personal_data_keys"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        fernet = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(f"{fernet}\n{secrets.token_urlsafe(32)}\n")
+        os.chmod(tmp, 0o600)
+        if not path.exists():
+            os.replace(tmp, path)
+    fernet, blind = path.read_text().split()[:2]
+    return fernet, blind
+
+
+def _fernet_keys(raw: str, errors: list[str]) -> tuple[str, ...]:
+    import base64
+    import binascii
+
+    keys = tuple(k.strip() for k in raw.split(",") if k.strip())
+    for position, key in enumerate(keys, 1):
+        try:
+            if len(base64.urlsafe_b64decode(key.encode())) != 32:
+                raise ValueError
+        except (ValueError, binascii.Error):
+            errors.append(
+                f"PENGADUAN_ENCRYPTION_KEYS: key {position} is not a Fernet key "
+                "(32 url-safe base64-encoded bytes)"
+            )
+    return keys
+
+
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     """Build settings from an environment mapping, raising SettingsError with every problem."""
     env = dict(os.environ if environ is None else environ)
@@ -124,12 +162,19 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     database_url = (env.get("DATABASE_URL") or "").strip() or None
     secret_key = (env.get("PENGADUAN_SECRET_KEY") or "").strip()
 
+    encryption_keys = _fernet_keys(env.get("PENGADUAN_ENCRYPTION_KEYS") or "", errors)
+    blind_index_key = (env.get("PENGADUAN_BLIND_INDEX_KEY") or "").strip()
+
     if mode == "production":
         missing = []
         if not secret_key:
             missing.append("PENGADUAN_SECRET_KEY (a long random string)")
         if not database_url:
             missing.append("DATABASE_URL (postgresql://user:password@host:5432/dbname)")
+        if not encryption_keys:
+            missing.append("PENGADUAN_ENCRYPTION_KEYS (Fernet keys, newest first)")
+        if not blind_index_key:
+            missing.append("PENGADUAN_BLIND_INDEX_KEY (a long random string)")
         if missing:
             errors.append(
                 "production mode needs " + " and ".join(missing) + "; the embedded database "
@@ -179,12 +224,20 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         session_max_hours=_int(env, "PENGADUAN_SESSION_MAX_HOURS", 12, errors, minimum=1),
         upload_max_bytes=_int(env, "PENGADUAN_UPLOAD_MAX_BYTES", 10 * 1024 * 1024, errors, 1),
         upload_max_files=_int(env, "PENGADUAN_UPLOAD_MAX_FILES", 5, errors, minimum=1),
+        encryption_keys=encryption_keys,
+        blind_index_key=blind_index_key,
     )
     if errors:
         raise SettingsError("Invalid configuration:\n  - " + "\n  - ".join(errors))
     if not settings.secret_key:
         # Development only (production was refused above).
         object.__setattr__(settings, "secret_key", _development_secret(data_dir))
+    if not settings.encryption_keys or not settings.blind_index_key:
+        fernet, blind = _development_keys(data_dir)
+        if not settings.encryption_keys:
+            object.__setattr__(settings, "encryption_keys", (fernet,))
+        if not settings.blind_index_key:
+            object.__setattr__(settings, "blind_index_key", blind)
     return settings
 
 

@@ -30,10 +30,10 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_production_refuses_to_start_and_says_what_is_missing(tmp_path: Path) -> None:
+def test_production_refuses_to_start_and_says_what_is_missing(data_dir: Path) -> None:
     result = subprocess.run(
         [*PENGADUAN, "serve"],
-        env=_env(PENGADUAN_MODE="production", PENGADUAN_DATA_DIR=str(tmp_path)),
+        env=_env(PENGADUAN_MODE="production", PENGADUAN_DATA_DIR=str(data_dir)),
         capture_output=True,
         text=True,
         timeout=60,
@@ -42,12 +42,12 @@ def test_production_refuses_to_start_and_says_what_is_missing(tmp_path: Path) ->
     assert "PENGADUAN_SECRET_KEY" in result.stderr and "DATABASE_URL" in result.stderr
 
 
-def test_unreachable_database_stops_start_up(tmp_path: Path) -> None:
+def test_unreachable_database_stops_start_up(data_dir: Path) -> None:
     port = _free_port()
     result = subprocess.run(
         [*PENGADUAN, "serve", "--port", str(port)],
         env=_env(
-            PENGADUAN_DATA_DIR=str(tmp_path),
+            PENGADUAN_DATA_DIR=str(data_dir),
             DATABASE_URL=f"postgresql://nobody:secret@127.0.0.1:{_free_port()}/none",
         ),
         capture_output=True,
@@ -75,11 +75,11 @@ def _wait_healthy(url: str, proc: subprocess.Popen, seconds: float = 60) -> None
     raise AssertionError("server did not become healthy")
 
 
-def test_serve_with_two_workers_owns_and_stops_the_embedded_server(tmp_path: Path) -> None:
+def test_serve_with_two_workers_owns_and_stops_the_embedded_server(data_dir: Path) -> None:
     port = _free_port()
     proc = subprocess.Popen(
         [*PENGADUAN, "serve", "--port", str(port), "--workers", "2"],
-        env=_env(PENGADUAN_DATA_DIR=str(tmp_path)),
+        env=_env(PENGADUAN_DATA_DIR=str(data_dir)),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -91,10 +91,10 @@ def test_serve_with_two_workers_owns_and_stops_the_embedded_server(tmp_path: Pat
         for _ in range(10):
             page = httpx.get(f"http://127.0.0.1:{port}/")
             assert page.status_code == 200 and "Pengaduan" in page.text
-        assert (tmp_path / "pgdata" / "postmaster.pid").exists()
+        assert (data_dir / "pgdata" / "postmaster.pid").exists()
     finally:
         proc.send_signal(signal.SIGINT)
         output, _ = proc.communicate(timeout=60)
     assert proc.returncode == 0, output
     # The serving process owned the embedded server and stopped it on the way out.
-    assert not (tmp_path / "pgdata" / "postmaster.pid").exists(), output
+    assert not (data_dir / "pgdata" / "postmaster.pid").exists(), output

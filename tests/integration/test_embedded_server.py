@@ -50,22 +50,22 @@ def _gone(pid: int, seconds: float = 20) -> bool:
     return False
 
 
-def test_started_on_demand_and_stopped_when_its_owner_exits(tmp_path: Path) -> None:
-    proc = _start(tmp_path / "pgdata")
+def test_started_on_demand_and_stopped_when_its_owner_exits(data_dir: Path) -> None:
+    proc = _start(data_dir / "pgdata")
     out, _ = proc.communicate(timeout=120)
     assert proc.returncode == 0
-    assert (tmp_path / "pgdata" / "PG_VERSION").exists()  # initialised on first start
+    assert (data_dir / "pgdata" / "PG_VERSION").exists()  # initialised on first start
     assert _gone(int(out.strip()))
 
 
-def test_a_server_left_by_a_killed_owner_is_reused_then_stopped(tmp_path: Path) -> None:
-    holder = _start(tmp_path / "pgdata", hold=True)
+def test_a_server_left_by_a_killed_owner_is_reused_then_stopped(data_dir: Path) -> None:
+    holder = _start(data_dir / "pgdata", hold=True)
     pid = int(holder.stdout.readline())
     holder.send_signal(signal.SIGKILL)  # no atexit: the server stays up
     holder.wait()
     assert _alive(pid)
 
-    again = _start(tmp_path / "pgdata")
+    again = _start(data_dir / "pgdata")
     out, _ = again.communicate(timeout=120)
     assert again.returncode == 0
     assert int(out.strip()) == pid  # the same server, reused

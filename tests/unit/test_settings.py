@@ -8,6 +8,9 @@ import pytest
 
 from pengaduan.settings import SettingsError, load_settings
 
+FERNET_KEY = "x" * 43 + "="  # 32 bytes, url-safe base64
+PRODUCTION_KEYS = {"PENGADUAN_ENCRYPTION_KEYS": FERNET_KEY, "PENGADUAN_BLIND_INDEX_KEY": "b" * 40}
+
 
 def test_development_defaults(tmp_path: Path) -> None:
     settings = load_settings({"PENGADUAN_DATA_DIR": str(tmp_path)})
@@ -32,6 +35,7 @@ def test_production_refuses_without_secret_and_database(tmp_path: Path) -> None:
         load_settings({"PENGADUAN_MODE": "production", "PENGADUAN_DATA_DIR": str(tmp_path)})
     message = str(error.value)
     assert "PENGADUAN_SECRET_KEY" in message and "DATABASE_URL" in message
+    assert "PENGADUAN_ENCRYPTION_KEYS" in message and "PENGADUAN_BLIND_INDEX_KEY" in message
     assert not (tmp_path / "secret_key").exists()
 
 
@@ -49,6 +53,7 @@ def test_production_with_everything_given() -> None:
             "PENGADUAN_SECRET_KEY": "s" * 48,
             "DATABASE_URL": "postgresql://app:pw@db:5432/pengaduan",
             "PENGADUAN_BASE_URL": "https://pengaduan.example.go.id/",
+            **PRODUCTION_KEYS,
         }
     )
     assert settings.is_production and settings.secure_cookies
@@ -62,6 +67,7 @@ def test_production_refuses_a_short_secret() -> None:
                 "PENGADUAN_MODE": "production",
                 "PENGADUAN_SECRET_KEY": "short",
                 "DATABASE_URL": "postgresql://db/x",
+                **PRODUCTION_KEYS,
             }
         )
 
@@ -77,11 +83,30 @@ def test_production_refuses_a_short_secret() -> None:
         ("PENGADUAN_DEFAULT_LANGUAGE", "fr", "PENGADUAN_DEFAULT_LANGUAGE"),
         ("PENGADUAN_BASE_URL", "example.com", "http://"),
         ("PENGADUAN_OUTBOX_IN_APP", "maybe", "true or false"),
+        ("PENGADUAN_ENCRYPTION_KEYS", "not-a-key", "key 1 is not a Fernet key"),
     ],
 )
 def test_invalid_values_are_named(tmp_path: Path, name: str, value: str, fragment: str) -> None:
     with pytest.raises(SettingsError, match=fragment):
         load_settings({"PENGADUAN_DATA_DIR": str(tmp_path), name: value})
+
+
+def test_development_generates_personal_data_keys_once(tmp_path: Path) -> None:
+    first = load_settings({"PENGADUAN_DATA_DIR": str(tmp_path)})
+    second = load_settings({"PENGADUAN_DATA_DIR": str(tmp_path)})
+    assert len(first.encryption_keys) == 1 and first.blind_index_key
+    assert (first.encryption_keys, first.blind_index_key) == (
+        second.encryption_keys,
+        second.blind_index_key,
+    )
+
+
+def test_encryption_keys_are_a_newest_first_list(tmp_path: Path) -> None:
+    other = "y" * 43 + "="
+    settings = load_settings(
+        {"PENGADUAN_DATA_DIR": str(tmp_path), "PENGADUAN_ENCRYPTION_KEYS": f"{other}, {FERNET_KEY}"}
+    )
+    assert settings.encryption_keys == (other, FERNET_KEY)
 
 
 def test_every_setting_is_documented_in_env_example() -> None:

@@ -4,6 +4,7 @@ from piccolo.columns import (
     JSONB,
     Boolean,
     ForeignKey,
+    Integer,
     Text,
     Timestamptz,
     Varchar,
@@ -38,6 +39,8 @@ class User(Table, tablename="users", db=ENGINE):
     created_at = Timestamptz()
     updated_at = Timestamptz()
     last_login_at = Timestamptz(null=True, default=None)
+    # Changes with every new password: reset links made before it stop working.
+    password_changed_at = Timestamptz(null=True, default=None)
 
 
 class Session(Table, tablename="sessions", db=ENGINE):
@@ -50,3 +53,13 @@ class Session(Table, tablename="sessions", db=ENGINE):
     expires_at = Timestamptz(index=True)
     ip = Varchar(length=45, default="")
     user_agent = Varchar(length=300, default="")
+
+
+class LoginThrottle(Table, tablename="login_throttles", db=ENGINE):
+    """Failed logins per account and per client address, shared by every worker."""
+
+    # "account:<username>" or "ip:<address>"
+    key = Varchar(length=300, unique=True)
+    failures = Integer(default=0)
+    last_failure_at = Timestamptz()
+    locked_until = Timestamptz(null=True, default=None)
