@@ -8,6 +8,7 @@ names a server. Every database the run needs is created on it fresh.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -21,6 +22,7 @@ os.environ.pop("DATABASE_URL", None)
 import pytest  # noqa: E402
 
 from pengaduan import database  # noqa: E402
+from pengaduan.testing import SmtpSink  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -31,3 +33,21 @@ def pg_server_dsn() -> str:
         return database.with_database(url, "postgres")
     server = database.start_embedded(ROOT / "var" / "test-pgdata")
     return database.with_database(server.server_dsn, "postgres")
+
+
+@pytest.fixture(scope="session")
+def smtp_sink_server() -> Iterator[SmtpSink]:
+    """One SMTP sink for the whole run (e.g. for a server started once per session)."""
+    sink = SmtpSink().start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture
+def smtp_sink(smtp_sink_server: SmtpSink) -> SmtpSink:
+    """The run's SMTP sink, emptied for this test. Point settings at it with
+    `settings_for(dsn, **smtp_sink.settings_env())`."""
+    if not smtp_sink_server.running:  # a test stopped it to play a server that is down
+        smtp_sink_server.start()
+    smtp_sink_server.clear()
+    return smtp_sink_server

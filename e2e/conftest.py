@@ -22,7 +22,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
 from pengaduan import demo
-from pengaduan.testing import recreate_database, settings_for, truncate_all
+from pengaduan.testing import drop_database, recreate_database, settings_for, truncate_all
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
@@ -117,8 +117,10 @@ class LiveServer:
 
 
 @pytest.fixture(scope="session")
-def e2e_dsn(pg_server_dsn: str) -> str:
-    return run_async(recreate_database, pg_server_dsn, "pengaduan_e2e")
+def e2e_dsn(pg_server_dsn: str) -> Iterator[str]:
+    name = f"pengaduan_e2e_{os.getpid()}"
+    yield run_async(recreate_database, pg_server_dsn, name)
+    run_async(drop_database, pg_server_dsn, name)
 
 
 @pytest.fixture(scope="session")

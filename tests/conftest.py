@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import tempfile
 import time
@@ -16,22 +17,26 @@ from litestar import Litestar
 from pengaduan import database
 from pengaduan.app import create_app
 from pengaduan.settings import Settings
-from pengaduan.testing import recreate_database, settings_for, truncate_all
+from pengaduan.testing import drop_database, recreate_database, settings_for, truncate_all
 
 ISOLATION_TIMINGS: list[float] = []
 
 
 @pytest.fixture(scope="session")
-async def db_dsn(pg_server_dsn: str) -> str:
-    """The run's database, created empty and migrated once."""
-    dsn = await recreate_database(pg_server_dsn, "pengaduan_test")
+async def db_dsn(pg_server_dsn: str) -> AsyncIterator[str]:
+    """The run's database, created empty and migrated once (named per process, so two runs
+    on one server never share it), dropped at the end."""
+    name = f"pengaduan_test_{os.getpid()}"
+    dsn = await recreate_database(pg_server_dsn, name)
     await database.migrate(dsn)
-    return dsn
+    yield dsn
+    await drop_database(pg_server_dsn, name)
 
 
 @pytest.fixture(scope="session")
 def settings(db_dsn: str) -> Settings:
-    return settings_for(db_dsn)
+    # Tests look at the outbox rows themselves; the in-app worker would race them.
+    return settings_for(db_dsn, PENGADUAN_OUTBOX_IN_APP="false")
 
 
 @pytest.fixture(scope="session")
@@ -67,11 +72,41 @@ async def clean_db(request: pytest.FixtureRequest) -> None:
     ISOLATION_TIMINGS.append(time.perf_counter() - started)
 
 
+UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def browser_client(app: Litestar, *, csrf: bool = True) -> httpx.AsyncClient:
+    """A client with its own cookie jar, like one browser. With `csrf`, unsafe requests carry
+    the token from the csrftoken cookie in the header, as htmx does (fetching a page first
+    when there is no cookie yet)."""
+    transport = httpx.ASGITransport(app=app)
+    client = httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+    async def add_token(request: httpx.Request) -> None:
+        if not csrf or request.method not in UNSAFE or "x-csrftoken" in request.headers:
+            return
+        if "csrftoken" not in client.cookies:
+            await client.get("/healthz")
+            await client.get("/")
+        request.headers["x-csrftoken"] = client.cookies["csrftoken"]
+        # The cookie header was built before the token existed.
+        request.headers["cookie"] = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
+
+    client.event_hooks["request"].append(add_token)
+    return client
+
+
 @pytest.fixture
 async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
-    """A fresh browser-like client (its own cookies) against the session's app."""
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+    """A fresh browser-like client (its own cookies, CSRF token sent) against the app."""
+    async with browser_client(app) as c:
+        yield c
+
+
+@pytest.fixture
+async def bare_client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
+    """A client that never sends a CSRF token."""
+    async with browser_client(app, csrf=False) as c:
         yield c
 
 
@@ -97,3 +132,84 @@ def pytest_terminal_summary(terminalreporter) -> None:
         terminalreporter.write_line(
             f"per-test isolation (TRUNCATE): median {median:.1f} ms over {len(timings)} tests"
         )
+
+
+PASSWORD = "kata-sandi-uji-123"
+
+
+async def make_unit(name: str = "Dinas Uji") -> int:
+    from pengaduan.agency.tables import Unit
+
+    rows = await Unit.insert(Unit(name=name)).returning(Unit.id)
+    return rows[0]["id"]
+
+
+async def make_user(
+    role: str,
+    username: str,
+    *,
+    password: str = PASSWORD,
+    unit: int | None = None,
+    email: str | None = None,
+    confirmed: bool = True,
+) -> int:
+    """A user written directly (citizens' personal data is filled in by registration tests)."""
+    from datetime import UTC, datetime
+
+    from pengaduan.accounts.passwords import hash_password
+    from pengaduan.accounts.tables import User
+
+    rows = await User.insert(
+        User(
+            username=username,
+            full_name=username.title(),
+            role=role,
+            unit=unit,
+            email=email or f"{username}@uji.test",
+            email_confirmed_at=datetime.now(UTC) if confirmed else None,
+            nip="1" * 18 if role == "officer" and username == "petugas" else None,
+            password_hash=await hash_password(password, 4),
+        )
+    ).returning(User.id)
+    return rows[0]["id"]
+
+
+async def log_in(client: httpx.AsyncClient, username: str, password: str = PASSWORD) -> None:
+    response = await client.post("/masuk", data={"identifier": username, "password": password})
+    assert response.status_code == 303, response.text
+    assert client.cookies.get("sid"), "no session cookie after login"
+
+
+@pytest.fixture
+async def people(app: Litestar) -> dict[str, int]:
+    """One user per role (and a unit for the officer); all with PASSWORD."""
+    unit = await make_unit()
+    return {
+        "unit": unit,
+        "citizen": await make_user("citizen", "warga"),
+        "officer": await make_user("officer", "petugas", unit=unit),
+        "admin": await make_user("admin", "admin"),
+    }
+
+
+@pytest.fixture
+async def as_role(app: Litestar, people: dict[str, int]):
+    """`await as_role("officer")`: a new client logged in with that role (None: anonymous)."""
+    clients: list[httpx.AsyncClient] = []
+
+    async def make(role: str | None, *, csrf: bool = True) -> httpx.AsyncClient:
+        client = browser_client(app, csrf=csrf)
+        clients.append(client)
+        if role:
+            login_client = client if csrf else browser_client(app)
+            await log_in(
+                login_client, {"citizen": "warga", "officer": "petugas", "admin": "admin"}[role]
+            )
+            if login_client is not client:
+                client.cookies.update(login_client.cookies)
+                await login_client.aclose()
+        return client
+
+    yield make
+    for client in clients:
+        await client.aclose()

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 from litestar import Litestar
 from litestar.config.compression import CompressionConfig
+from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import CacheControlHeader, State
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -15,9 +16,16 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from pengaduan import database
+from pengaduan.accounts import admin_routes as account_admin_routes
+from pengaduan.accounts import routes as account_routes
+from pengaduan.accounts.guards import access_guard
+from pengaduan.accounts.sessions import SessionMiddleware
+from pengaduan.handling import routes as handling_routes
 from pengaduan.settings import Settings, get_settings
 from pengaduan.web import errors, language
 from pengaduan.web import routes as shell_routes
+from pengaduan.web.flash import FlashMiddleware
+from pengaduan.web.security import SecurityHeadersMiddleware
 from pengaduan.web.templating import build_environment, static_dir
 
 log = logging.getLogger(__name__)
@@ -28,6 +36,9 @@ ONE_YEAR = 365 * 24 * 3600
 def route_handlers() -> list:
     """Every route of the app (the access table test walks these)."""
     return [
+        *account_routes.ROUTES,
+        *account_admin_routes.ROUTES,
+        *handling_routes.ROUTES,
         shell_routes.home,
         shell_routes.healthz,
         language.switch_language,
@@ -53,16 +64,41 @@ def create_app(settings: Settings | None = None) -> Litestar:
         await database.check_connection(dsn)
         database.configure_engine(dsn)
         await database.open_pool(settings)
+        # The outbox worker uses the pool: it starts after it opens and stops before it closes.
+        outbox_worker = None
+        if settings.outbox_in_app:
+            from pengaduan.notifications.outbox import OutboxWorker
+
+            outbox_worker = OutboxWorker(settings)
+            outbox_worker.start()
+        app.state.outbox_worker = outbox_worker
         try:
             yield
         finally:
+            if outbox_worker is not None:
+                await outbox_worker.stop()
             await database.close_pool()
 
     environment = build_environment()
     return Litestar(
         route_handlers=route_handlers(),
         lifespan=[lifespan],
-        middleware=[language.LocaleMiddleware],
+        # Outermost first: headers on every answer, then language, messages, who is asking.
+        middleware=[
+            SecurityHeadersMiddleware,
+            language.LocaleMiddleware,
+            FlashMiddleware,
+            SessionMiddleware,
+        ],
+        guards=[access_guard],
+        csrf_config=CSRFConfig(
+            secret=settings.secret_key,
+            cookie_name="csrftoken",
+            cookie_secure=settings.secure_cookies,
+            cookie_samesite="lax",
+            cookie_httponly=False,
+            header_name="x-csrftoken",
+        ),
         template_config=TemplateConfig(instance=JinjaTemplateEngine.from_environment(environment)),
         plugins=[HTMXPlugin()],
         compression_config=CompressionConfig(
@@ -70,5 +106,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         exception_handlers=errors.EXCEPTION_HANDLERS,
         debug=False,
+        # An HTML app: no public API schema pages.
+        openapi_config=None,
         state=State({"settings": settings}),
     )

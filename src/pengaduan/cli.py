@@ -112,6 +112,32 @@ def cmd_seed_demo(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rotate_keys(settings: Settings, args: argparse.Namespace) -> int:
+    from pengaduan.accounts import personal_data
+
+    _database(settings)
+    try:
+        rewritten = asyncio.run(personal_data.rotate_all(settings))
+    except personal_data.UndecryptableData as exc:
+        return _fail(f"{exc}; keep every old key in PENGADUAN_ENCRYPTION_KEYS until this passes")
+    print(f"Re-encrypted the personal data of {rewritten} user(s) under the newest key.")
+    return 0
+
+
+def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
+    import logging
+
+    from pengaduan.notifications import outbox
+
+    _database(settings)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    print("Delivering the outbox (Ctrl+C to stop).", flush=True)
+    asyncio.run(outbox.run_worker(settings))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pengaduan", description="Sistem Pengaduan Masyarakat")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -144,6 +170,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="bulk mode: add N generated complaints (fast, for load and scale tests)",
     )
     seed.set_defaults(func=cmd_seed_demo)
+
+    rotate = sub.add_parser("rotate-keys", help="re-encrypt personal data under the newest key")
+    rotate.set_defaults(func=cmd_rotate_keys)
+
+    worker = sub.add_parser("worker", help="deliver the outbox (mail) without serving the web app")
+    worker.set_defaults(func=cmd_worker)
     return parser
 
 

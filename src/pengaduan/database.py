@@ -11,6 +11,7 @@ import logging
 import os
 import subprocess
 import warnings
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -249,9 +250,26 @@ def _piccolo_app_config() -> Any:
     return APP_CONFIG
 
 
+@contextlib.asynccontextmanager
+async def _engine_at(dsn: str) -> AsyncIterator[None]:
+    """Point the engine at `dsn` with no pool for a while (Piccolo's migration machinery
+    only knows the one engine). For the CLI and tests, never inside a serving app."""
+    saved_pool, saved_config = ENGINE.pool, ENGINE.config
+    ENGINE.pool = None
+    configure_engine(dsn)
+    try:
+        yield
+    finally:
+        ENGINE.pool, ENGINE.config = saved_pool, saved_config
+
+
 async def pending_migrations(dsn: str) -> list[str]:
     """Ids of the migrations in migrations/ not yet applied to `dsn`."""
-    configure_engine(dsn)
+    async with _engine_at(dsn):
+        return await _pending()
+
+
+async def _pending() -> list[str]:
     from piccolo.apps.migrations.commands.base import BaseMigrationManager
     from piccolo.apps.migrations.tables import Migration
 
@@ -266,14 +284,15 @@ async def pending_migrations(dsn: str) -> list[str]:
 
 async def migrate(dsn: str) -> list[str]:
     """Apply every pending migration in migrations/ to `dsn`; return the ids applied."""
-    pending = await pending_migrations(dsn)
-    if not pending:
-        return []
-    from piccolo.apps.migrations.commands.forwards import ForwardsMigrationManager
+    async with _engine_at(dsn):
+        pending = await _pending()
+        if not pending:
+            return []
+        from piccolo.apps.migrations.commands.forwards import ForwardsMigrationManager
 
-    output = io.StringIO()
-    with contextlib.redirect_stdout(output):
-        result = await ForwardsMigrationManager(app_name="pengaduan", migration_id="all").run()
+        output = io.StringIO()
+        with contextlib.redirect_stdout(output):
+            result = await ForwardsMigrationManager(app_name="pengaduan", migration_id="all").run()
     if not result.success:
         raise RuntimeError(f"migrations failed: {result.message}\n{output.getvalue()}")
     return pending

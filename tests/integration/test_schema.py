@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
+
 import asyncpg
 
 from pengaduan import database
 from pengaduan.piccolo_app import TABLES
-from pengaduan.testing import recreate_database
+from pengaduan.testing import drop_database, recreate_database
 
 COLUMNS = """
 SELECT table_name, column_name, data_type, is_nullable, column_default,
@@ -37,8 +39,8 @@ async def _shape(dsn: str) -> dict[str, set]:
 
 
 async def test_migrations_match_the_declared_tables(pg_server_dsn: str) -> None:
-    migrated = await recreate_database(pg_server_dsn, "pengaduan_drift_migrated")
-    declared = await recreate_database(pg_server_dsn, "pengaduan_drift_declared")
+    migrated = await recreate_database(pg_server_dsn, f"drift_migrated_{os.getpid()}")
+    declared = await recreate_database(pg_server_dsn, f"drift_declared_{os.getpid()}")
     applied = await database.migrate(migrated)
     assert applied, "an empty database gets every migration"
     assert await database.pending_migrations(migrated) == []
@@ -52,6 +54,8 @@ async def test_migrations_match_the_declared_tables(pg_server_dsn: str) -> None:
         await conn.close()
 
     got, want = await _shape(migrated), await _shape(declared)
+    for name in (f"drift_migrated_{os.getpid()}", f"drift_declared_{os.getpid()}"):
+        await drop_database(pg_server_dsn, name)
     for part in ("columns", "constraints", "indexes"):
         assert got[part] - want[part] == set(), f"{part} only in the migrations"
         assert want[part] - got[part] == set(), f"{part} declared but not migrated"

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import json
 import logging
+from urllib.parse import urlencode
 
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
 from litestar.response import Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
+from pengaduan.accounts.guards import AlreadyLoggedIn, LoginRequired
 from pengaduan.web import i18n
 from pengaduan.web.i18n import _
+from pengaduan.web.security import security_headers
 from pengaduan.web.templating import HX_VARY
 
 log = logging.getLogger(__name__)
@@ -51,7 +54,12 @@ def error_response(request: Request, status_code: int, detail: str | None = None
     title, message = titles.get(status_code, titles[500 if status_code >= 500 else 400])
     if detail:
         message = detail
-    headers: dict[str, str] = {"Vary": HX_VARY, "Cache-Control": "no-store"}
+    headers: dict[str, str] = {
+        "Vary": HX_VARY,
+        "Cache-Control": "no-store",
+        # Errors raised before routing never pass the route middleware.
+        **security_headers(request.app.state.settings.is_production),
+    }
     if request.headers.get("hx-request") == "true":
         # htmx: nothing is swapped; the page shows a toast with the message.
         headers["HX-Trigger"] = json.dumps(
@@ -73,6 +81,30 @@ def error_response(request: Request, status_code: int, detail: str | None = None
         headers=headers,
         media_type=MediaType.HTML,
     )
+
+
+def handle_login_required(request: Request, exc: HTTPException) -> Response:
+    """Not logged in: to the login page, and back here afterwards."""
+    target = request.url.path
+    if request.url.query:
+        target += "?" + request.url.query
+    if request.method != "GET":
+        # A form sent after the session ended: its data cannot be replayed after login.
+        target = "/"
+    location = "/masuk?" + urlencode({"next": target})
+    headers = {"Vary": HX_VARY, "Cache-Control": "no-store"}
+    if request.headers.get("hx-request") == "true":
+        headers["HX-Redirect"] = location
+        return Response(content="", status_code=401, headers=headers)
+    headers["Location"] = location
+    return Response(content="", status_code=303, headers=headers)
+
+
+def handle_already_logged_in(request: Request, exc: AlreadyLoggedIn) -> Response:
+    headers = {"Vary": HX_VARY, "Location": exc.landing}
+    if request.headers.get("hx-request") == "true":
+        headers["HX-Redirect"] = exc.landing
+    return Response(content="", status_code=303, headers=headers)
 
 
 def handle_http_exception(request: Request, exc: HTTPException) -> Response:
@@ -106,6 +138,8 @@ def user_error(status_code: int, message: str) -> HTTPException:
 
 
 EXCEPTION_HANDLERS = {
+    LoginRequired: handle_login_required,
+    AlreadyLoggedIn: handle_already_logged_in,
     NotFoundException: handle_not_found,
     ValidationException: handle_validation_exception,
     HTTPException: handle_http_exception,

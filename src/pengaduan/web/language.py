@@ -56,6 +56,12 @@ async def switch_language(
     if lang not in i18n.LOCALES:
         lang = i18n.DEFAULT_LOCALE
     target = safe_next(data.get("next"))
+    user = request.scope.get("user")
+    if user is not None:
+        # Mails and notifications follow the account's language.
+        from pengaduan.accounts.services import set_language
+
+        await set_language(user.id, lang)
     return Redirect(
         path=target,
         status_code=303,

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from babel.dates import format_datetime as babel_format_datetime
 from babel.numbers import format_decimal
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from litestar import Request
 from litestar.response import Template
 
 from pengaduan.settings import project_root
-from pengaduan.web import i18n
+from pengaduan.web import i18n, labels
 
 HX_VARY = "HX-Request"
+JAKARTA = ZoneInfo("Asia/Jakarta")
 
 
 def templates_dir() -> Path:
@@ -32,6 +36,13 @@ def static_url(path: str) -> str:
     file = static_dir() / path
     digest = hashlib.sha256(file.read_bytes()).hexdigest()[:10]
     return f"/static/{path}?v={digest}"
+
+
+def format_datetime(value: datetime | None, style: str = "medium") -> str:
+    """A date and time in the visitor's language, in Western Indonesia Time."""
+    if value is None:
+        return ""
+    return babel_format_datetime(value, style, tzinfo=JAKARTA, locale=i18n.get_locale())
 
 
 def build_environment() -> Environment:
@@ -54,6 +65,10 @@ def build_environment() -> Environment:
     )
     env.filters["number"] = lambda value: format_decimal(value, locale=i18n.get_locale())
     env.globals.update(
+        role_label=labels.role_label,
+        status_label=labels.status_label,
+        priority_label=labels.priority_label,
+        format_datetime=format_datetime,
         static_url=static_url,
         get_locale=i18n.get_locale,
         language_names=i18n.LANGUAGE_NAMES,

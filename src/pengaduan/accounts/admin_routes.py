@@ -1,0 +1,165 @@
+"""Admin pages for users: list and search, create staff, change role, (de)activate, reset links."""
+
+from __future__ import annotations
+
+from litestar import Request, Response, get, post
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
+from litestar.response import Template
+
+from pengaduan.accounts import services, user_admin
+from pengaduan.accounts.routes import Form, _form, _text, client_ip, redirect, settings_of
+from pengaduan.audit import services as audit
+from pengaduan.web.i18n import _
+from pengaduan.web.templating import render
+
+ADMIN = {"access": "admin"}
+
+
+@get("/admin", name="admin:home", opt=ADMIN)
+async def admin_home(request: Request) -> Response:
+    return redirect(request, "/admin/pengguna")
+
+
+@get("/admin/pengguna", name="admin:users", opt=ADMIN)
+async def users_list(request: Request) -> Template:
+    filters = user_admin.UserFilters.from_query(dict(request.query_params))
+    rows, total = await user_admin.list_users(filters)
+    pages = max(1, -(-total // user_admin.PAGE_SIZE))
+    return render(
+        request,
+        "admin/users.html",
+        {
+            "users": rows,
+            "total": total,
+            "pages": pages,
+            "filters": filters,
+            "units": await user_admin.active_units(),
+        },
+        fragment="admin/_users_results.html",
+    )
+
+
+@get("/admin/pengguna/baru", name="admin:users.new", opt=ADMIN)
+async def user_new_page(request: Request) -> Template:
+    return render(
+        request,
+        "admin/user_new.html",
+        {"values": {"role": "officer"}, "errors": {}, "units": await user_admin.active_units()},
+    )
+
+
+@post("/admin/pengguna/baru", name="admin:users.create", opt=ADMIN)
+async def user_create(request: Request, data: Form) -> Response:
+    result = await user_admin.create_staff(
+        settings_of(request), _form(data), admin_id=request.user.id, ip=client_ip(request)
+    )
+    if not result.ok:
+        return render(
+            request,
+            "admin/user_new.html",
+            {
+                "values": result.values,
+                "errors": result.errors,
+                "units": await user_admin.active_units(),
+            },
+            status_code=422,
+        )
+    return redirect(
+        request,
+        f"/admin/pengguna/{result.values['id']}",
+        _(
+            "Account created. An invitation to set a password was sent to %(email)s.",
+            email=result.values["email"],
+        ),
+    )
+
+
+@get("/admin/pengguna/{user_id:int}", name="admin:users.detail", opt=ADMIN)
+async def user_detail(request: Request, user_id: FromPath[int]) -> Template:
+    user = await user_admin.user_detail(user_id)
+    if user is None:
+        raise NotFoundException()
+    return render(
+        request,
+        "admin/user_detail.html",
+        {
+            "user": user,
+            "invited": user["password_hash"] == services.UNUSABLE_PASSWORD,
+            "units": await user_admin.active_units(),
+            "audit": await audit.entries_for_target("user", user_id),
+        },
+    )
+
+
+async def _act(request: Request, user_id: int, action, success: str) -> Response:
+    try:
+        result = await action()
+    except services.AccountError as error:
+        return redirect(request, f"/admin/pengguna/{user_id}", str(error), "bad")
+    return redirect(request, f"/admin/pengguna/{user_id}", result or success)
+
+
+@post("/admin/pengguna/{user_id:int}/peran", name="admin:users.role", opt=ADMIN)
+async def user_change_role(request: Request, user_id: FromPath[int], data: Form) -> Response:
+    return await _act(
+        request,
+        user_id,
+        lambda: user_admin.change_role(
+            user_id,
+            _text(data, "role"),
+            _text(data, "unit"),
+            admin_id=request.user.id,
+            ip=client_ip(request),
+        ),
+        _("The role is changed. The user's sessions have ended."),
+    )
+
+
+@post("/admin/pengguna/{user_id:int}/nonaktifkan", name="admin:users.deactivate", opt=ADMIN)
+async def user_deactivate(request: Request, user_id: FromPath[int]) -> Response:
+    return await _act(
+        request,
+        user_id,
+        lambda: user_admin.set_active(
+            user_id, False, admin_id=request.user.id, ip=client_ip(request)
+        ),
+        _("The account is deactivated and its sessions have ended."),
+    )
+
+
+@post("/admin/pengguna/{user_id:int}/aktifkan", name="admin:users.reactivate", opt=ADMIN)
+async def user_reactivate(request: Request, user_id: FromPath[int]) -> Response:
+    return await _act(
+        request,
+        user_id,
+        lambda: user_admin.set_active(
+            user_id, True, admin_id=request.user.id, ip=client_ip(request)
+        ),
+        _("The account is active again."),
+    )
+
+
+@post("/admin/pengguna/{user_id:int}/kirim-reset", name="admin:users.reset", opt=ADMIN)
+async def user_send_reset(request: Request, user_id: FromPath[int]) -> Response:
+    return await _act(
+        request,
+        user_id,
+        lambda: user_admin.send_reset_link(
+            settings_of(request), user_id, admin_id=request.user.id, ip=client_ip(request)
+        ),
+        "",
+    )
+
+
+ROUTES = [
+    admin_home,
+    users_list,
+    user_new_page,
+    user_create,
+    user_detail,
+    user_change_role,
+    user_deactivate,
+    user_reactivate,
+    user_send_reset,
+]

@@ -1,0 +1,663 @@
+"""Accounts: registration, login, email confirmation, password reset and change, profile."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any
+
+import asyncpg
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from pengaduan.accounts import throttle
+from pengaduan.accounts.nik import validate_nik
+from pengaduan.accounts.passwords import (
+    hash_password,
+    hash_password_sync,
+    password_problems,
+    verify_password,
+)
+from pengaduan.accounts.personal_data import cipher_for
+from pengaduan.accounts.tables import User
+from pengaduan.audit import services as audit
+from pengaduan.database import ENGINE
+from pengaduan.notifications.mail import render_mail
+from pengaduan.notifications.outbox import enqueue_email
+from pengaduan.settings import Settings
+from pengaduan.web.i18n import _, ngettext
+
+CONFIRM_MAX_AGE = 48 * 3600
+RESET_MAX_AGE = 3600
+INVITE_MAX_AGE = 72 * 3600
+RESET_MAILS_PER_HOUR = 3
+# A hash that no password matches: accounts created by an admin until the invitation is used.
+UNUSABLE_PASSWORD = "!unusable"
+
+USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,29}$")
+EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+PHONE_RE = re.compile(r"^\+?[0-9]{8,15}$")
+
+
+class AccountError(Exception):
+    """A request that cannot be carried out; the message is for the person."""
+
+
+@dataclass
+class FormResult:
+    """Cleaned values and, per field, what is wrong."""
+
+    values: dict[str, str]
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+# --- normalising and checking fields -----------------------------------------------------
+
+
+def normalise_username(value: str) -> str:
+    return value.strip().lower()
+
+
+def normalise_email(value: str) -> str:
+    return value.strip().lower()
+
+
+def normalise_phone(value: str) -> str:
+    """Digits with an optional leading +; Indonesian 08… becomes +628…."""
+    cleaned = re.sub(r"[\s().-]", "", value.strip())
+    if cleaned.startswith("08"):
+        cleaned = "+62" + cleaned[1:]
+    elif cleaned.startswith("62"):
+        cleaned = "+" + cleaned
+    return cleaned
+
+
+def username_problem(username: str) -> str | None:
+    if not username:
+        return _("Choose a username.")
+    if not USERNAME_RE.match(username):
+        return _(
+            "A username has 3 to 30 characters: lowercase letters, digits, dots, dashes or "
+            "underscores, starting with a letter or digit."
+        )
+    return None
+
+
+def email_problem(email: str, *, required: bool = False) -> str | None:
+    if not email:
+        return _("Enter an email address.") if required else None
+    if len(email) > 254 or not EMAIL_RE.match(email):
+        return _("This does not look like an email address (example: nama@contoh.id).")
+    return None
+
+
+def phone_problem(phone: str) -> str | None:
+    if not phone:
+        return _("Enter a phone number.")
+    if not PHONE_RE.match(phone):
+        return _("Enter a phone number of 8 to 15 digits, for example 081234567890.")
+    return None
+
+
+def full_name_problem(name: str) -> str | None:
+    if not name:
+        return _("Enter your full name.")
+    if len(name) > 200:
+        return _("The name is too long (at most 200 characters).")
+    return None
+
+
+def address_problem(address: str) -> str | None:
+    if not address:
+        return _("Enter your address.")
+    if len(address) > 500:
+        return _("The address is too long (at most 500 characters).")
+    return None
+
+
+# --- tokens ---------------------------------------------------------------------------------
+
+
+def _serializer(settings: Settings, salt: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(settings.secret_key, salt=f"pengaduan.{salt}")
+
+
+def _password_fingerprint(password_hash: str) -> str:
+    """Changes whenever the password does: a used or outdated reset link stops working."""
+    return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
+
+
+def confirm_token(settings: Settings, user_id: int, email: str) -> str:
+    return _serializer(settings, "email-confirm").dumps({"u": user_id, "e": email})
+
+
+def reset_token(settings: Settings, user_id: int, password_hash: str, *, invite: bool) -> str:
+    salt = "account-invite" if invite else "password-reset"
+    return _serializer(settings, salt).dumps(
+        {"u": user_id, "p": _password_fingerprint(password_hash)}
+    )
+
+
+@cache
+def _dummy_hash(rounds: int) -> str:
+    """Checked against when the account does not exist, so both answers take as long."""
+    return hash_password_sync("not-a-real-password-for-timing", rounds)
+
+
+# --- mail -----------------------------------------------------------------------------------
+
+
+async def _send_confirmation(settings: Settings, user_id: int, email: str, language: str) -> None:
+    user = await User.select(User.full_name).where(User.id == user_id).first()
+    link = f"{settings.base_url}/konfirmasi-email/{confirm_token(settings, user_id, email)}"
+    mail = render_mail(
+        "confirm_email",
+        {"full_name": user["full_name"], "link": link, "expires_hours": CONFIRM_MAX_AGE // 3600},
+        language,
+    )
+    await enqueue_email(to=email, mail=mail, kind="confirm_email")
+
+
+async def send_reset_mail(settings: Settings, user: dict[str, Any], *, invite: bool) -> None:
+    token = reset_token(settings, user["id"], user["password_hash"], invite=invite)
+    path = "undangan" if invite else "atur-ulang-sandi"
+    link = f"{settings.base_url}/{path}/{token}"
+    if invite:
+        context = {
+            "full_name": user["full_name"],
+            "username": user["username"],
+            "link": link,
+            "expires_hours": INVITE_MAX_AGE // 3600,
+        }
+        mail = render_mail("account_invite", context, user["language"])
+    else:
+        context = {
+            "full_name": user["full_name"],
+            "link": link,
+            "expires_minutes": RESET_MAX_AGE // 60,
+        }
+        mail = render_mail("password_reset", context, user["language"])
+    await enqueue_email(
+        to=user["email"], mail=mail, kind="account_invite" if invite else "password_reset"
+    )
+
+
+# --- registration ---------------------------------------------------------------------------
+
+
+def check_registration(data: dict[str, str]) -> FormResult:
+    """Every field's problem at once (uniqueness is checked against the database later)."""
+    values = {
+        "username": normalise_username(data.get("username", "")),
+        "full_name": " ".join(data.get("full_name", "").split()),
+        "nik": data.get("nik", "").strip(),
+        "phone": data.get("phone", "").strip(),
+        "address": data.get("address", "").strip(),
+        "email": normalise_email(data.get("email", "")),
+    }
+    result = FormResult(values=values)
+    checks = {
+        "username": username_problem(values["username"]),
+        "full_name": full_name_problem(values["full_name"]),
+        "phone": phone_problem(normalise_phone(values["phone"])),
+        "address": address_problem(values["address"]),
+        "email": email_problem(values["email"]),
+    }
+    nik_digits, nik_problems = validate_nik(values["nik"])
+    if not values["nik"]:
+        checks["nik"] = _("Enter your NIK (the 16-digit number on your KTP).")
+    elif nik_problems:
+        checks["nik"] = " ".join(nik_problems)
+    password = data.get("password", "")
+    problems = password_problems(password, username=values["username"], nik=nik_digits)
+    if problems:
+        checks["password"] = " ".join(problems)
+    elif password != data.get("password_confirm", ""):
+        checks["password_confirm"] = _("The two passwords are not the same.")
+    result.errors = {k: v for k, v in checks.items() if v}
+    result.values["nik_digits"] = nik_digits
+    return result
+
+
+async def register(
+    settings: Settings, data: dict[str, str], *, language: str, ip: str
+) -> FormResult:
+    """Create a citizen account; the result carries the new id in values["id"] when ok."""
+    result = check_registration(data)
+    if not result.ok:
+        return result
+    values = result.values
+    cipher = cipher_for(settings)
+    nik_index = cipher.blind_index(values["nik_digits"])
+    await check_unique(result, nik_index=nik_index)
+    if not result.ok:
+        return result
+    try:
+        async with ENGINE.transaction():
+            rows = await User.insert(
+                User(
+                    username=values["username"],
+                    email=values["email"] or None,
+                    full_name=values["full_name"],
+                    role="citizen",
+                    password_hash=await hash_password(data["password"], settings.bcrypt_rounds),
+                    nik_encrypted=cipher.encrypt(values["nik_digits"]),
+                    nik_index=nik_index,
+                    phone_encrypted=cipher.encrypt(normalise_phone(values["phone"])),
+                    address_encrypted=cipher.encrypt(values["address"]),
+                    language=language,
+                    password_changed_at=datetime.now(UTC),
+                )
+            ).returning(User.id)
+            user_id = rows[0]["id"]
+            await audit.record(
+                actor_id=user_id,
+                action="account.register",
+                target_type="user",
+                target_id=user_id,
+                ip=ip,
+            )
+            if values["email"]:
+                await _send_confirmation(settings, user_id, values["email"], language)
+    except asyncpg.UniqueViolationError:
+        # Someone took the name, email or NIK between the check and the insert.
+        await check_unique(result, nik_index=nik_index)
+        if result.ok:
+            raise
+        return result
+    result.values["id"] = str(user_id)
+    return result
+
+
+async def check_unique(
+    result: FormResult, *, nik_index: str | None, exclude_id: int | None = None
+) -> None:
+    values = result.values
+    others = User.select(User.id, User.username, User.email, User.nik_index)
+    condition = User.username == values.get("username", "")
+    if values.get("email"):
+        condition = condition | (User.email == values["email"])
+    if nik_index:
+        condition = condition | (User.nik_index == nik_index)
+    rows = await others.where(condition)
+    for row in rows:
+        if exclude_id is not None and row["id"] == exclude_id:
+            continue
+        if row["username"] == values.get("username"):
+            result.errors["username"] = _("This username is taken. Choose another.")
+        if values.get("email") and row["email"] == values["email"]:
+            result.errors["email"] = _("An account with this email address exists already.")
+        if nik_index and row["nik_index"] == nik_index:
+            result.errors["nik"] = _(
+                "An account with this NIK exists already. Log in, or reset your password."
+            )
+
+
+# --- login ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LoginOutcome:
+    user: dict[str, Any] | None = None
+    error: str | None = None
+    wait_seconds: int | None = None
+
+
+def _wait_message(seconds: int) -> str:
+    if seconds >= 60:
+        return ngettext(
+            "Too many failed attempts. Try again in %(num)d minute.",
+            "Too many failed attempts. Try again in %(num)d minutes.",
+            (seconds + 59) // 60,
+        )
+    return ngettext(
+        "Too many failed attempts. Try again in %(num)d second.",
+        "Too many failed attempts. Try again in %(num)d seconds.",
+        seconds,
+    )
+
+
+async def authenticate(
+    settings: Settings, identifier: str, password: str, *, ip: str
+) -> LoginOutcome:
+    """Check a username-or-email and password, with throttling; same answer for unknown users."""
+    identifier = identifier.strip().lower()
+    if not identifier or not password:
+        return LoginOutcome(error=_("Enter your username or email and your password."))
+    throttled = await throttle.check(identifier, ip)
+    if throttled:
+        return LoginOutcome(error=_wait_message(throttled.seconds), wait_seconds=throttled.seconds)
+    column = User.email if "@" in identifier else User.username
+    user = (
+        await User.select(
+            User.id, User.username, User.role, User.is_active, User.password_hash, User.language
+        )
+        .where(column == identifier)
+        .first()
+    )
+    if user is None:
+        await verify_password(password, _dummy_hash(settings.bcrypt_rounds))
+        ok = False
+    else:
+        ok = await verify_password(password, user["password_hash"]) and user["is_active"]
+    if not ok:
+        throttled = await throttle.record_failure(identifier, ip)
+        if throttled:
+            return LoginOutcome(
+                error=_wait_message(throttled.seconds), wait_seconds=throttled.seconds
+            )
+        return LoginOutcome(error=_("The username/email or password is wrong."))
+    await throttle.record_success(identifier)
+    await User.update({User.last_login_at: datetime.now(UTC)}).where(User.id == user["id"])
+    await audit.record(
+        actor_id=user["id"], action="account.login", target_type="user", target_id=user["id"], ip=ip
+    )
+    return LoginOutcome(user=user)
+
+
+# --- email confirmation ---------------------------------------------------------------------
+
+
+async def confirm_email(settings: Settings, token: str) -> str:
+    """Confirm the address in the token; returns a message for the person."""
+    try:
+        data = _serializer(settings, "email-confirm").loads(token, max_age=CONFIRM_MAX_AGE)
+    except SignatureExpired:
+        raise AccountError(
+            _("This confirmation link has expired. Log in and ask for a new one.")
+        ) from None
+    except BadSignature:
+        raise AccountError(_("This confirmation link is not valid.")) from None
+    user = (
+        await User.select(User.id, User.email, User.email_confirmed_at)
+        .where(User.id == data["u"])
+        .first()
+    )
+    if user is None or user["email"] != data["e"]:
+        raise AccountError(_("This confirmation link is for an address that is no longer in use."))
+    if user["email_confirmed_at"] is None:
+        await User.update({User.email_confirmed_at: datetime.now(UTC)}).where(User.id == user["id"])
+        await audit.record(
+            actor_id=user["id"],
+            action="account.email_confirmed",
+            target_type="user",
+            target_id=user["id"],
+        )
+    return _("Your email address %(email)s is confirmed.", email=user["email"])
+
+
+async def resend_confirmation(settings: Settings, user_id: int) -> None:
+    user = (
+        await User.select(User.email, User.email_confirmed_at, User.language)
+        .where(User.id == user_id)
+        .first()
+    )
+    if not user or not user["email"] or user["email_confirmed_at"] is not None:
+        raise AccountError(_("There is no unconfirmed email address on your account."))
+    async with ENGINE.transaction():
+        await _send_confirmation(settings, user_id, user["email"], user["language"])
+
+
+# --- password reset and change --------------------------------------------------------------
+
+
+async def _recent_reset_mails(email: str) -> int:
+    rows = await User.raw(
+        "SELECT count(*) AS n FROM outbox WHERE recipient = {} AND payload->>'kind' IN "
+        "('password_reset', 'confirm_email') AND created_at > now() - interval '1 hour'",
+        email,
+    )
+    return rows[0]["n"]
+
+
+async def request_password_reset(settings: Settings, identifier: str, *, ip: str) -> None:
+    """Send a reset link when the account exists and has a confirmed email; silent otherwise.
+
+    An unconfirmed address gets the confirmation link instead (no other mail may go to it).
+    """
+    identifier = identifier.strip().lower()
+    if not identifier:
+        return
+    column = User.email if "@" in identifier else User.username
+    user = (
+        await User.select(
+            User.id,
+            User.username,
+            User.full_name,
+            User.email,
+            User.email_confirmed_at,
+            User.password_hash,
+            User.language,
+            User.is_active,
+        )
+        .where(column == identifier)
+        .first()
+    )
+    if user is None or not user["is_active"] or not user["email"]:
+        return
+    if await _recent_reset_mails(user["email"]) >= RESET_MAILS_PER_HOUR:
+        return
+    async with ENGINE.transaction():
+        if user["email_confirmed_at"] is None:
+            await _send_confirmation(settings, user["id"], user["email"], user["language"])
+        else:
+            await send_reset_mail(settings, user, invite=user["password_hash"] == UNUSABLE_PASSWORD)
+        await audit.record(
+            actor_id=None,
+            action="account.reset_requested",
+            target_type="user",
+            target_id=user["id"],
+            ip=ip,
+        )
+
+
+async def user_for_reset_token(
+    settings: Settings, token: str, *, invite: bool = False
+) -> dict[str, Any]:
+    """The account a reset (or invitation) link is for, or AccountError."""
+    salt, max_age = (
+        ("account-invite", INVITE_MAX_AGE) if invite else ("password-reset", RESET_MAX_AGE)
+    )
+    try:
+        data = _serializer(settings, salt).loads(token, max_age=max_age)
+    except SignatureExpired:
+        raise AccountError(_("This link has expired. Ask for a new one.")) from None
+    except BadSignature:
+        raise AccountError(_("This link is not valid.")) from None
+    user = (
+        await User.select(
+            User.id, User.username, User.full_name, User.password_hash, User.is_active, User.role
+        )
+        .where(User.id == data["u"])
+        .first()
+    )
+    if (
+        user is None
+        or not user["is_active"]
+        or _password_fingerprint(user["password_hash"]) != data["p"]
+    ):
+        raise AccountError(_("This link has been used already or is no longer valid."))
+    return user
+
+
+async def set_password(
+    settings: Settings,
+    user: dict[str, Any],
+    password: str,
+    confirm: str,
+    *,
+    ip: str,
+    via: str,
+) -> dict[str, str]:
+    """Set a new password (after the policy); ends every session of the account.
+
+    Returns field errors (empty when done).
+    """
+    problems = password_problems(password, username=user["username"])
+    if problems:
+        return {"password": " ".join(problems)}
+    if password != confirm:
+        return {"password_confirm": _("The two passwords are not the same.")}
+    from pengaduan.accounts.sessions import end_user_sessions
+
+    new_hash = await hash_password(password, settings.bcrypt_rounds)
+    now = datetime.now(UTC)
+    changes: dict[Any, Any] = {User.password_hash: new_hash, User.password_changed_at: now}
+    if via == "invite":
+        # The invitation arrived by mail: the address is proven.
+        changes[User.email_confirmed_at] = now
+    async with ENGINE.transaction():
+        await User.update(changes).where(User.id == user["id"])
+        await end_user_sessions(user["id"])
+        await audit.record(
+            actor_id=user["id"],
+            action=f"account.password_{via}",
+            target_type="user",
+            target_id=user["id"],
+            ip=ip,
+        )
+    return {}
+
+
+async def change_password(
+    settings: Settings,
+    user_id: int,
+    current: str,
+    password: str,
+    confirm: str,
+    *,
+    keep_session: str,
+    ip: str,
+) -> dict[str, str]:
+    """Change a password knowing the current one; other sessions end at once."""
+    from pengaduan.accounts.sessions import end_user_sessions
+
+    user = (
+        await User.select(User.id, User.username, User.password_hash)
+        .where(User.id == user_id)
+        .first()
+    )
+    if not await verify_password(current, user["password_hash"]):
+        return {"current_password": _("The current password is wrong.")}
+    problems = password_problems(password, username=user["username"])
+    if problems:
+        return {"password": " ".join(problems)}
+    if password != confirm:
+        return {"password_confirm": _("The two passwords are not the same.")}
+    new_hash = await hash_password(password, settings.bcrypt_rounds)
+    async with ENGINE.transaction():
+        await User.update(
+            {User.password_hash: new_hash, User.password_changed_at: datetime.now(UTC)}
+        ).where(User.id == user_id)
+        await end_user_sessions(user_id, keep=keep_session)
+        await audit.record(
+            actor_id=user_id,
+            action="account.password_changed",
+            target_type="user",
+            target_id=user_id,
+            ip=ip,
+        )
+    return {}
+
+
+# --- profile --------------------------------------------------------------------------------
+
+
+def mask_nik(nik: str | None) -> str:
+    if not nik:
+        return ""
+    return nik[:4] + "•" * 8 + nik[-4:]
+
+
+async def profile(settings: Settings, user_id: int) -> dict[str, Any]:
+    """The account as its owner sees it (personal data decrypted)."""
+    row = (
+        await User.select(
+            User.id,
+            User.username,
+            User.full_name,
+            User.email,
+            User.email_confirmed_at,
+            User.role,
+            User.nip,
+            User.language,
+            User.nik_encrypted,
+            User.phone_encrypted,
+            User.address_encrypted,
+            User.unit.name.as_alias("unit_name"),
+            User.created_at,
+        )
+        .where(User.id == user_id)
+        .first()
+    )
+    cipher = cipher_for(settings)
+    row["nik_masked"] = mask_nik(cipher.decrypt(row.pop("nik_encrypted")))
+    row["phone"] = cipher.decrypt(row.pop("phone_encrypted")) or ""
+    row["address"] = cipher.decrypt(row.pop("address_encrypted")) or ""
+    return row
+
+
+async def update_profile(
+    settings: Settings, user_id: int, data: dict[str, str], *, ip: str
+) -> FormResult:
+    """Edit name, contact and address; a new email address must be confirmed again."""
+    current = await profile(settings, user_id)
+    values = {
+        "full_name": " ".join(data.get("full_name", "").split()),
+        "email": normalise_email(data.get("email", "")),
+        "phone": data.get("phone", "").strip(),
+        "address": data.get("address", "").strip(),
+    }
+    result = FormResult(values=values)
+    citizen = current["role"] == "citizen"
+    checks = {
+        "full_name": full_name_problem(values["full_name"]),
+        "email": email_problem(values["email"], required=not citizen),
+    }
+    if citizen:
+        checks["phone"] = phone_problem(normalise_phone(values["phone"]))
+        checks["address"] = address_problem(values["address"])
+    result.errors = {k: v for k, v in checks.items() if v}
+    if not result.ok:
+        return result
+    if values["email"] and values["email"] != current["email"]:
+        taken = await User.exists().where((User.email == values["email"]) & (User.id != user_id))
+        if taken:
+            result.errors["email"] = _("An account with this email address exists already.")
+            return result
+    cipher = cipher_for(settings)
+    changes: dict[Any, Any] = {
+        User.full_name: values["full_name"],
+        User.email: values["email"] or None,
+        User.updated_at: datetime.now(UTC),
+    }
+    if citizen:
+        changes[User.phone_encrypted] = cipher.encrypt(normalise_phone(values["phone"]))
+        changes[User.address_encrypted] = cipher.encrypt(values["address"])
+    email_changed = (values["email"] or None) != current["email"]
+    if email_changed:
+        changes[User.email_confirmed_at] = None
+    async with ENGINE.transaction():
+        await User.update(changes).where(User.id == user_id)
+        await audit.record(
+            actor_id=user_id,
+            action="account.profile_updated",
+            target_type="user",
+            target_id=user_id,
+            ip=ip,
+            data={"email_changed": email_changed},
+        )
+        if email_changed and values["email"]:
+            await _send_confirmation(settings, user_id, values["email"], current["language"])
+    result.values["email_changed"] = "1" if email_changed and values["email"] else ""
+    return result
+
+
+async def set_language(user_id: int, language: str) -> None:
+    await User.update({User.language: language}).where(User.id == user_id)

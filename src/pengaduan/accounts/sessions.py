@@ -1,0 +1,230 @@
+"""Server-side sessions in PostgreSQL: the signed cookie, the lookup per request, rotation, revocation."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from itsdangerous import BadSignature, Signer
+from litestar.datastructures import Cookie
+from litestar.datastructures.headers import MutableScopeHeaders
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from pengaduan.accounts.tables import Session, User
+from pengaduan.settings import Settings
+
+# Paths that never need to know who is asking (no database round trip).
+_ANONYMOUS_PREFIXES = ("/static/", "/healthz")
+# last_seen_at is written at most this often, not on every request.
+_TOUCH_EVERY = timedelta(seconds=60)
+
+_LOOKUP = """
+SELECT s.id AS session_pk, s.id_hash, s.created_at, s.last_seen_at, s.expires_at,
+       u.id, u.username, u.full_name, u.role, u.language, u.unit, u.email,
+       u.email_confirmed_at, u.is_active
+FROM sessions s JOIN users u ON u.id = s."user"
+WHERE s.id_hash = {}
+"""
+
+
+@dataclass(frozen=True)
+class CurrentUser:
+    """Who is asking, as the session says (read once per request)."""
+
+    id: int
+    username: str
+    full_name: str
+    role: str
+    language: str
+    unit_id: int | None
+    email: str | None
+    email_confirmed: bool
+    session_hash: str
+
+    @property
+    def is_citizen(self) -> bool:
+        return self.role == "citizen"
+
+    @property
+    def is_officer(self) -> bool:
+        return self.role == "officer"
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+def cookie_name(settings: Settings) -> str:
+    # The __Host- prefix pins the cookie to this host, path / and HTTPS.
+    return "__Host-sid" if settings.secure_cookies else "sid"
+
+
+def _signer(settings: Settings) -> Signer:
+    return Signer(settings.secret_key, salt="pengaduan.session")
+
+
+def hash_id(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode()).hexdigest()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def session_cookie(value: str, settings: Settings) -> Cookie:
+    return Cookie(
+        key=cookie_name(settings),
+        value=value,
+        max_age=settings.session_max_hours * 3600,
+        path="/",
+        httponly=True,
+        secure=settings.secure_cookies,
+        samesite="lax",
+    )
+
+
+def expired_cookie(settings: Settings) -> Cookie:
+    return Cookie(
+        key=cookie_name(settings),
+        value="",
+        max_age=0,
+        expires=0,
+        path="/",
+        httponly=True,
+        secure=settings.secure_cookies,
+        samesite="lax",
+    )
+
+
+async def start_session(
+    settings: Settings,
+    user_id: int,
+    *,
+    ip: str,
+    user_agent: str,
+    replaces: str | None = None,
+) -> Cookie:
+    """A new session id for `user_id` (the old one, if any, is gone: no fixation)."""
+    session_id = secrets.token_urlsafe(32)
+    now = _now()
+    if replaces:
+        await Session.delete().where(Session.id_hash == replaces)
+    # Expired rows are cleared here rather than by a separate job.
+    await Session.delete().where(Session.expires_at < now)
+    await Session.insert(
+        Session(
+            id_hash=hash_id(session_id),
+            user=user_id,
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + timedelta(hours=settings.session_max_hours),
+            ip=ip[:45],
+            user_agent=user_agent[:300],
+        )
+    )
+    return session_cookie(_signer(settings).sign(session_id).decode(), settings)
+
+
+async def end_session(session_hash: str) -> None:
+    await Session.delete().where(Session.id_hash == session_hash)
+
+
+async def end_user_sessions(user_id: int, *, keep: str | None = None) -> int:
+    """End every session of a user (but `keep`); returns how many ended."""
+    query = Session.delete().where(Session.user == user_id)
+    if keep:
+        query = Session.delete().where((Session.user == user_id) & (Session.id_hash != keep))
+    rows = await query.returning(Session.id)
+    return len(rows)
+
+
+async def active_sessions(user_id: int) -> list[dict[str, Any]]:
+    return (
+        await Session.select(
+            Session.id_hash,
+            Session.created_at,
+            Session.last_seen_at,
+            Session.ip,
+            Session.user_agent,
+        )
+        .where((Session.user == user_id) & (Session.expires_at > _now()))
+        .order_by(Session.last_seen_at, ascending=False)
+    )
+
+
+async def load_user(settings: Settings, cookie_value: str) -> CurrentUser | None:
+    """The user behind a session cookie, or None when it is forged, expired or revoked."""
+    try:
+        session_id = _signer(settings).unsign(cookie_value).decode()
+    except (BadSignature, UnicodeDecodeError):
+        return None
+    session_hash = hash_id(session_id)
+    rows = await User.raw(_LOOKUP, session_hash)
+    if not rows:
+        return None
+    row = rows[0]
+    now = _now()
+    idle_limit = row["last_seen_at"] + timedelta(minutes=settings.session_idle_minutes)
+    if not row["is_active"] or row["expires_at"] <= now or idle_limit <= now:
+        await end_session(session_hash)
+        return None
+    if now - row["last_seen_at"] >= _TOUCH_EVERY:
+        await Session.update({Session.last_seen_at: now}).where(Session.id == row["session_pk"])
+    return CurrentUser(
+        id=row["id"],
+        username=row["username"],
+        full_name=row["full_name"],
+        role=row["role"],
+        language=row["language"],
+        unit_id=row["unit"],
+        email=row["email"],
+        email_confirmed=row["email_confirmed_at"] is not None,
+        session_hash=session_hash,
+    )
+
+
+def _cookie(scope: Scope, name: str) -> str | None:
+    for key, value in scope["headers"]:
+        if key == b"cookie":
+            for part in value.decode("latin-1").split(";"):
+                k, _sep, v = part.strip().partition("=")
+                if k == name:
+                    return v
+    return None
+
+
+class SessionMiddleware:
+    """Puts the session's user (or None) in scope["user"]; clears a cookie that no longer works."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(_ANONYMOUS_PREFIXES):
+            scope["user"] = None
+            await self.app(scope, receive, send)
+            return
+        settings: Settings = scope["litestar_app"].state.settings
+        raw = _cookie(scope, cookie_name(settings))
+        user = await load_user(settings, raw) if raw else None
+        scope["user"] = user
+        if raw and user is None:
+            stale = expired_cookie(settings).to_header(header="")
+
+            async def clearing_send(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    headers = MutableScopeHeaders.from_message(message)
+                    # A handler that just logged someone in sets its own cookie.
+                    if not any(
+                        v.startswith(cookie_name(settings) + "=")
+                        for v in headers.getall("set-cookie", [])
+                    ):
+                        headers.add("set-cookie", stale)
+                await send(message)
+
+            await self.app(scope, receive, clearing_send)
+            return
+        await self.app(scope, receive, send)

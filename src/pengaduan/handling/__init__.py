@@ -1,0 +1,1 @@
+"""Handling: the officers' side of complaints (their unit's work)."""

@@ -1,0 +1,435 @@
+"""The outbox: messages written in the caller's transaction, delivered later by a worker with retries."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import email.utils
+import json
+import logging
+import random
+import signal
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiosmtplib
+import asyncpg
+
+from pengaduan import database
+from pengaduan.database import ENGINE
+from pengaduan.notifications.mail import RenderedMail
+from pengaduan.notifications.tables import Outbox
+from pengaduan.settings import Settings
+
+log = logging.getLogger(__name__)
+
+NOTIFY_CHANNEL = "outbox"
+BATCH_SIZE = 20
+# 15 s, 30 s, 1 min, ... capped at 1 h: twelve attempts keep retrying for about four
+# hours, so a mail server that is down for an afternoon delays mail but does not kill it.
+MAX_ATTEMPTS = 12
+FIRST_RETRY_SECONDS = 15.0
+MAX_RETRY_SECONDS = 3600.0
+ERROR_TEXT_LIMIT = 300
+
+SELECT_DUE_EMAIL = """
+SELECT id, recipient, payload, attempts, created_at
+FROM outbox
+WHERE channel = 'email' AND sent_at IS NULL AND dead_at IS NULL AND next_attempt_at <= now()
+ORDER BY next_attempt_at, id
+LIMIT $1
+FOR UPDATE SKIP LOCKED
+"""
+
+# clock_timestamp(), not now(): now() is the start of the batch's transaction, which may
+# be long past when the last message of a slow batch is handed over.
+MARK_SENT = """
+UPDATE outbox SET sent_at = clock_timestamp(), attempts = attempts + 1 WHERE id = $1
+"""
+
+MARK_FAILED = """
+UPDATE outbox
+SET attempts = $2,
+    last_error = $3,
+    next_attempt_at = clock_timestamp() + make_interval(secs => $4::double precision),
+    dead_at = CASE WHEN $5::boolean THEN clock_timestamp() END
+WHERE id = $1
+"""
+
+
+# --- writing -------------------------------------------------------------------------------
+
+
+async def enqueue_email(*, to: str, mail: RenderedMail, kind: str) -> None:
+    """Queue `mail` for `to`. Inside the caller's transaction it is sent only if that
+    transaction commits; `kind` (e.g. "confirm_email") is kept for the record."""
+    # Joins the caller's transaction if there is one, else makes the insert and the
+    # NOTIFY one unit of their own.
+    async with ENGINE.transaction():
+        now = datetime.now(UTC)
+        await Outbox.insert(
+            Outbox(
+                channel="email",
+                recipient=to,
+                payload={
+                    "subject": mail.subject,
+                    "text": mail.text,
+                    "html": mail.html,
+                    "kind": kind,
+                },
+                attempts=0,
+                next_attempt_at=now,
+                last_error="",
+                created_at=now,
+            )
+        )
+        # PostgreSQL delivers a NOTIFY at commit (and drops it on rollback), so workers
+        # wake exactly when the row becomes visible to them.
+        await Outbox.raw(f"NOTIFY {NOTIFY_CHANNEL}")
+
+
+# --- delivering ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    picked: int
+    delivered: int
+
+
+class _ConnectFailed(Exception):
+    """The SMTP server could not be reached (or refused our login)."""
+
+
+def retry_delay(attempts: int) -> float:
+    """Seconds to wait after the `attempts`-th failed attempt."""
+    delay = FIRST_RETRY_SECONDS * 2 ** min(max(attempts - 1, 0), 20)
+    # A little jitter keeps messages that failed together from retrying in lockstep.
+    return min(delay * random.uniform(0.9, 1.1), MAX_RETRY_SECONDS)
+
+
+def _mail_domain(settings: Settings) -> str:
+    address = email.utils.parseaddr(settings.mail_from)[1]
+    domain = address.rpartition("@")[2]
+    return domain or urlsplit(settings.base_url).hostname or "localhost"
+
+
+def message_id(settings: Settings, outbox_id: int, created_at: datetime) -> str:
+    """The Message-ID of outbox row `outbox_id`: the same on every attempt, so a copy sent
+    twice (a worker that died after sending, before recording it) is recognisable.
+
+    The creation time is part of it because ids start again from 1 in a new database,
+    and mail clients drop messages whose Message-ID they have already seen.
+    """
+    stamp = int(created_at.timestamp() * 1_000_000)
+    return f"<outbox.{outbox_id}.{stamp}@{_mail_domain(settings)}>"
+
+
+def build_email(
+    settings: Settings,
+    *,
+    outbox_id: int,
+    created_at: datetime,
+    recipient: str,
+    payload: dict[str, Any],
+) -> EmailMessage:
+    """The multipart/alternative message (plain text first, then HTML) for one outbox row."""
+    message = EmailMessage()
+    message["From"] = settings.mail_from
+    message["To"] = recipient
+    message["Subject"] = payload["subject"]
+    # The time the event happened, not of this attempt: a reset mail that was delayed
+    # should say when it was asked for.
+    message["Date"] = email.utils.format_datetime(created_at.astimezone(UTC))
+    message["Message-ID"] = message_id(settings, outbox_id, created_at)
+    # RFC 3834: tells vacation responders not to answer.
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(payload["text"])
+    if payload.get("html"):
+        message.add_alternative(payload["html"], subtype="html")
+    return message
+
+
+def _short_error(exc: BaseException, settings: Settings) -> str:
+    text = " ".join(f"{type(exc).__name__}: {exc}".split())
+    if settings.smtp_password:
+        text = text.replace(settings.smtp_password, "***")
+    return text[:ERROR_TEXT_LIMIT]
+
+
+class _SmtpSession:
+    """One SMTP connection for a batch, reopened if the server drops it between messages."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.smtp: aiosmtplib.SMTP | None = None
+
+    def _client(self) -> aiosmtplib.SMTP:
+        s = self.settings
+        return aiosmtplib.SMTP(
+            hostname=s.smtp_host,
+            port=s.smtp_port,
+            username=s.smtp_username or None,
+            password=s.smtp_password or None,
+            timeout=s.smtp_timeout,
+            use_tls=s.smtp_security == "tls",
+            # "none" means plain: no opportunistic upgrade that could fail on an internal
+            # relay's self-signed certificate.
+            start_tls=True if s.smtp_security == "starttls" else False,
+        )
+
+    async def send(self, message: EmailMessage, recipient: str) -> None:
+        if self.smtp is None or not self.smtp.is_connected:
+            self.smtp = self._client()
+            try:
+                await self.smtp.connect()
+            except (aiosmtplib.SMTPException, OSError) as exc:
+                raise _ConnectFailed(exc) from exc
+        await self.smtp.send_message(
+            message,
+            sender=email.utils.parseaddr(self.settings.mail_from)[1],
+            recipients=[recipient],
+        )
+
+    async def close(self) -> None:
+        if self.smtp is not None and self.smtp.is_connected:
+            try:
+                await self.smtp.quit()
+            except (aiosmtplib.SMTPException, OSError):
+                self.smtp.close()
+
+
+async def _fail(
+    conn: asyncpg.Connection, settings: Settings, row: asyncpg.Record, exc: BaseException
+) -> None:
+    attempts = row["attempts"] + 1
+    dead = attempts >= MAX_ATTEMPTS
+    error = _short_error(exc, settings)
+    await conn.execute(MARK_FAILED, row["id"], attempts, error, retry_delay(attempts), dead)
+    if dead:
+        log.error("outbox %s: given up after %s attempts: %s", row["id"], attempts, error)
+    else:
+        log.warning("outbox %s: attempt %s failed: %s", row["id"], attempts, error)
+
+
+def _payload(row: asyncpg.Record) -> dict[str, Any]:
+    payload = row["payload"]
+    return json.loads(payload) if isinstance(payload, str) else dict(payload)
+
+
+async def _deliver_rows(
+    conn: asyncpg.Connection, settings: Settings, rows: Sequence[asyncpg.Record]
+) -> int:
+    session = _SmtpSession(settings)
+    delivered = 0
+    try:
+        for position, row in enumerate(rows):
+            try:
+                message = build_email(
+                    settings,
+                    outbox_id=row["id"],
+                    created_at=row["created_at"],
+                    recipient=row["recipient"],
+                    payload=_payload(row),
+                )
+            except (KeyError, TypeError, ValueError) as exc:
+                # A malformed row will never get better: give up on it now.
+                await conn.execute(
+                    MARK_FAILED,
+                    row["id"],
+                    row["attempts"] + 1,
+                    _short_error(exc, settings),
+                    0,
+                    True,
+                )
+                log.error("outbox %s: cannot be built, given up: %s", row["id"], exc)
+                continue
+            try:
+                await session.send(message, row["recipient"])
+            except _ConnectFailed as exc:
+                # No server, no point trying the rest now: all of them wait for the retry.
+                for pending in rows[position:]:
+                    await _fail(conn, settings, pending, exc.__cause__ or exc)
+                break
+            except (aiosmtplib.SMTPException, OSError, ValueError) as exc:
+                await _fail(conn, settings, row, exc)
+            else:
+                await conn.execute(MARK_SENT, row["id"])
+                delivered += 1
+    finally:
+        await session.close()
+    return delivered
+
+
+async def deliver_batch(settings: Settings, *, limit: int = BATCH_SIZE) -> BatchResult:
+    """Send up to `limit` due emails in one transaction; the rows stay locked (FOR UPDATE
+    SKIP LOCKED) until it ends, so other workers take other rows."""
+    async with ENGINE.transaction() as transaction:
+        conn = transaction.connection
+        rows = await conn.fetch(SELECT_DUE_EMAIL, limit)
+        if not rows:
+            return BatchResult(picked=0, delivered=0)
+        delivered = await _deliver_rows(conn, settings, rows)
+    if delivered:
+        log.info("outbox: delivered %s of %s email(s)", delivered, len(rows))
+    return BatchResult(picked=len(rows), delivered=delivered)
+
+
+async def deliver_due(settings: Settings, *, limit: int = BATCH_SIZE) -> int:
+    """Send up to `limit` due emails; return how many were delivered. SMS rows are left
+    for the SMS gateway."""
+    return (await deliver_batch(settings, limit=limit)).delivered
+
+
+# --- the worker ----------------------------------------------------------------------------
+
+
+class OutboxWorker:
+    """Delivers the outbox in a loop until stopped: soon again after a full batch, else
+    after `idle_seconds` or as soon as `NOTIFY outbox` says a message was committed."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        batch_size: int = BATCH_SIZE,
+        busy_seconds: float = 1.0,
+        idle_seconds: float = 5.0,
+        error_seconds: float = 5.0,
+        listen: bool = True,
+    ) -> None:
+        self.settings = settings
+        self.batch_size = batch_size
+        self.busy_seconds = busy_seconds
+        self.idle_seconds = idle_seconds
+        self.error_seconds = error_seconds
+        self.listen = listen
+        self._stopping = asyncio.Event()
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._listener: asyncpg.Connection | None = None
+        self._listener_broken = False
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
+
+    def start(self) -> asyncio.Task[None]:
+        """Run the loop as a background task of the running event loop."""
+        if self.running:
+            raise RuntimeError("the outbox worker is already running")
+        self._stopping.clear()
+        self._task = asyncio.create_task(self.run(), name="outbox-worker")
+        return self._task
+
+    def request_stop(self) -> None:
+        """Ask the loop to end after the message being sent (safe from a signal handler)."""
+        self._stopping.set()
+        self._wake.set()
+
+    async def stop(self, grace_seconds: float = 5.0) -> None:
+        """Stop the loop: let the batch in hand finish for `grace_seconds`, then cancel it
+        (its transaction rolls back and its messages are sent again later)."""
+        self.request_stop()
+        task, self._task = self._task, None
+        if task is None:
+            return
+        await asyncio.wait({task}, timeout=grace_seconds)
+        if not task.done():
+            task.cancel()
+            # asyncio.wait, not `await task`: a cancelled stop() must not be swallowed.
+            await asyncio.wait({task})
+        if not task.cancelled() and task.exception() is not None:
+            log.error("outbox: the worker ended with an error", exc_info=task.exception())
+
+    async def run(self) -> None:
+        """The loop itself; returns once stopping was requested."""
+        try:
+            while not self._stopping.is_set():
+                await self._listen()
+                # Cleared before the batch: a NOTIFY arriving during it means another round.
+                self._wake.clear()
+                try:
+                    result = await deliver_batch(self.settings, limit=self.batch_size)
+                except Exception:
+                    # A database or network blip must not end delivery for good.
+                    log.exception("outbox: delivery round failed")
+                    delay = self.error_seconds
+                else:
+                    delay = (
+                        self.busy_seconds if result.picked >= self.batch_size else self.idle_seconds
+                    )
+                await self._sleep(delay)
+        finally:
+            await self._close_listener()
+
+    async def _sleep(self, seconds: float) -> None:
+        if self._stopping.is_set():
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout=seconds)
+
+    def _on_notify(self, *_args: object) -> None:
+        self._wake.set()
+
+    async def _listen(self) -> None:
+        """Keep a dedicated connection LISTENing (a pooled one would hand it to others)."""
+        if not self.listen or (self._listener is not None and not self._listener.is_closed()):
+            return
+        self._listener = None
+        try:
+            conn = await asyncpg.connect(**{**ENGINE.config, "timeout": 10})
+            try:
+                await conn.add_listener(NOTIFY_CHANNEL, self._on_notify)
+            except BaseException:
+                await conn.close()
+                raise
+        except Exception as exc:
+            # Polling still delivers; only the early wake-up is lost until it reconnects.
+            if not self._listener_broken:
+                log.warning(
+                    "outbox: cannot LISTEN (%s); polling only", _short_error(exc, self.settings)
+                )
+            self._listener_broken = True
+            return
+        self._listener = conn
+        self._listener_broken = False
+
+    async def _close_listener(self) -> None:
+        conn, self._listener = self._listener, None
+        if conn is not None and not conn.is_closed():
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(conn.close(), timeout=5)
+
+
+async def run_worker(settings: Settings) -> None:
+    """Deliver the outbox until SIGINT or SIGTERM (`pengaduan worker`); the engine must
+    already point at the database. A second signal stops without waiting for the batch."""
+    await database.open_pool(settings)
+    worker = OutboxWorker(settings)
+    task = worker.start()
+    loop = asyncio.get_running_loop()
+
+    def on_signal() -> None:
+        if worker.stopping:
+            task.cancel()
+        worker.request_stop()
+
+    signals = (signal.SIGINT, signal.SIGTERM)
+    for signum in signals:
+        loop.add_signal_handler(signum, on_signal)
+    try:
+        await asyncio.wait({task})
+    finally:
+        for signum in signals:
+            loop.remove_signal_handler(signum)
+        await worker.stop()
+        await database.close_pool()

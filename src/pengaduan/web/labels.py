@@ -1,0 +1,29 @@
+"""Translated names for the codes the domain stores (roles, statuses, priorities)."""
+
+from __future__ import annotations
+
+from pengaduan.web.i18n import _
+
+
+def role_label(role: str) -> str:
+    return {"citizen": _("Citizen"), "officer": _("Officer"), "admin": _("Admin")}.get(role, role)
+
+
+def status_label(status: str) -> str:
+    return {
+        "pending": _("Pending"),
+        "verified": _("Verified"),
+        "in_progress": _("In progress"),
+        "resolved": _("Resolved"),
+        "rejected": _("Rejected"),
+        "closed": _("Closed"),
+    }.get(status, status)
+
+
+def priority_label(priority: str) -> str:
+    return {
+        "low": _("Low"),
+        "normal": _("Normal"),
+        "high": _("High"),
+        "urgent": _("Urgent"),
+    }.get(priority, priority)

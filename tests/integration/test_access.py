@@ -1,0 +1,164 @@
+"""Every route declares who may use it; each role gets the answer the table says. CSRF on all
+unsafe routes."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+from litestar import Litestar
+
+from pengaduan.accounts.guards import LANDING
+
+# (method, path) -> access level. A route missing here fails the test: add it consciously.
+ROUTE_TABLE: dict[tuple[str, str], str] = {
+    ("GET", "/"): "anyone",
+    ("GET", "/healthz"): "anyone",
+    ("GET", "/static/{file_path:path}"): "anyone",
+    ("POST", "/bahasa"): "anyone",
+    ("GET", "/daftar"): "guest",
+    ("POST", "/daftar"): "guest",
+    ("GET", "/masuk"): "guest",
+    ("POST", "/masuk"): "guest",
+    ("GET", "/konfirmasi-email/{token:str}"): "anyone",
+    ("POST", "/akun/kirim-konfirmasi"): "user",
+    ("POST", "/keluar"): "user",
+    ("POST", "/keluar-semua"): "user",
+    ("GET", "/lupa-sandi"): "anyone",
+    ("POST", "/lupa-sandi"): "anyone",
+    ("GET", "/atur-ulang-sandi/{token:str}"): "anyone",
+    ("POST", "/atur-ulang-sandi/{token:str}"): "anyone",
+    ("GET", "/undangan/{token:str}"): "anyone",
+    ("POST", "/undangan/{token:str}"): "anyone",
+    ("GET", "/akun"): "user",
+    ("POST", "/akun"): "user",
+    ("POST", "/akun/sandi"): "user",
+    ("GET", "/petugas"): "officer",
+    ("GET", "/admin"): "admin",
+    ("GET", "/admin/pengguna"): "admin",
+    ("GET", "/admin/pengguna/baru"): "admin",
+    ("POST", "/admin/pengguna/baru"): "admin",
+    ("GET", "/admin/pengguna/{user_id:int}"): "admin",
+    ("POST", "/admin/pengguna/{user_id:int}/peran"): "admin",
+    ("POST", "/admin/pengguna/{user_id:int}/nonaktifkan"): "admin",
+    ("POST", "/admin/pengguna/{user_id:int}/aktifkan"): "admin",
+    ("POST", "/admin/pengguna/{user_id:int}/kirim-reset"): "admin",
+}
+ALLOWED = {
+    "anyone": {None, "citizen", "officer", "admin"},
+    "guest": {None},
+    "user": {"citizen", "officer", "admin"},
+    "citizen": {"citizen"},
+    "officer": {"officer"},
+    "admin": {"admin"},
+    "staff": {"officer", "admin"},
+}
+ROLES = (None, "citizen", "officer", "admin")
+
+
+def registered_routes(app: Litestar) -> dict[tuple[str, str], str | None]:
+    found = {}
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", []):
+            for method in handler.http_methods:
+                if method in ("HEAD", "OPTIONS"):
+                    continue
+                found[(method, route.path)] = handler.opt.get("access")
+    return found
+
+
+def test_every_route_is_in_the_table_with_its_declared_access(app: Litestar) -> None:
+    routes = registered_routes(app)
+    missing = sorted(set(routes) - set(ROUTE_TABLE))
+    assert missing == [], f"routes missing from ROUTE_TABLE: {missing}"
+    stale = sorted(set(ROUTE_TABLE) - set(routes))
+    assert stale == [], f"ROUTE_TABLE names routes that no longer exist: {stale}"
+    wrong = {key: routes[key] for key in routes if routes[key] != ROUTE_TABLE[key]}
+    assert wrong == {}, f"declared access differs from the table: {wrong}"
+
+
+def _concrete(path: str, ids: dict[str, int]) -> str:
+    path = path.replace("{file_path:path}", "css/app.css")
+    path = path.replace("{token:str}", "not-a-valid-token")
+    return re.sub(r"\{user_id:int\}", str(ids["officer"]), path)
+
+
+@pytest.mark.parametrize("role", ROLES, ids=lambda r: r or "anonymous")
+async def test_each_role_gets_what_the_table_says(
+    app: Litestar, people: dict[str, int], as_role, role: str | None
+) -> None:
+    problems = []
+    for (method, path), access in sorted(ROUTE_TABLE.items()):
+        # A new session per route: logging out must not change the next answer.
+        client: httpx.AsyncClient = await as_role(role)
+        url = _concrete(path, people)
+        response = await client.request(method, url, data={} if method == "POST" else None)
+        status = response.status_code
+        location = response.headers.get("location", "")
+        if role in ALLOWED[access]:
+            if status in (401, 403) or location.startswith("/masuk?"):
+                problems.append(f"{method} {path}: {role} refused ({status} {location})")
+        elif role is None:
+            if not (status == 303 and location.startswith("/masuk?next=")):
+                problems.append(f"{method} {path}: anonymous got {status} {location}")
+        elif access == "guest":
+            if not (status == 303 and location == LANDING[role]):
+                problems.append(f"{method} {path}: {role} got {status} {location}")
+        elif status != 403:
+            problems.append(f"{method} {path}: {role} got {status}, expected 403")
+    assert problems == []
+
+
+@pytest.mark.parametrize("role", ROLES, ids=lambda r: r or "anonymous")
+async def test_every_unsafe_route_refuses_a_request_without_csrf_token(
+    app: Litestar, people: dict[str, int], as_role, role: str | None
+) -> None:
+    client: httpx.AsyncClient = await as_role(role, csrf=False)
+    await client.get("/")  # the csrftoken cookie is there; only the token is missing
+    assert "csrftoken" in client.cookies
+    answers = {}
+    for (method, path), _access in ROUTE_TABLE.items():
+        if method in ("GET", "HEAD"):
+            continue
+        response = await client.request(method, _concrete(path, people), data={"x": "1"})
+        answers[f"{method} {path}"] = response.status_code
+    assert set(answers.values()) == {403}, answers
+
+
+async def test_a_wrong_token_is_refused_too(bare_client: httpx.AsyncClient) -> None:
+    await bare_client.get("/")
+    response = await bare_client.post("/bahasa", data={"lang": "en", "_csrf_token": "forged"})
+    assert response.status_code == 403
+
+
+async def test_login_required_answers_htmx_with_a_redirect_header(
+    bare_client: httpx.AsyncClient,
+) -> None:
+    response = await bare_client.get("/akun", headers={"HX-Request": "true"})
+    assert response.status_code == 401
+    assert response.headers["hx-redirect"].startswith("/masuk?next=")
+
+
+async def test_security_headers_on_every_response(client: httpx.AsyncClient) -> None:
+    for url in ("/", "/masuk", "/tidak-ada", "/static/css/app.css", "/healthz"):
+        headers = (await client.get(url)).headers
+        csp = headers["content-security-policy"]
+        assert "script-src 'self'" in csp and "'unsafe-inline'" not in csp
+        assert "frame-ancestors 'none'" in csp
+        assert headers["x-content-type-options"] == "nosniff"
+        assert headers["referrer-policy"] == "same-origin"
+        assert "strict-transport-security" not in headers  # development: plain http
+
+
+def test_pages_carry_no_inline_script() -> None:
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "templates"
+    for template in root.rglob("*.html"):
+        text = template.read_text()
+        for match in re.finditer(r"<script(?P<attrs>[^>]*)>", text):
+            assert "src=" in match.group("attrs"), f"inline script in {template}"
+        assert " on" not in re.sub(r"\s+", " ", text).lower().replace(" one", "") or not re.search(
+            r"\son[a-z]+=", text
+        ), f"inline event handler in {template}"
