@@ -217,8 +217,13 @@ class SmtpSink:
                 )
             return self._matching(to)
 
+    # Same call as wait_for (a timeout argument, not asyncio.timeout): its error says what came.
     async def wait_for_async(
-        self, count: int = 1, *, to: str | None = None, timeout: float = 10.0
+        self,
+        count: int = 1,
+        *,
+        to: str | None = None,
+        timeout: float = 10.0,  # noqa: ASYNC109
     ) -> list[ReceivedMail]:
         """`wait_for` without blocking the event loop (which may be the one sending)."""
         deadline = time.monotonic() + timeout

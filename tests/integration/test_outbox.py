@@ -29,8 +29,9 @@ MAIL = RenderedMail(subject="Halo", text="Teks biasa\n", html="<p>Teks <b>HTML</
 
 @pytest.fixture(scope="module", autouse=True)
 async def quiet_session_app(app: Litestar) -> AsyncIterator[None]:
-    """The session's app runs its own outbox worker, pointed at port 25; it would race
-    the deliveries these tests drive (and fail them), so it pauses for this module."""
+    """The session's app: its lifespan points the engine at the test database and opens
+    the pool these tests use. Should its settings ever run the in-app outbox worker, that
+    worker would race the deliveries driven here, so it pauses for this module."""
     worker = app.state.outbox_worker
     if worker is not None:
         await worker.stop()
@@ -300,6 +301,34 @@ async def test_worker_wakes_on_notify_and_stops_promptly(
         await worker.stop()
         assert time.monotonic() - started < 2
     assert not worker.running
+
+
+async def test_stopping_does_not_wait_for_a_hanging_mail_server(db_dsn: str) -> None:
+    """A server that accepts and never greets holds a batch for the SMTP timeout (30 s);
+    stop() gives up after its grace period and the batch's rows are simply due again."""
+    connected = asyncio.Event()
+
+    async def never_greet(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connected.set()
+        await reader.read()  # until the client goes away
+        writer.close()
+
+    server = await asyncio.start_server(never_greet, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    settings = settings_for(db_dsn, PENGADUAN_SMTP_PORT=str(port))
+    await _enqueue_many(1)
+    worker = outbox.OutboxWorker(settings, idle_seconds=60, listen=False)
+    try:
+        worker.start()
+        await asyncio.wait_for(connected.wait(), timeout=5)
+        started = time.monotonic()
+        await worker.stop(grace_seconds=0.3)
+        assert time.monotonic() - started < 2
+    finally:
+        server.close()
+        await server.wait_closed()
+    [row] = await _rows(db_dsn)
+    assert row["attempts"] == 0 and row["sent_at"] is None and row["dead_at"] is None
 
 
 async def test_worker_outlives_a_failing_round(db_dsn: str, smtp_sink: SmtpSink) -> None:

@@ -216,7 +216,9 @@ def check_registration(data: dict[str, str]) -> FormResult:
         checks["nik"] = " ".join(nik_problems)
     password = data.get("password", "")
     problems = password_problems(password, username=values["username"], nik=nik_digits)
-    if problems:
+    if not password:
+        checks["password"] = _("Choose a password.")
+    elif problems:
         checks["password"] = " ".join(problems)
     elif password != data.get("password_confirm", ""):
         checks["password_confirm"] = _("The two passwords are not the same.")

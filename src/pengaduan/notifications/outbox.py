@@ -179,7 +179,7 @@ class _SmtpSession:
             use_tls=s.smtp_security == "tls",
             # "none" means plain: no opportunistic upgrade that could fail on an internal
             # relay's self-signed certificate.
-            start_tls=True if s.smtp_security == "starttls" else False,
+            start_tls=s.smtp_security == "starttls",
         )
 
     async def send(self, message: EmailMessage, recipient: str) -> None:
@@ -196,11 +196,17 @@ class _SmtpSession:
         )
 
     async def close(self) -> None:
+        """Say goodbye politely (QUIT)."""
         if self.smtp is not None and self.smtp.is_connected:
             try:
                 await self.smtp.quit()
             except (aiosmtplib.SMTPException, OSError):
                 self.smtp.close()
+
+    def abort(self) -> None:
+        """Drop the connection at once: a worker being stopped must not wait for QUIT."""
+        if self.smtp is not None:
+            self.smtp.close()
 
 
 async def _fail(
@@ -260,8 +266,10 @@ async def _deliver_rows(
             else:
                 await conn.execute(MARK_SENT, row["id"])
                 delivered += 1
-    finally:
-        await session.close()
+    except BaseException:
+        session.abort()
+        raise
+    await session.close()
     return delivered
 
 
