@@ -22,7 +22,13 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
 from pengaduan import demo
-from pengaduan.testing import drop_database, recreate_database, settings_for, truncate_all
+from pengaduan.testing import (
+    SmtpSink,
+    drop_database,
+    recreate_database,
+    settings_for,
+    truncate_all,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
@@ -55,7 +61,9 @@ def _free_port() -> int:
 class LiveServer:
     """`pengaduan serve` in a subprocess, with its own database."""
 
-    def __init__(self, dsn: str, data_dir: Path, workers: int = 1) -> None:
+    def __init__(
+        self, dsn: str, data_dir: Path, workers: int = 1, extra_env: dict[str, str] | None = None
+    ) -> None:
         self.dsn = dsn
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -69,6 +77,7 @@ class LiveServer:
             PENGADUAN_BASE_URL=self.url,
             DATABASE_URL=dsn,
         )
+        env.update(extra_env or {})
         self.env = env
         self.log = self.log_path.open("w")
         self.proc = subprocess.Popen(
@@ -124,8 +133,9 @@ def e2e_dsn(pg_server_dsn: str) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def live_server(e2e_dsn: str) -> Iterator[LiveServer]:
-    server = LiveServer(e2e_dsn, ROOT / "var" / "e2e")
+def live_server(e2e_dsn: str, smtp_sink_server: SmtpSink) -> Iterator[LiveServer]:
+    """The app on one worker, delivering its mail to the run's SMTP sink."""
+    server = LiveServer(e2e_dsn, ROOT / "var" / "e2e", extra_env=smtp_sink_server.settings_env())
     try:
         server.wait_healthy()
         yield server
@@ -142,6 +152,12 @@ def demo_data(live_server: LiveServer) -> None:
         await demo.seed(settings_for(live_server.dsn), live_server.dsn)
 
     run_async(reset)
+
+
+@pytest.fixture
+def mailbox(smtp_sink: SmtpSink, live_server: LiveServer) -> SmtpSink:
+    """The SMTP sink the live server sends to, emptied for this test."""
+    return smtp_sink
 
 
 @pytest.fixture(scope="session")

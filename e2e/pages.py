@@ -33,3 +33,60 @@ class HomePage(ShellPage):
     @property
     def categories(self) -> Locator:
         return self.page.locator(".categories li")
+
+
+class RegisterPage(ShellPage):
+    def open_form(self) -> RegisterPage:
+        self.open("/daftar")
+        return self
+
+    def fill(self, **values: str) -> None:
+        for name, value in values.items():
+            self.page.fill(f"#f-{name}", value)
+
+    def submit(self) -> None:
+        self.page.locator("main form button[type=submit]").click()
+
+    def error(self, field: str) -> Locator:
+        return self.page.locator(f"#e-{field}")
+
+
+class LoginPage(ShellPage):
+    def log_in(self, identifier: str, password: str) -> None:
+        self.open("/masuk")
+        self.page.fill("#f-identifier", identifier)
+        self.page.fill("#f-password", password)
+        self.page.locator("main form button[type=submit]").click()
+
+    @property
+    def form_error(self) -> Locator:
+        return self.page.locator("#form-error")
+
+    def log_out(self) -> None:
+        self.page.locator("header form[action='/keluar'] button").click()
+
+    @property
+    def flash(self) -> Locator:
+        return self.page.locator("main .alert").first
+
+
+class PasswordPage(ShellPage):
+    def request_reset(self, identifier: str) -> None:
+        self.open("/lupa-sandi")
+        self.page.fill("#f-identifier", identifier)
+        self.page.locator("main form button[type=submit]").click()
+
+    def set_password(self, password: str) -> None:
+        self.page.fill("#f-password", password)
+        self.page.fill("#f-password_confirm", password)
+        self.page.locator("main form button[type=submit]").click()
+
+
+class AdminUsersPage(ShellPage):
+    def create_staff(self, **values: str) -> None:
+        self.open("/admin/pengguna/baru")
+        self.page.select_option("#f-role", values.pop("role"))
+        self.page.select_option("#f-unit", label=values.pop("unit"))
+        for name, value in values.items():
+            self.page.fill(f"#f-{name}", value)
+        self.page.locator("main form button[type=submit]").click()

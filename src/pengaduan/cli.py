@@ -181,6 +181,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # The command speaks English throughout, messages from shared rules included.
+    from pengaduan.web.i18n import set_locale
+
+    set_locale("en")
     try:
         settings = load_settings()
     except SettingsError as exc:

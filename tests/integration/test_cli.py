@@ -98,3 +98,42 @@ def test_serve_with_two_workers_owns_and_stops_the_embedded_server(data_dir: Pat
     assert proc.returncode == 0, output
     # The serving process owned the embedded server and stopped it on the way out.
     assert not (data_dir / "pgdata" / "postmaster.pid").exists(), output
+
+
+def test_create_admin_then_log_in(db_dsn: str, data_dir: Path) -> None:
+    env = _env(PENGADUAN_DATA_DIR=str(data_dir), DATABASE_URL=db_dsn)
+    args = [
+        *PENGADUAN,
+        "create-admin",
+        "--username",
+        "Kepala",
+        "--full-name",
+        "Kepala Dinas",
+        "--email",
+        "kepala@pemkot.go.id",
+        "--password-stdin",
+    ]
+    weak = subprocess.run(args, env=env, input="password123\n", capture_output=True, text=True)
+    assert weak.returncode == 2 and "common" in weak.stderr
+    ok = subprocess.run(
+        args, env=env, input="ruang-rapat-lantai-3\n", capture_output=True, text=True
+    )
+    assert ok.returncode == 0, ok.stderr
+    again = subprocess.run(
+        args, env=env, input="ruang-rapat-lantai-3\n", capture_output=True, text=True
+    )
+    assert again.returncode == 2 and "exists already" in again.stderr
+
+    import asyncio
+
+    import asyncpg
+
+    async def row() -> asyncpg.Record:
+        conn = await asyncpg.connect(db_dsn)
+        try:
+            return await conn.fetchrow("SELECT role, username FROM users")
+        finally:
+            await conn.close()
+
+    found = asyncio.run(row())
+    assert found["role"] == "admin" and found["username"] == "kepala"

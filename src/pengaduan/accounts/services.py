@@ -27,7 +27,7 @@ from pengaduan.database import ENGINE
 from pengaduan.notifications.mail import render_mail
 from pengaduan.notifications.outbox import enqueue_email
 from pengaduan.settings import Settings
-from pengaduan.web.i18n import _, ngettext
+from pengaduan.web.i18n import _, get_locale, ngettext
 
 CONFIRM_MAX_AGE = 48 * 3600
 RESET_MAX_AGE = 3600
@@ -512,8 +512,10 @@ async def set_password(
     now = datetime.now(UTC)
     changes: dict[Any, Any] = {User.password_hash: new_hash, User.password_changed_at: now}
     if via == "invite":
-        # The invitation arrived by mail: the address is proven.
+        # The invitation arrived by mail: the address is proven. The account takes the
+        # language its owner uses, not the one the admin happened to create it in.
         changes[User.email_confirmed_at] = now
+        changes[User.language] = get_locale()
     async with ENGINE.transaction():
         await User.update(changes).where(User.id == user["id"])
         await end_user_sessions(user["id"])

@@ -1,0 +1,90 @@
+"""Login time at the default bcrypt cost: the median of full login requests (form post →
+session created), and the same for a wrong password and an unknown user, which must take
+about as long (no account enumeration by timing).
+
+    .venv/bin/python bench/login_time.py [--rounds 12] [--samples 15]
+
+Runs the app in-process against the embedded PostgreSQL in var/bench-pgdata.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+async def main(rounds: int, samples: int) -> None:
+    import logging
+
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    os.environ["PENGADUAN_DATA_DIR"] = str(ROOT / "var" / "bench")
+    os.environ["PENGADUAN_BCRYPT_ROUNDS"] = str(rounds)
+    import httpx
+
+    from pengaduan import database
+    from pengaduan.accounts.passwords import hash_password
+    from pengaduan.accounts.tables import LoginThrottle, User
+    from pengaduan.app import create_app
+    from pengaduan.testing import recreate_database, settings_for
+
+    server = database.start_embedded(ROOT / "var" / "bench-pgdata")
+    dsn = await recreate_database(database.with_database(server.server_dsn, "postgres"), "bench")
+    await database.migrate(dsn)
+    settings = settings_for(
+        dsn, PENGADUAN_BCRYPT_ROUNDS=str(rounds), PENGADUAN_OUTBOX_IN_APP="false"
+    )
+    app = create_app(settings)
+    async with app.lifespan():
+        await User.insert(
+            User(
+                username="pengukur",
+                full_name="Pengukur",
+                role="citizen",
+                password_hash=await hash_password("kata-sandi-benar-1", rounds),
+            )
+        )
+        transport = httpx.ASGITransport(app=app)
+
+        async def one(identifier: str, password: str) -> float:
+            async with httpx.AsyncClient(transport=transport, base_url="http://bench") as c:
+                await c.get("/masuk")
+                token = c.cookies["csrftoken"]
+                started = time.perf_counter()
+                r = await c.post(
+                    "/masuk",
+                    data={"identifier": identifier, "password": password},
+                    headers={"x-csrftoken": token},
+                )
+                elapsed = time.perf_counter() - started
+            # Keep the throttle out of the measurement.
+            await LoginThrottle.delete(force=True)
+            assert r.status_code in (303, 422), r.status_code
+            return elapsed
+
+        cases = {
+            "correct password": ("pengukur", "kata-sandi-benar-1"),
+            "wrong password": ("pengukur", "kata-sandi-salah-1"),
+            "unknown user": ("tidak-ada", "kata-sandi-salah-1"),
+        }
+        await one(*cases["correct password"])  # warm-up
+        print(f"login request time, bcrypt cost {rounds}, {samples} samples each")
+        for name, (identifier, password) in cases.items():
+            times = [await one(identifier, password) for _ in range(samples)]
+            print(
+                f"  {name:17} median {statistics.median(times) * 1000:7.1f} ms   "
+                f"min {min(times) * 1000:7.1f}   max {max(times) * 1000:7.1f}"
+            )
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=12)
+    parser.add_argument("--samples", type=int, default=15)
+    args = parser.parse_args()
+    asyncio.run(main(args.rounds, args.samples))
