@@ -5,7 +5,15 @@ from piccolo.conf.apps import AppConfig
 from pengaduan.accounts.tables import LoginThrottle, Session, User
 from pengaduan.agency.tables import Category, Unit
 from pengaduan.audit.tables import AuditLog
-from pengaduan.complaints.tables import Complaint, EvidenceFile, Message, Rating, StatusHistory
+from pengaduan.complaints.tables import (
+    Complaint,
+    ComplaintCounter,
+    EvidenceFile,
+    Message,
+    Rating,
+    ResponseTemplate,
+    StatusHistory,
+)
 from pengaduan.database import migrations_dir
 from pengaduan.notifications.tables import Notification, Outbox
 
@@ -20,6 +28,8 @@ TABLES = [
     StatusHistory,
     Message,
     Rating,
+    ComplaintCounter,
+    ResponseTemplate,
     Notification,
     Outbox,
     AuditLog,

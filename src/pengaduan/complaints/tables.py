@@ -17,7 +17,16 @@ from pengaduan.accounts.tables import User
 from pengaduan.agency.tables import Category, Unit
 from pengaduan.database import ENGINE
 
-STATUSES = ("pending", "verified", "in_progress", "resolved", "rejected", "closed")
+STATUSES = (
+    "pending",
+    "verified",
+    "in_progress",
+    "resolved",
+    "rejected",
+    "closed",
+    "withdrawn",
+)
+OPEN_STATUSES = ("pending", "verified", "in_progress")
 PRIORITIES = ("low", "normal", "high", "urgent")
 
 
@@ -47,6 +56,11 @@ class Complaint(Table, tablename="complaints", db=ENGINE):
     closed_at = Timestamptz(null=True, default=None)
     due_at = Timestamptz(null=True, default=None, index=True)
     updated_at = Timestamptz()
+    # When an officer took it (claim or assignment), and first answered the citizen.
+    assigned_at = Timestamptz(null=True, default=None)
+    first_response_at = Timestamptz(null=True, default=None)
+    # The last time the unit's admins were told it is overdue (escalation runs daily).
+    overdue_notified_at = Timestamptz(null=True, default=None)
 
 
 class EvidenceFile(Table, tablename="evidence_files", db=ENGINE):
@@ -84,3 +98,21 @@ class Rating(Table, tablename="ratings", db=ENGINE):
     score = SmallInt()
     comment = Text(default="")
     created_at = Timestamptz()
+
+
+class ComplaintCounter(Table, tablename="complaint_counters", db=ENGINE):
+    """The last number given out per year: ADU-YYYY-NNNNNN, unique under concurrent submits."""
+
+    year = Integer(unique=True)
+    last_value = Integer(default=0)
+
+
+class ResponseTemplate(Table, tablename="response_templates", db=ENGINE):
+    """Canned replies officers start from; per category, or for all (category empty)."""
+
+    category = ForeignKey(references=Category, on_delete=OnDelete.restrict, null=True, index=True)
+    title = Varchar(length=150)
+    body = Text()
+    is_active = Boolean(default=True)
+    created_at = Timestamptz()
+    updated_at = Timestamptz()
