@@ -1,0 +1,373 @@
+"""The complaint lifecycle: the only code that changes a complaint's status.
+
+For each action it knows who may take it from which status, what it requires (a reason to
+reject or reopen, an official response to resolve), and it writes, in one transaction, the
+status, the status history, the audit row, the in-app notifications and the outbox mail, and
+publishes the event (delivered at commit).
+
+    pending ──verify──► verified ──start──► in_progress ──resolve──► resolved ──close──► closed
+       │ └──withdraw──► withdrawn │                                     │
+       └──reject──► rejected ◄────┘          in_progress ◄──reopen──────┘ (reporter, 14 days)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pengaduan.audit import services as audit
+from pengaduan.complaints.tables import Complaint, Message, StatusHistory
+from pengaduan.database import ENGINE
+from pengaduan.events import publish
+from pengaduan.notifications import services as notifications
+from pengaduan.web.i18n import _
+from pengaduan.web.labels import status_label
+
+REOPEN_WINDOW = timedelta(days=14)
+CLOSE_AFTER = timedelta(days=14)
+MAX_TEXT = 5000
+
+# Who may act: the handling side ("staff": an officer of the complaint's unit, or an admin),
+# the complaint's reporter, or the system (scheduled jobs).
+STAFF, REPORTER, SYSTEM = "staff", "reporter", "system"
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: str
+    sources: frozenset[str]
+    target: str
+    by: frozenset[str]
+    requires: str | None = None  # "reason" | "response"
+
+
+TRANSITIONS: dict[str, Transition] = {
+    t.action: t
+    for t in (
+        Transition("verify", frozenset({"pending"}), "verified", frozenset({STAFF})),
+        Transition(
+            "reject", frozenset({"pending", "verified"}), "rejected", frozenset({STAFF}), "reason"
+        ),
+        Transition("start", frozenset({"verified"}), "in_progress", frozenset({STAFF})),
+        Transition(
+            "resolve", frozenset({"in_progress"}), "resolved", frozenset({STAFF}), "response"
+        ),
+        Transition(
+            "reopen", frozenset({"resolved"}), "in_progress", frozenset({REPORTER}), "reason"
+        ),
+        Transition("close", frozenset({"resolved"}), "closed", frozenset({REPORTER, SYSTEM})),
+        Transition("withdraw", frozenset({"pending"}), "withdrawn", frozenset({REPORTER})),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who asks: a user (id, role, unit) or the system (user_id None)."""
+
+    user_id: int | None
+    role: str  # citizen | officer | admin | system
+    unit_id: int | None = None
+    ip: str = ""
+
+    @classmethod
+    def system(cls) -> Actor:
+        return cls(user_id=None, role="system")
+
+
+class TransitionRefused(Exception):
+    """The action cannot be taken; `message` is for the person, `status_code` for HTTP."""
+
+    def __init__(self, message: str, status_code: int = 409, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status_code = status_code
+        self.field = field
+
+
+def capacities(actor: Actor, complaint: dict[str, Any]) -> set[str]:
+    """In which capacities the actor stands towards this complaint."""
+    found: set[str] = set()
+    if actor.role == "system":
+        found.add(SYSTEM)
+    if actor.role == "admin":
+        found.add(STAFF)
+    if actor.role == "officer" and actor.unit_id is not None and actor.unit_id == complaint["unit"]:
+        found.add(STAFF)
+    if actor.user_id is not None and actor.user_id == complaint["reporter"]:
+        found.add(REPORTER)
+    return found
+
+
+def check(
+    action: str,
+    complaint: dict[str, Any],
+    actor: Actor,
+    *,
+    text: str = "",
+    now: datetime | None = None,
+) -> Transition:
+    """The transition, or TransitionRefused saying why not (no database needed)."""
+    transition = TRANSITIONS.get(action)
+    if transition is None:
+        raise TransitionRefused(_("Unknown action."), 400)
+    if not capacities(actor, complaint) & transition.by:
+        raise TransitionRefused(_("You may not do this with this complaint."), 403)
+    if complaint["status"] not in transition.sources:
+        raise TransitionRefused(
+            _(
+                "This cannot be done while the complaint is %(status)s.",
+                status=status_label(complaint["status"]),
+            ),
+            409,
+        )
+    if action == "reopen":
+        resolved_at = complaint.get("resolved_at")
+        if resolved_at is None or (now or datetime.now(UTC)) - resolved_at > REOPEN_WINDOW:
+            raise TransitionRefused(
+                _("A complaint can be reopened within 14 days of its resolution."), 409
+            )
+    if transition.requires and not text.strip():
+        message = (
+            _("Write the official response.")
+            if transition.requires == "response"
+            else _("Give a reason.")
+        )
+        raise TransitionRefused(message, 422, field=transition.requires)
+    if len(text) > MAX_TEXT:
+        raise TransitionRefused(
+            _("The text is too long (at most %(max)d characters).", max=MAX_TEXT),
+            422,
+            field=transition.requires,
+        )
+    return transition
+
+
+async def load_for_update(complaint_id: int) -> dict[str, Any]:
+    """The complaint row, locked until the transaction ends (call inside one)."""
+    rows = await Complaint.raw(
+        "SELECT id, number, status, reporter, unit, officer, title, resolved_at,"
+        " first_response_at, is_anonymous, tracking_code, category, priority"
+        " FROM complaints WHERE id = {} FOR UPDATE",
+        complaint_id,
+    )
+    if not rows:
+        raise TransitionRefused(_("This complaint does not exist."), 404)
+    return rows[0]
+
+
+# What the reporter is told, per new status (in their language, at the time of writing).
+def _reporter_message(target: str, number: str) -> tuple[str, str]:
+    titles = {
+        "verified": _("Your complaint %(number)s has been verified", number=number),
+        "rejected": _("Your complaint %(number)s was rejected", number=number),
+        "in_progress": _("Your complaint %(number)s is being handled", number=number),
+        "resolved": _("Your complaint %(number)s has been resolved", number=number),
+        "closed": _("Your complaint %(number)s is closed", number=number),
+        "withdrawn": _("You withdrew complaint %(number)s", number=number),
+    }
+    return titles.get(target, number), status_label(target)
+
+
+async def _tell(complaint: dict[str, Any], transition: Transition, actor: Actor, text: str) -> None:
+    """Notifications and mail for a status change (inside the transaction)."""
+    number = complaint["number"]
+    if transition.action == "reopen":
+        # The handling side hears of it: the officer, or the unit's officers when unassigned.
+        from pengaduan.accounts.tables import User
+
+        if complaint["officer"]:
+            staff_ids = [complaint["officer"]]
+        else:
+            rows = await User.select(User.id).where(
+                (User.unit == complaint["unit"])
+                & (User.role == "officer")
+                & User.is_active.eq(True)
+            )
+            staff_ids = [r["id"] for r in rows]
+        for user in await notifications.recipients(staff_ids):
+            with notifications.in_language(user["language"]):
+                await notifications.notify(
+                    user,
+                    kind="reopened",
+                    complaint_id=complaint["id"],
+                    title=_("Complaint %(number)s was reopened by the reporter", number=number),
+                    body=text[:500],
+                )
+        return
+    if actor.user_id == complaint["reporter"]:
+        return  # the reporter did it; no need to tell them
+    for user in await notifications.recipients([complaint["reporter"]]):
+        with notifications.in_language(user["language"]):
+            title, status = _reporter_message(transition.target, number)
+            body = text[:500] if transition.action in ("reject", "resolve") else status
+            await notifications.notify(
+                user,
+                kind=transition.target,
+                title=title,
+                body=body,
+                complaint_id=complaint["id"],
+            )
+            await notifications.mail(
+                user,
+                "status_changed",
+                {
+                    "number": number,
+                    "title": complaint["title"],
+                    "status": status,
+                    "text": text if transition.action in ("reject", "resolve") else "",
+                    "link": f"/pengaduan/{complaint['id']}",
+                },
+                kind=f"status_{transition.target}",
+            )
+
+
+async def apply(
+    complaint_id: int,
+    action: str,
+    actor: Actor,
+    *,
+    text: str = "",
+    changes: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Take `action` on the complaint; returns the complaint as it now is.
+
+    `text` is the reason (reject, reopen) or the official response (resolve), or an optional
+    note. `changes` are extra column values set in the same update (e.g. a new category on
+    verify) — the caller validated them.
+    """
+    async with ENGINE.transaction():
+        complaint = await load_for_update(complaint_id)
+        transition = check(action, complaint, actor, text=text)
+        now = datetime.now(UTC)
+        values: dict[Any, Any] = {Complaint.status: transition.target, Complaint.updated_at: now}
+        for key, value in (changes or {}).items():
+            values[getattr(Complaint, key)] = value
+        if transition.target == "verified":
+            values[Complaint.verified_at] = now
+        elif transition.target == "resolved":
+            values[Complaint.resolved_at] = now
+            if complaint["first_response_at"] is None:
+                values[Complaint.first_response_at] = now
+        elif transition.target in ("closed", "rejected", "withdrawn"):
+            values[Complaint.closed_at] = now
+        elif action == "reopen":
+            values[Complaint.resolved_at] = None
+            values[Complaint.closed_at] = None
+        if transition.action in ("reject",) and complaint["first_response_at"] is None:
+            values[Complaint.first_response_at] = now
+        await Complaint.update(values).where(Complaint.id == complaint_id)
+        await StatusHistory.insert(
+            StatusHistory(
+                complaint=complaint_id,
+                old_status=complaint["status"],
+                new_status=transition.target,
+                changed_by=actor.user_id,
+                note=text.strip() if transition.action != "resolve" else "",
+                changed_at=now,
+            )
+        )
+        if transition.action == "resolve":
+            await Message.insert(
+                Message(
+                    complaint=complaint_id,
+                    author=actor.user_id,
+                    body=text.strip(),
+                    visibility="public",
+                    is_official_response=True,
+                    created_at=now,
+                )
+            )
+        await audit.record(
+            actor_id=actor.user_id,
+            action=f"complaint.{transition.action}",
+            target_type="complaint",
+            target_id=complaint_id,
+            data={
+                "from": complaint["status"],
+                "to": transition.target,
+                **{k: v for k, v in (changes or {}).items()},
+            },
+            ip=actor.ip,
+        )
+        await _tell(complaint, transition, actor, text.strip())
+        unit = (changes or {}).get("unit", complaint["unit"])
+        await publish(
+            [f"complaint_{complaint_id}", f"queue_{complaint['unit']}", f"queue_{unit}", "stats"],
+            {"event": "status", "complaint": complaint_id, "status": transition.target},
+        )
+        complaint.update({"status": transition.target})
+        return complaint
+
+
+async def record_submission(complaint: dict[str, Any], actor: Actor) -> None:
+    """The first history row, audit, notification and mail of a new complaint (pending).
+
+    Called by the complaint service inside the transaction that inserts the complaint.
+    """
+    now = datetime.now(UTC)
+    await StatusHistory.insert(
+        StatusHistory(
+            complaint=complaint["id"],
+            old_status=None,
+            new_status="pending",
+            changed_by=actor.user_id,
+            note="",
+            changed_at=now,
+        )
+    )
+    await audit.record(
+        actor_id=actor.user_id,
+        action="complaint.submit",
+        target_type="complaint",
+        target_id=complaint["id"],
+        data={"number": complaint["number"]},
+        ip=actor.ip,
+    )
+    for user in await notifications.recipients([complaint["reporter"]]):
+        with notifications.in_language(user["language"]):
+            await notifications.notify(
+                user,
+                kind="submitted",
+                complaint_id=complaint["id"],
+                title=_("Complaint %(number)s received", number=complaint["number"]),
+                body=complaint["title"],
+            )
+            await notifications.mail(
+                user,
+                "complaint_received",
+                {
+                    "number": complaint["number"],
+                    "title": complaint["title"],
+                    "tracking_code": complaint["tracking_code"],
+                    "due_at": complaint.get("due_at"),
+                    "link": f"/pengaduan/{complaint['id']}",
+                },
+                kind="complaint_received",
+            )
+    await publish(
+        [f"queue_{complaint['unit']}", f"user_{complaint['reporter']}", "stats"],
+        {"event": "submitted", "complaint": complaint["id"]},
+    )
+
+
+async def close_expired(now: datetime | None = None) -> int:
+    """Close resolved complaints 14 days after resolution (the scheduled job); returns count."""
+    cutoff = (now or datetime.now(UTC)) - CLOSE_AFTER
+    rows = await Complaint.select(Complaint.id).where(
+        (Complaint.status == "resolved") & (Complaint.resolved_at < cutoff)
+    )
+    closed = 0
+    for row in rows:
+        try:
+            await apply(
+                row["id"],
+                "close",
+                Actor.system(),
+                text=_("Closed automatically 14 days after resolution."),
+            )
+            closed += 1
+        except TransitionRefused:
+            continue  # changed meanwhile (e.g. reopened)
+    return closed
