@@ -185,7 +185,8 @@ STATUS_WEIGHTS = {
     "in_progress": 20,
     "resolved": 20,
     "closed": 28,
-    "rejected": 12,
+    "rejected": 10,
+    "withdrawn": 2,
 }
 PRIORITY_WEIGHTS = {"low": 20, "normal": 55, "high": 20, "urgent": 5}
 OFFICER_REPLIES = [
@@ -353,6 +354,11 @@ def _lifecycle(
     if status == "rejected":
         t += timedelta(hours=rng.randint(2, 72))
         steps.append(("pending", "rejected", t))
+        closed = submitted + t
+    elif status == "withdrawn":
+        t += timedelta(hours=rng.randint(1, 24))
+        steps.append(("pending", "withdrawn", t))
+        closed = submitted + t
     elif status != "pending":
         t += timedelta(hours=rng.randint(1, 48))
         verified = submitted + t
@@ -393,7 +399,7 @@ def _generate(
     year = submitted.year
     numbers[year] = numbers.get(year, 0) + 1
     officers = base.officers_by_unit.get(category["unit"], [])
-    officer = rng.choice(officers) if officers and status not in ("pending",) else None
+    officer = rng.choice(officers) if officers and status not in ("pending", "withdrawn") else None
     lat = -6.9 + rng.uniform(-0.05, 0.05) if rng.random() < 0.6 else None
     lon = 107.6 + rng.uniform(-0.05, 0.05) if lat is not None else None
     row = (
@@ -426,7 +432,7 @@ def _generate(
         note = ""
         if new == "rejected":
             note = rng.choice(REJECT_REASONS)
-        changed_by = row[2] if new == "pending" else actor
+        changed_by = row[2] if new in ("pending", "withdrawn") else actor
         history.append((old, new, changed_by, note, submitted + offset))
     return row, history, status
 
