@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import getpass
 import os
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -45,18 +46,26 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     print(
         f"Pengaduan at http://{args.host}:{args.port} ({settings.mode}, {args.workers} worker(s))"
     )
-    uvicorn.run(
-        "pengaduan.app:create_app",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=None if args.reload else args.workers,
-        reload=args.reload,
-        proxy_headers=True,
-        forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
-        log_level="info",
-        timeout_graceful_shutdown=10,
-    )
+    # uvicorn shuts down gracefully on SIGTERM (a container stop) and then re-raises it;
+    # make that an orderly exit so the embedded database is stopped below, not orphaned.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
+    try:
+        uvicorn.run(
+            "pengaduan.app:create_app",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=None if args.reload else args.workers,
+            reload=args.reload,
+            proxy_headers=True,
+            forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+            log_level="info",
+            timeout_graceful_shutdown=10,
+        )
+    except KeyboardInterrupt:
+        pass
+    finally:
+        database.stop_embedded()
     return 0
 
 

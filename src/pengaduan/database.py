@@ -163,6 +163,14 @@ def start_embedded(pgdata: Path) -> EmbeddedServer:
     return server
 
 
+def stop_embedded() -> None:
+    """Stop the embedded servers this process started (where no other process uses them)."""
+    for server in list(_embedded.values()):
+        server.stop()
+        atexit.unregister(server.stop)
+    _embedded.clear()
+
+
 async def ensure_database_exists(server_dsn: str, name: str) -> None:
     conn = await asyncpg.connect(with_database(server_dsn, "postgres"))
     try:

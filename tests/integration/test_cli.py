@@ -75,7 +75,10 @@ def _wait_healthy(url: str, proc: subprocess.Popen, seconds: float = 60) -> None
     raise AssertionError("server did not become healthy")
 
 
-def test_serve_with_two_workers_owns_and_stops_the_embedded_server(data_dir: Path) -> None:
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_serve_with_two_workers_owns_and_stops_the_embedded_server(
+    data_dir: Path, stop_signal: signal.Signals
+) -> None:
     port = _free_port()
     proc = subprocess.Popen(
         [*PENGADUAN, "serve", "--port", str(port), "--workers", "2"],
@@ -93,7 +96,7 @@ def test_serve_with_two_workers_owns_and_stops_the_embedded_server(data_dir: Pat
             assert page.status_code == 200 and "Pengaduan" in page.text
         assert (data_dir / "pgdata" / "postmaster.pid").exists()
     finally:
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(stop_signal)
         output, _ = proc.communicate(timeout=60)
     assert proc.returncode == 0, output
     # The serving process owned the embedded server and stopped it on the way out.
