@@ -20,6 +20,11 @@ from pengaduan.accounts import admin_routes as account_admin_routes
 from pengaduan.accounts import routes as account_routes
 from pengaduan.accounts.guards import access_guard
 from pengaduan.accounts.sessions import SessionMiddleware
+from pengaduan.agency import routes as agency_routes
+from pengaduan.archive import routes as archive_routes
+from pengaduan.audit import routes as audit_routes
+from pengaduan.complaints import routes as complaint_routes
+from pengaduan.handling import admin_routes as handling_admin_routes
 from pengaduan.handling import routes as handling_routes
 from pengaduan.settings import Settings, get_settings
 from pengaduan.web import errors, language
@@ -38,7 +43,12 @@ def route_handlers() -> list:
     return [
         *account_routes.ROUTES,
         *account_admin_routes.ROUTES,
+        *agency_routes.ROUTES,
+        *audit_routes.ROUTES,
         *handling_routes.ROUTES,
+        *handling_admin_routes.ROUTES,
+        *archive_routes.ROUTES,
+        *complaint_routes.ROUTES,
         shell_routes.home,
         shell_routes.healthz,
         language.switch_language,
@@ -65,16 +75,23 @@ def create_app(settings: Settings | None = None) -> Litestar:
         database.configure_engine(dsn)
         await database.open_pool(settings)
         # The outbox worker uses the pool: it starts after it opens and stops before it closes.
-        outbox_worker = None
+        outbox_worker = scheduler = None
         if settings.outbox_in_app:
             from pengaduan.notifications.outbox import OutboxWorker
+            from pengaduan.scheduler import Scheduler
 
             outbox_worker = OutboxWorker(settings)
             outbox_worker.start()
+            # Every worker runs it; an advisory lock lets one of them do each job's round.
+            scheduler = Scheduler()
+            scheduler.start()
         app.state.outbox_worker = outbox_worker
+        app.state.scheduler = scheduler
         try:
             yield
         finally:
+            if scheduler is not None:
+                await scheduler.stop()
             if outbox_worker is not None:
                 await outbox_worker.stop()
             await database.close_pool()

@@ -183,7 +183,9 @@ def build_parser() -> argparse.ArgumentParser:
     rotate = sub.add_parser("rotate-keys", help="re-encrypt personal data under the newest key")
     rotate.set_defaults(func=cmd_rotate_keys)
 
-    worker = sub.add_parser("worker", help="deliver the outbox (mail) without serving the web app")
+    worker = sub.add_parser(
+        "worker", help="deliver the outbox (mail) and run the scheduled jobs, serving no pages"
+    )
     worker.set_defaults(func=cmd_worker)
     return parser
 

@@ -35,6 +35,37 @@ ROUTE_TABLE: dict[tuple[str, str], str] = {
     ("POST", "/akun"): "user",
     ("POST", "/akun/sandi"): "user",
     ("GET", "/petugas"): "officer",
+    ("GET", "/petugas/antrean"): "staff",
+    ("GET", "/petugas/pengaduan/{complaint_id:int}"): "staff",
+    ("POST", "/petugas/pengaduan/{complaint_id:int}/ambil"): "staff",
+    ("POST", "/petugas/pengaduan/{complaint_id:int}/verifikasi"): "staff",
+    ("POST", "/petugas/pengaduan/{complaint_id:int}/tolak"): "staff",
+    ("POST", "/petugas/pengaduan/{complaint_id:int}/proses"): "staff",
+    ("POST", "/petugas/pengaduan/{complaint_id:int}/selesai"): "staff",
+    ("POST", "/petugas/pengaduan/{complaint_id:int}/balas"): "staff",
+    ("POST", "/petugas/pengaduan/{complaint_id:int}/catatan"): "staff",
+    ("POST", "/petugas/pengaduan/{complaint_id:int}/teruskan"): "staff",
+    ("POST", "/petugas/pengaduan/{complaint_id:int}/tugaskan"): "staff",
+    ("GET", "/arsip"): "anyone",
+    ("GET", "/arsip/{number:str}"): "anyone",
+    ("GET", "/pengaduan/serupa"): "anyone",
+    # Citizens' complaints: file, follow, discuss, rate; tracking without an account.
+    ("GET", "/pengaduan/baru"): "citizen",
+    ("POST", "/pengaduan/baru"): "citizen",
+    ("GET", "/pengaduan/{complaint_id:int}/terkirim"): "citizen",
+    ("GET", "/pengaduan-saya"): "citizen",
+    ("GET", "/pengaduan/{complaint_id:int}"): "user",
+    ("GET", "/pengaduan/{complaint_id:int}/status"): "user",
+    ("GET", "/pengaduan/{complaint_id:int}/linimasa"): "user",
+    ("GET", "/pengaduan/{complaint_id:int}/bukti/{file_id:int}"): "user",
+    ("GET", "/pengaduan/{complaint_id:int}/ubah"): "citizen",
+    ("POST", "/pengaduan/{complaint_id:int}/ubah"): "citizen",
+    ("POST", "/pengaduan/{complaint_id:int}/cabut"): "citizen",
+    ("POST", "/pengaduan/{complaint_id:int}/pesan"): "citizen",
+    ("POST", "/pengaduan/{complaint_id:int}/nilai"): "citizen",
+    ("POST", "/pengaduan/{complaint_id:int}/buka-kembali"): "citizen",
+    ("GET", "/lacak"): "anyone",
+    ("POST", "/lacak"): "anyone",
     ("GET", "/admin"): "admin",
     ("GET", "/admin/pengguna"): "admin",
     ("GET", "/admin/pengguna/baru"): "admin",
@@ -44,6 +75,34 @@ ROUTE_TABLE: dict[tuple[str, str], str] = {
     ("POST", "/admin/pengguna/{user_id:int}/nonaktifkan"): "admin",
     ("POST", "/admin/pengguna/{user_id:int}/aktifkan"): "admin",
     ("POST", "/admin/pengguna/{user_id:int}/kirim-reset"): "admin",
+    # Agency admin: units, categories, response templates; all-units complaints; audit log.
+    ("GET", "/admin/unit"): "admin",
+    ("GET", "/admin/unit/baru"): "admin",
+    ("POST", "/admin/unit/baru"): "admin",
+    ("GET", "/admin/unit/{unit_id:int}"): "admin",
+    ("POST", "/admin/unit/{unit_id:int}"): "admin",
+    ("POST", "/admin/unit/{unit_id:int}/nonaktifkan"): "admin",
+    ("POST", "/admin/unit/{unit_id:int}/aktifkan"): "admin",
+    ("GET", "/admin/kategori"): "admin",
+    ("GET", "/admin/kategori/baru"): "admin",
+    ("POST", "/admin/kategori/baru"): "admin",
+    ("GET", "/admin/kategori/{category_id:int}"): "admin",
+    ("POST", "/admin/kategori/{category_id:int}"): "admin",
+    ("POST", "/admin/kategori/{category_id:int}/nonaktifkan"): "admin",
+    ("POST", "/admin/kategori/{category_id:int}/aktifkan"): "admin",
+    ("POST", "/admin/kategori/{category_id:int}/hapus"): "admin",
+    ("GET", "/admin/templat-tanggapan"): "admin",
+    ("GET", "/admin/templat-tanggapan/baru"): "admin",
+    ("POST", "/admin/templat-tanggapan/baru"): "admin",
+    ("GET", "/admin/templat-tanggapan/{template_id:int}"): "admin",
+    ("POST", "/admin/templat-tanggapan/{template_id:int}"): "admin",
+    ("POST", "/admin/templat-tanggapan/{template_id:int}/nonaktifkan"): "admin",
+    ("POST", "/admin/templat-tanggapan/{template_id:int}/aktifkan"): "admin",
+    ("GET", "/admin/pengaduan"): "admin",
+    ("POST", "/admin/pengaduan/tugaskan"): "admin",
+    ("GET", "/admin/pengaduan/{complaint_id:int}/tugaskan"): "admin",
+    ("POST", "/admin/pengaduan/{complaint_id:int}/tugaskan"): "admin",
+    ("GET", "/admin/audit"): "admin",
 }
 ALLOWED = {
     "anyone": {None, "citizen", "officer", "admin"},
@@ -81,9 +140,40 @@ def test_every_route_is_in_the_table_with_its_declared_access(app: Litestar) -> 
 def _concrete(path: str, ids: dict[str, int]) -> str:
     path = path.replace("{file_path:path}", "css/app.css")
     path = path.replace("{token:str}", "not-a-valid-token")
+    path = path.replace("{number:str}", "ADU-2026-000001")
+    for name in ("unit", "category", "template", "complaint", "file"):
+        if name in ids:
+            path = path.replace(f"{{{name}_id:int}}", str(ids[name]))
     return re.sub(r"\{user_id:int\}", str(ids["officer"]), path)
 
 
+@pytest.fixture
+async def agency_ids(people: dict[str, int]) -> dict[str, int]:
+    """Real ids for the agency routes' path parameters, added to `people`."""
+    from tests.integration.agency_fixtures import (
+        make_category,
+        make_complaint,
+        make_response_template,
+    )
+
+    people["category"] = await make_category(people["unit"])
+    people["template"] = await make_response_template(people["category"])
+    people["complaint"] = await make_complaint(
+        reporter=people["citizen"], category=people["category"], unit=people["unit"]
+    )
+    return people
+
+
+@pytest.fixture
+async def evidence_ids(agency_ids: dict[str, int]) -> dict[str, int]:
+    """An evidence file (stored for real) on the citizen's complaint, for `{file_id:int}`."""
+    from tests.integration.test_complaints_citizen import attach_evidence
+
+    agency_ids["file"] = await attach_evidence(agency_ids["complaint"], agency_ids["citizen"])
+    return agency_ids
+
+
+@pytest.mark.usefixtures("agency_ids", "evidence_ids")
 @pytest.mark.parametrize("role", ROLES, ids=lambda r: r or "anonymous")
 async def test_each_role_gets_what_the_table_says(
     app: Litestar, people: dict[str, int], as_role, role: str | None
@@ -110,6 +200,7 @@ async def test_each_role_gets_what_the_table_says(
     assert problems == []
 
 
+@pytest.mark.usefixtures("agency_ids", "evidence_ids")
 @pytest.mark.parametrize("role", ROLES, ids=lambda r: r or "anonymous")
 async def test_every_unsafe_route_refuses_a_request_without_csrf_token(
     app: Litestar, people: dict[str, int], as_role, role: str | None

@@ -165,3 +165,10 @@ async def test_admin_cannot_lock_themselves_out(as_role, people: dict[str, int])
 async def test_unknown_user_is_404(as_role, people: dict[str, int]) -> None:
     admin: httpx.AsyncClient = await as_role("admin")
     assert (await admin.get("/admin/pengguna/999999")).status_code == 404
+
+
+def test_filters_keep_a_unit_numbered_one_in_page_links() -> None:
+    from pengaduan.accounts.user_admin import UserFilters
+
+    assert "unit=1" in UserFilters(unit=1, page=2).query_string(page=3)
+    assert "page" not in UserFilters(unit=1, page=2).query_string(page=1)

@@ -59,7 +59,9 @@ class UserFilters:
             "page": self.page,
         }
         values.update(changes)
-        return urlencode({k: v for k, v in values.items() if v not in ("", None, 1)})
+        if values["page"] == 1:
+            del values["page"]
+        return urlencode({k: v for k, v in values.items() if v not in ("", None)})
 
 
 async def list_users(filters: UserFilters) -> tuple[list[dict[str, Any]], int]:

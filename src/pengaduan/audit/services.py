@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from pengaduan.audit.tables import AuditLog
+from pengaduan.web.i18n import _
+
+JAKARTA = ZoneInfo("Asia/Jakarta")
 
 
 async def record(
@@ -45,3 +53,128 @@ async def entries_for_target(target_type: str, target_id: int | str) -> list[dic
         .order_by(AuditLog.id, ascending=False)
         .limit(50)
     )
+
+
+# --- the audit log browser -------------------------------------------------------------------
+
+BROWSER_PAGE_SIZE = 50
+TARGET_TYPES = ("user", "unit", "category", "response_template", "complaint")
+
+
+@dataclass(frozen=True)
+class AuditFilters:
+    """The browser's filters, as they travel in the URL."""
+
+    actor: str = ""  # a username
+    action: str = ""  # a prefix: "user." or "complaint.assign"
+    target_type: str = ""
+    target_id: str = ""
+    date_from: str = ""  # YYYY-MM-DD, a day in Asia/Jakarta
+    date_to: str = ""
+    page: int = 1
+
+    @classmethod
+    def from_query(cls, params: Mapping[str, str]) -> AuditFilters:
+        try:
+            page = max(1, min(int(params.get("page", "1")), 100_000))
+        except ValueError:
+            page = 1
+        return cls(
+            actor=params.get("actor", "").strip().lower()[:150],
+            action=params.get("action", "").strip()[:64],
+            target_type=params.get("target_type", "").strip()[:32],
+            target_id=params.get("target_id", "").strip()[:64],
+            date_from=params.get("from", "").strip()[:10],
+            date_to=params.get("to", "").strip()[:10],
+            page=page,
+        )
+
+    def query_string(self, **changes: Any) -> str:
+        """The filters as a query string (empty ones left out), with `changes` applied."""
+        if changes and "page" not in changes:
+            changes["page"] = 1
+        values = replace(self, **changes)
+        pairs = {
+            "actor": values.actor,
+            "action": values.action,
+            "target_type": values.target_type,
+            "target_id": values.target_id,
+            "from": values.date_from,
+            "to": values.date_to,
+            "page": values.page if values.page != 1 else "",
+        }
+        return urlencode({k: v for k, v in pairs.items() if v not in ("", None)})
+
+
+def _day(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def filter_problems(filters: AuditFilters) -> dict[str, str]:
+    """What is wrong with the period (those filters are then left out)."""
+    problems: dict[str, str] = {}
+    start, end = _day(filters.date_from), _day(filters.date_to)
+    if filters.date_from and start is None:
+        problems["from"] = _("Enter a date as YYYY-MM-DD.")
+    if filters.date_to and end is None:
+        problems["to"] = _("Enter a date as YYYY-MM-DD.")
+    if start and end and start > end:
+        problems["to"] = _("The end date is before the start date.")
+    return problems
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+async def browse(filters: AuditFilters) -> tuple[list[dict[str, Any]], bool]:
+    """One page of entries, newest first, and whether there is a next page.
+
+    No total count: the log only grows, and counting millions of rows for a pager is not
+    worth it. Periods are whole days in Asia/Jakarta.
+    """
+    clauses: list[str] = []
+    args: list[Any] = []
+
+    def add(sql: str, *values: Any) -> None:
+        clauses.append(sql)
+        args.extend(values)
+
+    if filters.actor:
+        add("u.username = {}", filters.actor)
+    if filters.action:
+        add("a.action LIKE {}", _escape_like(filters.action) + "%")
+    if filters.target_type:
+        add("a.target_type = {}", filters.target_type)
+    if filters.target_id:
+        add("a.target_id = {}", filters.target_id)
+    problems = filter_problems(filters)
+    start, end = _day(filters.date_from), _day(filters.date_to)
+    if start and "from" not in problems:
+        add("a.at >= {}", datetime.combine(start, time.min, tzinfo=JAKARTA))
+    if end and "to" not in problems:
+        add("a.at < {}", datetime.combine(end + timedelta(days=1), time.min, tzinfo=JAKARTA))
+    where = " AND ".join(clauses) or "true"
+    offset = (filters.page - 1) * BROWSER_PAGE_SIZE
+    rows = await AuditLog.raw(
+        "SELECT a.id, a.action, a.target_type, a.target_id, a.data, a.at, a.ip,"
+        " u.username AS actor_username, u.full_name AS actor_name"
+        " FROM audit_log a LEFT JOIN users u ON u.id = a.actor"
+        f" WHERE {where}"
+        f" ORDER BY a.at DESC, a.id DESC LIMIT {BROWSER_PAGE_SIZE + 1} OFFSET {offset}",
+        *args,
+    )
+    for row in rows:
+        row["data_text"] = compact_json(row["data"])
+    return rows[:BROWSER_PAGE_SIZE], len(rows) > BROWSER_PAGE_SIZE
+
+
+def compact_json(data: Any) -> str:
+    """The entry's data on one line ("" when empty)."""
+    value = json.loads(data) if isinstance(data, str) else data
+    if not value:
+        return ""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)

@@ -1,15 +1,647 @@
-"""Queries about complaints that more than one page needs."""
+"""Complaints: queries that more than one page needs, and the citizen's side of a complaint
+(filing with evidence, their list and detail, editing, messages, rating, tracking)."""
 
 from __future__ import annotations
 
-from pengaduan.complaints.tables import STATUSES, Complaint
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import asyncpg
+
+from pengaduan.accounts.tables import User
+from pengaduan.audit import services as audit
+from pengaduan.complaints import lifecycle
+from pengaduan.complaints.evidence import StoredEvidence
+from pengaduan.complaints.forms import ComplaintFields
+from pengaduan.complaints.lifecycle import Actor, TransitionRefused
+from pengaduan.complaints.tables import STATUSES, Complaint, EvidenceFile, Message, Rating
+from pengaduan.database import ENGINE
+from pengaduan.events import publish
+from pengaduan.notifications import services as notifications
+from pengaduan.web.i18n import _
+from pengaduan.web.labels import status_label
 
 
 async def public_status_counts() -> dict[str, int]:
     """How many public complaints are in each status (private ones never count)."""
     rows = await Complaint.raw(
-        "SELECT status, count(*) AS n FROM complaints WHERE is_public GROUP BY status"
+        "SELECT status, count(*) AS n FROM complaints"
+        " WHERE is_public AND status <> 'withdrawn' GROUP BY status"
     )
     counts = dict.fromkeys(STATUSES, 0)
     counts.update({row["status"]: row["n"] for row in rows})
     return counts
+
+
+# --- the citizen's side ------------------------------------------------------------------------
+
+JAKARTA = ZoneInfo("Asia/Jakarta")
+PAGE_SIZE = 20
+TRACKING_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read over the phone
+# No more messages once it is over.
+MESSAGES_CLOSED = ("closed", "withdrawn", "rejected")
+# Status changes whose note the reporter (and, for public complaints, tracking) may read: the
+# reasons to reject and to reopen, and the closing note. Other transitions' notes stay off.
+PUBLIC_NOTES = {
+    ("pending", "rejected"),
+    ("verified", "rejected"),
+    ("resolved", "in_progress"),
+    ("resolved", "closed"),
+}
+
+
+class IdempotencyConflict(Exception):
+    """The form's key was used for somebody else's complaint (a forged or copied form)."""
+
+
+def new_tracking_code() -> str:
+    return "".join(secrets.choice(TRACKING_ALPHABET) for _ in range(8))
+
+
+def number_for(year: int, value: int) -> str:
+    return f"ADU-{year}-{value:06d}"
+
+
+def _number_pattern(year: int) -> str:
+    return f"^ADU-{year}-[0-9]+$"
+
+
+async def _next_number(year: int) -> str:
+    """The year's next number; the counter row stays locked until the transaction ends, so
+    concurrent submits get consecutive, distinct numbers."""
+    rows = await Complaint.raw(
+        "UPDATE complaint_counters SET last_value = last_value + 1 WHERE year = {}"
+        " RETURNING last_value",
+        year,
+    )
+    if not rows:
+        # First use of the year: start after the highest number already there (demo data).
+        rows = await Complaint.raw(
+            "INSERT INTO complaint_counters (year, last_value) VALUES ({}, COALESCE("
+            " (SELECT max(split_part(number, '-', 3)::int) FROM complaints WHERE number ~ {}),"
+            " 0) + 1)"
+            " ON CONFLICT (year) DO UPDATE SET last_value = complaint_counters.last_value + 1"
+            " RETURNING last_value",
+            year,
+            _number_pattern(year),
+        )
+    return number_for(year, rows[0]["last_value"])
+
+
+async def _resync_counter(year: int) -> None:
+    """Numbers written around the counter (bulk demo data) got ahead of it: catch up."""
+    await Complaint.raw(
+        "UPDATE complaint_counters SET last_value = GREATEST(last_value, COALESCE("
+        " (SELECT max(split_part(number, '-', 3)::int) FROM complaints WHERE number ~ {}), 0))"
+        " WHERE year = {}",
+        _number_pattern(year),
+        year,
+    )
+
+
+async def _least_busy_officer(unit_id: int) -> int | None:
+    """The unit's active officer with the fewest open complaints (ties: the lowest id)."""
+    rows = await Complaint.raw(
+        "SELECT u.id FROM users u"
+        " LEFT JOIN complaints c ON c.officer = u.id"
+        " AND c.status IN ('pending', 'verified', 'in_progress')"
+        " WHERE u.unit = {} AND u.role = 'officer' AND u.is_active"
+        " GROUP BY u.id ORDER BY count(c.id), u.id LIMIT 1",
+        unit_id,
+    )
+    return rows[0]["id"] if rows else None
+
+
+async def _category(category_id: int, *, allow_inactive: int | None = None) -> dict[str, Any]:
+    """The category with its unit's routing, or a 422 refusal naming the field."""
+    rows = await Complaint.raw(
+        "SELECT c.id, c.deadline_days, c.default_unit AS unit, u.auto_assign"
+        " FROM categories c JOIN units u ON u.id = c.default_unit"
+        " WHERE c.id = {} AND (c.is_active OR c.id = {})",
+        category_id,
+        allow_inactive or 0,
+    )
+    if not rows:
+        raise TransitionRefused(_("Choose a category."), 422, field="category")
+    return rows[0]
+
+
+async def submitted_with_key(key: str, reporter_id: int) -> dict[str, Any] | None:
+    """The complaint this reporter already filed with this form (a repeated submit)."""
+    rows = await Complaint.raw(
+        "SELECT id, number, tracking_code, reporter FROM complaints WHERE idempotency_key = {}",
+        key,
+    )
+    if not rows:
+        return None
+    if rows[0]["reporter"] != reporter_id:
+        raise IdempotencyConflict()
+    return rows[0]
+
+
+@dataclass(frozen=True)
+class Submitted:
+    id: int
+    number: str
+    tracking_code: str
+    created: bool
+
+
+async def create_complaint(
+    *,
+    reporter_id: int,
+    fields: ComplaintFields,
+    evidence: Sequence[StoredEvidence] = (),
+    idempotency_key: str | None = None,
+    ip: str = "",
+) -> Submitted:
+    """File a complaint, its evidence rows and everything the submission writes, in ONE
+    transaction: number, tracking code, deadline, routing to the category's unit and (where
+    the unit wants it) to its least busy officer, then the lifecycle's history, audit,
+    notification, mail and event. The same idempotency key twice gives the first complaint
+    back (created=False) instead of a second one.
+    """
+    if idempotency_key:
+        existing = await submitted_with_key(idempotency_key, reporter_id)
+        if existing:
+            return Submitted(existing["id"], existing["number"], existing["tracking_code"], False)
+    for _attempt in range(3):
+        try:
+            return await _create_once(reporter_id, fields, evidence, idempotency_key, ip)
+        except asyncpg.UniqueViolationError as exc:
+            constraint = exc.constraint_name or ""
+            if "idempotency" in constraint and idempotency_key:
+                # The same form sent twice at once: the other request won.
+                existing = await submitted_with_key(idempotency_key, reporter_id)
+                if existing:
+                    return Submitted(
+                        existing["id"], existing["number"], existing["tracking_code"], False
+                    )
+            if "number" not in constraint:
+                raise
+            await _resync_counter(datetime.now(JAKARTA).year)
+    raise RuntimeError("could not give the complaint a number")
+
+
+async def _create_once(
+    reporter_id: int,
+    fields: ComplaintFields,
+    evidence: Sequence[StoredEvidence],
+    idempotency_key: str | None,
+    ip: str,
+) -> Submitted:
+    async with ENGINE.transaction():
+        category = await _category(fields.category_id)
+        now = datetime.now(UTC)
+        number = await _next_number(now.astimezone(JAKARTA).year)
+        officer = await _least_busy_officer(category["unit"]) if category["auto_assign"] else None
+        code = new_tracking_code()
+        due_at = now + timedelta(days=category["deadline_days"])
+        rows = await Complaint.insert(
+            Complaint(
+                number=number,
+                tracking_code=code,
+                reporter=reporter_id,
+                category=category["id"],
+                unit=category["unit"],
+                officer=officer,
+                title=fields.title,
+                body=fields.body,
+                location_text=fields.location_text,
+                latitude=fields.latitude,
+                longitude=fields.longitude,
+                status="pending",
+                priority="normal",
+                citizen_urgency=fields.urgency,
+                is_anonymous=fields.is_anonymous,
+                is_public=fields.is_public,
+                idempotency_key=idempotency_key,
+                submitted_at=now,
+                due_at=due_at,
+                updated_at=now,
+                assigned_at=now if officer else None,
+            )
+        ).returning(Complaint.id)
+        complaint_id = rows[0]["id"]
+        for stored in evidence:
+            await EvidenceFile.insert(
+                EvidenceFile(
+                    complaint=complaint_id,
+                    original_name=stored.original_name,
+                    storage_key=stored.storage_key,
+                    thumbnail_key=stored.thumbnail_key,
+                    mime_type=stored.mime_type,
+                    size=stored.size,
+                    sha256=stored.sha256,
+                    uploaded_by=reporter_id,
+                    uploaded_at=now,
+                )
+            )
+        await lifecycle.record_submission(
+            {
+                "id": complaint_id,
+                "number": number,
+                "reporter": reporter_id,
+                "unit": category["unit"],
+                "title": fields.title,
+                "tracking_code": code,
+                "due_at": due_at,
+            },
+            Actor(user_id=reporter_id, role="citizen", ip=ip),
+        )
+    return Submitted(complaint_id, number, code, True)
+
+
+# --- reading: the reporter's list and detail ---------------------------------------------------
+
+LIST_COLUMNS = """
+    c.id, c.number, c.title, c.status, c.submitted_at, c.due_at, c.updated_at,
+    c.is_anonymous, c.is_public, cat.name AS category_name, cat.icon AS category_icon
+"""
+
+
+async def my_complaints(
+    reporter_id: int, *, status: str = "", page: int = 1
+) -> tuple[list[dict[str, Any]], int]:
+    """The reporter's complaints, newest first, one page (two queries)."""
+    status = status if status in STATUSES else ""
+    page = max(page, 1)
+    condition = "c.reporter = {}" + (" AND c.status = {}" if status else "")
+    args: list[Any] = [reporter_id, *([status] if status else [])]
+    rows = await Complaint.raw(
+        f"SELECT {LIST_COLUMNS} FROM complaints c JOIN categories cat ON cat.id = c.category"
+        f" WHERE {condition} ORDER BY c.submitted_at DESC, c.id DESC LIMIT {{}} OFFSET {{}}",
+        *args,
+        PAGE_SIZE,
+        (page - 1) * PAGE_SIZE,
+    )
+    total = await Complaint.raw(f"SELECT count(*) AS n FROM complaints c WHERE {condition}", *args)
+    return rows, total[0]["n"]
+
+
+async def complaint_for_reporter(complaint_id: int, reporter_id: int) -> dict[str, Any] | None:
+    """The whole complaint as its reporter sees it; None for anybody else's."""
+    rows = await Complaint.raw(
+        "SELECT c.id, c.number, c.tracking_code, c.reporter, c.category, c.unit, c.title, c.body,"
+        " c.location_text, c.latitude, c.longitude, c.status, c.citizen_urgency,"
+        " c.is_anonymous, c.is_public, c.submitted_at, c.verified_at, c.resolved_at,"
+        " c.closed_at, c.due_at, c.updated_at,"
+        " cat.name AS category_name, cat.icon AS category_icon, u.name AS unit_name,"
+        " r.score AS rating_score, r.comment AS rating_comment, r.created_at AS rated_at"
+        " FROM complaints c JOIN categories cat ON cat.id = c.category"
+        " JOIN units u ON u.id = c.unit LEFT JOIN ratings r ON r.complaint = c.id"
+        " WHERE c.id = {} AND c.reporter = {}",
+        complaint_id,
+        reporter_id,
+    )
+    if not rows:
+        return None
+    complaint = rows[0]
+    complaint.update(reporter_actions(complaint))
+    return complaint
+
+
+def reporter_actions(complaint: dict[str, Any], now: datetime | None = None) -> dict[str, bool]:
+    """What the reporter may do now (the page shows only these; the server checks again)."""
+    status = complaint["status"]
+    resolved_at = complaint.get("resolved_at")
+    now = now or datetime.now(UTC)
+    return {
+        "can_edit": status == "pending",
+        "can_withdraw": status == "pending",
+        "can_message": status not in MESSAGES_CLOSED,
+        "can_rate": status in ("resolved", "closed") and complaint.get("rating_score") is None,
+        "can_reopen": status == "resolved"
+        and resolved_at is not None
+        and now - resolved_at <= lifecycle.REOPEN_WINDOW,
+    }
+
+
+async def complaint_status(complaint_id: int, reporter_id: int) -> str | None:
+    rows = await Complaint.raw(
+        "SELECT status FROM complaints WHERE id = {} AND reporter = {}", complaint_id, reporter_id
+    )
+    return rows[0]["status"] if rows else None
+
+
+async def public_timeline(
+    complaint_id: int, reporter_id: int, *, texts: bool = True
+) -> list[dict[str, Any]]:
+    """Status changes (with the notes meant for the reporter) and public messages, oldest
+    first. Internal notes never come out of here. With texts=False: statuses only."""
+    history = await Complaint.raw(
+        "SELECT old_status, new_status, note, changed_at FROM status_history"
+        " WHERE complaint = {} ORDER BY changed_at, id",
+        complaint_id,
+    )
+    entries: list[dict[str, Any]] = []
+    for row in history:
+        public_note = (row["old_status"], row["new_status"]) in PUBLIC_NOTES
+        entries.append(
+            {
+                "kind": "status",
+                "at": row["changed_at"],
+                "status": row["new_status"],
+                "old_status": row["old_status"],
+                "reopened": (row["old_status"], row["new_status"]) == ("resolved", "in_progress"),
+                "note": row["note"] if texts and public_note else "",
+            }
+        )
+    if texts:
+        messages = await Complaint.raw(
+            "SELECT m.body, m.is_official_response, m.created_at, m.author,"
+            " u.role AS author_role, u.full_name AS author_name"
+            " FROM messages m JOIN users u ON u.id = m.author"
+            " WHERE m.complaint = {} AND m.visibility = 'public' ORDER BY m.created_at, m.id",
+            complaint_id,
+        )
+        for row in messages:
+            by_reporter = row["author"] == reporter_id
+            entries.append(
+                {
+                    "kind": "message",
+                    "at": row["created_at"],
+                    "body": row["body"],
+                    "official": row["is_official_response"],
+                    "by_reporter": by_reporter,
+                    "author_role": "citizen" if by_reporter else row["author_role"],
+                    "author_name": "" if by_reporter else row["author_name"],
+                }
+            )
+    # Stable: a status change and a message at the same moment keep status first.
+    entries.sort(key=lambda e: (e["at"], e["kind"] != "status"))
+    return entries
+
+
+async def evidence_of(complaint_id: int) -> list[dict[str, Any]]:
+    return (
+        await EvidenceFile.select(
+            EvidenceFile.id,
+            EvidenceFile.original_name,
+            EvidenceFile.mime_type,
+            EvidenceFile.size,
+            EvidenceFile.thumbnail_key,
+        )
+        .where(EvidenceFile.complaint == complaint_id)
+        .order_by(EvidenceFile.id)
+    )
+
+
+async def evidence_for_viewer(
+    complaint_id: int, file_id: int, *, user_id: int, role: str, unit_id: int | None
+) -> dict[str, Any] | None:
+    """An evidence file if the viewer may see it: the reporter, the officers of the
+    complaint's unit, admins. Evidence is never public."""
+    rows = await Complaint.raw(
+        "SELECT e.id, e.original_name, e.storage_key, e.thumbnail_key, e.mime_type, e.size"
+        " FROM evidence_files e JOIN complaints c ON c.id = e.complaint"
+        " WHERE e.id = {} AND e.complaint = {}"
+        " AND (c.reporter = {} OR {} = 'admin' OR ({} = 'officer' AND c.unit = {}))",
+        file_id,
+        complaint_id,
+        user_id,
+        role,
+        role,
+        unit_id or 0,
+    )
+    return rows[0] if rows else None
+
+
+# --- the reporter changes things ---------------------------------------------------------------
+
+
+async def _reporters_locked(complaint_id: int, reporter_id: int) -> dict[str, Any]:
+    """The complaint locked for the transaction, or 404 when it is not the reporter's."""
+    row = await lifecycle.load_for_update(complaint_id)
+    if row["reporter"] != reporter_id:
+        raise TransitionRefused(_("This complaint does not exist."), 404)
+    return row
+
+
+async def update_complaint(
+    complaint_id: int, reporter_id: int, fields: ComplaintFields, *, ip: str = ""
+) -> None:
+    """The reporter's changes while the complaint is pending (409 afterwards). A new category
+    routes it again: its unit, deadline and, where the unit wants it, officer."""
+    async with ENGINE.transaction():
+        current = await _reporters_locked(complaint_id, reporter_id)
+        if current["status"] != "pending":
+            raise TransitionRefused(_("A complaint can only be changed while it is pending."), 409)
+        rows = await Complaint.raw(
+            "SELECT submitted_at, category, unit, officer, title, body, location_text,"
+            " latitude, longitude, citizen_urgency, is_anonymous, is_public"
+            " FROM complaints WHERE id = {}",
+            complaint_id,
+        )
+        before = rows[0]
+        now = datetime.now(UTC)
+        values: dict[Any, Any] = {
+            Complaint.title: fields.title,
+            Complaint.body: fields.body,
+            Complaint.location_text: fields.location_text,
+            Complaint.latitude: fields.latitude,
+            Complaint.longitude: fields.longitude,
+            Complaint.citizen_urgency: fields.urgency,
+            Complaint.is_anonymous: fields.is_anonymous,
+            Complaint.is_public: fields.is_public,
+            Complaint.updated_at: now,
+        }
+        unit = before["unit"]
+        if fields.category_id != before["category"]:
+            category = await _category(fields.category_id)
+            values[Complaint.category] = category["id"]
+            values[Complaint.due_at] = before["submitted_at"] + timedelta(
+                days=category["deadline_days"]
+            )
+            if category["unit"] != before["unit"]:
+                unit = category["unit"]
+                officer = await _least_busy_officer(unit) if category["auto_assign"] else None
+                values[Complaint.unit] = unit
+                values[Complaint.officer] = officer
+                values[Complaint.assigned_at] = now if officer else None
+        await Complaint.update(values).where(Complaint.id == complaint_id)
+        after = {
+            "category": fields.category_id,
+            "title": fields.title,
+            "body": fields.body,
+            "location_text": fields.location_text,
+            "latitude": fields.latitude,
+            "longitude": fields.longitude,
+            "citizen_urgency": fields.urgency,
+            "is_anonymous": fields.is_anonymous,
+            "is_public": fields.is_public,
+        }
+        # Names of what changed only: the texts themselves may hold personal data.
+        changed = sorted(k for k, v in after.items() if before[k] != v)
+        await audit.record(
+            actor_id=reporter_id,
+            action="complaint.edit",
+            target_type="complaint",
+            target_id=complaint_id,
+            data={"fields": changed},
+            ip=ip,
+        )
+        await publish(
+            [f"complaint_{complaint_id}", f"queue_{before['unit']}", f"queue_{unit}", "stats"],
+            {"event": "edited", "complaint": complaint_id},
+        )
+
+
+async def withdraw(complaint_id: int, actor: Actor) -> None:
+    """The reporter withdraws a pending complaint (through the lifecycle)."""
+    await _check_reporter(complaint_id, actor.user_id)
+    await lifecycle.apply(complaint_id, "withdraw", actor)
+
+
+async def reopen(complaint_id: int, actor: Actor, reason: str) -> None:
+    """Not satisfied: back to in progress within 14 days of the resolution, with a reason."""
+    await _check_reporter(complaint_id, actor.user_id)
+    await lifecycle.apply(complaint_id, "reopen", actor, text=reason)
+
+
+async def _check_reporter(complaint_id: int, user_id: int | None) -> None:
+    if user_id is None or await complaint_status(complaint_id, user_id) is None:
+        raise TransitionRefused(_("This complaint does not exist."), 404)
+
+
+async def post_message(complaint_id: int, reporter_id: int, body: str, *, ip: str = "") -> None:
+    """A public message from the reporter; the handling officer (or the unit's officers while
+    nobody has it) is told. Refused (409) once the complaint is over."""
+    async with ENGINE.transaction():
+        complaint = await _reporters_locked(complaint_id, reporter_id)
+        if complaint["status"] in MESSAGES_CLOSED:
+            raise TransitionRefused(
+                _(
+                    "No more messages can be sent on this complaint: it is %(status)s.",
+                    status=status_label(complaint["status"]),
+                ),
+                409,
+            )
+        await Message.insert(
+            Message(
+                complaint=complaint_id,
+                author=reporter_id,
+                body=body,
+                visibility="public",
+                is_official_response=False,
+                created_at=datetime.now(UTC),
+            )
+        )
+        await _tell_handlers(complaint, body)
+        await publish(
+            [f"complaint_{complaint_id}", f"queue_{complaint['unit']}"],
+            {"event": "message", "complaint": complaint_id},
+        )
+
+
+async def _tell_handlers(complaint: dict[str, Any], body: str) -> None:
+    if complaint["officer"]:
+        staff_ids = [complaint["officer"]]
+    else:
+        rows = await User.select(User.id).where(
+            (User.unit == complaint["unit"]) & (User.role == "officer") & User.is_active.eq(True)
+        )
+        staff_ids = [r["id"] for r in rows]
+    for user in await notifications.recipients(staff_ids):
+        with notifications.in_language(user["language"]):
+            await notifications.notify(
+                user,
+                kind="message",
+                complaint_id=complaint["id"],
+                title=_("New message from the reporter of %(number)s", number=complaint["number"]),
+                body=body[:500],
+            )
+
+
+async def rate(complaint_id: int, actor: Actor, score: int, comment: str) -> None:
+    """The reporter's one rating after resolution; a resolved complaint closes with it
+    (through the lifecycle). A closed complaint not yet rated can still be rated."""
+    assert actor.user_id is not None
+    async with ENGINE.transaction():
+        complaint = await _reporters_locked(complaint_id, actor.user_id)
+        if complaint["status"] not in ("resolved", "closed"):
+            raise TransitionRefused(_("A complaint can be rated once it is resolved."), 409)
+        if await Rating.exists().where(Rating.complaint == complaint_id):
+            raise TransitionRefused(_("You have already rated this complaint."), 409)
+        await Rating.insert(
+            Rating(
+                complaint=complaint_id,
+                score=score,
+                comment=comment,
+                created_at=datetime.now(UTC),
+            )
+        )
+        await audit.record(
+            actor_id=actor.user_id,
+            action="complaint.rate",
+            target_type="complaint",
+            target_id=complaint_id,
+            data={"score": score},
+            ip=actor.ip,
+        )
+        if complaint["status"] == "resolved":
+            await lifecycle.apply(complaint_id, "close", actor)
+        else:
+            await publish(
+                [f"complaint_{complaint_id}", "stats"],
+                {"event": "rated", "complaint": complaint_id},
+            )
+
+
+# --- tracking without an account ---------------------------------------------------------------
+
+
+def normalise_number(raw: str) -> str:
+    return "".join(raw.split()).upper()
+
+
+def normalise_code(raw: str) -> str:
+    return "".join(raw.split()).upper()
+
+
+async def track(number: str, code: str) -> dict[str, Any] | None:
+    """What anybody with the number AND the tracking code may see: the status, dates and the
+    public timeline, never personal data (no names, no location, no evidence); of a private
+    complaint nothing of its content. None for any wrong pair, whichever part is wrong."""
+    number, code = normalise_number(number), normalise_code(code)
+    rows = await Complaint.raw(
+        "SELECT c.id, c.number, c.tracking_code, c.reporter, c.status, c.is_public, c.title,"
+        " c.body, c.submitted_at, c.due_at, c.updated_at, c.resolved_at, c.closed_at,"
+        " cat.name AS category_name, cat.icon AS category_icon"
+        " FROM complaints c JOIN categories cat ON cat.id = c.category WHERE c.number = {}",
+        number[:20],
+    )
+    # Compare in constant time even when the number is unknown.
+    expected = rows[0]["tracking_code"] if rows else "-" * 8
+    if not secrets.compare_digest(expected.encode(), code.encode()) or not rows:
+        return None
+    row = rows[0]
+    view = {
+        key: row[key]
+        for key in (
+            "number",
+            "status",
+            "is_public",
+            "submitted_at",
+            "due_at",
+            "updated_at",
+            "resolved_at",
+            "closed_at",
+        )
+    }
+    if row["is_public"]:
+        view.update(
+            title=row["title"],
+            body=row["body"],
+            category_name=row["category_name"],
+            category_icon=row["category_icon"],
+        )
+    timeline = await public_timeline(row["id"], row["reporter"], texts=row["is_public"])
+    for entry in timeline:
+        entry.pop("author_name", None)  # no names on tracking, not even officers'
+    view["timeline"] = timeline
+    return view

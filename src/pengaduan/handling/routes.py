@@ -1,12 +1,55 @@
-"""Officer pages."""
+"""Officer and admin pages for handling complaints: the unit home, the queue, the detail page
+with its actions (claim, verify, reject, start, reply, note, forward, resolve, reassign)."""
 
 from __future__ import annotations
 
-from litestar import Request, get
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
 from litestar.response import Template
 
+from pengaduan.accounts.routes import Form, _form, client_ip, redirect
+from pengaduan.complaints import lifecycle
+from pengaduan.complaints.lifecycle import Actor, TransitionRefused
+from pengaduan.complaints.tables import PRIORITIES, STATUSES
+from pengaduan.handling import actions, services
+from pengaduan.handling.queue import QueueFilters, list_complaints, page_count
 from pengaduan.handling.services import unit_summary
-from pengaduan.web.templating import render
+from pengaduan.web.errors import user_error
+from pengaduan.web.flash import flash_cookie
+from pengaduan.web.i18n import _
+from pengaduan.web.templating import HX_VARY, is_partial, render
+
+STAFF = {"access": "staff"}
+DETAIL_FRAGMENT = "handling/_detail_main.html"
+
+
+def _actor(request: Request) -> Actor:
+    user = request.user
+    return Actor(user_id=user.id, role=user.role, unit_id=user.unit_id, ip=client_ip(request))
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
+
+
+def _is_htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
+def _toast(message: str, level: str = "ok") -> dict[str, str]:
+    return {"HX-Trigger": json.dumps({"pengaduan:toast": {"level": level, "message": message}})}
+
+
+# --- officer home and queue --------------------------------------------------------------------
 
 
 @get("/petugas", name="officer:home", opt={"access": "officer"})
@@ -15,4 +58,303 @@ async def officer_home(request: Request) -> Template:
     return render(request, "handling/home.html", {"summary": summary})
 
 
-ROUTES = [officer_home]
+def _tabs(is_admin: bool) -> list[tuple[str, str]]:
+    if is_admin:
+        return [("all", _("All units")), ("unassigned", _("Unassigned"))]
+    return [
+        ("mine", _("Assigned to me")),
+        ("unassigned", _("Unassigned")),
+        ("unit", _("All of my unit")),
+    ]
+
+
+@get("/petugas/antrean", name="handling:queue", opt=STAFF)
+async def queue_page(request: Request) -> Template:
+    """Officers see their unit (three views); admins every unit, narrowed by a unit filter."""
+    user = request.user
+    is_admin = user.role == "admin"
+    filters = QueueFilters.from_query(
+        dict(request.query_params), default_view="all" if is_admin else "unit"
+    )
+    if is_admin:
+        unit_id = None
+        if filters.view in ("unit", "mine"):
+            filters = replace(filters, view="all")
+    else:
+        unit_id = user.unit_id if user.unit_id is not None else -1
+        if filters.view == "all":
+            filters = replace(filters, view="unit")
+    rows, total = await list_complaints(filters, officer_id=user.id, unit_id=unit_id)
+    context: dict[str, Any] = {
+        "rows": rows,
+        "total": total,
+        "pages": page_count(total),
+        "filters": filters,
+        "show_unit": is_admin,
+        "queue_path": "/petugas/antrean",
+        "tabs": _tabs(is_admin),
+        # The tabs outside the list carry the filters: an htmx swap brings them along.
+        "tabs_out_of_band": is_partial(request),
+    }
+    if not is_partial(request):
+        # The filter choices only for the whole page; the list refresh needs none.
+        context.update(
+            categories=await services.active_categories(),
+            units=await services.active_units() if is_admin else [],
+            statuses=STATUSES,
+            priorities=PRIORITIES,
+            is_admin=is_admin,
+        )
+    return render(request, "handling/queue.html", context, fragment="handling/_queue_list.html")
+
+
+# --- the detail page ---------------------------------------------------------------------------
+
+
+async def _visible(request: Request, complaint_id: int) -> dict[str, Any]:
+    complaint = await services.complaint_for_staff(complaint_id, _actor(request))
+    if complaint is None:
+        raise NotFoundException()
+    return complaint
+
+
+async def _detail_context(
+    request: Request,
+    complaint: dict[str, Any],
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    user = request.user
+    complaint_id = complaint["id"]
+    status = complaint["status"]
+    return {
+        "c": complaint,
+        "values": values or {},
+        "errors": errors or {},
+        "timeline": await services.staff_timeline(complaint_id),
+        "evidence": await services.evidence_files(complaint_id),
+        "templates": await services.response_templates(complaint["category_id"]),
+        "categories": await services.active_categories() if status == "pending" else [],
+        "units": await services.active_units(),
+        "officers": await services.unit_officers(complaint["unit_id"]),
+        "can_claim": user.role == "officer"
+        and complaint["officer_id"] is None
+        and status in ("pending", "verified", "in_progress"),
+        "is_open": status in ("pending", "verified", "in_progress"),
+        "can_reply": status in actions.REPLY_STATUSES,
+        "can_reassign": user.role == "admin" or complaint["officer_id"] in (None, user.id),
+    }
+
+
+@get("/petugas/pengaduan/{complaint_id:int}", name="handling:detail", opt=STAFF)
+async def detail_page(request: Request, complaint_id: FromPath[int]) -> Template:
+    """The complaint with everything staff may see; `?template=<id>` fills the reply box
+    (for htmx with `part=reply`, only the box comes back)."""
+    complaint = await _visible(request, complaint_id)
+    values: dict[str, str] = {}
+    template_id = _int(request.query_params.get("template"))
+    if template_id is not None:
+        template = await services.response_template(template_id, complaint["category_id"])
+        if template is not None:
+            values["body"] = template["body"]
+            values["template"] = str(template_id)
+    if is_partial(request) and request.query_params.get("part") == "reply":
+        return render(
+            request,
+            "handling/_reply_box.html",
+            {"values": values, "errors": {}},
+            fragment="handling/_reply_box.html",
+            headers={"Vary": "HX-Request", "Cache-Control": "no-store"},
+        )
+    context = await _detail_context(request, complaint, values)
+    return render(
+        request,
+        "handling/detail.html",
+        context,
+        fragment=DETAIL_FRAGMENT,
+        headers={"Vary": HX_VARY, "Cache-Control": "no-store"},
+    )
+
+
+async def _act(
+    request: Request,
+    complaint_id: int,
+    run: Callable[[Actor], Awaitable[Any]],
+    success: str,
+    form: dict[str, str] | None = None,
+) -> Response:
+    """Run an action; answer with the detail (htmx) or a redirect, or the refusal beside its
+    field (422), as a toast (htmx) or on the page (409)."""
+    await _visible(request, complaint_id)
+    actor = _actor(request)
+    try:
+        await run(actor)
+    except TransitionRefused as refusal:
+        if refusal.status_code in (403, 404):
+            # Not the actor's to handle (e.g. it moved to another unit meanwhile).
+            raise NotFoundException() from refusal
+        complaint = await _visible(request, complaint_id)
+        if refusal.field and refusal.status_code == 422:
+            errors = {refusal.field: refusal.message}
+        elif _is_htmx(request):
+            raise user_error(refusal.status_code, refusal.message) from refusal
+        else:
+            errors = {"form": refusal.message}
+        context = await _detail_context(request, complaint, form or {}, errors)
+        return render(
+            request,
+            "handling/detail.html",
+            context,
+            fragment=DETAIL_FRAGMENT,
+            status_code=refusal.status_code,
+        )
+    complaint = await services.complaint_for_staff(complaint_id, actor)
+    if complaint is None:
+        # It left the actor's unit (forwarded, or moved by a new category): back to the queue.
+        if is_partial(request):
+            return Response(
+                content="",
+                status_code=200,
+                headers={"HX-Redirect": "/petugas/antrean", "Vary": HX_VARY},
+                cookies=[flash_cookie(request, success, "ok")],
+            )
+        return redirect(request, "/petugas/antrean", success)
+    if is_partial(request):
+        context = await _detail_context(request, complaint)
+        return render(
+            request,
+            "handling/detail.html",
+            context,
+            fragment=DETAIL_FRAGMENT,
+            headers=_toast(success),
+        )
+    return redirect(request, f"/petugas/pengaduan/{complaint_id}", success)
+
+
+@post("/petugas/pengaduan/{complaint_id:int}/ambil", name="handling:claim", opt=STAFF)
+async def claim(request: Request, complaint_id: FromPath[int]) -> Response:
+    return await _act(
+        request,
+        complaint_id,
+        lambda actor: actions.claim(complaint_id, actor),
+        _("You have taken this complaint."),
+    )
+
+
+@post("/petugas/pengaduan/{complaint_id:int}/verifikasi", name="handling:verify", opt=STAFF)
+async def verify(request: Request, complaint_id: FromPath[int], data: Form) -> Response:
+    form = _form(data)
+    return await _act(
+        request,
+        complaint_id,
+        lambda actor: actions.verify(
+            complaint_id,
+            actor,
+            category_id=_int(form.get("category")),
+            priority=form.get("priority", ""),
+        ),
+        _("The complaint is verified."),
+        form,
+    )
+
+
+@post("/petugas/pengaduan/{complaint_id:int}/tolak", name="handling:reject", opt=STAFF)
+async def reject(request: Request, complaint_id: FromPath[int], data: Form) -> Response:
+    form = _form(data)
+    return await _act(
+        request,
+        complaint_id,
+        lambda actor: lifecycle.apply(complaint_id, "reject", actor, text=form.get("reason", "")),
+        _("The complaint is rejected; the reporter is told why."),
+        form,
+    )
+
+
+@post("/petugas/pengaduan/{complaint_id:int}/proses", name="handling:start", opt=STAFF)
+async def start(request: Request, complaint_id: FromPath[int]) -> Response:
+    return await _act(
+        request,
+        complaint_id,
+        lambda actor: lifecycle.apply(complaint_id, "start", actor),
+        _("The complaint is being handled now."),
+    )
+
+
+@post("/petugas/pengaduan/{complaint_id:int}/selesai", name="handling:resolve", opt=STAFF)
+async def resolve(request: Request, complaint_id: FromPath[int], data: Form) -> Response:
+    form = _form(data)
+    return await _act(
+        request,
+        complaint_id,
+        lambda actor: lifecycle.apply(
+            complaint_id, "resolve", actor, text=form.get("response", "")
+        ),
+        _("The complaint is resolved; the reporter has the official response."),
+        form,
+    )
+
+
+@post("/petugas/pengaduan/{complaint_id:int}/balas", name="handling:reply", opt=STAFF)
+async def reply(request: Request, complaint_id: FromPath[int], data: Form) -> Response:
+    form = _form(data)
+    return await _act(
+        request,
+        complaint_id,
+        lambda actor: actions.reply(complaint_id, actor, form.get("body", "")),
+        _("Your reply is sent to the reporter."),
+        form,
+    )
+
+
+@post("/petugas/pengaduan/{complaint_id:int}/catatan", name="handling:note", opt=STAFF)
+async def note(request: Request, complaint_id: FromPath[int], data: Form) -> Response:
+    form = _form(data)
+    return await _act(
+        request,
+        complaint_id,
+        lambda actor: actions.add_note(complaint_id, actor, form.get("note", "")),
+        _("The internal note is saved."),
+        form,
+    )
+
+
+@post("/petugas/pengaduan/{complaint_id:int}/teruskan", name="handling:forward", opt=STAFF)
+async def forward(request: Request, complaint_id: FromPath[int], data: Form) -> Response:
+    form = _form(data)
+    return await _act(
+        request,
+        complaint_id,
+        lambda actor: actions.forward(
+            complaint_id, actor, _int(form.get("unit")), form.get("forward_note", "")
+        ),
+        _("The complaint is forwarded."),
+        form,
+    )
+
+
+@post("/petugas/pengaduan/{complaint_id:int}/tugaskan", name="handling:reassign", opt=STAFF)
+async def reassign(request: Request, complaint_id: FromPath[int], data: Form) -> Response:
+    form = _form(data)
+    return await _act(
+        request,
+        complaint_id,
+        lambda actor: actions.reassign(complaint_id, actor, _int(form.get("officer"))),
+        _("The complaint is assigned."),
+        form,
+    )
+
+
+ROUTES = [
+    officer_home,
+    queue_page,
+    detail_page,
+    claim,
+    verify,
+    reject,
+    start,
+    resolve,
+    reply,
+    note,
+    forward,
+    reassign,
+]

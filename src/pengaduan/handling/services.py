@@ -1,11 +1,13 @@
-"""Queries for officers about their unit's complaints."""
+"""Queries for officers and admins about the complaints they handle: unit summary and detail."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from pengaduan.agency.tables import Unit
-from pengaduan.complaints.tables import STATUSES, Complaint
+from pengaduan.accounts.tables import User
+from pengaduan.agency.tables import Category, Unit
+from pengaduan.complaints.lifecycle import Actor
+from pengaduan.complaints.tables import STATUSES, Complaint, ResponseTemplate
 
 
 async def unit_summary(unit_id: int | None, officer_id: int) -> dict[str, Any]:
@@ -14,7 +16,7 @@ async def unit_summary(unit_id: int | None, officer_id: int) -> dict[str, Any]:
         await Unit.select(Unit.id, Unit.name).where(Unit.id == unit_id).first() if unit_id else None
     )
     counts = dict.fromkeys(STATUSES, 0)
-    overdue = mine = 0
+    overdue = mine = unassigned = 0
     if unit:
         rows = await Complaint.raw(
             """
@@ -22,7 +24,10 @@ async def unit_summary(unit_id: int | None, officer_id: int) -> dict[str, Any]:
                    count(*) FILTER (WHERE due_at < now()
                                     AND status IN ('pending', 'verified', 'in_progress')) AS overdue,
                    count(*) FILTER (WHERE officer = {}
-                                    AND status IN ('pending', 'verified', 'in_progress')) AS mine
+                                    AND status IN ('pending', 'verified', 'in_progress')) AS mine,
+                   count(*) FILTER (WHERE officer IS NULL
+                                    AND status IN ('pending', 'verified', 'in_progress'))
+                       AS unassigned
             FROM complaints WHERE unit = {} GROUP BY status
             """,
             officer_id,
@@ -32,10 +37,142 @@ async def unit_summary(unit_id: int | None, officer_id: int) -> dict[str, Any]:
             counts[row["status"]] = row["n"]
             overdue += row["overdue"]
             mine += row["mine"]
+            unassigned += row["unassigned"]
     return {
         "unit": unit,
         "counts": counts,
         "open": counts["pending"] + counts["verified"] + counts["in_progress"],
         "overdue": overdue,
         "mine": mine,
+        "unassigned": unassigned,
     }
+
+
+def scope_unit(actor: Actor) -> int | None:
+    """The one unit whose complaints the actor handles; None for admins (every unit).
+
+    An officer without a unit handles none: -1 matches no unit.
+    """
+    if actor.role == "admin":
+        return None
+    return actor.unit_id if actor.unit_id is not None else -1
+
+
+# The reporter's name is read only for complaints that are not anonymous.
+_DETAIL_SQL = """
+SELECT c.id, c.number, c.title, c.body, c.location_text, c.latitude, c.longitude,
+       c.status, c.priority, c.citizen_urgency, c.is_anonymous, c.is_public,
+       c.submitted_at, c.verified_at, c.resolved_at, c.closed_at, c.due_at, c.updated_at,
+       c.assigned_at, c.first_response_at,
+       c.category AS category_id, cat.name AS category_name, cat.icon AS category_icon,
+       c.unit AS unit_id, u.name AS unit_name,
+       c.officer AS officer_id, o.full_name AS officer_name,
+       CASE WHEN c.is_anonymous THEN NULL ELSE r.full_name END AS reporter_name,
+       coalesce(c.due_at < now() AND c.status IN ('pending', 'verified', 'in_progress'), false)
+           AS is_overdue,
+       coalesce(c.due_at >= now() AND c.due_at < now() + interval '24 hours'
+                AND c.status IN ('pending', 'verified', 'in_progress'), false) AS is_due_soon
+FROM complaints c
+JOIN categories cat ON cat.id = c.category
+JOIN units u ON u.id = c.unit
+JOIN users r ON r.id = c.reporter
+LEFT JOIN users o ON o.id = c.officer
+WHERE c.id = {} AND ({}::int IS NULL OR c.unit = {})
+"""
+
+
+async def complaint_for_staff(complaint_id: int, actor: Actor) -> dict[str, Any] | None:
+    """The complaint as staff see it, or None when it is not the actor's to see."""
+    if actor.role not in ("officer", "admin"):
+        return None
+    unit = scope_unit(actor)
+    rows = await Complaint.raw(_DETAIL_SQL, complaint_id, unit, unit)
+    return rows[0] if rows else None
+
+
+# Status changes and messages in order. A row by the reporter of an anonymous complaint
+# carries no name (the template shows "Anonymous").
+_TIMELINE_SQL = """
+SELECT 'status' AS kind, h.id, h.changed_at AS at, h.old_status, h.new_status, h.note AS body,
+       'public' AS visibility, false AS is_official_response,
+       (h.changed_by = c.reporter) AS by_reporter,
+       CASE WHEN h.changed_by = c.reporter AND c.is_anonymous THEN NULL ELSE a.full_name END
+           AS author_name,
+       a.role AS author_role
+FROM status_history h
+JOIN complaints c ON c.id = h.complaint
+LEFT JOIN users a ON a.id = h.changed_by
+WHERE h.complaint = {}
+UNION ALL
+SELECT 'message', m.id, m.created_at, NULL, NULL, m.body, m.visibility, m.is_official_response,
+       (m.author = c.reporter),
+       CASE WHEN m.author = c.reporter AND c.is_anonymous THEN NULL ELSE a.full_name END,
+       a.role
+FROM messages m
+JOIN complaints c ON c.id = m.complaint
+JOIN users a ON a.id = m.author
+WHERE m.complaint = {}
+ORDER BY at, kind DESC, id
+"""
+
+
+async def staff_timeline(complaint_id: int) -> list[dict[str, Any]]:
+    """Every status change and message, internal notes included (staff only)."""
+    return await Complaint.raw(_TIMELINE_SQL, complaint_id, complaint_id)
+
+
+async def evidence_files(complaint_id: int) -> list[dict[str, Any]]:
+    return await Complaint.raw(
+        "SELECT id, original_name, mime_type, size, thumbnail_key IS NOT NULL AS has_thumbnail"
+        " FROM evidence_files WHERE complaint = {} ORDER BY id",
+        complaint_id,
+    )
+
+
+async def response_templates(category_id: int) -> list[dict[str, Any]]:
+    """Active reply templates for the category and those for every category."""
+    return (
+        await ResponseTemplate.select(
+            ResponseTemplate.id, ResponseTemplate.title, ResponseTemplate.body
+        )
+        .where(
+            ResponseTemplate.is_active.eq(True)
+            & (ResponseTemplate.category.is_null() | (ResponseTemplate.category == category_id))
+        )
+        .order_by(ResponseTemplate.title)
+    )
+
+
+async def response_template(template_id: int, category_id: int) -> dict[str, Any] | None:
+    """One usable template for this category, or None."""
+    for template in await response_templates(category_id):
+        if template["id"] == template_id:
+            return template
+    return None
+
+
+async def unit_officers(unit_id: int) -> list[dict[str, Any]]:
+    """The unit's active officers, by name."""
+    return (
+        await User.select(User.id, User.full_name, User.username)
+        .where((User.unit == unit_id) & (User.role == "officer") & User.is_active.eq(True))
+        .order_by(User.full_name)
+    )
+
+
+async def active_units() -> list[dict[str, Any]]:
+    return await Unit.select(Unit.id, Unit.name).where(Unit.is_active.eq(True)).order_by(Unit.name)
+
+
+async def active_categories() -> list[dict[str, Any]]:
+    return (
+        await Category.select(
+            Category.id,
+            Category.name,
+            Category.icon,
+            Category.default_unit,
+            Category.deadline_days,
+        )
+        .where(Category.is_active.eq(True))
+        .order_by(Category.name)
+    )

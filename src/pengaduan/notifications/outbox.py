@@ -419,11 +419,16 @@ class OutboxWorker:
 
 
 async def run_worker(settings: Settings) -> None:
-    """Deliver the outbox until SIGINT or SIGTERM (`pengaduan worker`); the engine must
-    already point at the database. A second signal stops without waiting for the batch."""
+    """Deliver the outbox and run the scheduled jobs until SIGINT or SIGTERM (`pengaduan
+    worker`); the engine must already point at the database. A second signal stops without
+    waiting for the batch."""
+    from pengaduan.scheduler import Scheduler  # it sends mail through this module
+
     await database.open_pool(settings)
     worker = OutboxWorker(settings)
     task = worker.start()
+    scheduler = Scheduler()
+    scheduler.start()
     loop = asyncio.get_running_loop()
 
     def on_signal() -> None:
@@ -439,5 +444,6 @@ async def run_worker(settings: Settings) -> None:
     finally:
         for signum in signals:
             loop.remove_signal_handler(signum)
+        await scheduler.stop()
         await worker.stop()
         await database.close_pool()

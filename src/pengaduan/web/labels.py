@@ -17,6 +17,7 @@ def status_label(status: str) -> str:
         "resolved": _("Resolved"),
         "rejected": _("Rejected"),
         "closed": _("Closed"),
+        "withdrawn": _("Withdrawn"),
     }.get(status, status)
 
 

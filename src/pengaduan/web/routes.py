@@ -7,6 +7,7 @@ from litestar.response import Template
 
 from pengaduan import database
 from pengaduan.agency.services import active_categories
+from pengaduan.archive.services import recent_public
 from pengaduan.complaints.services import public_status_counts
 from pengaduan.web.templating import render
 
@@ -18,7 +19,12 @@ async def home(request: Request) -> Template:
     return render(
         request,
         "home/index.html",
-        {"categories": categories, "counts": counts, "total": sum(counts.values())},
+        {
+            "categories": categories,
+            "counts": counts,
+            "total": sum(counts.values()),
+            "recent": await recent_public(5),
+        },
     )
 
 

@@ -1,0 +1,181 @@
+"""A citizen files a complaint with a photo on a phone, with and without JavaScript, edits it,
+sees it handled and rates it; anyone tracks it by number and code without seeing who sent it."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import asyncpg
+import pytest
+from PIL import Image
+from playwright.sync_api import Page, expect
+
+from e2e.conftest import LiveServer, run_async
+from e2e.pages import LoginPage
+from e2e.pages_complaints import ComplaintPage, NewComplaintPage, ReceiptPage, TrackPage
+
+CITIZEN = ("warga", "pengaduan-warga-demo")
+CITIZEN_NAME = "Andi Pratama"
+NUMBER = re.compile(r"^ADU-\d{4}-\d{6}$")
+
+
+@pytest.fixture(params=["page", "nojs_page"], ids=["js", "nojs"])
+def any_page(request: pytest.FixtureRequest) -> Page:
+    """The same journey with JavaScript on and off."""
+    return request.getfixturevalue(request.param)
+
+
+@pytest.fixture
+def photo(tmp_path: Path) -> Path:
+    path = tmp_path / "jalan-berlubang.jpg"
+    image = Image.new("RGB", (1200, 900), (120, 110, 100))
+    image.paste((40, 40, 40), (400, 300, 800, 600))
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=80)
+    path.write_bytes(buffer.getvalue())
+    return path
+
+
+def log_in(page: Page, url: str) -> LoginPage:
+    login = LoginPage(page, url)
+    login.log_in(*CITIZEN)
+    page.wait_for_url(url + "/akun")
+    return login
+
+
+def handle_and_resolve(dsn: str, complaint_id: int, response: str) -> None:
+    """The unit's officer verifies, starts and resolves it, through the lifecycle service."""
+
+    async def work() -> None:
+        from pengaduan import database
+        from pengaduan.complaints import lifecycle
+
+        conn = await asyncpg.connect(dsn)
+        try:
+            officer = await conn.fetchrow(
+                "SELECT u.id, u.unit FROM users u JOIN complaints c ON c.unit = u.unit"
+                " WHERE c.id = $1 AND u.role = 'officer' ORDER BY u.id LIMIT 1",
+                complaint_id,
+            )
+        finally:
+            await conn.close()
+        actor = lifecycle.Actor(officer["id"], "officer", officer["unit"], "127.0.0.1")
+        # No pool of this thread's loop: Piccolo opens a connection per transaction.
+        async with database._engine_at(dsn):
+            await lifecycle.apply(complaint_id, "verify", actor)
+            await lifecycle.apply(complaint_id, "start", actor)
+            await lifecycle.apply(complaint_id, "resolve", actor, text=response)
+
+    run_async(work)
+
+
+def file_complaint(page: Page, base_url: str, photo: Path | None = None, **fields) -> ReceiptPage:
+    form = NewComplaintPage(page, base_url).open_form()
+    form.fill(
+        title=fields.pop("title", "Jalan berlubang di depan SD Negeri 5"),
+        description=fields.pop(
+            "description", "Lubang selebar satu meter, sudah dua pengendara motor jatuh."
+        ),
+        category=fields.pop("category", "Jalan Rusak"),
+        location=fields.pop("location", "Jl. Merdeka No. 5, Bandung"),
+        **fields,
+    )
+    if photo:
+        form.attach(photo)
+    form.submit()
+    return ReceiptPage(page, base_url).wait()
+
+
+def test_file_edit_see_handled_and_rate_a_complaint_with_a_photo(
+    any_page: Page,
+    live_server: LiveServer,
+    demo_data: None,
+    photo: Path,
+    request: pytest.FixtureRequest,
+) -> None:
+    page, url = any_page, live_server.url
+    log_in(page, url)
+    # The "use my location" button is an enhancement: only where scripts run.
+    NewComplaintPage(page, url).open_form()
+    javascript = request.node.callspec.id.startswith("js")
+    expect(page.locator("button.locate")).to_have_count(1 if javascript else 0)
+    receipt = file_complaint(page, url, photo, urgency="high")
+    assert NUMBER.match(receipt.number)
+    assert re.fullmatch(r"[A-Z2-9]{8}", receipt.tracking_code)
+    complaint_id = receipt.complaint_id
+
+    receipt.view_complaint()
+    complaint = ComplaintPage(page, url)
+    expect(complaint.status).to_have_class(re.compile("status-pending"))
+    expect(complaint.evidence_thumbnails).to_have_count(1)
+    # The thumbnail, fetched with the citizen's session: small and without metadata.
+    src = complaint.evidence_thumbnails.first.get_attribute("src")
+    thumbnail = Image.open(io.BytesIO(page.request.get(url + src).body()))
+    assert 0 < max(thumbnail.size) <= 320 and not thumbnail.getexif()
+
+    complaint.edit()
+    complaint.save_title("Jalan berlubang besar di depan SD Negeri 5")
+    expect(page.locator("main h1")).to_have_text("Jalan berlubang besar di depan SD Negeri 5")
+
+    handle_and_resolve(live_server.dsn, complaint_id, "Lubang sudah ditambal tim lapangan.")
+    complaint.open_complaint(complaint_id)
+    expect(complaint.status).to_have_class(re.compile("status-resolved"))
+    expect(complaint.timeline).to_contain_text("Lubang sudah ditambal tim lapangan.")
+    expect(page.locator("main a[href$='/ubah']")).to_have_count(0)
+
+    complaint.rate(5, "Cepat dan rapi, terima kasih.")
+    page.wait_for_url(re.compile(rf"/pengaduan/{complaint_id}$"))
+    expect(complaint.status).to_have_class(re.compile("status-closed"))
+    expect(complaint.rating_form).to_have_count(0)
+    expect(page.locator("main")).to_contain_text("Cepat dan rapi, terima kasih.")
+
+
+def test_an_anonymous_complaint_is_tracked_by_number_and_code_without_its_reporter(
+    any_page: Page, live_server: LiveServer, demo_data: None
+) -> None:
+    page, url = any_page, live_server.url
+    login = log_in(page, url)
+    receipt = file_complaint(page, url, anonymous=True)
+    number, code = receipt.number, receipt.tracking_code
+    login.log_out()
+
+    track = TrackPage(page, url)
+    track.track(number, "ZZZZ2222")
+    expect(track.form_error).to_be_visible()
+    expect(track.result).to_have_count(0)
+    wrong_code = track.form_error.inner_text()
+    track.track("ADU-1999-000001", code)
+    expect(track.form_error).to_have_text(wrong_code)  # no hint which part was wrong
+
+    track.track(number.lower(), code.lower())
+    expect(track.result).to_contain_text(number)
+    expect(track.result.locator(".status-pending").first).to_be_visible()
+    expect(page.locator("body")).not_to_contain_text(CITIZEN_NAME)
+    expect(page.locator("body")).not_to_contain_text("Jl. Merdeka No. 5")
+    assert page.locator("#track-result img, #track-result a[href*='/bukti/']").count() == 0
+
+
+def test_a_text_file_renamed_jpg_is_refused_with_a_message_naming_it(
+    any_page: Page, live_server: LiveServer, demo_data: None, tmp_path: Path, photo: Path
+) -> None:
+    page, url = any_page, live_server.url
+    fake = tmp_path / "foto-kerusakan.jpg"
+    fake.write_text("bukan gambar, hanya catatan\n")
+    log_in(page, url)
+    form = NewComplaintPage(page, url).open_form()
+    form.fill(
+        title="Lampu jalan mati",
+        description="Lampu di gang kami mati sejak dua minggu.",
+        category="Lampu Jalan",
+    )
+    form.attach(fake, photo)
+    form.submit()
+    expect(form.error("evidence")).to_contain_text("foto-kerusakan.jpg")
+    expect(page.locator("#f-title")).to_have_value("Lampu jalan mati")
+    expect(form.kept_files).to_have_count(1)  # the real photo is kept, not chosen again
+    form.submit()
+    receipt = ReceiptPage(page, url).wait()
+    receipt.view_complaint()
+    expect(ComplaintPage(page, url).evidence_thumbnails).to_have_count(1)

@@ -1,0 +1,306 @@
+"""Queries of the public archive: public complaints listed, searched, shown, and found similar.
+
+Every query here returns only public complaints that were not withdrawn (`PUBLIC` below, in
+SQL, before any LIMIT), never evidence, contact data or internal notes, and never the reporter
+of an anonymous complaint.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from pengaduan.complaints.tables import OPEN_STATUSES, Complaint
+from pengaduan.database import ENGINE
+from pengaduan.web.i18n import _
+
+PAGE_SIZE = 20
+MAX_PAGE = 100_000
+SIMILAR_LIMIT = 5
+SIMILAR_MIN_CHARS = 4
+# Lower than pg_trgm's default 0.3: a typed title is usually much shorter than the titles
+# it should find, and the full-text match and the ranking weed out the noise.
+SIMILARITY_THRESHOLD = 0.2
+# Statuses the archive shows (a withdrawn complaint is the reporter's to take back).
+ARCHIVE_STATUSES = ("pending", "verified", "in_progress", "resolved", "rejected", "closed")
+JAKARTA = ZoneInfo("Asia/Jakarta")
+
+PUBLIC = "c.is_public AND c.status <> 'withdrawn'"
+# Exactly the expression of the GIN index complaints_fts, so searches can use it.
+DOCUMENT = "to_tsvector('indonesian', c.title || ' ' || c.body)"
+
+ROW_COLUMNS = """
+    c.id, c.number, c.title, c.status, c.submitted_at, c.location_text,
+    cat.name AS category_name, cat.icon AS category_icon, u.name AS unit_name,
+    EXISTS (
+        SELECT 1 FROM messages m
+        WHERE m.complaint = c.id AND m.is_official_response AND m.visibility = 'public'
+    ) AS has_response
+"""
+ROW_JOINS = """
+    FROM complaints c
+    LEFT JOIN categories cat ON cat.id = c.category
+    LEFT JOIN units u ON u.id = c.unit
+"""
+
+
+def _one_line(text: str) -> str:
+    # PostgreSQL text cannot hold NUL; a crafted URL must not become a 500.
+    return " ".join(text.replace("\x00", "").split())
+
+
+def _parse_date(value: str) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+@dataclass(frozen=True)
+class ArchiveFilters:
+    """What the visitor asked for, from the URL; `errors` name the values that were ignored."""
+
+    q: str = ""
+    category: int | None = None
+    status: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+    location: str = ""
+    page: int = 1
+    raw: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_query(cls, params: dict[str, str]) -> ArchiveFilters:
+        errors: dict[str, str] = {}
+        raw = {
+            key: _one_line(str(params.get(key, "")))
+            for key in ("q", "category", "status", "from", "to", "location")
+        }
+        try:
+            category = int(raw["category"]) if raw["category"] else None
+        except ValueError:
+            category = None
+        status = raw["status"] if raw["status"] in ARCHIVE_STATUSES else ""
+        dates: dict[str, date | None] = {}
+        for key in ("from", "to"):
+            try:
+                dates[key] = _parse_date(raw[key])
+            except ValueError:
+                dates[key] = None
+                errors[key] = _("Enter a date as YYYY-MM-DD.")
+        if dates["from"] and dates["to"] and dates["from"] > dates["to"]:
+            errors["to"] = _("The end date is before the start date.")
+            dates["to"] = None
+        try:
+            page = min(MAX_PAGE, max(1, int(params.get("page", "1"))))
+        except ValueError:
+            page = 1
+        return cls(
+            q=raw["q"][:200],
+            category=category,
+            status=status,
+            date_from=dates["from"],
+            date_to=dates["to"],
+            location=raw["location"][:100],
+            page=page,
+            raw=raw,
+            errors=errors,
+        )
+
+    @property
+    def active(self) -> bool:
+        return bool(
+            self.q
+            or self.category
+            or self.status
+            or self.raw.get("from")
+            or self.raw.get("to")
+            or self.location
+        )
+
+    def query_string(self, **changes: Any) -> str:
+        """The URL query for these filters (what the visitor typed), with `changes`."""
+        values: dict[str, Any] = {
+            "q": self.q,
+            "category": self.category or "",
+            "status": self.status,
+            "from": self.raw.get("from", ""),
+            "to": self.raw.get("to", ""),
+            "location": self.location,
+            "page": self.page,
+        }
+        values.update(changes)
+        if values["page"] == 1:
+            del values["page"]
+        return urlencode({k: v for k, v in values.items() if v not in ("", None)})
+
+
+def _conditions(filters: ArchiveFilters) -> tuple[str, list[Any]]:
+    """The WHERE clause (always starting with the public rule) and its arguments."""
+    clauses = [PUBLIC]
+    args: list[Any] = []
+
+    def arg(value: Any) -> str:
+        args.append(value)
+        return "{}"
+
+    if filters.q:
+        clauses.append(f"{DOCUMENT} @@ websearch_to_tsquery('indonesian', {arg(filters.q)})")
+    if filters.category:
+        clauses.append(f"c.category = {arg(filters.category)}")
+    if filters.status:
+        clauses.append(f"c.status = {arg(filters.status)}")
+    if filters.date_from:
+        start = datetime.combine(filters.date_from, time.min, tzinfo=JAKARTA)
+        clauses.append(f"c.submitted_at >= {arg(start)}")
+    if filters.date_to:
+        end = datetime.combine(filters.date_to + timedelta(days=1), time.min, tzinfo=JAKARTA)
+        clauses.append(f"c.submitted_at < {arg(end)}")
+    if filters.location:
+        clauses.append(f"c.location_text ILIKE {arg('%' + _escape_like(filters.location) + '%')}")
+    return " AND ".join(clauses), args
+
+
+def archive_queries(filters: ArchiveFilters) -> tuple[str, list[Any], str, list[Any]]:
+    """The rows query and the count query for the filters, each with its arguments."""
+    where, args = _conditions(filters)
+    order = "c.submitted_at DESC, c.id DESC"
+    row_args = list(args)
+    if filters.q:
+        order = f"ts_rank({DOCUMENT}, websearch_to_tsquery('indonesian', {{}})) DESC, {order}"
+        row_args.append(filters.q)
+    rows_sql = (
+        f"SELECT {ROW_COLUMNS} {ROW_JOINS} WHERE {where} ORDER BY {order} LIMIT {{}} OFFSET {{}}"
+    )
+    row_args += [PAGE_SIZE, (filters.page - 1) * PAGE_SIZE]
+    count_sql = f"SELECT count(*) AS n FROM complaints c WHERE {where}"
+    return rows_sql, row_args, count_sql, args
+
+
+async def search_archive(filters: ArchiveFilters) -> tuple[list[dict[str, Any]], int]:
+    """One page of public complaints matching the filters, and how many match in all.
+
+    Two queries whatever the page holds: the rows (with category, unit and whether there is
+    an official response) and the count. Ranked by relevance when searching, else newest first.
+    """
+    rows_sql, row_args, count_sql, count_args = archive_queries(filters)
+    rows = await Complaint.raw(rows_sql, *row_args)
+    count = await Complaint.raw(count_sql, *count_args)
+    return rows, count[0]["n"]
+
+
+async def recent_public(limit: int = 5) -> list[dict[str, Any]]:
+    """The newest public complaints (for the home page)."""
+    return await Complaint.raw(
+        f"SELECT {ROW_COLUMNS} {ROW_JOINS} WHERE {PUBLIC}"
+        " ORDER BY c.submitted_at DESC, c.id DESC LIMIT {}",
+        limit,
+    )
+
+
+async def archive_categories() -> list[dict[str, Any]]:
+    """Categories for the archive's filter (inactive ones too: old complaints keep them)."""
+    return await Complaint.raw("SELECT id, name, icon FROM categories ORDER BY name")
+
+
+def public_name(full_name: str | None) -> str:
+    """How a named reporter appears in public: first name and initial ("Siti A.")."""
+    parts = (full_name or "").split()
+    if not parts:
+        return ""
+    if len(parts) == 1:
+        return parts[0]
+    return f"{parts[0]} {parts[1][0].upper()}."
+
+
+async def public_complaint(number: str) -> dict[str, Any] | None:
+    """A public, not withdrawn complaint by number, or None (also for private ones)."""
+    if "\x00" in number or len(number) > 40:
+        return None
+    rows = await Complaint.raw(
+        f"""
+        SELECT c.id, c.number, c.title, c.body, c.location_text, c.status, c.is_anonymous,
+               c.submitted_at, c.verified_at, c.resolved_at, c.closed_at,
+               cat.name AS category_name, cat.icon AS category_icon, u.name AS unit_name,
+               CASE WHEN c.is_anonymous THEN NULL ELSE r.full_name END AS reporter_name
+        {ROW_JOINS}
+        LEFT JOIN users r ON r.id = c.reporter
+        WHERE c.number = {{}} AND {PUBLIC}
+        """,
+        number,
+    )
+    if not rows:
+        return None
+    complaint = dict(rows[0])
+    complaint["reporter"] = (
+        None if complaint["is_anonymous"] else public_name(complaint.pop("reporter_name"))
+    )
+    complaint.pop("reporter_name", None)
+    return complaint
+
+
+async def public_timeline(complaint_id: int) -> list[dict[str, Any]]:
+    """Status changes (with the reason of a rejection) and public messages, oldest first.
+
+    Internal notes never come out of here; other status notes may be working notes, so only
+    a rejection's reason is shown. Message authors are "reporter" or "staff", never named.
+    """
+    return await Complaint.raw(
+        """
+        SELECT 'status' AS kind, h.changed_at AS at, h.old_status, h.new_status,
+               CASE WHEN h.new_status = 'rejected' THEN h.note ELSE '' END AS body,
+               false AS is_official_response, NULL AS author, h.id AS seq
+        FROM status_history h
+        WHERE h.complaint = {}
+        UNION ALL
+        SELECT 'message', m.created_at, NULL, NULL, m.body, m.is_official_response,
+               CASE WHEN m.author = c.reporter THEN 'reporter' ELSE 'staff' END, m.id
+        FROM messages m JOIN complaints c ON c.id = m.complaint
+        WHERE m.complaint = {} AND m.visibility = 'public'
+        ORDER BY at, kind DESC, seq
+        """,
+        complaint_id,
+        complaint_id,
+    )
+
+
+async def similar_open(title: str) -> list[dict[str, Any]]:
+    """Up to five open public complaints like `title`, best first ([] for short input).
+
+    Candidates come from the trigram index on titles (`%`, threshold set for this query
+    only) or the full-text index; they are ranked by title similarity plus text rank.
+    """
+    title = _one_line(title)[:200]
+    if len(title) < SIMILAR_MIN_CHARS:
+        return []
+    async with ENGINE.transaction():
+        await Complaint.raw(
+            "SELECT set_config('pg_trgm.similarity_threshold', {}, true)",
+            str(SIMILARITY_THRESHOLD),
+        )
+        return await Complaint.raw(
+            f"""
+            SELECT c.number, c.title, c.status, c.submitted_at,
+                   cat.name AS category_name, cat.icon AS category_icon
+            FROM complaints c
+            LEFT JOIN categories cat ON cat.id = c.category
+            WHERE {PUBLIC} AND c.status = ANY({{}})
+              AND (c.title % {{}}
+                   OR {DOCUMENT} @@ websearch_to_tsquery('indonesian', {{}}))
+            ORDER BY similarity(c.title, {{}})
+                     + ts_rank({DOCUMENT}, websearch_to_tsquery('indonesian', {{}})) DESC,
+                     c.submitted_at DESC
+            LIMIT {{}}
+            """,
+            list(OPEN_STATUSES),
+            title,
+            title,
+            title,
+            title,
+            SIMILAR_LIMIT,
+        )

@@ -1,0 +1,159 @@
+"""Reading what a citizen typed into the complaint forms: values kept as typed, an error per
+field, and the clean values for the services."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from pengaduan.web.i18n import _
+
+URGENCIES = ("low", "normal", "high")
+TITLE_MIN, TITLE_MAX = 5, 200
+BODY_MIN, BODY_MAX = 10, 5000
+LOCATION_MAX = 300
+MESSAGE_MAX = 2000
+COMMENT_MAX = 1000
+KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+TEXT_FIELDS = (
+    "title",
+    "description",
+    "category",
+    "location_text",
+    "latitude",
+    "longitude",
+    "urgency",
+    "anonymous",
+    "private",
+)
+
+
+@dataclass
+class ComplaintFields:
+    """The complaint's own fields (new and edit forms)."""
+
+    title: str
+    body: str
+    category_id: int
+    location_text: str
+    latitude: float | None
+    longitude: float | None
+    urgency: str
+    is_anonymous: bool
+    is_public: bool
+
+
+@dataclass
+class ParsedForm:
+    values: dict[str, str]
+    errors: dict[str, str] = field(default_factory=dict)
+    fields: ComplaintFields | None = None
+
+
+def first(value: Any) -> str:
+    if isinstance(value, list):
+        value = value[0] if value else ""
+    return value if isinstance(value, str) else ""
+
+
+def _coordinate(raw: str, low: float, high: float) -> float | None:
+    raw = raw.strip().replace(",", ".")
+    if not raw:
+        return None
+    try:
+        number = float(raw)
+    except ValueError:
+        raise ValueError from None
+    if not (low <= number <= high) or number != number:  # NaN is not a place
+        raise ValueError
+    return round(number, 6)
+
+
+def parse_complaint(form: dict[str, Any], category_ids: set[int]) -> ParsedForm:
+    """Check the complaint fields; every typed value is kept for showing the form again."""
+    values = {name: first(form.get(name, "")) for name in TEXT_FIELDS}
+    values["urgency"] = values["urgency"] or "normal"
+    errors: dict[str, str] = {}
+
+    title = " ".join(values["title"].split())
+    if len(title) < TITLE_MIN:
+        errors["title"] = _("Give a short title of at least %(min)d characters.", min=TITLE_MIN)
+    elif len(title) > TITLE_MAX:
+        errors["title"] = _("The title is too long (at most %(max)d characters).", max=TITLE_MAX)
+
+    body = values["description"].strip().replace("\r\n", "\n")
+    if len(body) < BODY_MIN:
+        errors["description"] = _(
+            "Describe the problem in at least %(min)d characters.", min=BODY_MIN
+        )
+    elif len(body) > BODY_MAX:
+        errors["description"] = _(
+            "The description is too long (at most %(max)d characters).", max=BODY_MAX
+        )
+
+    category_id = int(values["category"]) if values["category"].isdigit() else 0
+    if category_id not in category_ids:
+        errors["category"] = _("Choose a category.")
+
+    location = " ".join(values["location_text"].split())
+    if len(location) > LOCATION_MAX:
+        errors["location_text"] = _(
+            "The location is too long (at most %(max)d characters).", max=LOCATION_MAX
+        )
+
+    latitude = longitude = None
+    try:
+        latitude = _coordinate(values["latitude"], -90, 90)
+    except ValueError:
+        errors["latitude"] = _("Latitude is a number between -90 and 90, e.g. -6.914744.")
+    try:
+        longitude = _coordinate(values["longitude"], -180, 180)
+    except ValueError:
+        errors["longitude"] = _("Longitude is a number between -180 and 180, e.g. 107.609810.")
+    if "latitude" not in errors and "longitude" not in errors:
+        if (latitude is None) != (longitude is None):
+            name = "longitude" if latitude is not None else "latitude"
+            errors[name] = _("Give both latitude and longitude, or neither.")
+
+    if values["urgency"] not in URGENCIES:
+        errors["urgency"] = _("Choose how urgent it is.")
+
+    parsed = ParsedForm(values=values, errors=errors)
+    if not errors:
+        parsed.fields = ComplaintFields(
+            title=title,
+            body=body,
+            category_id=category_id,
+            location_text=location,
+            latitude=latitude,
+            longitude=longitude,
+            urgency=values["urgency"],
+            is_anonymous=bool(values["anonymous"]),
+            is_public=not values["private"],
+        )
+    return parsed
+
+
+def values_of(complaint: dict[str, Any]) -> dict[str, str]:
+    """The edit form's values from a stored complaint."""
+
+    def coordinate(value: float | None) -> str:
+        return "" if value is None else f"{value:.6f}"
+
+    return {
+        "title": complaint["title"],
+        "description": complaint["body"],
+        "category": str(complaint["category"]),
+        "location_text": complaint["location_text"] or "",
+        "latitude": coordinate(complaint["latitude"]),
+        "longitude": coordinate(complaint["longitude"]),
+        "urgency": complaint["citizen_urgency"],
+        "anonymous": "1" if complaint["is_anonymous"] else "",
+        "private": "" if complaint["is_public"] else "1",
+    }
+
+
+def idempotency_key(raw: Any) -> str | None:
+    value = first(raw).strip()
+    return value if KEY_PATTERN.match(value) else None

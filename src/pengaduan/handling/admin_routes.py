@@ -1,0 +1,160 @@
+"""Admin pages for complaints of every unit: the filtered list, bulk and single (re)assignment."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qsl
+
+from litestar import Request, Response, get, post
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
+from litestar.response import Template
+
+from pengaduan.accounts.routes import Form, _text, client_ip, redirect
+from pengaduan.agency import services as agency
+from pengaduan.agency.tables import Unit
+from pengaduan.complaints.tables import PRIORITIES, STATUSES
+from pengaduan.handling import assignment, queue
+from pengaduan.web.errors import user_error
+from pengaduan.web.i18n import _, ngettext
+from pengaduan.web.templating import render
+
+ADMIN = {"access": "admin"}
+LIST = "/admin/pengaduan"
+
+
+def _values(data: dict[str, Any], name: str) -> list[str]:
+    value = data.get(name, [])
+    return [str(v) for v in value] if isinstance(value, list) else [str(value)]
+
+
+def _ids(values: list[str]) -> list[int]:
+    return [int(v) for v in values if v.strip().isdigit()]
+
+
+async def _list_page(
+    request: Request,
+    filters: queue.QueueFilters,
+    *,
+    selected: set[int] | None = None,
+    officer: str = "",
+    error: str = "",
+    status_code: int = 200,
+) -> Template:
+    rows, total = await queue.list_complaints(filters, officer_id=request.user.id, unit_id=None)
+    return render(
+        request,
+        "handling/admin_complaints.html",
+        {
+            "rows": rows,
+            "total": total,
+            "pages": queue.page_count(total),
+            "filters": filters,
+            "units": await Unit.select(Unit.id, Unit.name, Unit.is_active).order_by(Unit.name),
+            "categories": await agency.all_categories(),
+            "officers": await assignment.officers_by_unit(),
+            "statuses": STATUSES,
+            "priorities": PRIORITIES,
+            "selected": selected or set(),
+            "officer": officer,
+            "error": error,
+        },
+        fragment="handling/admin_complaints_results.html",
+        status_code=status_code,
+    )
+
+
+@get(LIST, name="admin:complaints", opt=ADMIN)
+async def complaints_list(request: Request) -> Template:
+    filters = queue.QueueFilters.from_query(dict(request.query_params), default_view="all")
+    return await _list_page(request, filters)
+
+
+@post(f"{LIST}/tugaskan", name="admin:complaints.assign", opt=ADMIN)
+async def complaints_bulk_assign(request: Request, data: Form) -> Response:
+    """Assign the ticked complaints to one officer; all or none, back to the same list."""
+    back = _text(data, "back")[:1000]
+    filters = queue.QueueFilters.from_query(dict(parse_qsl(back)), default_view="all")
+    ids = _ids(_values(data, "complaint"))
+    officer = _text(data, "officer")
+    try:
+        if not officer.isdigit():
+            raise assignment.AssignmentRefused(_("Choose an officer."), 422, "officer")
+        count = await assignment.assign(
+            ids, int(officer), admin_id=request.user.id, ip=client_ip(request)
+        )
+    except assignment.AssignmentRefused as refused:
+        if refused.field is None:
+            raise user_error(refused.status_code, refused.message) from None
+        return await _list_page(
+            request,
+            filters,
+            selected=set(ids),
+            officer=officer,
+            error=refused.message,
+            status_code=422,
+        )
+    query = filters.query_string(page=filters.page)
+    return redirect(request, f"{LIST}?{query}" if query else LIST, _assigned_message(count))
+
+
+def _assigned_message(count: int) -> str:
+    if not count:
+        return _("The selected complaints were already assigned to this officer.")
+    return ngettext("%(num)d complaint assigned.", "%(num)d complaints assigned.", count)
+
+
+async def _assign_page(
+    request: Request,
+    complaint_id: int,
+    *,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Template:
+    complaint = await assignment.complaint_summary(complaint_id)
+    if complaint is None:
+        raise NotFoundException()
+    return render(
+        request,
+        "handling/admin_assign.html",
+        {
+            "complaint": complaint,
+            "officers": await assignment.officers_by_unit([complaint["unit_id"]]),
+            "values": values or {"officer": str(complaint["officer_id"] or "")},
+            "errors": errors or {},
+        },
+        status_code=status_code,
+    )
+
+
+@get(f"{LIST}/{{complaint_id:int}}/tugaskan", name="admin:complaints.assign_one", opt=ADMIN)
+async def complaint_assign_page(request: Request, complaint_id: FromPath[int]) -> Template:
+    return await _assign_page(request, complaint_id)
+
+
+@post(f"{LIST}/{{complaint_id:int}}/tugaskan", name="admin:complaints.assign_one.submit", opt=ADMIN)
+async def complaint_assign(request: Request, complaint_id: FromPath[int], data: Form) -> Response:
+    officer = _text(data, "officer")
+    try:
+        if not officer.isdigit():
+            raise assignment.AssignmentRefused(_("Choose an officer."), 422, "officer")
+        count = await assignment.assign(
+            [complaint_id], int(officer), admin_id=request.user.id, ip=client_ip(request)
+        )
+    except assignment.AssignmentRefused as refused:
+        if refused.status_code == 404:
+            raise NotFoundException() from None
+        if refused.field is None:
+            raise user_error(refused.status_code, refused.message) from None
+        return await _assign_page(
+            request,
+            complaint_id,
+            values={"officer": officer},
+            errors={"officer": refused.message},
+            status_code=422,
+        )
+    return redirect(request, LIST, _assigned_message(count))
+
+
+ROUTES = [complaints_list, complaints_bulk_assign, complaint_assign_page, complaint_assign]

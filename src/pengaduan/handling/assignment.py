@@ -1,0 +1,161 @@
+"""Assigning complaints to officers: manual and bulk (re)assignment by admins."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from pengaduan.audit import services as audit
+from pengaduan.complaints.tables import OPEN_STATUSES, Complaint
+from pengaduan.database import ENGINE
+from pengaduan.events import publish
+from pengaduan.notifications import services as notifications
+from pengaduan.web.i18n import _, ngettext
+
+MAX_BATCH = 200
+
+
+class AssignmentRefused(Exception):
+    """Nothing was assigned; `message` says why (for the person), `status_code` for HTTP."""
+
+    def __init__(self, message: str, status_code: int = 409, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status_code = status_code
+        self.field = field
+
+
+def _numbers(rows: list[dict[str, Any]]) -> str:
+    return ", ".join(r["number"] for r in rows)
+
+
+async def assign(complaint_ids: list[int], officer_id: int, *, admin_id: int, ip: str) -> int:
+    """Assign the complaints to the officer, all or none; returns how many changed hands.
+
+    The officer must be active and of every complaint's unit; the complaints must be open.
+    In one transaction with the rows locked, each assignment sets the officer and
+    `assigned_at`, writes one audit row and notifies the officer (in their language); the
+    events go out on the complaint's and the unit's queue channel at commit. Complaints that
+    already are the officer's are left as they are.
+    """
+    ids = sorted({int(i) for i in complaint_ids})
+    if not ids:
+        raise AssignmentRefused(_("Select at least one complaint."), 422, "complaint")
+    if len(ids) > MAX_BATCH:
+        raise AssignmentRefused(
+            _("Assign at most %(max)d complaints at once.", max=MAX_BATCH), 422, "complaint"
+        )
+    async with ENGINE.transaction():
+        # FOR SHARE: a role change or deactivation of the officer waits until we are done.
+        officers = await Complaint.raw(
+            "SELECT id, full_name, unit, role, is_active FROM users WHERE id = {} FOR SHARE",
+            officer_id,
+        )
+        officer = officers[0] if officers else None
+        if officer is None or officer["role"] != "officer" or not officer["is_active"]:
+            raise AssignmentRefused(_("Choose an active officer."), 422, "officer")
+        # In id order, so two overlapping batches lock in the same order (no deadlock).
+        rows = await Complaint.raw(
+            "SELECT c.id, c.number, c.title, c.unit, c.officer, c.status, u.name AS unit_name"
+            " FROM complaints c JOIN units u ON u.id = c.unit"
+            " WHERE c.id = ANY({}) ORDER BY c.id FOR UPDATE OF c",
+            ids,
+        )
+        if len(rows) != len(ids):
+            raise AssignmentRefused(_("One of the complaints does not exist."), 404)
+        elsewhere = [r for r in rows if r["unit"] != officer["unit"]]
+        if elsewhere:
+            raise AssignmentRefused(
+                ngettext(
+                    "%(name)s is not an officer of the unit of complaint %(numbers)s. "
+                    "Nothing was assigned.",
+                    "%(name)s is not an officer of the unit of complaints %(numbers)s. "
+                    "Nothing was assigned.",
+                    len(elsewhere),
+                    name=officer["full_name"],
+                    numbers=_numbers(elsewhere),
+                ),
+                422,
+                "complaint",
+            )
+        closed = [r for r in rows if r["status"] not in OPEN_STATUSES]
+        if closed:
+            raise AssignmentRefused(
+                ngettext(
+                    "Complaint %(numbers)s is no longer open. Nothing was assigned.",
+                    "Complaints %(numbers)s are no longer open. Nothing was assigned.",
+                    len(closed),
+                    numbers=_numbers(closed),
+                ),
+                409,
+            )
+        changing = [r for r in rows if r["officer"] != officer_id]
+        if not changing:
+            return 0
+        now = datetime.now(UTC)
+        await Complaint.update(
+            {Complaint.officer: officer_id, Complaint.assigned_at: now, Complaint.updated_at: now}
+        ).where(Complaint.id.is_in([r["id"] for r in changing]))
+        recipients = await notifications.recipients([officer_id])
+        for row in changing:
+            await audit.record(
+                actor_id=admin_id,
+                action="complaint.assign",
+                target_type="complaint",
+                target_id=row["id"],
+                data={"from": row["officer"], "to": officer_id, "batch": len(ids)},
+                ip=ip,
+            )
+            for user in recipients:
+                with notifications.in_language(user["language"]):
+                    await notifications.notify(
+                        user,
+                        kind="assigned",
+                        complaint_id=row["id"],
+                        title=_("Complaint %(number)s is assigned to you", number=row["number"]),
+                        body=row["title"],
+                    )
+            await publish(
+                [f"complaint_{row['id']}", f"queue_{row['unit']}"],
+                {"event": "assigned", "complaint": row["id"], "officer": officer_id},
+            )
+    return len(changing)
+
+
+async def officers_by_unit(unit_ids: list[int] | None = None) -> list[dict[str, Any]]:
+    """Active officers (id, full_name, username, unit, unit_name) with their open complaints,
+    ordered by unit and name; of the given units, or of all."""
+    where = "AND o.unit = ANY({})" if unit_ids is not None else ""
+    args = [list(unit_ids)] if unit_ids is not None else []
+    return await Complaint.raw(
+        f"""
+        SELECT o.id, o.full_name, o.username, o.unit, u.name AS unit_name,
+               (SELECT count(*) FROM complaints c
+                 WHERE c.officer = o.id AND c.status IN ('pending', 'verified', 'in_progress'))
+                 AS open_complaints
+        FROM users o JOIN units u ON u.id = o.unit
+        WHERE o.role = 'officer' AND o.is_active {where}
+        ORDER BY u.name, o.full_name
+        """,
+        *args,
+    )
+
+
+async def complaint_summary(complaint_id: int) -> dict[str, Any] | None:
+    """What an admin needs to (re)assign one complaint; never who reported it."""
+    rows = await Complaint.raw(
+        """
+        SELECT c.id, c.number, c.title, c.status, c.priority, c.due_at, c.submitted_at,
+               c.assigned_at, c.unit AS unit_id, u.name AS unit_name,
+               cat.name AS category_name, c.officer AS officer_id, o.full_name AS officer_name,
+               coalesce(c.due_at < now() AND c.status IN ('pending', 'verified', 'in_progress'),
+                        false) AS is_overdue
+        FROM complaints c
+        JOIN units u ON u.id = c.unit
+        JOIN categories cat ON cat.id = c.category
+        LEFT JOIN users o ON o.id = c.officer
+        WHERE c.id = {}
+        """,
+        complaint_id,
+    )
+    return rows[0] if rows else None

@@ -1,0 +1,278 @@
+"""The complaint queue: who sees which complaints, filtered, searched, sorted by urgency, paged.
+
+Used by the officers' queue and by the admins' all-units list. Everything is filtered in SQL
+and one page costs exactly two queries (the rows and the count). The reporter is never read
+here, so no queue can show who reported an (anonymous) complaint.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from babel import Locale
+from babel.dates import format_datetime, format_timedelta
+
+from pengaduan.complaints.tables import OPEN_STATUSES, PRIORITIES, STATUSES, Complaint
+from pengaduan.web import i18n
+from pengaduan.web.i18n import _
+from pengaduan.web.labels import priority_label, status_label
+from pengaduan.web.templating import JAKARTA
+
+PAGE_SIZE = 25
+VIEWS = ("mine", "unassigned", "unit", "all")
+NUMBER_RE = re.compile(r"^ADU-\d{4}-\d{1,10}$", re.IGNORECASE)
+_OPEN_SQL = ", ".join(f"'{s}'" for s in OPEN_STATUSES)
+# The order of work: most urgent first.
+URGENCY = ("urgent", "high", "normal", "low")
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    view: str = "unit"  # "mine" | "unassigned" | "unit" (all of my unit) | "all" (admins only)
+    status: str = ""  # "" = open ones; a status code; "any" = all
+    category: int | None = None
+    priority: str = ""
+    overdue: bool = False
+    q: str = ""  # complaint number (exact, case-insensitive) or words of title/body
+    unit: int | None = None  # only where every unit is visible (admins)
+    page: int = 1
+
+    @classmethod
+    def from_query(cls, params: Mapping[str, str], *, default_view: str = "unit") -> QueueFilters:
+        """Filters from a query string; anything unknown falls back to the default."""
+        view = params.get("view", "") or default_view
+        status = params.get("status", "")
+        priority = params.get("priority", "")
+        page = _int(params.get("page")) or 1
+        return cls(
+            view=view if view in VIEWS else default_view,
+            status=status if status in (*STATUSES, "any") else "",
+            category=_int(params.get("category")),
+            priority=priority if priority in PRIORITIES else "",
+            overdue=params.get("overdue", "") in ("1", "on", "true", "yes"),
+            q=" ".join(params.get("q", "").split())[:100],
+            unit=_int(params.get("unit")),
+            page=max(1, min(page, 100_000)),
+        )
+
+    def query_string(self, **changes: Any) -> str:
+        """The filters as a query string (defaults left out), with `changes` applied.
+
+        Any change other than the page starts again at page 1.
+        """
+        if changes and "page" not in changes:
+            changes["page"] = 1
+        values = replace(self, **changes)
+        pairs = {
+            "view": values.view,
+            "status": values.status,
+            "category": values.category or "",
+            "priority": values.priority,
+            "overdue": "1" if values.overdue else "",
+            "q": values.q,
+            "unit": values.unit or "",
+            "page": values.page if values.page != 1 else "",
+        }
+        return urlencode({k: v for k, v in pairs.items() if v not in ("", None)})
+
+    @property
+    def is_filtered(self) -> bool:
+        """Anything narrower than the view itself."""
+        return bool(
+            self.status or self.category or self.priority or self.overdue or self.q or self.unit
+        )
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _conditions(
+    filters: QueueFilters, officer_id: int | None, unit_id: int | None
+) -> tuple[str, list[Any]]:
+    """The WHERE clause (Piccolo `{}` placeholders) and its values, except status and
+    priority (see `_statuses` and `_priorities`)."""
+    clauses: list[str] = []
+    args: list[Any] = []
+
+    def add(sql: str, *values: Any) -> None:
+        clauses.append(sql)
+        args.extend(values)
+
+    if unit_id is not None:
+        add("c.unit = {}", unit_id)
+    elif filters.unit:
+        add("c.unit = {}", filters.unit)
+    if filters.view == "mine":
+        if officer_id is None:
+            add("false")
+        else:
+            add("c.officer = {}", officer_id)
+    elif filters.view == "unassigned":
+        add("c.officer IS NULL")
+    if filters.category:
+        add("c.category = {}", filters.category)
+    if filters.overdue:
+        add(f"c.due_at < now() AND c.status IN ({_OPEN_SQL})")
+    if filters.q:
+        if NUMBER_RE.match(filters.q):
+            add("c.number = {}", filters.q.upper())
+        else:
+            # The title through its trigram index, title and body through the full-text one.
+            add(
+                "(c.title ILIKE {} OR to_tsvector('indonesian'::regconfig, c.title || ' ' || c.body)"
+                " @@ plainto_tsquery('indonesian'::regconfig, {}))",
+                f"%{_escape_like(filters.q)}%",
+                filters.q,
+            )
+    return (" AND ".join(clauses) or "true"), args
+
+
+def _statuses(filters: QueueFilters) -> tuple[str, ...]:
+    if filters.status == "":
+        return OPEN_STATUSES
+    return STATUSES if filters.status == "any" else (filters.status,)
+
+
+def _priorities(filters: QueueFilters) -> tuple[str, ...]:
+    """Most urgent first: the order of work."""
+    return (filters.priority,) if filters.priority else URGENCY
+
+
+def _literal(value: str) -> str:
+    # Written into the SQL (the planner sees each status and priority); only known codes.
+    if value not in STATUSES and value not in PRIORITIES:
+        raise ValueError(f"not a status or priority: {value!r}")
+    return f"'{value}'"
+
+
+def _rows_sql(filters: QueueFilters, where: str, args: list[Any]) -> tuple[str, list[Any]]:
+    """One page in urgency order (priority, then due date, then id).
+
+    Sorting all of a unit's open complaints for 25 of them reads every one of them. Instead
+    each priority is a group (g0 most urgent), and within it each status takes its first rows
+    in due-date order, which the queue index (unit, status, due_at) gives without sorting.
+    A group only looks for what the more urgent groups left to find: when they found enough,
+    its LIMIT is 0 and PostgreSQL never runs it. The page's 25 are then joined with their
+    category, unit and officer.
+    """
+    offset = (filters.page - 1) * PAGE_SIZE
+    enough = offset + PAGE_SIZE
+    groups: list[str] = []
+    all_args: list[Any] = []
+    for priority in _priorities(filters):
+        found = "".join(f" - (SELECT count(*) FROM g{n})" for n in range(len(groups)))
+        wanted = f"greatest(0, {enough}{found})" if groups else str(enough)
+        branches = []
+        for status in _statuses(filters):
+            branches.append(
+                f"(SELECT c.id, c.due_at FROM complaints c"
+                f" WHERE {where} AND c.status = {_literal(status)}"
+                f" AND c.priority = {_literal(priority)}"
+                f" ORDER BY c.due_at, c.id LIMIT {wanted})"
+            )
+            all_args.extend(args)
+        groups.append(
+            f"g{len(groups)} AS (SELECT id, due_at, {URGENCY.index(priority)} AS rank"
+            f" FROM ({' UNION ALL '.join(branches)}) AS b ORDER BY due_at, id LIMIT {wanted})"
+        )
+    candidates = " UNION ALL ".join(
+        f"SELECT id, due_at, rank FROM g{n}" for n in range(len(groups))
+    )
+    sql = f"""
+WITH {", ".join(groups)},
+page AS (
+    SELECT id, rank, due_at FROM ({candidates}) AS candidates
+    ORDER BY rank, due_at, id LIMIT {PAGE_SIZE} OFFSET {offset}
+)
+SELECT c.id, c.number, c.title, c.status, c.priority, c.submitted_at, c.due_at,
+       c.unit AS unit_id, u.name AS unit_name,
+       c.category AS category_id, cat.name AS category_name, cat.icon AS category_icon,
+       c.officer AS officer_id, o.full_name AS officer_name,
+       coalesce(c.due_at < now() AND c.status IN ({_OPEN_SQL}), false) AS is_overdue,
+       coalesce(c.due_at >= now() AND c.due_at < now() + interval '24 hours'
+                AND c.status IN ({_OPEN_SQL}), false) AS is_due_soon,
+       now() - c.submitted_at AS age
+FROM page
+JOIN complaints c ON c.id = page.id
+JOIN units u ON u.id = c.unit
+JOIN categories cat ON cat.id = c.category
+LEFT JOIN users o ON o.id = c.officer
+ORDER BY page.rank, page.due_at, page.id
+"""
+    return sql, all_args
+
+
+def _count_sql(filters: QueueFilters, where: str, args: list[Any]) -> tuple[str, list[Any]]:
+    statuses = ", ".join(_literal(s) for s in _statuses(filters))
+    sql = f"SELECT count(*) AS n FROM complaints c WHERE {where} AND c.status IN ({statuses})"
+    if filters.priority:
+        sql += f" AND c.priority = {_literal(filters.priority)}"
+    return sql, args
+
+
+def age_text(age: timedelta, locale: Locale | str | None = None) -> str:
+    """How long ago, in the reader's language ("3 hari yang lalu", "5 hours ago")."""
+    return format_timedelta(
+        -age, threshold=1.5, add_direction=True, locale=locale or i18n.get_locale()
+    )
+
+
+async def list_complaints(
+    filters: QueueFilters, *, officer_id: int | None, unit_id: int | None
+) -> tuple[list[dict[str, Any]], int]:
+    """One page of the queue and the total count: exactly two queries.
+
+    `unit_id` limits to one unit (an officer's); None means every unit (an admin), where
+    `filters.unit` narrows to one. `officer_id` is who "mine" means.
+    """
+    where, args = _conditions(filters, officer_id, unit_id)
+    rows_sql, rows_args = _rows_sql(filters, where, args)
+    count_sql, count_args = _count_sql(filters, where, args)
+    rows = await Complaint.raw(rows_sql, *rows_args)
+    count = await Complaint.raw(count_sql, *count_args)
+    describe(rows)
+    return rows, count[0]["n"]
+
+
+def describe(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Adds what a row shows in the reader's language: status_text, priority_text, age_text,
+    due_text ("due <date>"), deadline_text ("Overdue", "Due soon" or "") and officer_text.
+
+    Labels are translated once per list, not once per row (a queue page is rendered often).
+    """
+    locale = Locale.parse(i18n.get_locale())  # once: babel parses a code on every call
+    statuses = {status: status_label(status) for status in STATUSES}
+    priorities = {priority: priority_label(priority) for priority in PRIORITIES}
+    overdue, due_soon, unassigned = _("Overdue"), _("Due soon"), _("Unassigned")
+    due = _("due %(date)s")  # formatted per row below
+    for row in rows:
+        row["status_text"] = statuses.get(row["status"], row["status"])
+        row["priority_text"] = priorities.get(row["priority"], row["priority"])
+        row["age_text"] = age_text(row["age"], locale)
+        row["due_text"] = (
+            due % {"date": format_datetime(row["due_at"], "short", tzinfo=JAKARTA, locale=locale)}
+            if row["due_at"]
+            else ""
+        )
+        row["deadline_text"] = (
+            overdue if row["is_overdue"] else due_soon if row["is_due_soon"] else ""
+        )
+        row["officer_text"] = row["officer_name"] or unassigned
+    return rows
+
+
+def page_count(total: int) -> int:
+    return max(1, -(-total // PAGE_SIZE))

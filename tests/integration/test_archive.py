@@ -1,0 +1,629 @@
+"""The public archive (list, search, filters, detail) and similar complaints, on real PostgreSQL."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from litestar import Litestar
+
+from pengaduan import demo
+from pengaduan.archive import services
+from pengaduan.complaints.tables import Complaint
+from pengaduan.database import ENGINE
+from pengaduan.settings import Settings
+from tests.conftest import make_unit, make_user
+
+NOW = datetime(2026, 3, 10, 5, 0, tzinfo=UTC)
+_numbers = itertools.count(1)
+
+
+@pytest.fixture
+async def world(app: Litestar) -> dict[str, int]:
+    """Two units with a category each, a named reporter with contact data, an officer."""
+    roads = await make_unit("Dinas PUPR")
+    waste = await make_unit("Dinas Lingkungan Hidup")
+    reporter = await make_user("citizen", "siti", email="siti.aminah@contoh.id")
+    await Complaint.raw(
+        "UPDATE users SET full_name = 'Siti Aminah Lestari', phone_encrypted = 'PHONE-SECRET',"
+        " address_encrypted = 'ADDRESS-SECRET', nik_encrypted = 'NIK-SECRET' WHERE id = {}",
+        reporter,
+    )
+    officer = await make_user("officer", "budi", unit=roads)
+    ids = {"roads": roads, "waste": waste, "reporter": reporter, "officer": officer}
+    for key, name, icon, unit in (
+        ("road_cat", "Jalan Rusak", "🛣️", roads),
+        ("waste_cat", "Sampah", "🗑️", waste),
+    ):
+        rows = await Complaint.raw(
+            "INSERT INTO categories (name, description, icon, is_active, default_unit,"
+            " deadline_days, created_at, updated_at) VALUES ({}, '', {}, true, {}, 7, now(), now())"
+            " RETURNING id",
+            name,
+            icon,
+            unit,
+        )
+        ids[key] = rows[0]["id"]
+    return ids
+
+
+async def add_complaint(
+    world: dict[str, int],
+    title: str,
+    body: str = "Mohon segera ditindaklanjuti.",
+    *,
+    status: str = "pending",
+    public: bool = True,
+    anonymous: bool = False,
+    category: str = "road_cat",
+    location: str = "Jl. Merdeka, Bandung",
+    submitted: datetime | None = None,
+) -> dict[str, Any]:
+    number = f"ADU-2026-{next(_numbers):06d}"
+    unit = world["roads"] if category == "road_cat" else world["waste"]
+    rows = await Complaint.raw(
+        "INSERT INTO complaints (number, tracking_code, reporter, category, unit, title, body,"
+        " location_text, status, priority, citizen_urgency, is_anonymous, is_public,"
+        " submitted_at, updated_at)"
+        " VALUES ({}, 'TRACK123', {}, {}, {}, {}, {}, {}, {}, 'normal', 'normal', {}, {}, {}, {})"
+        " RETURNING id",
+        number,
+        world["reporter"],
+        world[category],
+        unit,
+        title,
+        body,
+        location,
+        status,
+        anonymous,
+        public,
+        submitted or NOW,
+        submitted or NOW,
+    )
+    return {"id": rows[0]["id"], "number": number}
+
+
+async def add_history(
+    complaint_id: int, old: str | None, new: str, by: int, note: str = ""
+) -> None:
+    await Complaint.raw(
+        "INSERT INTO status_history (complaint, old_status, new_status, changed_by, note,"
+        " changed_at) VALUES ({}, {}, {}, {}, {}, now())",
+        complaint_id,
+        old,
+        new,
+        by,
+        note,
+    )
+
+
+async def add_message(
+    complaint_id: int, author: int, body: str, visibility: str = "public", official: bool = False
+) -> None:
+    await Complaint.raw(
+        "INSERT INTO messages (complaint, author, body, visibility, is_official_response,"
+        " created_at) VALUES ({}, {}, {}, {}, {}, now())",
+        complaint_id,
+        author,
+        body,
+        visibility,
+        official,
+    )
+
+
+def numbers_in(html: str) -> list[str]:
+    """Complaint numbers linked from a page, in order (each once)."""
+    return list(dict.fromkeys(re.findall(r'href="/arsip/(ADU-\d{4}-\d{6})"', html)))
+
+
+def count_in(html: str) -> int:
+    match = re.search(r'id="archive-count">(\d+)', html)
+    assert match, html
+    return int(match.group(1))
+
+
+@pytest.fixture
+async def visitor(client: httpx.AsyncClient) -> httpx.AsyncClient:
+    """An anonymous visitor reading in English (the texts tests look for)."""
+    client.cookies.set("lang", "en")
+    return client
+
+
+# --- the list ----------------------------------------------------------------------------------
+
+
+async def test_archive_lists_public_complaints_newest_first_without_private_or_withdrawn(
+    visitor: httpx.AsyncClient, world: dict[str, int]
+) -> None:
+    old = await add_complaint(world, "Lampu jalan mati", submitted=NOW - timedelta(days=3))
+    new = await add_complaint(world, "Trotoar rusak", status="in_progress")
+    private = await add_complaint(world, "Jalan rahasia pribadi", public=False)
+    withdrawn = await add_complaint(world, "Sudah dicabut", status="withdrawn")
+
+    response = await visitor.get("/arsip")
+    assert response.status_code == 200
+    assert numbers_in(response.text) == [new["number"], old["number"]]
+    assert count_in(response.text) == 2
+    for hidden in (private, withdrawn):
+        assert hidden["number"] not in response.text
+    assert "Jalan rahasia pribadi" not in response.text
+    assert "Dinas PUPR" in response.text and "Jalan Rusak" in response.text
+    assert 'class="badge status-in_progress"' in response.text
+
+
+async def test_search_finds_word_variants_through_indonesian_stemming(
+    visitor: httpx.AsyncClient, world: dict[str, int]
+) -> None:
+    big = await add_complaint(world, "Jalan berlubang besar membahayakan pengendara")
+    hole = await add_complaint(world, "Ada lubang di jalan depan sekolah")
+    repair = await add_complaint(world, "Mohon jembatan segera diperbaiki")
+    await add_complaint(world, "Sampah menumpuk di TPS", category="waste_cat")
+
+    found = numbers_in((await visitor.get("/arsip", params={"q": "jalan berlubang"})).text)
+    assert sorted(found) == sorted([big["number"], hole["number"]])
+
+    found = numbers_in((await visitor.get("/arsip", params={"q": "perbaikan"})).text)
+    assert found == [repair["number"]]
+    found = numbers_in((await visitor.get("/arsip", params={"q": "baik"})).text)
+    assert found == [repair["number"]]
+
+
+async def test_search_ranks_the_closest_match_first(
+    visitor: httpx.AsyncClient, world: dict[str, int]
+) -> None:
+    weak = await add_complaint(
+        world, "Saluran air tersumbat", "Air meluap sampai ke jalan.", submitted=NOW
+    )
+    strong = await add_complaint(
+        world,
+        "Jalan rusak, jalan berlubang",
+        "Jalan di depan pasar rusak parah, jalan makin berlubang.",
+        submitted=NOW - timedelta(days=30),
+    )
+    found = numbers_in((await visitor.get("/arsip", params={"q": "jalan"})).text)
+    assert found == [strong["number"], weak["number"]]
+
+
+async def test_private_complaints_never_appear_in_search_or_counts(
+    visitor: httpx.AsyncClient, world: dict[str, int]
+) -> None:
+    public = await add_complaint(world, "Jalan berlubang di Gg. Mawar")
+    private = await add_complaint(world, "Jalan berlubang di rumah saya", public=False)
+    response = await visitor.get("/arsip", params={"q": "jalan berlubang"})
+    assert numbers_in(response.text) == [public["number"]]
+    assert count_in(response.text) == 1
+    assert private["number"] not in response.text
+    home = await visitor.get("/")
+    assert private["number"] not in home.text and public["number"] in home.text
+
+
+async def test_filters_by_category_status_period_and_location(
+    visitor: httpx.AsyncClient, world: dict[str, int]
+) -> None:
+    a = await add_complaint(
+        world,
+        "Lubang di Jl. Dago",
+        location="Jl. Dago No. 5, Coblong",
+        status="resolved",
+        submitted=datetime(2026, 1, 15, 3, tzinfo=UTC),
+    )
+    b = await add_complaint(
+        world,
+        "Sampah di Cicadas",
+        category="waste_cat",
+        location="Kel. Cicadas",
+        submitted=datetime(2026, 2, 20, 3, tzinfo=UTC),
+    )
+    # 23:30 in Jakarta on 28 February is still the 28th there (16:30 UTC).
+    c = await add_complaint(
+        world,
+        "Sampah di pasar",
+        category="waste_cat",
+        location="Pasar Kosambi",
+        status="closed",
+        submitted=datetime(2026, 2, 28, 16, 30, tzinfo=UTC),
+    )
+
+    async def found(**params: str) -> list[str]:
+        response = await visitor.get("/arsip", params=params)
+        assert response.status_code == 200, response.text
+        return sorted(numbers_in(response.text))
+
+    assert await found(category=str(world["waste_cat"])) == sorted([b["number"], c["number"]])
+    assert await found(status="resolved") == [a["number"]]
+    assert await found(**{"from": "2026-02-01", "to": "2026-02-28"}) == sorted(
+        [b["number"], c["number"]]
+    )
+    assert await found(**{"to": "2026-02-27"}) == sorted([a["number"], b["number"]])
+    assert await found(location="cicadas") == [b["number"]]
+    assert await found(location="100%") == []  # LIKE wildcards are taken literally
+    assert await found(category=str(world["waste_cat"]), status="closed") == [c["number"]]
+    assert await found(q="sampah", location="pasar") == [c["number"]]
+
+
+async def test_filter_state_lives_in_the_url_and_the_form_keeps_it(
+    visitor: httpx.AsyncClient, world: dict[str, int]
+) -> None:
+    await add_complaint(world, "Sampah di Cicadas", category="waste_cat", location="Cicadas")
+    response = await visitor.get(
+        "/arsip",
+        params={"q": "sampah", "category": str(world["waste_cat"]), "location": "Cicadas"},
+    )
+    html = response.text
+    assert 'name="q" type="search" value="sampah"' in html
+    assert f'<option value="{world["waste_cat"]}" selected>' in html
+    assert 'value="Cicadas"' in html
+    assert '<form method="get" action="/arsip"' in html
+
+
+async def test_an_invalid_date_is_shown_beside_its_field_and_ignored(
+    visitor: httpx.AsyncClient, world: dict[str, int]
+) -> None:
+    a = await add_complaint(world, "Jalan retak")
+    response = await visitor.get("/arsip", params={"from": "kemarin", "q": "jalan"})
+    assert response.status_code == 422
+    assert 'id="e-from"' in response.text and 'value="kemarin"' in response.text
+    assert numbers_in(response.text) == [a["number"]]
+    response = await visitor.get("/arsip", params={"from": "2026-03-01", "to": "2026-02-01"})
+    assert response.status_code == 422 and 'id="e-to"' in response.text
+
+
+async def test_pagination_shows_twenty_a_page(
+    visitor: httpx.AsyncClient, world: dict[str, int]
+) -> None:
+    made = [
+        await add_complaint(world, f"Jalan rusak nomor {i}", submitted=NOW - timedelta(hours=i))
+        for i in range(45)
+    ]
+    first = await visitor.get("/arsip")
+    assert numbers_in(first.text) == [m["number"] for m in made[:20]]
+    assert count_in(first.text) == 45
+    assert 'href="/arsip?page=2"' in first.text
+    third = await visitor.get("/arsip", params={"page": "3"})
+    assert numbers_in(third.text) == [m["number"] for m in made[40:]]
+    assert 'href="/arsip?page=2"' in third.text and "page=4" not in third.text
+    searched = await visitor.get("/arsip", params={"q": "jalan", "page": "2"})
+    assert len(numbers_in(searched.text)) == 20
+    assert 'href="/arsip?q=jalan&amp;page=3"' in searched.text
+    beyond = await visitor.get("/arsip", params={"page": "99"})
+    assert beyond.status_code == 200 and numbers_in(beyond.text) == []
+
+
+async def test_an_htmx_request_gets_only_the_results_with_vary(
+    visitor: httpx.AsyncClient, world: dict[str, int]
+) -> None:
+    a = await add_complaint(world, "Jalan berlubang")
+    response = await visitor.get("/arsip", params={"q": "lubang"}, headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    assert "<html" not in response.text and "<form" not in response.text
+    assert numbers_in(response.text) == [a["number"]]
+    assert "HX-Request" in response.headers["vary"]
+    # The address htmx pushes is the short one (a GET form sends every empty field too).
+    assert response.headers["hx-push-url"] == "/arsip?q=lubang"
+    page = await visitor.get("/arsip")
+    assert "<html" in page.text and "HX-Request" in page.headers["vary"]
+    assert "hx-push-url" not in page.headers
+
+
+def test_the_filter_address_keeps_every_value_but_the_first_page() -> None:
+    filters = services.ArchiveFilters.from_query(
+        {"q": "jalan", "category": "1", "status": "closed", "from": "2026-01-01", "page": "1"}
+    )
+    assert filters.query_string() == "q=jalan&category=1&status=closed&from=2026-01-01"
+    assert filters.query_string(page=2).endswith("&page=2")
+    assert services.ArchiveFilters.from_query({"page": "x", "status": "bogus"}).query_string() == ""
+
+
+async def test_the_list_page_makes_the_same_few_queries_for_any_number_of_rows(
+    visitor: httpx.AsyncClient, world: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    queries: list[str] = []
+    original = ENGINE.run_querystring
+
+    async def counting(querystring, in_pool: bool = True):  # a spy, the query still runs
+        queries.append(str(querystring))
+        return await original(querystring, in_pool)
+
+    monkeypatch.setattr(ENGINE, "run_querystring", counting)
+
+    async def queries_for_list() -> int:
+        queries.clear()
+        assert (await visitor.get("/arsip")).status_code == 200
+        return len(queries)
+
+    await add_complaint(world, "Satu")
+    with_one = await queries_for_list()
+    for i in range(25):
+        complaint = await add_complaint(world, f"Keluhan {i}", status="resolved")
+        await add_message(complaint["id"], world["officer"], "Sudah selesai.", official=True)
+    assert await queries_for_list() == with_one
+    assert with_one <= 3  # rows, count, categories for the form
+
+
+# --- the search index ----------------------------------------------------------------------------
+
+
+async def fill_archive(world: dict[str, int], rows: int) -> None:
+    """Many complaints (mostly public, few about holes in roads), then fresh statistics."""
+    await Complaint.raw(
+        "INSERT INTO complaints (number, tracking_code, reporter, category, unit, title, body,"
+        " location_text, status, priority, citizen_urgency, is_anonymous, is_public,"
+        " submitted_at, updated_at)"
+        " SELECT 'ADU-2025-' || lpad(i::text, 6, '0'), 'T', {}, {}, {},"
+        " CASE WHEN i % 100 = 0 THEN 'Jalan berlubang ' || i ELSE 'Antrean puskesmas ' || i END,"
+        " 'Keterangan lengkap nomor ' || i, 'Kel. Sukajadi', 'pending', 'normal', 'normal',"
+        " false, i % 7 <> 0, now() - i * interval '1 hour', now()"
+        " FROM generate_series(1, {}) AS i",
+        world["reporter"],
+        world["road_cat"],
+        world["roads"],
+        rows,
+    )
+    await Complaint.raw("ANALYZE complaints")
+
+
+async def test_the_search_uses_the_full_text_gin_index(world: dict[str, int]) -> None:
+    await fill_archive(world, 3000)
+    filters = services.ArchiveFilters.from_query({"q": "jalan berlubang"})
+    rows_sql, row_args, count_sql, count_args = services.archive_queries(filters)
+    for sql, args in ((rows_sql, row_args), (count_sql, count_args)):
+        plan = await Complaint.raw("EXPLAIN " + sql, *args)
+        lines = [row["QUERY PLAN"] for row in plan]
+        assert any("Bitmap Index Scan on complaints_fts" in line for line in lines), "\n".join(
+            lines
+        )
+    rows, total = await services.search_archive(filters)
+    assert total == 26 and len(rows) == 20  # every 100th, minus the private every 700th
+
+
+async def test_similar_candidates_use_the_title_trigram_index(world: dict[str, int]) -> None:
+    await add_complaint(world, "Jalan berlubang")
+    async with ENGINE.transaction():
+        await Complaint.raw("SELECT set_config('enable_seqscan', 'off', true)")
+        plan = await Complaint.raw(
+            "EXPLAIN SELECT id FROM complaints WHERE title % {}", "jalan berlubang"
+        )
+    assert any("complaints_title_trgm" in row["QUERY PLAN"] for row in plan)
+
+
+# --- the detail page ------------------------------------------------------------------------------
+
+
+async def test_detail_shows_the_public_timeline_and_highlights_the_official_response(
+    visitor: httpx.AsyncClient, world: dict[str, int]
+) -> None:
+    c = await add_complaint(world, "Jalan berlubang besar", "Lubang satu meter.", status="resolved")
+    await add_history(c["id"], None, "pending", world["reporter"])
+    await add_history(c["id"], "pending", "verified", world["officer"], "catatan kerja petugas")
+    await add_message(c["id"], world["officer"], "Tim kami akan meninjau lokasi.")
+    await add_message(c["id"], world["officer"], "RAHASIA: anggaran habis", visibility="internal")
+    await add_message(c["id"], world["reporter"], "Terima kasih, mohon segera.")
+    await add_history(c["id"], "in_progress", "resolved", world["officer"])
+    await add_message(c["id"], world["officer"], "Lubang sudah ditambal.", official=True)
+    await Complaint.raw(
+        "INSERT INTO evidence_files (complaint, original_name, storage_key, mime_type, size,"
+        " sha256, uploaded_by, uploaded_at) VALUES ({}, 'foto-rumah-saya.jpg', 'abc123',"
+        " 'image/jpeg', 10, 'ff', {}, now())",
+        c["id"],
+        world["reporter"],
+    )
+
+    response = await visitor.get(f"/arsip/{c['number']}")
+    assert response.status_code == 200
+    html = response.text
+    for shown in (
+        "Jalan berlubang besar",
+        "Lubang satu meter.",
+        "Tim kami akan meninjau lokasi.",
+        "Terima kasih, mohon segera.",
+        "Jalan Rusak",
+        "Dinas PUPR",
+        "Jl. Merdeka, Bandung",
+    ):
+        assert shown in html, shown
+    assert re.search(r'id="official-response".*Lubang sudah ditambal\.', html, re.S)
+    assert 'class="timeline-message official"' in html
+    assert '<dd id="reporter">Siti A.</dd>' in html
+    for hidden in (
+        "RAHASIA",
+        "catatan kerja petugas",  # a working note on a status change
+        "Siti Aminah",
+        "Lestari",
+        "siti.aminah@contoh.id",
+        "PHONE-SECRET",
+        "ADDRESS-SECRET",
+        "NIK-SECRET",
+        "TRACK123",
+        "foto-rumah-saya",
+        "abc123",
+    ):
+        assert hidden not in html, hidden
+
+
+async def test_a_rejection_shows_its_reason(
+    visitor: httpx.AsyncClient, world: dict[str, int]
+) -> None:
+    c = await add_complaint(world, "Jalan nasional rusak", status="rejected")
+    await add_history(c["id"], None, "pending", world["reporter"])
+    await add_history(
+        c["id"], "pending", "rejected", world["officer"], "Bukan kewenangan pemerintah kota."
+    )
+    html = (await visitor.get(f"/arsip/{c['number']}")).text
+    assert "Bukan kewenangan pemerintah kota." in html
+
+
+async def test_an_anonymous_complaint_shows_no_reporter(
+    visitor: httpx.AsyncClient, world: dict[str, int]
+) -> None:
+    c = await add_complaint(world, "Pungutan liar di kelurahan", anonymous=True)
+    await add_message(c["id"], world["reporter"], "Saya diminta Rp50.000.")
+    response = await visitor.get(f"/arsip/{c['number']}")
+    assert response.status_code == 200
+    assert '<dd id="reporter">Anonymous</dd>' in response.text
+    assert "Siti" not in response.text
+
+
+@pytest.mark.parametrize("kind", ["private", "withdrawn", "missing"])
+async def test_a_private_withdrawn_or_missing_complaint_is_the_same_404(
+    as_role, world: dict[str, int], kind: str
+) -> None:
+    number = {
+        "private": (await add_complaint(world, "Rahasia", public=False))["number"],
+        "withdrawn": (await add_complaint(world, "Dicabut", status="withdrawn"))["number"],
+        "missing": "ADU-2026-999999",
+    }[kind]
+    for role in (None, "citizen", "officer", "admin"):
+        client = await as_role(role)
+        response = await client.get(f"/arsip/{number}")
+        assert response.status_code == 404, (kind, role)
+        assert "Rahasia" not in response.text and "Dicabut" not in response.text
+
+
+# --- similar complaints ---------------------------------------------------------------------------
+
+
+async def test_similar_complaints_are_up_to_five_open_public_ones_best_first(
+    visitor: httpx.AsyncClient, world: dict[str, int]
+) -> None:
+    best = await add_complaint(world, "Jalan berlubang di depan SD Negeri 1", status="verified")
+    others = [
+        await add_complaint(world, f"Jalan berlubang di gang {i}", status=status)
+        for i, status in enumerate(["pending", "in_progress", "pending", "verified", "pending"])
+    ]
+    private = await add_complaint(world, "Jalan berlubang di depan SD Negeri 1", public=False)
+    closed = [
+        await add_complaint(world, "Jalan berlubang di depan SD Negeri 1", status=status)
+        for status in ("resolved", "closed", "rejected", "withdrawn")
+    ]
+    unrelated = await add_complaint(world, "Antrean puskesmas panjang")
+
+    response = await visitor.get("/pengaduan/serupa", params={"title": "jalan berlubang depan SD"})
+    assert response.status_code == 200
+    found = numbers_in(response.text)
+    assert len(found) == 5
+    assert found[0] == best["number"]
+    assert set(found) <= {best["number"], *(o["number"] for o in others)}
+    for hidden in (private, *closed, unrelated):
+        assert hidden["number"] not in response.text
+    assert "Similar complaints already reported" in response.text
+
+
+async def test_similar_complaints_match_word_variants_too(
+    visitor: httpx.AsyncClient, world: dict[str, int]
+) -> None:
+    c = await add_complaint(world, "Mohon perbaikan lampu penerangan", status="in_progress")
+    response = await visitor.get("/pengaduan/serupa", params={"title": "lampu diperbaiki"})
+    assert numbers_in(response.text) == [c["number"]]
+
+
+async def test_similar_complaints_need_four_characters(
+    visitor: httpx.AsyncClient, world: dict[str, int]
+) -> None:
+    await add_complaint(world, "Jal")
+    for title in ("", "jal", "  ja  "):
+        response = await visitor.get("/pengaduan/serupa", params={"title": title})
+        assert response.status_code == 200
+        assert response.text.strip() == ""
+    assert (await visitor.get("/pengaduan/serupa")).status_code == 200
+
+
+async def test_similar_fragment_for_htmx_has_no_page_around_it_and_varies(
+    visitor: httpx.AsyncClient, world: dict[str, int]
+) -> None:
+    await add_complaint(world, "Sampah menumpuk di TPS", category="waste_cat")
+    response = await visitor.get(
+        "/pengaduan/serupa", params={"title": "sampah menumpuk"}, headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 200
+    assert "<html" not in response.text and "<body" not in response.text
+    assert "HX-Request" in response.headers["vary"]
+    assert len(response.text) < 2000
+
+
+# --- with the demo data ---------------------------------------------------------------------------
+
+
+async def test_demo_data_archive_counts_only_public_complaints_and_hides_private_ones(
+    visitor: httpx.AsyncClient, settings: Settings, db_dsn: str
+) -> None:
+    await demo.seed(settings, db_dsn)
+    conn = await asyncpg.connect(db_dsn)
+    try:
+        public = await conn.fetchval(
+            "SELECT count(*) FROM complaints WHERE is_public AND status <> 'withdrawn'"
+        )
+        private = await conn.fetch("SELECT number, title FROM complaints WHERE NOT is_public")
+        anonymous = await conn.fetchval(
+            "SELECT number FROM complaints WHERE is_anonymous AND is_public"
+            " AND status <> 'withdrawn' LIMIT 1"
+        )
+        internal = [
+            r["body"]
+            for r in await conn.fetch("SELECT body FROM messages WHERE visibility = 'internal'")
+        ]
+    finally:
+        await conn.close()
+    assert private, "the demo data should hold private complaints"
+
+    response = await visitor.get("/arsip")
+    assert count_in(response.text) == public
+    pages = [response.text]
+    for page in range(2, -(-public // 20) + 1):
+        pages.append((await visitor.get("/arsip", params={"page": str(page)})).text)
+    listed = [n for html in pages for n in numbers_in(html)]
+    assert len(listed) == public
+    for row in private:
+        assert row["number"] not in listed
+        assert (await visitor.get(f"/arsip/{row['number']}")).status_code == 404
+        similar = await visitor.get("/pengaduan/serupa", params={"title": row["title"]})
+        assert row["number"] not in similar.text
+    for number in listed[:15]:
+        html = (await visitor.get(f"/arsip/{number}")).text
+        assert not any(note in html for note in internal)
+    if anonymous:
+        html = (await visitor.get(f"/arsip/{anonymous}")).text
+        assert '<dd id="reporter">Anonymous</dd>' in html
+
+
+async def test_home_page_shows_the_five_newest_public_complaints(
+    visitor: httpx.AsyncClient, world: dict[str, int]
+) -> None:
+    made = [
+        await add_complaint(world, f"Keluhan {i}", submitted=NOW - timedelta(hours=i))
+        for i in range(7)
+    ]
+    await add_complaint(world, "Pribadi terbaru", public=False, submitted=NOW + timedelta(hours=1))
+    html = (await visitor.get("/")).text
+    assert numbers_in(html) == [m["number"] for m in made[:5]]
+    assert 'href="/arsip"' in html
+
+
+def test_public_name_is_first_name_and_initial() -> None:
+    assert services.public_name("Siti Aminah") == "Siti A."
+    assert services.public_name("  budi  santoso wibowo ") == "budi S."
+    assert services.public_name("Yanto") == "Yanto"
+    assert services.public_name("") == ""
+
+
+async def test_odd_input_never_breaks_the_archive(
+    visitor: httpx.AsyncClient, world: dict[str, int]
+) -> None:
+    await add_complaint(world, "Jalan berlubang")
+    for params in (
+        {"q": "jalan\x00"},
+        {"q": '"jalan -" OR (&|!'},
+        {"location": "\x00%_\\"},
+        {"page": "99999999999999999999"},
+        {"category": "abc", "status": "withdrawn"},
+    ):
+        response = await visitor.get("/arsip", params=params)
+        assert response.status_code == 200, params
+    similar = await visitor.get("/pengaduan/serupa", params={"title": "jalan\x00 berlubang"})
+    assert similar.status_code == 200
+    assert (await visitor.get("/arsip/ADU%00")).status_code == 404
+    assert (await visitor.get("/arsip/" + "9" * 300)).status_code == 404

@@ -1,0 +1,284 @@
+"""Scheduled jobs: overdue complaints are escalated to the right people once a day, resolved
+complaints close after 14 days, and of several workers only one runs a job at a time."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+import pytest
+from litestar import Litestar
+
+from pengaduan import scheduler
+from pengaduan.app import create_app
+from pengaduan.database import ENGINE
+from pengaduan.testing import settings_for
+from tests.conftest import make_unit, make_user
+from tests.integration.agency_fixtures import make_category, make_complaint
+
+HOUR = timedelta(hours=1)
+
+
+async def _rows(dsn: str, sql: str, *args: object) -> list[asyncpg.Record]:
+    conn = await asyncpg.connect(dsn)
+    try:
+        return await conn.fetch(sql, *args)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+async def overdue(people: dict[str, int], db_dsn: str) -> dict[str, int]:
+    """Unit A has an admin of its own (and an inactive one); unit B has none, so the admins
+    without a unit (people's "admin") answer for it. Complaints: overdue in A (assigned) and
+    in B (unassigned); not yet due; overdue but resolved."""
+    now = datetime.now(UTC)
+    unit_a, unit_b = people["unit"], await make_unit("Dinas Tanpa Admin")
+    ids = {**people, "unit_b": unit_b}
+    ids["admin_a"] = await make_user("admin", "admin.a", unit=unit_a)
+    ids["admin_a_gone"] = await make_user("admin", "admin.a.lama", unit=unit_a)
+    await _rows(db_dsn, "UPDATE users SET is_active = false WHERE id = $1", ids["admin_a_gone"])
+    # An admin of another unit hears nothing of these; one without a confirmed email gets no mail.
+    ids["admin_c"] = await make_user("admin", "admin.c", unit=await make_unit("Dinas C"))
+    ids["admin_unconfirmed"] = await make_user("admin", "admin.baru", confirmed=False)
+    await _rows(db_dsn, "UPDATE users SET language = 'en' WHERE id = $1", ids["admin_a"])
+    roads = await make_category(unit_a, "Jalan Rusak")
+    trash = await make_category(unit_b, "Sampah")
+    ids["late_a"] = await make_complaint(
+        reporter=people["citizen"],
+        category=roads,
+        unit=unit_a,
+        officer=people["officer"],
+        status="in_progress",
+        due_at=now - HOUR,
+    )
+    ids["late_b"] = await make_complaint(
+        reporter=people["citizen"], category=trash, unit=unit_b, due_at=now - 3 * HOUR
+    )
+    ids["on_time"] = await make_complaint(
+        reporter=people["citizen"], category=roads, unit=unit_a, due_at=now + 48 * HOUR
+    )
+    ids["done"] = await make_complaint(
+        reporter=people["citizen"],
+        category=roads,
+        unit=unit_a,
+        status="resolved",
+        due_at=now - 48 * HOUR,
+        resolved_at=now - HOUR,
+    )
+    return ids
+
+
+async def _told(dsn: str) -> set[tuple[int, int]]:
+    rows = await _rows(dsn, "SELECT \"user\", complaint FROM notifications WHERE kind = 'overdue'")
+    return {(r["user"], r["complaint"]) for r in rows}
+
+
+async def _mails(dsn: str) -> list[dict]:
+    rows = await _rows(dsn, "SELECT recipient, payload FROM outbox ORDER BY id")
+    return [{"to": r["recipient"], **json.loads(r["payload"])} for r in rows]
+
+
+async def test_overdue_complaints_go_to_the_units_admins_and_the_officer(
+    app: Litestar, overdue: dict[str, int], db_dsn: str
+) -> None:
+    assert await scheduler.escalate_overdue() == 2
+    assert await _told(db_dsn) == {
+        (overdue["admin_a"], overdue["late_a"]),
+        (overdue["officer"], overdue["late_a"]),
+        (overdue["admin"], overdue["late_b"]),
+        (overdue["admin_unconfirmed"], overdue["late_b"]),
+    }
+    mails = await _mails(db_dsn)
+    assert sorted(m["to"] for m in mails) == [
+        "admin.a@uji.test",
+        "admin@uji.test",
+        "petugas@uji.test",
+    ]
+    assert all(m["kind"] == "overdue" for m in mails)
+    (number_a,) = await _rows(
+        db_dsn, "SELECT number FROM complaints WHERE id = $1", overdue["late_a"]
+    )
+    (english,) = [m for m in mails if m["to"] == "admin.a@uji.test"]
+    assert english["subject"] == f"Overdue: complaint {number_a['number']}"
+    assert f"/petugas/pengaduan/{overdue['late_a']}" in english["text"]
+    assert "Dinas Uji" in english["text"] and "In progress" in english["text"]
+    (note,) = await _rows(
+        db_dsn, 'SELECT title FROM notifications WHERE "user" = $1', overdue["admin_a"]
+    )
+    assert note["title"] == f"Complaint {number_a['number']} is overdue"
+
+    stamped = await _rows(
+        db_dsn, "SELECT id FROM complaints WHERE overdue_notified_at IS NOT NULL ORDER BY id"
+    )
+    assert [r["id"] for r in stamped] == [overdue["late_a"], overdue["late_b"]]
+    audit = await _rows(
+        db_dsn,
+        "SELECT actor, target_id FROM audit_log WHERE action = 'complaint.overdue_escalated'",
+    )
+    assert {(a["actor"], a["target_id"]) for a in audit} == {
+        (None, str(overdue["late_a"])),
+        (None, str(overdue["late_b"])),
+    }
+
+
+async def test_escalation_repeats_only_after_a_day(
+    app: Litestar, overdue: dict[str, int], db_dsn: str
+) -> None:
+    now = datetime.now(UTC)
+    assert await scheduler.escalate_overdue(now) == 2
+    assert await scheduler.escalate_overdue(now) == 0
+    assert await scheduler.escalate_overdue(now + 23 * HOUR) == 0
+    assert len(await _rows(db_dsn, "SELECT 1 FROM notifications WHERE kind = 'overdue'")) == 4
+    # Resolved meanwhile: no more reminders for it.
+    await _rows(
+        db_dsn, "UPDATE complaints SET status = 'resolved' WHERE id = $1", overdue["late_b"]
+    )
+    assert await scheduler.escalate_overdue(now + 25 * HOUR) == 1
+    rows = await _rows(
+        db_dsn,
+        "SELECT complaint, count(*) AS n FROM notifications WHERE kind = 'overdue'"
+        " GROUP BY complaint",
+    )
+    assert {r["complaint"]: r["n"] for r in rows} == {overdue["late_a"]: 4, overdue["late_b"]: 2}
+
+
+async def test_a_unit_without_admins_falls_back_to_admins_without_a_unit_only(
+    app: Litestar, overdue: dict[str, int], db_dsn: str
+) -> None:
+    await scheduler.escalate_overdue()
+    told_about_b = {u for u, c in await _told(db_dsn) if c == overdue["late_b"]}
+    assert told_about_b == {overdue["admin"], overdue["admin_unconfirmed"]}
+    assert overdue["admin_c"] not in {u for u, _c in await _told(db_dsn)}
+
+
+async def test_two_concurrent_runs_do_the_work_once(
+    app: Litestar, overdue: dict[str, int], db_dsn: str
+) -> None:
+    (job,) = [j for j in scheduler.JOBS if j.name == "escalate_overdue"]
+    results = await asyncio.gather(scheduler.run_job(job), scheduler.run_job(job))
+    # One ran it; the other was skipped (lock held) or found nothing left (ran after it).
+    assert sorted(results, key=lambda r: r or 0)[-1] == 2
+    assert sum(r or 0 for r in results) == 2
+    assert len(await _rows(db_dsn, "SELECT 1 FROM notifications WHERE kind = 'overdue'")) == 4
+    assert len(await _mails(db_dsn)) == 3
+
+
+async def test_two_runs_without_the_lock_still_claim_each_complaint_once(
+    app: Litestar, overdue: dict[str, int], db_dsn: str
+) -> None:
+    """Should a lock be lost with its connection, the row claims keep the work single."""
+    first, second = await asyncio.gather(scheduler.escalate_overdue(), scheduler.escalate_overdue())
+    assert first + second == 2
+    assert len(await _rows(db_dsn, "SELECT 1 FROM notifications WHERE kind = 'overdue'")) == 4
+
+
+async def test_a_job_whose_lock_is_held_elsewhere_is_skipped(
+    app: Litestar, overdue: dict[str, int], db_dsn: str
+) -> None:
+    (job,) = [j for j in scheduler.JOBS if j.name == "escalate_overdue"]
+    other_worker = await asyncpg.connect(db_dsn)
+    try:
+        assert await other_worker.fetchval(scheduler.TRY_LOCK, scheduler.lock_name(job))
+        assert await scheduler.run_job(job) is None
+        assert await _told(db_dsn) == set()
+        await other_worker.fetchval(scheduler.UNLOCK, scheduler.lock_name(job))
+        assert await scheduler.run_job(job) == 2
+    finally:
+        await other_worker.close()
+    # The lock was given back: the next round takes it again (and has nothing to do).
+    assert await scheduler.run_job(job) == 0
+
+
+async def test_resolved_complaints_close_fourteen_days_after_resolution(
+    app: Litestar, people: dict[str, int], db_dsn: str
+) -> None:
+    now = datetime.now(UTC)
+    category = await make_category(people["unit"])
+    common = {"reporter": people["citizen"], "category": category, "unit": people["unit"]}
+    old = await make_complaint(**common, status="resolved", resolved_at=now - timedelta(days=15))
+    recent = await make_complaint(**common, status="resolved", resolved_at=now - timedelta(days=13))
+    still_open = await make_complaint(**common, status="in_progress")
+    assert await scheduler.close_resolved() == 1
+    rows = await _rows(db_dsn, "SELECT id, status, closed_at FROM complaints ORDER BY id")
+    assert {r["id"]: r["status"] for r in rows} == {
+        old: "closed",
+        recent: "resolved",
+        still_open: "in_progress",
+    }
+    (history,) = await _rows(db_dsn, "SELECT * FROM status_history WHERE complaint = $1", old)
+    assert (history["old_status"], history["new_status"], history["changed_by"]) == (
+        "resolved",
+        "closed",
+        None,
+    )
+    assert await scheduler.close_resolved() == 0
+
+
+async def test_the_loop_runs_each_job_on_its_interval_until_stopped(app: Litestar) -> None:
+    runs: list[str] = []
+
+    async def tick() -> int:
+        runs.append("tick")
+        return 0
+
+    async def broken() -> int:
+        runs.append("broken")
+        raise RuntimeError("a failing round is logged, not fatal")
+
+    loop = scheduler.Scheduler(
+        [
+            scheduler.Job("test_tick", timedelta(seconds=0.05), tick),
+            scheduler.Job("test_broken", timedelta(seconds=0.05), broken),
+        ],
+        first_delay=(0, 0),
+    )
+    loop.start()
+    try:
+        for _ in range(200):
+            if runs.count("tick") >= 3 and runs.count("broken") >= 3:
+                break
+            await asyncio.sleep(0.02)
+        assert runs.count("tick") >= 3 and runs.count("broken") >= 3
+        assert loop.running
+    finally:
+        await loop.stop()
+    assert not loop.running
+
+
+@pytest.fixture
+async def second_app(db_dsn: str) -> AsyncIterator[Litestar]:
+    """An app whose settings run the in-app workers; the session app's pool is set aside
+    meanwhile (the engine has one pool)."""
+    application = create_app(settings_for(db_dsn, PENGADUAN_OUTBOX_IN_APP="true"))
+    session_pool = ENGINE.pool
+    ENGINE.pool = None
+    started, stop = asyncio.Event(), asyncio.Event()
+
+    async def run_lifespan() -> None:
+        async with application.lifespan():
+            started.set()
+            await stop.wait()
+
+    task = asyncio.create_task(run_lifespan())
+    try:
+        await asyncio.wait(
+            [task, asyncio.ensure_future(started.wait())], return_when="FIRST_COMPLETED"
+        )
+        if task.done():
+            task.result()
+        yield application
+    finally:
+        stop.set()
+        await task
+        ENGINE.pool = session_pool
+
+
+async def test_the_app_lifespan_runs_the_scheduler_next_to_the_outbox_worker(
+    second_app: Litestar,
+) -> None:
+    assert second_app.state.scheduler is not None and second_app.state.scheduler.running
+    assert second_app.state.outbox_worker.running

@@ -1,0 +1,124 @@
+"""What a citizen sends with a complaint, checked without a database: file types by content,
+file names, PDFs, image cleaning, coordinates, pending-file tokens, content-addressed storage."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from pengaduan.complaints import evidence, forms
+from pengaduan.complaints.storage import FileSystemStorage, InvalidKey
+from pengaduan.settings import Settings
+
+
+@pytest.mark.parametrize(
+    ("head", "kind"),
+    [
+        (b"\xff\xd8\xff\xe0\x00\x10JFIF", "jpeg"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00", "png"),
+        (b"RIFF\x10\x00\x00\x00WEBPVP8 ", "webp"),
+        (b"%PDF-1.7\n", "pdf"),
+        (b"GIF89a", None),
+        (b"<html><script>", None),
+        (b"Ini catatan", None),
+        (b"", None),
+    ],
+)
+def test_the_kind_of_file_is_read_from_its_first_bytes(head: bytes, kind: str | None) -> None:
+    assert evidence.detect_kind(head) == kind
+
+
+def test_file_names_lose_folders_and_control_characters() -> None:
+    assert evidence.clean_name("../../etc/passwd") == "passwd"
+    assert evidence.clean_name("C:\\Users\\andi\\foto.jpg") == "foto.jpg"
+    assert evidence.clean_name("fo\x00to\n.jpg") == "foto.jpg"
+    assert evidence.clean_name("") == "file"
+    long = evidence.clean_name("a" * 300 + ".jpeg")
+    assert len(long) <= 150 and long.endswith(".jpeg")
+
+
+def test_a_renamed_text_file_and_a_truncated_pdf_are_refused_by_name() -> None:
+    with pytest.raises(evidence.EvidenceRefused, match=r"catatan\.jpg"):
+        evidence.prepare("catatan.jpg", b"hanya teks", 1000)
+    with pytest.raises(evidence.EvidenceRefused, match=r"surat\.pdf"):
+        evidence.prepare("surat.pdf", b"%PDF-1.4\n" + b"x" * 5000, 100_000)
+    with pytest.raises(evidence.EvidenceRefused, match=r"besar\.pdf"):
+        evidence.prepare("besar.pdf", b"%PDF-1.4\n%%EOF", 5)
+    with pytest.raises(evidence.EvidenceRefused, match=r"kosong\.jpg"):
+        evidence.prepare("kosong.jpg", b"", 5)
+    # A JPEG header in front of garbage is no image either.
+    with pytest.raises(evidence.EvidenceRefused, match=r"rusak\.jpg"):
+        evidence.prepare("rusak.jpg", b"\xff\xd8\xff" + b"\0" * 100, 1000)
+
+
+def test_images_are_rebuilt_from_pixels_scaled_and_thumbnailed() -> None:
+    buffer = io.BytesIO()
+    image = Image.new("RGB", (3000, 1000), (10, 200, 10))
+    exif = Image.Exif()
+    exif[0x010F] = "KameraHP"  # Make
+    image.save(buffer, "JPEG", exif=exif, comment=b"rumah saya")
+    prepared = evidence.prepare("foto.jpg", buffer.getvalue(), 10_000_000)
+    full = Image.open(io.BytesIO(prepared.data))
+    assert full.size == (1600, 533) and not full.getexif() and "comment" not in full.info
+    assert b"KameraHP" not in prepared.data and b"rumah saya" not in prepared.data
+    thumb = Image.open(io.BytesIO(prepared.thumbnail))
+    assert thumb.format == "JPEG" and max(thumb.size) == 320
+
+
+@pytest.mark.parametrize(
+    ("latitude", "longitude", "error"),
+    [
+        ("-6.914744", "107.609810", None),
+        ("-6,9147", "107,6098", None),
+        ("", "", None),
+        ("-91", "107", "latitude"),
+        ("-6.9", "181", "longitude"),
+        ("utara", "107", "latitude"),
+        ("-6.9", "", "longitude"),
+        ("nan", "107", "latitude"),
+    ],
+)
+def test_coordinates_are_numbers_in_range_and_come_in_pairs(
+    latitude: str, longitude: str, error: str | None
+) -> None:
+    form = {
+        "title": "Jalan rusak",
+        "description": "Lubang besar di tengah jalan.",
+        "category": "3",
+        "latitude": latitude,
+        "longitude": longitude,
+    }
+    parsed = forms.parse_complaint(form, {3})
+    assert list(parsed.errors) == ([error] if error else [])
+    if error is None:
+        assert (parsed.fields.latitude is None) == (latitude == "")
+
+
+def test_a_pending_file_token_is_its_uploaders_only(tmp_path: Path) -> None:
+    storage = FileSystemStorage(tmp_path)
+    settings = Settings(secret_key="k" * 40)
+    stored = evidence.store(storage, evidence.prepare("a.pdf", b"%PDF-1.4\n%%EOF", 100))
+    token = evidence.pending_token(settings, 7, stored)
+    assert evidence.from_pending_token(settings, storage, 7, token) == stored
+    assert evidence.from_pending_token(settings, storage, 8, token) is None
+    assert evidence.from_pending_token(settings, storage, 7, token[:-2] + "xx") is None
+    other = Settings(secret_key="j" * 40)
+    assert evidence.from_pending_token(other, storage, 7, token) is None
+    storage.delete(stored.storage_key)
+    assert evidence.from_pending_token(settings, storage, 7, token) is None
+
+
+def test_storage_names_blobs_by_content_and_refuses_other_keys(tmp_path: Path) -> None:
+    storage = FileSystemStorage(tmp_path)
+    key = storage.put(b"isi", ".pdf")
+    assert storage.put(b"isi", ".pdf") == key and storage.read(key) == b"isi"
+    assert storage.path(key).parent.name == key[:2]
+    assert not list(tmp_path.rglob(".tmp-*"))  # written through a temporary file, renamed
+    for bad in ("../../secret_key", key.upper(), key[:-4] + ".exe", "x" * 64 + ".jpg"):
+        with pytest.raises(InvalidKey):
+            storage.read(bad)
+    storage.delete(key)
+    assert not storage.exists(key)
