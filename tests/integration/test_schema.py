@@ -29,6 +29,8 @@ RAW_SQL_INDEXES = {
     "complaints_reporter_recent",
     "notifications_unread",
     "outbox_due",
+    "complaints_queue_priority",
+    "complaints_queue_officer",
 }
 INDEXES = """
 SELECT tablename, regexp_replace(indexdef, 'INDEX \\S+ ON', 'INDEX ON') AS def
