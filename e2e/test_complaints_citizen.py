@@ -179,3 +179,80 @@ def test_a_text_file_renamed_jpg_is_refused_with_a_message_naming_it(
     receipt = ReceiptPage(page, url).wait()
     receipt.view_complaint()
     expect(ComplaintPage(page, url).evidence_thumbnails).to_have_count(1)
+
+
+def test_an_anonymous_photo_complaint_keeps_its_reporter_and_position_hidden_everywhere(
+    browser, live_server: LiveServer, demo_data: None, tmp_path: Path
+) -> None:
+    """The GPS tag of the uploaded photo is gone from the stored file, and the anonymous
+    reporter is shown to no officer, no admin and not in the archive."""
+    from PIL import ExifTags
+
+    from e2e.conftest import PHONE, ROOT
+    from pengaduan.complaints.storage import FileSystemStorage
+
+    image = Image.new("RGB", (2000, 1500), (200, 30, 30))
+    exif = Image.Exif()
+    exif[ExifTags.Base.Make] = "KameraHP"
+    gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
+    gps[ExifTags.GPS.GPSLatitudeRef] = "S"
+    gps[ExifTags.GPS.GPSLatitude] = (6.0, 54.0, 53.0)
+    gps[ExifTags.GPS.GPSLongitudeRef] = "E"
+    gps[ExifTags.GPS.GPSLongitude] = (107.0, 36.0, 35.0)
+    photo = tmp_path / "dengan-gps.jpg"
+    image.save(photo, "JPEG", exif=exif, quality=85)
+    assert Image.open(photo).getexif().get_ifd(ExifTags.IFD.GPSInfo)  # the input has GPS
+
+    url = live_server.url
+    contexts = [browser.new_context(viewport=PHONE, locale="id-ID") for _ in range(3)]
+    try:
+        citizen, officer, admin = (c.new_page() for c in contexts)
+        log_in(citizen, url)
+        receipt = file_complaint(
+            citizen, url, photo, anonymous=True, title="Jalan amblas dekat jembatan Cikapundung"
+        )
+        complaint_id, number = receipt.complaint_id, receipt.number
+
+        async def stored_keys() -> list[str]:
+            conn = await asyncpg.connect(live_server.dsn)
+            try:
+                rows = await conn.fetch(
+                    "SELECT storage_key, thumbnail_key FROM evidence_files WHERE complaint = $1",
+                    complaint_id,
+                )
+            finally:
+                await conn.close()
+            return [k for r in rows for k in (r["storage_key"], r["thumbnail_key"]) if k]
+
+        keys = run_async(stored_keys)
+        assert len(keys) == 2  # the image and its thumbnail
+        storage = FileSystemStorage(ROOT / "var" / "e2e" / "uploads")
+        for key in keys:
+            stored = Image.open(io.BytesIO(storage.read(key)))
+            assert not stored.getexif().get_ifd(ExifTags.IFD.GPSInfo)
+            assert not stored.getexif()  # no metadata at all
+            assert max(stored.size) <= 1600
+
+        for page, account in (
+            (officer, ("petugas.pupr", "pengaduan-petugas-demo")),
+            (admin, ("admin", "pengaduan-admin-demo")),
+        ):
+            LoginPage(page, url).log_in(*account)
+            page.wait_for_load_state()
+            page.goto(f"{url}/petugas/pengaduan/{complaint_id}")
+            expect(page.locator("#complaint-reporter")).to_have_text("Anonim")
+            expect(page.locator("body")).not_to_contain_text(CITIZEN_NAME)
+            page.goto(f"{url}/petugas/antrean?q={number}")
+            expect(page.locator("main")).to_contain_text(number)
+            expect(page.locator("body")).not_to_contain_text(CITIZEN_NAME)
+
+        officer.goto(f"{url}/arsip/{number}")
+        expect(officer.locator("main h1")).to_contain_text("Jalan amblas")
+        expect(officer.locator("main")).to_contain_text("Anonim")
+        expect(officer.locator("body")).not_to_contain_text(CITIZEN_NAME)
+        # The reporter still sees it as theirs.
+        citizen.goto(f"{url}/pengaduan/{complaint_id}")
+        expect(citizen.locator("main h1")).to_contain_text("Jalan amblas")
+    finally:
+        for context in contexts:
+            context.close()
