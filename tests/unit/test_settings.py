@@ -119,3 +119,19 @@ def test_every_setting_is_documented_in_env_example() -> None:
     names.discard("PENGADUAN_HOME")
     documented = set(re.findall(r"^#?\s*((?:PENGADUAN_[A-Z_]+)|DATABASE_URL)=", example, re.M))
     assert names - documented == set()
+
+
+def test_compose_file_gives_production_everything_it_refuses_to_start_without() -> None:
+    root = Path(__file__).resolve().parents[2]
+    compose = (root / "compose.yaml").read_text()
+    with pytest.raises(SettingsError) as error:
+        load_settings({"PENGADUAN_MODE": "production"})
+    required = {
+        name
+        for name in ("PENGADUAN_SECRET_KEY", "DATABASE_URL", "PENGADUAN_ENCRYPTION_KEYS",
+                     "PENGADUAN_BLIND_INDEX_KEY")
+        if name in str(error.value)
+    }
+    assert len(required) == 4
+    for name in required:
+        assert f"      {name}:" in compose, f"compose.yaml does not set {name}"
