@@ -41,6 +41,19 @@ EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 PHONE_RE = re.compile(r"^\+?[0-9]{8,15}$")
 
 
+# What sending an account mail (reset, invitation) needs to know about the user.
+MAILING_COLUMNS = (
+    User.id,
+    User.username,
+    User.full_name,
+    User.email,
+    User.email_confirmed_at,
+    User.password_hash,
+    User.language,
+    User.is_active,
+)
+
+
 class AccountError(Exception):
     """A request that cannot be carried out; the message is for the person."""
 
@@ -427,20 +440,7 @@ async def request_password_reset(settings: Settings, identifier: str, *, ip: str
     if not identifier:
         return
     column = User.email if "@" in identifier else User.username
-    user = (
-        await User.select(
-            User.id,
-            User.username,
-            User.full_name,
-            User.email,
-            User.email_confirmed_at,
-            User.password_hash,
-            User.language,
-            User.is_active,
-        )
-        .where(column == identifier)
-        .first()
-    )
+    user = await User.select(*MAILING_COLUMNS).where(column == identifier).first()
     if user is None or not user["is_active"] or not user["email"]:
         return
     if await _recent_reset_mails(user["email"]) >= RESET_MAILS_PER_HOUR:

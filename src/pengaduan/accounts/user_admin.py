@@ -263,20 +263,7 @@ async def set_active(user_id: int, active: bool, *, admin_id: int, ip: str) -> N
 
 async def send_reset_link(settings: Settings, user_id: int, *, admin_id: int, ip: str) -> str:
     """Mail the user a reset link (or their invitation again); returns a message for the admin."""
-    user = (
-        await User.select(
-            User.id,
-            User.username,
-            User.full_name,
-            User.email,
-            User.email_confirmed_at,
-            User.password_hash,
-            User.language,
-            User.is_active,
-        )
-        .where(User.id == user_id)
-        .first()
-    )
+    user = await User.select(*services.MAILING_COLUMNS).where(User.id == user_id).first()
     if user is None:
         raise services.AccountError(_("This user does not exist."))
     if not user["is_active"]:
