@@ -233,12 +233,12 @@ def test_an_anonymous_photo_complaint_keeps_its_reporter_and_position_hidden_eve
             assert not stored.getexif()  # no metadata at all
             assert max(stored.size) <= 1600
 
-        for page, account in (
-            (officer, ("petugas.pupr", "pengaduan-petugas-demo")),
-            (admin, ("admin", "pengaduan-admin-demo")),
+        for page, account, landing in (
+            (officer, ("petugas.pupr", "pengaduan-petugas-demo"), "/petugas"),
+            (admin, ("admin", "pengaduan-admin-demo"), "/admin/pengguna"),
         ):
             LoginPage(page, url).log_in(*account)
-            page.wait_for_load_state()
+            page.wait_for_url(url + landing)  # the login has finished
             page.goto(f"{url}/petugas/pengaduan/{complaint_id}")
             expect(page.locator("#complaint-reporter")).to_have_text("Anonim")
             expect(page.locator("body")).not_to_contain_text(CITIZEN_NAME)

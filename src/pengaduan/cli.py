@@ -60,6 +60,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
             proxy_headers=True,
             forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
             log_level="info",
+            # A line per request costs a busy server real time; errors are logged either way.
+            access_log=not settings.is_production if args.access_log is None else args.access_log,
             timeout_graceful_shutdown=10,
         )
     except KeyboardInterrupt:
@@ -156,6 +158,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
     serve.add_argument("--reload", action="store_true", help="restart on code changes (dev)")
+    serve.add_argument(
+        "--access-log",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="log every request to stdout (default: on in development, off in production)",
+    )
     serve.set_defaults(func=cmd_serve)
 
     migrate = sub.add_parser("migrate", help="apply pending database migrations")

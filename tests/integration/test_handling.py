@@ -15,6 +15,7 @@ import httpx
 import pytest
 from litestar import Litestar
 
+from pengaduan import database
 from pengaduan.database import ENGINE
 from tests.conftest import browser_client, log_in, make_unit, make_user
 from tests.integration.handling_factory import make_category, make_complaint
@@ -246,16 +247,22 @@ async def test_htmx_gets_only_the_list_which_refreshes_itself(
 
 @pytest.fixture
 def count_queries(monkeypatch: pytest.MonkeyPatch):
-    """Counts the SQL statements the app sends through the engine (every Piccolo query,
-    raw or built, goes through run_querystring)."""
+    """Counts the SQL statements the app sends (every Piccolo query, raw or built, goes
+    through run_querystring; the hot reads that bypass Piccolo through database.fetch)."""
     sent: list[str] = []
     original = ENGINE.run_querystring
+    original_fetch = database.fetch
 
     async def counting(querystring, in_pool: bool = True):
         sent.append(str(querystring))
         return await original(querystring, in_pool=in_pool)
 
+    async def counting_fetch(sql: str, *args):
+        sent.append(sql)
+        return await original_fetch(sql, *args)
+
     monkeypatch.setattr(ENGINE, "run_querystring", counting)
+    monkeypatch.setattr(database, "fetch", counting_fetch)
     return sent
 
 

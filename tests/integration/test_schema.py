@@ -31,6 +31,8 @@ RAW_SQL_INDEXES = {
     "outbox_due",
     "complaints_queue_priority",
     "complaints_queue_officer",
+    "complaints_open_unit",
+    "complaints_queue_open_rank",
 }
 INDEXES = """
 SELECT tablename, regexp_replace(indexdef, 'INDEX \\S+ ON', 'INDEX ON') AS def

@@ -128,8 +128,12 @@ def test_compose_file_gives_production_everything_it_refuses_to_start_without() 
         load_settings({"PENGADUAN_MODE": "production"})
     required = {
         name
-        for name in ("PENGADUAN_SECRET_KEY", "DATABASE_URL", "PENGADUAN_ENCRYPTION_KEYS",
-                     "PENGADUAN_BLIND_INDEX_KEY")
+        for name in (
+            "PENGADUAN_SECRET_KEY",
+            "DATABASE_URL",
+            "PENGADUAN_ENCRYPTION_KEYS",
+            "PENGADUAN_BLIND_INDEX_KEY",
+        )
         if name in str(error.value)
     }
     assert len(required) == 4

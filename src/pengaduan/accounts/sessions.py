@@ -6,6 +6,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from itsdangerous import BadSignature, Signer
@@ -13,7 +14,8 @@ from litestar.datastructures import Cookie
 from litestar.datastructures.headers import MutableScopeHeaders
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from pengaduan.accounts.tables import Session, User
+from pengaduan import database
+from pengaduan.accounts.tables import Session
 from pengaduan.settings import Settings
 
 # Paths that never need to know who is asking (no database round trip).
@@ -26,7 +28,7 @@ SELECT s.id AS session_pk, s.id_hash, s.created_at, s.last_seen_at, s.expires_at
        u.id, u.username, u.full_name, u.role, u.language, u.unit, u.email,
        u.email_confirmed_at, u.is_active
 FROM sessions s JOIN users u ON u.id = s."user"
-WHERE s.id_hash = {}
+WHERE s.id_hash = $1
 """
 
 
@@ -63,7 +65,13 @@ def cookie_name(settings: Settings) -> str:
 
 
 def _signer(settings: Settings) -> Signer:
-    return Signer(settings.secret_key, salt="pengaduan.session")
+    return _signer_for(settings.secret_key)
+
+
+@lru_cache(maxsize=8)
+def _signer_for(secret_key: str) -> Signer:
+    # One per key: a Signer is stateless, and building one per request showed in profiles.
+    return Signer(secret_key, salt="pengaduan.session")
 
 
 def hash_id(session_id: str) -> str:
@@ -162,7 +170,8 @@ async def load_user(settings: Settings, cookie_value: str) -> CurrentUser | None
     except (BadSignature, UnicodeDecodeError):
         return None
     session_hash = hash_id(session_id)
-    rows = await User.raw(_LOOKUP, session_hash)
+    # Every request but static files asks this: straight through asyncpg (see database.fetch).
+    rows = await database.fetch(_LOOKUP, session_hash)
     if not rows:
         return None
     row = rows[0]

@@ -10,14 +10,16 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 from urllib.parse import urlencode
 
 from babel import Locale
-from babel.dates import format_datetime, format_timedelta
+from babel.dates import TIMEDELTA_UNITS, format_datetime, format_timedelta, get_time_format
 
-from pengaduan.complaints.tables import OPEN_STATUSES, PRIORITIES, STATUSES, Complaint
+from pengaduan import database
+from pengaduan.complaints.tables import OPEN_STATUSES, PRIORITIES, STATUSES
 from pengaduan.web import i18n
 from pengaduan.web.i18n import _
 from pengaduan.web.labels import priority_label, status_label
@@ -29,6 +31,13 @@ NUMBER_RE = re.compile(r"^ADU-\d{4}-\d{1,10}$", re.IGNORECASE)
 _OPEN_SQL = ", ".join(f"'{s}'" for s in OPEN_STATUSES)
 # The order of work: most urgent first.
 URGENCY = ("urgent", "high", "normal", "low")
+# The rank of a priority in that order, exactly as the index complaints_queue_open_rank has it
+# (migrations/pengaduan_2026_11_23t18_15_00_000000.py): PostgreSQL matches the expression.
+_OPEN_RANK_SQL = (
+    "(CASE c.priority "
+    + " ".join(f"WHEN '{p}' THEN {rank}" for rank, p in enumerate(URGENCY))
+    + " END)"
+)
 
 
 def _int(value: str | None) -> int | None:
@@ -102,14 +111,17 @@ def _escape_like(text: str) -> str:
 def _conditions(
     filters: QueueFilters, officer_id: int | None, unit_id: int | None
 ) -> tuple[str, list[Any]]:
-    """The WHERE clause (Piccolo `{}` placeholders) and its values, except status and
-    priority (see `_statuses` and `_priorities`)."""
+    """The WHERE clause (asyncpg `$n` placeholders, each value once however often the clause
+    is repeated) and its values, except status and priority (see `_statuses` and
+    `_priorities`)."""
     clauses: list[str] = []
     args: list[Any] = []
 
     def add(sql: str, *values: Any) -> None:
+        for value in values:
+            args.append(value)
+            sql = sql.replace("{}", f"${len(args)}", 1)
         clauses.append(sql)
-        args.extend(values)
 
     if unit_id is not None:
         add("c.unit = {}", unit_id)
@@ -167,11 +179,21 @@ def _rows_sql(filters: QueueFilters, where: str, args: list[Any]) -> tuple[str, 
     A group only looks for what the more urgent groups left to find: when they found enough,
     its LIMIT is 0 and PostgreSQL never runs it. The page's 25 are then joined with their
     category, unit and officer.
+
+    One unit's open complaints with no narrower filter (every officer's default view) are
+    read in that order straight from an index of its own (see `_OPEN_RANK_SQL`) instead.
     """
     offset = (filters.page - 1) * PAGE_SIZE
+    if filters.status == "" and where == "c.unit = $1":
+        priorities = ", ".join(_literal(p) for p in _priorities(filters))
+        page = f"""page AS (
+    SELECT c.id, {_OPEN_RANK_SQL} AS rank, c.due_at FROM complaints c
+    WHERE c.unit = $1 AND c.status IN ({_OPEN_SQL}) AND c.priority IN ({priorities})
+    ORDER BY {_OPEN_RANK_SQL}, c.due_at, c.id LIMIT {PAGE_SIZE} OFFSET {offset}
+)"""
+        return _with_details(page), args
     enough = offset + PAGE_SIZE
     groups: list[str] = []
-    all_args: list[Any] = []
     for priority in _priorities(filters):
         found = "".join(f" - (SELECT count(*) FROM g{n})" for n in range(len(groups)))
         wanted = f"greatest(0, {enough}{found})" if groups else str(enough)
@@ -183,7 +205,6 @@ def _rows_sql(filters: QueueFilters, where: str, args: list[Any]) -> tuple[str, 
                 f" AND c.priority = {_literal(priority)}"
                 f" ORDER BY c.due_at, c.id LIMIT {wanted})"
             )
-            all_args.extend(args)
         groups.append(
             f"g{len(groups)} AS (SELECT id, due_at, {URGENCY.index(priority)} AS rank"
             f" FROM ({' UNION ALL '.join(branches)}) AS b ORDER BY due_at, id LIMIT {wanted})"
@@ -191,12 +212,18 @@ def _rows_sql(filters: QueueFilters, where: str, args: list[Any]) -> tuple[str, 
     candidates = " UNION ALL ".join(
         f"SELECT id, due_at, rank FROM g{n}" for n in range(len(groups))
     )
-    sql = f"""
-WITH {", ".join(groups)},
+    page = f"""{", ".join(groups)},
 page AS (
     SELECT id, rank, due_at FROM ({candidates}) AS candidates
     ORDER BY rank, due_at, id LIMIT {PAGE_SIZE} OFFSET {offset}
-)
+)"""
+    return _with_details(page), args
+
+
+def _with_details(ctes: str) -> str:
+    """The page's rows (the `page` CTE: id, rank, due_at) with what the queue shows."""
+    return f"""
+WITH {ctes}
 SELECT c.id, c.number, c.title, c.status, c.priority, c.submitted_at, c.due_at,
        c.unit AS unit_id, u.name AS unit_name,
        c.category AS category_id, cat.name AS category_name, cat.icon AS category_icon,
@@ -212,7 +239,6 @@ JOIN categories cat ON cat.id = c.category
 LEFT JOIN users o ON o.id = c.officer
 ORDER BY page.rank, page.due_at, page.id
 """
-    return sql, all_args
 
 
 def _count_sql(filters: QueueFilters, where: str, args: list[Any]) -> tuple[str, list[Any]]:
@@ -226,8 +252,74 @@ def _count_sql(filters: QueueFilters, where: str, args: list[Any]) -> tuple[str,
 def age_text(age: timedelta, locale: Locale | str | None = None) -> str:
     """How long ago, in the reader's language ("3 hari yang lalu", "5 hours ago")."""
     return format_timedelta(
-        -age, threshold=1.5, add_direction=True, locale=locale or i18n.get_locale()
+        -age, threshold=_AGE_THRESHOLD, add_direction=True, locale=locale or i18n.get_locale()
     )
+
+
+# Babel's formatting is the dearest part of a queue row, and a queue shows the same few texts
+# again and again (officers of a unit see the same first page): each text is formatted once
+# per process and kept under a key that determines it completely.
+_AGE_THRESHOLD = 1.5
+_TEXTS: dict[tuple[Any, ...], str] = {}
+_TEXTS_MAX = 4096
+
+
+def _age_key(age: timedelta) -> tuple[str, int, bool]:
+    """What babel's format_timedelta(-age, threshold=1.5, granularity="second") output depends
+    on besides the locale: the unit it picks, the rounded value and the direction (the same
+    steps as babel's)."""
+    delta = -age
+    seconds = int(delta.days * 86400 + delta.seconds)
+    for unit, seconds_per_unit in TIMEDELTA_UNITS:
+        value = abs(seconds) / seconds_per_unit
+        if value >= _AGE_THRESHOLD or unit == "second":
+            if unit == "second" and value > 0:
+                value = max(1, value)
+            return unit, round(value), seconds >= 0
+    raise AssertionError("unreachable: 'second' always matches")
+
+
+@cache
+def _babel_locale(code: str) -> Locale:
+    return Locale.parse(code)  # once per language: babel parses a code on every call
+
+
+def _cached_age_text(age: timedelta, code: str) -> str:
+    key = ("age", code, *_age_key(age))
+    text = _TEXTS.get(key)
+    if text is None:
+        text = _remember(key, age_text(age, _babel_locale(code)))
+    return text
+
+
+def _due_text(due_at: datetime, code: str, due: str) -> str:
+    date = format_datetime(due_at, "short", tzinfo=JAKARTA, locale=_babel_locale(code))
+    return due % {"date": date}
+
+
+def _cached_due_text(due_at: datetime, code: str, due: str) -> str:
+    if not _minute_precision(code):
+        return _due_text(due_at, code, due)
+    # The short format shows no seconds: the minute determines the text.
+    key = ("due", code, due, due_at.replace(second=0, microsecond=0))
+    text = _TEXTS.get(key)
+    if text is None:
+        text = _remember(key, _due_text(due_at, code, due))
+    return text
+
+
+@cache
+def _minute_precision(locale: str) -> bool:
+    """The short time format has no seconds, and Jakarta's offset is whole minutes."""
+    pattern = get_time_format("short", locale=locale).pattern
+    return not any(field in pattern for field in "sSA")
+
+
+def _remember(key: tuple[Any, ...], text: str) -> str:
+    if len(_TEXTS) >= _TEXTS_MAX:
+        _TEXTS.clear()
+    _TEXTS[key] = text
+    return text
 
 
 async def list_complaints(
@@ -241,19 +333,23 @@ async def list_complaints(
     where, args = _conditions(filters, officer_id, unit_id)
     rows_sql, rows_args = _rows_sql(filters, where, args)
     count_sql, count_args = _count_sql(filters, where, args)
-    rows = await Complaint.raw(rows_sql, *rows_args)
-    count = await Complaint.raw(count_sql, *count_args)
+    # Straight through asyncpg: the queue is the officers' most loaded page (database.fetch).
+    async with database.one_connection():
+        rows = [dict(row) for row in await database.fetch(rows_sql, *rows_args)]
+        count = await database.fetch(count_sql, *count_args)
     describe(rows)
     return rows, count[0]["n"]
 
 
 def describe(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Adds what a row shows in the reader's language: status_text, priority_text, age_text,
-    due_text ("due <date>"), deadline_text ("Overdue", "Due soon" or "") and officer_text.
+    due_text ("due <date>"), deadline_text ("Overdue", "Due soon" or "") and officer_text;
+    age_text replaces the raw age, so the same complaint gives the same row until a text
+    changes (handling/_queue_row.html is rendered once per distinct row).
 
     Labels are translated once per list, not once per row (a queue page is rendered often).
     """
-    locale = Locale.parse(i18n.get_locale())  # once: babel parses a code on every call
+    code = i18n.get_locale()
     statuses = {status: status_label(status) for status in STATUSES}
     priorities = {priority: priority_label(priority) for priority in PRIORITIES}
     overdue, due_soon, unassigned = _("Overdue"), _("Due soon"), _("Unassigned")
@@ -261,12 +357,9 @@ def describe(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for row in rows:
         row["status_text"] = statuses.get(row["status"], row["status"])
         row["priority_text"] = priorities.get(row["priority"], row["priority"])
-        row["age_text"] = age_text(row["age"], locale)
-        row["due_text"] = (
-            due % {"date": format_datetime(row["due_at"], "short", tzinfo=JAKARTA, locale=locale)}
-            if row["due_at"]
-            else ""
-        )
+        # The raw age differs on every request; only its text shows (and keys the row cache).
+        row["age_text"] = _cached_age_text(row.pop("age"), code)
+        row["due_text"] = _cached_due_text(row["due_at"], code, due) if row["due_at"] else ""
         row["deadline_text"] = (
             overdue if row["is_overdue"] else due_soon if row["is_due_soon"] else ""
         )

@@ -13,6 +13,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Template
 
+from pengaduan import database
 from pengaduan.accounts.routes import Form, _form, client_ip, redirect
 from pengaduan.complaints import lifecycle
 from pengaduan.complaints.lifecycle import Actor, TransitionRefused
@@ -84,7 +85,12 @@ async def queue_page(request: Request) -> Template:
         unit_id = user.unit_id if user.unit_id is not None else -1
         if filters.view == "all":
             filters = replace(filters, view="unit")
-    rows, total = await list_complaints(filters, officer_id=user.id, unit_id=unit_id)
+    partial = is_partial(request)
+    # The rows, the count and the category choices on one pool connection.
+    async with database.one_connection():
+        rows, total = await list_complaints(filters, officer_id=user.id, unit_id=unit_id)
+        # The filter choices only for the whole page; the list refresh needs none.
+        categories = [] if partial else await services.active_categories()
     context: dict[str, Any] = {
         "rows": rows,
         "total": total,
@@ -94,12 +100,11 @@ async def queue_page(request: Request) -> Template:
         "queue_path": "/petugas/antrean",
         "tabs": _tabs(is_admin),
         # The tabs outside the list carry the filters: an htmx swap brings them along.
-        "tabs_out_of_band": is_partial(request),
+        "tabs_out_of_band": partial,
     }
-    if not is_partial(request):
-        # The filter choices only for the whole page; the list refresh needs none.
+    if not partial:
         context.update(
-            categories=await services.active_categories(),
+            categories=categories,
             units=await services.active_units() if is_admin else [],
             statuses=STATUSES,
             priorities=PRIORITIES,

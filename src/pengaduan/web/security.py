@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from litestar.datastructures.headers import MutableScopeHeaders
+from functools import cache
+
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -35,6 +36,15 @@ def security_headers(production: bool) -> dict[str, str]:
     return headers
 
 
+@cache
+def _encoded_headers(production: bool) -> tuple[frozenset[bytes], list[tuple[bytes, bytes]]]:
+    encoded = [
+        (name.lower().encode("latin-1"), value.encode("latin-1"))
+        for name, value in security_headers(production).items()
+    ]
+    return frozenset(name for name, _value in encoded), encoded
+
+
 class SecurityHeadersMiddleware:
     """On every routed response (errors before routing get them from web.errors)."""
 
@@ -49,9 +59,13 @@ class SecurityHeadersMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableScopeHeaders.from_message(message)
-                for name, value in security_headers(production).items():
-                    headers[name] = value
+                # Ours replace any of the same name; encoded once, not per response.
+                names, encoded = _encoded_headers(production)
+                message["headers"] = [
+                    (name, value)
+                    for name, value in message.get("headers") or ()
+                    if name.lower() not in names
+                ] + encoded
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -9,11 +9,19 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel import Locale
 from babel.dates import format_datetime as babel_format_datetime
 from babel.numbers import format_decimal
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import (
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    pass_environment,
+    select_autoescape,
+)
 from litestar import Request
 from litestar.response import Template
+from markupsafe import Markup
 
 from pengaduan.settings import project_root
 from pengaduan.web import i18n, labels
@@ -42,7 +50,53 @@ def format_datetime(value: datetime | None, style: str = "medium") -> str:
     """A date and time in the visitor's language, in Western Indonesia Time."""
     if value is None:
         return ""
-    return babel_format_datetime(value, style, tzinfo=JAKARTA, locale=i18n.get_locale())
+    return babel_format_datetime(
+        value, style, tzinfo=JAKARTA, locale=_babel_locale(i18n.get_locale())
+    )
+
+
+@lru_cache(maxsize=8)
+def _babel_locale(code: str) -> Locale:
+    # Babel parses a locale code again on every call; a Locale object it takes as it is.
+    return Locale.parse(code)
+
+
+# Rendered fragments by template and every value they are given: see `cached_fragment`.
+_FRAGMENTS: dict[tuple[Any, ...], Markup] = {}
+_FRAGMENTS_MAX = 4096
+
+
+def _frozen(value: Any) -> Any:
+    # One level deep (a row, a list of rows): enough for what fragments are given, and cheap.
+    if isinstance(value, dict):
+        return tuple(value.items())
+    if isinstance(value, list):
+        return tuple(tuple(v.items()) if isinstance(v, dict) else v for v in value)
+    return value
+
+
+@pass_environment
+def cached_fragment(env: Environment, name: str, **variables: Any) -> Markup:
+    """The template `name` rendered with only `variables` (and the globals), kept per process
+    under its name, the language and all the values, which determine it completely.
+
+    For small fragments repeated across requests, such as a queue row (officers of a unit see
+    the same rows): they must use nothing but their variables, the globals and the language.
+    Values must be hashable (a dict counts by its items, a list by its items or their items);
+    otherwise it renders every time. Give plain data: values that are equal but render
+    differently (a str and a Markup of the same text) would share an entry.
+    """
+    key = (name, i18n.get_locale(), *((k, _frozen(v)) for k, v in sorted(variables.items())))
+    try:
+        html = _FRAGMENTS.get(key)
+    except TypeError:  # an unhashable value
+        return Markup(env.get_template(name).render(variables))
+    if html is None:
+        html = Markup(env.get_template(name).render(variables))
+        if len(_FRAGMENTS) >= _FRAGMENTS_MAX:
+            _FRAGMENTS.clear()
+        _FRAGMENTS[key] = html
+    return html
 
 
 def build_environment() -> Environment:
@@ -63,7 +117,9 @@ def build_environment() -> Environment:
         ),
         newstyle=True,
     )
-    env.filters["number"] = lambda value: format_decimal(value, locale=i18n.get_locale())
+    env.filters["number"] = lambda value: format_decimal(
+        value, locale=_babel_locale(i18n.get_locale())
+    )
     env.globals.update(
         role_label=labels.role_label,
         status_label=labels.status_label,
@@ -71,6 +127,7 @@ def build_environment() -> Environment:
         format_datetime=format_datetime,
         static_url=static_url,
         get_locale=i18n.get_locale,
+        cached_fragment=cached_fragment,
         language_names=i18n.LANGUAGE_NAMES,
     )
     return env
