@@ -140,3 +140,26 @@ def test_create_admin_then_log_in(db_dsn: str, data_dir: Path) -> None:
 
     found = asyncio.run(row())
     assert found["role"] == "admin" and found["username"] == "kepala"
+
+
+def test_serve_with_two_workers_against_database_url(db_dsn: str, data_dir: Path) -> None:
+    port = _free_port()
+    proc = subprocess.Popen(
+        [*PENGADUAN, "serve", "--port", str(port), "--workers", "2"],
+        env=_env(PENGADUAN_DATA_DIR=str(data_dir), DATABASE_URL=db_dsn),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        _wait_healthy(f"http://127.0.0.1:{port}/healthz", proc)
+        for _ in range(10):
+            assert httpx.get(f"http://127.0.0.1:{port}/").status_code == 200
+        # No embedded server was started: DATABASE_URL was used as it is.
+        assert not (data_dir / "pgdata").exists()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        output, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0, output
+    assert output.count("Application startup complete") == 2, output  # both workers
