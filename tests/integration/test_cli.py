@@ -163,3 +163,23 @@ def test_serve_with_two_workers_against_database_url(db_dsn: str, data_dir: Path
         output, _ = proc.communicate(timeout=60)
     assert proc.returncode == 0, output
     assert output.count("Application startup complete") == 2, output  # both workers
+
+
+def test_seed_demo_refuses_production(data_dir: Path) -> None:
+    result = subprocess.run(
+        [*PENGADUAN, "seed-demo"],
+        env=_env(
+            PENGADUAN_MODE="production",
+            PENGADUAN_DATA_DIR=str(data_dir),
+            PENGADUAN_SECRET_KEY="s" * 40,
+            PENGADUAN_ENCRYPTION_KEYS="x" * 43 + "=",
+            PENGADUAN_BLIND_INDEX_KEY="b" * 40,
+            PENGADUAN_BCRYPT_ROUNDS="12",
+            DATABASE_URL="postgresql://nobody@127.0.0.1:9/none",
+        ),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "not in production" in result.stderr
