@@ -145,6 +145,30 @@ def _unit_columns(values: dict[str, str]) -> dict[str, Any]:
     }
 
 
+async def _insert_audited(
+    table: Any,
+    columns: dict[str, Any],
+    *,
+    target_type: str,
+    admin_id: int,
+    ip: str,
+    data: dict[str, Any] | None = None,
+) -> int:
+    """Insert one row and its `<target_type>.create` audit entry (inside the caller's
+    transaction); returns the new id."""
+    rows = await table.insert(table(**columns)).returning(table.id)
+    new_id = rows[0]["id"]
+    await audit.record(
+        actor_id=admin_id,
+        action=f"{target_type}.create",
+        target_type=target_type,
+        target_id=new_id,
+        data=columns if data is None else data,
+        ip=ip,
+    )
+    return new_id
+
+
 async def create_unit(data: dict[str, str], *, admin_id: int, ip: str) -> FormResult:
     """A new, active unit; `values["id"]` holds its id when it worked."""
     result = await _clean_unit(data, None)
@@ -153,15 +177,8 @@ async def create_unit(data: dict[str, str], *, admin_id: int, ip: str) -> FormRe
     columns = _unit_columns(result.values)
     try:
         async with ENGINE.transaction():
-            rows = await Unit.insert(Unit(**columns)).returning(Unit.id)
-            unit_id = rows[0]["id"]
-            await audit.record(
-                actor_id=admin_id,
-                action="unit.create",
-                target_type="unit",
-                target_id=unit_id,
-                data=columns,
-                ip=ip,
+            unit_id = await _insert_audited(
+                Unit, columns, target_type="unit", admin_id=admin_id, ip=ip
             )
     except asyncpg.UniqueViolationError:
         # Someone created the same name a moment ago.
@@ -354,15 +371,8 @@ async def create_category(data: dict[str, str], *, admin_id: int, ip: str) -> Fo
             if not await _unit_still_active(columns["default_unit"]):
                 result.errors["default_unit"] = _("Choose one of the active units.")
                 return result
-            rows = await Category.insert(Category(**columns)).returning(Category.id)
-            category_id = rows[0]["id"]
-            await audit.record(
-                actor_id=admin_id,
-                action="category.create",
-                target_type="category",
-                target_id=category_id,
-                data=columns,
-                ip=ip,
+            category_id = await _insert_audited(
+                Category, columns, target_type="category", admin_id=admin_id, ip=ip
             )
     except asyncpg.UniqueViolationError:
         result.errors["name"] = _("A category with this name exists already.")
@@ -596,17 +606,13 @@ async def create_response_template(data: dict[str, str], *, admin_id: int, ip: s
         return result
     columns = _template_columns(result.values)
     async with ENGINE.transaction():
-        rows = await ResponseTemplate.insert(ResponseTemplate(**columns)).returning(
-            ResponseTemplate.id
-        )
-        template_id = rows[0]["id"]
-        await audit.record(
-            actor_id=admin_id,
-            action="response_template.create",
+        template_id = await _insert_audited(
+            ResponseTemplate,
+            columns,
             target_type="response_template",
-            target_id=template_id,
-            data={"title": columns["title"], "category": columns["category"]},
+            admin_id=admin_id,
             ip=ip,
+            data={"title": columns["title"], "category": columns["category"]},
         )
     result.values["id"] = str(template_id)
     return result
