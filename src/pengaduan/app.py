@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -87,6 +88,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             scheduler.start()
         app.state.outbox_worker = outbox_worker
         app.state.scheduler = scheduler
+        # What start-up built (routes, templates, catalogs) lives as long as the process:
+        # out of the collector's sight, a full collection no longer walks it mid-request.
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:

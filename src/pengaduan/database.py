@@ -220,9 +220,44 @@ async def check_connection(dsn: str, connect_timeout: float = 10.0) -> int:
     return version.major
 
 
+async def _keep_session(connection: asyncpg.Connection) -> None:
+    """What a connection coming back to the pool needs beyond asyncpg's own clean-up (which
+    rolls back an open transaction and drops listeners): nothing. Our pooled connections never
+    change session state (no SET, LISTEN, session advisory lock or temporary table: those live
+    on connections of their own, see scheduler and outbox), so asyncpg's default reset query
+    (`RESET ALL; UNLISTEN *; ...`) would be a round trip per request for nothing."""
+
+
+# Turns at the pool in order of arrival (see `pooled`), as many as it has connections.
+_turns: tuple[asyncpg.Pool, asyncio.Semaphore] | None = None
+
+
+def _turns_at(pool: asyncpg.Pool) -> asyncio.Semaphore:
+    global _turns
+    if _turns is None or _turns[0] is not pool:  # a new pool (tests open more than one)
+        _turns = (pool, asyncio.Semaphore(pool.get_max_size()))
+    return _turns[1]
+
+
+@contextlib.asynccontextmanager
+async def pooled() -> AsyncIterator[asyncpg.Connection]:
+    """A pool connection, given in order of asking.
+
+    asyncpg's pool hands a released connection to whoever asks next, even one that has not
+    waited: under load a waiting request can be passed over again and again (measured: p99
+    in-app 70 ms for a p50 of 6 ms). asyncio's Semaphore serves waiters first come, first
+    served, and with no more turns than connections, the pool itself never has to queue."""
+    pool = ENGINE.pool
+    async with _turns_at(pool), pool.acquire() as conn:
+        yield conn
+
+
 async def open_pool(settings: Settings) -> None:
     await ENGINE.start_connection_pool(
-        min_size=settings.db_pool_min, max_size=settings.db_pool_max, command_timeout=60
+        min_size=settings.db_pool_min,
+        max_size=settings.db_pool_max,
+        command_timeout=60,
+        reset=_keep_session,
     )
 
 
@@ -241,7 +276,7 @@ async def one_connection() -> AsyncIterator[None]:
     if ENGINE.pool is None or _pinned.get() is not None or ENGINE.current_transaction.get():
         yield
         return
-    async with ENGINE.pool.acquire() as conn:
+    async with pooled() as conn:
         token = _pinned.set(conn)
         try:
             yield
@@ -264,7 +299,7 @@ async def fetch(sql: str, *args: Any) -> list[asyncpg.Record]:
     if pinned is not None:
         return await pinned.fetch(sql, *args)
     if ENGINE.pool is not None:
-        async with ENGINE.pool.acquire() as conn:
+        async with pooled() as conn:
             return await conn.fetch(sql, *args)
     conn = await ENGINE.get_new_connection()
     try:

@@ -65,7 +65,7 @@ class Settings:
     default_language: str = "id"
     bcrypt_rounds: int = 12
     db_pool_min: int = 1
-    db_pool_max: int = 10
+    db_pool_max: int = 20
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25
     smtp_username: str = ""
@@ -211,7 +211,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         default_language=language,
         bcrypt_rounds=bcrypt_rounds,
         db_pool_min=_int(env, "PENGADUAN_DB_POOL_MIN", 1, errors, minimum=1),
-        db_pool_max=_int(env, "PENGADUAN_DB_POOL_MAX", 10, errors, minimum=1),
+        db_pool_max=_int(env, "PENGADUAN_DB_POOL_MAX", 20, errors, minimum=1),
         smtp_host=(env.get("PENGADUAN_SMTP_HOST") or "127.0.0.1").strip(),
         smtp_port=_int(env, "PENGADUAN_SMTP_PORT", 25, errors, minimum=1),
         smtp_username=env.get("PENGADUAN_SMTP_USERNAME", ""),
