@@ -204,7 +204,8 @@ def start_ceiling(size: int, log_dir: Path) -> Server:
 
 
 async def log_in_officers(url: str, officers: int) -> list[str]:
-    """The session cookie (value of `sid`) of each officer, checked against the queue page."""
+    """Each officer's cookies as their browser sends them (the session, `sid`, and the CSRF
+    cookie every page sets), checked against the queue page."""
     import httpx
 
     async def one(i: int) -> str:
@@ -220,7 +221,7 @@ async def log_in_officers(url: str, officers: int) -> list[str]:
             queue = await client.get("/petugas/antrean", headers={"Accept-Encoding": "identity"})
             if queue.status_code != 200 or "queue-row" not in queue.text:
                 raise SystemExit(f"officer {i} got no queue: {queue.status_code}")
-            return client.cookies["sid"]
+            return f"sid={client.cookies['sid']}; csrftoken={client.cookies['csrftoken']}"
 
     cookies = []
     for start in range(0, officers, 10):  # a few at a time: logins are not what we measure
@@ -233,20 +234,21 @@ async def page_size(url: str, cookie: str) -> int:
 
     async with httpx.AsyncClient(base_url=url, timeout=30) as client:
         response = await client.get(
-            "/petugas/antrean", headers={"Cookie": f"sid={cookie}", "Accept-Encoding": "identity"}
+            "/petugas/antrean", headers={"Cookie": cookie, "Accept-Encoding": "identity"}
         )
         return len(response.content)
 
 
-async def queries_per_page(dsn: str) -> tuple[int, int]:
-    """SQL statements one queue page costs (whole page, and the htmx list refresh), counted on
-    the engine in-process with the same database."""
+async def queries_per_page(dsn: str) -> tuple[int, int, int]:
+    """SQL statements one queue page costs (whole page, the htmx list refresh, and the whole
+    page again while nothing changed), counted in-process with the same database."""
     import httpx
 
     from pengaduan import database
     from pengaduan.app import create_app
     from pengaduan.database import ENGINE
     from pengaduan.testing import settings_for
+    from pengaduan.web import pagecache
 
     app = create_app(
         settings_for(
@@ -281,16 +283,20 @@ async def queries_per_page(dsn: str) -> tuple[int, int]:
             ENGINE.run_querystring = counting
             database.fetch = counting_fetch
             try:
+                pagecache.clear()  # rendered from the database, not from the page cache
                 sent.clear()
                 await client.get("/petugas/antrean")
                 whole = len(sent)
                 sent.clear()
                 await client.get("/petugas/antrean", headers={"HX-Request": "true"})
                 fragment = len(sent)
+                sent.clear()  # the same page again, nothing changed: from the page cache
+                await client.get("/petugas/antrean")
+                again = len(sent)
             finally:
                 ENGINE.run_querystring = original
                 database.fetch = original_fetch
-    return whole, fragment
+    return whole, fragment, again
 
 
 async def explain(dsn: str) -> str:
@@ -327,7 +333,7 @@ local i = 0
 request = function()
   i = i + 1
   local c = cookies[((i + (offset or 0)) % #cookies) + 1]
-  return wrk.format("GET", path, {["Cookie"] = "sid=" .. c})
+  return wrk.format("GET", path, {["Cookie"] = c})
 end
 """
 
@@ -380,7 +386,7 @@ async def run_python_load(
 
     async def client_loop(i: int, until: float) -> None:
         nonlocal failures
-        headers = {"Cookie": f"sid={cookies[i % len(cookies)]}", "Accept-Encoding": "identity"}
+        headers = {"Cookie": cookies[i % len(cookies)], "Accept-Encoding": "identity"}
         async with httpx.AsyncClient(base_url=url, timeout=30) as client:
             while time.monotonic() < until and len(latencies) < limit:
                 started = time.perf_counter()
@@ -434,12 +440,14 @@ def main() -> None:
     try:
         cookies = asyncio.run(log_in_officers(app.url, args.officers))
         size = asyncio.run(page_size(app.url, cookies[0]))
-        whole, fragment = asyncio.run(queries_per_page(dsn))
+        whole, fragment, again = asyncio.run(queries_per_page(dsn))
         ceiling = start_ceiling(size, log_dir)
         tool = "wrk" if shutil.which("wrk") else "python asyncio/httpx"
         print(
             f"\nqueue page: {size:,} bytes; SQL queries per page: {whole} (whole page),"
-            f" {fragment} (htmx list refresh) — of which 2 on complaints (rows, count)"
+            f" {fragment} (htmx list refresh) — of which 2 on complaints (rows, count);"
+            f" {again} when nothing changed since (the session lookup, which reads the"
+            " queue version: the page comes from the page cache)"
         )
         print(
             f"load: {args.officers} officers, {args.officers} connections, {args.seconds} s,"

@@ -15,6 +15,7 @@ from pengaduan.complaints.tables import (
     StatusHistory,
 )
 from pengaduan.database import migrations_dir
+from pengaduan.handling.tables import QueueVersion
 from pengaduan.notifications.tables import Notification, Outbox
 
 TABLES = [
@@ -33,6 +34,7 @@ TABLES = [
     Notification,
     Outbox,
     AuditLog,
+    QueueVersion,
 ]
 
 APP_CONFIG = AppConfig(

@@ -22,7 +22,7 @@ from pengaduan.settings import Settings, load_settings
 APP_TABLES_SQL = """
 SELECT string_agg(format('%I', tablename), ', ')
 FROM pg_tables
-WHERE schemaname = 'public' AND tablename <> 'migration'
+WHERE schemaname = 'public' AND tablename NOT IN ('migration', 'queue_versions')
 """
 
 
@@ -46,12 +46,16 @@ async def drop_database(server_dsn: str, name: str) -> None:
 
 
 async def truncate_all(dsn: str) -> None:
-    """Empty every application table (the migration ledger stays)."""
+    """Empty every application table (the migration ledger stays).
+
+    The queue versions stay too, and all grow by one: a server that keeps running across
+    tests (e2e) must not take the next test's pages (same ids again) for ones it cached."""
     conn = await asyncpg.connect(dsn)
     try:
         tables = await conn.fetchval(APP_TABLES_SQL)
         if tables:
             await conn.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+            await conn.execute("UPDATE queue_versions SET version = version + 1")
     finally:
         await conn.close()
 

@@ -17,6 +17,7 @@ from litestar import Litestar
 
 from pengaduan import database
 from pengaduan.database import ENGINE
+from pengaduan.web import pagecache
 from tests.conftest import browser_client, log_in, make_unit, make_user
 from tests.integration.handling_factory import make_category, make_complaint
 
@@ -278,12 +279,18 @@ async def test_a_queue_page_costs_the_same_few_queries_however_many_rows(
         ):
             await _complaint(d, officer=d["officer2"])
         for kind, headers in (("page", {}), ("list", HTMX)):
+            pagecache.clear()  # rendered from the database (the cache has its own test below)
             count_queries.clear()
             response = await officer.get("/petugas/antrean?status=any", headers=headers)
             assert response.status_code == 200
             on_complaints = [q for q in count_queries if "FROM complaints" in q]
             assert len(on_complaints) == 2, on_complaints  # the rows and the count
             counts[(kind, total)] = len(count_queries)
+            # The same page again with nothing changed: only the session lookup.
+            count_queries.clear()
+            again = await officer.get("/petugas/antrean?status=any", headers=headers)
+            assert again.text == response.text
+            assert len(count_queries) == 1 and "FROM sessions" in count_queries[0]
     # Session lookup + rows + count; the whole page adds the category choices.
     assert counts[("list", 2)] == counts[("list", 30)] == 3
     assert counts[("page", 2)] == counts[("page", 30)] == 4

@@ -26,10 +26,22 @@ _TOUCH_EVERY = timedelta(seconds=60)
 _LOOKUP = """
 SELECT s.id AS session_pk, s.id_hash, s.created_at, s.last_seen_at, s.expires_at,
        u.id, u.username, u.full_name, u.role, u.language, u.unit, u.email,
-       u.email_confirmed_at, u.is_active
+       u.email_confirmed_at, u.is_active,
+       CASE u.role
+           WHEN 'officer' THEN (SELECT coalesce(sum(version), 0) FROM queue_versions
+                                WHERE unit IN (0, u.unit))
+           WHEN 'admin' THEN (SELECT coalesce(sum(version), 0) FROM queue_versions)
+       END AS queue_version,
+       (SELECT count(*) FROM (SELECT 1 FROM notifications n
+                              WHERE n."user" = u.id AND NOT n.is_read
+                              LIMIT 100) AS unread) AS unread_notifications
 FROM sessions s JOIN users u ON u.id = s."user"
 WHERE s.id_hash = $1
 """
+# queue_version: for staff, the sum of the counters of what their queues show (handling.tables:
+# their unit's and the shared one; an admin's queues show every unit). Read here, in the one
+# query every request makes anyway, it lets their pages come from web.pagecache.
+# unread_notifications: the bell's count on every page (at most 100: "99+").
 
 
 @dataclass(frozen=True)
@@ -45,6 +57,10 @@ class CurrentUser:
     email: str | None
     email_confirmed: bool
     session_hash: str
+    # Staff only (else None): changes whenever anything their queues show changes.
+    queue_version: int | None = None
+    # Unread in-app notifications, counted up to 100 (the bell in the page header).
+    unread_notifications: int = 0
 
     @property
     def is_citizen(self) -> bool:
@@ -192,6 +208,8 @@ async def load_user(settings: Settings, cookie_value: str) -> CurrentUser | None
         email=row["email"],
         email_confirmed=row["email_confirmed_at"] is not None,
         session_hash=session_hash,
+        queue_version=row["queue_version"],
+        unread_notifications=row["unread_notifications"],
     )
 
 

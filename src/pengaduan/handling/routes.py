@@ -21,6 +21,7 @@ from pengaduan.complaints.tables import PRIORITIES, STATUSES
 from pengaduan.handling import actions, services
 from pengaduan.handling.queue import QueueFilters, list_complaints, page_count
 from pengaduan.handling.services import unit_summary
+from pengaduan.web import pagecache
 from pengaduan.web.errors import user_error
 from pengaduan.web.flash import flash_cookie
 from pengaduan.web.i18n import _
@@ -70,8 +71,14 @@ def _tabs(is_admin: bool) -> list[tuple[str, str]]:
 
 
 @get("/petugas/antrean", name="handling:queue", opt=STAFF)
-async def queue_page(request: Request) -> Template:
-    """Officers see their unit (three views); admins every unit, narrowed by a unit filter."""
+async def queue_page(request: Request) -> Template | Response:
+    """Officers see their unit (three views); admins every unit, narrowed by a unit filter.
+
+    Officers keep this page open all day and it refreshes itself: while nothing it shows has
+    changed, the page rendered last time is given again (web.pagecache)."""
+    key = pagecache.page_key(request, "queue")
+    if (page := pagecache.cached(request, key)) is not None:
+        return page
     user = request.user
     is_admin = user.role == "admin"
     filters = QueueFilters.from_query(
@@ -110,7 +117,9 @@ async def queue_page(request: Request) -> Template:
             priorities=PRIORITIES,
             is_admin=is_admin,
         )
-    return render(request, "handling/queue.html", context, fragment="handling/_queue_list.html")
+    return pagecache.render_and_keep(
+        request, key, "handling/queue.html", context, fragment="handling/_queue_list.html"
+    )
 
 
 # --- the detail page ---------------------------------------------------------------------------
