@@ -318,6 +318,56 @@ async def explain(dsn: str) -> str:
         await conn.close()
 
 
+class Changes:
+    """A thread that changes `per_second` random open complaints per second (as officers
+    handling them would: each raises its unit's queue version) until the block ends."""
+
+    def __init__(self, dsn: str, per_second: float) -> None:
+        import threading
+
+        self.dsn, self.per_second = dsn, per_second
+        self.made, self.units, self.rate = 0, 0, 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=lambda: asyncio.run(self._run()), daemon=True)
+
+    async def _run(self) -> None:
+        import random
+
+        import asyncpg
+
+        conn = await asyncpg.connect(self.dsn)
+        try:
+            ids = [
+                r["id"]
+                for r in await conn.fetch(
+                    "SELECT id FROM complaints WHERE status IN ('pending', 'verified',"
+                    " 'in_progress') ORDER BY random() LIMIT 5000"
+                )
+            ]
+            self.units = await conn.fetchval("SELECT count(DISTINCT unit) FROM complaints")
+            started = time.monotonic()
+            while not self._stop.is_set():
+                await conn.execute(
+                    "UPDATE complaints SET updated_at = now() WHERE id = $1", random.choice(ids)
+                )
+                self.made += 1
+                delay = started + self.made / self.per_second - time.monotonic()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+        finally:
+            await conn.close()
+
+    def __enter__(self) -> Changes:
+        self._started = time.monotonic()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+        self.rate = self.made / (time.monotonic() - self._started)
+
+
 # --- load ---------------------------------------------------------------------------------------
 
 LUA = """
@@ -426,6 +476,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--explain", action="store_true", help="print the queue query's plan")
     parser.add_argument("--reuse", action="store_true", help="keep the data of the last run")
+    parser.add_argument(
+        "--changes",
+        type=float,
+        default=10.0,
+        help="complaint changes per second (over all units) in the extra 'queue, changing' run",
+    )
     args = parser.parse_args()
     os.environ["PENGADUAN_DATA_DIR"] = str(ROOT / "var" / "bench")
     os.environ["PENGADUAN_BCRYPT_ROUNDS"] = "4"
@@ -468,6 +524,17 @@ def main() -> None:
                 f"  {name:8} {r['rps']:9.1f} req/s   p50 {r['p50']:7.1f} ms   p99 {r['p99']:7.1f} ms"
                 f"   ({r['requests']:,} requests, non-2xx {r['non_2xx']}"
                 f"{', socket errors ' + r['socket_errors'] if r['socket_errors'] else ''})"
+            )
+        if args.changes > 0:
+            # Officers at work change complaints: each change makes its unit's pages render
+            # anew once. Not part of the target; shows what the page cache is worth then.
+            with Changes(dsn, args.changes) as changes:
+                r = load(app.url, cookies, args.officers, args.seconds, "/petugas/antrean")
+            print(
+                f"  {'queue, changing':8} {r['rps']:9.1f} req/s   p50 {r['p50']:7.1f} ms"
+                f"   p99 {r['p99']:7.1f} ms   ({r['requests']:,} requests, non-2xx"
+                f" {r['non_2xx']}; {changes.rate:.1f} complaint changes/s over"
+                f" {changes.units} units meanwhile)"
             )
         share = results["queue"]["rps"] / results["ceiling"]["rps"]
         p99 = results["queue"]["p99"]

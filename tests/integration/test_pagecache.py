@@ -345,3 +345,83 @@ def test_asyncpg_is_what_we_know() -> None:
     # `reset=` (asyncpg 0.30+) is what lets a released connection skip the reset query.
     major, minor = (int(x) for x in asyncpg.__version__.split(".")[:2])
     assert (major, minor) >= (0, 30)
+
+
+# --- fragments shared by the officers of a unit ------------------------------------------------
+
+
+async def test_officers_of_a_unit_share_the_rendered_list_but_not_their_own(
+    app, as_role, data: dict[str, int], count_queries: list[str]
+) -> None:
+    d = data
+    second = await make_user("officer", "petugas.dua", unit=d["unit"])
+    await make_complaint(
+        reporter=d["citizen"], unit=d["unit"], category=d["category"], number="ADU-2026-000921"
+    )
+    await make_complaint(
+        reporter=d["citizen"],
+        unit=d["unit"],
+        category=d["category"],
+        number="ADU-2026-000922",
+        officer=second,
+    )
+    await make_complaint(
+        reporter=d["citizen"],
+        unit=d["other_unit"],
+        category=d["other_category"],
+        number="ADU-2026-000923",
+    )
+    first: httpx.AsyncClient = await as_role("officer")
+    page = await first.get("/petugas/antrean")
+    assert "ADU-2026-000921" in page.text and "ADU-2026-000922" in page.text
+    async with browser_client(app) as other, browser_client(app) as elsewhere:
+        await log_in(other, "petugas.dua")
+        await log_in(elsewhere, "petugas.lain")
+        # The second officer's first visit: list and form already rendered for the unit.
+        count_queries.clear()
+        theirs = await other.get("/petugas/antrean")
+        assert len(count_queries) == 1, count_queries
+        assert "ADU-2026-000921" in theirs.text and "Petugas.Dua" in theirs.text
+        assert "Petugas</a>" not in theirs.text  # the header names its own reader
+        # "Assigned to me" is each officer's own.
+        assert "ADU-2026-000922" not in (await first.get("/petugas/antrean?view=mine")).text
+        assert "ADU-2026-000922" in (await other.get("/petugas/antrean?view=mine")).text
+        # Another unit never gets this unit's list.
+        foreign = await elsewhere.get("/petugas/antrean")
+        assert "ADU-2026-000923" in foreign.text and "ADU-2026-000921" not in foreign.text
+        # The list refresh of the second officer comes from the shared list as well.
+        count_queries.clear()
+        fragment = await other.get("/petugas/antrean", headers={"HX-Request": "true"})
+        assert "ADU-2026-000921" in fragment.text and "<html" not in fragment.text
+        assert len(count_queries) <= 3
+
+
+async def test_admins_do_not_share_officers_lists(as_role, data: dict[str, int]) -> None:
+    d = data
+    await make_complaint(
+        reporter=d["citizen"],
+        unit=d["other_unit"],
+        category=d["other_category"],
+        number="ADU-2026-000931",
+    )
+    officer: httpx.AsyncClient = await as_role("officer")
+    admin: httpx.AsyncClient = await as_role("admin")
+    assert "ADU-2026-000931" not in (await officer.get("/petugas/antrean")).text
+    assert "ADU-2026-000931" in (await admin.get("/petugas/antrean")).text
+    assert "ADU-2026-000931" not in (await officer.get("/petugas/antrean")).text
+
+
+def test_a_fragment_with_a_csrf_token_is_never_shared() -> None:
+    class Request:
+        scope = {"user": None}
+
+    from litestar.utils.scope.state import ScopeState
+
+    request = Request()
+    request.scope = {}
+    ScopeState.from_scope(request.scope).csrf_token = "tok123"
+    pagecache.clear()
+    pagecache.keep_shared(request, ("shared", "x"), '<input value="tok123">')
+    assert pagecache.shared(("shared", "x")) is None
+    pagecache.keep_shared(request, ("shared", "y"), "<p>no token</p>")
+    assert pagecache.shared(("shared", "y")) == "<p>no token</p>"

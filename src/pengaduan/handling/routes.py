@@ -93,33 +93,45 @@ async def queue_page(request: Request) -> Template | Response:
         if filters.view == "all":
             filters = replace(filters, view="unit")
     partial = is_partial(request)
-    # The rows, the count and the category choices on one pool connection.
-    async with database.one_connection():
-        rows, total = await list_complaints(filters, officer_id=user.id, unit_id=unit_id)
-        # The filter choices only for the whole page; the list refresh needs none.
-        categories = [] if partial else await services.active_categories()
     context: dict[str, Any] = {
-        "rows": rows,
-        "total": total,
-        "pages": page_count(total),
         "filters": filters,
         "show_unit": is_admin,
         "queue_path": "/petugas/antrean",
         "tabs": _tabs(is_admin),
         # The tabs outside the list carry the filters: an htmx swap brings them along.
         "tabs_out_of_band": partial,
+        "is_admin": is_admin,
     }
-    if not partial:
-        context.update(
-            categories=categories,
-            units=await services.active_units() if is_admin else [],
-            statuses=STATUSES,
-            priorities=PRIORITIES,
-            is_admin=is_admin,
-        )
-    return pagecache.render_and_keep(
-        request, key, "handling/queue.html", context, fragment="handling/_queue_list.html"
+    # Officers of a unit on the same view see the same list (but "mine"), and the same filter
+    # form: each is rendered once per queue version for all of them (web.pagecache).
+    mine = user.id if filters.view == "mine" else None
+    list_key = pagecache.shared_key(
+        request, "queue-list", unit_id, is_admin, filters, mine, partial
     )
+    form_key = pagecache.shared_key(request, "queue-filters", is_admin, filters)
+    queue_list = pagecache.shared(list_key)
+    form = None if partial else pagecache.shared(form_key)
+    # What is not kept comes from the database, on one pool connection.
+    async with database.one_connection():
+        if queue_list is None:
+            rows, total = await list_complaints(filters, officer_id=user.id, unit_id=unit_id)
+            list_context = {**context, "rows": rows, "total": total, "pages": page_count(total)}
+            html = pagecache.render_html(request, "handling/_queue_list.html", list_context)
+            queue_list = pagecache.keep_shared(request, list_key, html)
+        if partial:  # the list refresh: the list alone
+            return pagecache.html_response(queue_list)
+        if form is None:
+            form_context = {
+                **context,
+                "categories": await services.active_categories(),
+                "units": await services.active_units() if is_admin else [],
+                "statuses": STATUSES,
+                "priorities": PRIORITIES,
+            }
+            html = pagecache.render_html(request, "handling/_queue_filters.html", form_context)
+            form = pagecache.keep_shared(request, form_key, html)
+    context.update(queue_list=queue_list, queue_filters=form)
+    return pagecache.render_and_keep(request, key, "handling/queue.html", context)
 
 
 # --- the detail page ---------------------------------------------------------------------------

@@ -15,6 +15,10 @@ and version is the same page, read after the change's commit, on any worker:
 
 A page may be cached only if its key determines it: it must show nothing that changes without
 raising a queue version (or the minute). Entries beyond `MAX_ENTRIES` push out the oldest.
+
+Parts of a page that are the same for all staff with the same queue version (a unit's queue
+list, its filter form) are kept once for all of them (`shared_key`): when a change makes every
+officer of a unit reload their queue (live updates), the list is rendered once, not per officer.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from typing import Any
 
 from litestar import MediaType, Request, Response
 from litestar.utils.scope.state import ScopeState
+from markupsafe import Markup
 
 from pengaduan.web import i18n
 from pengaduan.web.templating import HX_VARY, is_partial, render
@@ -65,7 +70,39 @@ def page_key(request: Request, name: str) -> tuple[Any, ...] | None:
     )
 
 
-def _response(html: str) -> Response:
+def shared_key(request: Request, name: str, *parts: Any) -> tuple[Any, ...] | None:
+    """The key of a fragment that is the same for every staff user whose queues have the same
+    version, given the same `parts` (which must name everything else it shows: unit, filters,
+    the user when it is theirs), in this language and minute. None: not for this request."""
+    user = request.scope.get("user")
+    if user is None or user.queue_version is None:
+        return None
+    return (
+        "shared",
+        name,
+        user.queue_version,
+        i18n.get_locale(),
+        int(_clock() // TIME_STEP_SECONDS),
+        *parts,
+    )
+
+
+def shared(key: tuple[Any, ...] | None) -> Markup | None:
+    """A kept shared fragment, or None."""
+    html = _PAGES.get(key) if key is not None else None
+    return Markup(html) if html is not None else None
+
+
+def keep_shared(request: Request, key: tuple[Any, ...] | None, html: str) -> Markup:
+    """Keep a rendered shared fragment under `key` (never one that holds this visitor's CSRF
+    token: it would go to others)."""
+    token = ScopeState.from_scope(request.scope).csrf_token
+    if key is not None and not (token and token in html):
+        _keep(key, html)
+    return Markup(html)
+
+
+def html_response(html: str) -> Response:
     return Response(content=html, media_type=MediaType.HTML, headers={"Vary": HX_VARY})
 
 
@@ -77,7 +114,19 @@ def cached(request: Request, key: tuple[Any, ...] | None) -> Response | None:
     if html is None:
         return None
     token = ScopeState.from_scope(request.scope).csrf_token
-    return _response(html.replace(_TOKEN_MARK, token))
+    return html_response(html.replace(_TOKEN_MARK, token))
+
+
+def render_html(request: Request, name: str, context: dict[str, Any]) -> str:
+    """Template `name` rendered with the context Litestar's Template response gives it."""
+    token = ScopeState.from_scope(request.scope).csrf_token or ""
+    return request.app.template_engine.get_template(name).render(
+        **context,
+        request=request,
+        csrf_input=(
+            f'<input type="hidden" name="_csrf_token" value="{html_text.escape(token)}" />'
+        ),
+    )
 
 
 def render_and_keep(
@@ -92,20 +141,16 @@ def render_and_keep(
     if key is None:
         return render(request, page, context, fragment=fragment)
     name = fragment if fragment and is_partial(request) else page
+    html = render_html(request, name, context)
     token = ScopeState.from_scope(request.scope).csrf_token
-    engine = request.app.template_engine
-    # The context Litestar's Template response gives a template.
-    html = engine.get_template(name).render(
-        **context,
-        request=request,
-        csrf_input=(
-            f'<input type="hidden" name="_csrf_token" value="{html_text.escape(token)}" />'
-        ),
-    )
+    _keep(key, html.replace(token, _TOKEN_MARK))
+    return html_response(html)
+
+
+def _keep(key: tuple[Any, ...], html: str) -> None:
     if len(_PAGES) >= MAX_ENTRIES:
         del _PAGES[next(iter(_PAGES))]
-    _PAGES[key] = html.replace(token, _TOKEN_MARK)
-    return _response(html)
+    _PAGES[key] = html
 
 
 def clear() -> None:
