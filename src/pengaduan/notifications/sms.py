@@ -51,12 +51,14 @@ def compose(head: str, phrase: str, link: str) -> str:
     text = f"{head}: {phrase} {link}".strip()
     if fits(text):
         return text
-    ellipsis = "..." if is_gsm(f"{head}: {link}") else "…"
     words = phrase.split()
-    # Shorten word by word, then character by character for one long word.
+    # Shorten word by word; the ellipsis is "..." while the rest is GSM-7 ("…" is not, and
+    # would make the whole message UCS-2 with its 70 units).
     while words:
         words.pop()
-        candidate = f"{head}: {' '.join(words)}{ellipsis} {link}"
+        kept = f"{head}: {' '.join(words)}"
+        ellipsis = "..." if is_gsm(kept + link) else "…"
+        candidate = f"{kept}{ellipsis} {link}"
         if fits(candidate):
             return candidate
     # Only an absurdly long address gets here: the gateway splits it, the link stays whole.
