@@ -339,3 +339,83 @@ async def test_the_dead_list_is_for_admins_only(app: Litestar, as_role) -> None:
     for role in ("citizen", "officer"):
         client: httpx.AsyncClient = await as_role(role)
         assert (await client.get("/admin/kotak-keluar")).status_code == 403
+
+
+# --- the kinds that had no mail before: reply, assignment, reopening ---------------------------
+
+
+async def _mail_kinds(dsn: str) -> list[tuple[str, str]]:
+    rows = await _rows(dsn, "SELECT recipient, payload FROM outbox WHERE channel = 'email'")
+    return sorted((r["recipient"], json.loads(r["payload"])["kind"]) for r in rows)
+
+
+async def test_reply_assignment_and_reopening_reach_the_outbox_as_the_users_chose(
+    app: Litestar, db_dsn: str, people: dict[str, int]
+) -> None:
+    from datetime import UTC, datetime
+
+    from pengaduan.handling import actions, assignment
+
+    category = await make_category(people["unit"])
+    complaint = await make_complaint(
+        reporter=people["citizen"], category=category, unit=people["unit"], status="in_progress"
+    )
+    officer = lifecycle.Actor(user_id=people["officer"], role="officer", unit_id=people["unit"])
+    await actions.reply(complaint, officer, "Sedang kami kerjakan.")
+    await assignment.assign([complaint], people["officer"], admin_id=people["admin"], ip="")
+    assert await _mail_kinds(db_dsn) == [
+        ("petugas@uji.test", "notification_assigned"),
+        ("warga@uji.test", "notification_reply"),
+    ]
+    [mail] = await _rows(
+        db_dsn, "SELECT payload FROM outbox WHERE payload->>'kind' = 'notification_reply'"
+    )
+    payload = json.loads(mail["payload"])
+    assert "Sedang kami kerjakan." in payload["text"]
+    assert f"/pengaduan/{complaint}" in payload["text"]
+    assert "/notifikasi/pengaturan" in payload["html"]
+
+    # The officer wants no mail about reopened complaints.
+    await services.save_preferences(
+        people["officer"], "officer", email={"assigned", "overdue"}, sms_kinds=set()
+    )
+    from pengaduan.complaints.tables import Complaint
+
+    await Complaint.update(
+        {Complaint.status: "resolved", Complaint.resolved_at: datetime.now(UTC)}
+    ).where(Complaint.id == complaint)
+    reporter = lifecycle.Actor(user_id=people["citizen"], role="citizen")
+    await lifecycle.apply(complaint, "reopen", reporter, text="Masih berlubang.")
+    kinds = [k for _to, k in await _mail_kinds(db_dsn)]
+    assert "notification_reopened" not in kinds
+    [note] = await _rows(db_dsn, "SELECT \"user\" FROM notifications WHERE kind = 'reopened'")
+    assert note["user"] == people["officer"]  # in-app all the same
+
+
+@pytest.mark.parametrize(
+    ("language", "phrase"),
+    [
+        ("id", "Pilih notifikasi yang Anda terima melalui email"),
+        ("en", "Choose which notifications you get by email"),
+    ],
+)
+def test_the_notification_mail_renders_in_the_recipients_language(
+    language: str, phrase: str
+) -> None:
+    from pengaduan.notifications.mail import render_mail
+
+    mail = render_mail(
+        "notification",
+        {
+            "full_name": "Siti <Aminah>",
+            "title": "Balasan baru pada pengaduan ADU-2026-000001",
+            "text": "Kami cek & perbaiki.",
+            "link": "https://p.test/pengaduan/1",
+            "settings_link": "https://p.test/notifikasi/pengaturan",
+        },
+        language,
+    )
+    assert mail.subject == "Balasan baru pada pengaduan ADU-2026-000001"
+    assert phrase in mail.text and phrase in mail.html
+    assert "Kami cek & perbaiki." in mail.text and "Kami cek &amp; perbaiki." in mail.html
+    assert "<Aminah>" not in mail.html and f'<html lang="{language}">' in mail.html
