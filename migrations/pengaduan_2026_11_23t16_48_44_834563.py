@@ -1,17 +1,16 @@
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
-from piccolo.columns.base import OnDelete, OnUpdate
-from piccolo.columns.column_types import (
-    JSONB,
-    Boolean,
-    DoublePrecision,
-    ForeignKey,
-    Integer,
-    Serial,
-    SmallInt,
-    Text,
-    Timestamptz,
-    Varchar,
-)
+from piccolo.columns.base import OnDelete
+from piccolo.columns.base import OnUpdate
+from piccolo.columns.column_types import Boolean
+from piccolo.columns.column_types import DoublePrecision
+from piccolo.columns.column_types import ForeignKey
+from piccolo.columns.column_types import Integer
+from piccolo.columns.column_types import JSONB
+from piccolo.columns.column_types import Serial
+from piccolo.columns.column_types import SmallInt
+from piccolo.columns.column_types import Text
+from piccolo.columns.column_types import Timestamptz
+from piccolo.columns.column_types import Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.columns.indexes import IndexMethod
 from piccolo.table import Table
@@ -75,9 +74,13 @@ DESCRIPTION = "True"
 
 
 async def forwards():
-    manager = MigrationManager(migration_id=ID, app_name="pengaduan", description=DESCRIPTION)
+    manager = MigrationManager(
+        migration_id=ID, app_name="pengaduan", description=DESCRIPTION
+    )
 
-    manager.add_table(class_name="Rating", tablename="ratings", schema=None, columns=None)
+    manager.add_table(
+        class_name="Rating", tablename="ratings", schema=None, columns=None
+    )
 
     manager.add_table(
         class_name="EvidenceFile",
@@ -86,9 +89,13 @@ async def forwards():
         columns=None,
     )
 
-    manager.add_table(class_name="Complaint", tablename="complaints", schema=None, columns=None)
+    manager.add_table(
+        class_name="Complaint", tablename="complaints", schema=None, columns=None
+    )
 
-    manager.add_table(class_name="AuditLog", tablename="audit_log", schema=None, columns=None)
+    manager.add_table(
+        class_name="AuditLog", tablename="audit_log", schema=None, columns=None
+    )
 
     manager.add_table(
         class_name="StatusHistory",
@@ -97,11 +104,17 @@ async def forwards():
         columns=None,
     )
 
-    manager.add_table(class_name="Unit", tablename="units", schema=None, columns=None)
+    manager.add_table(
+        class_name="Unit", tablename="units", schema=None, columns=None
+    )
 
-    manager.add_table(class_name="Session", tablename="sessions", schema=None, columns=None)
+    manager.add_table(
+        class_name="Session", tablename="sessions", schema=None, columns=None
+    )
 
-    manager.add_table(class_name="User", tablename="users", schema=None, columns=None)
+    manager.add_table(
+        class_name="User", tablename="users", schema=None, columns=None
+    )
 
     manager.add_table(
         class_name="Notification",
@@ -110,11 +123,17 @@ async def forwards():
         columns=None,
     )
 
-    manager.add_table(class_name="Category", tablename="categories", schema=None, columns=None)
+    manager.add_table(
+        class_name="Category", tablename="categories", schema=None, columns=None
+    )
 
-    manager.add_table(class_name="Outbox", tablename="outbox", schema=None, columns=None)
+    manager.add_table(
+        class_name="Outbox", tablename="outbox", schema=None, columns=None
+    )
 
-    manager.add_table(class_name="Message", tablename="messages", schema=None, columns=None)
+    manager.add_table(
+        class_name="Message", tablename="messages", schema=None, columns=None
+    )
 
     manager.add_column(
         table_class_name="Rating",

@@ -1,5 +1,7 @@
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
-from piccolo.columns.column_types import Integer, Timestamptz, Varchar
+from piccolo.columns.column_types import Integer
+from piccolo.columns.column_types import Timestamptz
+from piccolo.columns.column_types import Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.columns.indexes import IndexMethod
 
@@ -9,7 +11,9 @@ DESCRIPTION = "True"
 
 
 async def forwards():
-    manager = MigrationManager(migration_id=ID, app_name="pengaduan", description=DESCRIPTION)
+    manager = MigrationManager(
+        migration_id=ID, app_name="pengaduan", description=DESCRIPTION
+    )
 
     manager.add_table(
         class_name="LoginThrottle",

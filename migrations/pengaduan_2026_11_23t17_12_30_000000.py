@@ -21,7 +21,8 @@ STATEMENTS = [
     "CREATE INDEX IF NOT EXISTS complaints_fts ON complaints USING gin "
     "(to_tsvector('indonesian'::regconfig, title || ' ' || body))",
     # Similar complaints while a title is typed, and location filters.
-    "CREATE INDEX IF NOT EXISTS complaints_title_trgm ON complaints USING gin (title gin_trgm_ops)",
+    "CREATE INDEX IF NOT EXISTS complaints_title_trgm ON complaints USING gin "
+    "(title gin_trgm_ops)",
     "CREATE INDEX IF NOT EXISTS complaints_location_trgm ON complaints USING gin "
     "(location_text gin_trgm_ops)",
     # Officer queues: a unit's complaints in a status, by due date.
