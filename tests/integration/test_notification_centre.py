@@ -157,6 +157,7 @@ async def test_another_users_notification_is_refused(
     assert (await citizen.post(f"/notifikasi/{theirs}/baca")).status_code == 404
     assert (await citizen.post(f"/notifikasi/{theirs}/baca", headers=HTMX)).status_code == 404
     assert await _unread(people["officer"]) == 1
+    assert (await citizen.get("/notifikasi/99999999999")).status_code == 404
 
 
 async def test_a_real_transition_reaches_the_bell(

@@ -423,6 +423,8 @@ async def dead_messages(*, limit: int = 50, offset: int = 0) -> tuple[list[dict[
 
 async def retry_dead(outbox_id: int, *, admin_id: int, ip: str) -> bool:
     """Give a dead message a new round of attempts (audited); False if it is not dead."""
+    if not 0 < outbox_id < 2**31:
+        return False
     from pengaduan.audit import services as audit
 
     async with ENGINE.transaction() as transaction:

@@ -226,6 +226,8 @@ async def page_of(user_id: int, page: int = 1) -> tuple[list[dict[str, Any]], bo
 
 async def mark_read(user_id: int, notification_id: int) -> dict[str, Any] | None:
     """Mark the user's own notification read; None when it is not theirs (or not there)."""
+    if not 0 < notification_id < 2**31:  # beyond the column's range: not there
+        return None
     rows = await Notification.raw(
         'UPDATE notifications SET is_read = true WHERE id = {} AND "user" = {}'
         " RETURNING id, kind, title, body, complaint, is_read, created_at",
