@@ -16,7 +16,7 @@ from pengaduan.complaints.tables import (
 )
 from pengaduan.database import migrations_dir
 from pengaduan.handling.tables import QueueVersion
-from pengaduan.notifications.tables import Notification, Outbox
+from pengaduan.notifications.tables import Notification, NotificationPreference, Outbox
 
 TABLES = [
     Unit,
@@ -33,6 +33,7 @@ TABLES = [
     ResponseTemplate,
     Notification,
     Outbox,
+    NotificationPreference,
     AuditLog,
     QueueVersion,
 ]

@@ -105,6 +105,7 @@ async def _tell_overdue(user: dict[str, Any], complaint: dict[str, Any]) -> None
             user,
             kind="overdue",
             complaint_id=complaint["id"],
+            number=number,
             title=_("Complaint %(number)s is overdue", number=number),
             body=_(
                 "%(title)s (%(unit)s) was due and is still open.",
@@ -124,6 +125,7 @@ async def _tell_overdue(user: dict[str, Any], complaint: dict[str, Any]) -> None
                 "link": f"/petugas/pengaduan/{complaint['id']}",
             },
             kind="overdue",
+            topic="overdue",
         )
 
 

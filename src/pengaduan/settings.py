@@ -74,6 +74,17 @@ class Settings:
     smtp_timeout: int = 30
     mail_from: str = "Pengaduan <no-reply@localhost>"
     outbox_in_app: bool = True
+    # Delivery attempts per outbox message before it is dead (shown to admins), and the
+    # wait after the first failure (doubling each time, capped at outbox_max_retry_seconds).
+    outbox_max_attempts: int = 12
+    outbox_retry_seconds: int = 15
+    outbox_max_retry_seconds: int = 3600
+    # SMS/WhatsApp through an HTTP gateway (JSON POST with a bearer token); off without a URL.
+    sms_gateway_url: str = ""
+    sms_gateway_token: str = ""
+    sms_gateway_timeout: int = 10
+    sms_sender: str = ""
+    sms_channel: str = "sms"  # sms | whatsapp: passed on to the gateway
     session_idle_minutes: int = 60
     session_max_hours: int = 12
     upload_max_bytes: int = 10 * 1024 * 1024
@@ -98,6 +109,10 @@ class Settings:
     @property
     def secure_cookies(self) -> bool:
         return self.is_production
+
+    @property
+    def sms_enabled(self) -> bool:
+        return bool(self.sms_gateway_url)
 
 
 def _development_secret(data_dir: Path) -> str:
@@ -202,6 +217,13 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     if not base_url.startswith(("http://", "https://")):
         errors.append("PENGADUAN_BASE_URL must start with http:// or https://")
 
+    sms_gateway_url = (env.get("PENGADUAN_SMS_GATEWAY_URL") or "").strip()
+    if sms_gateway_url and not sms_gateway_url.startswith(("http://", "https://")):
+        errors.append("PENGADUAN_SMS_GATEWAY_URL must start with http:// or https://")
+    sms_channel = (env.get("PENGADUAN_SMS_CHANNEL") or "sms").strip().lower()
+    if sms_channel not in ("sms", "whatsapp"):
+        errors.append("PENGADUAN_SMS_CHANNEL must be sms or whatsapp")
+
     settings = Settings(
         mode=mode,
         secret_key=secret_key,
@@ -220,6 +242,16 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         smtp_timeout=_int(env, "PENGADUAN_SMTP_TIMEOUT", 30, errors, minimum=1),
         mail_from=env.get("PENGADUAN_MAIL_FROM") or "Pengaduan <no-reply@localhost>",
         outbox_in_app=_bool(env, "PENGADUAN_OUTBOX_IN_APP", True, errors),
+        outbox_max_attempts=_int(env, "PENGADUAN_OUTBOX_MAX_ATTEMPTS", 12, errors, minimum=1),
+        outbox_retry_seconds=_int(env, "PENGADUAN_OUTBOX_RETRY_SECONDS", 15, errors, minimum=1),
+        outbox_max_retry_seconds=_int(
+            env, "PENGADUAN_OUTBOX_MAX_RETRY_SECONDS", 3600, errors, minimum=1
+        ),
+        sms_gateway_url=sms_gateway_url,
+        sms_gateway_token=env.get("PENGADUAN_SMS_GATEWAY_TOKEN", "").strip(),
+        sms_gateway_timeout=_int(env, "PENGADUAN_SMS_GATEWAY_TIMEOUT", 10, errors, minimum=1),
+        sms_sender=env.get("PENGADUAN_SMS_SENDER", "").strip(),
+        sms_channel=sms_channel,
         session_idle_minutes=_int(env, "PENGADUAN_SESSION_IDLE_MINUTES", 60, errors, minimum=1),
         session_max_hours=_int(env, "PENGADUAN_SESSION_MAX_HOURS", 12, errors, minimum=1),
         upload_max_bytes=_int(env, "PENGADUAN_UPLOAD_MAX_BYTES", 10 * 1024 * 1024, errors, 1),

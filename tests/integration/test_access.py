@@ -103,6 +103,16 @@ ROUTE_TABLE: dict[tuple[str, str], str] = {
     ("GET", "/admin/pengaduan/{complaint_id:int}/tugaskan"): "admin",
     ("POST", "/admin/pengaduan/{complaint_id:int}/tugaskan"): "admin",
     ("GET", "/admin/audit"): "admin",
+    # Notification centre (the bell, the list, marking read, preferences); dead outbox.
+    ("GET", "/notifikasi/lonceng"): "user",
+    ("GET", "/notifikasi"): "user",
+    ("GET", "/notifikasi/{notification_id:int}"): "user",
+    ("POST", "/notifikasi/{notification_id:int}/baca"): "user",
+    ("POST", "/notifikasi/baca-semua"): "user",
+    ("GET", "/notifikasi/pengaturan"): "user",
+    ("POST", "/notifikasi/pengaturan"): "user",
+    ("GET", "/admin/kotak-keluar"): "admin",
+    ("POST", "/admin/kotak-keluar/{outbox_id:int}/ulang"): "admin",
 }
 ALLOWED = {
     "anyone": {None, "citizen", "officer", "admin"},
@@ -144,6 +154,8 @@ def _concrete(path: str, ids: dict[str, int]) -> str:
     for name in ("unit", "category", "template", "complaint", "file"):
         if name in ids:
             path = path.replace(f"{{{name}_id:int}}", str(ids[name]))
+    # No such notification or message: the roles allowed get 404, the others 403 first.
+    path = re.sub(r"\{(notification|outbox)_id:int\}", "1", path)
     return re.sub(r"\{user_id:int\}", str(ids["officer"]), path)
 
 

@@ -84,6 +84,9 @@ def test_production_refuses_a_short_secret() -> None:
         ("PENGADUAN_BASE_URL", "example.com", "http://"),
         ("PENGADUAN_OUTBOX_IN_APP", "maybe", "true or false"),
         ("PENGADUAN_ENCRYPTION_KEYS", "not-a-key", "key 1 is not a Fernet key"),
+        ("PENGADUAN_SMS_GATEWAY_URL", "gateway.local/send", "PENGADUAN_SMS_GATEWAY_URL"),
+        ("PENGADUAN_SMS_CHANNEL", "pigeon", "sms or whatsapp"),
+        ("PENGADUAN_OUTBOX_MAX_ATTEMPTS", "0", "at least 1"),
     ],
 )
 def test_invalid_values_are_named(tmp_path: Path, name: str, value: str, fragment: str) -> None:
@@ -139,3 +142,17 @@ def test_compose_file_gives_production_everything_it_refuses_to_start_without() 
     assert len(required) == 4
     for name in required:
         assert f"      {name}:" in compose, f"compose.yaml does not set {name}"
+
+
+def test_sms_is_off_without_a_gateway_and_on_with_one(tmp_path: Path) -> None:
+    assert not load_settings({"PENGADUAN_DATA_DIR": str(tmp_path)}).sms_enabled
+    settings = load_settings(
+        {
+            "PENGADUAN_DATA_DIR": str(tmp_path),
+            "PENGADUAN_SMS_GATEWAY_URL": "https://sms.example/send",
+            "PENGADUAN_SMS_GATEWAY_TOKEN": "rahasia",
+            "PENGADUAN_OUTBOX_MAX_ATTEMPTS": "5",
+        }
+    )
+    assert settings.sms_enabled and settings.sms_gateway_token == "rahasia"
+    assert settings.outbox_max_attempts == 5 and settings.sms_channel == "sms"

@@ -58,7 +58,7 @@ async def entries_for_target(target_type: str, target_id: int | str) -> list[dic
 # --- the audit log browser -------------------------------------------------------------------
 
 BROWSER_PAGE_SIZE = 50
-TARGET_TYPES = ("user", "unit", "category", "response_template", "complaint")
+TARGET_TYPES = ("user", "unit", "category", "response_template", "complaint", "outbox")
 
 
 @dataclass(frozen=True)

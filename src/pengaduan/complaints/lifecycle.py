@@ -188,12 +188,14 @@ async def _tell(complaint: dict[str, Any], transition: Transition, actor: Actor,
             staff_ids = [r["id"] for r in rows]
         for user in await notifications.recipients(staff_ids):
             with notifications.in_language(user["language"]):
-                await notifications.notify(
+                await notifications.tell(
                     user,
                     kind="reopened",
                     complaint_id=complaint["id"],
+                    number=number,
                     title=_("Complaint %(number)s was reopened by the reporter", number=number),
                     body=text[:500],
+                    link=f"/petugas/pengaduan/{complaint['id']}",
                 )
         return
     if actor.user_id == complaint["reporter"]:
@@ -208,6 +210,7 @@ async def _tell(complaint: dict[str, Any], transition: Transition, actor: Actor,
                 title=title,
                 body=body,
                 complaint_id=complaint["id"],
+                number=number,
             )
             await notifications.mail(
                 user,
@@ -220,6 +223,7 @@ async def _tell(complaint: dict[str, Any], transition: Transition, actor: Actor,
                     "link": f"/pengaduan/{complaint['id']}",
                 },
                 kind=f"status_{transition.target}",
+                topic=transition.target,
             )
 
 
@@ -333,6 +337,7 @@ async def record_submission(complaint: dict[str, Any], actor: Actor) -> None:
                 complaint_id=complaint["id"],
                 title=_("Complaint %(number)s received", number=complaint["number"]),
                 body=complaint["title"],
+                number=complaint["number"],
             )
             await notifications.mail(
                 user,
@@ -345,6 +350,7 @@ async def record_submission(complaint: dict[str, Any], actor: Actor) -> None:
                     "link": f"/pengaduan/{complaint['id']}",
                 },
                 kind="complaint_received",
+                topic="submitted",
             )
     await publish(
         [f"queue_{complaint['unit']}", f"user_{complaint['reporter']}", "stats"],

@@ -538,10 +538,27 @@ NO_STORE = {"Cache-Control": "no-store"}
 
 @get("/lacak", name="complaints:track", opt=ANYONE)
 async def track_page(request: Request) -> Template:
+    """The tracking form, filled in from ?nomor= (the link in an SMS) and ?kode=; the result
+    straight away with both, or for the complaint's own reporter, logged in, with the number."""
+    number = request.query_params.get("nomor", "")[:40]
+    code = request.query_params.get("kode", "")[:40]
+    result = None
+    errors: dict[str, str] = {}
+    if number.strip():
+        user = request.scope.get("user")
+        if code.strip():
+            result = await services.track(number, code)
+            if result is None:
+                errors["form"] = _(
+                    "No complaint matches this number and tracking code. Check both and try again."
+                )
+        elif user is not None and user.role == "citizen":
+            result = await services.track_own(number, user.id)
     return render(
         request,
         "complaints/track.html",
-        {"values": {}, "errors": {}, "result": None},
+        {"values": {"number": number, "code": code}, "errors": errors, "result": result},
+        status_code=422 if errors else 200,
         headers=NO_STORE,
     )
 

@@ -603,6 +603,22 @@ def normalise_code(raw: str) -> str:
     return "".join(raw.split()).upper()
 
 
+async def track_own(number: str, reporter_id: int) -> dict[str, Any] | None:
+    """The tracking view of the reporter's own complaint by its number (the link in an SMS
+    needs no code for them); None when it is not theirs."""
+    code = (
+        await Complaint.select(Complaint.tracking_code)
+        .where(
+            (Complaint.number == normalise_number(number)[:20])
+            & (Complaint.reporter == reporter_id)
+        )
+        .first()
+    )
+    if code is None:
+        return None
+    return await track(number, code["tracking_code"])
+
+
 async def track(number: str, code: str) -> dict[str, Any] | None:
     """What anybody with the number AND the tracking code may see: the status, dates and the
     public timeline, never personal data (no names, no location, no evidence); of a private

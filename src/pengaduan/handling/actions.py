@@ -157,12 +157,14 @@ async def reply(complaint_id: int, actor: Actor, text: str) -> dict[str, Any]:
         )
         for user in await notifications.recipients([complaint["reporter"]]):
             with notifications.in_language(user["language"]):
-                await notifications.notify(
+                await notifications.tell(
                     user,
                     kind="reply",
                     complaint_id=complaint_id,
+                    number=complaint["number"],
                     title=_("New reply on your complaint %(number)s", number=complaint["number"]),
                     body=body[:500],
+                    link=f"/pengaduan/{complaint_id}",
                 )
         await publish(
             [f"complaint_{complaint_id}", f"queue_{complaint['unit']}"],
@@ -314,14 +316,16 @@ async def reassign(complaint_id: int, actor: Actor, officer_id: int | None) -> d
         if officer["id"] != actor.user_id:
             for user in await notifications.recipients([officer["id"]]):
                 with notifications.in_language(user["language"]):
-                    await notifications.notify(
+                    await notifications.tell(
                         user,
                         kind="assigned",
                         complaint_id=complaint_id,
+                        number=complaint["number"],
                         title=_(
                             "Complaint %(number)s is assigned to you", number=complaint["number"]
                         ),
                         body=complaint["title"],
+                        link=f"/petugas/pengaduan/{complaint_id}",
                     )
         await publish(
             [f"complaint_{complaint_id}", f"queue_{complaint['unit']}"],

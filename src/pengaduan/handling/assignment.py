@@ -108,12 +108,14 @@ async def assign(complaint_ids: list[int], officer_id: int, *, admin_id: int, ip
             )
             for user in recipients:
                 with notifications.in_language(user["language"]):
-                    await notifications.notify(
+                    await notifications.tell(
                         user,
                         kind="assigned",
                         complaint_id=row["id"],
+                        number=row["number"],
                         title=_("Complaint %(number)s is assigned to you", number=row["number"]),
                         body=row["title"],
+                        link=f"/petugas/pengaduan/{row['id']}",
                     )
             await publish(
                 [f"complaint_{row['id']}", f"queue_{row['unit']}"],

@@ -36,14 +36,15 @@ FIRST_RETRY_SECONDS = 15.0
 MAX_RETRY_SECONDS = 3600.0
 ERROR_TEXT_LIMIT = 300
 
-SELECT_DUE_EMAIL = """
+SELECT_DUE = """
 SELECT id, recipient, payload, attempts, created_at
 FROM outbox
-WHERE channel = 'email' AND sent_at IS NULL AND dead_at IS NULL AND next_attempt_at <= now()
+WHERE channel = $2 AND sent_at IS NULL AND dead_at IS NULL AND next_attempt_at <= now()
 ORDER BY next_attempt_at, id
 LIMIT $1
 FOR UPDATE SKIP LOCKED
 """
+SMS_RECIPIENT_PREFIX = "user:"
 
 # clock_timestamp(), not now(): now() is the start of the batch's transaction, which may
 # be long past when the last message of a slow batch is handed over.
@@ -92,6 +93,25 @@ async def enqueue_email(*, to: str, mail: RenderedMail, kind: str) -> None:
         await Outbox.raw(f"NOTIFY {NOTIFY_CHANNEL}")
 
 
+async def enqueue_sms(*, user_id: int, text: str, kind: str) -> None:
+    """Queue an SMS for the user. The recipient is `user:<id>`: the phone number is personal
+    data kept encrypted in `users`, and is decrypted only when the message is sent."""
+    async with ENGINE.transaction():
+        now = datetime.now(UTC)
+        await Outbox.insert(
+            Outbox(
+                channel="sms",
+                recipient=f"{SMS_RECIPIENT_PREFIX}{user_id}",
+                payload={"text": text, "kind": kind},
+                attempts=0,
+                next_attempt_at=now,
+                last_error="",
+                created_at=now,
+            )
+        )
+        await Outbox.raw(f"NOTIFY {NOTIFY_CHANNEL}")
+
+
 # --- delivering ----------------------------------------------------------------------------
 
 
@@ -105,11 +125,13 @@ class _ConnectFailed(Exception):
     """The SMTP server could not be reached (or refused our login)."""
 
 
-def retry_delay(attempts: int) -> float:
-    """Seconds to wait after the `attempts`-th failed attempt."""
-    delay = FIRST_RETRY_SECONDS * 2 ** min(max(attempts - 1, 0), 20)
+def retry_delay(
+    attempts: int, first: float = FIRST_RETRY_SECONDS, cap: float = MAX_RETRY_SECONDS
+) -> float:
+    """Seconds to wait after the `attempts`-th failed attempt: `first`, doubling, at most `cap`."""
+    delay = first * 2 ** min(max(attempts - 1, 0), 20)
     # A little jitter keeps messages that failed together from retrying in lockstep.
-    return min(delay * random.uniform(0.9, 1.1), MAX_RETRY_SECONDS)
+    return min(delay * random.uniform(0.9, 1.1), cap)
 
 
 def _mail_domain(settings: Settings) -> str:
@@ -156,8 +178,9 @@ def build_email(
 
 def _short_error(exc: BaseException, settings: Settings) -> str:
     text = " ".join(f"{type(exc).__name__}: {exc}".split())
-    if settings.smtp_password:
-        text = text.replace(settings.smtp_password, "***")
+    for secret in (settings.smtp_password, settings.sms_gateway_token):
+        if secret:
+            text = text.replace(secret, "***")
     return text[:ERROR_TEXT_LIMIT]
 
 
@@ -210,12 +233,18 @@ class _SmtpSession:
 
 
 async def _fail(
-    conn: asyncpg.Connection, settings: Settings, row: asyncpg.Record, exc: BaseException
+    conn: asyncpg.Connection,
+    settings: Settings,
+    row: asyncpg.Record,
+    exc: BaseException,
+    *,
+    permanent: bool = False,
 ) -> None:
     attempts = row["attempts"] + 1
-    dead = attempts >= MAX_ATTEMPTS
+    dead = permanent or attempts >= settings.outbox_max_attempts
     error = _short_error(exc, settings)
-    await conn.execute(MARK_FAILED, row["id"], attempts, error, retry_delay(attempts), dead)
+    delay = retry_delay(attempts, settings.outbox_retry_seconds, settings.outbox_max_retry_seconds)
+    await conn.execute(MARK_FAILED, row["id"], attempts, error, delay, dead)
     if dead:
         log.error("outbox %s: given up after %s attempts: %s", row["id"], attempts, error)
     else:
@@ -273,24 +302,145 @@ async def _deliver_rows(
     return delivered
 
 
-async def deliver_batch(settings: Settings, *, limit: int = BATCH_SIZE) -> BatchResult:
-    """Send up to `limit` due emails in one transaction; the rows stay locked (FOR UPDATE
-    SKIP LOCKED) until it ends, so other workers take other rows."""
+SELECT_PHONES = """
+SELECT id, phone_encrypted FROM users WHERE id = ANY($1::int[]) AND is_active
+"""
+
+
+class _NoPhone(Exception):
+    """The user has no phone number (any more), or is no longer active."""
+
+
+async def _deliver_sms_rows(
+    conn: asyncpg.Connection, settings: Settings, rows: Sequence[asyncpg.Record]
+) -> int:
+    from pengaduan.accounts.personal_data import UndecryptableData, cipher_for
+    from pengaduan.notifications.sms import GatewayError, GatewayUnreachable, SmsGateway
+
+    ids = {
+        int(r["recipient"].removeprefix(SMS_RECIPIENT_PREFIX))
+        for r in rows
+        if r["recipient"].removeprefix(SMS_RECIPIENT_PREFIX).isdigit()
+    }
+    phones = {p["id"]: p["phone_encrypted"] for p in await conn.fetch(SELECT_PHONES, list(ids))}
+    cipher = cipher_for(settings)
+    gateway = SmsGateway(settings)
+    delivered = 0
+    try:
+        for position, row in enumerate(rows):
+            try:
+                user_id = int(row["recipient"].removeprefix(SMS_RECIPIENT_PREFIX))
+                token = phones.get(user_id)
+                phone = cipher.decrypt(token) if token else None
+                if not phone:
+                    raise _NoPhone("the recipient has no phone number or is not active")
+                text = _payload(row)["text"]
+            except (_NoPhone, UndecryptableData, KeyError, TypeError, ValueError) as exc:
+                # Will not get better by waiting: give up on it now (an admin may retry).
+                await _fail(conn, settings, row, exc, permanent=True)
+                log.error("outbox %s: cannot be sent: %s", row["id"], exc)
+                continue
+            reference = f"outbox-{row['id']}-{int(row['created_at'].timestamp() * 1_000_000)}"
+            try:
+                await gateway.send(to=phone, text=text, reference=reference)
+            except GatewayUnreachable as exc:
+                # No gateway, no point trying the rest now: all of them wait for the retry.
+                for pending in rows[position:]:
+                    await _fail(conn, settings, pending, exc)
+                break
+            except GatewayError as exc:
+                await _fail(conn, settings, row, exc, permanent=exc.permanent)
+            else:
+                await conn.execute(MARK_SENT, row["id"])
+                delivered += 1
+    finally:
+        await gateway.close()
+    return delivered
+
+
+async def _deliver_channel(settings: Settings, channel: str, limit: int) -> BatchResult:
+    # One transaction per channel: a slow gateway does not keep the mail locked, and the
+    # rows stay locked (FOR UPDATE SKIP LOCKED) until it ends, so other workers take others.
     async with ENGINE.transaction() as transaction:
         conn = transaction.connection
-        rows = await conn.fetch(SELECT_DUE_EMAIL, limit)
+        rows = await conn.fetch(SELECT_DUE, limit, channel)
         if not rows:
             return BatchResult(picked=0, delivered=0)
-        delivered = await _deliver_rows(conn, settings, rows)
+        if channel == "sms":
+            delivered = await _deliver_sms_rows(conn, settings, rows)
+        else:
+            delivered = await _deliver_rows(conn, settings, rows)
     if delivered:
-        log.info("outbox: delivered %s of %s email(s)", delivered, len(rows))
+        log.info("outbox: delivered %s of %s %s message(s)", delivered, len(rows), channel)
     return BatchResult(picked=len(rows), delivered=delivered)
 
 
+async def deliver_batch(settings: Settings, *, limit: int = BATCH_SIZE) -> BatchResult:
+    """Send up to `limit` due emails, then (with a gateway configured) up to `limit` due
+    SMS; without a gateway SMS rows are left alone."""
+    result = await _deliver_channel(settings, "email", limit)
+    if settings.sms_enabled:
+        sms = await _deliver_channel(settings, "sms", limit)
+        result = BatchResult(
+            picked=max(result.picked, sms.picked), delivered=result.delivered + sms.delivered
+        )
+    return result
+
+
 async def deliver_due(settings: Settings, *, limit: int = BATCH_SIZE) -> int:
-    """Send up to `limit` due emails; return how many were delivered. SMS rows are left
-    for the SMS gateway."""
+    """Send what is due (see `deliver_batch`); return how many were delivered."""
     return (await deliver_batch(settings, limit=limit)).delivered
+
+
+# --- dead messages -------------------------------------------------------------------------
+
+SELECT_DEAD = """
+SELECT o.id, o.channel, o.recipient, o.payload->>'kind' AS kind, o.attempts, o.last_error,
+       o.created_at, o.dead_at, u.full_name AS user_name, u.username
+FROM outbox o
+LEFT JOIN users u
+  ON o.channel = 'sms' AND u.id = (substring(o.recipient from '^user:([0-9]+)$'))::int
+WHERE o.dead_at IS NOT NULL AND o.sent_at IS NULL
+ORDER BY o.dead_at DESC, o.id DESC
+LIMIT $1 OFFSET $2
+"""
+COUNT_DEAD = "SELECT count(*) FROM outbox WHERE dead_at IS NOT NULL AND sent_at IS NULL"
+REVIVE = """
+UPDATE outbox SET dead_at = NULL, attempts = 0, next_attempt_at = now()
+WHERE id = $1 AND dead_at IS NOT NULL AND sent_at IS NULL
+RETURNING id, channel, recipient, last_error
+"""
+
+
+async def dead_messages(*, limit: int = 50, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
+    """Messages given up on (newest first) and how many there are in all."""
+    async with ENGINE.transaction() as transaction:
+        conn = transaction.connection
+        rows = await conn.fetch(SELECT_DEAD, limit, offset)
+        total = await conn.fetchval(COUNT_DEAD)
+    return [dict(r) for r in rows], total
+
+
+async def retry_dead(outbox_id: int, *, admin_id: int, ip: str) -> bool:
+    """Give a dead message a new round of attempts (audited); False if it is not dead."""
+    if not 0 < outbox_id < 2**31:
+        return False
+    from pengaduan.audit import services as audit
+
+    async with ENGINE.transaction() as transaction:
+        row = await transaction.connection.fetchrow(REVIVE, outbox_id)
+        if row is None:
+            return False
+        await audit.record(
+            actor_id=admin_id,
+            action="outbox.retry",
+            target_type="outbox",
+            target_id=outbox_id,
+            data={"channel": row["channel"], "last_error": row["last_error"]},
+            ip=ip,
+        )
+        await Outbox.raw(f"NOTIFY {NOTIFY_CHANNEL}")
+    return True
 
 
 # --- the worker ----------------------------------------------------------------------------

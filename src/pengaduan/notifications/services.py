@@ -4,15 +4,62 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 from pengaduan.accounts.tables import User
+from pengaduan.database import ENGINE
 from pengaduan.events import publish
+from pengaduan.notifications import sms
 from pengaduan.notifications.mail import render_mail
-from pengaduan.notifications.outbox import enqueue_email
-from pengaduan.notifications.tables import Notification
+from pengaduan.notifications.outbox import enqueue_email, enqueue_sms
+from pengaduan.notifications.tables import Notification, NotificationPreference
 from pengaduan.settings import get_settings
 from pengaduan.web import i18n
+from pengaduan.web.i18n import _
+from pengaduan.web.labels import status_label
+
+# The kinds of notification, in the order the preferences page lists them, with who gets
+# them: the reporter hears about their complaint, the handling side about its work.
+CITIZEN_KINDS = (
+    "submitted",
+    "verified",
+    "rejected",
+    "in_progress",
+    "reply",
+    "resolved",
+    "closed",
+)
+STAFF_KINDS = ("assigned", "reopened", "overdue")
+KINDS = CITIZEN_KINDS + STAFF_KINDS
+CHANNELS = ("email", "sms")
+# Without a saved choice: every kind by email (to a confirmed address), SMS only when asked
+# for (it costs money, and a phone number given for contact is no consent to messages).
+DEFAULT_EMAIL_KINDS = frozenset(KINDS)
+DEFAULT_SMS_KINDS: frozenset[str] = frozenset()
+
+
+def kinds_for(role: str) -> tuple[str, ...]:
+    """The kinds a user of `role` can get (an admin can be assigned nothing, but is told
+    about overdue complaints)."""
+    if role == "citizen":
+        return CITIZEN_KINDS
+    if role == "admin":
+        return ("overdue",)
+    return STAFF_KINDS
+
+
+def kind_label(kind: str) -> str:
+    """What the preferences page and the SMS call a kind (translated)."""
+    labels = {
+        "submitted": _("Complaint received"),
+        "reply": _("New reply"),
+        "assigned": _("Assigned to you"),
+        "reopened": _("Reopened by the reporter"),
+        "overdue": _("Overdue"),
+    }
+    return labels.get(kind) or status_label(kind)
 
 
 @contextlib.contextmanager
@@ -26,13 +73,41 @@ def in_language(language: str) -> Iterator[None]:
         i18n.set_locale(previous)
 
 
+RECIPIENTS = """
+SELECT u.id, u.full_name, u.email, u.email_confirmed_at, u.language, u.role,
+       u.phone_encrypted IS NOT NULL AS has_phone, p.email_kinds, p.sms_kinds
+FROM users u LEFT JOIN notification_preferences p ON p."user" = u.id
+WHERE u.id = ANY({}) AND u.is_active
+"""
+
+
 async def recipients(user_ids: list[int]) -> list[dict[str, Any]]:
-    """Active users with what is needed to reach them (language, confirmed email)."""
+    """Active users with what is needed to reach them (language, confirmed email, whether
+    they have a phone number) and their choices of channel per kind."""
     if not user_ids:
         return []
-    return await User.select(
-        User.id, User.full_name, User.email, User.email_confirmed_at, User.language
-    ).where(User.id.is_in(list(set(user_ids))) & User.is_active.eq(True))
+    return await User.raw(RECIPIENTS, sorted({int(i) for i in user_ids}))
+
+
+def wants(user: dict[str, Any], channel: str, kind: str) -> bool:
+    """Whether the user chose (or by default gets) `kind` on `channel`."""
+    chosen = user.get(f"{channel}_kinds")
+    if chosen is None:
+        chosen = DEFAULT_EMAIL_KINDS if channel == "email" else DEFAULT_SMS_KINDS
+    return kind in chosen
+
+
+def sms_link(kind: str, number: str, complaint_id: int | None) -> str:
+    """The reporter's tracking page for the complaint; the handling side's own page."""
+    base = get_settings().base_url
+    if kind in STAFF_KINDS and complaint_id is not None:
+        return f"{base}/petugas/pengaduan/{complaint_id}"
+    return f"{base}/lacak?nomor={quote(number)}"
+
+
+def sms_text(kind: str, number: str, complaint_id: int | None = None) -> str:
+    """One SMS (in the current language): the number, what happened, and the link."""
+    return sms.compose(number, kind_label(kind), sms_link(kind, number, complaint_id))
 
 
 async def notify(
@@ -42,8 +117,13 @@ async def notify(
     title: str,
     body: str = "",
     complaint_id: int | None = None,
+    number: str | None = None,
 ) -> None:
-    """One in-app notification (text already in the user's language); joins the transaction."""
+    """One in-app notification (text already in the user's language); joins the transaction.
+
+    With the complaint's `number`, also an SMS through the outbox, when the user chose SMS
+    for this kind, has a phone number, and a gateway is configured.
+    """
     await Notification.insert(
         Notification(
             user=user["id"],
@@ -56,14 +136,26 @@ async def notify(
     )
     # The bell listens on the user's channel.
     await publish([f"user_{user['id']}"], {"event": "notification"})
+    if number and user.get("has_phone") and wants(user, "sms", kind) and get_settings().sms_enabled:
+        await enqueue_sms(user_id=user["id"], text=sms_text(kind, number, complaint_id), kind=kind)
 
 
-async def mail(user: dict[str, Any], template: str, context: dict[str, Any], kind: str) -> None:
-    """Mail through the outbox, only to a confirmed address (no other mail may go to one).
+async def mail(
+    user: dict[str, Any],
+    template: str,
+    context: dict[str, Any],
+    kind: str,
+    *,
+    topic: str | None = None,
+) -> None:
+    """Mail through the outbox, only to a confirmed address (no other mail may go to one),
+    and for a notification (`topic`: its kind) only if the user wants that kind by email.
 
     A `link` in the context that is a path becomes an absolute address on this site.
     """
     if not user.get("email") or user.get("email_confirmed_at") is None:
+        return
+    if topic is not None and not wants(user, "email", topic):
         return
     context = {"full_name": user["full_name"], **context}
     if str(context.get("link", "")).startswith("/"):
@@ -72,7 +164,129 @@ async def mail(user: dict[str, Any], template: str, context: dict[str, Any], kin
     await enqueue_email(to=user["email"], mail=rendered, kind=kind)
 
 
+async def tell(
+    user: dict[str, Any],
+    *,
+    kind: str,
+    title: str,
+    body: str,
+    complaint_id: int,
+    number: str,
+    link: str,
+) -> None:
+    """In-app, SMS and a plain notification mail (subject: the title) for `kind`, as the user
+    chose; call inside `in_language(user["language"])` and the changing transaction."""
+    await notify(user, kind=kind, title=title, body=body, complaint_id=complaint_id, number=number)
+    await mail(
+        user,
+        "notification",
+        {
+            "title": title,
+            "text": body,
+            "link": link,
+            "settings_link": get_settings().base_url + "/notifikasi/pengaturan",
+        },
+        kind=f"notification_{kind}",
+        topic=kind,
+    )
+
+
 async def unread_count(user_id: int) -> int:
     return await Notification.count().where(
         (Notification.user == user_id) & Notification.is_read.eq(False)
     )
+
+
+# --- the centre -------------------------------------------------------------------------------
+
+PAGE_SIZE = 30
+
+
+async def page_of(user_id: int, page: int = 1) -> tuple[list[dict[str, Any]], bool]:
+    """The user's notifications, newest first, one page; and whether there are more."""
+    page = max(page, 1)
+    rows = (
+        await Notification.select(
+            Notification.id,
+            Notification.kind,
+            Notification.title,
+            Notification.body,
+            Notification.complaint,
+            Notification.is_read,
+            Notification.created_at,
+        )
+        .where(Notification.user == user_id)
+        .order_by(Notification.created_at, ascending=False)
+        .order_by(Notification.id, ascending=False)
+        .limit(PAGE_SIZE + 1)
+        .offset((page - 1) * PAGE_SIZE)
+    )
+    return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+
+
+async def mark_read(user_id: int, notification_id: int) -> dict[str, Any] | None:
+    """Mark the user's own notification read; None when it is not theirs (or not there)."""
+    if not 0 < notification_id < 2**31:  # beyond the column's range: not there
+        return None
+    rows = await Notification.raw(
+        'UPDATE notifications SET is_read = true WHERE id = {} AND "user" = {}'
+        " RETURNING id, kind, title, body, complaint, is_read, created_at",
+        notification_id,
+        user_id,
+    )
+    return rows[0] if rows else None
+
+
+async def mark_all_read(user_id: int) -> int:
+    rows = await Notification.raw(
+        'UPDATE notifications SET is_read = true WHERE "user" = {} AND NOT is_read RETURNING id',
+        user_id,
+    )
+    return len(rows)
+
+
+def complaint_link(role: str, complaint_id: int | None) -> str:
+    """Where opening a notification goes: the complaint as this user sees it."""
+    if complaint_id is None:
+        return "/notifikasi"
+    if role in ("officer", "admin"):
+        return f"/petugas/pengaduan/{complaint_id}"
+    return f"/pengaduan/{complaint_id}"
+
+
+# --- preferences ------------------------------------------------------------------------------
+
+
+async def preferences(user_id: int) -> dict[str, frozenset[str]]:
+    row = (
+        await NotificationPreference.select(
+            NotificationPreference.email_kinds, NotificationPreference.sms_kinds
+        )
+        .where(NotificationPreference.user == user_id)
+        .first()
+    )
+    if row is None:
+        return {"email": DEFAULT_EMAIL_KINDS, "sms": DEFAULT_SMS_KINDS}
+    return {"email": frozenset(row["email_kinds"]), "sms": frozenset(row["sms_kinds"])}
+
+
+async def save_preferences(
+    user_id: int, role: str, *, email: set[str], sms_kinds: set[str]
+) -> None:
+    """Keep the user's choices for the kinds of their role; unknown kinds are ignored, and
+    choices for kinds of another role (kept from before a role change) stay as they were."""
+    mine = set(kinds_for(role))
+    current = await preferences(user_id)
+    chosen_email = sorted((set(current["email"]) - mine) | (email & mine))
+    chosen_sms = sorted((set(current["sms"]) - mine) | (sms_kinds & mine))
+    async with ENGINE.transaction():
+        await NotificationPreference.raw(
+            'INSERT INTO notification_preferences ("user", email_kinds, sms_kinds, updated_at)'
+            " VALUES ({}, {}, {}, {})"
+            ' ON CONFLICT ("user") DO UPDATE SET email_kinds = excluded.email_kinds,'
+            " sms_kinds = excluded.sms_kinds, updated_at = excluded.updated_at",
+            user_id,
+            chosen_email,
+            chosen_sms,
+            datetime.now(UTC),
+        )

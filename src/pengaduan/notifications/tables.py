@@ -2,6 +2,7 @@
 
 from piccolo.columns import (
     JSONB,
+    Array,
     Boolean,
     ForeignKey,
     Integer,
@@ -37,3 +38,15 @@ class Outbox(Table, tablename="outbox", db=ENGINE):
     dead_at = Timestamptz(null=True, default=None)
     last_error = Text(default="")
     created_at = Timestamptz()
+
+
+class NotificationPreference(Table, tablename="notification_preferences", db=ENGINE):
+    """Which kinds of notification a user gets by email and by SMS (no row: the defaults).
+
+    The in-app centre always gets everything: it is the record of what happened.
+    """
+
+    user = ForeignKey(references=User, on_delete=OnDelete.cascade, unique=True)
+    email_kinds = Array(base_column=Varchar(length=32), default=list)
+    sms_kinds = Array(base_column=Varchar(length=32), default=list)
+    updated_at = Timestamptz()

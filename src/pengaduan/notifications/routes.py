@@ -1,0 +1,177 @@
+"""The notification centre (bell, list, mark read, preferences) and the admins' dead outbox."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Request, Response, get, post
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import NotFoundException
+from litestar.params import Body, FromPath
+from litestar.response import Redirect, Template
+
+from pengaduan.notifications import outbox, services
+from pengaduan.web.flash import flash_cookie
+from pengaduan.web.i18n import _
+from pengaduan.web.templating import HX_VARY, is_partial, render
+
+Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+NO_STORE = {"Cache-Control": "no-store"}
+# The bell listens for this (hx-trigger="pengaduan:notification from:body"), as for the
+# live stream's event: marking read here refreshes it the same way.
+REFRESH_BELL = {"HX-Trigger": "pengaduan:notification"}
+
+
+def _page(request: Request) -> int:
+    raw = request.query_params.get("halaman", "1")
+    return int(raw) if raw.isdigit() and 0 < int(raw) < 10_000 else 1
+
+
+def _redirect(request: Request, path: str, message: str | None = None) -> Redirect:
+    cookies = [flash_cookie(request, message)] if message else []
+    return Redirect(path=path, status_code=303, cookies=cookies, headers={"Vary": HX_VARY})
+
+
+def _values(data: dict[str, Any], name: str) -> set[str]:
+    value = data.get(name, [])
+    return {str(v) for v in (value if isinstance(value, list) else [value])}
+
+
+# --- the centre -------------------------------------------------------------------------------
+
+
+@get("/notifikasi/lonceng", name="notifications:bell", opt={"access": "user"})
+async def bell(request: Request) -> Template:
+    # The count comes with the session lookup every request makes: no query of its own.
+    return Template(
+        template_name="notifications/_bell.html",
+        context={"count": request.user.unread_notifications},
+        headers={**NO_STORE, "Vary": HX_VARY},
+    )
+
+
+async def _list(request: Request, *, status_code: int = 200) -> Template:
+    page = _page(request)
+    items, has_next = await services.page_of(request.user.id, page)
+    return render(
+        request,
+        "notifications/list.html",
+        {"items": items, "page": page, "has_next": has_next},
+        fragment="notifications/_list.html",
+        status_code=status_code,
+        headers=NO_STORE,
+    )
+
+
+@get("/notifikasi", name="notifications:list", opt={"access": "user"})
+async def notification_list(request: Request) -> Template:
+    return await _list(request)
+
+
+@get("/notifikasi/{notification_id:int}", name="notifications:open", opt={"access": "user"})
+async def open_notification(request: Request, notification_id: FromPath[int]) -> Redirect:
+    """Opening a notification marks it read and goes to its complaint."""
+    item = await services.mark_read(request.user.id, notification_id)
+    if item is None:
+        raise NotFoundException()
+    return _redirect(request, services.complaint_link(request.user.role, item["complaint"]))
+
+
+@post("/notifikasi/{notification_id:int}/baca", name="notifications:read", opt={"access": "user"})
+async def mark_read(request: Request, notification_id: FromPath[int]) -> Response:
+    item = await services.mark_read(request.user.id, notification_id)
+    if item is None:
+        raise NotFoundException()
+    if is_partial(request):
+        return Template(
+            template_name="notifications/_item.html",
+            context={"item": item},
+            headers={**REFRESH_BELL, **NO_STORE, "Vary": HX_VARY},
+        )
+    return _redirect(request, "/notifikasi")
+
+
+@post("/notifikasi/baca-semua", name="notifications:read.all", opt={"access": "user"})
+async def mark_all_read(request: Request) -> Response:
+    await services.mark_all_read(request.user.id)
+    if is_partial(request):
+        items, has_next = await services.page_of(request.user.id, 1)
+        return Template(
+            template_name="notifications/_list.html",
+            context={"items": items, "page": 1, "has_next": has_next},
+            headers={**REFRESH_BELL, **NO_STORE, "Vary": HX_VARY},
+        )
+    return _redirect(request, "/notifikasi", _("All notifications are marked as read."))
+
+
+# --- preferences ------------------------------------------------------------------------------
+
+
+async def _preferences_page(request: Request, status_code: int = 200) -> Template:
+    settings = request.app.state.settings
+    chosen = await services.preferences(request.user.id)
+    kinds = services.kinds_for(request.user.role)
+    return render(
+        request,
+        "notifications/preferences.html",
+        {
+            "rows": [(kind, services.kind_label(kind)) for kind in kinds],
+            "chosen": chosen,
+            "sms_enabled": settings.sms_enabled,
+        },
+        status_code=status_code,
+    )
+
+
+@get("/notifikasi/pengaturan", name="notifications:preferences", opt={"access": "user"})
+async def preferences_page(request: Request) -> Template:
+    return await _preferences_page(request)
+
+
+@post("/notifikasi/pengaturan", name="notifications:preferences.save", opt={"access": "user"})
+async def preferences_save(request: Request, data: Form) -> Response:
+    await services.save_preferences(
+        request.user.id,
+        request.user.role,
+        email=_values(data, "email"),
+        sms_kinds=_values(data, "sms"),
+    )
+    return _redirect(request, "/notifikasi/pengaturan", _("Your notification choices are saved."))
+
+
+# --- dead messages (admins) -------------------------------------------------------------------
+
+
+@get("/admin/kotak-keluar", name="outbox:dead", opt={"access": "admin"})
+async def dead_list(request: Request) -> Template:
+    page = _page(request)
+    rows, total = await outbox.dead_messages(limit=50, offset=(page - 1) * 50)
+    return render(
+        request,
+        "notifications/dead.html",
+        {"rows": rows, "total": total, "page": page, "has_next": page * 50 < total},
+        headers=NO_STORE,
+    )
+
+
+@post("/admin/kotak-keluar/{outbox_id:int}/ulang", name="outbox:retry", opt={"access": "admin"})
+async def retry(request: Request, outbox_id: FromPath[int]) -> Response:
+    ip = request.client.host if request.client else ""
+    if not await outbox.retry_dead(outbox_id, admin_id=request.user.id, ip=ip):
+        raise NotFoundException()
+    return _redirect(
+        request, "/admin/kotak-keluar", _("The message will be sent again in a moment.")
+    )
+
+
+ROUTES = [
+    bell,
+    notification_list,
+    open_notification,
+    mark_read,
+    mark_all_read,
+    preferences_page,
+    preferences_save,
+    dead_list,
+    retry,
+]
