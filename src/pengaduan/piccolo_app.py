@@ -17,6 +17,7 @@ from pengaduan.complaints.tables import (
 from pengaduan.database import migrations_dir
 from pengaduan.handling.tables import QueueVersion
 from pengaduan.notifications.tables import Notification, Outbox
+from pengaduan.statistics.tables import ComplaintDaily
 
 TABLES = [
     Unit,
@@ -35,6 +36,7 @@ TABLES = [
     Outbox,
     AuditLog,
     QueueVersion,
+    ComplaintDaily,
 ]
 
 APP_CONFIG = AppConfig(

@@ -103,6 +103,15 @@ ROUTE_TABLE: dict[tuple[str, str], str] = {
     ("GET", "/admin/pengaduan/{complaint_id:int}/tugaskan"): "admin",
     ("POST", "/admin/pengaduan/{complaint_id:int}/tugaskan"): "admin",
     ("GET", "/admin/audit"): "admin",
+    # Statistics, exports, the monthly report; the public transparency page.
+    ("GET", "/admin/statistik"): "admin",
+    ("GET", "/admin/statistik/kartu"): "admin",
+    ("GET", "/admin/statistik/ekspor.csv"): "admin",
+    ("GET", "/admin/statistik/ekspor.xlsx"): "admin",
+    ("GET", "/admin/pengaduan/ekspor.csv"): "admin",
+    ("GET", "/admin/pengaduan/ekspor.xlsx"): "admin",
+    ("GET", "/admin/laporan"): "admin",
+    ("GET", "/transparansi"): "anyone",
 }
 ALLOWED = {
     "anyone": {None, "citizen", "officer", "admin"},

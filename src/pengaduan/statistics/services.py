@@ -1,0 +1,580 @@
+"""The figures: cards, chart series and tables over complaints, for admins and for the public.
+
+Counts come from the daily aggregate (`complaint_daily`, kept by triggers); what depends on
+the clock (overdue now, resolved this month) and the medians come from the complaints
+through indexes that hold just what they need (migration 2026-12-02T14:00). Medians are
+exact: PostgreSQL's percentile_cont over every complaint in the filter, never a median of
+daily medians. Every figure is about complaints submitted in the chosen period, except
+"resolved this month" (resolutions in the current calendar month).
+
+Each query runs on a connection of its own, at the same time (the page costs the slowest
+of them, not their sum).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from pengaduan import database
+from pengaduan.complaints.tables import OPEN_STATUSES, STATUSES
+from pengaduan.web.i18n import _
+
+JAKARTA = ZoneInfo("Asia/Jakarta")
+PERIODS = ("7", "30", "90", "365", "month", "last_month", "year", "all", "custom")
+DEFAULT_PERIOD = "30"
+# The transparency page offers fewer choices (and so fewer cached views).
+PUBLIC_PERIODS = ("30", "365", "year", "all")
+PUBLIC_DEFAULT = "365"
+INTERVALS = ("day", "week", "month")
+MAX_BUCKETS = 120
+_OPEN_SQL = ", ".join(f"'{s}'" for s in OPEN_STATUSES)
+# The distribution of resolution times: upper bounds in hours (the last bucket is open).
+RESOLUTION_BUCKETS = (24, 72, 168, 336, 720)
+
+
+def period_labels() -> dict[str, str]:
+    return {
+        "7": _("Last 7 days"),
+        "30": _("Last 30 days"),
+        "90": _("Last 90 days"),
+        "365": _("Last 12 months"),
+        "month": _("This month"),
+        "last_month": _("Last month"),
+        "year": _("This year"),
+        "all": _("All time"),
+        "custom": _("Dates of my choice"),
+    }
+
+
+def interval_labels() -> dict[str, str]:
+    return {"": _("Automatic"), "day": _("Per day"), "week": _("Per week"), "month": _("Per month")}
+
+
+def today_in_jakarta() -> date:
+    return datetime.now(JAKARTA).date()
+
+
+def _int(value: str | None) -> int | None:
+    value = (value or "").strip()
+    return int(value) if value.isdigit() and len(value) < 10 else None
+
+
+def _month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def _next_month(day: date) -> date:
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+@dataclass(frozen=True)
+class StatsFilters:
+    """What the statistics are about, as it travels in the URL."""
+
+    period: str = DEFAULT_PERIOD
+    date_from: str = ""  # YYYY-MM-DD (days in Asia/Jakarta), with period "custom"
+    date_to: str = ""  # inclusive
+    unit: int | None = None
+    category: int | None = None
+    interval: str = ""  # "" = chosen from the length of the period
+    errors: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+
+    @classmethod
+    def from_query(cls, params: Mapping[str, str]) -> StatsFilters:
+        """Filters from a query string. Unknown values fall back to the defaults; wrong dates
+        are kept as typed, with a message, and the default period is shown meanwhile."""
+        period = params.get("period", "") or DEFAULT_PERIOD
+        interval = params.get("interval", "")
+        filters = cls(
+            period=period if period in PERIODS else DEFAULT_PERIOD,
+            date_from=params.get("from", "").strip()[:20],
+            date_to=params.get("to", "").strip()[:20],
+            unit=_int(params.get("unit")),
+            category=_int(params.get("category")),
+            interval=interval if interval in INTERVALS else "",
+        )
+        if filters.period != "custom":
+            return filters
+        errors: dict[str, str] = {}
+        parsed: dict[str, date] = {}
+        for name, value in (("from", filters.date_from), ("to", filters.date_to)):
+            try:
+                parsed[name] = date.fromisoformat(value)
+            except ValueError:
+                errors[name] = _("Enter a date as YYYY-MM-DD.")
+        if not errors and parsed["from"] > parsed["to"]:
+            errors["to"] = _("The end date is before the start date.")
+        return replace(filters, errors=errors)
+
+    def query_string(self, **changes: Any) -> str:
+        values = replace(self, **changes)
+        pairs = {
+            "period": values.period if values.period != DEFAULT_PERIOD else "",
+            "from": values.date_from if values.period == "custom" else "",
+            "to": values.date_to if values.period == "custom" else "",
+            "unit": values.unit or "",
+            "category": values.category or "",
+            "interval": values.interval,
+        }
+        return urlencode({k: v for k, v in pairs.items() if v not in ("", None)})
+
+    def days(self, today: date | None = None) -> tuple[date | None, date]:
+        """The period as days [start, end) in Asia/Jakarta; start None = from the beginning."""
+        today = today or today_in_jakarta()
+        tomorrow = today + timedelta(days=1)
+        period = DEFAULT_PERIOD if self.period == "custom" and self.errors else self.period
+        if period.isdigit():
+            return tomorrow - timedelta(days=int(period)), tomorrow
+        if period == "month":
+            return _month_start(today), tomorrow
+        if period == "last_month":
+            end = _month_start(today)
+            return _month_start(end - timedelta(days=1)), end
+        if period == "year":
+            return today.replace(month=1, day=1), tomorrow
+        if period == "custom":
+            return (
+                date.fromisoformat(self.date_from),
+                date.fromisoformat(self.date_to) + timedelta(days=1),
+            )
+        return None, tomorrow
+
+    def bucket_interval(self, start: date, end: date) -> str:
+        """Day, week or month: as chosen, else by the period's length; never more than
+        MAX_BUCKETS bars."""
+        length = (end - start).days
+        interval = self.interval or (
+            "day" if length <= 31 else "week" if length <= 182 else "month"
+        )
+        if interval == "day" and length > MAX_BUCKETS:
+            interval = "week"
+        if interval == "week" and length > MAX_BUCKETS * 7:
+            interval = "month"
+        return interval
+
+
+def month_range(month: str) -> tuple[date, date] | None:
+    """A month typed as YYYY-MM: its first day and the first day of the next one."""
+    try:
+        start = date.fromisoformat(f"{month.strip()}-01")
+    except ValueError:
+        return None
+    return start, _next_month(start)
+
+
+def _midnight(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=JAKARTA)
+
+
+class _Where:
+    """A WHERE clause with asyncpg placeholders."""
+
+    def __init__(self) -> None:
+        self.clauses: list[str] = []
+        self.args: list[Any] = []
+
+    def add(self, sql: str, *values: Any) -> None:
+        for value in values:
+            self.args.append(value)
+            sql = sql.replace("{}", f"${len(self.args)}", 1)
+        self.clauses.append(sql)
+
+    @property
+    def sql(self) -> str:
+        return " AND ".join(self.clauses) or "true"
+
+
+def _scope(where: _Where, filters: StatsFilters, public_only: bool, prefix: str = "") -> None:
+    if filters.unit:
+        where.add(f"{prefix}unit = {{}}", filters.unit)
+    if filters.category:
+        where.add(f"{prefix}category = {{}}", filters.category)
+    if public_only:
+        where.add(f"{prefix}is_public")
+
+
+def _aggregate_sql(
+    filters: StatsFilters, start: date | None, end: date, interval: str, public_only: bool
+) -> tuple[str, list[Any]]:
+    where = _Where()
+    if start is not None:
+        where.add("day >= {}", start)
+    where.add("day < {}", end)
+    _scope(where, filters, public_only)
+    # Grouping sets, told apart by which of their columns are NULL-by-grouping (the mask).
+    sql = f"""
+SELECT date_trunc('{interval}', day)::date AS bucket, unit, category, status, officer,
+       GROUPING(date_trunc('{interval}', day), unit, category, status, officer) AS mask,
+       sum(complaints)::bigint AS n, sum(resolved)::bigint AS resolved,
+       sum(resolved_on_time)::bigint AS on_time, sum(rating_sum)::bigint AS rating_sum,
+       sum(rating_count)::bigint AS rating_count
+FROM complaint_daily WHERE {where.sql}
+GROUP BY GROUPING SETS ((date_trunc('{interval}', day)), (unit), (category), (status),
+                        (unit, status), (officer, status), ())
+"""
+    return sql, where.args
+
+
+# GROUPING(bucket, unit, category, status, officer): a bit is 1 where the column is grouped away.
+_MASKS = {
+    "bucket": 0b01111,
+    "unit": 0b10111,
+    "category": 0b11011,
+    "status": 0b11101,
+    "unit_status": 0b10101,
+    "officer_status": 0b11100,
+    "total": 0b11111,
+}
+
+
+def _complaints_where(
+    filters: StatsFilters, start: date | None, end: date, public_only: bool
+) -> _Where:
+    where = _Where()
+    if start is not None:
+        where.add("submitted_at >= {}", _midnight(start))
+    where.add("submitted_at < {}", _midnight(end))
+    _scope(where, filters, public_only)
+    return where
+
+
+def _overdue_sql(
+    filters: StatsFilters, start: date | None, end: date, public_only: bool
+) -> tuple[str, list[Any]]:
+    where = _complaints_where(filters, start, end, public_only)
+    sql = f"""
+SELECT unit, officer, GROUPING(unit, officer) AS mask, count(*) AS n
+FROM complaints WHERE status IN ({_OPEN_SQL}) AND due_at < now() AND {where.sql}
+GROUP BY GROUPING SETS ((unit), (officer), ())
+"""
+    return sql, where.args
+
+
+def _times_sql(
+    filters: StatsFilters, start: date | None, end: date, public_only: bool
+) -> tuple[str, list[Any]]:
+    where = _complaints_where(filters, start, end, public_only)
+    resolve = "extract(epoch FROM resolved_at - submitted_at)"
+    buckets = []
+    lower = None
+    for upper in RESOLUTION_BUCKETS:
+        low = f"{resolve} >= {lower * 3600} AND " if lower is not None else ""
+        buckets.append(f"count(*) FILTER (WHERE {low}{resolve} < {upper * 3600}) AS b{upper}")
+        lower = upper
+    buckets.append(f"count(*) FILTER (WHERE {resolve} >= {lower * 3600}) AS b_last")
+    sql = f"""
+SELECT unit, GROUPING(unit) AS mask,
+       percentile_cont(0.5) WITHIN GROUP (
+           ORDER BY extract(epoch FROM first_response_at - submitted_at))
+           FILTER (WHERE first_response_at IS NOT NULL) AS first_response,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY {resolve})
+           FILTER (WHERE resolved_at IS NOT NULL) AS resolve,
+       {", ".join(buckets)}
+FROM complaints
+WHERE (first_response_at IS NOT NULL OR resolved_at IS NOT NULL) AND {where.sql}
+GROUP BY GROUPING SETS ((unit), ())
+"""
+    return sql, where.args
+
+
+def _resolved_this_month_sql(
+    filters: StatsFilters, today: date, public_only: bool
+) -> tuple[str, list[Any]]:
+    where = _Where()
+    where.add("resolved_at >= {}", _midnight(_month_start(today)))
+    _scope(where, filters, public_only)
+    return f"SELECT count(*) AS n FROM complaints WHERE resolved_at IS NOT NULL AND {where.sql}", (
+        where.args
+    )
+
+
+NAMES_SQL = """
+SELECT 'unit' AS kind, id, name, '' AS icon, 0 AS unit FROM units
+UNION ALL SELECT 'category', id, name, icon, default_unit FROM categories
+"""
+OFFICERS_SQL = """
+SELECT id, full_name AS name, unit FROM users
+WHERE role = 'officer' AND is_active AND ($1::int IS NULL OR unit = $1) ORDER BY full_name
+"""
+
+
+def _share(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+@dataclass
+class Figures:
+    """Everything one statistics view shows (plain data; the templates format it)."""
+
+    filters: StatsFilters
+    start: date | None
+    end: date
+    interval: str
+    cards: dict[str, Any]
+    over_time: list[dict[str, Any]]
+    by_category: list[dict[str, Any]]
+    by_unit: list[dict[str, Any]]
+    by_status: list[dict[str, Any]]
+    resolution_times: list[dict[str, Any]]
+    unit_ranking: list[dict[str, Any]]
+    officers: list[dict[str, Any]]
+    seconds: float = 0.0
+
+    @property
+    def last_day(self) -> date:
+        return self.end - timedelta(days=1)
+
+
+async def _all(*queries: tuple[str, list[Any]]) -> list[list[Any]]:
+    """The queries at once, each on a pool connection of its own (one after the other on one
+    connection inside a transaction or without a pool)."""
+    if database.ENGINE.pool is None or database.ENGINE.current_transaction.get() is not None:
+        return [await database.fetch(sql, *args) for sql, args in queries]
+    return list(await asyncio.gather(*(database.fetch(sql, *args) for sql, args in queries)))
+
+
+def _buckets(start: date | None, end: date, interval: str, found: dict[date, int]) -> list[date]:
+    """Every bucket of the period, also those without complaints."""
+    if start is None:
+        if not found:
+            return []
+        start = min(found)
+    first = start
+    if interval == "month":
+        first = _month_start(start)
+    elif interval == "week":
+        first = start - timedelta(days=start.weekday())
+    days: list[date] = []
+    current = first
+    while current < end and len(days) <= MAX_BUCKETS * 31:
+        days.append(current)
+        if interval == "month":
+            current = _next_month(current)
+        else:
+            current += timedelta(days=7 if interval == "week" else 1)
+    return days
+
+
+async def figures(
+    filters: StatsFilters, *, public_only: bool = False, today: date | None = None
+) -> Figures:
+    """The figures for `filters`; with `public_only`, public complaints only and nothing
+    about officers."""
+    started = time.perf_counter()
+    today = today or today_in_jakarta()
+    start, end = filters.days(today)
+    span_start = start or date(today.year - 1, today.month, 1)
+    interval = filters.bucket_interval(span_start, end) if start else (filters.interval or "month")
+    if start is None and interval == "day":
+        interval = "week"
+    queries = [
+        _aggregate_sql(filters, start, end, interval, public_only),
+        _overdue_sql(filters, start, end, public_only),
+        _times_sql(filters, start, end, public_only),
+        _resolved_this_month_sql(filters, today, public_only),
+        (NAMES_SQL, []),
+    ]
+    if not public_only:
+        queries.append((OFFICERS_SQL, [filters.unit]))
+    results = await _all(*queries)
+    aggregate, overdue_rows, times_rows, resolved_month, names = results[:5]
+    officer_rows = results[5] if not public_only else []
+
+    groups: dict[str, list[Any]] = {name: [] for name in _MASKS}
+    by_mask = {mask: name for name, mask in _MASKS.items()}
+    for row in aggregate:
+        groups[by_mask[row["mask"]]].append(row)
+    total_row = groups["total"][0] if groups["total"] else None
+    total = int(total_row["n"]) if total_row and total_row["n"] is not None else 0
+    resolved = int(total_row["resolved"] or 0) if total_row else 0
+    on_time = int(total_row["on_time"] or 0) if total_row else 0
+    rating_sum = int(total_row["rating_sum"] or 0) if total_row else 0
+    rating_count = int(total_row["rating_count"] or 0) if total_row else 0
+    status_counts = {r["status"]: int(r["n"]) for r in groups["status"]}
+
+    overdue_total = 0
+    overdue_unit: dict[int, int] = {}
+    overdue_officer: dict[int, int] = {}
+    for row in overdue_rows:
+        if row["mask"] == 0b11:
+            overdue_total = int(row["n"])
+        elif row["mask"] == 0b01:
+            overdue_unit[row["unit"]] = int(row["n"])
+        elif row["officer"] is not None:
+            overdue_officer[row["officer"]] = int(row["n"])
+
+    times_total: dict[str, Any] = {}
+    times_unit: dict[int, dict[str, Any]] = {}
+    for row in times_rows:
+        if row["mask"]:
+            times_total = dict(row)
+        else:
+            times_unit[row["unit"]] = dict(row)
+
+    unit_names = {r["id"]: r["name"] for r in names if r["kind"] == "unit"}
+    categories = {r["id"]: dict(r) for r in names if r["kind"] == "category"}
+
+    cards = {
+        "total": total,
+        "open": sum(status_counts.get(s, 0) for s in OPEN_STATUSES),
+        "overdue": overdue_total,
+        "resolved_this_month": int(resolved_month[0]["n"]),
+        "median_first_response": times_total.get("first_response"),
+        "median_resolve": times_total.get("resolve"),
+        "on_time_share": _share(on_time, resolved),
+        "resolved": resolved,
+        "rating_average": rating_sum / rating_count if rating_count else None,
+        "rating_count": rating_count,
+    }
+
+    found = {r["bucket"]: int(r["n"]) for r in groups["bucket"]}
+    over_time = [
+        {"start": day, "value": found.get(day, 0)} for day in _buckets(start, end, interval, found)
+    ]
+    by_category = sorted(
+        (
+            {
+                "id": r["category"],
+                "label": categories.get(r["category"], {}).get("name", "?"),
+                "icon": categories.get(r["category"], {}).get("icon", ""),
+                "value": int(r["n"]),
+            }
+            for r in groups["category"]
+            if r["n"]
+        ),
+        key=lambda item: (-item["value"], item["label"]),
+    )
+    by_unit = sorted(
+        (
+            {"id": r["unit"], "label": unit_names.get(r["unit"], "?"), "value": int(r["n"])}
+            for r in groups["unit"]
+            if r["n"]
+        ),
+        key=lambda item: (-item["value"], item["label"]),
+    )
+    by_status = [{"status": s, "value": status_counts[s]} for s in STATUSES if status_counts.get(s)]
+    resolution_times = []
+    lower = 0
+    for upper in RESOLUTION_BUCKETS:
+        resolution_times.append(
+            {"lower": lower, "upper": upper, "value": int(times_total.get(f"b{upper}") or 0)}
+        )
+        lower = upper
+    resolution_times.append(
+        {"lower": lower, "upper": None, "value": int(times_total.get("b_last") or 0)}
+    )
+
+    unit_open: dict[int, int] = {}
+    for r in groups["unit_status"]:
+        if r["status"] in OPEN_STATUSES:
+            unit_open[r["unit"]] = unit_open.get(r["unit"], 0) + int(r["n"])
+    unit_ranking = []
+    for r in groups["unit"]:
+        if not r["n"]:
+            continue
+        unit_id = r["unit"]
+        unit_ranking.append(
+            {
+                "id": unit_id,
+                "name": unit_names.get(unit_id, "?"),
+                "total": int(r["n"]),
+                "open": unit_open.get(unit_id, 0),
+                "overdue": overdue_unit.get(unit_id, 0),
+                "median_resolve": times_unit.get(unit_id, {}).get("resolve"),
+                "on_time_share": _share(int(r["on_time"] or 0), int(r["resolved"] or 0)),
+            }
+        )
+    unit_ranking.sort(key=lambda u: (-u["overdue"], -(u["median_resolve"] or 0), u["name"]))
+
+    officers: list[dict[str, Any]] = []
+    if not public_only:
+        work: dict[int, dict[str, int]] = {}
+        for r in groups["officer_status"]:
+            counts = work.setdefault(r["officer"], {"assigned": 0, "open": 0, "resolved": 0})
+            counts["assigned"] += int(r["n"])
+            if r["status"] in OPEN_STATUSES:
+                counts["open"] += int(r["n"])
+            counts["resolved"] += int(r["resolved"] or 0)
+        listed = {r["id"] for r in officer_rows}
+        for r in officer_rows:
+            counts = work.get(r["id"], {"assigned": 0, "open": 0, "resolved": 0})
+            officers.append(
+                {
+                    "id": r["id"],
+                    "name": r["name"],
+                    "unit": unit_names.get(r["unit"], ""),
+                    **counts,
+                    "overdue": overdue_officer.get(r["id"], 0),
+                }
+            )
+        # Complaints still with someone no longer an active officer of the unit.
+        for officer_id, counts in work.items():
+            if officer_id and officer_id not in listed and counts["assigned"]:
+                officers.append(
+                    {
+                        "id": officer_id,
+                        "name": _("Former officer #%(id)d", id=officer_id),
+                        "unit": "",
+                        **counts,
+                        "overdue": overdue_officer.get(officer_id, 0),
+                    }
+                )
+        officers.sort(key=lambda o: (-o["open"], -o["overdue"], o["name"]))
+
+    return Figures(
+        filters=filters,
+        start=start,
+        end=end,
+        interval=interval,
+        cards=cards,
+        over_time=over_time,
+        by_category=by_category,
+        by_unit=by_unit,
+        by_status=by_status,
+        resolution_times=resolution_times,
+        unit_ranking=unit_ranking,
+        officers=officers,
+        seconds=time.perf_counter() - started,
+    )
+
+
+# --- the public page's short cache ----------------------------------------------------------
+
+PUBLIC_CACHE_SECONDS = 60
+_public_cache: dict[str, tuple[float, Figures]] = {}
+
+
+async def public_figures(filters: StatsFilters) -> Figures:
+    """Figures over public complaints only, computed at most once a minute per view and
+    process (the page is open to everyone; a minute's delay in public numbers is fine)."""
+    key = filters.query_string()
+    now = time.monotonic()
+    cached = _public_cache.get(key)
+    if cached and now - cached[0] < PUBLIC_CACHE_SECONDS and cached[1].end > today_in_jakarta():
+        return cached[1]
+    result = await figures(filters, public_only=True)
+    if len(_public_cache) > 256:
+        _public_cache.clear()
+    _public_cache[key] = (now, result)
+    return result
+
+
+def clear_public_cache() -> None:
+    _public_cache.clear()
+
+
+async def rebuild() -> int:
+    """Recount the daily aggregate from the complaints (rows written)."""
+    rows = await database.fetch("SELECT complaint_daily_rebuild() AS n")
+    return int(rows[0]["n"])
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
