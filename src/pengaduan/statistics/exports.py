@@ -62,9 +62,11 @@ def _local(value: datetime | None) -> datetime | None:
 
 
 async def complaint_rows(
-    filters: queue.QueueFilters, limit: int = EXPORT_LIMIT
+    filters: queue.QueueFilters, limit: int | None = None
 ) -> tuple[list[str], list[list[Any]]]:
-    """The header and the rows of the filtered list; TooManyRows beyond `limit`."""
+    """The header and the rows of the filtered list; TooManyRows beyond `limit` (default
+    EXPORT_LIMIT)."""
+    limit = limit or EXPORT_LIMIT
     sql, args = _complaints_sql(filters, limit)
     records = await database.fetch(sql, *args)
     if len(records) > limit:

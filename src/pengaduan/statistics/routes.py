@@ -130,7 +130,7 @@ async def _complaints_export(request: Request, fmt: str) -> Response:
                 "The list has %(num)d complaint; an export holds at most %(max)d. Narrow the filters.",
                 "The list has %(num)d complaints; an export holds at most %(max)d. Narrow the filters.",
                 too_many.count,
-                max=exports.EXPORT_LIMIT,
+                max=exports.EXPORT_LIMIT,  # read at call time: tests lower it
             ),
         ) from None
     await audit.record(
