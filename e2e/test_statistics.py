@@ -62,7 +62,7 @@ def test_the_filtered_complaint_list_downloads_as_csv(
     with page.expect_download() as download_info:
         page.locator("#export-complaints-csv").click()
     download = download_info.value
-    text = open(download.path(), encoding="utf-8-sig").read()  # noqa: PTH123
+    text = open(download.path(), encoding="utf-8-sig").read()
     rows = list(csv.reader(io.StringIO(text)))
     assert str(len(rows) - 1) in count_text, (count_text, len(rows))
     units = {row[4] for row in rows[1:]}
