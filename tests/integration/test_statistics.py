@@ -3,6 +3,7 @@ filters, the daily aggregate the triggers keep, who may see what, and the public
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
@@ -274,3 +275,32 @@ async def test_transparency_page_shows_public_figures_only(
     assert "Warga" not in page.text and "Petugas" not in page.text
     assert page.headers["cache-control"].startswith("private, max-age=")
     assert 'href="/transparansi"' in (await client.get("/")).text
+
+
+@pytest.mark.usefixtures("app")
+async def test_stats_rebuild_command_recounts_a_damaged_aggregate(
+    world: dict[str, int], db_dsn: str
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    kept = await _aggregate(db_dsn)
+    conn = await asyncpg.connect(db_dsn)
+    try:
+        await conn.execute("DELETE FROM complaint_daily")
+    finally:
+        await conn.close()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PENGADUAN_")}
+    env.update(DATABASE_URL=db_dsn, PENGADUAN_DATA_DIR="var/test")
+    result = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "pengaduan.cli", "stats-rebuild"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "recounted" in result.stdout
+    assert await _aggregate(db_dsn) == kept

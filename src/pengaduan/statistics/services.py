@@ -571,9 +571,21 @@ def clear_public_cache() -> None:
 
 
 async def rebuild() -> int:
-    """Recount the daily aggregate from the complaints (rows written)."""
+    """Recount the daily aggregate from the complaints (rows written). Writers to complaints
+    and ratings wait meanwhile (seconds for a million complaints)."""
     rows = await database.fetch("SELECT complaint_daily_rebuild() AS n")
     return int(rows[0]["n"])
+
+
+async def rebuild_once() -> int:
+    """`rebuild` on a connection of its own (the command line has no pool)."""
+    import asyncpg
+
+    conn = await asyncpg.connect(database.ENGINE.config["dsn"])
+    try:
+        return int(await conn.fetchval("SELECT complaint_daily_rebuild()"))
+    finally:
+        await conn.close()
 
 
 def now_utc() -> datetime:
