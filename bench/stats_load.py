@@ -243,7 +243,12 @@ async def explain(dsn: str) -> str:
         for name, (sql, args) in (
             ("aggregate", services._aggregate_sql(filters, start, end, "month", False)),
             ("overdue", services._overdue_sql(filters, start, end, False)),
-            ("times", services._times_sql(filters, start, end, False)),
+            ("median resolve", services._median_sql("resolve", filters, start, end, False)),
+            (
+                "median first response",
+                services._median_sql("first_response", filters, start, end, False),
+            ),
+            ("unit medians", services._unit_medians_sql(filters, start, end, False)),
         ):
             rows = await conn.fetch("EXPLAIN (ANALYZE, BUFFERS) " + sql, *args)
             out.append(f"--- {name}\n" + "\n".join(r[0] for r in rows))

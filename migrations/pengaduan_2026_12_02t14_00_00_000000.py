@@ -20,6 +20,18 @@ class RawSQL(Table, tablename="complaint_daily"):
 
 
 KEY = "day, unit, category, officer, status, is_public"
+# The distribution of resolution times (statistics.services.RESOLUTION_BUCKETS, in hours).
+BOUNDS = [("resolved_1d", 0, 24), ("resolved_3d", 24, 72), ("resolved_7d", 72, 168),
+          ("resolved_14d", 168, 336), ("resolved_30d", 336, 720), ("resolved_more", 720, None)]
+BUCKETS = ",\n    ".join(
+    "sum(r.sign) FILTER (WHERE r.resolved_at IS NOT NULL"
+    + (f" AND r.resolved_at - r.submitted_at >= interval '{low} hours'" if low else "")
+    + (f" AND r.resolved_at - r.submitted_at < interval '{high} hours'" if high else "")
+    + f") AS {name}"
+    for name, low, high in BOUNDS
+)
+MEASURED = ["complaints", "resolved", "resolved_on_time", "rating_sum", "rating_count",
+            "responded"] + [name for name, _low, _high in BOUNDS]
 # The key and the measures of complaint rows `r` (with their rating `rt`), times `sign`.
 MEASURES = """
     (r.submitted_at AT TIME ZONE 'Asia/Jakarta')::date AS day, r.unit, r.category,
@@ -28,29 +40,27 @@ MEASURES = """
     sum(r.sign) FILTER (WHERE r.resolved_at IS NOT NULL) AS resolved,
     sum(r.sign) FILTER (WHERE r.resolved_at <= coalesce(r.due_at, 'infinity')) AS resolved_on_time,
     sum(r.sign * rt.score) AS rating_sum,
-    sum(r.sign) FILTER (WHERE rt.score IS NOT NULL) AS rating_count
+    sum(r.sign) FILTER (WHERE rt.score IS NOT NULL) AS rating_count,
+    sum(r.sign) FILTER (WHERE r.first_response_at IS NOT NULL) AS responded,
+    {BUCKETS}
 """
 UPSERT = f"""
-INSERT INTO complaint_daily AS d ({KEY}, complaints, resolved, resolved_on_time, rating_sum,
-                                  rating_count)
-SELECT {KEY}, coalesce(complaints, 0), coalesce(resolved, 0), coalesce(resolved_on_time, 0),
-       coalesce(rating_sum, 0), coalesce(rating_count, 0)
+INSERT INTO complaint_daily AS d ({KEY}, {", ".join(MEASURED)})
+SELECT {KEY}, {", ".join(f"coalesce({name}, 0)" for name in MEASURED)}
 FROM (
-    SELECT {MEASURES}
+    SELECT {MEASURES.format(BUCKETS=BUCKETS)}
     FROM ({{rows}}) AS r LEFT JOIN ratings rt ON rt.complaint = r.id
     GROUP BY 1, 2, 3, 4, 5, 6
 ) AS delta
-WHERE coalesce(complaints, 0) <> 0 OR coalesce(resolved, 0) <> 0
-   OR coalesce(resolved_on_time, 0) <> 0 OR coalesce(rating_count, 0) <> 0
+WHERE {" OR ".join(f"coalesce({name}, 0) <> 0" for name in MEASURED)}
 ORDER BY {KEY}
 ON CONFLICT ({KEY}) DO UPDATE SET
-    complaints = d.complaints + EXCLUDED.complaints,
-    resolved = d.resolved + EXCLUDED.resolved,
-    resolved_on_time = d.resolved_on_time + EXCLUDED.resolved_on_time,
-    rating_sum = d.rating_sum + EXCLUDED.rating_sum,
-    rating_count = d.rating_count + EXCLUDED.rating_count
+    {", ".join(f"{name} = d.{name} + EXCLUDED.{name}" for name in MEASURED)}
 """
-COLUMNS = "id, submitted_at, unit, category, officer, status, is_public, resolved_at, due_at"
+COLUMNS = (
+    "id, submitted_at, unit, category, officer, status, is_public, resolved_at, due_at,"
+    " first_response_at"
+)
 # Only rows whose statistics changed (most updates touch other columns).
 CHANGED = f"""
 SELECT 1 AS sign, {COLUMNS} FROM new_rows n WHERE NOT EXISTS (
@@ -81,7 +91,9 @@ STATEMENTS = [
     "\"status\" VARCHAR(16) NOT NULL DEFAULT '', \"is_public\" BOOLEAN NOT NULL DEFAULT true, "
     '"complaints" INTEGER NOT NULL DEFAULT 0, "resolved" INTEGER NOT NULL DEFAULT 0, '
     '"resolved_on_time" INTEGER NOT NULL DEFAULT 0, "rating_sum" INTEGER NOT NULL DEFAULT 0, '
-    '"rating_count" INTEGER NOT NULL DEFAULT 0)',
+    '"rating_count" INTEGER NOT NULL DEFAULT 0, "responded" INTEGER NOT NULL DEFAULT 0, '
+    + ", ".join(f'"{name}" INTEGER NOT NULL DEFAULT 0' for name, _low, _high in BOUNDS)
+    + ")",
     f"CREATE UNIQUE INDEX complaint_daily_key ON complaint_daily ({KEY})",
     f"""
 CREATE OR REPLACE FUNCTION complaint_daily_complaints() RETURNS trigger
@@ -143,10 +155,21 @@ STATEMENTS += [
     "CREATE INDEX IF NOT EXISTS complaints_stats_open ON complaints (due_at) "
     "INCLUDE (submitted_at, unit, category, officer, is_public) "
     "WHERE status IN ('pending', 'verified', 'in_progress')",
-    # Medians and the distribution of times: only complaints that have a time to measure.
-    "CREATE INDEX IF NOT EXISTS complaints_stats_times ON complaints (submitted_at) "
-    "INCLUDE (unit, category, is_public, first_response_at, resolved_at) "
-    "WHERE first_response_at IS NOT NULL OR resolved_at IS NOT NULL",
+    # Exact medians without sorting: the middle row found by walking these in order of time
+    # (statistics.services._median_sql), overall and per unit. The expression's own columns
+    # are included too: PostgreSQL reads an index alone (index-only) only when every column
+    # the query names is in it.
+    "CREATE INDEX IF NOT EXISTS complaints_stats_resolve_time ON complaints "
+    "((resolved_at - submitted_at)) "
+    "INCLUDE (submitted_at, resolved_at, unit, category, is_public) "
+    "WHERE resolved_at IS NOT NULL",
+    "CREATE INDEX IF NOT EXISTS complaints_stats_unit_resolve_time ON complaints "
+    "(unit, (resolved_at - submitted_at)) INCLUDE (submitted_at, resolved_at, category, is_public) "
+    "WHERE resolved_at IS NOT NULL",
+    "CREATE INDEX IF NOT EXISTS complaints_stats_response_time ON complaints "
+    "((first_response_at - submitted_at)) "
+    "INCLUDE (submitted_at, first_response_at, unit, category, is_public) "
+    "WHERE first_response_at IS NOT NULL",
     # Resolved this month.
     "CREATE INDEX IF NOT EXISTS complaints_stats_resolved ON complaints (resolved_at) "
     "INCLUDE (unit, category, is_public) WHERE resolved_at IS NOT NULL",

@@ -35,7 +35,9 @@ RAW_SQL_INDEXES = {
     "complaints_queue_open_rank",
     "complaint_daily_key",
     "complaints_stats_open",
-    "complaints_stats_times",
+    "complaints_stats_resolve_time",
+    "complaints_stats_unit_resolve_time",
+    "complaints_stats_response_time",
     "complaints_stats_resolved",
 }
 INDEXES = """

@@ -37,6 +37,15 @@ MAX_BUCKETS = 120
 _OPEN_SQL = ", ".join(f"'{s}'" for s in OPEN_STATUSES)
 # The distribution of resolution times: upper bounds in hours (the last bucket is open).
 RESOLUTION_BUCKETS = (24, 72, 168, 336, 720)
+# Their counts in the daily aggregate (migration 2026-12-02T14:00), the last one open.
+_BUCKET_COLUMNS = (
+    "resolved_1d",
+    "resolved_3d",
+    "resolved_7d",
+    "resolved_14d",
+    "resolved_30d",
+    "resolved_more",
+)
 
 
 def period_labels() -> dict[str, str]:
@@ -214,7 +223,8 @@ SELECT date_trunc('{interval}', day)::date AS bucket, unit, category, status, of
        GROUPING(date_trunc('{interval}', day), unit, category, status, officer) AS mask,
        sum(complaints)::bigint AS n, sum(resolved)::bigint AS resolved,
        sum(resolved_on_time)::bigint AS on_time, sum(rating_sum)::bigint AS rating_sum,
-       sum(rating_count)::bigint AS rating_count
+       sum(rating_count)::bigint AS rating_count, sum(responded)::bigint AS responded,
+       {", ".join(f"sum({name})::bigint AS {name}" for name in _BUCKET_COLUMNS)}
 FROM complaint_daily WHERE {where.sql}
 GROUP BY GROUPING SETS ((date_trunc('{interval}', day)), (unit), (category), (status),
                         (unit, status), (officer, status), ())
@@ -257,31 +267,91 @@ GROUP BY GROUPING SETS ((unit), (officer), ())
     return sql, where.args
 
 
-def _times_sql(
-    filters: StatsFilters, start: date | None, end: date, public_only: bool
+def _aggregate_where(
+    where: _Where, filters: StatsFilters, start: date | None, end: date, public_only: bool
+) -> str:
+    where.clauses = []
+    if start is not None:
+        where.add("day >= {}", start)
+    where.add("day < {}", end)
+    _scope(where, filters, public_only)
+    return where.sql
+
+
+def _rows_where(
+    where: _Where,
+    filters: StatsFilters,
+    start: date | None,
+    end: date,
+    public_only: bool,
+    prefix: str = "",
+) -> str:
+    where.clauses = []
+    if start is not None:
+        where.add(f"{prefix}submitted_at >= {{}}", _midnight(start))
+    where.add(f"{prefix}submitted_at < {{}}", _midnight(end))
+    _scope(where, filters, public_only, prefix)
+    return where.sql
+
+
+# What a median measures: the time, and the aggregate's count of complaints that have it.
+_MEDIANS = {
+    "resolve": ("resolved_at - submitted_at", "resolved_at IS NOT NULL", "resolved"),
+    "first_response": (
+        "first_response_at - submitted_at",
+        "first_response_at IS NOT NULL",
+        "responded",
+    ),
+}
+
+
+def _median_sql(
+    kind: str, filters: StatsFilters, start: date | None, end: date, public_only: bool
 ) -> tuple[str, list[Any]]:
-    where = _complaints_where(filters, start, end, public_only)
-    resolve = "extract(epoch FROM resolved_at - submitted_at)"
-    buckets = []
-    lower = None
-    for upper in RESOLUTION_BUCKETS:
-        low = f"{resolve} >= {lower * 3600} AND " if lower is not None else ""
-        buckets.append(f"count(*) FILTER (WHERE {low}{resolve} < {upper * 3600}) AS b{upper}")
-        lower = upper
-    buckets.append(f"count(*) FILTER (WHERE {resolve} >= {lower * 3600}) AS b_last")
+    """The exact median (as percentile_cont(0.5)) without sorting: the aggregate says how many
+    complaints have the time (n); an index in order of that time gives the middle one (odd n)
+    or the middle two (even n), whose mean is the median."""
+    expr, present, counted = _MEDIANS[kind]
+    where = _Where()
+    aggregate = _aggregate_where(where, filters, start, end, public_only)
+    rows = _rows_where(where, filters, start, end, public_only)
     sql = f"""
-SELECT unit, GROUPING(unit) AS mask,
-       percentile_cont(0.5) WITHIN GROUP (
-           ORDER BY extract(epoch FROM first_response_at - submitted_at))
-           FILTER (WHERE first_response_at IS NOT NULL) AS first_response,
-       percentile_cont(0.5) WITHIN GROUP (ORDER BY {resolve})
-           FILTER (WHERE resolved_at IS NOT NULL) AS resolve,
-       {", ".join(buckets)}
-FROM complaints
-WHERE (first_response_at IS NOT NULL OR resolved_at IS NOT NULL) AND {where.sql}
-GROUP BY GROUPING SETS ((unit), ())
+WITH n AS (SELECT coalesce(sum({counted}), 0)::bigint AS n FROM complaint_daily WHERE {aggregate})
+SELECT extract(epoch FROM {expr})::float8 AS v FROM complaints
+WHERE {present} AND {rows}
+ORDER BY {expr}
+OFFSET (SELECT greatest((n - 1) / 2, 0) FROM n)
+LIMIT (SELECT CASE WHEN n = 0 THEN 0 WHEN n % 2 = 0 THEN 2 ELSE 1 END FROM n)
 """
     return sql, where.args
+
+
+def _unit_medians_sql(
+    filters: StatsFilters, start: date | None, end: date, public_only: bool
+) -> tuple[str, list[Any]]:
+    """The median time to resolve of each unit, the same way (walking the unit's part of the
+    index complaints_stats_unit_resolve_time)."""
+    where = _Where()
+    aggregate = _aggregate_where(where, filters, start, end, public_only)
+    rows = _rows_where(where, filters, start, end, public_only, prefix="c.")
+    sql = f"""
+WITH n AS (
+    SELECT unit, sum(resolved)::bigint AS n FROM complaint_daily WHERE {aggregate}
+    GROUP BY unit HAVING sum(resolved) > 0
+)
+SELECT n.unit, m.v FROM n CROSS JOIN LATERAL (
+    SELECT extract(epoch FROM c.resolved_at - c.submitted_at)::float8 AS v FROM complaints c
+    WHERE c.resolved_at IS NOT NULL AND c.unit = n.unit AND {rows}
+    ORDER BY c.resolved_at - c.submitted_at
+    OFFSET greatest((n.n - 1) / 2, 0) LIMIT CASE WHEN n.n % 2 = 0 THEN 2 ELSE 1 END
+) AS m
+"""
+    return sql, where.args
+
+
+def _median(rows: list[Any]) -> float | None:
+    values = [row["v"] for row in rows]
+    return sum(values) / len(values) if values else None
 
 
 def _resolved_this_month_sql(
@@ -377,15 +447,18 @@ async def figures(
     queries = [
         _aggregate_sql(filters, start, end, interval, public_only),
         _overdue_sql(filters, start, end, public_only),
-        _times_sql(filters, start, end, public_only),
         _resolved_this_month_sql(filters, today, public_only),
         (NAMES_SQL, []),
+        _median_sql("first_response", filters, start, end, public_only),
+        _median_sql("resolve", filters, start, end, public_only),
+        _unit_medians_sql(filters, start, end, public_only),
     ]
     if not public_only:
         queries.append((OFFICERS_SQL, [filters.unit]))
     results = await _all(*queries)
-    aggregate, overdue_rows, times_rows, resolved_month, names = results[:5]
-    officer_rows = results[5] if not public_only else []
+    aggregate, overdue_rows, resolved_month, names = results[:4]
+    first_response_rows, resolve_rows, unit_median_rows = results[4:7]
+    officer_rows = results[7] if not public_only else []
 
     groups: dict[str, list[Any]] = {name: [] for name in _MASKS}
     by_mask = {mask: name for name, mask in _MASKS.items()}
@@ -410,13 +483,10 @@ async def figures(
         elif row["officer"] is not None:
             overdue_officer[row["officer"]] = int(row["n"])
 
-    times_total: dict[str, Any] = {}
-    times_unit: dict[int, dict[str, Any]] = {}
-    for row in times_rows:
-        if row["mask"]:
-            times_total = dict(row)
-        else:
-            times_unit[row["unit"]] = dict(row)
+    unit_values: dict[int, list[Any]] = {}
+    for row in unit_median_rows:
+        unit_values.setdefault(row["unit"], []).append(row)
+    unit_medians = {unit: _median(rows) for unit, rows in unit_values.items()}
 
     unit_names = {r["id"]: r["name"] for r in names if r["kind"] == "unit"}
     categories = {r["id"]: dict(r) for r in names if r["kind"] == "category"}
@@ -426,8 +496,8 @@ async def figures(
         "open": sum(status_counts.get(s, 0) for s in OPEN_STATUSES),
         "overdue": overdue_total,
         "resolved_this_month": int(resolved_month[0]["n"]),
-        "median_first_response": times_total.get("first_response"),
-        "median_resolve": times_total.get("resolve"),
+        "median_first_response": _median(first_response_rows),
+        "median_resolve": _median(resolve_rows),
         "on_time_share": _share(on_time, resolved),
         "resolved": resolved,
         "rating_average": rating_sum / rating_count if rating_count else None,
@@ -461,15 +531,11 @@ async def figures(
     )
     by_status = [{"status": s, "value": status_counts[s]} for s in STATUSES if status_counts.get(s)]
     resolution_times = []
-    lower = 0
-    for upper in RESOLUTION_BUCKETS:
-        resolution_times.append(
-            {"lower": lower, "upper": upper, "value": int(times_total.get(f"b{upper}") or 0)}
-        )
-        lower = upper
-    resolution_times.append(
-        {"lower": lower, "upper": None, "value": int(times_total.get("b_last") or 0)}
-    )
+    for lower, upper, column in zip(
+        (0, *RESOLUTION_BUCKETS), (*RESOLUTION_BUCKETS, None), _BUCKET_COLUMNS, strict=True
+    ):
+        value = int(total_row[column] or 0) if total_row else 0
+        resolution_times.append({"lower": lower, "upper": upper, "value": value})
 
     unit_open: dict[int, int] = {}
     for r in groups["unit_status"]:
@@ -487,7 +553,7 @@ async def figures(
                 "total": int(r["n"]),
                 "open": unit_open.get(unit_id, 0),
                 "overdue": overdue_unit.get(unit_id, 0),
-                "median_resolve": times_unit.get(unit_id, {}).get("resolve"),
+                "median_resolve": unit_medians.get(unit_id),
                 "on_time_share": _share(int(r["on_time"] or 0), int(r["resolved"] or 0)),
             }
         )
