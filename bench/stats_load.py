@@ -241,7 +241,8 @@ async def explain(dsn: str) -> str:
     out = []
     try:
         for name, (sql, args) in (
-            ("aggregate", services._aggregate_sql(filters, start, end, "month", False)),
+            ("aggregate per day", services._daily_sql(filters, start, end, False)),
+            ("aggregate per dimension", services._dimensions_sql(filters, start, end, False)),
             ("overdue", services._overdue_sql(filters, start, end, False)),
             ("median resolve", services._median_sql("resolve", filters, start, end, False)),
             (

@@ -69,3 +69,20 @@ def test_the_filtered_complaint_list_downloads_as_csv(
     assert units == {UNIT}
     citizens = {"Andi Pratama", "Nur Aisyah", "Rudi Hartono", "Maya Sari", "Anonim"}
     assert {row[-1] for row in rows[1:]} <= citizens
+
+
+def test_filters_work_without_javascript(
+    nojs_page: Page, live_server: LiveServer, demo_data: None
+) -> None:
+    page = nojs_page
+    LoginPage(page, live_server.url).log_in(*ADMIN)
+    page.wait_for_url(f"{live_server.url}/admin/pengguna")
+    stats = StatisticsPage(page, live_server.url).open_dashboard()
+    page.select_option("#f-unit", label=UNIT)
+    page.select_option("#f-period", value="all")
+    with page.expect_navigation():
+        page.locator("#stats-filters button[type=submit]").click()
+    query = parse_qs(urlsplit(page.url).query)
+    assert query["period"] == ["all"] and query["unit"] != [""]
+    expect(page.locator("#f-unit option:checked")).to_have_text(UNIT)
+    expect(stats.region.locator("#officer-workload tbody tr")).to_have_count(1)

@@ -5,6 +5,10 @@ counts, times to first response and to resolution, resolved this month), measure
 bench/stats_load.py.
 
 The unique key and the indexes are raw SQL: listed in tests/integration/test_schema.py.
+
+One case the triggers leave to the rebuild: deleting a rated complaint (the app never deletes
+complaints) removes its rating through the foreign key's cascade before the complaints
+trigger runs, when the rating's complaint can no longer be found, so the rating stays counted.
 """
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager

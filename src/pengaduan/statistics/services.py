@@ -209,39 +209,77 @@ def _scope(where: _Where, filters: StatsFilters, public_only: bool, prefix: str 
         where.add(f"{prefix}is_public")
 
 
-def _aggregate_sql(
-    filters: StatsFilters, start: date | None, end: date, interval: str, public_only: bool
+_DAILY_SUMS = (
+    "complaints",
+    "resolved",
+    "resolved_on_time",
+    "rating_sum",
+    "rating_count",
+    "responded",
+    *_BUCKET_COLUMNS,
+)
+
+
+def _daily_sql(
+    filters: StatsFilters, start: date | None, end: date, public_only: bool
 ) -> tuple[str, list[Any]]:
+    """The aggregate per day (the chart over time and, summed, the cards): a single hash
+    aggregate, several times faster than grouping sets over the same rows (measured)."""
     where = _Where()
-    if start is not None:
-        where.add("day >= {}", start)
-    where.add("day < {}", end)
-    _scope(where, filters, public_only)
-    # Grouping sets, told apart by which of their columns are NULL-by-grouping (the mask).
-    sql = f"""
-SELECT date_trunc('{interval}', day)::date AS bucket, unit, category, status, officer,
-       GROUPING(date_trunc('{interval}', day), unit, category, status, officer) AS mask,
-       sum(complaints)::bigint AS n, sum(resolved)::bigint AS resolved,
-       sum(resolved_on_time)::bigint AS on_time, sum(rating_sum)::bigint AS rating_sum,
-       sum(rating_count)::bigint AS rating_count, sum(responded)::bigint AS responded,
-       {", ".join(f"sum({name})::bigint AS {name}" for name in _BUCKET_COLUMNS)}
-FROM complaint_daily WHERE {where.sql}
-GROUP BY GROUPING SETS ((date_trunc('{interval}', day)), (unit), (category), (status),
-                        (unit, status), (officer, status), ())
-"""
-    return sql, where.args
+    sql = _aggregate_where(where, filters, start, end, public_only)
+    sums = ", ".join(f"sum({name})::bigint AS {name}" for name in _DAILY_SUMS)
+    return f"SELECT day, {sums} FROM complaint_daily WHERE {sql} GROUP BY day", where.args
 
 
-# GROUPING(bucket, unit, category, status, officer): a bit is 1 where the column is grouped away.
-_MASKS = {
-    "bucket": 0b01111,
-    "unit": 0b10111,
-    "category": 0b11011,
-    "status": 0b11101,
-    "unit_status": 0b10101,
-    "officer_status": 0b11100,
-    "total": 0b11111,
-}
+def _dimensions_sql(
+    filters: StatsFilters, start: date | None, end: date, public_only: bool
+) -> tuple[str, list[Any]]:
+    """The aggregate per unit, category, status and officer (a few hundred rows), rolled up
+    in Python into every chart and table that groups by them."""
+    where = _Where()
+    sql = _aggregate_where(where, filters, start, end, public_only)
+    return (
+        "SELECT unit, category, status, officer, sum(complaints)::bigint AS n,"
+        " sum(resolved)::bigint AS resolved, sum(resolved_on_time)::bigint AS on_time"
+        f" FROM complaint_daily WHERE {sql} GROUP BY unit, category, status, officer",
+        where.args,
+    )
+
+
+def _bucket_of(day: date, interval: str) -> date:
+    if interval == "month":
+        return day.replace(day=1)
+    if interval == "week":
+        return day - timedelta(days=day.weekday())
+    return day
+
+
+def _rollup(daily: list[Any], dimensions: list[Any], interval: str) -> dict[str, Any]:
+    """The groupings the figures need, from the two aggregate queries."""
+    total = dict.fromkeys(_DAILY_SUMS, 0)
+    buckets: dict[date, int] = {}
+    for row in daily:
+        for name in _DAILY_SUMS:
+            total[name] += int(row[name] or 0)
+        bucket = _bucket_of(row["day"], interval)
+        buckets[bucket] = buckets.get(bucket, 0) + int(row["complaints"] or 0)
+
+    def add(into: dict[Any, dict[str, int]], key: Any, row: Any) -> None:
+        sums = into.setdefault(key, {"n": 0, "resolved": 0, "on_time": 0})
+        sums["n"] += int(row["n"] or 0)
+        sums["resolved"] += int(row["resolved"] or 0)
+        sums["on_time"] += int(row["on_time"] or 0)
+
+    groups: dict[str, dict[Any, dict[str, int]]] = {
+        name: {} for name in ("unit", "category", "status", "unit_status", "officer_status")
+    }
+    for row in dimensions:
+        add(groups["unit"], row["unit"], row)
+        add(groups["category"], row["category"], row)
+        add(groups["status"], row["status"], row)
+        add(groups["unit_status"], (row["unit"], row["status"]), row)
+        add(groups["officer_status"], (row["officer"], row["status"]), row)
+    return {"total": total, "buckets": buckets, **groups}
 
 
 def _complaints_where(
@@ -445,7 +483,8 @@ async def figures(
     if start is None and interval == "day":
         interval = "week"
     queries = [
-        _aggregate_sql(filters, start, end, interval, public_only),
+        _daily_sql(filters, start, end, public_only),
+        _dimensions_sql(filters, start, end, public_only),
         _overdue_sql(filters, start, end, public_only),
         _resolved_this_month_sql(filters, today, public_only),
         (NAMES_SQL, []),
@@ -456,21 +495,18 @@ async def figures(
     if not public_only:
         queries.append((OFFICERS_SQL, [filters.unit]))
     results = await _all(*queries)
-    aggregate, overdue_rows, resolved_month, names = results[:4]
-    first_response_rows, resolve_rows, unit_median_rows = results[4:7]
-    officer_rows = results[7] if not public_only else []
+    daily, dimensions, overdue_rows, resolved_month, names = results[:5]
+    first_response_rows, resolve_rows, unit_median_rows = results[5:8]
+    officer_rows = results[8] if not public_only else []
 
-    groups: dict[str, list[Any]] = {name: [] for name in _MASKS}
-    by_mask = {mask: name for name, mask in _MASKS.items()}
-    for row in aggregate:
-        groups[by_mask[row["mask"]]].append(row)
-    total_row = groups["total"][0] if groups["total"] else None
-    total = int(total_row["n"]) if total_row and total_row["n"] is not None else 0
-    resolved = int(total_row["resolved"] or 0) if total_row else 0
-    on_time = int(total_row["on_time"] or 0) if total_row else 0
-    rating_sum = int(total_row["rating_sum"] or 0) if total_row else 0
-    rating_count = int(total_row["rating_count"] or 0) if total_row else 0
-    status_counts = {r["status"]: int(r["n"]) for r in groups["status"]}
+    groups = _rollup(daily, dimensions, interval)
+    total_row = groups["total"]
+    total = total_row["complaints"]
+    resolved = total_row["resolved"]
+    on_time = total_row["resolved_on_time"]
+    rating_sum = total_row["rating_sum"]
+    rating_count = total_row["rating_count"]
+    status_counts = {status: sums["n"] for status, sums in groups["status"].items()}
 
     overdue_total = 0
     overdue_unit: dict[int, int] = {}
@@ -504,28 +540,28 @@ async def figures(
         "rating_count": rating_count,
     }
 
-    found = {r["bucket"]: int(r["n"]) for r in groups["bucket"]}
+    found = groups["buckets"]
     over_time = [
         {"start": day, "value": found.get(day, 0)} for day in _buckets(start, end, interval, found)
     ]
     by_category = sorted(
         (
             {
-                "id": r["category"],
-                "label": categories.get(r["category"], {}).get("name", "?"),
-                "icon": categories.get(r["category"], {}).get("icon", ""),
-                "value": int(r["n"]),
+                "id": category,
+                "label": categories.get(category, {}).get("name", "?"),
+                "icon": categories.get(category, {}).get("icon", ""),
+                "value": sums["n"],
             }
-            for r in groups["category"]
-            if r["n"]
+            for category, sums in groups["category"].items()
+            if sums["n"]
         ),
         key=lambda item: (-item["value"], item["label"]),
     )
     by_unit = sorted(
         (
-            {"id": r["unit"], "label": unit_names.get(r["unit"], "?"), "value": int(r["n"])}
-            for r in groups["unit"]
-            if r["n"]
+            {"id": unit, "label": unit_names.get(unit, "?"), "value": sums["n"]}
+            for unit, sums in groups["unit"].items()
+            if sums["n"]
         ),
         key=lambda item: (-item["value"], item["label"]),
     )
@@ -534,27 +570,25 @@ async def figures(
     for lower, upper, column in zip(
         (0, *RESOLUTION_BUCKETS), (*RESOLUTION_BUCKETS, None), _BUCKET_COLUMNS, strict=True
     ):
-        value = int(total_row[column] or 0) if total_row else 0
-        resolution_times.append({"lower": lower, "upper": upper, "value": value})
+        resolution_times.append({"lower": lower, "upper": upper, "value": total_row[column]})
 
     unit_open: dict[int, int] = {}
-    for r in groups["unit_status"]:
-        if r["status"] in OPEN_STATUSES:
-            unit_open[r["unit"]] = unit_open.get(r["unit"], 0) + int(r["n"])
+    for (unit_id, status), sums in groups["unit_status"].items():
+        if status in OPEN_STATUSES:
+            unit_open[unit_id] = unit_open.get(unit_id, 0) + sums["n"]
     unit_ranking = []
-    for r in groups["unit"]:
+    for unit_id, r in groups["unit"].items():
         if not r["n"]:
             continue
-        unit_id = r["unit"]
         unit_ranking.append(
             {
                 "id": unit_id,
                 "name": unit_names.get(unit_id, "?"),
-                "total": int(r["n"]),
+                "total": r["n"],
                 "open": unit_open.get(unit_id, 0),
                 "overdue": overdue_unit.get(unit_id, 0),
                 "median_resolve": unit_medians.get(unit_id),
-                "on_time_share": _share(int(r["on_time"] or 0), int(r["resolved"] or 0)),
+                "on_time_share": _share(r["on_time"], r["resolved"]),
             }
         )
     unit_ranking.sort(key=lambda u: (-u["overdue"], -(u["median_resolve"] or 0), u["name"]))
@@ -562,12 +596,12 @@ async def figures(
     officers: list[dict[str, Any]] = []
     if not public_only:
         work: dict[int, dict[str, int]] = {}
-        for r in groups["officer_status"]:
-            counts = work.setdefault(r["officer"], {"assigned": 0, "open": 0, "resolved": 0})
-            counts["assigned"] += int(r["n"])
-            if r["status"] in OPEN_STATUSES:
-                counts["open"] += int(r["n"])
-            counts["resolved"] += int(r["resolved"] or 0)
+        for (officer_id, status), sums in groups["officer_status"].items():
+            counts = work.setdefault(officer_id, {"assigned": 0, "open": 0, "resolved": 0})
+            counts["assigned"] += sums["n"]
+            if status in OPEN_STATUSES:
+                counts["open"] += sums["n"]
+            counts["resolved"] += sums["resolved"]
         listed = {r["id"] for r in officer_rows}
         for r in officer_rows:
             counts = work.get(r["id"], {"assigned": 0, "open": 0, "resolved": 0})
