@@ -24,18 +24,43 @@ class RawSQL(Table, tablename="complaint_daily"):
 
 
 KEY = "day, unit, category, officer, status, is_public"
-# The distribution of resolution times (statistics.services.RESOLUTION_BUCKETS, in hours).
-BOUNDS = [("resolved_1d", 0, 24), ("resolved_3d", 24, 72), ("resolved_7d", 72, 168),
-          ("resolved_14d", 168, 336), ("resolved_30d", 336, 720), ("resolved_more", 720, None)]
+# Times in buckets (hours): the distribution of resolution times
+# (statistics.services.RESOLUTION_BUCKETS), and for both kinds of time where a median starts
+# its walk (statistics.services._median_sql).
+BOUNDS = {
+    "resolved_at": [
+        ("resolved_1d", 0, 24),
+        ("resolved_3d", 24, 72),
+        ("resolved_7d", 72, 168),
+        ("resolved_14d", 168, 336),
+        ("resolved_30d", 336, 720),
+        ("resolved_more", 720, None),
+    ],
+    "first_response_at": [
+        ("responded_4h", 0, 4),
+        ("responded_12h", 4, 12),
+        ("responded_1d", 12, 24),
+        ("responded_2d", 24, 48),
+        ("responded_more", 48, None),
+    ],
+}
 BUCKETS = ",\n    ".join(
-    "sum(r.sign) FILTER (WHERE r.resolved_at IS NOT NULL"
-    + (f" AND r.resolved_at - r.submitted_at >= interval '{low} hours'" if low else "")
-    + (f" AND r.resolved_at - r.submitted_at < interval '{high} hours'" if high else "")
+    f"sum(r.sign) FILTER (WHERE r.{column} IS NOT NULL"
+    + (f" AND r.{column} - r.submitted_at >= interval '{low} hours'" if low else "")
+    + (f" AND r.{column} - r.submitted_at < interval '{high} hours'" if high else "")
     + f") AS {name}"
-    for name, low, high in BOUNDS
+    for column, bounds in BOUNDS.items()
+    for name, low, high in bounds
 )
-MEASURED = ["complaints", "resolved", "resolved_on_time", "rating_sum", "rating_count",
-            "responded"] + [name for name, _low, _high in BOUNDS]
+BUCKET_NAMES = [name for bounds in BOUNDS.values() for name, _low, _high in bounds]
+MEASURED = [
+    "complaints",
+    "resolved",
+    "resolved_on_time",
+    "rating_sum",
+    "rating_count",
+    *BUCKET_NAMES,
+]
 # The key and the measures of complaint rows `r` (with their rating `rt`), times `sign`.
 MEASURES = """
     (r.submitted_at AT TIME ZONE 'Asia/Jakarta')::date AS day, r.unit, r.category,
@@ -45,7 +70,6 @@ MEASURES = """
     sum(r.sign) FILTER (WHERE r.resolved_at <= coalesce(r.due_at, 'infinity')) AS resolved_on_time,
     sum(r.sign * rt.score) AS rating_sum,
     sum(r.sign) FILTER (WHERE rt.score IS NOT NULL) AS rating_count,
-    sum(r.sign) FILTER (WHERE r.first_response_at IS NOT NULL) AS responded,
     {BUCKETS}
 """
 UPSERT = f"""
@@ -92,11 +116,11 @@ STATEMENTS = [
     'CREATE TABLE "complaint_daily" ("id" SERIAL PRIMARY KEY NOT NULL, '
     '"day" DATE NOT NULL DEFAULT CURRENT_DATE, "unit" INTEGER NOT NULL DEFAULT 0, '
     '"category" INTEGER NOT NULL DEFAULT 0, "officer" INTEGER NOT NULL DEFAULT 0, '
-    "\"status\" VARCHAR(16) NOT NULL DEFAULT '', \"is_public\" BOOLEAN NOT NULL DEFAULT true, "
+    '"status" VARCHAR(16) NOT NULL DEFAULT \'\', "is_public" BOOLEAN NOT NULL DEFAULT true, '
     '"complaints" INTEGER NOT NULL DEFAULT 0, "resolved" INTEGER NOT NULL DEFAULT 0, '
     '"resolved_on_time" INTEGER NOT NULL DEFAULT 0, "rating_sum" INTEGER NOT NULL DEFAULT 0, '
-    '"rating_count" INTEGER NOT NULL DEFAULT 0, "responded" INTEGER NOT NULL DEFAULT 0, '
-    + ", ".join(f'"{name}" INTEGER NOT NULL DEFAULT 0' for name, _low, _high in BOUNDS)
+    '"rating_count" INTEGER NOT NULL DEFAULT 0, '
+    + ", ".join(f'"{name}" INTEGER NOT NULL DEFAULT 0' for name in BUCKET_NAMES)
     + ")",
     f"CREATE UNIQUE INDEX complaint_daily_key ON complaint_daily ({KEY})",
     f"""

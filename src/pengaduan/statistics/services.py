@@ -215,7 +215,6 @@ _DAILY_SUMS = (
     "resolved_on_time",
     "rating_sum",
     "rating_count",
-    "responded",
     *_BUCKET_COLUMNS,
 )
 
@@ -332,34 +331,72 @@ def _rows_where(
     return where.sql
 
 
-# What a median measures: the time, and the aggregate's count of complaints that have it.
+# What a median measures: the time, whether a complaint has it, and the aggregate's buckets
+# of it (column, lower bound in hours; the first bucket has none), in order.
 _MEDIANS = {
-    "resolve": ("resolved_at - submitted_at", "resolved_at IS NOT NULL", "resolved"),
+    "resolve": (
+        "resolved_at - submitted_at",
+        "resolved_at IS NOT NULL",
+        tuple(zip(_BUCKET_COLUMNS, (None, *RESOLUTION_BUCKETS), strict=True)),
+    ),
     "first_response": (
         "first_response_at - submitted_at",
         "first_response_at IS NOT NULL",
-        "responded",
+        (
+            ("responded_4h", None),
+            ("responded_12h", 4),
+            ("responded_1d", 12),
+            ("responded_2d", 24),
+            ("responded_more", 48),
+        ),
     ),
 }
+_NO_LOWER_BOUND = -1_000_000  # hours: before any time a complaint can have
+
+
+def _pick_sql(buckets: tuple[tuple[str, int | None], ...], aggregate: str, group: str) -> str:
+    """CTEs `counts` and `pick`: per group (or once), how many complaints have the time (n),
+    the offset of the lower middle one (k), the bucket it falls in (its lower bound in hours)
+    and how many lie in the buckets before it (below)."""
+    counts = ", ".join(f"coalesce(sum({column}), 0)" for column, _lower in buckets)
+    lowers = ", ".join(str(_NO_LOWER_BOUND if lower is None else lower) for _c, lower in buckets)
+    selected = f"{group}, " if group else ""
+    grouped = f" GROUP BY {group}" if group else ""
+    return f"""counts AS (
+    SELECT {selected}ARRAY[{counts}]::bigint[] AS c FROM complaint_daily WHERE {aggregate}{grouped}
+), pick AS (
+    SELECT {selected}t.n, (t.n - 1) / 2 AS k, b.below,
+           make_interval(hours => (ARRAY[{lowers}])[b.i]) AS lower_bound
+    FROM counts
+    CROSS JOIN LATERAL (SELECT sum(x)::bigint AS n FROM unnest(counts.c) AS x) AS t
+    CROSS JOIN LATERAL (
+        SELECT i, coalesce((SELECT sum(counts.c[j]) FROM generate_series(1, i - 1) AS j), 0)
+                  ::bigint AS below
+        FROM generate_subscripts(counts.c, 1) AS i
+    ) AS b
+    WHERE t.n > 0 AND b.below <= (t.n - 1) / 2 AND b.below + counts.c[b.i] > (t.n - 1) / 2
+)"""
 
 
 def _median_sql(
     kind: str, filters: StatsFilters, start: date | None, end: date, public_only: bool
 ) -> tuple[str, list[Any]]:
-    """The exact median (as percentile_cont(0.5)) without sorting: the aggregate says how many
-    complaints have the time (n); an index in order of that time gives the middle one (odd n)
-    or the middle two (even n), whose mean is the median."""
-    expr, present, counted = _MEDIANS[kind]
+    """The exact median (as percentile_cont(0.5)) without sorting. The aggregate counts the
+    complaints that have the time (n) per bucket of it; an index in order of the time, entered
+    at the bucket that holds the middle, gives the middle one (odd n) or the middle two (even
+    n: the second may lie in the next bucket, which the walk simply reaches), whose mean is
+    the median. One statement: the counts and the walk see the same snapshot."""
+    expr, present, buckets = _MEDIANS[kind]
     where = _Where()
     aggregate = _aggregate_where(where, filters, start, end, public_only)
     rows = _rows_where(where, filters, start, end, public_only)
     sql = f"""
-WITH n AS (SELECT coalesce(sum({counted}), 0)::bigint AS n FROM complaint_daily WHERE {aggregate})
+WITH {_pick_sql(buckets, aggregate, "")}
 SELECT extract(epoch FROM {expr})::float8 AS v FROM complaints
-WHERE {present} AND {rows}
+WHERE {present} AND {rows} AND {expr} >= (SELECT lower_bound FROM pick)
 ORDER BY {expr}
-OFFSET (SELECT greatest((n - 1) / 2, 0) FROM n)
-LIMIT (SELECT CASE WHEN n = 0 THEN 0 WHEN n % 2 = 0 THEN 2 ELSE 1 END FROM n)
+OFFSET (SELECT k - below FROM pick)
+LIMIT (SELECT CASE WHEN n % 2 = 0 THEN 2 ELSE 1 END FROM pick)
 """
     return sql, where.args
 
@@ -369,19 +406,18 @@ def _unit_medians_sql(
 ) -> tuple[str, list[Any]]:
     """The median time to resolve of each unit, the same way (walking the unit's part of the
     index complaints_stats_unit_resolve_time)."""
+    _expr, _present, buckets = _MEDIANS["resolve"]
     where = _Where()
     aggregate = _aggregate_where(where, filters, start, end, public_only)
     rows = _rows_where(where, filters, start, end, public_only, prefix="c.")
     sql = f"""
-WITH n AS (
-    SELECT unit, sum(resolved)::bigint AS n FROM complaint_daily WHERE {aggregate}
-    GROUP BY unit HAVING sum(resolved) > 0
-)
-SELECT n.unit, m.v FROM n CROSS JOIN LATERAL (
+WITH {_pick_sql(buckets, aggregate, "unit")}
+SELECT pick.unit, m.v FROM pick CROSS JOIN LATERAL (
     SELECT extract(epoch FROM c.resolved_at - c.submitted_at)::float8 AS v FROM complaints c
-    WHERE c.resolved_at IS NOT NULL AND c.unit = n.unit AND {rows}
+    WHERE c.resolved_at IS NOT NULL AND c.unit = pick.unit AND {rows}
+      AND c.resolved_at - c.submitted_at >= pick.lower_bound
     ORDER BY c.resolved_at - c.submitted_at
-    OFFSET greatest((n.n - 1) / 2, 0) LIMIT CASE WHEN n.n % 2 = 0 THEN 2 ELSE 1 END
+    OFFSET pick.k - pick.below LIMIT CASE WHEN pick.n % 2 = 0 THEN 2 ELSE 1 END
 ) AS m
 """
     return sql, where.args

@@ -27,8 +27,6 @@ class ComplaintDaily(Table, tablename="complaint_daily", db=ENGINE):
     resolved_on_time = Integer(default=0)
     rating_sum = Integer(default=0)
     rating_count = Integer(default=0)
-    # first_response_at set.
-    responded = Integer(default=0)
     # Resolved within 1, 3, 7, 14, 30 days (each after the one before), or later.
     resolved_1d = Integer(default=0)
     resolved_3d = Integer(default=0)
@@ -36,3 +34,9 @@ class ComplaintDaily(Table, tablename="complaint_daily", db=ENGINE):
     resolved_14d = Integer(default=0)
     resolved_30d = Integer(default=0)
     resolved_more = Integer(default=0)
+    # First answered within 4, 12, 24, 48 hours (each after the one before), or later.
+    responded_4h = Integer(default=0)
+    responded_12h = Integer(default=0)
+    responded_1d = Integer(default=0)
+    responded_2d = Integer(default=0)
+    responded_more = Integer(default=0)
