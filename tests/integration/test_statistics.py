@@ -251,6 +251,10 @@ async def test_wrong_dates_keep_what_was_typed_with_a_message(
     assert page.status_code == 422
     assert 'value="2026-13-45"' in page.text and 'value="kemarin"' in page.text
     assert 'id="e-from"' in page.text and 'id="e-to"' in page.text
+    edge = await admin.get("/admin/statistik?period=custom&from=0001-01-01&to=9999-12-31")
+    assert edge.status_code == 422
+    report = await admin.get(f"/admin/laporan?unit={world['unit_a']}&month=9999-12")
+    assert report.status_code == 422
 
 
 async def test_monthly_report(as_role, world: dict[str, int]) -> None:

@@ -118,6 +118,9 @@ class StatsFilters:
                 parsed[name] = date.fromisoformat(value)
             except ValueError:
                 errors[name] = _("Enter a date as YYYY-MM-DD.")
+                continue
+            if not 1900 <= parsed[name].year <= 2200:  # and no overflow at the edges of time
+                errors[name] = _("Enter a date as YYYY-MM-DD.")
         if not errors and parsed["from"] > parsed["to"]:
             errors["to"] = _("The end date is before the start date.")
         return replace(filters, errors=errors)
@@ -174,6 +177,8 @@ def month_range(month: str) -> tuple[date, date] | None:
     try:
         start = date.fromisoformat(f"{month.strip()}-01")
     except ValueError:
+        return None
+    if not 1900 <= start.year <= 2200:
         return None
     return start, _next_month(start)
 
