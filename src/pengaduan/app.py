@@ -29,6 +29,7 @@ from pengaduan.handling import admin_routes as handling_admin_routes
 from pengaduan.handling import routes as handling_routes
 from pengaduan.notifications import routes as notification_routes
 from pengaduan.settings import Settings, get_settings
+from pengaduan.statistics import routes as statistics_routes
 from pengaduan.web import errors, language
 from pengaduan.web import routes as shell_routes
 from pengaduan.web.flash import FlashMiddleware
@@ -52,6 +53,7 @@ def route_handlers() -> list:
         *archive_routes.ROUTES,
         *complaint_routes.ROUTES,
         *notification_routes.ROUTES,
+        *statistics_routes.ROUTES,
         shell_routes.home,
         shell_routes.healthz,
         language.switch_language,

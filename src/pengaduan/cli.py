@@ -123,6 +123,15 @@ def cmd_seed_demo(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_stats_rebuild(settings: Settings, args: argparse.Namespace) -> int:
+    from pengaduan.statistics import services
+
+    _database(settings)
+    rows = asyncio.run(services.rebuild_once())
+    print(f"Statistics recounted from the complaints: {rows} daily aggregate row(s).")
+    return 0
+
+
 def cmd_rotate_keys(settings: Settings, args: argparse.Namespace) -> int:
     from pengaduan.accounts import personal_data
 
@@ -190,6 +199,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     rotate = sub.add_parser("rotate-keys", help="re-encrypt personal data under the newest key")
     rotate.set_defaults(func=cmd_rotate_keys)
+
+    rebuild = sub.add_parser(
+        "stats-rebuild", help="recount the statistics' daily aggregate from the complaints"
+    )
+    rebuild.set_defaults(func=cmd_stats_rebuild)
 
     worker = sub.add_parser(
         "worker", help="deliver the outbox (mail) and run the scheduled jobs, serving no pages"

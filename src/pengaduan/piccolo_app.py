@@ -17,6 +17,7 @@ from pengaduan.complaints.tables import (
 from pengaduan.database import migrations_dir
 from pengaduan.handling.tables import QueueVersion
 from pengaduan.notifications.tables import Notification, NotificationPreference, Outbox
+from pengaduan.statistics.tables import ComplaintDaily
 
 TABLES = [
     Unit,
@@ -36,6 +37,7 @@ TABLES = [
     NotificationPreference,
     AuditLog,
     QueueVersion,
+    ComplaintDaily,
 ]
 
 APP_CONFIG = AppConfig(

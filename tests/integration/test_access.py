@@ -113,6 +113,15 @@ ROUTE_TABLE: dict[tuple[str, str], str] = {
     ("POST", "/notifikasi/pengaturan"): "user",
     ("GET", "/admin/kotak-keluar"): "admin",
     ("POST", "/admin/kotak-keluar/{outbox_id:int}/ulang"): "admin",
+    # Statistics, exports, the monthly report; the public transparency page.
+    ("GET", "/admin/statistik"): "admin",
+    ("GET", "/admin/statistik/kartu"): "admin",
+    ("GET", "/admin/statistik/ekspor.csv"): "admin",
+    ("GET", "/admin/statistik/ekspor.xlsx"): "admin",
+    ("GET", "/admin/pengaduan/ekspor.csv"): "admin",
+    ("GET", "/admin/pengaduan/ekspor.xlsx"): "admin",
+    ("GET", "/admin/laporan"): "admin",
+    ("GET", "/transparansi"): "anyone",
 }
 ALLOWED = {
     "anyone": {None, "citizen", "officer", "admin"},

@@ -33,6 +33,12 @@ RAW_SQL_INDEXES = {
     "complaints_queue_officer",
     "complaints_open_unit",
     "complaints_queue_open_rank",
+    "complaint_daily_key",
+    "complaints_stats_open",
+    "complaints_stats_resolve_time",
+    "complaints_stats_unit_resolve_time",
+    "complaints_stats_response_time",
+    "complaints_stats_resolved",
 }
 INDEXES = """
 SELECT tablename, regexp_replace(indexdef, 'INDEX \\S+ ON', 'INDEX ON') AS def

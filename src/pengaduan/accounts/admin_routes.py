@@ -18,7 +18,7 @@ ADMIN = {"access": "admin"}
 
 @get("/admin", name="admin:home", opt=ADMIN)
 async def admin_home(request: Request) -> Response:
-    return redirect(request, "/admin/pengguna")
+    return redirect(request, "/admin/statistik")
 
 
 @get("/admin/pengguna", name="admin:users", opt=ADMIN)

@@ -1,0 +1,1 @@
+"""Statistics: the admins' figures, exports, the monthly report and the public transparency page."""

@@ -1,0 +1,230 @@
+"""Statistics pages: the admins' dashboard and its live cards, exports, the monthly report per
+unit, and the public transparency page."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+from litestar import Request, Response, get
+from litestar.response import Template
+
+from pengaduan.accounts.routes import client_ip
+from pengaduan.agency import services as agency
+from pengaduan.agency.tables import Unit
+from pengaduan.audit import services as audit
+from pengaduan.handling import queue
+from pengaduan.statistics import charts, exports, services
+from pengaduan.statistics.services import StatsFilters
+from pengaduan.web.errors import user_error
+from pengaduan.web.i18n import _, ngettext
+from pengaduan.web.templating import render
+
+ADMIN = {"access": "admin"}
+ANYONE = {"access": "anyone"}
+PAGE = "/admin/statistik"
+REPORT = "/admin/laporan"
+COMPLAINT_EXPORT = "/admin/pengaduan/ekspor"
+
+
+def _filters(request: Request) -> StatsFilters:
+    return StatsFilters.from_query(dict(request.query_params))
+
+
+async def _choices() -> dict[str, Any]:
+    return {
+        "units": await Unit.select(Unit.id, Unit.name).order_by(Unit.name),
+        "categories": await agency.all_categories(),
+        "period_labels": services.period_labels(),
+        "interval_labels": services.interval_labels(),
+    }
+
+
+def _view(figures: services.Figures, *, with_units: bool = True) -> dict[str, Any]:
+    return {
+        "figures": figures,
+        "cards": figures.cards,
+        "charts": charts.charts_for(figures, with_units=with_units),
+        "fmt": {
+            "number": charts.number,
+            "percent": charts.percent,
+            "duration": charts.duration,
+        },
+    }
+
+
+@get(PAGE, name="stats:page", opt=ADMIN)
+async def statistics_page(request: Request) -> Template:
+    """The dashboard; a filter change (htmx) gets only the region of figures back."""
+    filters = _filters(request)
+    figures = await services.figures(filters)
+    return render(
+        request,
+        "statistics/page.html",
+        {"filters": filters, **_view(figures), **await _choices()},
+        fragment="statistics/_region.html",
+        status_code=422 if filters.errors else 200,
+    )
+
+
+@get(f"{PAGE}/kartu", name="stats:cards", opt=ADMIN)
+async def statistics_cards(request: Request) -> Template:
+    """The cards alone (refreshed every minute and on `pengaduan:stats`)."""
+    filters = _filters(request)
+    figures = await services.figures(filters)
+    return render(
+        request,
+        "statistics/page.html",
+        {"filters": filters, **_view(figures), **await _choices()},
+        fragment="statistics/_cards.html",
+    )
+
+
+def _download(content: bytes, media_type: str, filename: str) -> Response:
+    return Response(
+        content=content,
+        media_type=media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+async def _file(sheets: list[Any], fmt: str, name: str) -> Response:
+    """The file, written in a thread: 50,000 rows take XlsxWriter seconds, which must not
+    hold up the other requests of this worker."""
+    stamp = services.today_in_jakarta().isoformat()
+    if fmt == "csv":
+        content = await asyncio.to_thread(exports.csv_bytes, sheets)
+        return _download(content, exports.CSV_TYPE, f"{name}-{stamp}.csv")
+    content = await asyncio.to_thread(exports.xlsx_bytes, sheets)
+    return _download(content, exports.XLSX_TYPE, f"{name}-{stamp}.xlsx")
+
+
+async def _statistics_export(request: Request, fmt: str) -> Response:
+    filters = _filters(request)
+    figures = await services.figures(filters)
+    sheets = exports.statistics_sheets(figures)
+    await audit.record(
+        actor_id=request.user.id,
+        action="export.statistics",
+        data={"format": fmt, "query": filters.query_string()},
+        ip=client_ip(request),
+    )
+    return await _file(sheets, fmt, "statistik")
+
+
+@get(f"{PAGE}/ekspor.csv", name="stats:export.csv", opt=ADMIN)
+async def statistics_csv(request: Request) -> Response:
+    return await _statistics_export(request, "csv")
+
+
+@get(f"{PAGE}/ekspor.xlsx", name="stats:export.xlsx", opt=ADMIN)
+async def statistics_xlsx(request: Request) -> Response:
+    return await _statistics_export(request, "xlsx")
+
+
+async def _complaints_export(request: Request, fmt: str) -> Response:
+    """The admin complaint list with its filters, every page of it."""
+    filters = queue.QueueFilters.from_query(dict(request.query_params), default_view="all")
+    try:
+        header, rows = await exports.complaint_rows(filters)
+    except exports.TooManyRows as too_many:
+        raise user_error(
+            422,
+            ngettext(
+                "The list has %(num)d complaint; an export holds at most %(max)d. Narrow the filters.",
+                "The list has %(num)d complaints; an export holds at most %(max)d. Narrow the filters.",
+                too_many.count,
+                max=exports.EXPORT_LIMIT,  # read at call time: tests lower it
+            ),
+        ) from None
+    await audit.record(
+        actor_id=request.user.id,
+        action="export.complaints",
+        data={"format": fmt, "query": filters.query_string(page=1), "rows": len(rows)},
+        ip=client_ip(request),
+    )
+    return await _file([(_("Complaints"), header, rows)], fmt, "pengaduan")
+
+
+@get(f"{COMPLAINT_EXPORT}.csv", name="admin:complaints.export.csv", opt=ADMIN)
+async def complaints_csv(request: Request) -> Response:
+    return await _complaints_export(request, "csv")
+
+
+@get(f"{COMPLAINT_EXPORT}.xlsx", name="admin:complaints.export.xlsx", opt=ADMIN)
+async def complaints_xlsx(request: Request) -> Response:
+    return await _complaints_export(request, "xlsx")
+
+
+@get(REPORT, name="stats:report", opt=ADMIN)
+async def monthly_report(request: Request) -> Template:
+    """The monthly report of one unit, printable: choose the unit and the month."""
+    params = request.query_params
+    values = {"unit": params.get("unit", "").strip(), "month": params.get("month", "").strip()}
+    errors: dict[str, str] = {}
+    units = await Unit.select(Unit.id, Unit.name).order_by(Unit.name)
+    unit = next((u for u in units if str(u["id"]) == values["unit"]), None)
+    month = services.month_range(values["month"]) if values["month"] else None
+    context: dict[str, Any] = {"values": values, "errors": errors, "units": units, "unit": unit}
+    asked = bool(values["unit"] or values["month"])
+    if asked:
+        if unit is None:
+            errors["unit"] = _("Choose a unit.")
+        if month is None:
+            errors["month"] = _("Enter a month as YYYY-MM.")
+    if unit is not None and month is not None:
+        start, end = month
+        filters = StatsFilters(
+            period="custom",
+            date_from=start.isoformat(),
+            date_to=(end - timedelta(days=1)).isoformat(),
+            unit=unit["id"],
+            interval="day",
+        )
+        figures = await services.figures(filters)
+        context.update(
+            _view(figures, with_units=False),
+            month_label=charts.bucket_label(start, "month"),
+            generated=services.now_utc(),
+        )
+    return render(request, "statistics/report.html", context, status_code=422 if errors else 200)
+
+
+@get("/transparansi", name="transparency", opt=ANYONE)
+async def transparency(request: Request) -> Template:
+    """Aggregate figures over public complaints, for everyone; nothing personal, nothing from
+    private complaints, no officers."""
+    params = request.query_params
+    period = params.get("period", "")
+    filters = StatsFilters(
+        period=period if period in services.PUBLIC_PERIODS else services.PUBLIC_DEFAULT
+    )
+    figures = await services.public_figures(filters)
+    return render(
+        request,
+        "statistics/transparency.html",
+        {
+            "filters": filters,
+            **_view(figures),
+            "periods": services.PUBLIC_PERIODS,
+            "period_labels": services.period_labels(),
+        },
+        headers={"Cache-Control": f"private, max-age={services.PUBLIC_CACHE_SECONDS}"},
+    )
+
+
+ROUTES = [
+    statistics_page,
+    statistics_cards,
+    statistics_csv,
+    statistics_xlsx,
+    complaints_csv,
+    complaints_xlsx,
+    monthly_report,
+    transparency,
+]
