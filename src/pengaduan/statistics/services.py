@@ -1,10 +1,11 @@
 """The figures: cards, chart series and tables over complaints, for admins and for the public.
 
 Counts come from the daily aggregate (`complaint_daily`, kept by triggers); what depends on
-the clock (overdue now, resolved this month) and the medians come from the complaints
-through indexes that hold just what they need (migration 2026-12-02T14:00). Medians are
-exact: PostgreSQL's percentile_cont over every complaint in the filter, never a median of
-daily medians. Every figure is about complaints submitted in the chosen period, except
+the clock (overdue now, resolved this month) comes from the complaints through indexes that
+hold just what they need (migration 2026-12-02T14:00). Medians are exact (what PostgreSQL's
+percentile_cont over every complaint in the filter gives, never a median of daily medians):
+the aggregate counts the times per bucket, and the middle row is read from an index in order
+of the time, entered at the right bucket (see `_median_sql`). Every figure is about complaints submitted in the chosen period, except
 "resolved this month" (resolutions in the current calendar month).
 
 Each query runs on a connection of its own, at the same time (the page costs the slowest
@@ -286,24 +287,14 @@ def _rollup(daily: list[Any], dimensions: list[Any], interval: str) -> dict[str,
     return {"total": total, "buckets": buckets, **groups}
 
 
-def _complaints_where(
-    filters: StatsFilters, start: date | None, end: date, public_only: bool
-) -> _Where:
-    where = _Where()
-    if start is not None:
-        where.add("submitted_at >= {}", _midnight(start))
-    where.add("submitted_at < {}", _midnight(end))
-    _scope(where, filters, public_only)
-    return where
-
-
 def _overdue_sql(
     filters: StatsFilters, start: date | None, end: date, public_only: bool
 ) -> tuple[str, list[Any]]:
-    where = _complaints_where(filters, start, end, public_only)
+    where = _Where()
+    rows = _rows_where(where, filters, start, end, public_only)
     sql = f"""
 SELECT unit, officer, GROUPING(unit, officer) AS mask, count(*) AS n
-FROM complaints WHERE status IN ({_OPEN_SQL}) AND due_at < now() AND {where.sql}
+FROM complaints WHERE status IN ({_OPEN_SQL}) AND due_at < now() AND {rows}
 GROUP BY GROUPING SETS ((unit), (officer), ())
 """
     return sql, where.args
