@@ -116,7 +116,7 @@ def test_admin_creates_an_officer_who_logs_in_to_the_officer_page(
     try:
         admin = admin_ctx.new_page()
         LoginPage(admin, live_server.url).log_in("admin", "pengaduan-admin-demo")
-        admin.wait_for_url(f"{live_server.url}/admin/pengguna")
+        admin.wait_for_url(f"{live_server.url}/admin/statistik")
         AdminUsersPage(admin, live_server.url).create_staff(
             role="officer",
             unit="Dinas Perhubungan",

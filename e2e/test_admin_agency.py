@@ -23,7 +23,7 @@ def test_admin_sets_up_a_unit_and_category_that_citizens_see_until_deactivated(
     page: Page, browser: Browser, live_server: LiveServer, demo_data: None
 ) -> None:
     LoginPage(page, live_server.url).log_in(*ADMIN)
-    page.wait_for_url(f"{live_server.url}/admin/pengguna")
+    page.wait_for_url(f"{live_server.url}/admin/statistik")
     units = AdminUnitsPage(page, live_server.url)
     units.create_unit("Dinas Pemadam Kebakaran", "Kebakaran dan penyelamatan", auto_assign=True)
     page.wait_for_url(f"{live_server.url}/admin/unit")
@@ -98,7 +98,7 @@ def test_admin_bulk_assigns_two_complaints_to_an_officer(
     work = run_async(_unit_with_unassigned_work, live_server.dsn)
     assert len(work["numbers"]) == 2, "the demo data should have open complaints"
     LoginPage(page, live_server.url).log_in(*ADMIN)
-    page.wait_for_url(f"{live_server.url}/admin/pengguna")
+    page.wait_for_url(f"{live_server.url}/admin/statistik")
     complaints = AdminComplaintsPage(page, live_server.url).open_list()
     complaints.filter_view("unassigned")
     complaints.filter_unit(work["unit"])
@@ -124,7 +124,7 @@ def test_bulk_assign_works_without_javascript(
     page = nojs_page
     work = run_async(_unit_with_unassigned_work, live_server.dsn)
     LoginPage(page, live_server.url).log_in(*ADMIN)
-    page.wait_for_url(f"{live_server.url}/admin/pengguna")
+    page.wait_for_url(f"{live_server.url}/admin/statistik")
     complaints = AdminComplaintsPage(page, live_server.url)
     complaints.open_list(f"view=unassigned&unit={work['unit']}")
     for number in work["numbers"]:

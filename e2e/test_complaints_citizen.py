@@ -235,7 +235,7 @@ def test_an_anonymous_photo_complaint_keeps_its_reporter_and_position_hidden_eve
 
         for page, account, landing in (
             (officer, ("petugas.pupr", "pengaduan-petugas-demo"), "/petugas"),
-            (admin, ("admin", "pengaduan-admin-demo"), "/admin/pengguna"),
+            (admin, ("admin", "pengaduan-admin-demo"), "/admin/statistik"),
         ):
             LoginPage(page, url).log_in(*account)
             page.wait_for_url(url + landing)  # the login has finished

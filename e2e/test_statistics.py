@@ -20,7 +20,7 @@ UNIT = "Dinas Lingkungan Hidup"
 
 def _log_in(page: Page, live_server: LiveServer) -> None:
     LoginPage(page, live_server.url).log_in(*ADMIN)
-    page.wait_for_url(f"{live_server.url}/admin/pengguna")
+    page.wait_for_url(f"{live_server.url}/admin/statistik")
 
 
 def test_a_filter_swaps_only_the_figures_and_goes_into_the_url(
@@ -76,7 +76,7 @@ def test_filters_work_without_javascript(
 ) -> None:
     page = nojs_page
     LoginPage(page, live_server.url).log_in(*ADMIN)
-    page.wait_for_url(f"{live_server.url}/admin/pengguna")
+    page.wait_for_url(f"{live_server.url}/admin/statistik")
     stats = StatisticsPage(page, live_server.url).open_dashboard()
     page.select_option("#f-unit", label=UNIT)
     page.select_option("#f-period", value="all")

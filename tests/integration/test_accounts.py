@@ -223,7 +223,7 @@ async def test_login_by_username_or_email_and_landing_per_role(
     for identifier, landing in (
         ("warga", "/akun"),
         ("PETUGAS@uji.test", "/petugas"),
-        ("admin", "/admin/pengguna"),
+        ("admin", "/admin/statistik"),
     ):
         async with browser_client(app) as client:
             response = await client.post(

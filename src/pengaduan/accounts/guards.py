@@ -25,7 +25,7 @@ ROLES_FOR = {
     "admin": {"admin"},
     "staff": {"officer", "admin"},
 }
-LANDING = {"citizen": "/akun", "officer": "/petugas", "admin": "/admin/pengguna"}
+LANDING = {"citizen": "/akun", "officer": "/petugas", "admin": "/admin/statistik"}
 
 
 class LoginRequired(NotAuthorizedException):
