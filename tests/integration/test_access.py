@@ -103,6 +103,8 @@ ROUTE_TABLE: dict[tuple[str, str], str] = {
     ("GET", "/admin/pengaduan/{complaint_id:int}/tugaskan"): "admin",
     ("POST", "/admin/pengaduan/{complaint_id:int}/tugaskan"): "admin",
     ("GET", "/admin/audit"): "admin",
+    # Live updates: the event stream of an open page (406 to anything but an EventSource).
+    ("GET", "/langsung"): "user",
 }
 ALLOWED = {
     "anyone": {None, "citizen", "officer", "admin"},
