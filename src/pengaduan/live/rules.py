@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from pengaduan import database
@@ -78,6 +79,16 @@ class Message(NamedTuple):
     recheck: bool = False
 
 
+@lru_cache(maxsize=256)
+def _parsed(payload: bytes) -> dict[str, Any] | None:
+    """The event, parsed once for all the streams of a worker that receive it (read only)."""
+    try:
+        event = json.loads(payload)
+    except ValueError:
+        return None
+    return event if isinstance(event, dict) else None
+
+
 def _complaint_id(event: dict[str, Any]) -> int | None:
     value = event.get("complaint")
     return value if isinstance(value, int) else None
@@ -86,11 +97,8 @@ def _complaint_id(event: dict[str, Any]) -> int | None:
 def message_for(viewer: Viewer, channel: str, payload: bytes) -> Message | None:
     """What the stream tells this viewer about an event on `channel` (kind, data), or None
     when it is nothing for them."""
-    try:
-        event = json.loads(payload)
-    except ValueError:
-        return None
-    if not isinstance(event, dict):
+    event = _parsed(payload)
+    if event is None:
         return None
     kind = event.get("event")
     complaint = _complaint_id(event)
