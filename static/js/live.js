@@ -103,6 +103,8 @@
     if (resumed || address !== url || !source) open(address, resumed);
   }
   body.addEventListener("htmx:afterSettle", function () { connect(false); });
+  // Back to a page htmx kept: it may follow another complaint, and it is a snapshot.
+  body.addEventListener("htmx:historyRestore", function () { connect(false); soon(); });
   window.addEventListener("pagehide", close);
   // Back from the back/forward cache: the stream was closed meanwhile.
   window.addEventListener("pageshow", function (e) { if (e.persisted) connect(true); });

@@ -353,3 +353,111 @@ async def test_a_lost_listen_connection_reconnects_and_tells_streams_to_resync(
     # Listening again: events arrive as before.
     await publish([f"user_{world['citizen']}"], {"event": "notification"})
     assert await stream.next_event() == ("notification", {})
+
+
+@pytest.mark.usefixtures("quick_ticks")
+async def test_a_stream_closes_for_a_reconnect_when_its_officer_moves_to_another_unit(
+    app: Litestar, as_role, world: dict[str, int], streams
+) -> None:
+    from pengaduan.accounts.tables import User
+
+    officer: httpx.AsyncClient = await as_role("officer")
+    stream = await (await streams(officer)).ready()
+    await User.update({User.unit: world["other_unit"]}).where(User.id == world["officer"])
+    # Not "ended": the browser reconnects, and then follows the other unit's queue.
+    assert await stream.next_event() is None
+    again = await (await streams(officer)).ready()
+    await publish([f"queue_{world['unit']}"], {"event": "submitted", "complaint": 1})
+    await publish([f"queue_{world['other_unit']}"], {"event": "submitted", "complaint": 2})
+    assert await again.next_event() == ("queue", {"id": 2})
+
+
+async def test_stopping_the_server_ends_open_streams_at_once(
+    db_dsn: str, data_dir, people: dict[str, int]
+) -> None:
+    """`pengaduan serve --workers 2` with streams open on its workers: SIGTERM ends them
+    (cleanly, at the end of an event), so uvicorn never waits out its graceful timeout."""
+    import os
+    import secrets
+    import signal
+    import subprocess
+    from datetime import UTC, datetime, timedelta
+
+    from itsdangerous import Signer
+
+    from pengaduan.accounts.sessions import hash_id
+    from pengaduan.accounts.tables import Session
+    from tests.integration.test_cli import PENGADUAN, _env, _free_port, _wait_healthy
+
+    secret = "live-stream-stop-test-" + "k" * 20
+    cookies = []
+    now = datetime.now(UTC)
+    for _ in range(6):
+        session_id = secrets.token_urlsafe(32)
+        await Session.insert(
+            Session(
+                id_hash=hash_id(session_id),
+                user=people["citizen"],
+                created_at=now,
+                last_seen_at=now,
+                expires_at=now + timedelta(hours=1),
+                ip="127.0.0.1",
+                user_agent="test",
+            )
+        )
+        cookies.append(Signer(secret, salt="pengaduan.session").sign(session_id).decode())
+    port = _free_port()
+    log_path = data_dir / "serve.log"
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(
+            [*PENGADUAN, "serve", "--port", str(port), "--workers", "2"],
+            env=_env(
+                PENGADUAN_DATA_DIR=str(data_dir),
+                DATABASE_URL=db_dsn,
+                PENGADUAN_SECRET_KEY=secret,
+                PENGADUAN_OUTBOX_IN_APP="false",
+            ),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        await asyncio.to_thread(_wait_healthy, f"http://127.0.0.1:{port}/healthz", proc)
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=WAIT) as http:
+            async with _open_streams(http, cookies) as responses:
+                texts = []
+                for response in responses:
+                    assert response.status_code == 200
+                    texts.append(response.aiter_text())
+                    assert "event: ready" in await anext(texts[-1])
+                proc.send_signal(signal.SIGTERM)
+                # Each stream ends, its chunked body finished properly (no error raised).
+                for text in texts:
+                    async for _rest in text:
+                        pass
+        await asyncio.to_thread(proc.wait, timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    output = log_path.read_text()
+    assert proc.returncode == 0, output
+    assert "graceful shutdown exceeded" not in output, output
+
+
+def _open_streams(http: httpx.AsyncClient, cookies: list[str]):
+    """All the streams open at once (one per cookie), closed together."""
+    import contextlib
+
+    @contextlib.asynccontextmanager
+    async def opened():
+        async with contextlib.AsyncExitStack() as stack:
+            responses = [
+                await stack.enter_async_context(
+                    http.stream("GET", "/langsung", headers={**EVENT_STREAM, "cookie": f"sid={c}"})
+                )
+                for c in cookies
+            ]
+            yield responses
+
+    return opened()

@@ -3,7 +3,8 @@
 Each event names what changed (`complaint`, `queue`, `notification`, `stats`, `resync`) with
 an id at most; static/js/live.js turns it into a DOM event and re-fetches what the page shows.
 Comments every HEARTBEAT seconds keep proxies from closing an idle stream; the session is
-checked again every SESSION_CHECK seconds, and a stream whose user logged out ends.
+checked again every SESSION_CHECK seconds: a stream whose user logged out ends, and one whose
+user got another role or unit closes so that the browser reconnects to the right channels.
 """
 
 from __future__ import annotations
@@ -82,8 +83,13 @@ async def _stream(
                 now = time.monotonic()
                 if now >= next_check:
                     next_check = now + session_check
-                    if not await sessions.is_alive(settings, viewer.session_hash):
-                        yield sse("ended")
+                    now_standing = await sessions.standing(settings, viewer.session_hash)
+                    if now_standing is None:
+                        yield sse("ended")  # logged out: the page stops listening
+                        return
+                    if now_standing != (viewer.role, viewer.unit_id):
+                        # Another role or unit: the browser reconnects and follows what
+                        # the user may see now (and re-fetches the page).
                         return
                 if now >= next_beat:
                     next_beat = now + heartbeat
