@@ -409,7 +409,7 @@ async def test_stopping_the_server_ends_open_streams_at_once(
     port = _free_port()
     log_path = data_dir / "serve.log"
     with log_path.open("w") as log:
-        proc = subprocess.Popen(
+        proc = subprocess.Popen(  # noqa: ASYNC220 (starting it does not wait)
             [*PENGADUAN, "serve", "--port", str(port), "--workers", "2"],
             env=_env(
                 PENGADUAN_DATA_DIR=str(data_dir),
