@@ -118,6 +118,30 @@ def test_the_citizens_open_page_follows_the_officer_on_another_worker(
         citizen.context.close()
 
 
+def test_a_reply_reaches_the_timeline_while_the_citizen_keeps_typing(
+    browser: Browser, two_workers: LiveServer, live_data: None
+) -> None:
+    server = two_workers
+    complaint_id, _number = run_async(_add_complaint, server.dsn, "Saluran Cikapundung mampet")
+    officer = _logged_in(browser, server, "petugas.pupr", OFFICER_PASSWORD)
+    citizen = _logged_in(browser, server, "warga", CITIZEN_PASSWORD)
+    try:
+        handling = _run_to_in_progress(officer, server.url, complaint_id)
+        mine = CitizenComplaint(citizen, server.url, complaint_id)
+        draft = "Airnya sudah naik sampai ke teras rumah"
+        citizen.fill("#f-message", draft)
+        _mark_unreloaded(citizen)
+
+        handling.reply("Tim kami menuju lokasi sore ini.")
+        expect(mine.timeline).to_contain_text("Tim kami menuju lokasi sore ini.")
+        # The form being filled in is left alone.
+        expect(citizen.locator("#f-message")).to_have_value(draft)
+        assert _still_unreloaded(citizen)
+    finally:
+        officer.context.close()
+        citizen.context.close()
+
+
 @pytest.mark.xfail(
     condition=not _has_bell_route(),
     reason="the bell refreshes through GET /notifikasi/lonceng, which the notification "
