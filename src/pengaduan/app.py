@@ -27,6 +27,8 @@ from pengaduan.audit import routes as audit_routes
 from pengaduan.complaints import routes as complaint_routes
 from pengaduan.handling import admin_routes as handling_admin_routes
 from pengaduan.handling import routes as handling_routes
+from pengaduan.live import live_plugin
+from pengaduan.live import routes as live_routes
 from pengaduan.notifications import routes as notification_routes
 from pengaduan.settings import Settings, get_settings
 from pengaduan.statistics import routes as statistics_routes
@@ -54,6 +56,7 @@ def route_handlers() -> list:
         *complaint_routes.ROUTES,
         *notification_routes.ROUTES,
         *statistics_routes.ROUTES,
+        *live_routes.ROUTES,
         shell_routes.home,
         shell_routes.healthz,
         language.switch_language,
@@ -126,9 +129,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
             header_name="x-csrftoken",
         ),
         template_config=TemplateConfig(instance=JinjaTemplateEngine.from_environment(environment)),
-        plugins=[HTMXPlugin()],
+        plugins=[HTMXPlugin(), live_plugin()],
         compression_config=CompressionConfig(
-            backend="brotli", brotli_gzip_fallback=True, minimum_size=500, brotli_quality=5
+            backend="brotli",
+            brotli_gzip_fallback=True,
+            minimum_size=500,
+            brotli_quality=5,
+            # The live stream: a compressor would hold its events back.
+            exclude_opt_key="skip_compression",
         ),
         exception_handlers=errors.EXCEPTION_HANDLERS,
         debug=False,

@@ -122,6 +122,8 @@ ROUTE_TABLE: dict[tuple[str, str], str] = {
     ("GET", "/admin/pengaduan/ekspor.xlsx"): "admin",
     ("GET", "/admin/laporan"): "admin",
     ("GET", "/transparansi"): "anyone",
+    # Live updates: the event stream of an open page (406 to anything but an EventSource).
+    ("GET", "/langsung"): "user",
 }
 ALLOWED = {
     "anyone": {None, "citizen", "officer", "admin"},

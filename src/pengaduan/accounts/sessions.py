@@ -213,6 +213,29 @@ async def load_user(settings: Settings, cookie_value: str) -> CurrentUser | None
     )
 
 
+_STANDING = """
+SELECT s.last_seen_at, s.expires_at, u.is_active, u.role, u.unit
+FROM sessions s JOIN users u ON u.id = s."user"
+WHERE s.id_hash = $1
+"""
+
+
+async def standing(settings: Settings, session_hash: str) -> tuple[str, int | None] | None:
+    """The role and unit of the session's user while the session would still let them in,
+    else None (for long requests such as the live stream, which must end once its user
+    logs out, is deactivated or the session runs out). Unlike `load_user`, asking does not
+    count as activity."""
+    rows = await database.fetch(_STANDING, session_hash)
+    if not rows:
+        return None
+    row = rows[0]
+    now = _now()
+    idle_limit = row["last_seen_at"] + timedelta(minutes=settings.session_idle_minutes)
+    if not row["is_active"] or row["expires_at"] <= now or idle_limit <= now:
+        return None
+    return row["role"], row["unit"]
+
+
 def _cookie(scope: Scope, name: str) -> str | None:
     for key, value in scope["headers"]:
         if key == b"cookie":

@@ -297,8 +297,15 @@ async def apply(
         )
         await _tell(complaint, transition, actor, text.strip())
         unit = (changes or {}).get("unit", complaint["unit"])
+        # The reporter's channel too: their open pages (my complaints) follow every one of theirs.
         await publish(
-            [f"complaint_{complaint_id}", f"queue_{complaint['unit']}", f"queue_{unit}", "stats"],
+            [
+                f"complaint_{complaint_id}",
+                f"user_{complaint['reporter']}",
+                f"queue_{complaint['unit']}",
+                f"queue_{unit}",
+                "stats",
+            ],
             {"event": "status", "complaint": complaint_id, "status": transition.target},
         )
         complaint.update({"status": transition.target})

@@ -1,0 +1,112 @@
+// Pengaduan: live updates. One EventSource per open page (the address is in #live, which only
+// logged-in pages carry). Each event becomes a DOM event on <body> (pengaduan:complaint,
+// pengaduan:queue, pengaduan:notification, pengaduan:stats) that page parts listen to with htmx;
+// parts marked data-live-part are re-fetched from the page's own address and swapped by id,
+// except one holding a form the person is typing in. After a dropped stream (and when a page
+// comes back from the back/forward cache) everything is re-fetched: nothing missed in the gap.
+// While the stream is down, <body> has data-live-fallback and the queue's polling runs.
+(function () {
+  "use strict";
+  var body = document.body;
+  var KINDS = ["complaint", "queue", "notification", "stats"];
+  var source = null, url = null, opened = 0, retryTimer = null, retryDelay = 5000, partsTimer = null;
+
+  function fire(kind, detail) {
+    body.dispatchEvent(new CustomEvent("pengaduan:" + kind, { detail: detail || {} }));
+  }
+  function state(name) {
+    body.setAttribute("data-live", name);
+    if (name === "open") body.removeAttribute("data-live-fallback");
+    else body.setAttribute("data-live-fallback", "");
+  }
+  function typing(el) {
+    var active = document.activeElement;
+    if (active && active !== body && el.contains(active) && active.form) return true;
+    var fields = el.querySelectorAll("input, textarea, select");
+    for (var i = 0; i < fields.length; i++) {
+      var f = fields[i];
+      if (f.type === "checkbox" || f.type === "radio") { if (f.checked !== f.defaultChecked) return true; }
+      else if (f.tagName === "SELECT") { for (var j = 0; j < f.options.length; j++) if (f.options[j].selected !== f.options[j].defaultSelected) return true; }
+      else if (f.type !== "hidden" && f.value !== f.defaultValue) return true;
+    }
+    return false;
+  }
+  function refreshParts() {
+    partsTimer = null;
+    if (!document.querySelector("[data-live-part]")) return;
+    fetch(location.href, { credentials: "same-origin", cache: "no-store", headers: { Accept: "text/html" } })
+      .then(function (r) { return r.ok ? r.text() : null; })
+      .then(function (html) {
+        if (!html) return;
+        var doc = new DOMParser().parseFromString(html, "text/html");
+        var parts = document.querySelectorAll("[data-live-part]");
+        for (var i = 0; i < parts.length; i++) {
+          var el = parts[i], fresh = doc.getElementById(el.id);
+          if (!fresh || fresh.outerHTML === el.outerHTML || typing(el)) continue;
+          fresh = document.importNode(fresh, true);
+          el.replaceWith(fresh);
+          if (window.htmx) window.htmx.process(fresh);
+        }
+        fire("refreshed");
+      })
+      .catch(function () {});
+  }
+  function soon() { if (!partsTimer) partsTimer = setTimeout(refreshParts, 150); }
+  function resync() {
+    for (var i = 0; i < KINDS.length; i++) fire(KINDS[i], { resync: true });
+    soon();
+  }
+  function onComplaint(detail) {
+    var live = document.getElementById("live");
+    var follow = live && live.getAttribute("data-follow");
+    fire("complaint", detail);
+    if (!follow || String(detail.id) === follow) soon();
+  }
+  function close() {
+    if (source) source.close();
+    source = null;
+    clearTimeout(retryTimer);
+  }
+  function open(address, resumed) {
+    close();
+    url = address;
+    opened = resumed ? 1 : 0;
+    state("down");
+    source = new EventSource(address);
+    source.addEventListener("ready", function () {
+      state("open");
+      retryDelay = 5000;
+      if (opened++) resync(); // a reconnect: what happened in the gap is not known
+    });
+    source.addEventListener("complaint", function (e) { onComplaint(JSON.parse(e.data)); });
+    source.addEventListener("queue", function (e) { fire("queue", JSON.parse(e.data)); });
+    source.addEventListener("notification", function () { fire("notification"); });
+    source.addEventListener("stats", function () { fire("stats"); });
+    source.addEventListener("resync", resync);
+    source.addEventListener("ended", function () { close(); state("ended"); });
+    source.onerror = function () {
+      state("down");
+      // The browser retries a dropped stream itself; a refused one (logged out, error) it
+      // gives up on: try again later, less and less often.
+      if (source && source.readyState === EventSource.CLOSED) {
+        var again = url;
+        close();
+        retryTimer = setTimeout(function () { open(again, true); }, retryDelay);
+        retryDelay = Math.min(retryDelay * 2, 300000);
+      }
+    };
+  }
+  function connect(resumed) {
+    var live = document.getElementById("live");
+    var address = live && live.getAttribute("data-stream");
+    if (!address || !window.EventSource) { close(); url = null; state("off"); return; }
+    if (resumed || address !== url || !source) open(address, resumed);
+  }
+  body.addEventListener("htmx:afterSettle", function () { connect(false); });
+  // Back to a page htmx kept: it may follow another complaint, and it is a snapshot.
+  body.addEventListener("htmx:historyRestore", function () { connect(false); soon(); });
+  window.addEventListener("pagehide", close);
+  // Back from the back/forward cache: the stream was closed meanwhile.
+  window.addEventListener("pageshow", function (e) { if (e.persisted) connect(true); });
+  connect(false);
+})();
