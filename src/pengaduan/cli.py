@@ -153,6 +153,8 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # One line per gateway request would drown the worker's own log.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     print("Delivering the outbox (Ctrl+C to stop).", flush=True)
     asyncio.run(outbox.run_worker(settings))
     return 0
