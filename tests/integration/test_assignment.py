@@ -275,3 +275,36 @@ async def test_an_inactive_officer_cannot_be_given_work(
     with pytest.raises(assignment.AssignmentRefused) as refused:
         await assignment.assign([world["a0"]], world["second"], admin_id=world["admin"], ip="")
     assert refused.value.field == "officer"
+
+
+async def test_a_complaint_forwarded_while_the_assignment_waited_is_refused_by_name(
+    app, world: dict[str, int], db_dsn: str
+) -> None:
+    """The assignment waits on the row lock of a complaint being forwarded; after that commits
+    it sees the new unit (not 'does not exist', which a join in the locking statement gave)."""
+    forwarding = await asyncpg.connect(db_dsn)
+    try:
+        async with forwarding.transaction():
+            await forwarding.execute(
+                "UPDATE complaints SET unit = $1 WHERE id = $2", world["other_unit"], world["a0"]
+            )
+            waiting = asyncio.create_task(
+                assignment.assign([world["a0"]], world["second"], admin_id=world["admin"], ip="")
+            )
+            blocked = 0
+            for _ in range(1000):  # until the assignment waits for the lock (at most ~10 s)
+                blocked = await forwarding.fetchval(
+                    "SELECT count(*) FROM pg_locks WHERE NOT granted"
+                )
+                if blocked:
+                    break
+                await asyncio.sleep(0.01)
+            assert blocked, "the assignment never waited for the row lock"
+        with pytest.raises(assignment.AssignmentRefused) as refused:
+            await waiting
+    finally:
+        await forwarding.close()
+    assert refused.value.status_code == 422, refused.value.message
+    assert await _number(db_dsn, world["a0"]) in refused.value.message
+    (row,) = await _rows(db_dsn, "SELECT officer FROM complaints WHERE id = $1", world["a0"])
+    assert row["officer"] is None

@@ -16,7 +16,9 @@ import pytest
 from litestar import Litestar
 
 from pengaduan import database
+from pengaduan.complaints.lifecycle import Actor
 from pengaduan.database import ENGINE
+from pengaduan.handling import actions
 from pengaduan.web import pagecache
 from tests.conftest import browser_client, log_in, make_unit, make_user
 from tests.integration.handling_factory import make_category, make_complaint
@@ -347,6 +349,38 @@ async def test_two_officers_claiming_at_once_one_wins(
     assert f"{winner_name} " in loser.text  # "<name> has taken this complaint already"
     claims = await _rows(db_dsn, "SELECT actor FROM audit_log WHERE action = 'complaint.claim'")
     assert [c["actor"] for c in claims] == [row["officer"]]
+
+
+async def test_a_claim_that_waited_for_the_row_lock_names_the_officer_who_won(
+    people: dict[str, int], unit_data: dict[str, int], db_dsn: str
+) -> None:
+    """The loser of a race waits on the row lock; once the winner commits, it is told who won
+    (a join in the locking statement would still see the complaint unassigned: no name)."""
+    d = unit_data
+    complaint = await _complaint(d)
+    loser = Actor(user_id=d["officer"], role="officer", unit_id=people["unit"])
+    winner = await asyncpg.connect(db_dsn)
+    try:
+        async with winner.transaction():
+            await winner.execute(
+                "UPDATE complaints SET officer = $1, assigned_at = now() WHERE id = $2",
+                d["officer2"],
+                complaint,
+            )
+            waiting = asyncio.create_task(actions.claim(complaint, loser))
+            blocked = 0
+            for _ in range(1000):  # until the claim waits for the lock (at most ~10 s)
+                blocked = await winner.fetchval("SELECT count(*) FROM pg_locks WHERE NOT granted")
+                if blocked:
+                    break
+                await asyncio.sleep(0.01)
+            assert blocked, "the claim never waited for the row lock"
+        with pytest.raises(actions.ActionRefused) as refused:
+            await waiting
+    finally:
+        await winner.close()
+    assert refused.value.status_code == 409
+    assert "Petugas2 " in refused.value.message
 
 
 async def test_claim_refusals(as_role, app: Litestar, unit_data: dict[str, int]) -> None:

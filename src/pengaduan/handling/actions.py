@@ -39,16 +39,24 @@ def _not_found() -> ActionRefused:
 async def _lock(complaint_id: int, actor: Actor) -> dict[str, Any]:
     """The complaint row locked for this transaction, if the actor handles it (else 404)."""
     rows = await Complaint.raw(
-        "SELECT c.id, c.number, c.status, c.reporter, c.unit, c.officer, c.title,"
-        " c.first_response_at, o.full_name AS officer_name, u.name AS unit_name"
-        " FROM complaints c JOIN units u ON u.id = c.unit"
-        " LEFT JOIN users o ON o.id = c.officer"
-        " WHERE c.id = {} FOR UPDATE OF c",
+        "SELECT id, number, status, reporter, unit, officer, title, first_response_at"
+        " FROM complaints WHERE id = {} FOR UPDATE",
         complaint_id,
     )
     if not rows:
         raise _not_found()
     complaint = rows[0]
+    # The names in a statement of their own, after the lock: under READ COMMITTED it sees what
+    # committed while this one waited. Joined into the locking statement, the other tables keep
+    # their rows from before the wait: the winner of a concurrent claim came back nameless,
+    # and a complaint forwarded meanwhile would not have come back at all.
+    (names,) = await Complaint.raw(
+        "SELECT (SELECT full_name FROM users WHERE id = {}) AS officer_name,"
+        " (SELECT name FROM units WHERE id = {}) AS unit_name",
+        complaint["officer"],
+        complaint["unit"],
+    )
+    complaint.update(names)
     if lifecycle.STAFF not in lifecycle.capacities(actor, complaint):
         # Officers of other units do not learn that it exists.
         raise _not_found()

@@ -56,13 +56,20 @@ async def assign(complaint_ids: list[int], officer_id: int, *, admin_id: int, ip
             raise AssignmentRefused(_("Choose an active officer."), 422, "officer")
         # In id order, so two overlapping batches lock in the same order (no deadlock).
         rows = await Complaint.raw(
-            "SELECT c.id, c.number, c.title, c.unit, c.officer, c.status, u.name AS unit_name"
-            " FROM complaints c JOIN units u ON u.id = c.unit"
-            " WHERE c.id = ANY({}) ORDER BY c.id FOR UPDATE OF c",
+            "SELECT id, number, title, unit, officer, status FROM complaints"
+            " WHERE id = ANY({}) ORDER BY id FOR UPDATE",
             ids,
         )
         if len(rows) != len(ids):
             raise AssignmentRefused(_("One of the complaints does not exist."), 404)
+        # Unit names after the lock, in a statement of their own (see handling.actions._lock:
+        # joined into the locking statement, a complaint forwarded meanwhile would drop out).
+        names = await Complaint.raw(
+            "SELECT id, name FROM units WHERE id = ANY({})", list({r["unit"] for r in rows})
+        )
+        unit_names = {n["id"]: n["name"] for n in names}
+        for row in rows:
+            row["unit_name"] = unit_names[row["unit"]]
         elsewhere = [r for r in rows if r["unit"] != officer["unit"]]
         if elsewhere:
             raise AssignmentRefused(
