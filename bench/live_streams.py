@@ -37,7 +37,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
-from queue_load import Server, _base_env  # noqa: E402
+import queue_load  # noqa: E402
+from queue_load import Server  # noqa: E402
 
 DATABASE = "bench_live"
 SECRET = "bench-live-secret-key-" + "x" * 20
@@ -126,23 +127,8 @@ async def prepare(streams: int) -> tuple[str, int, dict[str, int], list[tuple[st
 
 
 def start_app(dsn: str, log_dir: Path) -> Server:
-    env = _base_env()
-    env.update(
-        PENGADUAN_MODE="development",
-        PENGADUAN_DATA_DIR=str(ROOT / "var" / "bench"),
-        PENGADUAN_BCRYPT_ROUNDS="4",
-        PENGADUAN_OUTBOX_IN_APP="false",
-        PENGADUAN_SECRET_KEY=SECRET,
-        DATABASE_URL=dsn,
-    )
-    server = Server(
-        "app",
-        [sys.executable, "-m", "pengaduan.cli", "serve", "--workers", "2", "--no-access-log"],
-        env,
-        log_dir,
-    )
-    server.wait("/healthz")
-    return server
+    # The sessions were signed here with SECRET: the app must check them with the same key.
+    return queue_load.start_app(dsn, log_dir, PENGADUAN_SECRET_KEY=SECRET)
 
 
 def workers_of(server: Server) -> list[int]:

@@ -162,7 +162,8 @@ def _base_env() -> dict[str, str]:
     return env
 
 
-def start_app(dsn: str, log_dir: Path) -> Server:
+def start_app(dsn: str, log_dir: Path, **extra_env: str) -> Server:
+    """`pengaduan serve` on two workers against `dsn` (`extra_env`: more settings)."""
     env = _base_env()
     env.update(
         PENGADUAN_MODE="development",
@@ -170,6 +171,7 @@ def start_app(dsn: str, log_dir: Path) -> Server:
         PENGADUAN_BCRYPT_ROUNDS="4",
         PENGADUAN_OUTBOX_IN_APP="false",
         DATABASE_URL=dsn,
+        **extra_env,
     )
     server = Server(
         "app",

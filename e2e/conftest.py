@@ -143,15 +143,19 @@ def live_server(e2e_dsn: str, smtp_sink_server: SmtpSink) -> Iterator[LiveServer
         server.stop()
 
 
-@pytest.fixture
-def demo_data(live_server: LiveServer) -> None:
+def reset_demo(server: LiveServer) -> None:
     """Empty tables, then the demo set (the server migrated the database at start)."""
 
     async def reset() -> None:
-        await truncate_all(live_server.dsn)
-        await demo.seed(settings_for(live_server.dsn), live_server.dsn)
+        await truncate_all(server.dsn)
+        await demo.seed(settings_for(server.dsn), server.dsn)
 
     run_async(reset)
+
+
+@pytest.fixture
+def demo_data(live_server: LiveServer) -> None:
+    reset_demo(live_server)
 
 
 @pytest.fixture

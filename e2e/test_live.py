@@ -8,10 +8,9 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from e2e.conftest import ROOT, LiveServer, run_async
+from e2e.conftest import ROOT, LiveServer, reset_demo, run_async
 from e2e.test_handling import CITIZEN_PASSWORD, OFFICER_PASSWORD, _add_complaint, _logged_in
-from pengaduan import demo
-from pengaduan.testing import SmtpSink, settings_for, truncate_all
+from pengaduan.testing import SmtpSink
 
 
 @pytest.fixture(scope="module")
@@ -29,11 +28,7 @@ def two_workers(e2e_dsn: str, smtp_sink_server: SmtpSink) -> Iterator[LiveServer
 
 @pytest.fixture
 def live_data(two_workers: LiveServer) -> None:
-    async def reset() -> None:
-        await truncate_all(two_workers.dsn)
-        await demo.seed(settings_for(two_workers.dsn), two_workers.dsn)
-
-    run_async(reset)
+    reset_demo(two_workers)
 
 
 def _stream_open(page: Page) -> None:

@@ -179,6 +179,13 @@ async def active_sessions(user_id: int) -> list[dict[str, Any]]:
     )
 
 
+def _lets_in(settings: Settings, row: Any, now: datetime) -> bool:
+    """Whether a session row (with its user's `is_active`) still lets its user in: the user
+    active, the session neither expired nor idle too long."""
+    idle_limit = row["last_seen_at"] + timedelta(minutes=settings.session_idle_minutes)
+    return bool(row["is_active"]) and row["expires_at"] > now and idle_limit > now
+
+
 async def load_user(settings: Settings, cookie_value: str) -> CurrentUser | None:
     """The user behind a session cookie, or None when it is forged, expired or revoked."""
     try:
@@ -192,8 +199,7 @@ async def load_user(settings: Settings, cookie_value: str) -> CurrentUser | None
         return None
     row = rows[0]
     now = _now()
-    idle_limit = row["last_seen_at"] + timedelta(minutes=settings.session_idle_minutes)
-    if not row["is_active"] or row["expires_at"] <= now or idle_limit <= now:
+    if not _lets_in(settings, row, now):
         await end_session(session_hash)
         return None
     if now - row["last_seen_at"] >= _TOUCH_EVERY:
@@ -229,9 +235,7 @@ async def standing(settings: Settings, session_hash: str) -> tuple[str, int | No
     if not rows:
         return None
     row = rows[0]
-    now = _now()
-    idle_limit = row["last_seen_at"] + timedelta(minutes=settings.session_idle_minutes)
-    if not row["is_active"] or row["expires_at"] <= now or idle_limit <= now:
+    if not _lets_in(settings, row, _now()):
         return None
     return row["role"], row["unit"]
 
