@@ -161,6 +161,29 @@ async def test_right_logins_do_not_use_up_the_addresses_allowance(
     assert all(r["failures"] == 0 and r["locked_until"] is None for r in rows)
 
 
+async def test_the_wait_doubles_when_the_lock_is_over_and_the_next_password_is_wrong(
+    app: Litestar, people: dict[str, int], db_dsn: str
+) -> None:
+    async with browser_client(app) as client:
+        for _ in range(LIMIT):
+            await client.post("/masuk", data={"identifier": "warga", "password": WRONG})
+        await _rows(db_dsn, "UPDATE login_throttles SET locked_until = now() - interval '1 s'")
+        again = await client.post("/masuk", data={"identifier": "warga", "password": WRONG})
+    wait = throttle.wait_after("account", LIMIT + 1).total_seconds()
+    assert again.status_code == 429 and wait - 5 < int(again.headers["retry-after"]) <= wait
+
+
+async def test_refused_attempts_do_not_use_up_the_addresses_allowance(
+    app: Litestar, people: dict[str, int]
+) -> None:
+    """Attempts at a locked account check no password, so they count for nothing else."""
+    async with browser_client(app) as client:
+        for _ in range(throttle.FREE_FAILURES["ip"] + LIMIT):
+            await client.post("/masuk", data={"identifier": "warga", "password": WRONG})
+        response = await client.post("/masuk", data={"identifier": "petugas", "password": PASSWORD})
+    assert response.status_code == 303
+
+
 # --- registration and reset requests ---------------------------------------------------------
 
 
