@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Request, Response, get, post
+from litestar.background_tasks import BackgroundTask
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath
 from litestar.response import Redirect, Template
@@ -65,7 +66,8 @@ async def register_submit(request: Request, data: Form) -> Response:
             request,
             "accounts/register.html",
             {"values": result.values, "errors": result.errors},
-            status_code=422,
+            status_code=429 if result.wait_seconds else 422,
+            headers={"Retry-After": str(result.wait_seconds)} if result.wait_seconds else None,
         )
     message = _("Your account is ready. Log in with your username and password.")
     if result.values.get("email"):
@@ -196,9 +198,22 @@ async def forgot_submit(request: Request, data: Form) -> Template:
             },
             status_code=422,
         )
-    await services.request_password_reset(settings_of(request), identifier, ip=client_ip(request))
-    # The same answer whether or not the account exists.
-    return render(request, "accounts/forgot.html", {"values": {}, "errors": {}, "sent": True})
+    busy = await services.requests_throttled("reset", client_ip(request))
+    if busy:
+        return render(
+            request,
+            "accounts/forgot.html",
+            {"values": {"identifier": identifier}, "errors": {"form": busy.error}, "sent": False},
+            status_code=429,
+            headers={"Retry-After": str(busy.wait_seconds)},
+        )
+    # The same answer, as fast, whether or not the account exists: the looking up and mailing
+    # happen after it is sent.
+    response = render(request, "accounts/forgot.html", {"values": {}, "errors": {}, "sent": True})
+    response.background = BackgroundTask(
+        services.request_password_reset, settings_of(request), identifier, ip=client_ip(request)
+    )
+    return response
 
 
 async def _reset_page(request: Request, token: str, *, invite: bool) -> Template:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -28,6 +29,8 @@ from pengaduan.notifications.mail import render_mail
 from pengaduan.notifications.outbox import enqueue_email
 from pengaduan.settings import Settings
 from pengaduan.web.i18n import _, get_locale, ngettext
+
+log = logging.getLogger(__name__)
 
 CONFIRM_MAX_AGE = 48 * 3600
 RESET_MAX_AGE = 3600
@@ -64,6 +67,8 @@ class FormResult:
 
     values: dict[str, str]
     errors: dict[str, str] = field(default_factory=dict)
+    # Set when refused for too many requests: try again after this many seconds.
+    wait_seconds: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -248,6 +253,12 @@ async def register(
     if not result.ok:
         return result
     values = result.values
+    # Counted only once the database is asked: it tells whether a NIK, email or name is taken.
+    busy = await requests_throttled("register", ip)
+    if busy:
+        result.errors["form"] = busy.error
+        result.wait_seconds = busy.wait_seconds
+        return result
     cipher = cipher_for(settings)
     nik_index = cipher.blind_index(values["nik_digits"])
     await check_unique(result, nik_index=nik_index)
@@ -338,6 +349,36 @@ def _wait_message(seconds: int) -> str:
     )
 
 
+def _busy_message(seconds: int) -> str:
+    if seconds >= 60:
+        return ngettext(
+            "Too many requests from your network. Try again in %(num)d minute.",
+            "Too many requests from your network. Try again in %(num)d minutes.",
+            (seconds + 59) // 60,
+        )
+    return ngettext(
+        "Too many requests from your network. Try again in %(num)d second.",
+        "Too many requests from your network. Try again in %(num)d seconds.",
+        seconds,
+    )
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Too many requests: what to tell the person, and when they may try again."""
+
+    error: str
+    wait_seconds: int
+
+
+async def requests_throttled(kind: str, ip: str) -> Refusal | None:
+    """Count a registration or reset request from `ip`; the refusal when over the limit."""
+    throttled = await throttle.count_request(kind, ip)
+    if throttled is None:
+        return None
+    return Refusal(error=_busy_message(throttled.seconds), wait_seconds=throttled.seconds)
+
+
 async def authenticate(
     settings: Settings, identifier: str, password: str, *, ip: str
 ) -> LoginOutcome:
@@ -345,9 +386,6 @@ async def authenticate(
     identifier = identifier.strip().lower()
     if not identifier or not password:
         return LoginOutcome(error=_("Enter your username or email and your password."))
-    throttled = await throttle.check(identifier, ip)
-    if throttled:
-        return LoginOutcome(error=_wait_message(throttled.seconds), wait_seconds=throttled.seconds)
     column = User.email if "@" in identifier else User.username
     user = (
         await User.select(
@@ -356,19 +394,26 @@ async def authenticate(
         .where(column == identifier)
         .first()
     )
+    # Counted before the password is checked, against the account whichever name was typed.
+    attempt = await throttle.reserve_login(
+        throttle.account_key(user["id"] if user else None, identifier), ip
+    )
+    if attempt.refused:
+        seconds = attempt.refused.seconds
+        return LoginOutcome(error=_wait_message(seconds), wait_seconds=seconds)
     if user is None:
         await verify_password(password, _dummy_hash(settings.bcrypt_rounds))
         ok = False
     else:
         ok = await verify_password(password, user["password_hash"]) and user["is_active"]
     if not ok:
-        throttled = await throttle.record_failure(identifier, ip)
+        throttled = attempt.wait_if_wrong
         if throttled:
             return LoginOutcome(
                 error=_wait_message(throttled.seconds), wait_seconds=throttled.seconds
             )
         return LoginOutcome(error=_("The username/email or password is wrong."))
-    await throttle.record_success(identifier)
+    await throttle.login_succeeded(attempt)
     await User.update({User.last_login_at: datetime.now(UTC)}).where(User.id == user["id"])
     await audit.record(
         actor_id=user["id"], action="account.login", target_type="user", target_id=user["id"], ip=ip
@@ -435,7 +480,16 @@ async def request_password_reset(settings: Settings, identifier: str, *, ip: str
     """Send a reset link when the account exists and has a confirmed email; silent otherwise.
 
     An unconfirmed address gets the confirmation link instead (no other mail may go to it).
+    Runs after the answer has been sent (so the answer takes as long whether or not the account
+    exists): nobody is left to tell of a failure but the log.
     """
+    try:
+        await _request_password_reset(settings, identifier, ip=ip)
+    except Exception:
+        log.exception("a password reset request could not be carried out")
+
+
+async def _request_password_reset(settings: Settings, identifier: str, *, ip: str) -> None:
     identifier = identifier.strip().lower()
     if not identifier:
         return

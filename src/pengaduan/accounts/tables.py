@@ -56,9 +56,11 @@ class Session(Table, tablename="sessions", db=ENGINE):
 
 
 class LoginThrottle(Table, tablename="login_throttles", db=ENGINE):
-    """Failed logins per account and per client address, shared by every worker."""
+    """Login attempts per account and per client address, registration and reset requests per
+    client address (accounts/throttle.py), shared by every worker."""
 
-    # "account:<username>" or "ip:<address>"
+    # "user:<id>", "account:<unknown name typed>", "ip:<address>", "register:<address>" or
+    # "reset:<address>" (for the last two, last_failure_at is when the hour's window began)
     key = Varchar(length=300, unique=True)
     failures = Integer(default=0)
     last_failure_at = Timestamptz()

@@ -1,13 +1,21 @@
-"""Login throttling in the database, per account and per client address, shared by all workers.
+"""Throttling in the database, shared by all workers: logins per account and per client address,
+registration and password-reset requests per client address.
 
-After FREE_FAILURES failures a key must wait, doubling from BASE_WAIT up to MAX_WAIT (the
-lock). Failures older than FORGET_AFTER are forgotten, so an occasional typo never adds up.
+Login: after FREE_FAILURES failures a key must wait, doubling from BASE_WAIT up to MAX_WAIT
+(the lock). Failures older than FORGET_AFTER are forgotten, so an occasional typo never adds
+up. An attempt is counted *before* its password is checked, in one statement that also says
+whether it may go ahead, so simultaneous attempts cannot all pass before the first failure is
+written: at most FREE_FAILURES passwords are checked before the lock. The account key is the
+account's id whatever was typed for it; an unknown name is counted under that name, so the
+throttle answers alike for both.
+
+Registration and reset requests: at most REQUESTS_PER_HOUR per address in an hour's window.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from pengaduan.accounts.tables import LoginThrottle
@@ -16,23 +24,73 @@ FREE_FAILURES = {"account": 5, "ip": 20}
 BASE_WAIT = timedelta(seconds=30)
 MAX_WAIT = timedelta(minutes=15)
 FORGET_AFTER = timedelta(minutes=15)
+# Generous, because many mobile users share one address (carrier-grade NAT); probing NIKs or
+# email addresses through the registration form still slows to a crawl.
+REQUESTS_PER_HOUR = {"register": 20, "reset": 10}
+REQUEST_WINDOW = timedelta(hours=1)
 
-_RECORD_FAILURE = """
-INSERT INTO login_throttles (key, failures, last_failure_at, locked_until)
+
+def _wait_sql(over: str) -> str:
+    """wait_after() in SQL, for `over` failures past the free ones (0: the first lock)."""
+    return (
+        f"make_interval(secs => least({MAX_WAIT.total_seconds()}, "
+        f"{BASE_WAIT.total_seconds()} * power(2, least(30, {over}))))"
+    )
+
+
+_FREE = "(SELECT free FROM attempt WHERE attempt.key = t.key)"
+_NEW = (
+    f"(CASE WHEN t.last_failure_at < now() - interval '{int(FORGET_AFTER.total_seconds())} "
+    "seconds' THEN 1 ELSE t.failures + 1 END)"
+)
+_LOCKED = "t.locked_until > now()"
+
+# One statement for both keys of an attempt. A key's row is counted unless it is locked, and
+# the count that reaches its free failures places the lock at once: the attempts after it are
+# refused while its password is still being checked (a right password lifts it again). Only
+# a counted row has last_failure_at = this statement's now().
+_RESERVE_LOGIN = f"""
+WITH attempt (key, free) AS (VALUES ({{}}::varchar, {{}}::int), ({{}}::varchar, {{}}::int))
+INSERT INTO login_throttles AS t (key, failures, last_failure_at, locked_until)
+SELECT key, 1, now(), CASE WHEN free <= 1 THEN now() + {_wait_sql("1 - free")} END
+FROM attempt
+ON CONFLICT (key) DO UPDATE SET
+    failures = CASE WHEN {_LOCKED} THEN t.failures ELSE {_NEW} END,
+    last_failure_at = CASE WHEN {_LOCKED} THEN t.last_failure_at ELSE now() END,
+    locked_until = CASE
+        WHEN {_LOCKED} THEN t.locked_until
+        WHEN {_NEW} >= {_FREE} THEN now() + {_wait_sql(f"{_NEW} - {_FREE}")}
+    END
+RETURNING key, locked_until, last_failure_at = now() AS counted
+"""
+
+# An attempt that was counted but needs no counting after all (refused by its other key, or
+# the right password for the address's count): the count goes back, and the lock with it if
+# this attempt placed it.
+_GIVE_BACK = """
+UPDATE login_throttles SET
+    failures = greatest(failures - 1, 0),
+    locked_until = CASE WHEN locked_until = {} THEN NULL ELSE locked_until END
+WHERE key = {}
+"""
+
+# Fixed windows: last_failure_at is when the address's window began; a refused request is
+# counted too, but never moves the window.
+_COUNT_REQUEST = """
+INSERT INTO login_throttles AS t (key, failures, last_failure_at, locked_until)
 VALUES ({}, 1, now(), NULL)
 ON CONFLICT (key) DO UPDATE SET
-    failures = CASE
-        WHEN login_throttles.last_failure_at < now() - {}::interval
-             AND (login_throttles.locked_until IS NULL OR login_throttles.locked_until < now())
-        THEN 1 ELSE login_throttles.failures + 1 END,
-    last_failure_at = now()
-RETURNING failures
+    failures = CASE WHEN t.last_failure_at <= now() - {}::interval THEN 1
+                    ELSE t.failures + 1 END,
+    last_failure_at = CASE WHEN t.last_failure_at <= now() - {}::interval THEN now()
+                           ELSE t.last_failure_at END
+RETURNING failures, last_failure_at
 """
 
 
 @dataclass(frozen=True)
 class Throttled:
-    """Login is refused until `until`; `seconds` is how long that is from now (rounded up)."""
+    """Refused until `until`; `seconds` is how long that is from now (rounded up)."""
 
     until: datetime
 
@@ -41,8 +99,29 @@ class Throttled:
         return max(1, math.ceil((self.until - datetime.now(UTC)).total_seconds()))
 
 
-def keys_for(identifier: str, ip: str) -> dict[str, str]:
-    return {"account": f"account:{identifier.strip().lower()[:250]}", "ip": f"ip:{ip}"}
+@dataclass(frozen=True)
+class LoginAttempt:
+    """A login attempt, counted before its password is checked."""
+
+    account_key: str
+    ip_key: str
+    # The wait that refuses it (its password must not be checked), if any.
+    refused: Throttled | None = None
+    # Per counted key, the lock this attempt placed (None: none); told when the password fails.
+    placed: dict[str, datetime | None] = field(default_factory=dict)
+
+    @property
+    def wait_if_wrong(self) -> Throttled | None:
+        """The wait a wrong password meets: the longest lock this attempt placed."""
+        locks = [until for until in self.placed.values() if until is not None]
+        return Throttled(until=max(locks)) if locks else None
+
+
+def account_key(user_id: int | None, identifier: str) -> str:
+    """The account's id whichever of its names was typed; an unknown name under itself."""
+    if user_id is not None:
+        return f"user:{user_id}"
+    return f"account:{identifier.strip().lower()[:250]}"
 
 
 def wait_after(kind: str, failures: int) -> timedelta | None:
@@ -53,33 +132,35 @@ def wait_after(kind: str, failures: int) -> timedelta | None:
     return min(MAX_WAIT, BASE_WAIT * (2**over))
 
 
-async def check(identifier: str, ip: str) -> Throttled | None:
-    """The longest wait that applies to this account or address, if any."""
-    keys = keys_for(identifier, ip)
-    rows = await LoginThrottle.select(LoginThrottle.locked_until).where(
-        LoginThrottle.key.is_in(list(keys.values()))
-        & (LoginThrottle.locked_until > datetime.now(UTC))
+async def _give_back(key: str, placed: datetime | None) -> None:
+    await LoginThrottle.raw(_GIVE_BACK, placed, key)
+
+
+async def reserve_login(account: str, ip: str) -> LoginAttempt:
+    """Count an attempt for the account key and the address before any password is checked."""
+    ip_key = f"ip:{ip}"
+    rows = await LoginThrottle.raw(
+        _RESERVE_LOGIN, account, FREE_FAILURES["account"], ip_key, FREE_FAILURES["ip"]
     )
-    if not rows:
+    refused = [r["locked_until"] for r in rows if not r["counted"]]
+    placed = {r["key"]: r["locked_until"] for r in rows if r["counted"]}
+    if refused:
+        # A refused attempt checks no password, so it counts for none of its keys.
+        for key, until in placed.items():
+            await _give_back(key, until)
+        return LoginAttempt(account, ip_key, refused=Throttled(until=max(refused)))
+    return LoginAttempt(account, ip_key, placed=placed)
+
+
+async def login_succeeded(attempt: LoginAttempt) -> None:
+    """A right password clears the account's count and takes back its count on the address."""
+    await LoginThrottle.delete().where(LoginThrottle.key == attempt.account_key)
+    await _give_back(attempt.ip_key, attempt.placed.get(attempt.ip_key))
+
+
+async def count_request(kind: str, ip: str) -> Throttled | None:
+    """Count a registration or reset request from `ip`; the wait when over the hour's limit."""
+    rows = await LoginThrottle.raw(_COUNT_REQUEST, f"{kind}:{ip}", REQUEST_WINDOW, REQUEST_WINDOW)
+    if rows[0]["failures"] <= REQUESTS_PER_HOUR[kind]:
         return None
-    return Throttled(until=max(r["locked_until"] for r in rows))
-
-
-async def record_failure(identifier: str, ip: str) -> Throttled | None:
-    """Count a failed attempt; returns the wait it triggers, if any."""
-    longest: datetime | None = None
-    for kind, key in keys_for(identifier, ip).items():
-        rows = await LoginThrottle.raw(_RECORD_FAILURE, key, FORGET_AFTER)
-        wait = wait_after(kind, rows[0]["failures"])
-        if wait is not None:
-            until = datetime.now(UTC) + wait
-            await LoginThrottle.update({LoginThrottle.locked_until: until}).where(
-                LoginThrottle.key == key
-            )
-            longest = until if longest is None else max(longest, until)
-    return Throttled(until=longest) if longest else None
-
-
-async def record_success(identifier: str) -> None:
-    """A correct password clears the account's count (not the address's)."""
-    await LoginThrottle.delete().where(LoginThrottle.key == keys_for(identifier, "")["account"])
+    return Throttled(until=rows[0]["last_failure_at"] + REQUEST_WINDOW)
