@@ -420,6 +420,9 @@ async def test_no_page_export_mail_event_or_audit_view_names_an_anonymous_report
 
     assert problems == []
     assert labels == [True, True], "the reporter's entries say who acted: the reporter"
+    # The handling page shows the reporter's message and status changes as the reporter's.
+    page = (await world["clients"]["officer"].get(f"/petugas/pengaduan/{world['a']}")).text
+    assert "Ada kabar terbaru?" in page and "Pelapor (anonim)" in page
 
 
 async def test_the_audit_log_keeps_no_link_to_an_anonymous_reporter(
