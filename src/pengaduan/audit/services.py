@@ -24,16 +24,22 @@ async def record(
     target_id: int | str = "",
     data: dict[str, Any] | None = None,
     ip: str = "",
+    by_anonymous_reporter: bool = False,
 ) -> None:
-    """Append one entry; joins the caller's transaction when there is one."""
+    """Append one entry; joins the caller's transaction when there is one.
+
+    `by_anonymous_reporter`: the actor is the reporter of an anonymous complaint, entered
+    without user id and address (see `record_on_complaint`).
+    """
     await AuditLog.insert(
         AuditLog(
-            actor=actor_id,
+            actor=None if by_anonymous_reporter else actor_id,
             action=action,
             target_type=target_type,
             target_id=str(target_id),
             data=json.dumps(data or {}, default=str),
-            ip=ip[:45],
+            ip="" if by_anonymous_reporter else ip[:45],
+            by_anonymous_reporter=by_anonymous_reporter,
         )
     )
 
@@ -61,17 +67,14 @@ async def record_on_complaint(
     id and no address, so no view or filter of the log can name them. complaints.reporter
     already links them to it for their own pages; the log keeps no second link.
     """
-    hidden = hides_reporter(complaint, actor_id)
-    await AuditLog.insert(
-        AuditLog(
-            actor=None if hidden else actor_id,
-            action=action,
-            target_type="complaint",
-            target_id=str(complaint["id"]),
-            data=json.dumps(data or {}, default=str),
-            ip="" if hidden else ip[:45],
-            by_anonymous_reporter=hidden,
-        )
+    await record(
+        actor_id=actor_id,
+        action=action,
+        target_type="complaint",
+        target_id=complaint["id"],
+        data=data,
+        ip=ip,
+        by_anonymous_reporter=hides_reporter(complaint, actor_id),
     )
 
 
