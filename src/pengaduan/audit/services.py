@@ -102,7 +102,6 @@ async def entries_for_target(target_type: str, target_id: int | str) -> list[dic
             AuditLog.data,
             AuditLog.at,
             AuditLog.ip,
-            AuditLog.by_anonymous_reporter,
             AuditLog.actor.username.as_alias("actor_username"),
         )
         .where((AuditLog.target_type == target_type) & (AuditLog.target_id == str(target_id)))
