@@ -80,9 +80,9 @@ async def _form_key(client: httpx.AsyncClient) -> str:
     return re.search(r'name="idempotency_key" value="([^"]+)"', page.text).group(1)
 
 
-def _form(category: int, key: str, **overrides: str) -> dict[str, str]:
-    return {
-        "idempotency_key": key,
+def _form(category: int, key: str | None = None, **overrides: str) -> dict[str, str]:
+    """The complaint form's fields (with the new-complaint form's key when given)."""
+    fields = {
         "title": "Lampu jalan padam di gang sempit",
         "description": "Sudah dua minggu gelap, warga takut lewat malam hari.",
         "category": str(category),
@@ -91,6 +91,7 @@ def _form(category: int, key: str, **overrides: str) -> dict[str, str]:
         "anonymous": "1",
         **overrides,
     }
+    return fields if key is None else {"idempotency_key": key, **fields}
 
 
 async def _submit(client: httpx.AsyncClient, category: int, **overrides: str) -> int:
@@ -100,8 +101,16 @@ async def _submit(client: httpx.AsyncClient, category: int, **overrides: str) ->
     return int(re.fullmatch(r"/pengaduan/(\d+)/terkirim", response.headers["location"]).group(1))
 
 
-async def _ok(response: httpx.Response) -> None:
-    assert response.status_code in (200, 303), (response.status_code, response.text[:2000])
+async def _send_form(
+    client: httpx.AsyncClient, page: str, action: str, data: dict[str, str]
+) -> None:
+    """Post a form as the browser would from `page`: its hidden fields (a form key, say) too."""
+    html = (await client.get(page)).text
+    form = re.search(rf'<form[^>]*action="{re.escape(action)}".*?</form>', html, flags=re.S)
+    assert form, f"no form for {action} on {page}"
+    hidden = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form.group(0)))
+    response = await client.post(action, data={**hidden, **data})
+    assert response.status_code == 303, (action, response.status_code, response.text[:2000])
 
 
 # --- live events ------------------------------------------------------------------------------
@@ -192,30 +201,35 @@ async def story(
     ]
 
     # Edit, message, withdraw (the second complaint).
-    await _ok(
-        await reporter.post(
-            f"/pengaduan/{a}/ubah",
-            data=_form(world["category"], "", title="Lampu jalan padam di Gang Kenari"),
-        )
+    await _send_form(
+        reporter,
+        f"/pengaduan/{a}/ubah",
+        f"/pengaduan/{a}/ubah",
+        _form(world["category"], title="Lampu jalan padam di Gang Kenari"),
     )
-    await _ok(await reporter.post(f"/pengaduan/{a}/pesan", data={"message": "Ada kabar terbaru?"}))
-    await _ok(await reporter.post(f"/pengaduan/{b}/cabut"))
+    await _send_form(
+        reporter, f"/pengaduan/{a}", f"/pengaduan/{a}/pesan", {"message": "Ada kabar terbaru?"}
+    )
+    await _send_form(reporter, f"/pengaduan/{b}", f"/pengaduan/{b}/cabut", {})
 
     staff = Actor(user_id=people["officer"], role="officer", unit_id=people["unit"])
     await lifecycle.apply(a, "verify", staff)
     await lifecycle.apply(a, "start", staff)
     await lifecycle.apply(a, "resolve", staff, text="Lampu sudah diganti.")
     # Reopen; overdue meanwhile, so the unit's admins and the officer are told by mail.
-    await _ok(await reporter.post(f"/pengaduan/{a}/buka-kembali", data={"reason": "Padam lagi."}))
+    await _send_form(
+        reporter, f"/pengaduan/{a}", f"/pengaduan/{a}/buka-kembali", {"reason": "Padam lagi."}
+    )
     await _execute(
         db_dsn, "UPDATE complaints SET due_at = now() - interval '1 day' WHERE id = $1", a
     )
     assert await scheduler.escalate_overdue() == 1
     await lifecycle.apply(a, "resolve", staff, text="Kabel diganti juga.")
-    await _ok(
-        await reporter.post(
-            f"/pengaduan/{a}/nilai", data={"score": "4", "comment": "Terima kasih."}
-        )
+    await _send_form(
+        reporter,
+        f"/pengaduan/{a}",
+        f"/pengaduan/{a}/nilai",
+        {"score": "4", "comment": "Terima kasih."},
     )
     statuses = await _execute(
         db_dsn, "SELECT id, status FROM complaints WHERE id = ANY($1)", [a, b]
@@ -234,9 +248,10 @@ async def story(
     world["live"] = [await s.until(sentinel) for s in streams]
 
     mail_settings = settings_for(db_dsn, **smtp_sink.settings_env())
-    while await outbox.deliver_due(mail_settings):
-        pass
-    world["mails"] = smtp_sink.messages
+    delivered = 0
+    while sent := await outbox.deliver_due(mail_settings):
+        delivered += sent
+    world["mails"] = await smtp_sink.wait_for_async(delivered)
     yield world
     for client in (reporter, officer, admin):
         await client.aclose()
@@ -462,7 +477,8 @@ async def test_a_complaint_made_anonymous_later_loses_the_name_in_earlier_entrie
         str(complaint),
     )
     assert [r["actor"] for r in named] == [people["citizen"]]
-    await _ok(await citizen.post(f"/pengaduan/{complaint}/ubah", data=_form(category, "")))
+    page = f"/pengaduan/{complaint}/ubah"
+    await _send_form(citizen, page, page, _form(category))
     rows = await _execute(
         db_dsn,
         "SELECT action, actor, ip, by_anonymous_reporter FROM audit_log"
