@@ -503,13 +503,18 @@ async def _insert_realistic(conn: asyncpg.Connection, base: Base, rng: random.Ra
             status != "pending",
             submitted,
         )
+        # As the app writes it: the reporter of an anonymous complaint unnamed, no address.
+        anonymous = row[COMPLAINT_COLUMNS.index("is_anonymous")]
         await conn.execute(
-            "INSERT INTO audit_log (actor, action, target_type, target_id, data, at, ip)"
-            " VALUES ($1, 'complaint.submit', 'complaint', $2, $3, $4, '127.0.0.1')",
-            reporter,
+            "INSERT INTO audit_log (actor, action, target_type, target_id, data, at, ip,"
+            " by_anonymous_reporter) VALUES ($1, 'complaint.submit', 'complaint', $2, $3, $4,"
+            " $5, $6)",
+            None if anonymous else reporter,
             str(complaint_id),
             json.dumps({"number": row[0]}),
             submitted,
+            "" if anonymous else "127.0.0.1",
+            anonymous,
         )
         count += 1
     return count

@@ -52,6 +52,15 @@ async def test_demo_has_every_status_with_history_and_messages(
     assert {r["role"] for r in roles} == {"admin", "officer", "citizen"}
     numbers = await _fetch(db_dsn, "SELECT number FROM complaints")
     assert all(r["number"].startswith("ADU-") and len(r["number"]) == 15 for r in numbers)
+    # The audit log names no reporter of an anonymous complaint (as the app writes it).
+    named = await _fetch(
+        db_dsn,
+        "SELECT a.id FROM audit_log a JOIN complaints c ON a.target_type = 'complaint'"
+        " AND a.target_id = c.id::text WHERE c.is_anonymous"
+        " AND (a.actor = c.reporter OR a.ip <> '' OR NOT a.by_anonymous_reporter)",
+    )
+    anonymous = await _fetch(db_dsn, "SELECT id FROM complaints WHERE is_anonymous")
+    assert anonymous and named == []
 
 
 async def test_demo_is_written_once(db_dsn: str, settings: Settings) -> None:

@@ -24,18 +24,73 @@ async def record(
     target_id: int | str = "",
     data: dict[str, Any] | None = None,
     ip: str = "",
+    by_anonymous_reporter: bool = False,
 ) -> None:
-    """Append one entry; joins the caller's transaction when there is one."""
+    """Append one entry; joins the caller's transaction when there is one.
+
+    `by_anonymous_reporter`: the actor is the reporter of an anonymous complaint, entered
+    without user id and address (see `record_on_complaint`).
+    """
     await AuditLog.insert(
         AuditLog(
-            actor=actor_id,
+            actor=None if by_anonymous_reporter else actor_id,
             action=action,
             target_type=target_type,
             target_id=str(target_id),
             data=json.dumps(data or {}, default=str),
-            ip=ip[:45],
+            ip="" if by_anonymous_reporter else ip[:45],
+            by_anonymous_reporter=by_anonymous_reporter,
         )
     )
+
+
+def hides_reporter(complaint: Mapping[str, Any], actor_id: int | None) -> bool:
+    """Whether `actor_id` is the reporter of this complaint and it is anonymous."""
+    return (
+        actor_id is not None
+        and actor_id == complaint["reporter"]
+        and bool(complaint["is_anonymous"])
+    )
+
+
+async def record_on_complaint(
+    *,
+    complaint: Mapping[str, Any],
+    actor_id: int | None,
+    action: str,
+    data: dict[str, Any] | None = None,
+    ip: str = "",
+) -> None:
+    """Append one entry about a complaint (`complaint` needs id, reporter and is_anonymous).
+
+    The reporter of an anonymous complaint is entered as "the reporter (anonymous)": no user
+    id and no address, so no view or filter of the log can name them. complaints.reporter
+    already links them to it for their own pages; the log keeps no second link.
+    """
+    await record(
+        actor_id=actor_id,
+        action=action,
+        target_type="complaint",
+        target_id=complaint["id"],
+        data=data,
+        ip=ip,
+        by_anonymous_reporter=hides_reporter(complaint, actor_id),
+    )
+
+
+# Entries of a reporter's own actions on anonymous complaints made nameless (the same in the
+# migration that scrubbed the entries written before this rule).
+HIDE_REPORTER_SQL = """
+UPDATE audit_log a SET actor = NULL, ip = '', by_anonymous_reporter = true
+FROM complaints c
+WHERE a.target_type = 'complaint' AND a.target_id = c.id::text
+  AND a.actor = c.reporter AND c.is_anonymous AND c.id = {}
+"""
+
+
+async def hide_reporter(complaint_id: int) -> None:
+    """The complaint became anonymous: its reporter's earlier entries lose name and address."""
+    await AuditLog.raw(HIDE_REPORTER_SQL, complaint_id)
 
 
 async def entries_for_target(target_type: str, target_id: int | str) -> list[dict[str, Any]]:
@@ -161,6 +216,7 @@ async def browse(filters: AuditFilters) -> tuple[list[dict[str, Any]], bool]:
     offset = (filters.page - 1) * BROWSER_PAGE_SIZE
     rows = await AuditLog.raw(
         "SELECT a.id, a.action, a.target_type, a.target_id, a.data, a.at, a.ip,"
+        " a.by_anonymous_reporter,"
         " u.username AS actor_username, u.full_name AS actor_name"
         " FROM audit_log a LEFT JOIN users u ON u.id = a.actor"
         f" WHERE {where}"

@@ -1,6 +1,6 @@
 """The audit log table."""
 
-from piccolo.columns import JSONB, ForeignKey, Timestamptz, Varchar
+from piccolo.columns import JSONB, Boolean, ForeignKey, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.table import Table
 
@@ -16,3 +16,6 @@ class AuditLog(Table, tablename="audit_log", db=ENGINE):
     data = JSONB(default="{}")
     at = Timestamptz(index=True)
     ip = Varchar(length=45, default="")
+    # The reporter of an anonymous complaint acting on it: actor and ip are left empty on
+    # purpose (see "Anonymous complaints" in the README).
+    by_anonymous_reporter = Boolean(default=False)

@@ -283,11 +283,10 @@ async def apply(
                     created_at=now,
                 )
             )
-        await audit.record(
+        await audit.record_on_complaint(
+            complaint=complaint,
             actor_id=actor.user_id,
             action=f"complaint.{transition.action}",
-            target_type="complaint",
-            target_id=complaint_id,
             data={
                 "from": complaint["status"],
                 "to": transition.target,
@@ -328,11 +327,10 @@ async def record_submission(complaint: dict[str, Any], actor: Actor) -> None:
             changed_at=now,
         )
     )
-    await audit.record(
+    await audit.record_on_complaint(
+        complaint=complaint,
         actor_id=actor.user_id,
         action="complaint.submit",
-        target_type="complaint",
-        target_id=complaint["id"],
         data={"number": complaint["number"]},
         ip=actor.ip,
     )

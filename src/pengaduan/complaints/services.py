@@ -246,6 +246,7 @@ async def _create_once(
                 "id": complaint_id,
                 "number": number,
                 "reporter": reporter_id,
+                "is_anonymous": fields.is_anonymous,
                 "unit": category["unit"],
                 "title": fields.title,
                 "tracking_code": code,
@@ -477,11 +478,12 @@ async def update_complaint(
         }
         # Names of what changed only: the texts themselves may hold personal data.
         changed = sorted(k for k, v in after.items() if before[k] != v)
-        await audit.record(
+        if fields.is_anonymous and not before["is_anonymous"]:
+            await audit.hide_reporter(complaint_id)
+        await audit.record_on_complaint(
+            complaint={**current, "is_anonymous": fields.is_anonymous},
             actor_id=reporter_id,
             action="complaint.edit",
-            target_type="complaint",
-            target_id=complaint_id,
             data={"fields": changed},
             ip=ip,
         )
@@ -575,11 +577,10 @@ async def rate(complaint_id: int, actor: Actor, score: int, comment: str) -> Non
                 created_at=datetime.now(UTC),
             )
         )
-        await audit.record(
+        await audit.record_on_complaint(
+            complaint=complaint,
             actor_id=actor.user_id,
             action="complaint.rate",
-            target_type="complaint",
-            target_id=complaint_id,
             data={"score": score},
             ip=actor.ip,
         )
