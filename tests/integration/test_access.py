@@ -107,6 +107,7 @@ ROUTE_TABLE: dict[tuple[str, str], str] = {
     ("GET", "/notifikasi/lonceng"): "user",
     ("GET", "/notifikasi"): "user",
     ("GET", "/notifikasi/{notification_id:int}"): "user",
+    ("POST", "/notifikasi/{notification_id:int}"): "user",
     ("POST", "/notifikasi/{notification_id:int}/baca"): "user",
     ("POST", "/notifikasi/baca-semua"): "user",
     ("GET", "/notifikasi/pengaturan"): "user",
