@@ -47,12 +47,11 @@ async def test_a_citizens_message_sent_twice_at_once_is_stored_once(
     app: Litestar, as_role, complaint: int
 ) -> None:
     citizen: httpx.AsyncClient = await as_role("citizen")
-    page = await citizen.get(f"/pengaduan/{complaint}")
-    [key] = _keys(page.text)
-    data = {"message": "Kapan lubangnya ditambal?", "idempotency_key": key}
+    data = {"message": "Kapan lubangnya ditambal?", "idempotency_key": "double-tap-000000001"}
     assert await _twice(citizen, f"/pengaduan/{complaint}/pesan", data) == [303, 303]
     assert await Message.count().where(Message.complaint == complaint) == 1
     # Each rendering of the form has a key of its own: the next message is a new one.
+    [key] = _keys((await citizen.get(f"/pengaduan/{complaint}")).text)
     [next_key] = _keys((await citizen.get(f"/pengaduan/{complaint}")).text)
     assert next_key != key
     data = {"message": "Kapan lubangnya ditambal?", "idempotency_key": next_key}
@@ -64,9 +63,10 @@ async def test_an_officers_reply_and_note_sent_twice_at_once_are_stored_once(
     app: Litestar, as_role, complaint: int
 ) -> None:
     officer: httpx.AsyncClient = await as_role("officer")
-    page = await officer.get(f"/petugas/pengaduan/{complaint}")
-    reply_key, note_key = _keys(page.text)
-    assert reply_key != note_key
+    base = f"/petugas/pengaduan/{complaint}"
+    page = await officer.get(base)
+    assert _key_of(page.text, f"{base}/balas") != _key_of(page.text, f"{base}/catatan")
+    reply_key, note_key = "double-tap-reply-0001", "double-tap-note-00001"
     base = f"/petugas/pengaduan/{complaint}"
     reply = {"body": "Tim kami datang besok pagi.", "idempotency_key": reply_key}
     assert await _twice(officer, f"{base}/balas", reply) == [303, 303]
@@ -85,7 +85,8 @@ async def test_a_rating_sent_twice_at_once_is_stored_once_and_both_are_thanked(
     )
     citizen: httpx.AsyncClient = await as_role("citizen")
     page = await citizen.get(f"/pengaduan/{complaint}")
-    key = _key_of(page.text, f"/pengaduan/{complaint}/nilai")
+    assert _key_of(page.text, f"/pengaduan/{complaint}/nilai")
+    key = "double-tap-rating-001"
     data = {"score": "4", "comment": "Cepat.", "idempotency_key": key}
     assert await _twice(citizen, f"/pengaduan/{complaint}/nilai", data) == [303, 303]
     assert await Rating.count().where(Rating.complaint == complaint) == 1
@@ -99,8 +100,7 @@ async def test_a_key_from_another_complaint_is_refused(
         reporter=people["citizen"], category=category, unit=people["unit"], status="verified"
     )
     citizen: httpx.AsyncClient = await as_role("citizen")
-    [key] = _keys((await citizen.get(f"/pengaduan/{complaint}")).text)
-    data = {"message": "Pesan pertama.", "idempotency_key": key}
+    data = {"message": "Pesan pertama.", "idempotency_key": "double-tap-elsewhere-1"}
     assert (await citizen.post(f"/pengaduan/{complaint}/pesan", data=data)).status_code == 303
     reused = await citizen.post(f"/pengaduan/{other}/pesan", data=data)
     assert reused.status_code == 409
