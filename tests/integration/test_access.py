@@ -22,6 +22,7 @@ ROUTE_TABLE: dict[tuple[str, str], str] = {
     ("GET", "/masuk"): "guest",
     ("POST", "/masuk"): "guest",
     ("GET", "/konfirmasi-email/{token:str}"): "anyone",
+    ("POST", "/konfirmasi-email/{token:str}"): "anyone",
     ("POST", "/akun/kirim-konfirmasi"): "user",
     ("POST", "/keluar"): "user",
     ("POST", "/keluar-semua"): "user",
