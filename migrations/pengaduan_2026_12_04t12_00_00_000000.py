@@ -1,5 +1,6 @@
-"""Idempotency keys on messages (citizens' messages, officers' replies and internal notes) and
-ratings: the form's key, unique, so a double tap or a resent form stores one row."""
+"""Idempotency keys on messages (citizens' messages, officers' replies and internal notes),
+ratings and response templates: the form's key, unique, so a double tap or a resent form stores
+one row."""
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.columns.column_types import Varchar
@@ -7,13 +8,17 @@ from piccolo.columns.indexes import IndexMethod
 
 ID = "2026-12-04T12:00:00:000000"
 VERSION = "1.38.0"
-DESCRIPTION = "idempotency keys on messages and ratings"
+DESCRIPTION = "idempotency keys on messages, ratings and response templates"
 
 
 async def forwards():
     manager = MigrationManager(migration_id=ID, app_name="pengaduan", description=DESCRIPTION)
 
-    for class_name, tablename in (("Message", "messages"), ("Rating", "ratings")):
+    for class_name, tablename in (
+        ("Message", "messages"),
+        ("Rating", "ratings"),
+        ("ResponseTemplate", "response_templates"),
+    ):
         manager.add_column(
             table_class_name=class_name,
             tablename=tablename,

@@ -105,3 +105,21 @@ async def test_a_key_from_another_complaint_is_refused(
     reused = await citizen.post(f"/pengaduan/{other}/pesan", data=data)
     assert reused.status_code == 409
     assert await Message.count().where(Message.complaint == other) == 0
+
+
+async def test_a_response_template_sent_twice_at_once_is_made_once(
+    app: Litestar, people: dict[str, int], as_role
+) -> None:
+    from pengaduan.complaints.tables import ResponseTemplate
+
+    admin: httpx.AsyncClient = await as_role("admin")
+    page = await admin.get("/admin/templat-tanggapan/baru")
+    assert _key_of(page.text, "/admin/templat-tanggapan/baru")
+    data = {
+        "title": "Jalan sudah diperbaiki",
+        "category": "",
+        "body": "Terima kasih, jalan sudah kami perbaiki.",
+        "idempotency_key": "double-tap-template-01",
+    }
+    assert await _twice(admin, "/admin/templat-tanggapan/baru", data) == [303, 303]
+    assert await ResponseTemplate.count() == 1

@@ -119,3 +119,5 @@ class ResponseTemplate(Table, tablename="response_templates", db=ENGINE):
     is_active = Boolean(default=True)
     created_at = Timestamptz()
     updated_at = Timestamptz()
+    # The new-template form's key: a double tap makes one template.
+    idempotency_key = Varchar(length=64, null=True, default=None, unique=True)
