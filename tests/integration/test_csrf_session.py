@@ -72,6 +72,7 @@ async def test_the_token_is_new_at_login_and_at_logout(
         # The visitor's token is worthless with the new session.
         stale = await client.post("/bahasa", data={"lang": "en", "_csrf_token": visitor})
         assert stale.status_code == 403
+        assert "Formulir ini sudah kedaluwarsa" in stale.text  # says why, in the user's language
 
         response = await client.post("/keluar", data={"_csrf_token": signed_in})
         assert response.status_code == 303

@@ -28,11 +28,12 @@ from typing import Any
 from litestar.datastructures import Cookie
 from litestar.datastructures.headers import MutableScopeHeaders
 from litestar.enums import RequestEncodingType
-from litestar.exceptions import PermissionDeniedException
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from litestar.utils.scope.state import ScopeState
 
 from pengaduan.settings import Settings
+from pengaduan.web.errors import user_error
+from pengaduan.web.i18n import _
 
 HEADER_NAME = "x-csrftoken"
 FORM_FIELD = "_csrf_token"
@@ -117,7 +118,14 @@ class CSRFMiddleware:
         else:
             submitted = await _submitted_token(scope, receive)
             if not (expected and submitted and hmac.compare_digest(submitted, expected)):
-                raise PermissionDeniedException("CSRF token verification failed")
+                # Most often an honest one: a page left open while its visitor logged in or out.
+                raise user_error(
+                    403,
+                    _(
+                        "This form has expired (you logged in or out since it was opened). "
+                        "Reload the page and send it again."
+                    ),
+                )
             token = expected
         ScopeState.from_scope(scope).csrf_token = token
         await self.app(scope, receive, self._keeping_cookie(send, settings, cookie, token))
