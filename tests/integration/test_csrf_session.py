@@ -118,3 +118,10 @@ async def test_the_production_cookie_is_host_bound_and_secure(app: Litestar, db_
     assert not any(a.startswith("domain") for a in attributes)
     token = TOKEN.search(response.text).group(1)
     assert header.startswith(f"__Host-csrftoken={token};")
+
+
+async def test_static_files_set_no_csrf_cookie(client: httpx.AsyncClient) -> None:
+    # Kept a year by shared caches: a cookie on them could hand one token to many visitors.
+    response = await client.get("/static/css/app.css")
+    assert response.status_code == 200
+    assert "csrftoken" not in response.headers.get("set-cookie", "")

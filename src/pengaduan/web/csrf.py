@@ -4,8 +4,9 @@ unsafe request.
 - Signed in: the token is an HMAC of the session's id hash under the secret key. It changes
   with the session (new at login, gone at logout), and one person's token is worthless with
   another person's session cookie.
-- Without a session: a random token kept in the CSRF cookie, sent back with the form
-  (double submit). Logging in or out replaces it.
+- Without a session: the token kept in the CSRF cookie, sent back with the form (double
+  submit): a random one, or the token of a session that ended unseen (it expired), which
+  keeps a form left open answering "log in" rather than 403. Logging in or out replaces it.
 
 The cookie always holds the visitor's current token (`__Host-csrftoken` in production: HTTPS
 only, this host, path /). It is readable by our JavaScript (static/js/app.js puts it on htmx
@@ -39,6 +40,8 @@ HEADER_NAME = "x-csrftoken"
 FORM_FIELD = "_csrf_token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _TOKEN = re.compile(r"[0-9a-f]{64}")
+# Answers with no form: no token, and no cookie on a file that shared caches may keep.
+_NO_FORMS = ("/static/", "/healthz")
 
 
 def cookie_name(settings: Settings) -> str:
@@ -101,7 +104,9 @@ class CSRFMiddleware:
         self.session_hash_of = session_hash_of
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or (
+            scope["method"] in SAFE_METHODS and scope["path"].startswith(_NO_FORMS)
+        ):
             await self.app(scope, receive, send)
             return
         settings: Settings = scope["litestar_app"].state.settings
