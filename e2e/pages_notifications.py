@@ -30,7 +30,11 @@ class NotificationCentre(ShellPage):
         return self.page.locator("#notif-list li.notif.unread")
 
     def mark_one_read(self, position: int = 0) -> None:
-        self.unread_items.nth(position).locator("form button").click()
+        self.unread_items.nth(position).locator("form[action$='/baca'] button").click()
+
+    def open_item(self, position: int = 0) -> None:
+        """Open a notification from the list (its title: a button that marks it read)."""
+        self.items.nth(position).locator("form.notif-open button").click()
 
     def mark_all_read(self) -> None:
         self.page.locator("main form[action='/notifikasi/baca-semua'] button").click()

@@ -78,6 +78,6 @@ def test_opening_a_notification_goes_to_its_complaint(page: Page, live_server: L
     LoginPage(page, live_server.url).log_in(*CITIZEN)
     page.wait_for_url(live_server.url + "/akun")
     centre = NotificationCentre(page, live_server.url).open("/notifikasi")
-    centre.items.first.locator("a").click()
+    centre.open_item()
     page.wait_for_url(f"{live_server.url}/pengaduan/*")
     expect(centre.bell_count).to_have_count(0)

@@ -9,16 +9,18 @@ from contextlib import asynccontextmanager
 
 from litestar import Litestar
 from litestar.config.compression import CompressionConfig
-from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import CacheControlHeader, State
+from litestar.middleware import DefineMiddleware
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
+from litestar.types import Receive, Scope, Send
 
 from pengaduan import database
 from pengaduan.accounts import admin_routes as account_admin_routes
 from pengaduan.accounts import routes as account_routes
+from pengaduan.accounts import sessions
 from pengaduan.accounts.guards import access_guard
 from pengaduan.accounts.sessions import SessionMiddleware
 from pengaduan.agency import routes as agency_routes
@@ -32,8 +34,9 @@ from pengaduan.live import routes as live_routes
 from pengaduan.notifications import routes as notification_routes
 from pengaduan.settings import Settings, get_settings
 from pengaduan.statistics import routes as statistics_routes
-from pengaduan.web import errors, language
+from pengaduan.web import errors, head, language
 from pengaduan.web import routes as shell_routes
+from pengaduan.web.csrf import CSRFMiddleware
 from pengaduan.web.flash import FlashMiddleware
 from pengaduan.web.security import SecurityHeadersMiddleware
 from pengaduan.web.templating import build_environment, static_dir
@@ -68,6 +71,15 @@ def route_handlers() -> list:
             name="static",
         ),
     ]
+
+
+class PengaduanApp(Litestar):
+    """The Litestar app, answering HEAD for every GET route (web.head)."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # type: ignore[override]
+        if scope["type"] == "http" and scope["method"] == "HEAD":
+            scope, receive, send = head.as_get(scope, receive, send)
+        await super().__call__(scope, receive, send)
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -109,7 +121,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await database.close_pool()
 
     environment = build_environment()
-    return Litestar(
+    return PengaduanApp(
         route_handlers=route_handlers(),
         lifespan=[lifespan],
         # Outermost first: headers on every answer, then language, messages, who is asking.
@@ -118,16 +130,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
             language.LocaleMiddleware,
             FlashMiddleware,
             SessionMiddleware,
+            # Inside the session middleware: the token derives from the session it found.
+            DefineMiddleware(
+                CSRFMiddleware,
+                session_cookie=sessions.cookie_name,
+                session_hash_of=sessions.session_hash_of,
+            ),
         ],
         guards=[access_guard],
-        csrf_config=CSRFConfig(
-            secret=settings.secret_key,
-            cookie_name="csrftoken",
-            cookie_secure=settings.secure_cookies,
-            cookie_samesite="lax",
-            cookie_httponly=False,
-            header_name="x-csrftoken",
-        ),
         template_config=TemplateConfig(instance=JinjaTemplateEngine.from_environment(environment)),
         plugins=[HTMXPlugin(), live_plugin()],
         compression_config=CompressionConfig(

@@ -23,6 +23,12 @@
     var d = e.detail || {};
     toast(d.title && d.message ? d.title + ": " + d.message : d.message || d.title, d.level);
   });
+  // The CSRF token changes at login and logout, but a boosted page swap keeps the old
+  // <body hx-headers>: send the current one, which the cookie always holds (web/csrf.py).
+  body.addEventListener("htmx:configRequest", function (e) {
+    var m = document.cookie.match(/(?:^|;\s*)(?:__Host-)?csrftoken=([0-9a-f]{64})/);
+    if (m && e.detail && e.detail.headers) e.detail.headers["x-csrftoken"] = m[1];
+  });
   body.addEventListener("htmx:sendError", function () { toast(body.dataset.msgOffline, "error"); });
   body.addEventListener("htmx:responseError", function (e) {
     // Our error responses carry their own toast (HX-Trigger); others get a plain one.

@@ -138,14 +138,29 @@ async def test_opening_a_notification_marks_it_read_and_goes_to_the_complaint(
     [mine] = await _notify(people["citizen"], complaint=complaint)
     [officers] = await _notify(people["officer"], complaint=complaint)
     citizen: httpx.AsyncClient = await as_role("citizen")
-    response = await citizen.get(f"/notifikasi/{mine}")
+    page = await citizen.get("/notifikasi")
+    assert f'<form method="post" action="/notifikasi/{mine}"' in page.text
+    response = await citizen.post(f"/notifikasi/{mine}")
     assert response.status_code == 303
     assert response.headers["location"] == f"/pengaduan/{complaint}"
     assert await _unread(people["citizen"]) == 0
 
     officer: httpx.AsyncClient = await as_role("officer")
-    response = await officer.get(f"/notifikasi/{officers}")
+    response = await officer.post(f"/notifikasi/{officers}")
     assert response.headers["location"] == f"/petugas/pengaduan/{complaint}"
+
+
+async def test_a_get_of_a_notification_goes_to_its_complaint_and_leaves_it_unread(
+    app: Litestar, people: dict[str, int], as_role, complaint: int
+) -> None:
+    [mine] = await _notify(people["citizen"], complaint=complaint)
+    citizen: httpx.AsyncClient = await as_role("citizen")
+    response = await citizen.get(f"/notifikasi/{mine}")
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/pengaduan/{complaint}"
+    assert await _unread(people["citizen"]) == 1
+    assert (await citizen.post(f"/notifikasi/{mine}")).status_code == 303
+    assert await _unread(people["citizen"]) == 0
 
 
 async def test_another_users_notification_is_refused(
@@ -154,6 +169,7 @@ async def test_another_users_notification_is_refused(
     [theirs] = await _notify(people["officer"])
     citizen: httpx.AsyncClient = await as_role("citizen")
     assert (await citizen.get(f"/notifikasi/{theirs}")).status_code == 404
+    assert (await citizen.post(f"/notifikasi/{theirs}")).status_code == 404
     assert (await citizen.post(f"/notifikasi/{theirs}/baca")).status_code == 404
     assert (await citizen.post(f"/notifikasi/{theirs}/baca", headers=HTMX)).status_code == 404
     assert await _unread(people["officer"]) == 1

@@ -78,6 +78,21 @@ async def register_submit(request: Request, data: Form) -> Response:
 
 
 @get("/konfirmasi-email/{token:str}", name="accounts:confirm", opt={"access": "anyone"})
+async def confirm_email_page(request: Request, token: FromPath[str]) -> Template:
+    """The link from the mail: a button that confirms (opening the link changes nothing)."""
+    try:
+        email = await services.email_to_confirm(settings_of(request), token)
+    except services.AccountError as error:
+        return render(
+            request,
+            "accounts/message.html",
+            {"title": _("Email confirmation"), "message": str(error), "level": "bad"},
+            status_code=400,
+        )
+    return render(request, "accounts/confirm_email.html", {"email": email})
+
+
+@post("/konfirmasi-email/{token:str}", name="accounts:confirm.submit", opt={"access": "anyone"})
 async def confirm_email(request: Request, token: FromPath[str]) -> Template:
     try:
         message = await services.confirm_email(settings_of(request), token)
@@ -365,6 +380,7 @@ async def change_password(request: Request, data: Form) -> Response:
 ROUTES = [
     register_page,
     register_submit,
+    confirm_email_page,
     confirm_email,
     resend_confirmation,
     login_page,

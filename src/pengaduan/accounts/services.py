@@ -424,8 +424,28 @@ async def authenticate(
 # --- email confirmation ---------------------------------------------------------------------
 
 
+async def email_to_confirm(settings: Settings, token: str) -> str:
+    """The address a confirmation link would confirm, changing nothing (the link's page asks
+    for a press of its button: a GET must not confirm, mail scanners open links)."""
+    return (await _confirmation(settings, token))["email"]
+
+
 async def confirm_email(settings: Settings, token: str) -> str:
     """Confirm the address in the token; returns a message for the person."""
+    user = await _confirmation(settings, token)
+    if user["email_confirmed_at"] is None:
+        await User.update({User.email_confirmed_at: datetime.now(UTC)}).where(User.id == user["id"])
+        await audit.record(
+            actor_id=user["id"],
+            action="account.email_confirmed",
+            target_type="user",
+            target_id=user["id"],
+        )
+    return _("Your email address %(email)s is confirmed.", email=user["email"])
+
+
+async def _confirmation(settings: Settings, token: str) -> dict[str, Any]:
+    """The user a confirmation token names, if it is valid and their address still the same."""
     try:
         data = _serializer(settings, "email-confirm").loads(token, max_age=CONFIRM_MAX_AGE)
     except SignatureExpired:
@@ -441,15 +461,7 @@ async def confirm_email(settings: Settings, token: str) -> str:
     )
     if user is None or user["email"] != data["e"]:
         raise AccountError(_("This confirmation link is for an address that is no longer in use."))
-    if user["email_confirmed_at"] is None:
-        await User.update({User.email_confirmed_at: datetime.now(UTC)}).where(User.id == user["id"])
-        await audit.record(
-            actor_id=user["id"],
-            action="account.email_confirmed",
-            target_type="user",
-            target_id=user["id"],
-        )
-    return _("Your email address %(email)s is confirmed.", email=user["email"])
+    return user
 
 
 async def resend_confirmation(settings: Settings, user_id: int) -> None:

@@ -186,13 +186,20 @@ def _lets_in(settings: Settings, row: Any, now: datetime) -> bool:
     return bool(row["is_active"]) and row["expires_at"] > now and idle_limit > now
 
 
-async def load_user(settings: Settings, cookie_value: str) -> CurrentUser | None:
-    """The user behind a session cookie, or None when it is forged, expired or revoked."""
+def session_hash_of(settings: Settings, cookie_value: str) -> str | None:
+    """The id hash of the session a cookie value names (signature checked, not the database),
+    or None for a forged value. The CSRF token of a session derives from it (web.csrf)."""
     try:
-        session_id = _signer(settings).unsign(cookie_value).decode()
+        return hash_id(_signer(settings).unsign(cookie_value).decode())
     except (BadSignature, UnicodeDecodeError):
         return None
-    session_hash = hash_id(session_id)
+
+
+async def load_user(settings: Settings, cookie_value: str) -> CurrentUser | None:
+    """The user behind a session cookie, or None when it is forged, expired or revoked."""
+    session_hash = session_hash_of(settings, cookie_value)
+    if session_hash is None:
+        return None
     # Every request but static files asks this: straight through asyncpg (see database.fetch).
     rows = await database.fetch(_LOOKUP, session_hash)
     if not rows:

@@ -13,6 +13,7 @@ from litestar.response import Template
 from pengaduan.accounts.routes import Form, _form, client_ip, redirect
 from pengaduan.agency import services
 from pengaduan.audit import services as audit
+from pengaduan.complaints.forms import idempotency_key
 from pengaduan.web.errors import user_error
 from pengaduan.web.i18n import _
 from pengaduan.web.templating import render
@@ -303,7 +304,10 @@ async def template_new_page(request: Request) -> Template:
 
 @post("/admin/templat-tanggapan/baru", name="agency:templates.create", opt=ADMIN)
 async def template_create(request: Request, data: Form) -> Response:
-    result = await services.create_response_template(_form(data), **_who(request))
+    form = _form(data)
+    result = await services.create_response_template(
+        form, **_who(request), idempotency_key=idempotency_key(form.get("idempotency_key"))
+    )
     if not result.ok:
         return await _template_form(request, None, result.values, result.errors, 422)
     return redirect(

@@ -600,22 +600,47 @@ def _template_columns(values: dict[str, str]) -> dict[str, Any]:
     }
 
 
-async def create_response_template(data: dict[str, str], *, admin_id: int, ip: str) -> FormResult:
+async def create_response_template(
+    data: dict[str, str], *, admin_id: int, ip: str, idempotency_key: str | None = None
+) -> FormResult:
+    """A new response template; the form's key sent again gives the one it made (templates
+    have no unique name to stop a double tap)."""
+    if earlier := await _template_with_key(idempotency_key):
+        return earlier
     result = await _clean_response_template(data, None)
     if not result.ok:
         return result
-    columns = _template_columns(result.values)
-    async with ENGINE.transaction():
-        template_id = await _insert_audited(
-            ResponseTemplate,
-            columns,
-            target_type="response_template",
-            admin_id=admin_id,
-            ip=ip,
-            data={"title": columns["title"], "category": columns["category"]},
-        )
+    columns = {**_template_columns(result.values), "idempotency_key": idempotency_key}
+    try:
+        async with ENGINE.transaction():
+            template_id = await _insert_audited(
+                ResponseTemplate,
+                columns,
+                target_type="response_template",
+                admin_id=admin_id,
+                ip=ip,
+                data={"title": columns["title"], "category": columns["category"]},
+            )
+    except asyncpg.UniqueViolationError as exc:
+        # The same form twice at once: the other request made it.
+        if "idempotency" not in (exc.constraint_name or ""):
+            raise
+        if earlier := await _template_with_key(idempotency_key):
+            return earlier
+        raise
     result.values["id"] = str(template_id)
     return result
+
+
+async def _template_with_key(key: str | None) -> FormResult | None:
+    if not key:
+        return None
+    row = (
+        await ResponseTemplate.select(ResponseTemplate.id, ResponseTemplate.title)
+        .where(ResponseTemplate.idempotency_key == key)
+        .first()
+    )
+    return FormResult(values={"id": str(row["id"]), "title": row["title"]}) if row else None
 
 
 async def update_response_template(

@@ -476,7 +476,13 @@ async def post_message(request: Request, complaint_id: FromPath[int]) -> Respons
             status_code=422,
         )
     try:
-        await services.post_message(complaint_id, request.user.id, body, ip=client_ip(request))
+        await services.post_message(
+            complaint_id,
+            request.user.id,
+            body,
+            ip=client_ip(request),
+            idempotency_key=forms.idempotency_key(form.get("idempotency_key")),
+        )
     except TransitionRefused as refused:
         raise refusal(refused) from None
     return redirect(request, f"/pengaduan/{complaint_id}#linimasa", _("Your message is sent."))
@@ -502,7 +508,13 @@ async def rate_complaint(request: Request, complaint_id: FromPath[int]) -> Respo
             status_code=422,
         )
     try:
-        await services.rate(complaint_id, actor_of(request), int(raw_score), comment)
+        await services.rate(
+            complaint_id,
+            actor_of(request),
+            int(raw_score),
+            comment,
+            idempotency_key=forms.idempotency_key(form.get("idempotency_key")),
+        )
     except TransitionRefused as refused:
         raise refusal(refused) from None
     return redirect(request, f"/pengaduan/{complaint_id}", _("Thank you for your rating."))

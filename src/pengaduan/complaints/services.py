@@ -14,7 +14,7 @@ import asyncpg
 
 from pengaduan.accounts.tables import User
 from pengaduan.audit import services as audit
-from pengaduan.complaints import lifecycle
+from pengaduan.complaints import lifecycle, repeats
 from pengaduan.complaints.evidence import StoredEvidence
 from pengaduan.complaints.forms import ComplaintFields
 from pengaduan.complaints.lifecycle import Actor, TransitionRefused
@@ -510,11 +510,21 @@ async def _check_reporter(complaint_id: int, user_id: int | None) -> None:
         raise TransitionRefused(_("This complaint does not exist."), 404)
 
 
-async def post_message(complaint_id: int, reporter_id: int, body: str, *, ip: str = "") -> None:
+async def post_message(
+    complaint_id: int,
+    reporter_id: int,
+    body: str,
+    *,
+    ip: str = "",
+    idempotency_key: str | None = None,
+) -> None:
     """A public message from the reporter; the handling officer (or the unit's officers while
-    nobody has it) is told. Refused (409) once the complaint is over."""
+    nobody has it) is told. Refused (409) once the complaint is over. The form's key sent again
+    stores nothing more (complaints.repeats)."""
     async with ENGINE.transaction():
         complaint = await _reporters_locked(complaint_id, reporter_id)
+        if await repeats.earlier_message(idempotency_key, reporter_id, complaint_id):
+            return
         if complaint["status"] in MESSAGES_CLOSED:
             raise TransitionRefused(
                 _(
@@ -531,6 +541,7 @@ async def post_message(complaint_id: int, reporter_id: int, body: str, *, ip: st
                 visibility="public",
                 is_official_response=False,
                 created_at=datetime.now(UTC),
+                idempotency_key=idempotency_key,
             )
         )
         await _tell_handlers(complaint, body)
@@ -559,12 +570,22 @@ async def _tell_handlers(complaint: dict[str, Any], body: str) -> None:
             )
 
 
-async def rate(complaint_id: int, actor: Actor, score: int, comment: str) -> None:
+async def rate(
+    complaint_id: int,
+    actor: Actor,
+    score: int,
+    comment: str,
+    *,
+    idempotency_key: str | None = None,
+) -> None:
     """The reporter's one rating after resolution; a resolved complaint closes with it
-    (through the lifecycle). A closed complaint not yet rated can still be rated."""
+    (through the lifecycle). A closed complaint not yet rated can still be rated. The form's
+    key sent again is the rating already given, not a refusal."""
     assert actor.user_id is not None
     async with ENGINE.transaction():
         complaint = await _reporters_locked(complaint_id, actor.user_id)
+        if await repeats.earlier_rating(idempotency_key, complaint_id):
+            return
         if complaint["status"] not in ("resolved", "closed"):
             raise TransitionRefused(_("A complaint can be rated once it is resolved."), 409)
         if await Rating.exists().where(Rating.complaint == complaint_id):
@@ -575,6 +596,7 @@ async def rate(complaint_id: int, actor: Actor, score: int, comment: str) -> Non
                 score=score,
                 comment=comment,
                 created_at=datetime.now(UTC),
+                idempotency_key=idempotency_key,
             )
         )
         await audit.record_on_complaint(

@@ -91,6 +91,8 @@ class Message(Table, tablename="messages", db=ENGINE):
     visibility = Varchar(length=8, default="public")  # public | internal
     is_official_response = Boolean(default=False)
     created_at = Timestamptz()
+    # The form's key (web.forms idempotency): a double tap stores one message.
+    idempotency_key = Varchar(length=64, null=True, default=None, unique=True)
 
 
 class Rating(Table, tablename="ratings", db=ENGINE):
@@ -98,6 +100,7 @@ class Rating(Table, tablename="ratings", db=ENGINE):
     score = SmallInt()
     comment = Text(default="")
     created_at = Timestamptz()
+    idempotency_key = Varchar(length=64, null=True, default=None, unique=True)
 
 
 class ComplaintCounter(Table, tablename="complaint_counters", db=ENGINE):
@@ -116,3 +119,5 @@ class ResponseTemplate(Table, tablename="response_templates", db=ENGINE):
     is_active = Boolean(default=True)
     created_at = Timestamptz()
     updated_at = Timestamptz()
+    # The new-template form's key: a double tap makes one template.
+    idempotency_key = Varchar(length=64, null=True, default=None, unique=True)

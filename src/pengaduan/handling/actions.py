@@ -14,7 +14,7 @@ from typing import Any
 from pengaduan.accounts.tables import User
 from pengaduan.agency.tables import Category, Unit
 from pengaduan.audit import services as audit
-from pengaduan.complaints import lifecycle
+from pengaduan.complaints import lifecycle, repeats
 from pengaduan.complaints.lifecycle import Actor, TransitionRefused
 from pengaduan.complaints.tables import OPEN_STATUSES, PRIORITIES, Complaint, Message
 from pengaduan.database import ENGINE
@@ -128,10 +128,15 @@ async def claim(complaint_id: int, actor: Actor) -> dict[str, Any]:
         return complaint
 
 
-async def reply(complaint_id: int, actor: Actor, text: str) -> dict[str, Any]:
-    """A public message to the reporter, who is told in their own language."""
+async def reply(
+    complaint_id: int, actor: Actor, text: str, *, idempotency_key: str | None = None
+) -> dict[str, Any]:
+    """A public message to the reporter, who is told in their own language (once per form key:
+    complaints.repeats)."""
     async with ENGINE.transaction():
         complaint = await _lock(complaint_id, actor)
+        if await repeats.earlier_message(idempotency_key, actor.user_id, complaint_id):
+            return complaint
         body = _text(text, "body", _("Write the reply."))
         if complaint["status"] not in REPLY_STATUSES:
             raise ActionRefused(
@@ -150,6 +155,7 @@ async def reply(complaint_id: int, actor: Actor, text: str) -> dict[str, Any]:
                 visibility="public",
                 is_official_response=False,
                 created_at=now,
+                idempotency_key=idempotency_key,
             )
         )
         values: dict[Any, Any] = {Complaint.updated_at: now}
@@ -181,10 +187,15 @@ async def reply(complaint_id: int, actor: Actor, text: str) -> dict[str, Any]:
         return complaint
 
 
-async def add_note(complaint_id: int, actor: Actor, text: str) -> dict[str, Any]:
-    """An internal note: staff only, no notification, nothing the citizen can see."""
+async def add_note(
+    complaint_id: int, actor: Actor, text: str, *, idempotency_key: str | None = None
+) -> dict[str, Any]:
+    """An internal note: staff only, no notification, nothing the citizen can see (once per
+    form key: complaints.repeats)."""
     async with ENGINE.transaction():
         complaint = await _lock(complaint_id, actor)
+        if await repeats.earlier_message(idempotency_key, actor.user_id, complaint_id):
+            return complaint
         body = _text(text, "note", _("Write the note."))
         await Message.insert(
             Message(
@@ -194,6 +205,7 @@ async def add_note(complaint_id: int, actor: Actor, text: str) -> dict[str, Any]
                 visibility="internal",
                 is_official_response=False,
                 created_at=datetime.now(UTC),
+                idempotency_key=idempotency_key,
             )
         )
         await audit.record(

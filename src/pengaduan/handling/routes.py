@@ -16,6 +16,7 @@ from litestar.response import Template
 from pengaduan import database
 from pengaduan.accounts.routes import Form, _form, client_ip, redirect
 from pengaduan.complaints import lifecycle
+from pengaduan.complaints.forms import idempotency_key
 from pengaduan.complaints.lifecycle import Actor, TransitionRefused
 from pengaduan.complaints.tables import PRIORITIES, STATUSES
 from pengaduan.handling import actions, services
@@ -41,6 +42,11 @@ def _int(value: str | None) -> int | None:
         return int(value) if value else None
     except ValueError:
         return None
+
+
+def _key(form: dict[str, str]) -> str | None:
+    """The form's idempotency key (complaints.repeats), when it is a well-formed one."""
+    return idempotency_key(form.get("idempotency_key"))
 
 
 def _is_htmx(request: Request) -> bool:
@@ -326,7 +332,9 @@ async def reply(request: Request, complaint_id: FromPath[int], data: Form) -> Re
     return await _act(
         request,
         complaint_id,
-        lambda actor: actions.reply(complaint_id, actor, form.get("body", "")),
+        lambda actor: actions.reply(
+            complaint_id, actor, form.get("body", ""), idempotency_key=_key(form)
+        ),
         _("Your reply is sent to the reporter."),
         form,
     )
@@ -338,7 +346,9 @@ async def note(request: Request, complaint_id: FromPath[int], data: Form) -> Res
     return await _act(
         request,
         complaint_id,
-        lambda actor: actions.add_note(complaint_id, actor, form.get("note", "")),
+        lambda actor: actions.add_note(
+            complaint_id, actor, form.get("note", ""), idempotency_key=_key(form)
+        ),
         _("The internal note is saved."),
         form,
     )

@@ -68,9 +68,20 @@ async def notification_list(request: Request) -> Template:
     return await _list(request)
 
 
-@get("/notifikasi/{notification_id:int}", name="notifications:open", opt={"access": "user"})
+@get("/notifikasi/{notification_id:int}", name="notifications:show", opt={"access": "user"})
+async def show_notification(request: Request, notification_id: FromPath[int]) -> Redirect:
+    """Goes to the notification's complaint and changes nothing (a GET: prefetchers, link
+    checkers and the back button may ask it); opening it from the list is the POST below."""
+    item = await services.own(request.user.id, notification_id)
+    if item is None:
+        raise NotFoundException()
+    return _redirect(request, services.complaint_link(request.user.role, item["complaint"]))
+
+
+@post("/notifikasi/{notification_id:int}", name="notifications:open", opt={"access": "user"})
 async def open_notification(request: Request, notification_id: FromPath[int]) -> Redirect:
-    """Opening a notification marks it read and goes to its complaint."""
+    """Opening a notification (its title in the list is this form's button) marks it read and
+    goes to its complaint."""
     item = await services.mark_read(request.user.id, notification_id)
     if item is None:
         raise NotFoundException()
@@ -167,6 +178,7 @@ async def retry(request: Request, outbox_id: FromPath[int]) -> Response:
 ROUTES = [
     bell,
     notification_list,
+    show_notification,
     open_notification,
     mark_read,
     mark_all_read,

@@ -224,6 +224,17 @@ async def page_of(user_id: int, page: int = 1) -> tuple[list[dict[str, Any]], bo
     return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
 
 
+async def own(user_id: int, notification_id: int) -> dict[str, Any] | None:
+    """The user's own notification, unchanged; None when it is not theirs (or not there)."""
+    if not 0 < notification_id < 2**31:  # beyond the column's range: not there
+        return None
+    return (
+        await Notification.select(Notification.id, Notification.complaint, Notification.is_read)
+        .where((Notification.id == notification_id) & (Notification.user == user_id))
+        .first()
+    )
+
+
 async def mark_read(user_id: int, notification_id: int) -> dict[str, Any] | None:
     """Mark the user's own notification read; None when it is not theirs (or not there)."""
     if not 0 < notification_id < 2**31:  # beyond the column's range: not there

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import secrets
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -129,6 +130,8 @@ def build_environment() -> Environment:
         get_locale=i18n.get_locale,
         cached_fragment=cached_fragment,
         language_names=i18n.LANGUAGE_NAMES,
+        # A fresh idempotency key per rendered form (complaints.repeats).
+        new_form_key=lambda: secrets.token_urlsafe(24),
     )
     return env
 
