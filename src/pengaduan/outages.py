@@ -38,7 +38,14 @@ _OUTAGE_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.QueryCanceledError,  # 57014: statement timeout
     asyncpg.TooManyConnectionsError,  # 53300: no connection slot
 )
-_INTERFACE_OUTAGE_MESSAGES = ("pool is closing", "pool is closed", "connection is closed")
+_INTERFACE_OUTAGE_MESSAGES = (
+    "pool is closing",
+    "pool is closed",
+    "connection is closed",
+    # asyncpg hands a connection that the server closed back to the pool at once, so the
+    # code still holding it (inside a transaction) finds it "released".
+    "connection has been released back to the pool",
+)
 
 
 def _through_asyncpg(tb: TracebackType | None) -> bool:
