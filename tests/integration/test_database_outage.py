@@ -205,3 +205,55 @@ async def test_a_pool_connection_cut_by_a_crash_restart_is_replaced(
         await wait_until(answered_200)
         assert statuses <= {200, 503}
         assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+class Lines(logging.Handler):
+    """The messages of one logger (start-up reconfigures the root logger, and caplog's
+    handler with it)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+async def test_a_worker_starting_while_the_database_is_down_waits_for_it(data_dir: Path) -> None:
+    """uvicorn replaces a worker that died, and stops the whole server if the new one fails
+    to start: a worker that finds the database restarting waits for it (one warning)."""
+    with own_postgres(data_dir) as pg:
+        dsn = database.with_database(pg.server_dsn, database.APP_DATABASE)
+        await database.ensure_database_exists(pg.server_dsn, database.APP_DATABASE)
+        await database.migrate(dsn)
+        pg.stop_immediately()
+        saved_pool, saved_config = database.ENGINE.pool, database.ENGINE.config
+        database.ENGINE.pool = None
+        app = create_app(settings_for(dsn, PENGADUAN_OUTBOX_IN_APP="false"))
+        started, stop = asyncio.Event(), asyncio.Event()
+
+        async def run_lifespan() -> None:
+            async with app.lifespan():
+                started.set()
+                await stop.wait()
+
+        lines = Lines()
+        logging.getLogger("pengaduan.outages").addHandler(lines)
+        task = asyncio.create_task(run_lifespan())
+        try:
+
+            async def waiting() -> bool:
+                assert not task.done(), task.exception()
+                return any("waiting up to" in line for line in lines.messages)
+
+            await wait_until(waiting)
+            assert not started.is_set()
+            await asyncio.to_thread(pg.start)
+            await asyncio.wait_for(started.wait(), 30)
+            async with browser_client(app) as visitor:
+                assert (await visitor.get("/healthz")).status_code == 200
+        finally:
+            logging.getLogger("pengaduan.outages").removeHandler(lines)
+            stop.set()
+            await asyncio.gather(task, return_exceptions=True)
+            database.ENGINE.pool, database.ENGINE.config = saved_pool, saved_config
