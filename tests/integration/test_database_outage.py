@@ -17,6 +17,7 @@ from litestar import Litestar
 
 from pengaduan import database
 from pengaduan.app import create_app
+from pengaduan.live.channels import LiveChannels
 from pengaduan.testing import SmtpSink, settings_for
 from tests.conftest import browser_client, log_in, make_unit, make_user
 from tests.postgres_control import OwnPostgres, own_postgres
@@ -179,6 +180,13 @@ async def test_an_outage_answers_503_keeps_the_form_logs_once_and_recovers(
             return any("reachable again" in r.getMessage() for r in caplog.records)
 
         await wait_until(recovery_logged)
+        # The live events' LISTEN connection came back by itself.
+        listen = outage.app.plugins.get(LiveChannels).backend
+
+        async def listening_again() -> bool:
+            return listen.reconnects >= 1 and not listen._listener_conn.is_closed()
+
+        await wait_until(listening_again)
         # The outbox worker came through the outage: the complaint's receipt is mailed.
         await outage.mailbox.wait_for_async(1, to="warga@uji.test", timeout=30)
         warnings = outage_lines(caplog)
