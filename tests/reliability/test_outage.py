@@ -35,7 +35,7 @@ from tests.postgres_control import OwnPostgres, own_postgres
 CITIZENS = 10
 COMPLAINTS_EACH = 5
 # The whole test stays within this (start-up included).
-DEADLINE_SECONDS = 90
+DEADLINE_SECONDS = 60
 
 
 def hidden(html: str, name: str) -> str:

@@ -609,4 +609,5 @@ async def run_worker(settings: Settings) -> None:
             loop.remove_signal_handler(signum)
         await scheduler.stop()
         await worker.stop()
+        await outages.stop_probe()
         await database.close_pool()
