@@ -223,18 +223,21 @@ async def test_acknowledged_complaints_survive_a_killed_worker_and_a_database_cr
     started = asyncio.Event()
     load = [asyncio.create_task(citizen(server, n, tally, started)) for n in range(CITIZENS)]
 
-    # Once complaints are flowing: kill a worker, and crash the database meanwhile (so
-    # uvicorn's new worker starts while PostgreSQL restarts).
+    # Once complaints are flowing: kill a worker and crash the database; it comes back only
+    # once uvicorn's new worker is waiting for it (uvicorn stops the whole server when a new
+    # worker fails to start).
     await asyncio.wait_for(started.wait(), 30)
     victim = server.workers()[0]
     os.kill(victim, signal.SIGKILL)
-    await asyncio.to_thread(pg.restart_immediately)
+    await asyncio.to_thread(pg.stop_immediately)
 
-    async def replaced() -> bool:
+    async def replacement_waiting() -> bool:
         workers = server.workers()
-        return len(workers) == 2 and victim not in workers
+        waiting = "waiting up to" in server.output()
+        return len(workers) == 2 and victim not in workers and waiting
 
-    await wait_for(replaced, "uvicorn replacing the killed worker")
+    await wait_for(replacement_waiting, "uvicorn's new worker waiting for the database")
+    await asyncio.to_thread(pg.start)
     remaining = DEADLINE_SECONDS - (time.monotonic() - began)
     done, pending = await asyncio.wait(load, timeout=max(remaining, 1))
     for task in pending:
