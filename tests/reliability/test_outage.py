@@ -223,26 +223,29 @@ async def test_acknowledged_complaints_survive_a_killed_worker_and_a_database_cr
     started = asyncio.Event()
     load = [asyncio.create_task(citizen(server, n, tally, started)) for n in range(CITIZENS)]
 
-    # Once complaints are flowing: kill a worker and crash the database; it comes back only
-    # once uvicorn's new worker is waiting for it (uvicorn stops the whole server when a new
-    # worker fails to start).
-    await asyncio.wait_for(started.wait(), 30)
-    victim = server.workers()[0]
-    os.kill(victim, signal.SIGKILL)
-    await asyncio.to_thread(pg.stop_immediately)
+    try:
+        # Once complaints are flowing: kill a worker and crash the database; it comes back only
+        # once uvicorn's new worker is waiting for it (uvicorn stops the whole server when a new
+        # worker fails to start).
+        await asyncio.wait_for(started.wait(), 30)
+        victim = server.workers()[0]
+        os.kill(victim, signal.SIGKILL)
+        await asyncio.to_thread(pg.stop_immediately)
 
-    async def replacement_waiting() -> bool:
-        workers = server.workers()
-        waiting = "waiting up to" in server.output()
-        return len(workers) == 2 and victim not in workers and waiting
+        async def replacement_waiting() -> bool:
+            workers = server.workers()
+            waiting = "waiting up to" in server.output()
+            return len(workers) == 2 and victim not in workers and waiting
 
-    await wait_for(replacement_waiting, "uvicorn's new worker waiting for the database")
-    await asyncio.to_thread(pg.start)
-    remaining = DEADLINE_SECONDS - (time.monotonic() - began)
-    done, pending = await asyncio.wait(load, timeout=max(remaining, 1))
-    for task in pending:
-        task.cancel()
-    assert not pending, f"citizens still sending after {DEADLINE_SECONDS} s: {tally}"
+        await wait_for(replacement_waiting, "uvicorn's new worker waiting for the database")
+        await asyncio.to_thread(pg.start)
+        remaining = DEADLINE_SECONDS - (time.monotonic() - began)
+        done, pending = await asyncio.wait(load, timeout=max(remaining, 1))
+        assert not pending, f"citizens still sending after {DEADLINE_SECONDS} s: {tally}"
+    finally:
+        for task in load:
+            task.cancel()
+        await asyncio.gather(*load, return_exceptions=True)
     for task in done:
         task.result()
     await wait_for(lambda: healthy(server), "the server healthy after the crash")
