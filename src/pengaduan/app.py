@@ -17,7 +17,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from litestar.types import Receive, Scope, Send
 
-from pengaduan import database
+from pengaduan import database, outages
 from pengaduan.accounts import admin_routes as account_admin_routes
 from pengaduan.accounts import routes as account_routes
 from pengaduan.accounts import sessions
@@ -90,8 +90,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         dsn = database.resolve_dsn(settings)
-        # An unreachable database stops start-up here, with the reason.
-        await database.check_connection(dsn)
+        # An unreachable database stops start-up here, with the reason (after a wait: a
+        # worker restarted by uvicorn may come up while the database restarts too).
+        await outages.wait_for_database(dsn, settings.db_start_wait_seconds)
         database.configure_engine(dsn)
         await database.open_pool(settings)
         # The outbox worker uses the pool: it starts after it opens and stops before it closes.
@@ -118,6 +119,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 await scheduler.stop()
             if outbox_worker is not None:
                 await outbox_worker.stop()
+            await outages.stop_probe()
             await database.close_pool()
 
     environment = build_environment()

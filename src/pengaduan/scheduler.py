@@ -20,6 +20,7 @@ from typing import Any
 
 import asyncpg
 
+from pengaduan import outages
 from pengaduan.audit import services as audit
 from pengaduan.complaints import lifecycle
 from pengaduan.complaints.tables import Complaint
@@ -174,6 +175,9 @@ JOBS: tuple[Job, ...] = (
     Job("sweep_evidence", timedelta(days=1), sweep_evidence),
 )
 
+# While the database is unreachable a job is tried again after 5 s, 10 s, 20 s, ...
+OUTAGE_FIRST_RETRY = 5.0
+
 TRY_LOCK = "SELECT pg_try_advisory_lock(hashtextextended($1, 0))"
 UNLOCK = "SELECT pg_advisory_unlock(hashtextextended($1, 0))"
 
@@ -254,16 +258,28 @@ class Scheduler:
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
         next_run = {job.name: loop.time() + self._first_delay(job) for job in self.jobs}
+        unreachable = dict.fromkeys(next_run, 0)  # rounds in a row that found no database
         while not self._stopping.is_set():
             now = loop.time()
             for job in self.jobs:
                 if next_run[job.name] > now or self._stopping.is_set():
                     continue
-                next_run[job.name] = now + job.every.total_seconds()
+                every = job.every.total_seconds()
+                next_run[job.name] = now + every
                 try:
                     await run_job(job)
-                except Exception:
-                    log.exception("scheduler: %s failed", job.name)
+                except Exception as exc:
+                    if not outages.is_outage(exc):
+                        log.exception("scheduler: %s failed", job.name)
+                        continue
+                    # Logged once per outage; the round is tried again soon, backing off,
+                    # rather than a whole interval later.
+                    outages.note_outage(exc, f"the scheduler ({job.name})")
+                    retry = min(OUTAGE_FIRST_RETRY * 2 ** unreachable[job.name], every)
+                    next_run[job.name] = loop.time() + retry
+                    unreachable[job.name] += 1
+                else:
+                    unreachable[job.name] = 0
             delay = max(0.0, min(next_run.values()) - loop.time())
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), timeout=delay)

@@ -66,6 +66,8 @@ class Settings:
     bcrypt_rounds: int = 12
     db_pool_min: int = 1
     db_pool_max: int = 20
+    # How long a starting worker waits for an unreachable database before it gives up.
+    db_start_wait_seconds: int = 60
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25
     smtp_username: str = ""
@@ -234,6 +236,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         bcrypt_rounds=bcrypt_rounds,
         db_pool_min=_int(env, "PENGADUAN_DB_POOL_MIN", 1, errors, minimum=1),
         db_pool_max=_int(env, "PENGADUAN_DB_POOL_MAX", 20, errors, minimum=1),
+        db_start_wait_seconds=_int(env, "PENGADUAN_DB_START_WAIT_SECONDS", 60, errors),
         smtp_host=(env.get("PENGADUAN_SMTP_HOST") or "127.0.0.1").strip(),
         smtp_port=_int(env, "PENGADUAN_SMTP_PORT", 25, errors, minimum=1),
         smtp_username=env.get("PENGADUAN_SMTP_USERNAME", ""),

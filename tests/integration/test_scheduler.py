@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
@@ -282,3 +283,38 @@ async def test_the_app_lifespan_runs_the_scheduler_next_to_the_outbox_worker(
 ) -> None:
     assert second_app.state.scheduler is not None and second_app.state.scheduler.running
     assert second_app.state.outbox_worker.running
+
+
+async def test_a_job_that_finds_the_database_away_is_retried_soon_and_logged_once(
+    app: Litestar, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An outage is not a failure of the job: no traceback, one line for the outage, and the
+    round is tried again after a short wait (backing off), not an interval later."""
+    from pengaduan import outages
+
+    monkeypatch.setattr(scheduler, "OUTAGE_FIRST_RETRY", 0.01)
+    attempts: list[int] = []
+
+    async def restarting() -> int:
+        attempts.append(1)
+        if len(attempts) <= 3:
+            raise asyncpg.CannotConnectNowError("the database system is starting up")
+        return 0
+
+    loop = scheduler.Scheduler(
+        [scheduler.Job("test_restarting", timedelta(hours=1), restarting)], first_delay=(0, 0)
+    )
+    loop.start()
+    try:
+        for _ in range(500):
+            if len(attempts) >= 4:
+                break
+            await asyncio.sleep(0.01)
+        assert len(attempts) == 4
+    finally:
+        await loop.stop()
+        await outages.stop_probe()
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == [
+        "database unreachable (CannotConnectNowError: the database system is starting up, "
+        "noticed by the scheduler (test_restarting)): answering 503 until it is back"
+    ]

@@ -27,6 +27,8 @@ import asyncpg
 from litestar.channels import ChannelsPlugin, Subscriber
 from litestar.channels.backends.asyncpg import AsyncPgChannelsBackend
 
+from pengaduan import outages
+
 log = logging.getLogger(__name__)
 
 # The pseudo-channel of "events may have been lost: show everything again".
@@ -139,12 +141,16 @@ class ListenBackend(AsyncPgChannelsBackend):
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the connection is gone or stuck: start over
-                log.warning("live events: LISTEN connection lost (%s); reconnecting", exc)
+                # Not a warning by itself: a database outage is logged once (outages), and a
+                # connection merely dropped is back at once.
+                log.info("live events: LISTEN connection lost (%s); reconnecting", exc)
                 await self._reconnect()
 
     async def _reconnect(self) -> None:
         delay = 0.5
+        tries = 0
         while True:
+            tries += 1
             try:
                 async with self._listener_lock:
                     old = self._listener_conn
@@ -160,11 +166,15 @@ class ListenBackend(AsyncPgChannelsBackend):
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                log.warning("live events: reconnecting failed (%s); retrying", exc)
+                if outages.is_outage(exc):
+                    outages.note_outage(exc, "live events")
+                elif tries == 1:
+                    log.warning("live events: reconnecting failed (%s); retrying", exc)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 10.0)
                 continue
             self.reconnects += 1
+            log.info("live events: listening again (attempt %d)", tries)
             if self._queue is not None:
                 self._queue.put_nowait((RESYNC, b"{}"))
             return

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import aiosmtplib
 import asyncpg
 
-from pengaduan import database
+from pengaduan import database, outages
 from pengaduan.database import ENGINE
 from pengaduan.notifications.mail import RenderedMail
 from pengaduan.notifications.tables import Outbox
@@ -35,6 +35,9 @@ MAX_ATTEMPTS = 12
 FIRST_RETRY_SECONDS = 15.0
 MAX_RETRY_SECONDS = 3600.0
 ERROR_TEXT_LIMIT = 300
+# While the database is unreachable the worker tries again after 1 s, 2 s, 4 s, ... (up to
+# its error wait): soon after the database is back, with one log line for the whole outage.
+OUTAGE_FIRST_RETRY = 1.0
 
 SELECT_DUE = """
 SELECT id, recipient, payload, attempts, created_at
@@ -510,6 +513,7 @@ class OutboxWorker:
 
     async def run(self) -> None:
         """The loop itself; returns once stopping was requested."""
+        unreachable = 0  # rounds in a row that found the database away
         try:
             while not self._stopping.is_set():
                 await self._listen()
@@ -517,11 +521,18 @@ class OutboxWorker:
                 self._wake.clear()
                 try:
                     result = await deliver_batch(self.settings, limit=self.batch_size)
-                except Exception:
+                except Exception as exc:
                     # A database or network blip must not end delivery for good.
-                    log.exception("outbox: delivery round failed")
-                    delay = self.error_seconds
+                    if outages.is_outage(exc):
+                        # Logged once per outage (outages); retried sooner at first.
+                        outages.note_outage(exc, "the outbox worker")
+                        delay = min(OUTAGE_FIRST_RETRY * 2**unreachable, self.error_seconds)
+                        unreachable += 1
+                    else:
+                        log.exception("outbox: delivery round failed")
+                        delay = self.error_seconds
                 else:
+                    unreachable = 0
                     delay = (
                         self.busy_seconds if result.picked >= self.batch_size else self.idle_seconds
                     )
@@ -552,7 +563,9 @@ class OutboxWorker:
                 raise
         except Exception as exc:
             # Polling still delivers; only the early wake-up is lost until it reconnects.
-            if not self._listener_broken:
+            if outages.is_outage(exc):
+                outages.note_outage(exc, "the outbox worker")
+            elif not self._listener_broken:
                 log.warning(
                     "outbox: cannot LISTEN (%s); polling only", _short_error(exc, self.settings)
                 )
@@ -596,4 +609,5 @@ async def run_worker(settings: Settings) -> None:
             loop.remove_signal_handler(signum)
         await scheduler.stop()
         await worker.stop()
+        await outages.stop_probe()
         await database.close_pool()

@@ -11,8 +11,9 @@ from litestar.exceptions import HTTPException, NotFoundException, ValidationExce
 from litestar.response import Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
+from pengaduan import outages
 from pengaduan.accounts.guards import AlreadyLoggedIn, LoginRequired
-from pengaduan.web import i18n
+from pengaduan.web import i18n, resend
 from pengaduan.web.i18n import _
 from pengaduan.web.security import security_headers
 from pengaduan.web.templating import HX_VARY
@@ -126,7 +127,28 @@ def handle_not_found(request: Request, exc: NotFoundException) -> Response:
     return error_response(request, 404)
 
 
+def handle_database_outage(request: Request, exc: Exception) -> Response:
+    """The database is unreachable: 503 and Retry-After, saying that nothing was saved and
+    the form can be sent again (a browser gets a page that can resend what was posted; htmx
+    a toast and no swap, so the typed form stays). One log line per outage, no traceback."""
+    outages.note_outage(exc, f"{request.method} {request.url.path}")
+    message = _(
+        "We cannot reach our database just now, so nothing was saved. "
+        "Please wait a moment and send the form again."
+    )
+    retry = {"Retry-After": str(outages.RETRY_AFTER_SECONDS)}
+    response = error_response(request, 503, message)
+    response.headers.update(retry)
+    if isinstance(response, Template) and request.method == "POST":
+        # The posted form is read (if not read yet) only when the page is sent: this handler
+        # cannot wait, and the body is still there to read.
+        return resend.ResendPage.replacing(response, request)
+    return response
+
+
 def handle_internal_error(request: Request, exc: Exception) -> Response:
+    if outages.is_outage(exc):
+        return handle_database_outage(request, exc)
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(request, HTTP_500_INTERNAL_SERVER_ERROR)
 
