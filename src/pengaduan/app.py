@@ -110,11 +110,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await database.close_pool()
 
     environment = build_environment()
-    # This process's image children start with the first photo and stop with the app.
+    # This process's image children: their fork server starts and stops with the app.
     image_workers = ImageWorkers(settings.image_jobs)
     return Litestar(
         route_handlers=route_handlers(),
         lifespan=[lifespan],
+        on_startup=[image_workers.start],
         on_shutdown=[image_workers.close],
         # Outermost first: headers on every answer, then language, messages, who is asking.
         middleware=[

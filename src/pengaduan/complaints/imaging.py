@@ -41,9 +41,19 @@ def _context() -> multiprocessing.context.BaseContext:
     inherited); spawn elsewhere. Never plain fork from a threaded, async web worker."""
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload([__name__])
+        context.set_forkserver_preload([__name__, *_main_module()])
         return context
     return multiprocessing.get_context("spawn")
+
+
+def _main_module() -> list[str]:
+    """What multiprocessing makes every child import as its main module (`pengaduan.cli`
+    under `pengaduan serve`), so the fork server imports it once for all of them."""
+    main = sys.modules.get("__main__")
+    name = getattr(getattr(main, "__spec__", None), "name", None)
+    if name:
+        return [] if name.endswith("__main__") else [name]
+    return ["__main__"] if getattr(main, "__file__", None) else []
 
 
 def _vm_size() -> int | None:
@@ -91,18 +101,21 @@ def _job(name: str, data: bytes, kind: str, locale: str) -> tuple[bytes, bytes, 
 
 
 class ImageWorkers:
-    """One web worker's image children (started on first use) and its image slots.
+    """One web worker's image children and its image slots.
 
     An upload holds a slot while its files are processed one after the other; the pool has
     as many children as there are slots, so at most `jobs` images are decoded at once and
-    each decode is bounded by CHILD_MEMORY. A child that dies (killed, crashed) breaks the
-    pool: it is replaced, and the image tried once more before it is refused."""
+    each decode is bounded by CHILD_MEMORY. Children are forked when an upload needs them
+    (from a fork server started with the app) and go when no upload is in progress. A child that dies
+    (killed, crashed) breaks the pool: it is replaced, and the image tried once more before
+    it is refused."""
 
     def __init__(self, jobs: int, *, wait_seconds: float = SLOT_WAIT_SECONDS) -> None:
         self.jobs = jobs
         self.wait_seconds = wait_seconds
         self._slots = asyncio.Semaphore(jobs)
         self._pool: ProcessPoolExecutor | None = None
+        self._held = 0
         # What the children reported and what went wrong, for the log and the tests.
         self.peak_child_rss = 0
         self.broken_pools = 0
@@ -119,10 +132,18 @@ class ImageWorkers:
                 raise ImageWorkersBusy from None
         else:
             await self._slots.acquire()
+        self._held += 1
         try:
             yield
         finally:
+            self._held -= 1
             self._slots.release()
+            if self._held == 0 and self._pool is not None:
+                # No upload in progress: let the children go (a fresh child per image is
+                # waiting otherwise, up to `jobs` of them); the fork server stays, so the
+                # next upload's children start in milliseconds.
+                pool, self._pool = self._pool, None
+                pool.shutdown(wait=False)
 
     async def prepare(self, name: str, data: bytes, max_bytes: int) -> evidence.PreparedFile:
         """`evidence.prepare`, with the image work in a child. Call it holding a slot."""
@@ -165,6 +186,15 @@ class ImageWorkers:
         if self._pool is pool:
             self._pool = None
         pool.shutdown(wait=False, cancel_futures=True)
+
+    async def start(self) -> None:
+        """Start the fork server (app start-up): what it holds is then part of the worker's
+        memory from the start rather than a step at the first photo, and the first photo
+        does not wait for its imports. The children still start with the first upload."""
+        if _context().get_start_method() == "forkserver":
+            from multiprocessing import forkserver
+
+            await asyncio.to_thread(forkserver.ensure_running)
 
     async def close(self) -> None:
         """Stop the children (app shutdown); a later image starts new ones."""
