@@ -41,19 +41,11 @@ def _context() -> multiprocessing.context.BaseContext:
     inherited); spawn elsewhere. Never plain fork from a threaded, async web worker."""
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload([__name__, *_main_module()])
+        # Every child runs the main module again (`pengaduan.cli` under `pengaduan serve`):
+        # what that imports is loaded once, here, rather than in each child.
+        context.set_forkserver_preload([__name__, "pengaduan.database"])
         return context
     return multiprocessing.get_context("spawn")
-
-
-def _main_module() -> list[str]:
-    """What multiprocessing makes every child import as its main module (`pengaduan.cli`
-    under `pengaduan serve`), so the fork server imports it once for all of them."""
-    main = sys.modules.get("__main__")
-    name = getattr(getattr(main, "__spec__", None), "name", None)
-    if name:
-        return [] if name.endswith("__main__") else [name]
-    return ["__main__"] if getattr(main, "__file__", None) else []
 
 
 def _vm_size() -> int | None:
@@ -106,9 +98,9 @@ class ImageWorkers:
     An upload holds a slot while its files are processed one after the other; the pool has
     as many children as there are slots, so at most `jobs` images are decoded at once and
     each decode is bounded by CHILD_MEMORY. Children are forked when an upload needs them
-    (from a fork server started with the app) and go when no upload is in progress. A child that dies
-    (killed, crashed) breaks the pool: it is replaced, and the image tried once more before
-    it is refused."""
+    (from a fork server started with the app) and go when no upload is in progress. A child
+    that dies (killed, crashed) breaks the pool: it is replaced, and the image tried once
+    more before it is refused."""
 
     def __init__(self, jobs: int, *, wait_seconds: float = SLOT_WAIT_SECONDS) -> None:
         self.jobs = jobs
