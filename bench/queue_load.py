@@ -72,15 +72,19 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-async def prepare_database(complaints: int, officers: int, *, reuse: bool = False) -> str:
+async def prepare_database(
+    complaints: int, officers: int, *, reuse: bool = False, database_name: str = DATABASE
+) -> str:
     from pengaduan import database, demo
     from pengaduan.accounts.passwords import hash_password_sync
     from pengaduan.testing import recreate_database, settings_for
 
     server = database.start_embedded(ROOT / "var" / "bench-pgdata")
     if reuse:
-        return database.with_database(server.server_dsn, DATABASE)
-    dsn = await recreate_database(database.with_database(server.server_dsn, "postgres"), DATABASE)
+        return database.with_database(server.server_dsn, database_name)
+    dsn = await recreate_database(
+        database.with_database(server.server_dsn, "postgres"), database_name
+    )
     await database.migrate(dsn)
     await demo.seed(settings_for(dsn, PENGADUAN_BCRYPT_ROUNDS="4"), dsn, bulk_complaints=complaints)
     import asyncpg

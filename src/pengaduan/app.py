@@ -27,6 +27,7 @@ from pengaduan.agency import routes as agency_routes
 from pengaduan.archive import routes as archive_routes
 from pengaduan.audit import routes as audit_routes
 from pengaduan.complaints import routes as complaint_routes
+from pengaduan.complaints.imaging import ImageWorkers
 from pengaduan.handling import admin_routes as handling_admin_routes
 from pengaduan.handling import routes as handling_routes
 from pengaduan.live import live_plugin
@@ -123,9 +124,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await database.close_pool()
 
     environment = build_environment()
+    # This process's image children: their fork server starts and stops with the app.
+    image_workers = ImageWorkers(settings.image_jobs)
     return PengaduanApp(
         route_handlers=route_handlers(),
         lifespan=[lifespan],
+        on_startup=[image_workers.start],
+        on_shutdown=[image_workers.close],
         # Outermost first: headers on every answer, then language, messages, who is asking.
         middleware=[
             SecurityHeadersMiddleware,
@@ -154,5 +159,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
         debug=False,
         # An HTML app: no public API schema pages.
         openapi_config=None,
-        state=State({"settings": settings}),
+        state=State({"settings": settings, "image_workers": image_workers}),
     )

@@ -91,6 +91,8 @@ class Settings:
     session_max_hours: int = 12
     upload_max_bytes: int = 10 * 1024 * 1024
     upload_max_files: int = 5
+    # Evidence photos decoded at once per web worker, each in its own child process.
+    image_jobs: int = 2
     # Fernet keys for personal data, newest first: the first encrypts, all decrypt.
     encryption_keys: tuple[str, ...] = ()
     # Key of the keyed hash (blind index) that makes NIKs unique without storing them.
@@ -259,6 +261,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         session_max_hours=_int(env, "PENGADUAN_SESSION_MAX_HOURS", 12, errors, minimum=1),
         upload_max_bytes=_int(env, "PENGADUAN_UPLOAD_MAX_BYTES", 10 * 1024 * 1024, errors, 1),
         upload_max_files=_int(env, "PENGADUAN_UPLOAD_MAX_FILES", 5, errors, minimum=1),
+        image_jobs=_int(env, "PENGADUAN_IMAGE_JOBS", 2, errors, minimum=1),
         encryption_keys=encryption_keys,
         blind_index_key=blind_index_key,
     )

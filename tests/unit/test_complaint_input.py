@@ -69,6 +69,67 @@ def test_images_are_rebuilt_from_pixels_scaled_and_thumbnailed() -> None:
 
 
 @pytest.mark.parametrize(
+    ("mode", "size", "factor"), [("RGB", (2100, 1300), 2), ("P", (1111, 3001), 3)]
+)
+def test_large_images_are_shrunk_tile_by_tile_exactly_as_whole(
+    mode: str, size: tuple[int, int], factor: int
+) -> None:
+    noise = Image.effect_noise(size, 80).convert(mode)
+    expected = noise.convert("RGB").reduce(factor)
+    shrunk = evidence._shrunk(noise, factor)
+    assert shrunk.size == expected.size and shrunk.tobytes() == expected.tobytes()
+    assert not shrunk.info
+
+
+@pytest.mark.parametrize(
+    ("kind", "size"), [("jpeg", (6000, 4000)), ("png", (5000, 3400)), ("webp", (3600, 2400))]
+)
+def test_large_photos_are_turned_upright_stripped_and_scaled(
+    kind: str, size: tuple[int, int]
+) -> None:
+    image = Image.new("RGB", size, (200, 30, 30))
+    image.paste((20, 20, 220), (0, 0, size[0] // 2, size[1] // 4))  # the top left corner
+    exif = Image.Exif()
+    exif[0x010F] = "KameraHP"  # Make
+    exif[0x0112] = 6  # Orientation: taken holding the phone upright
+    buffer = io.BytesIO()
+    image.save(buffer, kind.upper(), exif=exif)
+    prepared = evidence.prepare(f"foto.{kind}", buffer.getvalue(), 50_000_000)
+    assert b"KameraHP" not in prepared.data and b"Exif" not in prepared.data
+    full = Image.open(io.BytesIO(prepared.data))
+    assert full.size == (round(1600 * size[1] / size[0]), 1600) and not full.getexif()
+    # Upright: the blue corner that was top left is now top right.
+    assert full.convert("RGB").getpixel((full.width - 5, 5))[2] > 150
+    assert full.convert("RGB").getpixel((5, 5))[0] > 150
+    assert max(Image.open(io.BytesIO(prepared.thumbnail)).size) == 320
+
+
+def test_pixel_limits_follow_what_decoding_costs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(evidence, "DECODE_BUDGET", 16 * 1024 * 1024)  # small images suffice
+
+    def refused(kind: str, size: tuple[int, int], **options: object) -> bool:
+        buffer = io.BytesIO()
+        Image.new("RGB", size).save(buffer, kind.upper(), **options)
+        try:
+            evidence.process_image("x", buffer.getvalue(), kind)
+        except evidence.EvidenceRefused as error:
+            assert "piksel" in str(error)
+            return True
+        return False
+
+    # WebP is decoded whole, three times over (16 bytes a pixel: 1 MP here), checked from
+    # its header before Pillow allocates anything.
+    assert refused("webp", (1100, 1000)) and not refused("webp", (1000, 1000))
+    # A progressive JPEG holds every coefficient until its last scan: 6 bytes a pixel in
+    # 4:4:4, 3 in 4:2:0; a baseline one is decoded small.
+    assert refused("jpeg", (2000, 1500), progressive=True, subsampling=0)
+    assert not refused("jpeg", (2000, 1500), progressive=True, subsampling=2)
+    assert not refused("jpeg", (2000, 1500), subsampling=0)
+    # PNG: 4 bytes a pixel.
+    assert refused("png", (2100, 2000)) and not refused("png", (2000, 2000))
+
+
+@pytest.mark.parametrize(
     ("latitude", "longitude", "error"),
     [
         ("-6.914744", "107.609810", None),

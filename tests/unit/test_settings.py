@@ -156,3 +156,11 @@ def test_sms_is_off_without_a_gateway_and_on_with_one(tmp_path: Path) -> None:
     )
     assert settings.sms_enabled and settings.sms_gateway_token == "rahasia"
     assert settings.outbox_max_attempts == 5 and settings.sms_channel == "sms"
+
+
+def test_image_jobs_per_worker_default_to_two_and_are_at_least_one(tmp_path: Path) -> None:
+    assert load_settings({"PENGADUAN_DATA_DIR": str(tmp_path)}).image_jobs == 2
+    env = {"PENGADUAN_DATA_DIR": str(tmp_path), "PENGADUAN_IMAGE_JOBS": "4"}
+    assert load_settings(env).image_jobs == 4
+    with pytest.raises(SettingsError, match="PENGADUAN_IMAGE_JOBS"):
+        load_settings({**env, "PENGADUAN_IMAGE_JOBS": "0"})

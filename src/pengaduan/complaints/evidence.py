@@ -13,7 +13,7 @@ from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from PIL import Image, ImageOps
+from PIL import ExifTags, Image
 
 from pengaduan.complaints.storage import FileSystemStorage, Storage
 from pengaduan.settings import Settings
@@ -22,6 +22,22 @@ from pengaduan.web.i18n import _
 FULL_SIZE = 1600
 THUMB_SIZE = 320
 MAX_PIXELS = 50_000_000  # a 50-megapixel photo is plenty; more is a decompression bomb
+# What decoding one image may hold, at most; the pixel limit of each kind follows from it
+# (see _decode_cost). The image children (complaints.imaging) are capped a little above it.
+DECODE_BUDGET = 256 * 1024 * 1024
+# WebP: libwebp's canvases, Pillow's copy of the frame, and the image (15.4 measured).
+WEBP_COST = 16.0
+TILE_SIDE = 1024  # pixels a side of the tiles an image is converted and shrunk in
+# EXIF orientation → the turn that makes the picture upright.
+ORIENTATION = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
 PDF_EOF_WINDOW = 1024
 # Accepted files survive a failed form this long; the orphan sweep waits longer than this.
 PENDING_MAX_AGE = timedelta(hours=6)
@@ -98,15 +114,65 @@ def _megabytes(size: int) -> str:
     return f"{size / (1024 * 1024):.0f}" if size >= 1024 * 1024 else f"{size / (1024 * 1024):.1f}"
 
 
-def _flatten(image: Image.Image) -> Image.Image:
-    """RGB or RGBA pixels only, rebuilt from raw bytes so no metadata of any kind comes along
-    (EXIF with GPS, XMP, ICC, text chunks, comments)."""
-    has_alpha = image.mode in ("RGBA", "LA", "PA") or (
+def _has_alpha(image: Image.Image) -> bool:
+    return image.mode in ("RGBA", "LA", "PA") or (
         image.mode == "P" and "transparency" in image.info
     )
-    mode = "RGBA" if has_alpha else "RGB"
-    converted = image.convert(mode)
-    return Image.frombytes(mode, converted.size, converted.tobytes())
+
+
+def _decode_cost(image: Image.Image, kind: str) -> float:
+    """Bytes a pixel that decoding this image holds at its peak (measured with Pillow 11-13)."""
+    if kind == "webp":
+        return WEBP_COST
+    if kind == "jpeg":
+        if not image.info.get("progressive"):
+            return 1.0  # decoded at about the size we keep (draft), a few rows at a time
+        # libjpeg keeps every coefficient (2 bytes) of every component until the last scan.
+        sampling = [(layer[1], layer[2]) for layer in getattr(image, "layer", [])]
+        if not sampling:
+            return 8.0
+        most = max(h for h, _v in sampling) * max(v for _h, v in sampling)
+        return 2.0 * sum(h * v for h, v in sampling) / most
+    # PNG: decoded whole (Pillow cannot decode it smaller), up to 4 bytes a pixel.
+    return 4.0
+
+
+def _webp_size(data: bytes) -> tuple[int, int] | None:
+    """A WebP's canvas size from its first chunk header, or None. Pillow's WebP reader
+    allocates the whole canvas (twice) as it opens the file, before any size can be
+    checked, so the check comes first."""
+    chunk = data[12:16]
+    if chunk == b"VP8X" and len(data) >= 30:
+        return 1 + int.from_bytes(data[24:27], "little"), 1 + int.from_bytes(data[27:30], "little")
+    if chunk == b"VP8L" and len(data) >= 25:
+        bits = int.from_bytes(data[21:25], "little")
+        return 1 + (bits & 0x3FFF), 1 + ((bits >> 14) & 0x3FFF)
+    if chunk == b"VP8 " and len(data) >= 30:
+        width = int.from_bytes(data[26:28], "little") & 0x3FFF
+        return width, int.from_bytes(data[28:30], "little") & 0x3FFF
+    return None
+
+
+def _shrunk(image: Image.Image, factor: int) -> Image.Image:
+    """RGB or RGBA pixels only, shrunk by a whole factor (box average), built tile by tile
+    into a new image so no metadata of any kind comes along (EXIF with GPS, XMP, ICC, text
+    chunks, comments).
+
+    Tiles keep memory bounded: besides the decoded image only the (small) result and one
+    tile of about a megapixel exist at once, whatever the image's mode or shape. Tile sides
+    are multiples of the factor, so each tile's boxes are the whole image's boxes."""
+    mode = "RGBA" if _has_alpha(image) else "RGB"
+    width, height = image.size
+    out = Image.new(mode, (-(-width // factor), -(-height // factor)))
+    side = max(factor, TILE_SIDE // factor * factor)
+    for top in range(0, height, side):
+        for left in range(0, width, side):
+            tile = image.crop((left, top, min(left + side, width), min(top + side, height)))
+            tile = tile.convert(mode)
+            if factor > 1:
+                tile = tile.reduce(factor)
+            out.paste(tile, (left // factor, top // factor))
+    return out
 
 
 def _encode(image: Image.Image, kind: str, *, thumbnail: bool = False) -> bytes:
@@ -125,30 +191,50 @@ def _encode(image: Image.Image, kind: str, *, thumbnail: bool = False) -> bytes:
     return out.getvalue()
 
 
-def _process_image(name: str, data: bytes, kind: str) -> tuple[bytes, bytes]:
+def process_image(name: str, data: bytes, kind: str) -> tuple[bytes, bytes]:
+    """The image re-encoded from its pixels (upright, no metadata, at most FULL_SIZE px)
+    and its thumbnail. CPU- and memory-heavy: the app runs it in an image worker process
+    (`complaints.imaging`), never in the web worker itself.
+
+    Memory: JPEGs are decoded at about the size we keep (`draft`); other formats cannot be
+    decoded smaller, so the decoded image (at most 4 bytes a pixel) is the one large thing,
+    and the pixel limit bounds it."""
     refused = EvidenceRefused(_("%(name)s is not a readable image.", name=name))
+    too_many = EvidenceRefused(_("%(name)s has too many pixels; send a smaller photo.", name=name))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
+            size = _webp_size(data) if kind == "webp" else None
+            if size is not None and size[0] * size[1] > DECODE_BUDGET / WEBP_COST:
+                raise too_many
             image = Image.open(io.BytesIO(data))
             if image.format != kind.upper():
                 raise refused
             width, height = image.size
-            if width * height > MAX_PIXELS:
-                raise EvidenceRefused(
-                    _("%(name)s has too many pixels; send a smaller photo.", name=name)
-                )
+            if width * height > min(MAX_PIXELS, DECODE_BUDGET / _decode_cost(image, kind)):
+                raise too_many
             if kind == "jpeg":
                 # Decode a reduced size straight away: fast and light on memory.
                 scale = FULL_SIZE / max(width, height)
                 if scale < 1:
                     image.draft("RGB", (int(width * scale) + 1, int(height * scale) + 1))
             image.load()
-            image = ImageOps.exif_transpose(image) or image
-            clean = _flatten(image)
+            turn = ORIENTATION.get(image.getexif().get(ExifTags.Base.Orientation, 1))
+            clean = _shrunk(image, max(1, max(image.size) // FULL_SIZE))
+            image.close()
+            del image
+            if turn is not None:
+                clean = clean.transpose(turn)
     except EvidenceRefused:
         raise
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError, Warning) as exc:
+    except (
+        OSError,
+        ValueError,
+        SyntaxError,
+        MemoryError,
+        Image.DecompressionBombError,
+        Warning,
+    ) as exc:
         raise refused from exc
     clean.thumbnail((FULL_SIZE, FULL_SIZE), Image.Resampling.LANCZOS)
     full = _encode(clean, kind)
@@ -162,13 +248,10 @@ def _check_pdf(name: str, data: bytes) -> None:
         raise EvidenceRefused(_("%(name)s is not a complete PDF document.", name=name))
 
 
-def prepare(name: str, data: bytes, max_bytes: int) -> PreparedFile:
-    """Check one uploaded file and turn it into what we store (CPU-bound: run in a thread).
-
-    The type comes from the bytes, never the name or the browser's content type. Images are
-    re-encoded from their pixels (orientation applied, every kind of metadata dropped),
-    scaled to at most 1600 px with a 320 px thumbnail; PDFs are checked and kept as sent.
-    """
+def check(name: str, data: bytes, max_bytes: int) -> tuple[str, str]:
+    """The cleaned name and the kind of an uploaded file, from its bytes (never its name or
+    the browser's content type); EvidenceRefused when it is empty, too large, of another
+    kind, or a PDF that is not complete. Cheap: no image is decoded here."""
     name = clean_name(name)
     if not data:
         raise EvidenceRefused(_("%(name)s is empty.", name=name))
@@ -191,8 +274,20 @@ def prepare(name: str, data: bytes, max_bytes: int) -> PreparedFile:
         )
     if kind == "pdf":
         _check_pdf(name, data)
+    return name, kind
+
+
+def prepare(name: str, data: bytes, max_bytes: int) -> PreparedFile:
+    """Check one uploaded file and turn it into what we store, in this process (the app
+    goes through `imaging.ImageWorkers.prepare`, which decodes images in a child process).
+
+    Images are re-encoded from their pixels (orientation applied, every kind of metadata
+    dropped), scaled to at most 1600 px with a 320 px thumbnail; PDFs are kept as sent.
+    """
+    name, kind = check(name, data, max_bytes)
+    if kind == "pdf":
         return PreparedFile(name, kind, data, None)
-    full, thumbnail = _process_image(name, data, kind)
+    full, thumbnail = process_image(name, data, kind)
     return PreparedFile(name, kind, full, thumbnail)
 
 

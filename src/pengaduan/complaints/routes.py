@@ -5,6 +5,7 @@ track any complaint by number and tracking code without an account."""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 import secrets
@@ -19,7 +20,7 @@ from litestar.response import Template
 
 from pengaduan.accounts.routes import client_ip, redirect, settings_of
 from pengaduan.agency.services import active_categories
-from pengaduan.complaints import evidence, forms, services
+from pengaduan.complaints import evidence, forms, imaging, services
 from pengaduan.complaints.lifecycle import Actor, TransitionRefused
 from pengaduan.complaints.storage import InvalidKey, Storage
 from pengaduan.complaints.tables import STATUSES
@@ -73,6 +74,7 @@ async def _new_page(
     kept: list[evidence.StoredEvidence],
     key: str,
     status_code: int = 200,
+    headers: dict[str, str] | None = None,
 ) -> Template:
     settings = settings_of(request)
     return render(
@@ -92,6 +94,7 @@ async def _new_page(
             "accept": evidence.ACCEPT,
         },
         status_code=status_code,
+        headers=headers,
     )
 
 
@@ -106,11 +109,8 @@ async def new_complaint(request: Request) -> Template:
     )
 
 
-async def _accept_files(
-    request: Request, form: Any
-) -> tuple[list[evidence.StoredEvidence], list[str]]:
-    """The files kept from an earlier try plus the new ones that pass; a message per refusal.
-    Raises OSError when storage fails."""
+def _kept_files(request: Request, form: Any) -> tuple[list[evidence.StoredEvidence], list[str]]:
+    """The files kept from an earlier try that are still there; a message per lost one."""
     settings = settings_of(request)
     storage = storage_of(request)
     accepted: list[evidence.StoredEvidence] = []
@@ -121,6 +121,17 @@ async def _accept_files(
             problems.append(_("A file you attached earlier has expired; choose it again."))
         elif stored not in accepted:
             accepted.append(stored)
+    return accepted, problems
+
+
+async def _accept_files(
+    request: Request, form: Any
+) -> tuple[list[evidence.StoredEvidence], list[str]]:
+    """The files kept from an earlier try plus the new ones that pass; a message per refusal.
+    Raises OSError when storage fails, ImageWorkersBusy when no image slot came free."""
+    settings = settings_of(request)
+    storage = storage_of(request)
+    accepted, problems = _kept_files(request, form)
     uploads = [
         item
         for item in form.getall("evidence", [])
@@ -136,20 +147,46 @@ async def _accept_files(
             )
         )
         uploads = uploads[:room]
-    for upload in uploads:
-        # Never read more than the limit (plus one byte, to know it was over).
-        data = await upload.read(settings.upload_max_bytes + 1)
-        try:
-            prepared = await asyncio.to_thread(
-                evidence.prepare, upload.filename, data, settings.upload_max_bytes
-            )
-        except evidence.EvidenceRefused as refused:
-            problems.append(str(refused))
-            continue
-        stored = await asyncio.to_thread(evidence.store, storage, prepared)
-        if stored not in accepted:
-            accepted.append(stored)
+    if not uploads:
+        return accepted, problems
+    workers: imaging.ImageWorkers = request.app.state.image_workers
+    # One slot for the whole form: its files are decoded one after the other.
+    async with workers.slot():
+        for upload in uploads:
+            # Never read more than the limit (plus one byte, to know it was over).
+            data = await upload.read(settings.upload_max_bytes + 1)
+            try:
+                prepared = await workers.prepare(upload.filename, data, settings.upload_max_bytes)
+            except evidence.EvidenceRefused as refused:
+                problems.append(str(refused))
+                continue
+            stored = await asyncio.to_thread(evidence.store, storage, prepared)
+            if stored not in accepted:
+                accepted.append(stored)
     return accepted, problems
+
+
+async def _busy_page(request: Request, form: Any, parsed: forms.ParsedForm, key: str) -> Template:
+    """Every image slot stayed taken: 503 and Retry-After, nothing saved, the typed values
+    and the files kept earlier still in the form. htmx keeps the form as it is (files
+    chosen included) and shows the message as a toast."""
+    message = _(
+        "Many photos are being processed right now. Nothing was saved: please wait a moment "
+        "and send the form again."
+    )
+    kept, _lost = _kept_files(request, form)
+    return await _new_page(
+        request,
+        values=parsed.values,
+        errors={**parsed.errors, "form": message},
+        kept=kept,
+        key=key,
+        status_code=503,
+        headers={
+            "Retry-After": str(imaging.RETRY_AFTER_SECONDS),
+            "HX-Trigger": json.dumps({"pengaduan:toast": {"level": "error", "message": message}}),
+        },
+    )
 
 
 @post(
@@ -178,6 +215,8 @@ async def create_complaint(request: Request) -> Response:
     )
     try:
         accepted, problems = await _accept_files(request, form)
+    except imaging.ImageWorkersBusy:
+        return await _busy_page(request, form, parsed, key)
     except OSError:
         log.exception("evidence storage failed")
         return await _new_page(
