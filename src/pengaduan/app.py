@@ -35,6 +35,7 @@ from pengaduan.statistics import routes as statistics_routes
 from pengaduan.web import errors, language
 from pengaduan.web import routes as shell_routes
 from pengaduan.web.flash import FlashMiddleware
+from pengaduan.web.input import InputRequest, QueryStringMiddleware, input_guard
 from pengaduan.web.security import SecurityHeadersMiddleware
 from pengaduan.web.templating import build_environment, static_dir
 
@@ -109,7 +110,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await database.close_pool()
 
     environment = build_environment()
-    return Litestar(
+    app = Litestar(
         route_handlers=route_handlers(),
         lifespan=[lifespan],
         # Outermost first: headers on every answer, then language, messages, who is asking.
@@ -119,7 +120,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             FlashMiddleware,
             SessionMiddleware,
         ],
-        guards=[access_guard],
+        # Who may ask first; then what they sent (web.input), before any handler reads it.
+        guards=[access_guard, input_guard],
+        request_class=InputRequest,
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
             cookie_name="csrftoken",
@@ -144,3 +147,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
         openapi_config=None,
         state=State({"settings": settings}),
     )
+    # Before routing: the page for an unknown address reads the query string too.
+    app.asgi_handler = QueryStringMiddleware(app.asgi_handler)
+    return app
