@@ -39,6 +39,7 @@ from pengaduan.web import errors, head, language
 from pengaduan.web import routes as shell_routes
 from pengaduan.web.csrf import CSRFMiddleware
 from pengaduan.web.flash import FlashMiddleware
+from pengaduan.web.input import InputRequest, QueryStringMiddleware, input_guard
 from pengaduan.web.security import SecurityHeadersMiddleware
 from pengaduan.web.templating import build_environment, static_dir
 
@@ -126,7 +127,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     environment = build_environment()
     # This process's image children: their fork server starts and stops with the app.
     image_workers = ImageWorkers(settings.image_jobs)
-    return PengaduanApp(
+    app = PengaduanApp(
         route_handlers=route_handlers(),
         lifespan=[lifespan],
         on_startup=[image_workers.start],
@@ -144,7 +145,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 session_hash_of=sessions.session_hash_of,
             ),
         ],
-        guards=[access_guard],
+        # Who may ask first; then what they sent (web.input), before any handler reads it.
+        guards=[access_guard, input_guard],
+        request_class=InputRequest,
         template_config=TemplateConfig(instance=JinjaTemplateEngine.from_environment(environment)),
         plugins=[HTMXPlugin(), live_plugin()],
         compression_config=CompressionConfig(
@@ -161,3 +164,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
         openapi_config=None,
         state=State({"settings": settings, "image_workers": image_workers}),
     )
+    # Before routing: the page for an unknown address reads the query string too.
+    app.asgi_handler = QueryStringMiddleware(app.asgi_handler)
+    return app

@@ -8,9 +8,10 @@ from litestar.params import FromPath
 from litestar.response import Template
 
 from pengaduan.accounts import services, user_admin
-from pengaduan.accounts.routes import Form, _form, _text, client_ip, redirect, settings_of
+from pengaduan.accounts.routes import client_ip, redirect, settings_of
 from pengaduan.audit import services as audit
 from pengaduan.web.i18n import _
+from pengaduan.web.input import Form, read_form
 from pengaduan.web.templating import render
 
 ADMIN = {"access": "admin"}
@@ -51,8 +52,11 @@ async def user_new_page(request: Request) -> Template:
 
 @post("/admin/pengguna/baru", name="admin:users.create", opt=ADMIN)
 async def user_create(request: Request, data: Form) -> Response:
-    result = await user_admin.create_staff(
-        settings_of(request), _form(data), admin_id=request.user.id, ip=client_ip(request)
+    form = read_form(data)
+    result = form.refused() or (
+        await user_admin.create_staff(
+            settings_of(request), form.values, admin_id=request.user.id, ip=client_ip(request)
+        )
     )
     if not result.ok:
         return render(
@@ -102,13 +106,16 @@ async def _act(request: Request, user_id: int, action, success: str) -> Response
 
 @post("/admin/pengguna/{user_id:int}/peran", name="admin:users.role", opt=ADMIN)
 async def user_change_role(request: Request, user_id: FromPath[int], data: Form) -> Response:
+    form = read_form(data)
+    if form.errors:
+        return redirect(request, f"/admin/pengguna/{user_id}", form.errors["form"], "bad")
     return await _act(
         request,
         user_id,
         lambda: user_admin.change_role(
             user_id,
-            _text(data, "role"),
-            _text(data, "unit"),
+            form.get("role"),
+            form.get("unit"),
             admin_id=request.user.id,
             ip=client_ip(request),
         ),

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Request, Response, get, post
 from litestar.background_tasks import BackgroundTask
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath
+from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from pengaduan.accounts import services, sessions
@@ -15,10 +14,9 @@ from pengaduan.accounts.guards import landing_for
 from pengaduan.settings import Settings
 from pengaduan.web.flash import flash_cookie
 from pengaduan.web.i18n import _, get_locale
+from pengaduan.web.input import Form, read_form
 from pengaduan.web.language import safe_next
 from pengaduan.web.templating import render
-
-Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 
 def client_ip(request: Request) -> str:
@@ -27,17 +25,6 @@ def client_ip(request: Request) -> str:
 
 def settings_of(request: Request) -> Settings:
     return request.app.state.settings
-
-
-def _text(data: dict[str, Any], name: str) -> str:
-    value = data.get(name, "")
-    if isinstance(value, list):
-        value = value[0] if value else ""
-    return str(value)
-
-
-def _form(data: dict[str, Any]) -> dict[str, str]:
-    return {key: _text(data, key) for key in data}
 
 
 def redirect(
@@ -57,9 +44,11 @@ async def register_page(request: Request) -> Template:
 
 @post("/daftar", name="accounts:register.submit", opt={"access": "guest"})
 async def register_submit(request: Request, data: Form) -> Response:
-    form = _form(data)
-    result = await services.register(
-        settings_of(request), form, language=get_locale(), ip=client_ip(request)
+    form = read_form(data)
+    result = form.refused() or (
+        await services.register(
+            settings_of(request), form.values, language=get_locale(), ip=client_ip(request)
+        )
     )
     if not result.ok:
         return render(
@@ -131,7 +120,15 @@ async def login_page(request: Request) -> Template:
 
 @post("/masuk", name="accounts:login.submit", opt={"access": "guest"})
 async def login_submit(request: Request, data: Form) -> Response:
-    form = _form(data)
+    form = read_form(data)
+    values = {"identifier": form.get("identifier"), "next": form.get("next")}
+    if form.errors:
+        return render(
+            request,
+            "accounts/login.html",
+            {"values": values, "errors": form.errors},
+            status_code=422,
+        )
     settings = settings_of(request)
     outcome = await services.authenticate(
         settings, form.get("identifier", ""), form.get("password", ""), ip=client_ip(request)
@@ -140,10 +137,7 @@ async def login_submit(request: Request, data: Form) -> Response:
         return render(
             request,
             "accounts/login.html",
-            {
-                "values": {"identifier": form.get("identifier", ""), "next": form.get("next", "")},
-                "errors": {"form": outcome.error},
-            },
+            {"values": values, "errors": {"form": outcome.error}},
             status_code=429 if outcome.wait_seconds else 422,
             headers={"Retry-After": str(outcome.wait_seconds)} if outcome.wait_seconds else None,
         )
@@ -201,14 +195,15 @@ async def forgot_page(request: Request) -> Template:
 
 @post("/lupa-sandi", name="accounts:forgot.submit", opt={"access": "anyone"})
 async def forgot_submit(request: Request, data: Form) -> Template:
-    identifier = _text(data, "identifier").strip()
-    if not identifier:
+    form = read_form(data)
+    identifier = form.get("identifier").strip()
+    if not identifier or form.errors:
         return render(
             request,
             "accounts/forgot.html",
             {
-                "values": {},
-                "errors": {"identifier": _("Enter your username or email.")},
+                "values": form.values,
+                "errors": form.errors or {"identifier": _("Enter your username or email.")},
                 "sent": False,
             },
             status_code=422,
@@ -271,11 +266,12 @@ async def _reset_submit(
             },
             status_code=400,
         )
-    errors = await services.set_password(
+    form = read_form(data)
+    errors = form.errors or await services.set_password(
         settings,
         user,
-        _text(data, "password"),
-        _text(data, "password_confirm"),
+        form.get("password"),
+        form.get("password_confirm"),
         ip=client_ip(request),
         via="invite" if invite else "reset",
     )
@@ -344,8 +340,11 @@ async def profile_page(request: Request) -> Template:
 
 @post("/akun", name="accounts:profile.submit", opt={"access": "user"})
 async def profile_submit(request: Request, data: Form) -> Response:
-    result = await services.update_profile(
-        settings_of(request), request.user.id, _form(data), ip=client_ip(request)
+    form = read_form(data)
+    result = form.refused() or (
+        await services.update_profile(
+            settings_of(request), request.user.id, form.values, ip=client_ip(request)
+        )
     )
     if not result.ok:
         return await _profile_page(
@@ -361,12 +360,13 @@ async def profile_submit(request: Request, data: Form) -> Response:
 
 @post("/akun/sandi", name="accounts:password", opt={"access": "user"})
 async def change_password(request: Request, data: Form) -> Response:
-    errors = await services.change_password(
+    form = read_form(data)
+    errors = form.errors or await services.change_password(
         settings_of(request),
         request.user.id,
-        _text(data, "current_password"),
-        _text(data, "password"),
-        _text(data, "password_confirm"),
+        form.get("current_password"),
+        form.get("password"),
+        form.get("password_confirm"),
         keep_session=request.user.session_hash,
         ip=client_ip(request),
     )

@@ -15,6 +15,7 @@ from pengaduan.audit import services as audit
 from pengaduan.database import ENGINE
 from pengaduan.settings import Settings
 from pengaduan.web.i18n import _
+from pengaduan.web.input import page_number, record_id, text
 
 PAGE_SIZE = 25
 NIP_RE = re.compile(r"^[0-9]{18}$")
@@ -32,20 +33,13 @@ class UserFilters:
     def from_query(cls, params: dict[str, str]) -> UserFilters:
         role = params.get("role", "")
         status = params.get("status", "")
-        try:
-            unit = int(params["unit"]) if params.get("unit") else None
-        except ValueError:
-            unit = None
-        try:
-            page = max(1, int(params.get("page", "1")))
-        except ValueError:
-            page = 1
         return cls(
-            q=params.get("q", "").strip()[:100],
+            # A search that cannot be stored cannot match: it is left out.
+            q=(text(params.get("q"), limit=100) or "").strip(),
             role=role if role in ROLES else "",
             status=status if status in ("active", "inactive") else "",
-            unit=unit,
-            page=page,
+            unit=record_id(params.get("unit")),
+            page=page_number(params.get("page")),
         )
 
     def query_string(self, **changes: Any) -> str:
@@ -157,10 +151,7 @@ async def create_staff(
         checks["nip"] = _("A NIP has exactly 18 digits.")
     unit_id: int | None = None
     if values["unit"]:
-        try:
-            unit_id = int(values["unit"])
-        except ValueError:
-            unit_id = None
+        unit_id = record_id(values["unit"])
         if unit_id is None or not await Unit.exists().where(
             (Unit.id == unit_id) & Unit.is_active.eq(True)
         ):
@@ -216,7 +207,9 @@ async def change_role(user_id: int, role: str, unit: str, *, admin_id: int, ip: 
     user = await user_detail(user_id)
     if user is None:
         raise services.AccountError(_("This user does not exist."))
-    unit_id = int(unit) if unit.isdigit() else user["unit"]
+    unit_id = record_id(unit) if unit.strip() else user["unit"]
+    if unit.strip() and unit_id is None:
+        raise services.AccountError(_("Choose one of the active units."))
     if role == "officer" and not unit_id:
         raise services.AccountError(_("Officers belong to a unit: choose one."))
     if unit_id and not await Unit.exists().where(Unit.id == unit_id):

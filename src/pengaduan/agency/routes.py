@@ -10,12 +10,13 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Template
 
-from pengaduan.accounts.routes import Form, _form, client_ip, redirect
+from pengaduan.accounts.routes import client_ip, redirect
 from pengaduan.agency import services
 from pengaduan.audit import services as audit
 from pengaduan.complaints.forms import idempotency_key
 from pengaduan.web.errors import user_error
 from pengaduan.web.i18n import _
+from pengaduan.web.input import Form, read_form, record_id
 from pengaduan.web.templating import render
 
 ADMIN = {"access": "admin"}
@@ -54,7 +55,8 @@ async def unit_new_page(request: Request) -> Template:
 
 @post("/admin/unit/baru", name="agency:units.create", opt=ADMIN)
 async def unit_create(request: Request, data: Form) -> Response:
-    result = await services.create_unit(_form(data), **_who(request))
+    form = read_form(data)
+    result = form.refused() or await services.create_unit(form.values, **_who(request))
     if not result.ok:
         return render(
             request,
@@ -96,7 +98,8 @@ async def unit_detail(request: Request, unit_id: FromPath[int]) -> Template:
 @post("/admin/unit/{unit_id:int}", name="agency:units.update", opt=ADMIN)
 async def unit_update(request: Request, unit_id: FromPath[int], data: Form) -> Response:
     try:
-        result = await services.update_unit(unit_id, _form(data), **_who(request))
+        form = read_form(data)
+        result = form.refused() or await services.update_unit(unit_id, form.values, **_who(request))
     except services.AgencyError:
         raise NotFoundException() from None
     if not result.ok:
@@ -150,7 +153,8 @@ async def category_new_page(request: Request) -> Template:
 
 @post("/admin/kategori/baru", name="agency:categories.create", opt=ADMIN)
 async def category_create(request: Request, data: Form) -> Response:
-    result = await services.create_category(_form(data), **_who(request))
+    form = read_form(data)
+    result = form.refused() or await services.create_category(form.values, **_who(request))
     if not result.ok:
         return render(
             request,
@@ -200,7 +204,10 @@ async def category_detail(request: Request, category_id: FromPath[int]) -> Templ
 @post("/admin/kategori/{category_id:int}", name="agency:categories.update", opt=ADMIN)
 async def category_update(request: Request, category_id: FromPath[int], data: Form) -> Response:
     try:
-        result = await services.update_category(category_id, _form(data), **_who(request))
+        form = read_form(data)
+        result = form.refused() or await services.update_category(
+            category_id, form.values, **_who(request)
+        )
     except services.AgencyError:
         raise NotFoundException() from None
     if not result.ok:
@@ -248,8 +255,7 @@ async def category_delete(request: Request, category_id: FromPath[int]) -> Respo
 
 
 def _category_filter(request: Request) -> int | None:
-    raw = request.query_params.get("kategori", "")
-    return int(raw) if raw.isdigit() else None
+    return record_id(request.query_params.get("kategori"))
 
 
 @get("/admin/templat-tanggapan", name="agency:templates", opt=ADMIN)
@@ -304,9 +310,11 @@ async def template_new_page(request: Request) -> Template:
 
 @post("/admin/templat-tanggapan/baru", name="agency:templates.create", opt=ADMIN)
 async def template_create(request: Request, data: Form) -> Response:
-    form = _form(data)
-    result = await services.create_response_template(
-        form, **_who(request), idempotency_key=idempotency_key(form.get("idempotency_key"))
+    form = read_form(data)
+    result = form.refused() or await services.create_response_template(
+        form.values,
+        **_who(request),
+        idempotency_key=idempotency_key(form.values.get("idempotency_key")),
     )
     if not result.ok:
         return await _template_form(request, None, result.values, result.errors, 422)
@@ -336,7 +344,10 @@ async def template_detail(request: Request, template_id: FromPath[int]) -> Templ
 async def template_update(request: Request, template_id: FromPath[int], data: Form) -> Response:
     template = await _existing_template(template_id)
     try:
-        result = await services.update_response_template(template_id, _form(data), **_who(request))
+        form = read_form(data)
+        result = form.refused() or await services.update_response_template(
+            template_id, form.values, **_who(request)
+        )
     except services.AgencyError:
         raise NotFoundException() from None
     if not result.ok:

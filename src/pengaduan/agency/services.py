@@ -18,6 +18,7 @@ from pengaduan.audit import services as audit
 from pengaduan.complaints.tables import ResponseTemplate
 from pengaduan.database import ENGINE
 from pengaduan.web.i18n import _, ngettext
+from pengaduan.web.input import record_id, whole_number
 
 NAME_MAX = 150
 DESCRIPTION_MAX = 2000
@@ -324,16 +325,12 @@ async def _clean_category(data: dict[str, str], category_id: int | None) -> Form
         checks["icon"] = _(
             "The icon is too long: one emoji or at most %(max)d characters.", max=ICON_MAX
         )
-    if not values["default_unit"].isdigit():
+    default_unit = record_id(values["default_unit"])
+    if default_unit is None:
         checks["default_unit"] = _("Choose the unit that handles this category.")
-    elif not await Unit.exists().where(
-        (Unit.id == int(values["default_unit"])) & Unit.is_active.eq(True)
-    ):
+    elif not await Unit.exists().where((Unit.id == default_unit) & Unit.is_active.eq(True)):
         checks["default_unit"] = _("Choose one of the active units.")
-    try:
-        days = int(values["deadline_days"])
-    except ValueError:
-        days = 0
+    days = whole_number(values["deadline_days"]) or 0
     if not DEADLINE_MIN <= days <= DEADLINE_MAX:
         checks["deadline_days"] = _(
             "Enter a number of days from %(min)d to %(max)d.", min=DEADLINE_MIN, max=DEADLINE_MAX
@@ -349,8 +346,8 @@ def _category_columns(values: dict[str, str]) -> dict[str, Any]:
         "name": values["name"],
         "description": values["description"],
         "icon": values["icon"],
-        "default_unit": int(values["default_unit"]),
-        "deadline_days": int(values["deadline_days"]),
+        "default_unit": record_id(values["default_unit"]),
+        "deadline_days": whole_number(values["deadline_days"]),
     }
 
 
@@ -582,7 +579,7 @@ async def _clean_response_template(
             "The text is too long (at most %(max)d characters).", max=TEMPLATE_BODY_MAX
         )
     if values["category"]:
-        category_id = int(values["category"]) if values["category"].isdigit() else 0
+        category_id = record_id(values["category"]) or 0
         # An inactive category may stay where it is, but is not a new choice.
         allowed = Category.is_active.eq(True)
         if current_category is not None and category_id == current_category:
@@ -596,7 +593,7 @@ def _template_columns(values: dict[str, str]) -> dict[str, Any]:
     return {
         "title": values["title"],
         "body": values["body"],
-        "category": int(values["category"]) if values["category"] else None,
+        "category": record_id(values["category"]),
     }
 
 

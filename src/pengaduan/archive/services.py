@@ -16,6 +16,15 @@ from zoneinfo import ZoneInfo
 from pengaduan.complaints.tables import OPEN_STATUSES, Complaint
 from pengaduan.database import ENGINE
 from pengaduan.web.i18n import _
+from pengaduan.web.input import (
+    date_message,
+    day,
+    page_number,
+    record_id,
+    shown,
+    text,
+    unreadable_message,
+)
 
 PAGE_SIZE = 20
 MAX_PAGE = 100_000
@@ -47,13 +56,8 @@ ROW_JOINS = """
 """
 
 
-def _one_line(text: str) -> str:
-    # PostgreSQL text cannot hold NUL; a crafted URL must not become a 500.
-    return " ".join(text.replace("\x00", "").split())
-
-
-def _parse_date(value: str) -> date | None:
-    return date.fromisoformat(value) if value else None
+def _one_line(value: str) -> str:
+    return " ".join(shown(value).split())
 
 
 def _escape_like(text: str) -> str:
@@ -78,36 +82,29 @@ class ArchiveFilters:
     def from_query(cls, params: dict[str, str]) -> ArchiveFilters:
         errors: dict[str, str] = {}
         raw = {
-            key: _one_line(str(params.get(key, "")))
+            key: _one_line(str(params.get(key, "")))[:200]
             for key in ("q", "category", "status", "from", "to", "location")
         }
-        try:
-            category = int(raw["category"]) if raw["category"] else None
-        except ValueError:
-            category = None
+        for key in ("q", "location"):
+            if text(params.get(key, "")) is None:
+                errors[key] = unreadable_message()
         status = raw["status"] if raw["status"] in ARCHIVE_STATUSES else ""
         dates: dict[str, date | None] = {}
         for key in ("from", "to"):
-            try:
-                dates[key] = _parse_date(raw[key])
-            except ValueError:
-                dates[key] = None
-                errors[key] = _("Enter a date as YYYY-MM-DD.")
+            dates[key] = day(raw[key]) if raw[key] else None
+            if raw[key] and dates[key] is None:
+                errors[key] = date_message()
         if dates["from"] and dates["to"] and dates["from"] > dates["to"]:
             errors["to"] = _("The end date is before the start date.")
             dates["to"] = None
-        try:
-            page = min(MAX_PAGE, max(1, int(params.get("page", "1"))))
-        except ValueError:
-            page = 1
         return cls(
-            q=raw["q"][:200],
-            category=category,
+            q="" if "q" in errors else raw["q"][:200],
+            category=record_id(raw["category"]),
             status=status,
             date_from=dates["from"],
             date_to=dates["to"],
-            location=raw["location"][:100],
-            page=page,
+            location="" if "location" in errors else raw["location"][:100],
+            page=page_number(params.get("page"), last=MAX_PAGE),
             raw=raw,
             errors=errors,
         )

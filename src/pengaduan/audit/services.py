@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from pengaduan.audit.tables import AuditLog
 from pengaduan.web.i18n import _
+from pengaduan.web.input import date_message, day, page_number, shown, text, unreadable_message
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 
@@ -127,21 +128,24 @@ class AuditFilters:
     date_from: str = ""  # YYYY-MM-DD, a day in Asia/Jakarta
     date_to: str = ""
     page: int = 1
+    # The filters typed with what cannot be stored (shown with U+FFFD, so they match nothing).
+    unreadable: tuple[str, ...] = ()
 
     @classmethod
     def from_query(cls, params: Mapping[str, str]) -> AuditFilters:
-        try:
-            page = max(1, min(int(params.get("page", "1")), 100_000))
-        except ValueError:
-            page = 1
         return cls(
-            actor=params.get("actor", "").strip().lower()[:150],
-            action=params.get("action", "").strip()[:64],
-            target_type=params.get("target_type", "").strip()[:32],
-            target_id=params.get("target_id", "").strip()[:64],
-            date_from=params.get("from", "").strip()[:10],
-            date_to=params.get("to", "").strip()[:10],
-            page=page,
+            actor=shown(params.get("actor", "")).strip().lower()[:150],
+            action=shown(params.get("action", "")).strip()[:64],
+            target_type=shown(params.get("target_type", "")).strip()[:32],
+            target_id=shown(params.get("target_id", "")).strip()[:64],
+            date_from=shown(params.get("from", "")).strip()[:10],
+            date_to=shown(params.get("to", "")).strip()[:10],
+            page=page_number(params.get("page")),
+            unreadable=tuple(
+                name
+                for name in ("actor", "action", "target_type", "target_id", "from", "to")
+                if text(params.get(name, "")) is None
+            ),
         )
 
     def query_string(self, **changes: Any) -> str:
@@ -161,21 +165,18 @@ class AuditFilters:
         return urlencode({k: v for k, v in pairs.items() if v not in ("", None)})
 
 
-def _day(text: str) -> date | None:
-    try:
-        return date.fromisoformat(text) if text else None
-    except ValueError:
-        return None
+def _day(value: str) -> date | None:
+    return day(value) if value else None
 
 
 def filter_problems(filters: AuditFilters) -> dict[str, str]:
-    """What is wrong with the period (those filters are then left out)."""
-    problems: dict[str, str] = {}
+    """What is wrong with the filters (a wrong period is left out)."""
+    problems: dict[str, str] = {name: unreadable_message() for name in filters.unreadable}
     start, end = _day(filters.date_from), _day(filters.date_to)
     if filters.date_from and start is None:
-        problems["from"] = _("Enter a date as YYYY-MM-DD.")
+        problems["from"] = date_message()
     if filters.date_to and end is None:
-        problems["to"] = _("Enter a date as YYYY-MM-DD.")
+        problems["to"] = date_message()
     if start and end and start > end:
         problems["to"] = _("The end date is before the start date.")
     return problems

@@ -26,6 +26,7 @@ from pengaduan.complaints.storage import InvalidKey, Storage
 from pengaduan.complaints.tables import STATUSES
 from pengaduan.web.errors import user_error
 from pengaduan.web.i18n import _
+from pengaduan.web.input import FormInput, page_number, read_form, shown, text, unreadable_message
 from pengaduan.web.templating import HX_VARY, render
 
 log = logging.getLogger(__name__)
@@ -55,12 +56,8 @@ def refusal(error: TransitionRefused) -> Exception:
     return user_error(error.status_code, error.message)
 
 
-async def _form(request: Request) -> Any:
-    return await request.form()
-
-
-def _text(form: Any, name: str) -> str:
-    return forms.first(form.get(name, ""))
+async def _form(request: Request) -> FormInput:
+    return read_form(await request.form())
 
 
 # --- filing a complaint ----------------------------------------------------------------------
@@ -213,6 +210,7 @@ async def create_complaint(request: Request) -> Response:
         {name: form.get(name, "") for name in forms.TEXT_FIELDS},
         {c["id"] for c in categories},
     )
+    unreadable = form.only(*forms.TEXT_FIELDS)
     try:
         accepted, problems = await _accept_files(request, form)
     except imaging.ImageWorkersBusy:
@@ -233,7 +231,7 @@ async def create_complaint(request: Request) -> Response:
             key=key,
             status_code=503,
         )
-    errors = dict(parsed.errors)
+    errors = {**parsed.errors, **unreadable}
     if problems:
         errors["evidence"] = " ".join(problems)
     if errors or parsed.fields is None:
@@ -281,8 +279,7 @@ async def complaint_sent(request: Request, complaint_id: FromPath[int]) -> Templ
 async def my_complaints(request: Request) -> Template:
     status = request.query_params.get("status", "")
     status = status if status in STATUSES else ""
-    raw_page = request.query_params.get("halaman", "1")
-    page = int(raw_page) if raw_page.isdigit() and 0 < int(raw_page) < 100_000 else 1
+    page = page_number(request.query_params.get("halaman"), last=99_999)
     rows, total = await services.my_complaints(request.user.id, status=status, page=page)
     return render(
         request,
@@ -470,8 +467,10 @@ async def edit_complaint_submit(request: Request, complaint_id: FromPath[int]) -
     parsed = forms.parse_complaint(
         {name: form.get(name, "") for name in forms.TEXT_FIELDS}, categories
     )
-    if parsed.fields is None:
-        return await _edit_page(request, complaint, parsed.values, parsed.errors, 422)
+    unreadable = form.only(*forms.TEXT_FIELDS)
+    if parsed.fields is None or unreadable:
+        errors = {**parsed.errors, **unreadable}
+        return await _edit_page(request, complaint, parsed.values, errors, 422)
     try:
         await services.update_complaint(
             complaint_id, request.user.id, parsed.fields, ip=client_ip(request)
@@ -500,9 +499,11 @@ async def withdraw_complaint(request: Request, complaint_id: FromPath[int]) -> R
 @post("/pengaduan/{complaint_id:int}/pesan", name="complaints:message", opt=CITIZEN)
 async def post_message(request: Request, complaint_id: FromPath[int]) -> Response:
     form = await _form(request)
-    body = _text(form, "message").strip().replace("\r\n", "\n")
+    body = form.get("message").strip().replace("\r\n", "\n")
     error = None
-    if not body:
+    if "message" in form.errors:
+        error = form.errors["message"]
+    elif not body:
         error = _("Write your message.")
     elif len(body) > forms.MESSAGE_MAX:
         error = _("The message is too long (at most %(max)d characters).", max=forms.MESSAGE_MAX)
@@ -510,7 +511,7 @@ async def post_message(request: Request, complaint_id: FromPath[int]) -> Respons
         return await _detail_page(
             request,
             complaint_id,
-            values={"message": _text(form, "message")},
+            values={"message": form.get("message")},
             errors={"message": error},
             status_code=422,
         )
@@ -530,8 +531,8 @@ async def post_message(request: Request, complaint_id: FromPath[int]) -> Respons
 @post("/pengaduan/{complaint_id:int}/nilai", name="complaints:rate", opt=CITIZEN)
 async def rate_complaint(request: Request, complaint_id: FromPath[int]) -> Response:
     form = await _form(request)
-    raw_score, comment = _text(form, "score").strip(), _text(form, "comment").strip()
-    errors = {}
+    raw_score, comment = form.get("score").strip(), form.get("comment").strip()
+    errors = form.only("comment")
     if raw_score not in ("1", "2", "3", "4", "5"):
         errors["score"] = _("Choose from 1 (very bad) to 5 (very good).")
     if len(comment) > forms.COMMENT_MAX:
@@ -542,7 +543,7 @@ async def rate_complaint(request: Request, complaint_id: FromPath[int]) -> Respo
         return await _detail_page(
             request,
             complaint_id,
-            values={"score": raw_score, "comment": _text(form, "comment")},
+            values={"score": raw_score, "comment": form.get("comment")},
             errors=errors,
             status_code=422,
         )
@@ -562,15 +563,17 @@ async def rate_complaint(request: Request, complaint_id: FromPath[int]) -> Respo
 @post("/pengaduan/{complaint_id:int}/buka-kembali", name="complaints:reopen", opt=CITIZEN)
 async def reopen_complaint(request: Request, complaint_id: FromPath[int]) -> Response:
     form = await _form(request)
-    reason = _text(form, "reason").strip()
+    reason = form.get("reason").strip()
     try:
+        if "reason" in form.errors:
+            raise TransitionRefused(form.errors["reason"], 422, "reason")
         await services.reopen(complaint_id, actor_of(request), reason)
     except TransitionRefused as refused:
         if refused.status_code == 422:
             return await _detail_page(
                 request,
                 complaint_id,
-                values={"reason": _text(form, "reason")},
+                values={"reason": form.get("reason")},
                 errors={"reason": refused.message},
                 status_code=422,
             )
@@ -591,11 +594,12 @@ NO_STORE = {"Cache-Control": "no-store"}
 async def track_page(request: Request) -> Template:
     """The tracking form, filled in from ?nomor= (the link in an SMS) and ?kode=; the result
     straight away with both, or for the complaint's own reporter, logged in, with the number."""
-    number = request.query_params.get("nomor", "")[:40]
-    code = request.query_params.get("kode", "")[:40]
+    query = request.query_params
+    typed = {"number": query.get("nomor", "")[:40], "code": query.get("kode", "")[:40]}
+    errors = {name: unreadable_message() for name, value in typed.items() if text(value) is None}
+    number, code = shown(typed["number"]), shown(typed["code"])
     result = None
-    errors: dict[str, str] = {}
-    if number.strip():
+    if number.strip() and not errors:
         user = request.scope.get("user")
         if code.strip():
             result = await services.track(number, code)
@@ -617,8 +621,8 @@ async def track_page(request: Request) -> Template:
 @post("/lacak", name="complaints:track.submit", opt=ANYONE)
 async def track_submit(request: Request) -> Template:
     form = await _form(request)
-    values = {"number": _text(form, "number")[:40], "code": _text(form, "code")[:40]}
-    errors = {}
+    values = {"number": form.get("number")[:40], "code": form.get("code")[:40]}
+    errors = form.only("number", "code")
     if not values["number"].strip():
         errors["number"] = _("Enter the complaint number, e.g. ADU-2026-000123.")
     if not values["code"].strip():

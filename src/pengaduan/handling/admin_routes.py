@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import parse_qsl
 
 from litestar import Request, Response, get, post
@@ -10,26 +9,18 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Template
 
-from pengaduan.accounts.routes import Form, _text, client_ip, redirect
+from pengaduan.accounts.routes import client_ip, redirect
 from pengaduan.agency import services as agency
 from pengaduan.agency.tables import Unit
 from pengaduan.complaints.tables import PRIORITIES, STATUSES
 from pengaduan.handling import assignment, queue
 from pengaduan.web.errors import user_error
 from pengaduan.web.i18n import _, ngettext
+from pengaduan.web.input import Form, read_form, record_id
 from pengaduan.web.templating import render
 
 ADMIN = {"access": "admin"}
 LIST = "/admin/pengaduan"
-
-
-def _values(data: dict[str, Any], name: str) -> list[str]:
-    value = data.get(name, [])
-    return [str(v) for v in value] if isinstance(value, list) else [str(value)]
-
-
-def _ids(values: list[str]) -> list[int]:
-    return [int(v) for v in values if v.strip().isdigit()]
 
 
 async def _list_page(
@@ -73,15 +64,21 @@ async def complaints_list(request: Request) -> Template:
 @post(f"{LIST}/tugaskan", name="admin:complaints.assign", opt=ADMIN)
 async def complaints_bulk_assign(request: Request, data: Form) -> Response:
     """Assign the ticked complaints to one officer; all or none, back to the same list."""
-    back = _text(data, "back")[:1000]
-    filters = queue.QueueFilters.from_query(dict(parse_qsl(back)), default_view="all")
-    ids = _ids(_values(data, "complaint"))
-    officer = _text(data, "officer")
+    form = read_form(data)
+    filters = queue.QueueFilters.from_query(
+        dict(parse_qsl(form.get("back")[:1000])), default_view="all"
+    )
+    # Ticked boxes that cannot be complaints are not complaints to assign.
+    ids = [i for i in map(record_id, form.getall("complaint")) if i is not None]
+    officer = form.get("officer")
     try:
-        if not officer.isdigit():
+        if form.errors:
+            raise assignment.AssignmentRefused(form.errors["form"], 422, "form")
+        officer_id = record_id(officer)
+        if officer_id is None:
             raise assignment.AssignmentRefused(_("Choose an officer."), 422, "officer")
         count = await assignment.assign(
-            ids, int(officer), admin_id=request.user.id, ip=client_ip(request)
+            ids, officer_id, admin_id=request.user.id, ip=client_ip(request)
         )
     except assignment.AssignmentRefused as refused:
         if refused.field is None:
@@ -135,12 +132,16 @@ async def complaint_assign_page(request: Request, complaint_id: FromPath[int]) -
 
 @post(f"{LIST}/{{complaint_id:int}}/tugaskan", name="admin:complaints.assign_one.submit", opt=ADMIN)
 async def complaint_assign(request: Request, complaint_id: FromPath[int], data: Form) -> Response:
-    officer = _text(data, "officer")
+    form = read_form(data)
+    officer = form.get("officer")
     try:
-        if not officer.isdigit():
+        if form.errors:
+            raise assignment.AssignmentRefused(form.errors["form"], 422, "officer")
+        officer_id = record_id(officer)
+        if officer_id is None:
             raise assignment.AssignmentRefused(_("Choose an officer."), 422, "officer")
         count = await assignment.assign(
-            [complaint_id], int(officer), admin_id=request.user.id, ip=client_ip(request)
+            [complaint_id], officer_id, admin_id=request.user.id, ip=client_ip(request)
         )
     except assignment.AssignmentRefused as refused:
         if refused.status_code == 404:

@@ -22,6 +22,7 @@ from pengaduan import database
 from pengaduan.complaints.tables import OPEN_STATUSES, PRIORITIES, STATUSES
 from pengaduan.web import i18n
 from pengaduan.web.i18n import _
+from pengaduan.web.input import page_number, record_id, text
 from pengaduan.web.labels import priority_label, status_label
 from pengaduan.web.templating import JAKARTA
 
@@ -38,13 +39,6 @@ _OPEN_RANK_SQL = (
     + " ".join(f"WHEN '{p}' THEN {rank}" for rank, p in enumerate(URGENCY))
     + " END)"
 )
-
-
-def _int(value: str | None) -> int | None:
-    try:
-        return int(value) if value else None
-    except ValueError:
-        return None
 
 
 @dataclass(frozen=True)
@@ -64,16 +58,16 @@ class QueueFilters:
         view = params.get("view", "") or default_view
         status = params.get("status", "")
         priority = params.get("priority", "")
-        page = _int(params.get("page")) or 1
         return cls(
             view=view if view in VIEWS else default_view,
             status=status if status in (*STATUSES, "any") else "",
-            category=_int(params.get("category")),
+            category=record_id(params.get("category")),
             priority=priority if priority in PRIORITIES else "",
             overdue=params.get("overdue", "") in ("1", "on", "true", "yes"),
-            q=" ".join(params.get("q", "").split())[:100],
-            unit=_int(params.get("unit")),
-            page=max(1, min(page, 100_000)),
+            # A search that cannot be stored cannot match anything: it is left out.
+            q=" ".join((text(params.get("q")) or "").split())[:100],
+            unit=record_id(params.get("unit")),
+            page=page_number(params.get("page")),
         )
 
     def query_string(self, **changes: Any) -> str:

@@ -14,7 +14,7 @@ from litestar.params import FromPath
 from litestar.response import Template
 
 from pengaduan import database
-from pengaduan.accounts.routes import Form, _form, client_ip, redirect
+from pengaduan.accounts.routes import client_ip, redirect
 from pengaduan.complaints import lifecycle
 from pengaduan.complaints.forms import idempotency_key
 from pengaduan.complaints.lifecycle import Actor, TransitionRefused
@@ -26,6 +26,7 @@ from pengaduan.web import pagecache
 from pengaduan.web.errors import user_error
 from pengaduan.web.flash import flash_cookie
 from pengaduan.web.i18n import _
+from pengaduan.web.input import Form, FormInput, chosen_id, read_form, record_id
 from pengaduan.web.templating import HX_VARY, is_partial, render
 
 STAFF = {"access": "staff"}
@@ -37,14 +38,7 @@ def _actor(request: Request) -> Actor:
     return Actor(user_id=user.id, role=user.role, unit_id=user.unit_id, ip=client_ip(request))
 
 
-def _int(value: str | None) -> int | None:
-    try:
-        return int(value) if value else None
-    except ValueError:
-        return None
-
-
-def _key(form: dict[str, str]) -> str | None:
+def _key(form: FormInput) -> str | None:
     """The form's idempotency key (complaints.repeats), when it is a well-formed one."""
     return idempotency_key(form.get("idempotency_key"))
 
@@ -184,7 +178,7 @@ async def detail_page(request: Request, complaint_id: FromPath[int]) -> Template
     (for htmx with `part=reply`, only the box comes back)."""
     complaint = await _visible(request, complaint_id)
     values: dict[str, str] = {}
-    template_id = _int(request.query_params.get("template"))
+    template_id = record_id(request.query_params.get("template"))
     if template_id is not None:
         template = await services.response_template(template_id, complaint["category_id"])
         if template is not None:
@@ -213,26 +207,30 @@ async def _act(
     complaint_id: int,
     run: Callable[[Actor], Awaitable[Any]],
     success: str,
-    form: dict[str, str] | None = None,
+    form: FormInput | None = None,
 ) -> Response:
     """Run an action; answer with the detail (htmx) or a redirect, or the refusal beside its
     field (422), as a toast (htmx) or on the page (409)."""
     await _visible(request, complaint_id)
     actor = _actor(request)
     try:
+        if form is not None and form.errors:
+            raise TransitionRefused(form.errors["form"], 422, "form")
         await run(actor)
     except TransitionRefused as refusal:
         if refusal.status_code in (403, 404):
             # Not the actor's to handle (e.g. it moved to another unit meanwhile).
             raise NotFoundException() from refusal
         complaint = await _visible(request, complaint_id)
-        if refusal.field and refusal.status_code == 422:
+        if form is not None and form.errors:
+            errors = form.errors
+        elif refusal.field and refusal.status_code == 422:
             errors = {refusal.field: refusal.message}
         elif _is_htmx(request):
             raise user_error(refusal.status_code, refusal.message) from refusal
         else:
             errors = {"form": refusal.message}
-        context = await _detail_context(request, complaint, form or {}, errors)
+        context = await _detail_context(request, complaint, dict(form or {}), errors)
         return render(
             request,
             "handling/detail.html",
@@ -275,14 +273,14 @@ async def claim(request: Request, complaint_id: FromPath[int]) -> Response:
 
 @post("/petugas/pengaduan/{complaint_id:int}/verifikasi", name="handling:verify", opt=STAFF)
 async def verify(request: Request, complaint_id: FromPath[int], data: Form) -> Response:
-    form = _form(data)
+    form = read_form(data)
     return await _act(
         request,
         complaint_id,
         lambda actor: actions.verify(
             complaint_id,
             actor,
-            category_id=_int(form.get("category")),
+            category_id=chosen_id(form.get("category")),
             priority=form.get("priority", ""),
         ),
         _("The complaint is verified."),
@@ -292,7 +290,7 @@ async def verify(request: Request, complaint_id: FromPath[int], data: Form) -> R
 
 @post("/petugas/pengaduan/{complaint_id:int}/tolak", name="handling:reject", opt=STAFF)
 async def reject(request: Request, complaint_id: FromPath[int], data: Form) -> Response:
-    form = _form(data)
+    form = read_form(data)
     return await _act(
         request,
         complaint_id,
@@ -314,7 +312,7 @@ async def start(request: Request, complaint_id: FromPath[int]) -> Response:
 
 @post("/petugas/pengaduan/{complaint_id:int}/selesai", name="handling:resolve", opt=STAFF)
 async def resolve(request: Request, complaint_id: FromPath[int], data: Form) -> Response:
-    form = _form(data)
+    form = read_form(data)
     return await _act(
         request,
         complaint_id,
@@ -328,7 +326,7 @@ async def resolve(request: Request, complaint_id: FromPath[int], data: Form) -> 
 
 @post("/petugas/pengaduan/{complaint_id:int}/balas", name="handling:reply", opt=STAFF)
 async def reply(request: Request, complaint_id: FromPath[int], data: Form) -> Response:
-    form = _form(data)
+    form = read_form(data)
     return await _act(
         request,
         complaint_id,
@@ -342,7 +340,7 @@ async def reply(request: Request, complaint_id: FromPath[int], data: Form) -> Re
 
 @post("/petugas/pengaduan/{complaint_id:int}/catatan", name="handling:note", opt=STAFF)
 async def note(request: Request, complaint_id: FromPath[int], data: Form) -> Response:
-    form = _form(data)
+    form = read_form(data)
     return await _act(
         request,
         complaint_id,
@@ -356,12 +354,12 @@ async def note(request: Request, complaint_id: FromPath[int], data: Form) -> Res
 
 @post("/petugas/pengaduan/{complaint_id:int}/teruskan", name="handling:forward", opt=STAFF)
 async def forward(request: Request, complaint_id: FromPath[int], data: Form) -> Response:
-    form = _form(data)
+    form = read_form(data)
     return await _act(
         request,
         complaint_id,
         lambda actor: actions.forward(
-            complaint_id, actor, _int(form.get("unit")), form.get("forward_note", "")
+            complaint_id, actor, chosen_id(form.get("unit")), form.get("forward_note", "")
         ),
         _("The complaint is forwarded."),
         form,
@@ -370,11 +368,11 @@ async def forward(request: Request, complaint_id: FromPath[int], data: Form) -> 
 
 @post("/petugas/pengaduan/{complaint_id:int}/tugaskan", name="handling:reassign", opt=STAFF)
 async def reassign(request: Request, complaint_id: FromPath[int], data: Form) -> Response:
-    form = _form(data)
+    form = read_form(data)
     return await _act(
         request,
         complaint_id,
-        lambda actor: actions.reassign(complaint_id, actor, _int(form.get("officer"))),
+        lambda actor: actions.reassign(complaint_id, actor, chosen_id(form.get("officer"))),
         _("The complaint is assigned."),
         form,
     )

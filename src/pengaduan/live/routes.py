@@ -19,7 +19,6 @@ from typing import Any
 from litestar import Request, get
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
-from litestar.params import FromQuery
 from litestar.response import Stream
 
 from pengaduan.accounts import sessions
@@ -28,6 +27,7 @@ from pengaduan.live.channels import RESYNC, LiveChannels, LiveSubscriber
 from pengaduan.settings import Settings
 from pengaduan.web.errors import user_error
 from pengaduan.web.i18n import _
+from pengaduan.web.input import record_id
 
 HEARTBEAT = 20.0
 SESSION_CHECK = 30.0
@@ -135,11 +135,14 @@ async def _stream(
 async def live_stream(
     request: Request,
     channels: NamedDependency[LiveChannels],
-    pengaduan: FromQuery[int | None] = None,
 ) -> Stream:
     """The viewer's event stream; `?pengaduan=<id>` also follows one complaint they may see."""
     if "text/event-stream" not in request.headers.get("accept", ""):
         raise user_error(406, _("This address is the live update stream for open pages."))
+    followed = request.query_params.get("pengaduan")
+    pengaduan = None if followed is None else record_id(followed)
+    if followed is not None and pengaduan is None:
+        raise NotFoundException()  # no complaint has that id
     user = request.user
     viewer = rules.Viewer(
         user_id=user.id, role=user.role, unit_id=user.unit_id, session_hash=user.session_hash

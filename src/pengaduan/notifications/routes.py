@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
-
 from litestar import Request, Response, get, post
-from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
-from litestar.params import Body, FromPath
+from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from pengaduan.notifications import outbox, services
 from pengaduan.web.flash import flash_cookie
 from pengaduan.web.i18n import _
+from pengaduan.web.input import Form, page_number, read_form
 from pengaduan.web.templating import HX_VARY, is_partial, render
 
-Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 NO_STORE = {"Cache-Control": "no-store"}
 # The bell listens for this (hx-trigger="pengaduan:notification from:body"), as for the
 # live stream's event: marking read here refreshes it the same way.
@@ -23,18 +20,12 @@ REFRESH_BELL = {"HX-Trigger": "pengaduan:notification"}
 
 
 def _page(request: Request) -> int:
-    raw = request.query_params.get("halaman", "1")
-    return int(raw) if raw.isdigit() and 0 < int(raw) < 10_000 else 1
+    return page_number(request.query_params.get("halaman"), last=9_999)
 
 
 def _redirect(request: Request, path: str, message: str | None = None) -> Redirect:
     cookies = [flash_cookie(request, message)] if message else []
     return Redirect(path=path, status_code=303, cookies=cookies, headers={"Vary": HX_VARY})
-
-
-def _values(data: dict[str, Any], name: str) -> set[str]:
-    value = data.get(name, [])
-    return {str(v) for v in (value if isinstance(value, list) else [value])}
 
 
 # --- the centre -------------------------------------------------------------------------------
@@ -141,11 +132,12 @@ async def preferences_page(request: Request) -> Template:
 
 @post("/notifikasi/pengaturan", name="notifications:preferences.save", opt={"access": "user"})
 async def preferences_save(request: Request, data: Form) -> Response:
+    form = read_form(data)
     await services.save_preferences(
         request.user.id,
         request.user.role,
-        email=_values(data, "email"),
-        sms_kinds=_values(data, "sms"),
+        email=set(form.getall("email")),
+        sms_kinds=set(form.getall("sms")),
     )
     return _redirect(request, "/notifikasi/pengaturan", _("Your notification choices are saved."))
 

@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 from pengaduan import database
 from pengaduan.complaints.tables import OPEN_STATUSES, STATUSES
 from pengaduan.web.i18n import _
+from pengaduan.web.input import date_message, day, record_id, shown
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 PERIODS = ("7", "30", "90", "365", "month", "last_month", "year", "all", "custom")
@@ -71,11 +72,6 @@ def today_in_jakarta() -> date:
     return datetime.now(JAKARTA).date()
 
 
-def _int(value: str | None) -> int | None:
-    value = (value or "").strip()
-    return int(value) if value.isdigit() and len(value) < 10 else None
-
-
 def _month_start(day: date) -> date:
     return day.replace(day=1)
 
@@ -104,10 +100,10 @@ class StatsFilters:
         interval = params.get("interval", "")
         filters = cls(
             period=period if period in PERIODS else DEFAULT_PERIOD,
-            date_from=params.get("from", "").strip()[:20],
-            date_to=params.get("to", "").strip()[:20],
-            unit=_int(params.get("unit")),
-            category=_int(params.get("category")),
+            date_from=shown(params.get("from", "")).strip()[:20],
+            date_to=shown(params.get("to", "")).strip()[:20],
+            unit=record_id(params.get("unit")),
+            category=record_id(params.get("category")),
             interval=interval if interval in INTERVALS else "",
         )
         if filters.period != "custom":
@@ -115,13 +111,11 @@ class StatsFilters:
         errors: dict[str, str] = {}
         parsed: dict[str, date] = {}
         for name, value in (("from", filters.date_from), ("to", filters.date_to)):
-            try:
-                parsed[name] = date.fromisoformat(value)
-            except ValueError:
-                errors[name] = _("Enter a date as YYYY-MM-DD.")
-                continue
-            if not 1900 <= parsed[name].year <= 2200:  # and no overflow at the edges of time
-                errors[name] = _("Enter a date as YYYY-MM-DD.")
+            typed = day(value)
+            if typed is None:
+                errors[name] = date_message()
+            else:
+                parsed[name] = typed
         if not errors and parsed["from"] > parsed["to"]:
             errors["to"] = _("The end date is before the start date.")
         return replace(filters, errors=errors)
@@ -175,13 +169,8 @@ class StatsFilters:
 
 def month_range(month: str) -> tuple[date, date] | None:
     """A month typed as YYYY-MM: its first day and the first day of the next one."""
-    try:
-        start = date.fromisoformat(f"{month.strip()}-01")
-    except ValueError:
-        return None
-    if not 1900 <= start.year <= 2200:
-        return None
-    return start, _next_month(start)
+    start = day(f"{month.strip()}-01")
+    return None if start is None else (start, _next_month(start))
 
 
 def _midnight(day: date) -> datetime:

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import re
+from urllib.parse import quote
 
 from litestar import Request, post
 from litestar.datastructures import Cookie
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
 from litestar.response import Redirect
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from pengaduan.web import i18n
+from pengaduan.web.input import Form, read_form, readable
 
 ONE_YEAR = 365 * 24 * 3600
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
 
 
 class LocaleMiddleware:
@@ -41,21 +42,22 @@ class LocaleMiddleware:
 
 
 def safe_next(target: str | None) -> str:
-    """Only a path on this site: never an open redirect."""
+    """Only a path on this site: never an open redirect, nothing a header cannot carry."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return "/"
-    return target
+    if _CONTROL.search(target) or not readable(target):
+        return "/"
+    # Letters past ASCII as a browser writes them in a URL.
+    return target if target.isascii() else quote(target, safe="/?&=#%:;@+,-._~!$'()*[]")
 
 
 @post("/bahasa", name="language:switch", status_code=303, opt={"access": "anyone"})
-async def switch_language(
-    request: Request,
-    data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
-) -> Redirect:
-    lang = data.get("lang", "")
+async def switch_language(request: Request, data: Form) -> Redirect:
+    form = read_form(data)
+    lang = form.get("lang")
     if lang not in i18n.LOCALES:
         lang = i18n.DEFAULT_LOCALE
-    target = safe_next(data.get("next"))
+    target = safe_next(form.get("next"))
     user = request.scope.get("user")
     if user is not None:
         # Mails and notifications follow the account's language.
