@@ -132,6 +132,10 @@ class FormInput(Mapping[str, str]):
     again), every value of a field, the files, and a message for each field that holds what
     cannot be stored (`errors`, with a general one under "form")."""
 
+    # A refused form stands in for a service's form result, which may also say how long to
+    # wait when refused for too many requests; bad input never asks anyone to wait.
+    wait_seconds: int | None = None
+
     def __init__(self, items: Iterable[tuple[str, Any]]) -> None:
         self._all: dict[str, list[Any]] = defaultdict(list)
         for name, value in items:
