@@ -615,14 +615,18 @@ async def test_odd_input_never_breaks_the_archive(
 ) -> None:
     await add_complaint(world, "Jalan berlubang")
     for params in (
-        {"q": "jalan\x00"},
         {"q": '"jalan -" OR (&|!'},
-        {"location": "\x00%_\\"},
+        {"location": "%_\\"},
         {"page": "99999999999999999999"},
         {"category": "abc", "status": "withdrawn"},
     ):
         response = await visitor.get("/arsip", params=params)
         assert response.status_code == 200, params
+    # A NUL byte cannot be stored or searched for: refused beside its field (web.input).
+    for params in ({"q": "jalan\x00"}, {"location": "\x00%_\\"}):
+        response = await visitor.get("/arsip", params=params)
+        assert response.status_code == 422, params
+        assert "characters that cannot be read" in response.text
     similar = await visitor.get("/pengaduan/serupa", params={"title": "jalan\x00 berlubang"})
     assert similar.status_code == 200
     assert (await visitor.get("/arsip/ADU%00")).status_code == 404
