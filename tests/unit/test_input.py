@@ -7,13 +7,12 @@ from datetime import date
 
 import pytest
 
-from pengaduan.web.input import (
+from pengaduan.web.input import parse_urlencoded, read_form
+from pengaduan.web.values import (
     INTEGER_MAX,
     chosen_id,
     day,
     page_number,
-    parse_urlencoded,
-    read_form,
     readable,
     record_id,
     shown,

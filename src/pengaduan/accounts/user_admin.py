@@ -15,7 +15,7 @@ from pengaduan.audit import services as audit
 from pengaduan.database import ENGINE
 from pengaduan.settings import Settings
 from pengaduan.web.i18n import _
-from pengaduan.web.input import page_number, record_id, text
+from pengaduan.web.values import page_number, record_id, text
 
 PAGE_SIZE = 25
 NIP_RE = re.compile(r"^[0-9]{18}$")

@@ -16,8 +16,9 @@ from pengaduan.audit import services as audit
 from pengaduan.complaints.forms import idempotency_key
 from pengaduan.web.errors import user_error
 from pengaduan.web.i18n import _
-from pengaduan.web.input import Form, read_form, record_id
+from pengaduan.web.input import Form, read_form
 from pengaduan.web.templating import render
+from pengaduan.web.values import record_id
 
 ADMIN = {"access": "admin"}
 

@@ -18,7 +18,7 @@ from pengaduan.audit import services as audit
 from pengaduan.complaints.tables import ResponseTemplate
 from pengaduan.database import ENGINE
 from pengaduan.web.i18n import _, ngettext
-from pengaduan.web.input import record_id, whole_number
+from pengaduan.web.values import record_id, whole_number
 
 NAME_MAX = 150
 DESCRIPTION_MAX = 2000

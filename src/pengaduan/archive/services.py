@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from pengaduan.complaints.tables import OPEN_STATUSES, Complaint
 from pengaduan.database import ENGINE
 from pengaduan.web.i18n import _
-from pengaduan.web.input import (
+from pengaduan.web.values import (
     date_message,
     day,
     page_number,

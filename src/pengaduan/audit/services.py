@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from pengaduan.audit.tables import AuditLog
 from pengaduan.web.i18n import _
-from pengaduan.web.input import date_message, day, page_number, shown, text, unreadable_message
+from pengaduan.web.values import date_message, day, page_number, shown, text, unreadable_message
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 

@@ -26,8 +26,9 @@ from pengaduan.complaints.storage import InvalidKey, Storage
 from pengaduan.complaints.tables import STATUSES
 from pengaduan.web.errors import user_error
 from pengaduan.web.i18n import _
-from pengaduan.web.input import FormInput, page_number, read_form, shown, text, unreadable_message
+from pengaduan.web.input import FormInput, read_form
 from pengaduan.web.templating import HX_VARY, render
+from pengaduan.web.values import page_number, shown, text, unreadable_message
 
 log = logging.getLogger(__name__)
 

@@ -16,8 +16,9 @@ from pengaduan.complaints.tables import PRIORITIES, STATUSES
 from pengaduan.handling import assignment, queue
 from pengaduan.web.errors import user_error
 from pengaduan.web.i18n import _, ngettext
-from pengaduan.web.input import Form, read_form, record_id
+from pengaduan.web.input import Form, read_form
 from pengaduan.web.templating import render
+from pengaduan.web.values import record_id
 
 ADMIN = {"access": "admin"}
 LIST = "/admin/pengaduan"

@@ -22,9 +22,9 @@ from pengaduan import database
 from pengaduan.complaints.tables import OPEN_STATUSES, PRIORITIES, STATUSES
 from pengaduan.web import i18n
 from pengaduan.web.i18n import _
-from pengaduan.web.input import page_number, record_id, text
 from pengaduan.web.labels import priority_label, status_label
 from pengaduan.web.templating import JAKARTA
+from pengaduan.web.values import page_number, record_id, text
 
 PAGE_SIZE = 25
 VIEWS = ("mine", "unassigned", "unit", "all")

@@ -26,8 +26,9 @@ from pengaduan.web import pagecache
 from pengaduan.web.errors import user_error
 from pengaduan.web.flash import flash_cookie
 from pengaduan.web.i18n import _
-from pengaduan.web.input import Form, FormInput, chosen_id, read_form, record_id
+from pengaduan.web.input import Form, FormInput, read_form
 from pengaduan.web.templating import HX_VARY, is_partial, render
+from pengaduan.web.values import chosen_id, record_id
 
 STAFF = {"access": "staff"}
 DETAIL_FRAGMENT = "handling/_detail_main.html"

@@ -27,7 +27,7 @@ from pengaduan.live.channels import RESYNC, LiveChannels, LiveSubscriber
 from pengaduan.settings import Settings
 from pengaduan.web.errors import user_error
 from pengaduan.web.i18n import _
-from pengaduan.web.input import record_id
+from pengaduan.web.values import record_id
 
 HEARTBEAT = 20.0
 SESSION_CHECK = 30.0

@@ -10,8 +10,9 @@ from litestar.response import Redirect, Template
 from pengaduan.notifications import outbox, services
 from pengaduan.web.flash import flash_cookie
 from pengaduan.web.i18n import _
-from pengaduan.web.input import Form, page_number, read_form
+from pengaduan.web.input import Form, read_form
 from pengaduan.web.templating import HX_VARY, is_partial, render
+from pengaduan.web.values import page_number
 
 NO_STORE = {"Cache-Control": "no-store"}
 # The bell listens for this (hx-trigger="pengaduan:notification from:body"), as for the

@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 from pengaduan import database
 from pengaduan.complaints.tables import OPEN_STATUSES, STATUSES
 from pengaduan.web.i18n import _
-from pengaduan.web.input import date_message, day, record_id, shown
+from pengaduan.web.values import date_message, day, record_id, shown
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 PERIODS = ("7", "30", "90", "365", "month", "last_month", "year", "all", "custom")

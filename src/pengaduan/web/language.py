@@ -11,7 +11,8 @@ from litestar.response import Redirect
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from pengaduan.web import i18n
-from pengaduan.web.input import Form, read_form, readable
+from pengaduan.web.input import Form, read_form
+from pengaduan.web.values import readable
 
 ONE_YEAR = 365 * 24 * 3600
 _CONTROL = re.compile("[\x00-\x1f\x7f]")
