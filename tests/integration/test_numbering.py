@@ -56,17 +56,20 @@ async def _submit(people: dict[str, int], category: int, title: str) -> services
 
 @pytest.fixture
 async def held_submissions(db_dsn: str) -> AsyncIterator[asyncpg.Connection]:
-    """A submission titled 'Tahan' stops inside its transaction (after it has its number, before
-    its row is written) until the yielded connection releases HOLD_LOCK."""
+    """A submission titled 'Tahan' stops inside its transaction (its number taken, its row and
+    what the complaint triggers write already written: the queue version and the daily
+    aggregate) until the yielded connection releases HOLD_LOCK."""
     holder = await asyncpg.connect(db_dsn)
     await holder.execute(
         f"""
         CREATE FUNCTION hold_submission() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
-            IF NEW.title = 'Tahan' THEN PERFORM pg_advisory_xact_lock({HOLD_LOCK}); END IF;
+            IF (SELECT title FROM complaints WHERE id = NEW.complaint) = 'Tahan' THEN
+                PERFORM pg_advisory_xact_lock({HOLD_LOCK});
+            END IF;
             RETURN NEW;
         END $$;
-        CREATE TRIGGER hold_submission BEFORE INSERT ON complaints
+        CREATE TRIGGER hold_submission BEFORE INSERT ON status_history
             FOR EACH ROW EXECUTE FUNCTION hold_submission();
         """
     )
@@ -76,7 +79,7 @@ async def held_submissions(db_dsn: str) -> AsyncIterator[asyncpg.Connection]:
     finally:
         await holder.execute("SELECT pg_advisory_unlock_all()")
         await holder.execute(
-            "DROP TRIGGER IF EXISTS hold_submission ON complaints;"
+            "DROP TRIGGER IF EXISTS hold_submission ON status_history;"
             " DROP FUNCTION IF EXISTS hold_submission();"
         )
         await holder.close()
@@ -100,6 +103,8 @@ async def _wait_until_held(holder: asyncpg.Connection) -> None:
 async def test_submissions_commit_while_another_submission_is_open(
     people: dict[str, int], category: int, held_submissions: asyncpg.Connection
 ) -> None:
+    version_sql = "SELECT coalesce(sum(version), 0) FROM queue_versions WHERE unit = $1"
+    versions_before = await held_submissions.fetchval(version_sql, people["unit"])
     held = asyncio.create_task(_submit(people, category, "Tahan"))
     try:
         await _wait_until_held(held_submissions)
@@ -115,6 +120,17 @@ async def test_submissions_commit_while_another_submission_is_open(
     numbers = [first.number, *(s.number for s in others)]
     assert len(set(numbers)) == 30
     assert all(NUMBER.match(n) for n in numbers)
+    # The rows the triggers wrote into slots add up to what they count.
+    conn = held_submissions
+    assert await conn.fetchval("SELECT sum(complaints) FROM complaint_daily") == 30
+    assert await conn.fetchval(version_sql, people["unit"]) >= versions_before + 30
+    per_key = (
+        "SELECT day, unit, category, officer, status, is_public, sum(complaints) AS n"
+        " FROM complaint_daily GROUP BY 1, 2, 3, 4, 5, 6 HAVING sum(complaints) <> 0 ORDER BY 1"
+    )
+    from_triggers = [tuple(r) for r in await conn.fetch(per_key)]
+    await conn.execute("SELECT complaint_daily_rebuild()")
+    assert [tuple(r) for r in await conn.fetch(per_key)] == from_triggers
 
 
 def test_the_number_format() -> None:
