@@ -5,6 +5,9 @@ submissions queued behind each other (issue 13: 1,445 of 1,529 active backends w
 row). nextval() holds no lock past the call. The sequence's values continue across years
 (complaints.services, "NUMBER_SEQUENCE"); it starts past every number already stored and past
 the old counters, so existing numbers stay valid and none is given twice. The counters go.
+
+Then the rows the complaint triggers update in the submission's transaction (queue_versions,
+complaint_daily) get slots written through FOR UPDATE SKIP LOCKED, read as sums: see below.
 """
 
 import importlib.util

@@ -71,7 +71,7 @@ def number_for(year: int, value: int) -> str:
 # lock that lasts to commit, so submissions never queue behind each other for a number. Its
 # values continue across years (ADU-2026-000812 may be followed by ADU-2027-000813): every
 # number stays unique, existing ones stay valid and no DDL runs at a year's turn. A rolled-back
-# submission leaves a gap (README, "Complaint numbers").
+# submission leaves a gap (README, "Performance notes").
 NUMBER_SEQUENCE = "complaint_numbers"
 NUMBER_PATTERN = "^ADU-[0-9]{4}-[0-9]+$"
 # Moves the sequence past the highest number already stored (bulk demo data writes numbers
