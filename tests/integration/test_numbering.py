@@ -181,3 +181,57 @@ async def test_numbers_continue_past_the_demo_data(
     finally:
         await conn.close()
     assert int(submitted.number.rsplit("-", 1)[1]) == highest + 1
+
+
+LAST_BEFORE_SEQUENCE = "2026-12-04T12:00:00:000000"
+
+
+async def test_the_migration_starts_the_sequence_past_numbers_and_counters(
+    pg_server_dsn: str,
+) -> None:
+    from piccolo.apps.migrations.commands.forwards import ForwardsMigrationManager
+
+    from pengaduan import database
+    from pengaduan.testing import drop_database, recreate_database
+
+    name = "pengaduan_numbering_migration"
+    dsn = await recreate_database(pg_server_dsn, name)
+    try:
+        async with database._engine_at(dsn):
+            result = await ForwardsMigrationManager(
+                app_name="pengaduan", migration_id=LAST_BEFORE_SEQUENCE
+            ).run()
+        assert result.success, result.message
+        conn = await asyncpg.connect(dsn)
+        try:
+            unit = await conn.fetchval("INSERT INTO units (name) VALUES ('Dinas') RETURNING id")
+            user = await conn.fetchval(
+                "INSERT INTO users (username, email, password_hash, full_name, role, language,"
+                " is_active, created_at, updated_at) VALUES ('warga', 'w@uji.test', 'x', 'W',"
+                " 'citizen', 'id', true, now(), now()) RETURNING id"
+            )
+            category = await conn.fetchval(
+                "INSERT INTO categories (name, default_unit) VALUES ('Jalan', $1) RETURNING id",
+                unit,
+            )
+            for number in ("ADU-2025-000077", "ADU-2026-000012"):
+                await conn.execute(
+                    "INSERT INTO complaints (number, tracking_code, reporter, category, unit,"
+                    " title, body, submitted_at, updated_at)"
+                    " VALUES ($1, 'ABCD2345', $2, $3, $4, 'Lama', 'Lama', now(), now())",
+                    number,
+                    user,
+                    category,
+                    unit,
+                )
+            # The old counter of this year, ahead of the numbers (a rolled-back submission).
+            await conn.execute(
+                "INSERT INTO complaint_counters (year, last_value) VALUES (2026, 13)"
+            )
+            assert await database.migrate(dsn)
+            assert await conn.fetchval("SELECT nextval('complaint_numbers')") == 78
+            assert not await conn.fetchval("SELECT to_regclass('complaint_counters') IS NOT NULL")
+        finally:
+            await conn.close()
+    finally:
+        await drop_database(pg_server_dsn, name)
