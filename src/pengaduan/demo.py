@@ -20,6 +20,7 @@ from typing import Any
 import asyncpg
 
 from pengaduan.accounts.passwords import hash_password_sync
+from pengaduan.complaints.services import NUMBER_PATTERN, SYNC_NUMBERS_SQL
 from pengaduan.settings import Settings
 
 # The accounts are listed in the README (development only).
@@ -572,6 +573,8 @@ async def seed(settings: Settings, dsn: str, bulk_complaints: int = 0) -> None:
             base = await _load_base(conn)
             if created:
                 n = await _insert_realistic(conn, base, random.Random(2026))
+                # The numbers were written here, around the sequence: move it past them.
+                await conn.execute(SYNC_NUMBERS_SQL, NUMBER_PATTERN)
                 print(
                     f"Demo data written: {len(UNITS)} units, {len(CATEGORIES)} categories, "
                     f"{len(DEMO_ACCOUNTS)} accounts, {n} complaints."
@@ -582,6 +585,7 @@ async def seed(settings: Settings, dsn: str, bulk_complaints: int = 0) -> None:
             started = time.monotonic()
             print(f"Writing {bulk_complaints:,} generated complaints...")
             await _insert_bulk(conn, base, bulk_complaints, seed=time.time_ns())
+            await conn.execute(SYNC_NUMBERS_SQL, NUMBER_PATTERN)
             await conn.execute("ANALYZE complaints; ANALYZE status_history")
             print(f"Done in {time.monotonic() - started:.1f} s.")
     finally:

@@ -7,7 +7,6 @@ from pengaduan.agency.tables import Category, Unit
 from pengaduan.audit.tables import AuditLog
 from pengaduan.complaints.tables import (
     Complaint,
-    ComplaintCounter,
     EvidenceFile,
     Message,
     Rating,
@@ -30,7 +29,6 @@ TABLES = [
     StatusHistory,
     Message,
     Rating,
-    ComplaintCounter,
     ResponseTemplate,
     Notification,
     Outbox,

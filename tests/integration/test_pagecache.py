@@ -36,7 +36,9 @@ async def data(people: dict[str, int]) -> dict[str, int]:
 
 
 async def _versions() -> dict[int, int]:
-    rows = await database.fetch("SELECT unit, version FROM queue_versions")
+    rows = await database.fetch(
+        "SELECT unit, sum(version)::bigint AS version FROM queue_versions GROUP BY unit"
+    )
     return {row["unit"]: row["version"] for row in rows}
 
 

@@ -180,9 +180,11 @@ async def _aggregate(dsn: str) -> list[tuple]:
     conn = await asyncpg.connect(dsn)
     try:
         rows = await conn.fetch(
-            "SELECT day, unit, category, officer, status, is_public, complaints, resolved,"
-            " resolved_on_time, rating_sum, rating_count FROM complaint_daily"
-            " WHERE complaints <> 0 OR rating_count <> 0 ORDER BY 1, 2, 3, 4, 5, 6"
+            # Summed per key: a key may have several slots (concurrent writers).
+            "SELECT day, unit, category, officer, status, is_public, sum(complaints),"
+            " sum(resolved), sum(resolved_on_time), sum(rating_sum), sum(rating_count)"
+            " FROM complaint_daily GROUP BY 1, 2, 3, 4, 5, 6"
+            " HAVING sum(complaints) <> 0 OR sum(rating_count) <> 0 ORDER BY 1, 2, 3, 4, 5, 6"
         )
     finally:
         await conn.close()

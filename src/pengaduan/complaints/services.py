@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
+from pengaduan import database
 from pengaduan.accounts.tables import User
 from pengaduan.audit import services as audit
 from pengaduan.complaints import lifecycle, repeats
@@ -66,41 +67,32 @@ def number_for(year: int, value: int) -> str:
     return f"ADU-{year}-{value:06d}"
 
 
-def _number_pattern(year: int) -> str:
-    return f"^ADU-{year}-[0-9]+$"
+# Numbers come from one PostgreSQL sequence (migration 2026-12-04T13:00): nextval() takes no
+# lock that lasts to commit, so submissions never queue behind each other for a number. Its
+# values continue across years (ADU-2026-000812 may be followed by ADU-2027-000813): every
+# number stays unique, existing ones stay valid and no DDL runs at a year's turn. A rolled-back
+# submission leaves a gap (README, "Performance notes").
+NUMBER_SEQUENCE = "complaint_numbers"
+NUMBER_PATTERN = "^ADU-[0-9]{4}-[0-9]+$"
+# Moves the sequence past the highest number already stored (bulk demo data writes numbers
+# itself), never back. `$1`: NUMBER_PATTERN.
+SYNC_NUMBERS_SQL = f"""
+SELECT setval('{NUMBER_SEQUENCE}', stored.n) FROM (
+    SELECT max(split_part(number, '-', 3)::bigint) AS n FROM complaints WHERE number ~ $1
+) AS stored
+WHERE stored.n >= (SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END
+                   FROM {NUMBER_SEQUENCE})
+"""
 
 
 async def _next_number(year: int) -> str:
-    """The year's next number; the counter row stays locked until the transaction ends, so
-    concurrent submits get consecutive, distinct numbers."""
-    rows = await Complaint.raw(
-        "UPDATE complaint_counters SET last_value = last_value + 1 WHERE year = {}"
-        " RETURNING last_value",
-        year,
-    )
-    if not rows:
-        # First use of the year: start after the highest number already there (demo data).
-        rows = await Complaint.raw(
-            "INSERT INTO complaint_counters (year, last_value) VALUES ({}, COALESCE("
-            " (SELECT max(split_part(number, '-', 3)::int) FROM complaints WHERE number ~ {}),"
-            " 0) + 1)"
-            " ON CONFLICT (year) DO UPDATE SET last_value = complaint_counters.last_value + 1"
-            " RETURNING last_value",
-            year,
-            _number_pattern(year),
-        )
-    return number_for(year, rows[0]["last_value"])
+    rows = await database.fetch(f"SELECT nextval('{NUMBER_SEQUENCE}') AS n")
+    return number_for(year, rows[0]["n"])
 
 
-async def _resync_counter(year: int) -> None:
-    """Numbers written around the counter (bulk demo data) got ahead of it: catch up."""
-    await Complaint.raw(
-        "UPDATE complaint_counters SET last_value = GREATEST(last_value, COALESCE("
-        " (SELECT max(split_part(number, '-', 3)::int) FROM complaints WHERE number ~ {}), 0))"
-        " WHERE year = {}",
-        _number_pattern(year),
-        year,
-    )
+async def sync_number_sequence() -> None:
+    """Numbers written around the sequence (bulk demo data) got ahead of it: catch up."""
+    await database.fetch(SYNC_NUMBERS_SQL, NUMBER_PATTERN)
 
 
 async def _least_busy_officer(unit_id: int) -> int | None:
@@ -183,7 +175,7 @@ async def create_complaint(
                     )
             if "number" not in constraint:
                 raise
-            await _resync_counter(datetime.now(JAKARTA).year)
+            await sync_number_sequence()
     raise RuntimeError("could not give the complaint a number")
 
 

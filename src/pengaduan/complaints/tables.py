@@ -103,13 +103,6 @@ class Rating(Table, tablename="ratings", db=ENGINE):
     idempotency_key = Varchar(length=64, null=True, default=None, unique=True)
 
 
-class ComplaintCounter(Table, tablename="complaint_counters", db=ENGINE):
-    """The last number given out per year: ADU-YYYY-NNNNNN, unique under concurrent submits."""
-
-    year = Integer(unique=True)
-    last_value = Integer(default=0)
-
-
 class ResponseTemplate(Table, tablename="response_templates", db=ENGINE):
     """Canned replies officers start from; per category, or for all (category empty)."""
 

@@ -12,7 +12,10 @@ class ComplaintDaily(Table, tablename="complaint_daily", db=ENGINE):
 
     Kept exact by statement-level triggers on complaints and ratings, in the same transaction
     as the change (migration 2026-12-02T14:00); `pengaduan stats-rebuild` recounts it from the
-    complaints. One row per key (a unique index made by raw SQL)."""
+    complaints. Readers sum over rows: a key may have several ("slots", `shard`, migration
+    2026-12-04T13:00), because a trigger adds to the first slot of the key no other transaction
+    holds, or to a new one, and so never waits for another submission's commit. The rebuild
+    writes one slot per key. (key, shard) is unique (an index made by raw SQL)."""
 
     day = Date()
     unit = Integer()
@@ -20,6 +23,7 @@ class ComplaintDaily(Table, tablename="complaint_daily", db=ENGINE):
     officer = Integer(default=0)
     status = Varchar(length=16)
     is_public = Boolean(default=True)
+    shard = Integer(default=0)
     complaints = Integer(default=0)
     # resolved_at set (resolved, or closed after resolution).
     resolved = Integer(default=0)

@@ -1,0 +1,311 @@
+"""Citizens submitting complaints under load: N logged-in citizens POST the complaint form at
+once (multipart, real CSRF tokens, a new idempotency key per request), against the ceiling of
+the same stack measured in the same run.
+
+    .venv/bin/python bench/submit_load.py [--complaints 12000] [--citizens 100] [--seconds 10]
+
+1. Seeds the demo set plus N generated complaints into its own database (`bench_submit`) on
+   the embedded PostgreSQL in var/bench-pgdata (bench/queue_load.py's `prepare_database`), and
+   the citizens (bcrypt cost 4).
+2. Starts the real app (`pengaduan serve`, 2 workers) and the ceiling (a bare Litestar app, 2
+   workers, a constant page) with queue_load's helpers.
+3. Logs the citizens in and reads each one's CSRF token from the complaint form, then loads
+   `POST /pengaduan/baru` with `wrk` (a Lua script builds each request: the citizen's cookies
+   and token, a category spread over the agency's, a new idempotency key). Every answer must
+   be the 303 to the new complaint; the complaints made are counted in the database.
+4. Meanwhile samples `pg_stat_activity` (every 50 ms) and prints what the active backends
+   wait on (lock waits named by the relation of the row they queue for), then req/s, p50/p99,
+   and the share of the ceiling. Target: at least 7 % of the ceiling with p99 at most 200 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import os
+import re
+import secrets
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from queue_load import (
+    ROOT,
+    _ms,
+    load,
+    prepare_database,
+    start_app,
+    start_ceiling,
+)
+
+DATABASE = "bench_submit"
+PASSWORD = "bench-warga-sandi"
+TARGET_SHARE = 0.07
+TARGET_P99_MS = 200.0
+
+LUA = r"""
+local people = {}
+for line in io.lines(os.getenv("BENCH_PEOPLE")) do
+  local cookie, token, category = line:match("([^\t]+)\t([^\t]+)\t([^\t]+)")
+  people[#people + 1] = {cookie = cookie, token = token, category = category}
+end
+local boundary = "benchboundary7f3a9c"
+local nonce = os.getenv("BENCH_NONCE")
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("tid", threads)
+end
+local i = 0
+local function part(name, value)
+  return "--" .. boundary .. "\r\nContent-Disposition: form-data; name=\"" .. name
+    .. "\"\r\n\r\n" .. value .. "\r\n"
+end
+request = function()
+  i = i + 1
+  local p = people[((i * 7 + (tid or 0) * 13) % #people) + 1]
+  -- A new key every request, also across the warm-up, the measurement and earlier runs
+  -- (a repeated key is answered from the first complaint, at a fraction of the cost).
+  local key = string.format("b%s%02d%010d", nonce, tid or 0, i)
+  local body = part("_csrf_token", p.token)
+    .. part("idempotency_key", key)
+    .. part("title", "Jalan berlubang di depan sekolah " .. i)
+    .. part("description", "Lubang besar di tengah jalan, berbahaya bagi pengendara motor. " .. key)
+    .. part("category", p.category)
+    .. part("location_text", "Jl. Dago")
+    .. part("latitude", "")
+    .. part("longitude", "")
+    .. part("urgency", "normal")
+    .. "--" .. boundary .. "--\r\n"
+  return wrk.format("POST", "/pengaduan/baru", {
+    ["Cookie"] = p.cookie,
+    ["X-CSRFToken"] = p.token,
+    ["Content-Type"] = "multipart/form-data; boundary=" .. boundary,
+  }, body)
+end
+"""
+
+
+async def add_citizens(dsn: str, citizens: int) -> None:
+    import asyncpg
+
+    from pengaduan.accounts.passwords import hash_password_sync
+
+    conn = await asyncpg.connect(dsn)
+    try:
+        password_hash = hash_password_sync(PASSWORD, 4)
+        await conn.executemany(
+            "INSERT INTO users (username, email, email_confirmed_at, password_hash, full_name,"
+            " role, language, is_active, created_at, updated_at)"
+            " VALUES ($1, $2, now(), $3, $4, 'citizen', 'id', true, now(), now())"
+            " ON CONFLICT DO NOTHING",
+            [
+                (
+                    f"bench.warga{i:03d}",
+                    f"bench.warga{i:03d}@bench.test",
+                    password_hash,
+                    f"Warga {i}",
+                )
+                for i in range(citizens)
+            ],
+        )
+    finally:
+        await conn.close()
+
+
+async def log_in_citizens(url: str, citizens: int) -> list[tuple[str, str]]:
+    """Each citizen's cookies and the CSRF token their complaint form carries."""
+    import httpx
+
+    async def one(i: int) -> tuple[str, str]:
+        async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+            await client.get("/masuk")
+            response = await client.post(
+                "/masuk",
+                data={"identifier": f"bench.warga{i:03d}", "password": PASSWORD},
+                headers={"x-csrftoken": client.cookies["csrftoken"]},
+            )
+            if response.status_code != 303 or "sid" not in client.cookies:
+                raise SystemExit(f"citizen {i} could not log in: {response.status_code}")
+            form = await client.get("/pengaduan/baru")
+            token = re.search(r'name="_csrf_token" value="([^"]+)"', form.text)
+            if form.status_code != 200 or not token:
+                raise SystemExit(f"citizen {i} got no complaint form: {form.status_code}")
+            cookie = f"sid={client.cookies['sid']}; csrftoken={client.cookies['csrftoken']}"
+            return cookie, token.group(1)
+
+    people = []
+    for start in range(0, citizens, 10):
+        people += await asyncio.gather(*(one(i) for i in range(start, min(citizens, start + 10))))
+    return people
+
+
+class WaitSampler:
+    """What the database's active backends wait on, sampled every 50 ms from its own thread."""
+
+    SQL = """
+    SELECT a.pid, coalesce(a.wait_event_type || ':' || a.wait_event, 'CPU/running') AS wait,
+           (SELECT l.relation::regclass::text FROM pg_locks l
+            WHERE l.pid = a.pid AND l.locktype = 'tuple' LIMIT 1) AS tuple_of,
+           left(regexp_replace(a.query, '\\s+', ' ', 'g'), 60) AS query
+    FROM pg_stat_activity a
+    WHERE a.datname = current_database() AND a.state = 'active' AND a.pid <> pg_backend_pid()
+    """
+
+    def __init__(self, dsn: str) -> None:
+        self.dsn = dsn
+        self.samples = 0
+        self.active = 0
+        self.waits: collections.Counter[str] = collections.Counter()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=lambda: asyncio.run(self._run()), daemon=True)
+
+    async def _run(self) -> None:
+        import asyncpg
+
+        conn = await asyncpg.connect(self.dsn)
+        try:
+            while not self._stop.is_set():
+                rows = await conn.fetch(self.SQL)
+                self.samples += 1
+                self.active += len(rows)
+                for r in rows:
+                    what = r["wait"]
+                    if what.startswith("Lock:"):
+                        what += f" (row of {r['tuple_of'] or '?'}; {r['query']})"
+                    self.waits[what] += 1
+                await asyncio.sleep(0.05)
+        finally:
+            await conn.close()
+
+    def __enter__(self) -> WaitSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+
+def run_wrk_posts(url: str, people: list[str], connections: int, seconds: int) -> dict:
+    with tempfile.TemporaryDirectory() as folder:
+        people_file = Path(folder) / "people.tsv"
+        people_file.write_text("\n".join(people) + "\n")
+        script = Path(folder) / "submit.lua"
+        script.write_text(LUA)
+        env = {**os.environ, "BENCH_PEOPLE": str(people_file)}
+        argv = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "10s"]
+        subprocess.run(
+            [*argv[:3], "-d2s", *argv[4:], "-s", str(script), url],
+            env={**env, "BENCH_NONCE": secrets.token_hex(6)},
+            capture_output=True,
+        )  # warm-up
+        out = subprocess.run(
+            [*argv, "-s", str(script), url],
+            env={**env, "BENCH_NONCE": secrets.token_hex(6)},
+            capture_output=True,
+            text=True,
+            timeout=seconds + 60,
+        ).stdout
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: (.*)", out)
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "p50": _ms(re.search(r"\s50%\s+(\S+)", out).group(1)),
+        "p99": _ms(re.search(r"\s99%\s+(\S+)", out).group(1)),
+        "requests": int(re.search(r"(\d+) requests in", out).group(1)),
+        "non_2xx": int(bad.group(1)) if bad else 0,
+        "socket_errors": errors.group(1) if errors else "",
+    }
+
+
+async def _scalar(dsn: str, sql: str) -> object:
+    import asyncpg
+
+    conn = await asyncpg.connect(dsn)
+    try:
+        return await conn.fetchval(sql)
+    finally:
+        await conn.close()
+
+
+def main() -> None:
+    import logging
+
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--complaints", type=int, default=12_000)
+    parser.add_argument("--citizens", type=int, default=100)
+    parser.add_argument("--connections", type=int, default=100)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--reuse", action="store_true", help="keep the data of the last run")
+    args = parser.parse_args()
+    os.environ["PENGADUAN_DATA_DIR"] = str(ROOT / "var" / "bench")
+    os.environ["PENGADUAN_BCRYPT_ROUNDS"] = "4"
+    log_dir = ROOT / "var" / "bench"
+    log_dir.mkdir(parents=True, exist_ok=True)
+
+    if not args.reuse:
+        print(f"Seeding {args.complaints:,} complaints and {args.citizens} citizens ...")
+    dsn = asyncio.run(
+        prepare_database(args.complaints, 0, reuse=args.reuse, database_name=DATABASE)
+    )
+    asyncio.run(add_citizens(dsn, args.citizens))
+    categories = asyncio.run(
+        _scalar(dsn, "SELECT array_agg(id ORDER BY id) FROM categories WHERE is_active")
+    )
+    app = start_app(dsn, log_dir)
+    ceiling = None
+    try:
+        logged_in = asyncio.run(log_in_citizens(app.url, args.citizens))
+        people = [
+            f"{cookie}\t{token}\t{categories[i % len(categories)]}"
+            for i, (cookie, token) in enumerate(logged_in)
+        ]
+        ceiling = start_ceiling(1000, log_dir)
+        print(
+            f"\nload: {args.citizens} citizens, {args.connections} connections, {args.seconds} s,"
+            f" wrk, {os.cpu_count()} CPU(s) shared by load tool, app and database;"
+            f" {len(categories)} categories\n"
+        )
+        cookies = [cookie for cookie, _token in logged_in]
+        top = load(ceiling.url, cookies, args.connections, args.seconds, "/petugas/antrean")
+        before = asyncio.run(_scalar(dsn, "SELECT count(*) FROM complaints"))
+        with WaitSampler(dsn) as sampler:
+            r = run_wrk_posts(app.url, people, args.connections, args.seconds)
+        made = asyncio.run(_scalar(dsn, "SELECT count(*) FROM complaints")) - before
+        for name, x in (("ceiling", top), ("submit", r)):
+            print(
+                f"  {name:8} {x['rps']:9.1f} req/s   p50 {x['p50']:7.1f} ms   p99 {x['p99']:7.1f}"
+                f" ms   ({x['requests']:,} requests, non-2xx/3xx {x['non_2xx']}"
+                f"{', socket errors ' + x['socket_errors'] if x['socket_errors'] else ''})"
+            )
+        print(f"  complaints made (warm-up included): {made:,}")
+        if made < r["requests"]:  # each measured request must have filed a new complaint
+            print(f"  WARNING: {r['requests']:,} requests but {made:,} complaints made")
+        share = r["rps"] / top["rps"]
+        ok = share >= TARGET_SHARE and r["p99"] <= TARGET_P99_MS and r["non_2xx"] == 0
+        print(
+            f"\n  ratio    {share:.1%} of the ceiling's requests/s (target ≥ {TARGET_SHARE:.0%}),"
+            f" p99 {r['p99']:.1f} ms (target ≤ {TARGET_P99_MS:.0f} ms): {'MET' if ok else 'MISSED'}"
+        )
+        mean_active = sampler.active / max(1, sampler.samples)
+        print(
+            f"\n  pg_stat_activity: {sampler.samples} samples, {sampler.active:,} active backends"
+            f" seen ({mean_active:.1f} on average); what they were doing:"
+        )
+        for what, n in sampler.waits.most_common(12):
+            print(f"    {n:6,}  {n / max(1, sampler.active):6.1%}  {what}")
+    finally:
+        app.stop()
+        if ceiling:
+            ceiling.stop()
+
+
+if __name__ == "__main__":
+    main()
