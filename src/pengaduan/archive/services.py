@@ -123,10 +123,18 @@ class ArchiveFilters:
     @property
     def number(self) -> str | None:
         """The complaint number the search names ("adu 2026 27" is ADU-2026-000027), or None."""
+        numbers = self.numbers
+        return numbers[0] if numbers else None
+
+    @property
+    def numbers(self) -> list[str]:
+        """The forms of the typed number to look up: padded to six digits as the app numbers
+        complaints, and the digits as typed (numbers imported with another padding)."""
         match = NUMBER_RE.match(self.q)
         if match is None:
-            return None
-        return f"ADU-{match.group(1)}-{int(match.group(2)):06d}"
+            return []
+        year, serial = match.groups()
+        return list(dict.fromkeys([f"ADU-{year}-{int(serial):06d}", f"ADU-{year}-{serial}"]))
 
     @property
     def active(self) -> bool:
@@ -167,7 +175,7 @@ def _conditions(filters: ArchiveFilters) -> tuple[str, list[Any]]:
 
     if filters.number:
         # A number is looked up, not searched: the unique index on number finds it.
-        clauses.append(f"c.number = {arg(filters.number)}")
+        clauses.append(f"c.number = ANY({arg(filters.numbers)})")
     elif filters.q:
         clauses.append(f"{DOCUMENT} @@ websearch_to_tsquery('indonesian', {arg(filters.q)})")
     if filters.category:
