@@ -13,7 +13,8 @@ complaints, against the ceiling of the same stack (target at 1M: both p99 <= 100
    complaint number.
 3. Starts the app (`pengaduan serve`, 2 workers) and the bare Litestar ceiling (a constant
    page as large as the search page) from bench/queue_load.py, then loads /arsip?q=... with
-   100 connections (wrk) and prints req/s, p50 and p99 beside the ceiling's.
+   100 connections (wrk) and prints req/s, p50 and p99 beside the ceiling's; before that,
+   the median time of one request at a time (what a page costs, without queueing).
 """
 
 from __future__ import annotations
@@ -113,6 +114,25 @@ async def page_size(url: str, path: str) -> int:
         return len(response.content)
 
 
+def one_at_a_time(url: str, paths: list[str], requests: int = 40) -> list[tuple[str, float]]:
+    """The median time of `requests` requests made one after the other (no queueing): what a
+    page costs the app and the database, apart from waiting behind other requests."""
+    import time
+
+    import httpx
+
+    out = []
+    with httpx.Client(base_url=url, headers={"Cookie": "lang=id"}) as client:
+        for path in paths:
+            times = []
+            for _ in range(requests):
+                started = time.perf_counter()
+                client.get(path).raise_for_status()
+                times.append((time.perf_counter() - started) * 1000)
+            out.append((path, statistics.median(times)))
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--complaints", type=int, default=100_000)
@@ -145,6 +165,10 @@ def main() -> None:
     ceiling = None
     try:
         size = asyncio.run(page_size(app.url, "/arsip?q=jalan"))
+        print("\nOne request at a time (median of 40; the plain list and health check for scale):")
+        paths = [f"/arsip?q={q}" for _, q in WORDS] + ["/arsip", "/healthz"]
+        for path, ms in one_at_a_time(app.url, paths):
+            print(f"  {path:28} {ms:7.1f} ms")
         ceiling = queue_load.start_ceiling(size, log_dir)
         cookies = ["lang=id"]
         print(
