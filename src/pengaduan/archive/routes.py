@@ -16,16 +16,15 @@ ANYONE = {"access": "anyone"}
 @get("/arsip", name="archive:list", opt=ANYONE)
 async def archive_list(request: Request) -> Template:
     filters = services.ArchiveFilters.from_query(dict(request.query_params))
-    rows, total = await services.search_archive(filters)
+    found = await services.search_archive(filters)
     partial = is_partial(request)
     query = filters.query_string()
     return render(
         request,
         "archive/list.html",
         {
-            "complaints": rows,
-            "total": total,
-            "pages": max(1, -(-total // services.PAGE_SIZE)),
+            "complaints": found.rows,
+            "found": found,
             "filters": filters,
             "errors": filters.errors,
             # The form is outside the swapped region: an htmx request needs no categories.

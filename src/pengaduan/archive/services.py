@@ -7,6 +7,7 @@ of an anonymous complaint.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -38,8 +39,18 @@ ARCHIVE_STATUSES = ("pending", "verified", "in_progress", "resolved", "rejected"
 JAKARTA = ZoneInfo("Asia/Jakarta")
 
 PUBLIC = "c.is_public AND c.status <> 'withdrawn'"
-# Exactly the expression of the GIN index complaints_fts, so searches can use it.
-DOCUMENT = "to_tsvector('indonesian', c.title || ' ' || c.body)"
+# The stored, weighted document (title A, body B; a generated column with the GIN index
+# complaints_search): searching and ranking read it instead of recomputing each match's.
+DOCUMENT = "c.search_document"
+QUERY = "websearch_to_tsquery('indonesian', {})"
+# Counting stops past this many matches ("more than 1,000"): an exact count of a common
+# word's matches grows with the archive.
+COUNT_CAP = 1000
+# A text search ranks only the newest this-many matches, so the commonest word costs about
+# what a rare one does (found by walking the newest complaints, not by ranking them all).
+RANKED_CANDIDATES = 1000
+# A complaint number, typed with any case and with spaces or dashes (or neither) between parts.
+NUMBER_RE = re.compile(r"^\s*ADU[\s-]*(\d{4})[\s-]*(\d{1,10})\s*$", re.IGNORECASE)
 
 ROW_COLUMNS = """
     c.id, c.number, c.title, c.status, c.submitted_at, c.location_text,
@@ -49,11 +60,11 @@ ROW_COLUMNS = """
         WHERE m.complaint = c.id AND m.is_official_response AND m.visibility = 'public'
     ) AS has_response
 """
-ROW_JOINS = """
-    FROM complaints c
+JOINS = """
     LEFT JOIN categories cat ON cat.id = c.category
     LEFT JOIN units u ON u.id = c.unit
 """
+ROW_JOINS = "FROM complaints c" + JOINS
 
 
 def _one_line(value: str) -> str:
@@ -110,6 +121,22 @@ class ArchiveFilters:
         )
 
     @property
+    def number(self) -> str | None:
+        """The complaint number the search names ("adu 2026 27" is ADU-2026-000027), or None."""
+        numbers = self.numbers
+        return numbers[0] if numbers else None
+
+    @property
+    def numbers(self) -> list[str]:
+        """The forms of the typed number to look up: padded to six digits as the app numbers
+        complaints, and the digits as typed (numbers imported with another padding)."""
+        match = NUMBER_RE.match(self.q)
+        if match is None:
+            return []
+        year, serial = match.groups()
+        return list(dict.fromkeys([f"ADU-{year}-{int(serial):06d}", f"ADU-{year}-{serial}"]))
+
+    @property
     def active(self) -> bool:
         return bool(
             self.q
@@ -146,7 +173,10 @@ def _conditions(filters: ArchiveFilters) -> tuple[str, list[Any]]:
         args.append(value)
         return "{}"
 
-    if filters.q:
+    if filters.number:
+        # A number is looked up, not searched: the unique index on number finds it.
+        clauses.append(f"c.number = ANY({arg(filters.numbers)})")
+    elif filters.q:
         clauses.append(f"{DOCUMENT} @@ websearch_to_tsquery('indonesian', {arg(filters.q)})")
     if filters.category:
         clauses.append(f"c.category = {arg(filters.category)}")
@@ -164,31 +194,82 @@ def _conditions(filters: ArchiveFilters) -> tuple[str, list[Any]]:
 
 
 def archive_queries(filters: ArchiveFilters) -> tuple[str, list[Any], str, list[Any]]:
-    """The rows query and the count query for the filters, each with its arguments."""
+    """The rows query and the count query for the filters, each with its arguments.
+
+    The rows query asks for one row more than a page (is there a next page?). A text search
+    takes the newest RANKED_CANDIDATES matches (PostgreSQL walks the submitted_at index for a
+    common word and stops, or reads the GIN index for a rare one) and orders only those by
+    ts_rank over the stored document, title matches first. The count stops at COUNT_CAP + 1.
+    """
     where, args = _conditions(filters)
+    offset = (filters.page - 1) * PAGE_SIZE
     order = "c.submitted_at DESC, c.id DESC"
-    row_args = list(args)
-    if filters.q:
-        order = f"ts_rank({DOCUMENT}, websearch_to_tsquery('indonesian', {{}})) DESC, {order}"
-        row_args.append(filters.q)
-    rows_sql = (
-        f"SELECT {ROW_COLUMNS} {ROW_JOINS} WHERE {where} ORDER BY {order} LIMIT {{}} OFFSET {{}}"
+    if filters.q and not filters.number:
+        rows_sql = f"""
+            WITH candidates AS MATERIALIZED (
+                SELECT c.id, c.submitted_at, {DOCUMENT} AS document FROM complaints c
+                WHERE {where} ORDER BY {order} LIMIT {RANKED_CANDIDATES}
+            ), page AS (
+                SELECT k.id, ts_rank(k.document, {QUERY}) AS rank FROM candidates k
+                ORDER BY rank DESC, k.submitted_at DESC, k.id DESC LIMIT {{}} OFFSET {{}}
+            )
+            SELECT {ROW_COLUMNS} FROM page p JOIN complaints c ON c.id = p.id {JOINS}
+            ORDER BY p.rank DESC, {order}
+        """
+        row_args = [*args, filters.q, PAGE_SIZE + 1, offset]
+    else:
+        rows_sql = f"SELECT {ROW_COLUMNS} {ROW_JOINS} WHERE {where} ORDER BY {order}"
+        rows_sql += " LIMIT {} OFFSET {}"
+        row_args = [*args, PAGE_SIZE + 1, offset]
+    count_sql = (
+        f"SELECT count(*) AS n FROM (SELECT 1 FROM complaints c WHERE {where}"
+        f" LIMIT {COUNT_CAP + 1}) AS matches"
     )
-    row_args += [PAGE_SIZE, (filters.page - 1) * PAGE_SIZE]
-    count_sql = f"SELECT count(*) AS n FROM complaints c WHERE {where}"
     return rows_sql, row_args, count_sql, args
 
 
-async def search_archive(filters: ArchiveFilters) -> tuple[list[dict[str, Any]], int]:
-    """One page of public complaints matching the filters, and how many match in all.
+@dataclass(frozen=True)
+class ArchivePage:
+    """One page of the archive: its rows, how many match (up to the cap), and the pager."""
+
+    rows: list[dict[str, Any]]
+    total: int
+    capped: bool
+    has_next: bool
+    # Known when the count is exact; past the cap the pager offers "next" while rows exist.
+    pages: int | None
+    # A text search past the cap ranks only the newest RANKED_CANDIDATES matches.
+    ranked_newest: bool
+
+
+async def search_archive(filters: ArchiveFilters) -> ArchivePage:
+    """One page of public complaints matching the filters, and how many match (capped).
 
     Two queries whatever the page holds: the rows (with category, unit and whether there is
-    an official response) and the count. Ranked by relevance when searching, else newest first.
+    an official response) and the capped count. Ranked by relevance when searching, else
+    newest first; a complaint number shows that complaint (if public).
     """
     rows_sql, row_args, count_sql, count_args = archive_queries(filters)
-    rows = await Complaint.raw(rows_sql, *row_args)
-    count = await Complaint.raw(count_sql, *count_args)
-    return rows, count[0]["n"]
+    if filters.q and not filters.number:
+        # Planned for this very word each time: a plan kept for a rare word (read the GIN
+        # index, sort the matches) would be linear in the matches for a common one.
+        async with ENGINE.transaction():
+            await Complaint.raw("SET LOCAL plan_cache_mode = force_custom_plan")
+            rows = await Complaint.raw(rows_sql, *row_args)
+            count = await Complaint.raw(count_sql, *count_args)
+    else:
+        rows = await Complaint.raw(rows_sql, *row_args)
+        count = await Complaint.raw(count_sql, *count_args)
+    total = count[0]["n"]
+    capped = total > COUNT_CAP
+    return ArchivePage(
+        rows=rows[:PAGE_SIZE],
+        total=min(total, COUNT_CAP),
+        capped=capped,
+        has_next=len(rows) > PAGE_SIZE,
+        pages=None if capped else max(1, -(-total // PAGE_SIZE)),
+        ranked_newest=capped and bool(filters.q) and not filters.number,
+    )
 
 
 async def recent_public(limit: int = 5) -> list[dict[str, Any]]:

@@ -136,9 +136,10 @@ def _conditions(
         if NUMBER_RE.match(filters.q):
             add("c.number = {}", filters.q.upper())
         else:
-            # The title through its trigram index, title and body through the full-text one.
+            # The title through its trigram index, title and body through the stored document
+            # (complaints.search_document, GIN index complaints_search).
             add(
-                "(c.title ILIKE {} OR to_tsvector('indonesian'::regconfig, c.title || ' ' || c.body)"
+                "(c.title ILIKE {} OR c.search_document"
                 " @@ plainto_tsquery('indonesian'::regconfig, {}))",
                 f"%{_escape_like(filters.q)}%",
                 filters.q,
