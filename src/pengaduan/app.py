@@ -123,6 +123,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 await outbox_worker.stop()
             await outages.stop_probe()
             await database.close_pool()
+            from pengaduan.complaints.evidence import storage_for
+
+            await storage_for(settings).close()
 
     environment = build_environment()
     # This process's image children: their fork server starts and stops with the app.

@@ -97,6 +97,15 @@ class Settings:
     encryption_keys: tuple[str, ...] = ()
     # Key of the keyed hash (blind index) that makes NIKs unique without storing them.
     blind_index_key: str = ""
+    # Where evidence files live: "filesystem" (data_dir/uploads, one host) or "s3" (an
+    # S3-compatible bucket that several hosts share).
+    storage: str = "filesystem"
+    s3_endpoint_url: str = ""
+    s3_bucket: str = ""
+    s3_region: str = ""
+    s3_access_key_id: str = ""
+    s3_secret_access_key: str = ""
+    s3_prefix: str = ""
 
     @property
     def is_production(self) -> bool:
@@ -228,6 +237,32 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     if sms_channel not in ("sms", "whatsapp"):
         errors.append("PENGADUAN_SMS_CHANNEL must be sms or whatsapp")
 
+    storage = (env.get("PENGADUAN_STORAGE") or "filesystem").strip().lower()
+    s3 = {
+        name: (env.get(f"PENGADUAN_S3_{name.upper()}") or "").strip()
+        for name in ("endpoint_url", "bucket", "region", "access_key_id", "secret_access_key")
+    }
+    if storage not in ("filesystem", "s3"):
+        errors.append("PENGADUAN_STORAGE must be filesystem or s3")
+    elif storage == "s3":
+        missing = []
+        if not s3["bucket"]:
+            missing.append("PENGADUAN_S3_BUCKET (the bucket's name)")
+        if not s3["endpoint_url"] and not s3["region"]:
+            missing.append(
+                "PENGADUAN_S3_ENDPOINT_URL (your MinIO, Garage or Ceph address) or "
+                "PENGADUAN_S3_REGION (for AWS S3)"
+            )
+        if bool(s3["access_key_id"]) != bool(s3["secret_access_key"]):
+            missing.append("both PENGADUAN_S3_ACCESS_KEY_ID and PENGADUAN_S3_SECRET_ACCESS_KEY")
+        elif mode == "production" and not s3["access_key_id"] and s3["endpoint_url"]:
+            # AWS may hand credentials to the host (instance roles); other stores need keys.
+            missing.append("PENGADUAN_S3_ACCESS_KEY_ID and PENGADUAN_S3_SECRET_ACCESS_KEY")
+        if missing:
+            errors.append("PENGADUAN_STORAGE=s3 needs " + " and ".join(missing))
+        if s3["endpoint_url"] and not s3["endpoint_url"].startswith(("http://", "https://")):
+            errors.append("PENGADUAN_S3_ENDPOINT_URL must start with http:// or https://")
+
     settings = Settings(
         mode=mode,
         secret_key=secret_key,
@@ -264,6 +299,13 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         image_jobs=_int(env, "PENGADUAN_IMAGE_JOBS", 2, errors, minimum=1),
         encryption_keys=encryption_keys,
         blind_index_key=blind_index_key,
+        storage=storage,
+        s3_endpoint_url=s3["endpoint_url"],
+        s3_bucket=s3["bucket"],
+        s3_region=s3["region"],
+        s3_access_key_id=s3["access_key_id"],
+        s3_secret_access_key=s3["secret_access_key"],
+        s3_prefix=(env.get("PENGADUAN_S3_PREFIX") or "").strip(),
     )
     if errors:
         raise SettingsError("Invalid configuration:\n  - " + "\n  - ".join(errors))

@@ -74,7 +74,7 @@ async def attach_evidence(complaint_id: int, reporter_id: int) -> int:
     from pengaduan.complaints.tables import EvidenceFile
     from pengaduan.settings import get_settings
 
-    stored = evidence.store(
+    stored = await evidence.store(
         FileSystemStorage(get_settings().uploads_dir),
         evidence.prepare("foto.jpg", jpeg((64, 48)), 10_000_000),
     )
@@ -409,7 +409,7 @@ async def test_invalid_form_comes_back_with_messages_values_and_the_accepted_fil
     response = await citizen.post("/pengaduan/baru", data={**data, "kept": kept})
     complaint_id = complaint_id_of(response)
     (row,) = await _rows(db_dsn, "SELECT * FROM evidence_files WHERE complaint = $1", complaint_id)
-    assert row["original_name"] == "lubang.jpg" and storage.exists(row["storage_key"])
+    assert row["original_name"] == "lubang.jpg" and await storage.exists(row["storage_key"])
 
     # A kept token is the uploader's only and cannot be forged.
     other_form = good_form(world, await form_key(citizen))
@@ -436,16 +436,16 @@ async def test_photos_lose_all_metadata_get_upright_and_are_scaled_with_a_thumbn
     complaint_id_of(response)
     rows = await _rows(db_dsn, "SELECT * FROM evidence_files ORDER BY id")
     photo, drawing = rows
-    full = storage.read(photo["storage_key"])
+    full = await storage.read(photo["storage_key"])
     assert b"Exif" not in full and b"KameraHP" not in full
     image = Image.open(io.BytesIO(full))
     assert image.format == "JPEG" and not image.getexif() and "exif" not in image.info
     assert image.size == (1200, 1600)  # turned upright, long side 1600
-    thumb = Image.open(io.BytesIO(storage.read(photo["thumbnail_key"])))
+    thumb = Image.open(io.BytesIO(await storage.read(photo["thumbnail_key"])))
     assert max(thumb.size) <= 320 and not thumb.getexif()
     assert photo["mime_type"] == "image/jpeg" and photo["size"] == len(full)
     assert photo["storage_key"] == photo["sha256"] + ".jpg"
-    png = storage.read(drawing["storage_key"])
+    png = await storage.read(drawing["storage_key"])
     assert drawing["mime_type"] == "image/png" and b"Siti Nurhaliza" not in png
     assert not Image.open(io.BytesIO(png)).text
 
@@ -473,7 +473,7 @@ async def test_pdfs_must_be_complete_and_are_kept_as_they_are(
     complaint_id_of(response)
     (row,) = await _rows(db_dsn, "SELECT * FROM evidence_files")
     assert row["mime_type"] == "application/pdf" and row["thumbnail_key"] is None
-    assert storage.read(row["storage_key"]) == pdf()
+    assert await storage.read(row["storage_key"]) == pdf()
 
 
 async def test_file_size_and_file_count_are_limited(
@@ -554,12 +554,12 @@ class FailingStorage(FileSystemStorage):
         super().__init__(root)
         self.files = 0
 
-    def put(self, data: bytes, suffix: str) -> str:
+    async def put(self, data: bytes, suffix: str) -> str:
         if suffix != ".jpg" or not data.startswith(b"\xff\xd8") or len(data) > 8000:
             self.files += 1  # a full-size file (thumbnails are small)
         if self.files == 2:
             raise OSError("No space left on device")
-        return super().put(data, suffix)
+        return await super().put(data, suffix)
 
 
 async def test_storage_failing_on_the_second_file_keeps_the_form_and_writes_nothing(

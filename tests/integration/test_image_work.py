@@ -115,9 +115,9 @@ async def test_a_7000_pixel_square_png_costs_the_web_worker_nothing_and_its_chil
     # Still cleaned and scaled as every photo is.
     rows = await _rows(db_dsn, "SELECT * FROM evidence_files ORDER BY id")
     assert len(rows) == 2 and rows[0]["storage_key"] == rows[1]["storage_key"]
-    full = Image.open(io.BytesIO(storage.read(rows[0]["storage_key"])))
+    full = Image.open(io.BytesIO(await storage.read(rows[0]["storage_key"])))
     assert full.format == "PNG" and full.size == (1600, 1600)
-    thumb = Image.open(io.BytesIO(storage.read(rows[0]["thumbnail_key"])))
+    thumb = Image.open(io.BytesIO(await storage.read(rows[0]["thumbnail_key"])))
     assert thumb.size == (320, 320)
 
 

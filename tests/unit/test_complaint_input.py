@@ -158,28 +158,28 @@ def test_coordinates_are_numbers_in_range_and_come_in_pairs(
         assert (parsed.fields.latitude is None) == (latitude == "")
 
 
-def test_a_pending_file_token_is_its_uploaders_only(tmp_path: Path) -> None:
+async def test_a_pending_file_token_is_its_uploaders_only(tmp_path: Path) -> None:
     storage = FileSystemStorage(tmp_path)
     settings = Settings(secret_key="k" * 40)
-    stored = evidence.store(storage, evidence.prepare("a.pdf", b"%PDF-1.4\n%%EOF", 100))
+    stored = await evidence.store(storage, evidence.prepare("a.pdf", b"%PDF-1.4\n%%EOF", 100))
     token = evidence.pending_token(settings, 7, stored)
-    assert evidence.from_pending_token(settings, storage, 7, token) == stored
-    assert evidence.from_pending_token(settings, storage, 8, token) is None
-    assert evidence.from_pending_token(settings, storage, 7, token[:-2] + "xx") is None
+    assert await evidence.from_pending_token(settings, storage, 7, token) == stored
+    assert await evidence.from_pending_token(settings, storage, 8, token) is None
+    assert await evidence.from_pending_token(settings, storage, 7, token[:-2] + "xx") is None
     other = Settings(secret_key="j" * 40)
-    assert evidence.from_pending_token(other, storage, 7, token) is None
-    storage.delete(stored.storage_key)
-    assert evidence.from_pending_token(settings, storage, 7, token) is None
+    assert await evidence.from_pending_token(other, storage, 7, token) is None
+    await storage.delete(stored.storage_key)
+    assert await evidence.from_pending_token(settings, storage, 7, token) is None
 
 
-def test_storage_names_blobs_by_content_and_refuses_other_keys(tmp_path: Path) -> None:
+async def test_storage_names_blobs_by_content_and_refuses_other_keys(tmp_path: Path) -> None:
     storage = FileSystemStorage(tmp_path)
-    key = storage.put(b"isi", ".pdf")
-    assert storage.put(b"isi", ".pdf") == key and storage.read(key) == b"isi"
+    key = await storage.put(b"isi", ".pdf")
+    assert await storage.put(b"isi", ".pdf") == key and await storage.read(key) == b"isi"
     assert storage.path(key).parent.name == key[:2]
-    assert not list(tmp_path.rglob(".tmp-*"))  # written through a temporary file, renamed
+    assert not list(tmp_path.rglob(".tmp-*"))  # noqa: ASYNC240 - written through a temporary file, renamed
     for bad in ("../../secret_key", key.upper(), key[:-4] + ".exe", "x" * 64 + ".jpg"):
         with pytest.raises(InvalidKey):
-            storage.read(bad)
-    storage.delete(key)
-    assert not storage.exists(key)
+            await storage.read(bad)
+    await storage.delete(key)
+    assert not await storage.exists(key)

@@ -164,3 +164,53 @@ def test_image_jobs_per_worker_default_to_two_and_are_at_least_one(tmp_path: Pat
     assert load_settings(env).image_jobs == 4
     with pytest.raises(SettingsError, match="PENGADUAN_IMAGE_JOBS"):
         load_settings({**env, "PENGADUAN_IMAGE_JOBS": "0"})
+
+
+def test_evidence_storage_defaults_to_the_filesystem(tmp_path: Path) -> None:
+    settings = load_settings({"PENGADUAN_DATA_DIR": str(tmp_path)})
+    assert settings.storage == "filesystem" and settings.s3_bucket == ""
+
+
+def test_s3_storage_names_what_is_missing(tmp_path: Path) -> None:
+    env = {"PENGADUAN_DATA_DIR": str(tmp_path), "PENGADUAN_STORAGE": "s3"}
+    with pytest.raises(SettingsError) as error:
+        load_settings(env)
+    message = str(error.value)
+    assert "PENGADUAN_S3_BUCKET" in message
+    assert "PENGADUAN_S3_ENDPOINT_URL" in message and "PENGADUAN_S3_REGION" in message
+    with pytest.raises(SettingsError) as error:
+        load_settings({**env, "PENGADUAN_S3_BUCKET": "b", "PENGADUAN_S3_ACCESS_KEY_ID": "k"})
+    assert "PENGADUAN_S3_SECRET_ACCESS_KEY" in str(error.value)
+    with pytest.raises(SettingsError) as error:
+        load_settings({**env, "PENGADUAN_STORAGE": "nfs"})
+    assert "PENGADUAN_STORAGE must be filesystem or s3" in str(error.value)
+    with pytest.raises(SettingsError) as error:
+        load_settings(
+            {**env, "PENGADUAN_S3_BUCKET": "b", "PENGADUAN_S3_ENDPOINT_URL": "minio:9000"}
+        )
+    assert "PENGADUAN_S3_ENDPOINT_URL must start with http" in str(error.value)
+
+
+def test_production_s3_with_an_endpoint_needs_keys_and_aws_may_use_the_hosts_role() -> None:
+    production = {
+        "PENGADUAN_MODE": "production",
+        "PENGADUAN_SECRET_KEY": "s" * 48,
+        "DATABASE_URL": "postgresql://app:pw@db:5432/pengaduan",
+        **PRODUCTION_KEYS,
+        "PENGADUAN_STORAGE": "s3",
+        "PENGADUAN_S3_BUCKET": "bukti",
+    }
+    with pytest.raises(SettingsError) as error:
+        load_settings({**production, "PENGADUAN_S3_ENDPOINT_URL": "http://minio:9000"})
+    assert "PENGADUAN_S3_ACCESS_KEY_ID and PENGADUAN_S3_SECRET_ACCESS_KEY" in str(error.value)
+    minio = load_settings(
+        {
+            **production,
+            "PENGADUAN_S3_ENDPOINT_URL": "http://minio:9000",
+            "PENGADUAN_S3_ACCESS_KEY_ID": "pengaduan",
+            "PENGADUAN_S3_SECRET_ACCESS_KEY": "rahasia-panjang",
+        }
+    )
+    assert minio.storage == "s3" and minio.s3_endpoint_url == "http://minio:9000"
+    aws = load_settings({**production, "PENGADUAN_S3_REGION": "ap-southeast-3"})
+    assert aws.s3_region == "ap-southeast-3" and aws.s3_access_key_id == ""

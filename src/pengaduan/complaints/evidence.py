@@ -9,13 +9,14 @@ import unicodedata
 import warnings
 from dataclasses import asdict, dataclass
 from datetime import timedelta
+from functools import lru_cache
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from PIL import ExifTags, Image
 
-from pengaduan.complaints.storage import FileSystemStorage, Storage
+from pengaduan.complaints.storage import FileSystemStorage, S3Storage, Storage
 from pengaduan.settings import Settings
 from pengaduan.web.i18n import _
 
@@ -81,7 +82,32 @@ class PreparedFile:
 
 
 def storage_for(settings: Settings) -> Storage:
+    """The evidence storage the settings choose (one object per configuration: an S3
+    backend keeps its connections open between requests)."""
+    if settings.storage == "s3":
+        return _s3_storage(
+            settings.s3_bucket,
+            settings.s3_endpoint_url,
+            settings.s3_region,
+            settings.s3_access_key_id,
+            settings.s3_secret_access_key,
+            settings.s3_prefix,
+        )
     return FileSystemStorage(settings.uploads_dir)
+
+
+@lru_cache(maxsize=8)
+def _s3_storage(
+    bucket: str, endpoint_url: str, region: str, key_id: str, secret: str, prefix: str
+) -> S3Storage:
+    return S3Storage(
+        bucket,
+        endpoint_url=endpoint_url,
+        region=region,
+        access_key_id=key_id,
+        secret_access_key=secret,
+        prefix=prefix,
+    )
 
 
 def detect_kind(data: bytes) -> str | None:
@@ -291,11 +317,14 @@ def prepare(name: str, data: bytes, max_bytes: int) -> PreparedFile:
     return PreparedFile(name, kind, full, thumbnail)
 
 
-def store(storage: Storage, prepared: PreparedFile) -> StoredEvidence:
-    """Put a prepared file (and its thumbnail) into storage (blocking I/O: run in a thread)."""
+async def store(storage: Storage, prepared: PreparedFile) -> StoredEvidence:
+    """Put a prepared file (and its thumbnail) into storage. The image children hand their
+    bytes back to the worker; only the worker writes to storage."""
     mime, suffix = KINDS[prepared.kind]
-    key = storage.put(prepared.data, suffix)
-    thumb = storage.put(prepared.thumbnail, ".jpg") if prepared.thumbnail is not None else None
+    key = await storage.put(prepared.data, suffix)
+    thumb = (
+        await storage.put(prepared.thumbnail, ".jpg") if prepared.thumbnail is not None else None
+    )
     return StoredEvidence(
         original_name=prepared.original_name,
         storage_key=key,
@@ -318,7 +347,7 @@ def pending_token(settings: Settings, user_id: int, stored: StoredEvidence) -> s
     return _serializer(settings).dumps({"u": user_id, **asdict(stored)})
 
 
-def from_pending_token(
+async def from_pending_token(
     settings: Settings, storage: Storage, user_id: int, token: str
 ) -> StoredEvidence | None:
     """The stored file a token names, if the token is genuine, fresh, theirs, and the blob is
@@ -335,9 +364,9 @@ def from_pending_token(
         stored = StoredEvidence(**data)
     except TypeError:
         return None
-    if not storage.exists(stored.storage_key):
+    if not await storage.exists(stored.storage_key):
         return None
-    if stored.thumbnail_key and not storage.exists(stored.thumbnail_key):
+    if stored.thumbnail_key and not await storage.exists(stored.thumbnail_key):
         return None
     return stored
 
@@ -368,17 +397,13 @@ async def remove_orphans(storage: Storage, older_than: timedelta = ORPHAN_GRACE)
     lives, keeps the sweep from racing a request that is storing the same content right now.
     Returns how many blobs were deleted.
     """
-    import asyncio
-
-    keys = await asyncio.to_thread(
-        lambda: list(storage.keys_older_than(older_than.total_seconds()))
-    )
+    keys = await storage.keys_older_than(older_than.total_seconds())
     removed = 0
     for start in range(0, len(keys), 500):
         batch = keys[start : start + 500]
         keep = await referenced_keys(batch)
         for key in batch:
             if key not in keep:
-                await asyncio.to_thread(storage.delete, key)
+                await storage.delete(key)
                 removed += 1
     return removed

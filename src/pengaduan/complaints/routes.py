@@ -4,7 +4,6 @@ track any complaint by number and tracking code without an account."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import re
@@ -16,7 +15,7 @@ from litestar import Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
-from litestar.response import Template
+from litestar.response import Stream, Template
 
 from pengaduan.accounts.routes import client_ip, redirect, settings_of
 from pengaduan.agency.services import active_categories
@@ -107,14 +106,18 @@ async def new_complaint(request: Request) -> Template:
     )
 
 
-def _kept_files(request: Request, form: Any) -> tuple[list[evidence.StoredEvidence], list[str]]:
+async def _kept_files(
+    request: Request, form: Any
+) -> tuple[list[evidence.StoredEvidence], list[str]]:
     """The files kept from an earlier try that are still there; a message per lost one."""
     settings = settings_of(request)
     storage = storage_of(request)
     accepted: list[evidence.StoredEvidence] = []
     problems: list[str] = []
     for token in form.getall("kept", []):
-        stored = evidence.from_pending_token(settings, storage, request.user.id, forms.first(token))
+        stored = await evidence.from_pending_token(
+            settings, storage, request.user.id, forms.first(token)
+        )
         if stored is None:
             problems.append(_("A file you attached earlier has expired; choose it again."))
         elif stored not in accepted:
@@ -129,7 +132,7 @@ async def _accept_files(
     Raises OSError when storage fails, ImageWorkersBusy when no image slot came free."""
     settings = settings_of(request)
     storage = storage_of(request)
-    accepted, problems = _kept_files(request, form)
+    accepted, problems = await _kept_files(request, form)
     uploads = [
         item
         for item in form.getall("evidence", [])
@@ -158,7 +161,7 @@ async def _accept_files(
             except evidence.EvidenceRefused as refused:
                 problems.append(str(refused))
                 continue
-            stored = await asyncio.to_thread(evidence.store, storage, prepared)
+            stored = await evidence.store(storage, prepared)
             if stored not in accepted:
                 accepted.append(stored)
     return accepted, problems
@@ -172,7 +175,7 @@ async def _busy_page(request: Request, form: Any, parsed: forms.ParsedForm, key:
         "Many photos are being processed right now. Nothing was saved: please wait a moment "
         "and send the form again."
     )
-    kept, _lost = _kept_files(request, form)
+    kept, _lost = await _kept_files(request, form)
     return await _new_page(
         request,
         values=parsed.values,
@@ -379,12 +382,17 @@ def _download_name(original: str, mime: str) -> tuple[str, str]:
     return ascii_stem[:100] + extension, (stem[:100] or "bukti") + extension
 
 
-@get("/pengaduan/{complaint_id:int}/bukti/{file_id:int}", name="complaints:evidence", opt=USER)
+@get(
+    "/pengaduan/{complaint_id:int}/bukti/{file_id:int}",
+    name="complaints:evidence",
+    # Photos and PDFs are compressed already; a known length lets the body stream as it is.
+    opt={**USER, "skip_compression": True},
+)
 async def evidence_file(
     request: Request, complaint_id: FromPath[int], file_id: FromPath[int]
 ) -> Response:
     """An evidence file (or `?ukuran=kecil`: its thumbnail) for the reporter and the staff
-    handling it; never for the public."""
+    handling it; never for the public. Streamed from storage (the disk or the bucket)."""
     user = request.user
     row = await services.evidence_for_viewer(
         complaint_id, file_id, user_id=user.id, role=user.role, unit_id=user.unit_id
@@ -397,16 +405,17 @@ async def evidence_file(
     if not key:
         raise NotFoundException()
     try:
-        data = await asyncio.to_thread(storage_of(request).read, key)
+        blob = await storage_of(request).open(key)
     except (FileNotFoundError, InvalidKey):
         log.error("evidence %s of complaint %s is missing from storage", file_id, complaint_id)
         raise NotFoundException() from None
     fallback, full = _download_name(row["original_name"], mime)
     disposition = "inline" if mime.startswith("image/") else "attachment"
-    return Response(
-        content=data,
+    return Stream(
+        blob.chunks,
         media_type=mime,
         headers={
+            "Content-Length": str(blob.size),
             "Content-Disposition": f'{disposition}; filename="{fallback}"; '
             f"filename*=UTF-8''{quote(full)}",
             "X-Content-Type-Options": "nosniff",
