@@ -228,7 +228,7 @@ def test_an_anonymous_photo_complaint_keeps_its_reporter_and_position_hidden_eve
         assert len(keys) == 2  # the image and its thumbnail
         storage = FileSystemStorage(ROOT / "var" / "e2e" / "uploads")
         for key in keys:
-            stored = Image.open(io.BytesIO(storage.read(key)))
+            stored = Image.open(io.BytesIO(run_async(storage.read, key)))
             assert not stored.getexif().get_ifd(ExifTags.IFD.GPSInfo)
             assert not stored.getexif()  # no metadata at all
             assert max(stored.size) <= 1600
