@@ -4,12 +4,14 @@ signed-in visitors never public."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 import httpx
 import pytest
 from litestar import Litestar
 
+from pengaduan import database
 from pengaduan.complaints.tables import Complaint
 from pengaduan.web import flash, publiccache
 from tests.conftest import browser_client
@@ -189,3 +191,24 @@ def test_the_memo_is_bounded() -> None:
     assert len(publiccache._PAGES) == publiccache.MAX_ENTRIES
     assert ("page", 0) not in publiccache._PAGES
     publiccache.clear()
+
+
+async def test_concurrent_requests_share_the_version_query_and_stay_fresh(
+    app: Litestar, world: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sent: list[str] = []
+    original = database.fetch
+
+    async def counting(sql: str, *args):
+        sent.append(sql)
+        return await original(sql, *args)
+
+    monkeypatch.setattr(database, "fetch", counting)
+    versions = await asyncio.gather(*(publiccache.public_version() for _ in range(50)))
+    assert len(set(versions)) == 1
+    assert len(sent) <= 2  # the first request's query, and one for all who came meanwhile
+    # A change committed before a request arrives is in the version it gets.
+    await make_complaint(
+        reporter=world["citizen"], unit=world["unit"], category=world["category"], is_public=True
+    )
+    assert await publiccache.public_version() > versions[0]

@@ -26,6 +26,7 @@ Conditional requests (`If-None-Match`) with the current ETag get a 304 without r
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import time
 from collections import OrderedDict
@@ -59,10 +60,62 @@ _clock = time.time
 Build = Callable[[], Awaitable[tuple[dict[str, Any], int]]]
 
 
+# The version query in flight in this process, and the one that will follow it.
+_running: asyncio.Future[int] | None = None
+_waiting: asyncio.Future[int] | None = None
+
+
 async def public_version() -> int:
-    """Raised by the database whenever anything a public page shows may have changed."""
+    """Raised by the database whenever anything a public page shows may have changed.
+
+    Requests share the query: a request joins one that starts after it arrived (the query's
+    snapshot then includes every commit the visitor could have seen), so under a crowd a
+    worker sends about one query per round trip instead of one per request, and a writer's
+    next page is still fresh. One in flight that started earlier is not joined: the request
+    waits for the next, which starts as soon as it ends."""
+    global _running, _waiting
+    loop = asyncio.get_running_loop()
+    if _running is not None and _running.get_loop() is not loop:
+        _running = _waiting = None  # left by another event loop (tests)
+    if _running is None:
+        _running = _start()
+        return await asyncio.shield(_running)
+    if _waiting is None:
+        _waiting = loop.create_future()
+    return await asyncio.shield(_waiting)
+
+
+async def _read_version() -> int:
     rows = await database.fetch(_VERSION)
     return int(rows[0]["version"])
+
+
+def _start() -> asyncio.Future[int]:
+    task = asyncio.ensure_future(_read_version())
+    task.add_done_callback(_finished)
+    return task
+
+
+def _finished(task: asyncio.Future[int]) -> None:
+    global _running, _waiting
+    if _running is not task:
+        return
+    waiting, _waiting = _waiting, None
+    _running = None
+    if waiting is not None:
+        _running = _start()
+        _running.add_done_callback(lambda done: _pass_on(done, waiting))
+
+
+def _pass_on(done: asyncio.Future[int], to: asyncio.Future[int]) -> None:
+    if to.done():
+        return
+    if done.cancelled():
+        to.cancel()
+    elif done.exception() is not None:
+        to.set_exception(done.exception())  # type: ignore[arg-type]
+    else:
+        to.set_result(done.result())
 
 
 def is_public_request(request: Request) -> bool:
