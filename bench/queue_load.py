@@ -379,7 +379,9 @@ class Changes:
 LUA = """
 local cookies = {}
 for line in io.lines(os.getenv("BENCH_COOKIES")) do cookies[#cookies + 1] = line end
-local path = os.getenv("BENCH_PATH")
+-- BENCH_PATH: one path, or several separated by "|" (taken in turn).
+local paths = {}
+for p in string.gmatch(os.getenv("BENCH_PATH"), "[^|]+") do paths[#paths + 1] = p end
 local n = 0
 function setup(thread)
   n = n + 1
@@ -389,6 +391,7 @@ local i = 0
 request = function()
   i = i + 1
   local c = cookies[((i + (offset or 0)) % #cookies) + 1]
+  local path = paths[((i + (offset or 0)) % #paths) + 1]
   return wrk.format("GET", path, {["Cookie"] = c})
 end
 """

@@ -87,7 +87,7 @@ def browser_client(app: Litestar, *, csrf: bool = True) -> httpx.AsyncClient:
             return
         if "csrftoken" not in client.cookies:
             await client.get("/healthz")
-            await client.get("/")
+            await client.get("/lacak")  # a page with a form (public pages set no cookie)
         request.headers["x-csrftoken"] = client.cookies["csrftoken"]
         # The cookie header was built before the token existed.
         request.headers["cookie"] = "; ".join(f"{k}={v}" for k, v in client.cookies.items())

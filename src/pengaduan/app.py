@@ -65,6 +65,7 @@ def route_handlers() -> list:
         shell_routes.home,
         shell_routes.healthz,
         language.switch_language,
+        language.switch_language_get,
         create_static_files_router(
             path="/static",
             directories=[static_dir()],

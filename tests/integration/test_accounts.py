@@ -309,7 +309,7 @@ async def test_session_id_is_new_at_login_no_fixation(
     app: Litestar, people: dict[str, int], db_dsn: str
 ) -> None:
     async with browser_client(app) as client:
-        await client.get("/")
+        await client.get("/lacak")
         response = await client.post(
             "/masuk",
             data={"identifier": "warga", "password": PASSWORD},

@@ -78,7 +78,7 @@ async def test_the_token_is_new_at_login_and_at_logout(
         assert response.status_code == 303
         after = client.cookies["csrftoken"]
         assert after not in (signed_in, visitor)
-        assert await _page_token(client, "/") == after
+        assert await _page_token(client, "/lacak") == after
         stale = await client.post("/bahasa", data={"lang": "en", "_csrf_token": signed_in})
         assert stale.status_code == 403
         fresh = await client.post("/bahasa", data={"lang": "en", "_csrf_token": after})

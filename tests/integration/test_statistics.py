@@ -279,7 +279,7 @@ async def test_transparency_page_shows_public_figures_only(
     assert 'id="pub-total">5<' in page.text
     assert "Rahasia" not in page.text and "ADU-" not in page.text
     assert "Warga" not in page.text and "Petugas" not in page.text
-    assert page.headers["cache-control"].startswith("private, max-age=")
+    assert page.headers["cache-control"].startswith("public, max-age=")
     assert 'href="/transparansi"' in (await client.get("/")).text
 
 

@@ -2,27 +2,29 @@
 
 from __future__ import annotations
 
-from litestar import Request, get
+from typing import Any
+
+from litestar import Request, Response, get
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
 from pengaduan.archive import services
+from pengaduan.web import publiccache
 from pengaduan.web.templating import is_partial, render
 
 ANYONE = {"access": "anyone"}
 
 
 @get("/arsip", name="archive:list", opt=ANYONE)
-async def archive_list(request: Request) -> Template:
+async def archive_list(request: Request) -> Response:
     filters = services.ArchiveFilters.from_query(dict(request.query_params))
-    found = await services.search_archive(filters)
     partial = is_partial(request)
     query = filters.query_string()
-    return render(
-        request,
-        "archive/list.html",
-        {
+
+    async def build() -> tuple[dict[str, Any], int]:
+        found = await services.search_archive(filters)
+        context = {
             "complaints": found.rows,
             "found": found,
             "filters": filters,
@@ -30,10 +32,16 @@ async def archive_list(request: Request) -> Template:
             # The form is outside the swapped region: an htmx request needs no categories.
             "categories": [] if partial else await services.archive_categories(),
             "statuses": services.ARCHIVE_STATUSES,
-        },
-        fragment="archive/_results.html",
+        }
         # The ignored values stay in the form with a message beside them.
-        status_code=422 if filters.errors else 200,
+        return context, 422 if filters.errors else 200
+
+    # Searched once per address, language and public version (web.publiccache).
+    return await publiccache.respond(
+        request,
+        "archive/list.html",
+        build,
+        fragment="archive/_results.html",
         # The address htmx shows is the short one, without the form's empty fields.
         headers={"HX-Push-Url": "/arsip" + ("?" + query if query else "")} if partial else None,
     )

@@ -23,6 +23,7 @@ from pengaduan.complaints import evidence, forms, imaging, services
 from pengaduan.complaints.lifecycle import Actor, TransitionRefused
 from pengaduan.complaints.storage import InvalidKey, Storage
 from pengaduan.complaints.tables import STATUSES
+from pengaduan.web import publiccache
 from pengaduan.web.errors import user_error
 from pengaduan.web.i18n import _
 from pengaduan.web.input import FormInput, read_form
@@ -601,10 +602,16 @@ NO_STORE = {"Cache-Control": "no-store"}
 
 
 @get("/lacak", name="complaints:track", opt=ANYONE)
-async def track_page(request: Request) -> Template:
+async def track_page(request: Request) -> Response:
     """The tracking form, filled in from ?nomor= (the link in an SMS) and ?kode=; the result
     straight away with both, or for the complaint's own reporter, logged in, with the number."""
     query = request.query_params
+    if not query:
+        # The empty form, the same for everyone but the token: kept (web.publiccache), private.
+        async def empty() -> tuple[dict[str, Any], int]:
+            return {"values": {"number": "", "code": ""}, "errors": {}, "result": None}, 200
+
+        return await publiccache.respond(request, "complaints/track.html", empty, shared=False)
     typed = {"number": query.get("nomor", "")[:40], "code": query.get("kode", "")[:40]}
     errors = {name: unreadable_message() for name, value in typed.items() if text(value) is None}
     number, code = shown(typed["number"]), shown(typed["code"])

@@ -17,6 +17,7 @@ from pengaduan.audit import services as audit
 from pengaduan.handling import queue
 from pengaduan.statistics import charts, exports, services
 from pengaduan.statistics.services import StatsFilters
+from pengaduan.web import publiccache
 from pengaduan.web.errors import user_error
 from pengaduan.web.i18n import _, ngettext
 from pengaduan.web.templating import render
@@ -196,7 +197,7 @@ async def monthly_report(request: Request) -> Template:
 
 
 @get("/transparansi", name="transparency", opt=ANYONE)
-async def transparency(request: Request) -> Template:
+async def transparency(request: Request) -> Response:
     """Aggregate figures over public complaints, for everyone; nothing personal, nothing from
     private complaints, no officers."""
     params = request.query_params
@@ -204,18 +205,19 @@ async def transparency(request: Request) -> Template:
     filters = StatsFilters(
         period=period if period in services.PUBLIC_PERIODS else services.PUBLIC_DEFAULT
     )
-    figures = await services.public_figures(filters)
-    return render(
-        request,
-        "statistics/transparency.html",
-        {
+
+    async def build() -> tuple[dict[str, Any], int]:
+        figures = await services.public_figures(filters)
+        context = {
             "filters": filters,
             **_view(figures),
             "periods": services.PUBLIC_PERIODS,
             "period_labels": services.period_labels(),
-        },
-        headers={"Cache-Control": f"private, max-age={services.PUBLIC_CACHE_SECONDS}"},
-    )
+        }
+        return context, 200
+
+    # Rendered once per address, language, minute and public version (web.publiccache).
+    return await publiccache.respond(request, "statistics/transparency.html", build)
 
 
 ROUTES = [

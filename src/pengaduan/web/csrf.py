@@ -154,7 +154,10 @@ class CSRFMiddleware:
                             if session_hash
                             else visitor_token()
                         )
-                if new != cookie:
+                # A public answer (web.publiccache) is the same for every visitor and may be
+                # kept by a shared cache: it carries no token and sets no cookie.
+                public = headers.get("cache-control", "").startswith("public")
+                if new != cookie and not (public and new == token):
                     headers.add("set-cookie", csrf_cookie(settings, new).to_header(header=""))
             await send(message)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
-from litestar import Request, post
+from litestar import Request, get, post
 from litestar.datastructures import Cookie
 from litestar.response import Redirect
 from litestar.types import ASGIApp, Receive, Scope, Send
@@ -58,13 +58,27 @@ async def switch_language(request: Request, data: Form) -> Redirect:
     lang = form.get("lang")
     if lang not in i18n.LOCALES:
         lang = i18n.DEFAULT_LOCALE
-    target = safe_next(form.get("next"))
     user = request.scope.get("user")
     if user is not None:
         # Mails and notifications follow the account's language.
         from pengaduan.accounts.services import set_language
 
         await set_language(user.id, lang)
+    return _remembering(request, lang, form.get("next"))
+
+
+@get("/bahasa", name="language:switch.get", opt={"access": "anyone"})
+async def switch_language_get(request: Request) -> Redirect:
+    """The switch on public pages (web.publiccache), which carry no CSRF token: it only sets
+    the visitor's language cookie (nothing worth forging), never an account's language."""
+    lang = request.query_params.get("lang")
+    if lang not in i18n.LOCALES:
+        lang = i18n.DEFAULT_LOCALE
+    return _remembering(request, lang, request.query_params.get("next"))
+
+
+def _remembering(request: Request, lang: str, target: str | None) -> Redirect:
+    target = safe_next(target)
     return Redirect(
         path=target,
         status_code=303,

@@ -2,30 +2,31 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from litestar import MediaType, Request, Response, get
-from litestar.response import Template
 
 from pengaduan import database
 from pengaduan.agency.services import active_categories
 from pengaduan.archive.services import recent_public
 from pengaduan.complaints.services import public_status_counts
-from pengaduan.web.templating import render
+from pengaduan.web import publiccache
 
 
 @get("/", name="home", opt={"access": "anyone"})
-async def home(request: Request) -> Template:
-    categories = await active_categories()
-    counts = await public_status_counts()
-    return render(
-        request,
-        "home/index.html",
-        {
-            "categories": categories,
+async def home(request: Request) -> Response:
+    async def build() -> tuple[dict[str, Any], int]:
+        counts = await public_status_counts()
+        context = {
+            "categories": await active_categories(),
             "counts": counts,
             "total": sum(counts.values()),
             "recent": await recent_public(5),
-        },
-    )
+        }
+        return context, 200
+
+    # Counted once per public version (web.publiccache), not per request.
+    return await publiccache.respond(request, "home/index.html", build)
 
 
 @get("/healthz", name="health", opt={"access": "anyone"}, media_type=MediaType.JSON)

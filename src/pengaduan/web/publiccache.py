@@ -1,0 +1,208 @@
+"""Public pages (home, archive, transparency, tracking form) kept rendered per process and
+answered with validators a browser or a shared proxy cache can use.
+
+The public version is the sum of all `queue_versions` rows: database triggers raise them in the
+same transaction as any change to a complaint, a category or a unit (`handling.tables`), so a
+public page rendered for the same address, language, kind of request and version is the same
+page, on any worker, read after the change's commit (one small query per request instead of
+the counts, searches and statistics behind the page). What changes with time alone (periods
+such as "last 30 days", ages) is keyed by the minute, as in `web.pagecache`.
+
+Who gets what:
+- Signed-in visitors, and anyone with a one-time message (flash) to show: rendered as usual,
+  `Cache-Control: private, no-cache` - never a shared answer.
+- Anonymous visitors on a page without a form that posts (home, archive, transparency): the
+  page is rendered without any CSRF token (the language switch is a GET form for them, htmx
+  requests take the token from the cookie, static/js/app.js) and without setting the CSRF
+  cookie, so the answer is the same for every such visitor: `Cache-Control: public`, with an
+  ETag; a proxy may keep it for `MAX_AGE` seconds. The CSRF cookie is set by the first page
+  with a form that posts (login, registration, the tracking form...).
+- The tracking form (`/lacak`) posts, so it carries the visitor's token: it is kept with a
+  placeholder (the token put back per request, like `web.pagecache`) and stays private; its
+  ETag includes a digest of the token.
+
+Conditional requests (`If-None-Match`) with the current ETag get a 304 without rendering.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from litestar import MediaType, Request, Response
+from litestar.utils.scope.state import ScopeState
+
+from pengaduan import database
+from pengaduan.web import i18n
+from pengaduan.web.pagecache import render_html
+from pengaduan.web.templating import is_partial
+
+# Pages are 10-40 KB: at most ~20 MB per process.
+MAX_ENTRIES = 512
+TIME_STEP_SECONDS = 60
+# How long a shared cache may keep a public answer without asking again.
+MAX_AGE = 10
+# What a public answer depends on besides its address: the fragment-or-page choice (htmx) and
+# the language (the `lang` cookie, else Accept-Language).
+PUBLIC_VARY = "HX-Request, HX-Boosted, HX-History-Restore-Request, Cookie, Accept-Language"
+PRIVATE = "private, no-cache"
+_TOKEN_MARK = "\x00csrf\x00"
+_VERSION = "SELECT coalesce(sum(version), 0)::bigint AS version FROM queue_versions"
+
+_PAGES: OrderedDict[tuple[Any, ...], tuple[str, int]] = OrderedDict()
+_clock = time.time
+
+# What a route gives to be rendered: the context and the status code.
+Build = Callable[[], Awaitable[tuple[dict[str, Any], int]]]
+
+
+# The version query in flight in this process, and the one that will follow it.
+_running: asyncio.Future[int] | None = None
+_waiting: asyncio.Future[int] | None = None
+
+
+async def public_version() -> int:
+    """Raised by the database whenever anything a public page shows may have changed.
+
+    Requests share the query: a request joins one that starts after it arrived (the query's
+    snapshot then includes every commit the visitor could have seen), so under a crowd a
+    worker sends about one query per round trip instead of one per request, and a writer's
+    next page is still fresh. One in flight that started earlier is not joined: the request
+    waits for the next, which starts as soon as it ends."""
+    global _running, _waiting
+    loop = asyncio.get_running_loop()
+    if _running is not None and _running.get_loop() is not loop:
+        _running = _waiting = None  # left by another event loop (tests)
+    if _running is None:
+        _running = _start()
+        return await asyncio.shield(_running)
+    if _waiting is None:
+        _waiting = loop.create_future()
+    return await asyncio.shield(_waiting)
+
+
+async def _read_version() -> int:
+    rows = await database.fetch(_VERSION)
+    return int(rows[0]["version"])
+
+
+def _start() -> asyncio.Future[int]:
+    task = asyncio.ensure_future(_read_version())
+    task.add_done_callback(_finished)
+    return task
+
+
+def _finished(task: asyncio.Future[int]) -> None:
+    global _running, _waiting
+    if _running is not task:
+        return
+    waiting, _waiting = _waiting, None
+    _running = None
+    if waiting is not None:
+        _running = _start()
+        _running.add_done_callback(lambda done: _pass_on(done, waiting))
+
+
+def _pass_on(done: asyncio.Future[int], to: asyncio.Future[int]) -> None:
+    if to.done():
+        return
+    if done.cancelled():
+        to.cancel()
+    elif done.exception() is not None:
+        to.set_exception(done.exception())  # type: ignore[arg-type]
+    else:
+        to.set_result(done.result())
+
+
+def is_public_request(request: Request) -> bool:
+    """Whether this request may get the shared, token-free answer: nobody signed in, no
+    one-time message to show, a safe method."""
+    if request.scope.get("user") is not None:
+        return False
+    if request.scope.get("state", {}).get("flashes"):
+        return False
+    return request.method in ("GET", "HEAD")
+
+
+def _etag(key: tuple[Any, ...], token: str | None) -> str:
+    digest = hashlib.sha256(repr((key, token)).encode()).hexdigest()[:24]
+    return f'"p{key[4]}-{digest}"'
+
+
+def _not_modified(request: Request, etag: str) -> bool:
+    header = request.headers.get("if-none-match")
+    if not header:
+        return False
+    wanted = {part.strip().removeprefix("W/") for part in header.split(",")}
+    return "*" in wanted or etag in wanted
+
+
+async def respond(
+    request: Request,
+    page: str,
+    build: Build,
+    *,
+    fragment: str | None = None,
+    shared: bool = True,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """Page `page` (or, for htmx, `fragment`) with the context `build` gives, kept per public
+    version for anonymous visitors; `shared`: the page has no form that posts, so it is given
+    without a token and marked public."""
+    name = fragment if fragment and is_partial(request) else page
+    extra = dict(headers or {})
+    if not is_public_request(request):
+        context, status = await build()
+        html = render_html(request, name, context)
+        return _response(html, status, {**extra, "Cache-Control": PRIVATE, "Vary": PUBLIC_VARY})
+    scope_state = request.scope.setdefault("state", {})
+    if shared:
+        # Read by base.html: no token, the language switch as a GET form.
+        scope_state["public_page"] = True
+    token = None if shared else ScopeState.from_scope(request.scope).csrf_token
+    key = (
+        name,
+        request.scope["path"],
+        request.scope.get("query_string", b""),
+        i18n.get_locale(),
+        await public_version(),
+        int(_clock() // TIME_STEP_SECONDS),
+        shared,
+    )
+    etag = _etag(key, token)
+    cache_control = f"public, max-age={MAX_AGE}" if shared else PRIVATE
+    common = {**extra, "Cache-Control": cache_control, "Vary": PUBLIC_VARY, "ETag": etag}
+    kept = _PAGES.get(key)
+    if kept is not None and kept[1] == 200 and _not_modified(request, etag):
+        return Response(content=b"", status_code=304, headers=common)
+    if kept is None:
+        context, status = await build()
+        html = render_html(request, name, context)
+        kept = (html.replace(token, _TOKEN_MARK) if token else html, status)
+        _keep(key, kept)
+    else:
+        _PAGES.move_to_end(key)
+    html, status = kept
+    if status == 200 and _not_modified(request, etag):
+        return Response(content=b"", status_code=304, headers=common)
+    if token:
+        html = html.replace(_TOKEN_MARK, token)
+    return _response(html, status, common)
+
+
+def _response(html: str, status: int, headers: dict[str, str]) -> Response:
+    return Response(content=html, media_type=MediaType.HTML, status_code=status, headers=headers)
+
+
+def _keep(key: tuple[Any, ...], value: tuple[str, int]) -> None:
+    _PAGES[key] = value
+    while len(_PAGES) > MAX_ENTRIES:
+        _PAGES.popitem(last=False)
+
+
+def clear() -> None:
+    _PAGES.clear()
