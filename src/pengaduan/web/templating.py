@@ -17,6 +17,7 @@ from jinja2 import (
     Environment,
     FileSystemLoader,
     StrictUndefined,
+    pass_context,
     pass_environment,
     select_autoescape,
 )
@@ -100,6 +101,33 @@ def cached_fragment(env: Environment, name: str, **variables: Any) -> Markup:
     return html
 
 
+# Translated template texts by language, text and autoescaping: see `_gettext`.
+_TRANSLATED: dict[tuple[str, str, bool], str] = {}
+_TRANSLATED_MAX = 8192
+
+
+@pass_context
+def _gettext(context: Any, message: str, /, **variables: Any) -> str:
+    """Jinja's new-style gettext (translate, escape-aware, always `%`-formatted), with what a
+    text without variables comes to kept per process: a page asks for dozens of them, each
+    the same on every request in the same language. The catalogs are loaded once
+    (i18n.translations), so a kept text never goes stale. Also serves `_()`, which Jinja
+    would otherwise send through one more indirection to `gettext`."""
+    autoescape = context.eval_ctx.autoescape
+    if variables:
+        text = i18n.translations(i18n.get_locale()).ugettext(message)
+        return (Markup(text) if autoescape else text) % variables
+    key = (i18n.get_locale(), message, autoescape)
+    text = _TRANSLATED.get(key)
+    if text is None:
+        text = i18n.translations(key[0]).ugettext(message)
+        text = (Markup(text) if autoescape else text) % {}
+        if len(_TRANSLATED) >= _TRANSLATED_MAX:
+            _TRANSLATED.clear()
+        _TRANSLATED[key] = text
+    return text
+
+
 def build_environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(str(templates_dir())),
@@ -118,6 +146,7 @@ def build_environment() -> Environment:
         ),
         newstyle=True,
     )
+    env.globals["gettext"] = env.globals["_"] = _gettext
     env.filters["number"] = lambda value: format_decimal(
         value, locale=_babel_locale(i18n.get_locale())
     )
