@@ -15,6 +15,23 @@ from tests.integration.test_handling import _complaint, count_queries, unit_data
 __all__ = ["count_queries", "unit_data"]  # fixtures, used by name
 
 
+@pytest.fixture
+def through_piccolo(monkeypatch: pytest.MonkeyPatch, count_queries: list[str]) -> list[str]:
+    """The statements sent through Piccolo (its query builder or `raw`), beside the count:
+    the hot pages' reads go straight through asyncpg (database.fetch)."""
+    from pengaduan.database import ENGINE
+
+    built: list[str] = []
+    counting = ENGINE.run_querystring  # count_queries' wrapper
+
+    async def noting(querystring, in_pool: bool = True):
+        built.append(str(querystring))
+        return await counting(querystring, in_pool=in_pool)
+
+    monkeypatch.setattr(ENGINE, "run_querystring", noting)
+    return built
+
+
 async def test_the_account_page_costs_two_queries_however_many_sessions(
     app, as_role, count_queries: list[str]
 ) -> None:
@@ -56,4 +73,46 @@ async def test_the_staff_complaint_page_costs_four_queries(
     assert "Dinas Lain" in page.text
     # The session lookup, the complaint, its timeline, and every list the page offers
     # (evidence, templates, units, officers and for a pending one the categories) as one.
+    assert len(count_queries) == 4, count_queries
+
+
+async def test_the_citizen_pages_cost_a_fixed_few_queries(
+    as_role, unit_data: dict[str, int], count_queries: list[str], through_piccolo: list[str]
+) -> None:
+    d = unit_data
+    complaint = await _complaint(d, title="Lampu jalan padam")
+    for n in range(3):
+        await _complaint(d, title=f"Keluhan lain {n}")
+    citizen: httpx.AsyncClient = await as_role("citizen")
+    # Path, what it must show, and its queries: the session lookup first, then the complaint,
+    # its status history, its public messages and its evidence; the page of My complaints and
+    # their count; the page of notifications.
+    for path, shown, expected in (
+        (f"/pengaduan/{complaint}", "Lampu jalan padam", 5),
+        ("/pengaduan-saya", "Keluhan lain 2", 3),
+        ("/notifikasi", "<h1", 2),
+    ):
+        await citizen.get(path)
+        count_queries.clear()
+        through_piccolo.clear()
+        page = await citizen.get(path)
+        assert page.status_code == 200 and shown in page.text, path
+        assert len(count_queries) == expected, (path, count_queries)
+        assert through_piccolo == [], path
+
+
+async def test_the_admin_complaint_list_costs_four_queries(
+    as_role, unit_data: dict[str, int], count_queries: list[str]
+) -> None:
+    d = unit_data
+    await _complaint(d, title="Trotoar rusak", officer=d["officer2"])
+    admin: httpx.AsyncClient = await as_role("admin")
+    await admin.get("/admin/pengaduan")
+    pagecache.clear()
+    count_queries.clear()
+    page = await admin.get("/admin/pengaduan")
+    assert page.status_code == 200 and "Trotoar rusak" in page.text
+    assert "Dinas Lain" in page.text and "Sampah" in page.text  # the unit and category choices
+    # The session lookup, the rows and their count, and the units, categories and officers
+    # to choose from as one.
     assert len(count_queries) == 4, count_queries

@@ -52,9 +52,14 @@ def format_datetime(value: datetime | None, style: str = "medium") -> str:
     """A date and time in the visitor's language, in Western Indonesia Time."""
     if value is None:
         return ""
-    return babel_format_datetime(
-        value, style, tzinfo=JAKARTA, locale=_babel_locale(i18n.get_locale())
-    )
+    return _formatted(value, style, i18n.get_locale())
+
+
+@lru_cache(maxsize=4096)
+def _formatted(value: datetime, style: str, locale: str) -> str:
+    # Babel's formatting is slow, and pages show the same moments again and again (a
+    # complaint's history, a session's last activity): each is formatted once per process.
+    return babel_format_datetime(value, style, tzinfo=JAKARTA, locale=_babel_locale(locale))
 
 
 @lru_cache(maxsize=8)
