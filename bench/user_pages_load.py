@@ -67,11 +67,16 @@ async def prepare(complaints: int, reuse: bool) -> str:
 
 
 async def _targets(dsn: str) -> dict[str, tuple[tuple[str, str], str]]:
-    """Each page: (whose session, path)."""
+    """Each page: (whose session, path). The bench's users start with no session: every run
+    logs them in again, and the account page lists them all."""
     import asyncpg
 
     conn = await asyncpg.connect(dsn)
     try:
+        await conn.execute(
+            'DELETE FROM sessions WHERE "user" IN (SELECT id FROM users WHERE username = ANY($1))',
+            [CITIZEN[0], OFFICER[0], ADMIN[0]],
+        )
         own = await conn.fetchval(
             "SELECT c.id FROM complaints c JOIN users u ON u.id = c.reporter"
             " WHERE u.username = $1 ORDER BY c.id DESC LIMIT 1",
