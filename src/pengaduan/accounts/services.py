@@ -701,8 +701,8 @@ async def profile(settings: Settings, user_id: int) -> dict[str, Any]:
 async def profile_and_sessions(
     settings: Settings, user_id: int
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """`profile` and the account's unexpired sessions, most recently active first (as
-    sessions.active_sessions), in one query: what the account page shows."""
+    """`profile` and the account's unexpired sessions (id_hash, created_at, last_seen_at,
+    ip, user_agent), most recently active first, in one query: what the account page shows."""
     rows = await database.fetch(_PROFILE_AND_SESSIONS_SQL, user_id, datetime.now(UTC))
     found = [
         {name: row["s_" + name] for name in _SESSION_COLUMNS}
