@@ -133,8 +133,24 @@ def _gettext(context: Any, message: str, /, **variables: Any) -> str:
     return text
 
 
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
+class _Environment(Environment):
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        # Pages show rows as dicts: `row.name` is an item. Jinja asks for an attribute first
+        # and catches the AttributeError a dict raises for every field; this finds the item
+        # straight away. A dict's own attributes (`.items`, `.get`, ...) still come first.
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                pass
+        return super().getattr(obj, attribute)
+
+
 def build_environment() -> Environment:
-    env = Environment(
+    env = _Environment(
         loader=FileSystemLoader(str(templates_dir())),
         autoescape=select_autoescape(default=True, default_for_string=True),
         extensions=["jinja2.ext.i18n"],
