@@ -158,7 +158,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
             backend="brotli",
             brotli_gzip_fallback=True,
             minimum_size=500,
-            brotli_quality=5,
+            # Quality 4 (a different, cheaper matcher than 5+: measured about a quarter less
+            # time per page for some 8 % more bytes), and a 256 KiB window: pages are smaller,
+            # so a larger one only costs memory to set up for every response.
+            brotli_quality=4,
+            brotli_lgwin=18,
             # The live stream: a compressor would hold its events back.
             exclude_opt_key="skip_compression",
         ),

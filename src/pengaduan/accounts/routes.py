@@ -317,7 +317,7 @@ async def _profile_page(
     status_code: int = 200,
 ) -> Template:
     settings = settings_of(request)
-    account = await services.profile(settings, request.user.id)
+    account, active = await services.profile_and_sessions(settings, request.user.id)
     return render(
         request,
         "accounts/profile.html",
@@ -326,7 +326,7 @@ async def _profile_page(
             "values": values if values is not None else account,
             "errors": errors or {},
             "password_errors": password_errors or {},
-            "sessions": await sessions.active_sessions(request.user.id),
+            "sessions": active,
             "current_session": request.user.session_hash,
         },
         status_code=status_code,

@@ -13,6 +13,7 @@ from typing import Any
 import asyncpg
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
+from pengaduan import database
 from pengaduan.accounts import throttle
 from pengaduan.accounts.nik import validate_nik
 from pengaduan.accounts.passwords import (
@@ -645,32 +646,70 @@ def mask_nik(nik: str | None) -> str:
     return nik[:4] + "•" * 8 + nik[-4:]
 
 
+_PROFILE_SQL = """
+SELECT u.id, u.username, u.full_name, u.email, u.email_confirmed_at, u.role, u.nip,
+       u.language, u.nik_encrypted, u.phone_encrypted, u.address_encrypted,
+       un.name AS unit_name, u.created_at
+FROM users u LEFT JOIN units un ON un.id = u.unit
+WHERE u.id = $1
+"""
+# The account page: the account and its live sessions (newest activity first) in one round
+# trip, a row per session (the account's columns repeated; none when it has no session).
+_PROFILE_AND_SESSIONS_SQL = """
+SELECT u.id, u.username, u.full_name, u.email, u.email_confirmed_at, u.role, u.nip,
+       u.language, u.nik_encrypted, u.phone_encrypted, u.address_encrypted,
+       un.name AS unit_name, u.created_at,
+       s.id_hash AS s_id_hash, s.created_at AS s_created_at, s.last_seen_at AS s_last_seen_at,
+       s.ip AS s_ip, s.user_agent AS s_user_agent
+FROM users u
+LEFT JOIN units un ON un.id = u.unit
+LEFT JOIN sessions s ON s."user" = u.id AND s.expires_at > $2
+WHERE u.id = $1
+ORDER BY s.last_seen_at DESC
+"""
+_PROFILE_COLUMNS = (
+    "id",
+    "username",
+    "full_name",
+    "email",
+    "email_confirmed_at",
+    "role",
+    "nip",
+    "language",
+    "unit_name",
+    "created_at",
+)
+_SESSION_COLUMNS = ("id_hash", "created_at", "last_seen_at", "ip", "user_agent")
+
+
+def _account(settings: Settings, row: Any) -> dict[str, Any]:
+    account = {name: row[name] for name in _PROFILE_COLUMNS}
+    cipher = cipher_for(settings)
+    account["nik_masked"] = mask_nik(cipher.decrypt(row["nik_encrypted"]))
+    account["phone"] = cipher.decrypt(row["phone_encrypted"]) or ""
+    account["address"] = cipher.decrypt(row["address_encrypted"]) or ""
+    return account
+
+
 async def profile(settings: Settings, user_id: int) -> dict[str, Any]:
     """The account as its owner sees it (personal data decrypted)."""
-    row = (
-        await User.select(
-            User.id,
-            User.username,
-            User.full_name,
-            User.email,
-            User.email_confirmed_at,
-            User.role,
-            User.nip,
-            User.language,
-            User.nik_encrypted,
-            User.phone_encrypted,
-            User.address_encrypted,
-            User.unit.name.as_alias("unit_name"),
-            User.created_at,
-        )
-        .where(User.id == user_id)
-        .first()
-    )
-    cipher = cipher_for(settings)
-    row["nik_masked"] = mask_nik(cipher.decrypt(row.pop("nik_encrypted")))
-    row["phone"] = cipher.decrypt(row.pop("phone_encrypted")) or ""
-    row["address"] = cipher.decrypt(row.pop("address_encrypted")) or ""
-    return row
+    # Straight through asyncpg (see database.fetch): the account page asks it every time.
+    rows = await database.fetch(_PROFILE_SQL, user_id)
+    return _account(settings, rows[0])
+
+
+async def profile_and_sessions(
+    settings: Settings, user_id: int
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """`profile` and the account's unexpired sessions (id_hash, created_at, last_seen_at,
+    ip, user_agent), most recently active first, in one query: what the account page shows."""
+    rows = await database.fetch(_PROFILE_AND_SESSIONS_SQL, user_id, datetime.now(UTC))
+    found = [
+        {name: row["s_" + name] for name in _SESSION_COLUMNS}
+        for row in rows
+        if row["s_id_hash"] is not None
+    ]
+    return _account(settings, rows[0]), found
 
 
 async def update_profile(

@@ -165,20 +165,6 @@ async def end_user_sessions(user_id: int, *, keep: str | None = None) -> int:
     return len(rows)
 
 
-async def active_sessions(user_id: int) -> list[dict[str, Any]]:
-    return (
-        await Session.select(
-            Session.id_hash,
-            Session.created_at,
-            Session.last_seen_at,
-            Session.ip,
-            Session.user_agent,
-        )
-        .where((Session.user == user_id) & (Session.expires_at > _now()))
-        .order_by(Session.last_seen_at, ascending=False)
-    )
-
-
 def _lets_in(settings: Settings, row: Any, now: datetime) -> bool:
     """Whether a session row (with its user's `is_active`) still lets its user in: the user
     active, the session neither expired nor idle too long."""

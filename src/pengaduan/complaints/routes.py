@@ -17,6 +17,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Stream, Template
 
+from pengaduan import database
 from pengaduan.accounts.routes import client_ip, redirect, settings_of
 from pengaduan.agency.services import active_categories
 from pengaduan.complaints import evidence, forms, imaging, services
@@ -321,15 +322,18 @@ async def _detail_page(
     errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Template:
-    complaint = await _own(request, complaint_id)
+    async with database.one_connection():  # the page's reads: one pool connection
+        complaint = await _own(request, complaint_id)
+        timeline = await services.public_timeline(complaint_id, request.user.id)
+        files = await services.evidence_of(complaint_id)
     return render(
         request,
         "complaints/detail.html",
         {
             "complaint": complaint,
-            "timeline": await services.public_timeline(complaint_id, request.user.id),
+            "timeline": timeline,
             "audience": "reporter",
-            "files": await services.evidence_of(complaint_id),
+            "files": files,
             "values": values or {},
             "errors": errors or {},
         },

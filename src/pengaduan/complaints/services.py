@@ -263,22 +263,28 @@ async def my_complaints(
     """The reporter's complaints, newest first, one page (two queries)."""
     status = status if status in STATUSES else ""
     page = max(page, 1)
-    condition = "c.reporter = {}" + (" AND c.status = {}" if status else "")
+    condition = "c.reporter = $1" + (" AND c.status = $2" if status else "")
     args: list[Any] = [reporter_id, *([status] if status else [])]
-    rows = await Complaint.raw(
-        f"SELECT {LIST_COLUMNS} FROM complaints c JOIN categories cat ON cat.id = c.category"
-        f" WHERE {condition} ORDER BY c.submitted_at DESC, c.id DESC LIMIT {{}} OFFSET {{}}",
-        *args,
-        PAGE_SIZE,
-        (page - 1) * PAGE_SIZE,
-    )
-    total = await Complaint.raw(f"SELECT count(*) AS n FROM complaints c WHERE {condition}", *args)
-    return rows, total[0]["n"]
+    n = len(args)
+    # Every visit to My complaints: straight through asyncpg (see database.fetch).
+    async with database.one_connection():
+        rows = await database.fetch(
+            f"SELECT {LIST_COLUMNS} FROM complaints c JOIN categories cat ON cat.id = c.category"
+            f" WHERE {condition} ORDER BY c.submitted_at DESC, c.id DESC"
+            f" LIMIT ${n + 1} OFFSET ${n + 2}",
+            *args,
+            PAGE_SIZE,
+            (page - 1) * PAGE_SIZE,
+        )
+        total = await database.fetch(
+            f"SELECT count(*) AS n FROM complaints c WHERE {condition}", *args
+        )
+    return [dict(row) for row in rows], total[0]["n"]
 
 
 async def complaint_for_reporter(complaint_id: int, reporter_id: int) -> dict[str, Any] | None:
     """The whole complaint as its reporter sees it; None for anybody else's."""
-    rows = await Complaint.raw(
+    rows = await database.fetch(
         "SELECT c.id, c.number, c.tracking_code, c.reporter, c.category, c.unit, c.title, c.body,"
         " c.location_text, c.latitude, c.longitude, c.status, c.citizen_urgency,"
         " c.is_anonymous, c.is_public, c.submitted_at, c.verified_at, c.resolved_at,"
@@ -287,13 +293,13 @@ async def complaint_for_reporter(complaint_id: int, reporter_id: int) -> dict[st
         " r.score AS rating_score, r.comment AS rating_comment, r.created_at AS rated_at"
         " FROM complaints c JOIN categories cat ON cat.id = c.category"
         " JOIN units u ON u.id = c.unit LEFT JOIN ratings r ON r.complaint = c.id"
-        " WHERE c.id = {} AND c.reporter = {}",
+        " WHERE c.id = $1 AND c.reporter = $2",
         complaint_id,
         reporter_id,
     )
     if not rows:
         return None
-    complaint = rows[0]
+    complaint = dict(rows[0])
     complaint.update(reporter_actions(complaint))
     return complaint
 
@@ -326,9 +332,10 @@ async def public_timeline(
 ) -> list[dict[str, Any]]:
     """Status changes (with the notes meant for the reporter) and public messages, oldest
     first. Internal notes never come out of here. With texts=False: statuses only."""
-    history = await Complaint.raw(
+    # Straight through asyncpg (see database.fetch): the reporter's page asks it every time.
+    history = await database.fetch(
         "SELECT old_status, new_status, note, changed_at FROM status_history"
-        " WHERE complaint = {} ORDER BY changed_at, id",
+        " WHERE complaint = $1 ORDER BY changed_at, id",
         complaint_id,
     )
     entries: list[dict[str, Any]] = []
@@ -345,11 +352,11 @@ async def public_timeline(
             }
         )
     if texts:
-        messages = await Complaint.raw(
+        messages = await database.fetch(
             "SELECT m.body, m.is_official_response, m.created_at, m.author,"
             " u.role AS author_role, u.full_name AS author_name"
             " FROM messages m JOIN users u ON u.id = m.author"
-            " WHERE m.complaint = {} AND m.visibility = 'public' ORDER BY m.created_at, m.id",
+            " WHERE m.complaint = $1 AND m.visibility = 'public' ORDER BY m.created_at, m.id",
             complaint_id,
         )
         for row in messages:
@@ -371,17 +378,12 @@ async def public_timeline(
 
 
 async def evidence_of(complaint_id: int) -> list[dict[str, Any]]:
-    return (
-        await EvidenceFile.select(
-            EvidenceFile.id,
-            EvidenceFile.original_name,
-            EvidenceFile.mime_type,
-            EvidenceFile.size,
-            EvidenceFile.thumbnail_key,
-        )
-        .where(EvidenceFile.complaint == complaint_id)
-        .order_by(EvidenceFile.id)
+    rows = await database.fetch(
+        "SELECT id, original_name, mime_type, size, thumbnail_key FROM evidence_files"
+        " WHERE complaint = $1 ORDER BY id",
+        complaint_id,
     )
+    return [dict(row) for row in rows]
 
 
 async def evidence_for_viewer(

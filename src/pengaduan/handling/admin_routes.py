@@ -10,8 +10,6 @@ from litestar.params import FromPath
 from litestar.response import Template
 
 from pengaduan.accounts.routes import client_ip, redirect
-from pengaduan.agency import services as agency
-from pengaduan.agency.tables import Unit
 from pengaduan.complaints.tables import PRIORITIES, STATUSES
 from pengaduan.handling import assignment, queue
 from pengaduan.web.errors import user_error
@@ -34,6 +32,7 @@ async def _list_page(
     status_code: int = 200,
 ) -> Template:
     rows, total = await queue.list_complaints(filters, officer_id=request.user.id, unit_id=None)
+    choices = await assignment.list_choices()
     return render(
         request,
         "handling/admin_complaints.html",
@@ -42,9 +41,9 @@ async def _list_page(
             "total": total,
             "pages": queue.page_count(total),
             "filters": filters,
-            "units": await Unit.select(Unit.id, Unit.name, Unit.is_active).order_by(Unit.name),
-            "categories": await agency.all_categories(),
-            "officers": await assignment.officers_by_unit(),
+            "units": choices["units"],
+            "categories": choices["categories"],
+            "officers": choices["officers"],
             "statuses": STATUSES,
             "priorities": PRIORITIES,
             "selected": selected or set(),

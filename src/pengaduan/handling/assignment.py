@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
+from pengaduan import database
 from pengaduan.audit import services as audit
 from pengaduan.complaints.tables import OPEN_STATUSES, Complaint
 from pengaduan.database import ENGINE
@@ -148,6 +150,35 @@ async def officers_by_unit(unit_ids: list[int] | None = None) -> list[dict[str, 
         """,
         *args,
     )
+
+
+# The admin complaint list's choices in one round trip, as JSON lists (plain numbers, text
+# and booleans): every unit and every category (id, name, is_active) by name, and what
+# `officers_by_unit()` returns, in its order.
+_LIST_CHOICES_SQL = """
+SELECT
+  (SELECT coalesce(json_agg(json_build_object('id', u.id, 'name', u.name,
+                   'is_active', u.is_active) ORDER BY u.name), '[]')
+   FROM units u) AS units,
+  (SELECT coalesce(json_agg(json_build_object('id', k.id, 'name', k.name,
+                   'is_active', k.is_active) ORDER BY k.name), '[]')
+   FROM categories k) AS categories,
+  (SELECT coalesce(json_agg(json_build_object(
+              'id', o.id, 'full_name', o.full_name, 'username', o.username, 'unit', o.unit,
+              'unit_name', u.name,
+              'open_complaints', (SELECT count(*) FROM complaints c
+                                  WHERE c.officer = o.id
+                                    AND c.status IN ('pending', 'verified', 'in_progress')))
+              ORDER BY u.name, o.full_name), '[]')
+   FROM users o JOIN units u ON u.id = o.unit
+   WHERE o.role = 'officer' AND o.is_active) AS officers
+"""
+
+
+async def list_choices() -> dict[str, list[dict[str, Any]]]:
+    """The units, categories and officers the admin complaint list offers, in one query."""
+    row = (await database.fetch(_LIST_CHOICES_SQL))[0]
+    return {name: json.loads(row[name]) for name in row.keys()}
 
 
 async def complaint_summary(complaint_id: int) -> dict[str, Any] | None:

@@ -154,16 +154,24 @@ async def _detail_context(
     user = request.user
     complaint_id = complaint["id"]
     status = complaint["status"]
+    async with database.one_connection():  # the page's reads: one pool connection
+        timeline = await services.staff_timeline(complaint_id)
+        lists = await services.detail_lists(
+            complaint_id,
+            complaint["category_id"],
+            complaint["unit_id"],
+            with_categories=status == "pending",
+        )
     return {
         "c": complaint,
         "values": values or {},
         "errors": errors or {},
-        "timeline": await services.staff_timeline(complaint_id),
-        "evidence": await services.evidence_files(complaint_id),
-        "templates": await services.response_templates(complaint["category_id"]),
-        "categories": await services.active_categories() if status == "pending" else [],
-        "units": await services.active_units(),
-        "officers": await services.unit_officers(complaint["unit_id"]),
+        "timeline": timeline,
+        "evidence": lists["evidence"],
+        "templates": lists["templates"],
+        "categories": lists["categories"],
+        "units": lists["units"],
+        "officers": lists["officers"],
         "can_claim": user.role == "officer"
         and complaint["officer_id"] is None
         and status in ("pending", "verified", "in_progress"),

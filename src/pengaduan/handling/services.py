@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from pengaduan import database
@@ -78,7 +79,7 @@ JOIN categories cat ON cat.id = c.category
 JOIN units u ON u.id = c.unit
 JOIN users r ON r.id = c.reporter
 LEFT JOIN users o ON o.id = c.officer
-WHERE c.id = {} AND ({}::int IS NULL OR c.unit = {})
+WHERE c.id = $1 AND ($2::int IS NULL OR c.unit = $2)
 """
 
 
@@ -86,9 +87,9 @@ async def complaint_for_staff(complaint_id: int, actor: Actor) -> dict[str, Any]
     """The complaint as staff see it, or None when it is not the actor's to see."""
     if actor.role not in ("officer", "admin"):
         return None
-    unit = scope_unit(actor)
-    rows = await Complaint.raw(_DETAIL_SQL, complaint_id, unit, unit)
-    return rows[0] if rows else None
+    # Every staff page and action on a complaint asks it: straight through asyncpg.
+    rows = await database.fetch(_DETAIL_SQL, complaint_id, scope_unit(actor))
+    return dict(rows[0]) if rows else None
 
 
 # Status changes and messages in order. A row by the reporter of an anonymous complaint
@@ -103,7 +104,7 @@ SELECT 'status' AS kind, h.id, h.changed_at AS at, h.old_status, h.new_status, h
 FROM status_history h
 JOIN complaints c ON c.id = h.complaint
 LEFT JOIN users a ON a.id = h.changed_by
-WHERE h.complaint = {}
+WHERE h.complaint = $1
 UNION ALL
 SELECT 'message', m.id, m.created_at, NULL, NULL, m.body, m.visibility, m.is_official_response,
        (m.author = c.reporter),
@@ -112,14 +113,14 @@ SELECT 'message', m.id, m.created_at, NULL, NULL, m.body, m.visibility, m.is_off
 FROM messages m
 JOIN complaints c ON c.id = m.complaint
 JOIN users a ON a.id = m.author
-WHERE m.complaint = {}
+WHERE m.complaint = $1
 ORDER BY at, kind DESC, id
 """
 
 
 async def staff_timeline(complaint_id: int) -> list[dict[str, Any]]:
     """Every status change and message, internal notes included (staff only)."""
-    return await Complaint.raw(_TIMELINE_SQL, complaint_id, complaint_id)
+    return [dict(row) for row in await database.fetch(_TIMELINE_SQL, complaint_id)]
 
 
 async def evidence_files(complaint_id: int) -> list[dict[str, Any]]:
@@ -128,6 +129,43 @@ async def evidence_files(complaint_id: int) -> list[dict[str, Any]]:
         " FROM evidence_files WHERE complaint = {} ORDER BY id",
         complaint_id,
     )
+
+
+# What the detail page offers besides the complaint and its timeline, as JSON lists (plain
+# numbers, text and booleans) in one round trip: the evidence, the reply templates, the
+# units, the unit's officers and, for a pending complaint ($4), the categories. Each list is
+# what the function of the same name below returns, in the same order.
+_DETAIL_LISTS_SQL = """
+SELECT
+  (SELECT coalesce(json_agg(json_build_object('id', e.id, 'original_name', e.original_name,
+                   'mime_type', e.mime_type, 'size', e.size,
+                   'has_thumbnail', e.thumbnail_key IS NOT NULL) ORDER BY e.id), '[]')
+   FROM evidence_files e WHERE e.complaint = $1) AS evidence,
+  (SELECT coalesce(json_agg(json_build_object('id', t.id, 'title', t.title, 'body', t.body)
+                   ORDER BY t.title), '[]')
+   FROM response_templates t
+   WHERE t.is_active = true AND (t.category IS NULL OR t.category = $2)) AS templates,
+  (SELECT coalesce(json_agg(json_build_object('id', u.id, 'name', u.name) ORDER BY u.name), '[]')
+   FROM units u WHERE u.is_active = true) AS units,
+  (SELECT coalesce(json_agg(json_build_object('id', o.id, 'full_name', o.full_name,
+                   'username', o.username) ORDER BY o.full_name), '[]')
+   FROM users o WHERE o.unit = $3 AND o.role = 'officer' AND o.is_active = true) AS officers,
+  (SELECT coalesce(json_agg(json_build_object('id', k.id, 'name', k.name, 'icon', k.icon,
+                   'default_unit', k.default_unit, 'deadline_days', k.deadline_days)
+                   ORDER BY k.name), '[]')
+   FROM categories k WHERE $4 AND k.is_active = true) AS categories
+"""
+
+
+async def detail_lists(
+    complaint_id: int, category_id: int, unit_id: int, *, with_categories: bool
+) -> dict[str, list[dict[str, Any]]]:
+    """`evidence_files`, `response_templates`, `active_units`, `unit_officers` and (else an
+    empty list) `active_categories` for the staff detail page, in one query."""
+    row = (
+        await database.fetch(_DETAIL_LISTS_SQL, complaint_id, category_id, unit_id, with_categories)
+    )[0]
+    return {name: json.loads(row[name]) for name in row.keys()}
 
 
 async def response_templates(category_id: int) -> list[dict[str, Any]]:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
+from pengaduan import database
 from pengaduan.accounts.tables import User
 from pengaduan.database import ENGINE
 from pengaduan.events import publish
@@ -205,22 +206,17 @@ PAGE_SIZE = 30
 async def page_of(user_id: int, page: int = 1) -> tuple[list[dict[str, Any]], bool]:
     """The user's notifications, newest first, one page; and whether there are more."""
     page = max(page, 1)
-    rows = (
-        await Notification.select(
-            Notification.id,
-            Notification.kind,
-            Notification.title,
-            Notification.body,
-            Notification.complaint,
-            Notification.is_read,
-            Notification.created_at,
+    # Every visit to the centre: straight through asyncpg (see database.fetch).
+    rows = [
+        dict(row)
+        for row in await database.fetch(
+            "SELECT id, kind, title, body, complaint, is_read, created_at FROM notifications"
+            ' WHERE "user" = $1 ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3',
+            user_id,
+            PAGE_SIZE + 1,
+            (page - 1) * PAGE_SIZE,
         )
-        .where(Notification.user == user_id)
-        .order_by(Notification.created_at, ascending=False)
-        .order_by(Notification.id, ascending=False)
-        .limit(PAGE_SIZE + 1)
-        .offset((page - 1) * PAGE_SIZE)
-    )
+    ]
     return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
 
 

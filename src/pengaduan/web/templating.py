@@ -17,6 +17,7 @@ from jinja2 import (
     Environment,
     FileSystemLoader,
     StrictUndefined,
+    pass_context,
     pass_environment,
     select_autoescape,
 )
@@ -51,9 +52,14 @@ def format_datetime(value: datetime | None, style: str = "medium") -> str:
     """A date and time in the visitor's language, in Western Indonesia Time."""
     if value is None:
         return ""
-    return babel_format_datetime(
-        value, style, tzinfo=JAKARTA, locale=_babel_locale(i18n.get_locale())
-    )
+    return _formatted(value, style, i18n.get_locale())
+
+
+@lru_cache(maxsize=4096)
+def _formatted(value: datetime, style: str, locale: str) -> str:
+    # Babel's formatting is slow, and pages show the same moments again and again (a
+    # complaint's history, a session's last activity): each is formatted once per process.
+    return babel_format_datetime(value, style, tzinfo=JAKARTA, locale=_babel_locale(locale))
 
 
 @lru_cache(maxsize=8)
@@ -100,8 +106,51 @@ def cached_fragment(env: Environment, name: str, **variables: Any) -> Markup:
     return html
 
 
+# Translated template texts by language, text and autoescaping: see `_gettext`.
+_TRANSLATED: dict[tuple[str, str, bool], str] = {}
+_TRANSLATED_MAX = 8192
+
+
+@pass_context
+def _gettext(context: Any, message: str, /, **variables: Any) -> str:
+    """Jinja's new-style gettext (translate, escape-aware, always `%`-formatted), with what a
+    text without variables comes to kept per process: a page asks for dozens of them, each
+    the same on every request in the same language. The catalogs are loaded once
+    (i18n.translations), so a kept text never goes stale. Also serves `_()`, which Jinja
+    would otherwise send through one more indirection to `gettext`."""
+    autoescape = context.eval_ctx.autoescape
+    if variables:
+        text = i18n.translations(i18n.get_locale()).ugettext(message)
+        return (Markup(text) if autoescape else text) % variables
+    key = (i18n.get_locale(), message, autoescape)
+    text = _TRANSLATED.get(key)
+    if text is None:
+        text = i18n.translations(key[0]).ugettext(message)
+        text = (Markup(text) if autoescape else text) % {}
+        if len(_TRANSLATED) >= _TRANSLATED_MAX:
+            _TRANSLATED.clear()
+        _TRANSLATED[key] = text
+    return text
+
+
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
+class _Environment(Environment):
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        # Pages show rows as dicts: `row.name` is an item. Jinja asks for an attribute first
+        # and catches the AttributeError a dict raises for every field; this finds the item
+        # straight away. A dict's own attributes (`.items`, `.get`, ...) still come first.
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                pass
+        return super().getattr(obj, attribute)
+
+
 def build_environment() -> Environment:
-    env = Environment(
+    env = _Environment(
         loader=FileSystemLoader(str(templates_dir())),
         autoescape=select_autoescape(default=True, default_for_string=True),
         extensions=["jinja2.ext.i18n"],
@@ -118,6 +167,7 @@ def build_environment() -> Environment:
         ),
         newstyle=True,
     )
+    env.globals["gettext"] = env.globals["_"] = _gettext
     env.filters["number"] = lambda value: format_decimal(
         value, locale=_babel_locale(i18n.get_locale())
     )

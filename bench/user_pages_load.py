@@ -1,0 +1,288 @@
+"""Logged-in pages under load, uncached: the account page, a citizen's complaint, My
+complaints, notifications, the officer's complaint page and the admin complaint list, each
+against the ceiling of the same stack measured in the same run.
+
+    .venv/bin/python bench/user_pages_load.py [--complaints 10000] [--seconds 10] [--reuse]
+    .venv/bin/python bench/user_pages_load.py --reuse --profile /akun [--requests 2000]
+
+1. Seeds the demo set plus N generated complaints into its own database (`bench_user_pages`,
+   embedded PostgreSQL in var/bench-pgdata) with bench/queue_load.py's `prepare_database`;
+   the demo citizen `warga` is given 20 of them (and notifications about them).
+2. Counts the SQL statements each page costs, in-process (Piccolo's queries and
+   `database.fetch`), the page cache emptied first.
+3. Starts the app (`pengaduan serve`, 2 workers) and the bare Litestar ceiling (a constant
+   page as large as the account page) from bench/queue_load.py, logs the demo citizen,
+   officer and admin in (one session cookie per page), and loads each page with 100
+   connections (wrk, 10 s), printing req/s, p50/p99 and the share of the ceiling. Target:
+   every page at least 15 % of the ceiling.
+
+`--profile PATH` instead runs PATH in-process `--requests` times under cProfile (as the
+page's user) and prints the top of the profile: where the per-request time goes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import os
+import pstats
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(ROOT / "src"))
+
+import queue_load  # noqa: E402
+
+DATABASE = "bench_user_pages"
+TARGET_SHARE = 0.15
+CITIZEN = ("warga", "pengaduan-warga-demo")
+OFFICER = ("petugas.pupr", "pengaduan-petugas-demo")
+ADMIN = ("admin", "pengaduan-admin-demo")
+CONNECTIONS = 100
+
+
+async def prepare(complaints: int, reuse: bool) -> str:
+    dsn = await queue_load.prepare_database(complaints, 0, reuse=reuse, database_name=DATABASE)
+    if reuse:
+        return dsn
+    import asyncpg
+
+    conn = await asyncpg.connect(dsn)
+    try:
+        # The demo citizen owns 20 of the generated complaints, with a notification each.
+        citizen = await conn.fetchval("SELECT id FROM users WHERE username = $1", CITIZEN[0])
+        await conn.execute(
+            "UPDATE complaints SET reporter = $1 WHERE id IN (SELECT id FROM complaints"
+            " WHERE reporter IS DISTINCT FROM $1 ORDER BY id DESC LIMIT 20)",
+            citizen,
+        )
+        await conn.execute("VACUUM ANALYZE complaints")
+    finally:
+        await conn.close()
+    return dsn
+
+
+async def _targets(dsn: str) -> dict[str, tuple[tuple[str, str], str]]:
+    """Each page: (whose session, path). The bench's users start with no session: every run
+    logs them in again, and the account page lists them all."""
+    import asyncpg
+
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute(
+            'DELETE FROM sessions WHERE "user" IN (SELECT id FROM users WHERE username = ANY($1))',
+            [CITIZEN[0], OFFICER[0], ADMIN[0]],
+        )
+        own = await conn.fetchval(
+            "SELECT c.id FROM complaints c JOIN users u ON u.id = c.reporter"
+            " WHERE u.username = $1 ORDER BY c.id DESC LIMIT 1",
+            CITIZEN[0],
+        )
+        handled = await conn.fetchval(
+            "SELECT c.id FROM complaints c JOIN users u ON u.unit = c.unit"
+            " WHERE u.username = $1 AND c.status IN ('verified', 'in_progress')"
+            " ORDER BY c.id DESC LIMIT 1",
+            OFFICER[0],
+        )
+    finally:
+        await conn.close()
+    return {
+        "account (/akun)": (CITIZEN, "/akun"),
+        "citizen complaint": (CITIZEN, f"/pengaduan/{own}"),
+        "my complaints": (CITIZEN, "/pengaduan-saya"),
+        "notifications": (CITIZEN, "/notifikasi"),
+        "officer complaint": (OFFICER, f"/petugas/pengaduan/{handled}"),
+        "admin complaint list": (ADMIN, "/admin/pengaduan"),
+    }
+
+
+async def _log_in(client, who: tuple[str, str]) -> None:
+    await client.get("/masuk")
+    response = await client.post(
+        "/masuk",
+        data={"identifier": who[0], "password": who[1]},
+        headers={"x-csrftoken": client.cookies["csrftoken"]},
+    )
+    if response.status_code != 303:
+        raise SystemExit(f"{who[0]} could not log in: {response.status_code}")
+
+
+def _app(dsn: str):
+    from pengaduan.app import create_app
+    from pengaduan.testing import settings_for
+
+    return create_app(
+        settings_for(
+            dsn,
+            PENGADUAN_OUTBOX_IN_APP="false",
+            PENGADUAN_DATA_DIR=str(ROOT / "var" / "bench"),
+            PENGADUAN_BCRYPT_ROUNDS="4",
+        )
+    )
+
+
+async def queries_per_page(dsn: str, targets: dict) -> dict[str, int]:
+    """SQL statements per page (the page cache emptied first), counted in-process."""
+    import httpx
+
+    from pengaduan import database
+    from pengaduan.database import ENGINE
+    from pengaduan.web import pagecache
+
+    app = _app(dsn)
+    sent: list[str] = []
+    original, original_fetch = ENGINE.run_querystring, database.fetch
+
+    async def counting(querystring, in_pool: bool = True):
+        sent.append(str(querystring))
+        return await original(querystring, in_pool=in_pool)
+
+    async def counting_fetch(sql: str, *args):
+        sent.append(sql)
+        return await original_fetch(sql, *args)
+
+    counts: dict[str, int] = {}
+    async with app.lifespan():
+        transport = httpx.ASGITransport(app=app)
+        clients = {}
+        for who in {who for who, _path in targets.values()}:
+            client = httpx.AsyncClient(transport=transport, base_url="http://bench")
+            await _log_in(client, who)
+            clients[who] = client
+        try:
+            for name, (who, path) in targets.items():
+                await clients[who].get(path)  # warm
+                ENGINE.run_querystring, database.fetch = counting, counting_fetch
+                try:
+                    pagecache.clear()
+                    sent.clear()
+                    response = await clients[who].get(path)
+                    counts[name] = len(sent)
+                finally:
+                    ENGINE.run_querystring, database.fetch = original, original_fetch
+                if response.status_code != 200:
+                    raise SystemExit(f"{path}: {response.status_code}")
+        finally:
+            for client in clients.values():
+                await client.aclose()
+    return counts
+
+
+async def profile(dsn: str, targets: dict, path: str, requests: int) -> None:
+    import httpx
+
+    from pengaduan.web import pagecache
+
+    # A page by (part of) its name in the table, or a path (as the citizen).
+    who, path = next(((w, p) for n, (w, p) in targets.items() if path in n), (CITIZEN, path))
+    app = _app(dsn)
+    async with app.lifespan():
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+            await _log_in(client, who)
+            for _ in range(50):
+                await client.get(path)
+            # Without the profiler first: the process's CPU time per request (less disturbed by
+            # the other processes on the machine than the wall clock).
+            batches = []
+            for _ in range(3):  # the best of three: the least disturbed
+                started = time.process_time()
+                for _ in range(requests):
+                    pagecache.clear()
+                    await client.get(path)
+                batches.append((time.process_time() - started) * 1000 / requests)
+            cpu_ms = min(batches)
+            profiler = cProfile.Profile()
+            profiler.enable()
+            for _ in range(requests):
+                pagecache.clear()
+                await client.get(path)
+            profiler.disable()
+    stats = pstats.Stats(profiler).sort_stats("cumulative")
+    stats.print_stats(70)
+    stats.sort_stats("tottime").print_stats(40)
+    print(f"{path}: {cpu_ms:.2f} ms CPU per request in-process (client included), no profiler")
+
+
+async def _cookies(url: str, targets: dict) -> dict[tuple[str, str], str]:
+    import httpx
+
+    out = {}
+    for who in {who for who, _path in targets.values()}:
+        async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+            await _log_in(client, who)
+            out[who] = f"sid={client.cookies['sid']}; csrftoken={client.cookies['csrftoken']}"
+    return out
+
+
+def main() -> None:
+    import logging
+
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--complaints", type=int, default=10_000)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--reuse", action="store_true", help="keep the data of the last run")
+    parser.add_argument(
+        "--profile", metavar="PAGE", help="profile a page (name or path) in-process instead"
+    )
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--only", help="load only the pages whose name contains this")
+    args = parser.parse_args()
+    os.environ["PENGADUAN_DATA_DIR"] = str(ROOT / "var" / "bench")
+    os.environ["PENGADUAN_BCRYPT_ROUNDS"] = "4"
+    log_dir = ROOT / "var" / "bench"
+    log_dir.mkdir(parents=True, exist_ok=True)
+
+    if not args.reuse:
+        print(f"Seeding {args.complaints:,} complaints ...")
+    dsn = asyncio.run(prepare(args.complaints, args.reuse))
+    targets = asyncio.run(_targets(dsn))
+    if args.profile:
+        asyncio.run(profile(dsn, targets, args.profile, args.requests))
+        return
+    counts = asyncio.run(queries_per_page(dsn, targets))
+    app = queue_load.start_app(dsn, log_dir)
+    ceiling = None
+    try:
+        cookies = asyncio.run(_cookies(app.url, targets))
+        size = asyncio.run(queue_load.page_size(app.url, cookies[OFFICER]))
+        ceiling = start_ceiling(size, log_dir)
+        print(
+            f"load: {CONNECTIONS} connections, {args.seconds} s, wrk, {os.cpu_count()} CPU(s)"
+            " shared by load tool, app and database; page cache bypassed (uncached pages)\n"
+        )
+        base = queue_load.load(ceiling.url, ["x=1"], CONNECTIONS, args.seconds)
+        print(_line("ceiling", base, base["rps"], None))
+        for name, (who, path) in targets.items():
+            if args.only and args.only not in name:
+                continue
+            r = queue_load.load(app.url, [cookies[who]], CONNECTIONS, args.seconds, path)
+            print(_line(name, r, base["rps"], counts[name]))
+    finally:
+        app.stop()
+        if ceiling:
+            ceiling.stop()
+
+
+def start_ceiling(size: int, log_dir: Path) -> queue_load.Server:
+    return queue_load.start_ceiling(size, log_dir)
+
+
+def _line(name: str, r: dict, ceiling_rps: float, queries: int | None) -> str:
+    share = r["rps"] / ceiling_rps
+    mark = "" if queries is None else (" ok" if share >= TARGET_SHARE else " MISSED")
+    return (
+        f"  {name:22} {r['rps']:8.1f} req/s  p50 {r['p50']:6.1f} ms  p99 {r['p99']:6.1f} ms"
+        f"  {share:6.1%} of ceiling{mark}"
+        + ("" if queries is None else f"  {queries} queries")
+        + (f"  non-2xx {r['non_2xx']}" if r["non_2xx"] else "")
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,118 @@
+"""What a logged-in page costs in SQL statements, rendered from the database (not the page
+cache): the account page and the staff complaint page ask a fixed few queries however much
+they show (issue 13, item 4). A count that grows back fails here."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from pengaduan.web import pagecache
+from tests.conftest import browser_client, log_in
+from tests.integration.agency_fixtures import make_response_template
+from tests.integration.test_handling import _complaint, count_queries, unit_data
+
+__all__ = ["count_queries", "unit_data"]  # fixtures, used by name
+
+
+@pytest.fixture
+def through_piccolo(monkeypatch: pytest.MonkeyPatch, count_queries: list[str]) -> list[str]:
+    """The statements sent through Piccolo (its query builder or `raw`), beside the count:
+    the hot pages' reads go straight through asyncpg (database.fetch)."""
+    from pengaduan.database import ENGINE
+
+    built: list[str] = []
+    counting = ENGINE.run_querystring  # count_queries' wrapper
+
+    async def noting(querystring, in_pool: bool = True):
+        built.append(str(querystring))
+        return await counting(querystring, in_pool=in_pool)
+
+    monkeypatch.setattr(ENGINE, "run_querystring", noting)
+    return built
+
+
+async def test_the_account_page_costs_two_queries_however_many_sessions(
+    app, as_role, count_queries: list[str]
+) -> None:
+    citizen: httpx.AsyncClient = await as_role("citizen")
+    page = await citizen.get("/akun")
+    assert page.status_code == 200 and page.text.count("<li>") >= 1
+    for _ in range(3):  # more sessions of the same account, each listed on the page
+        other = browser_client(app)
+        await log_in(other, "warga")
+        await other.aclose()
+    count_queries.clear()
+    page = await citizen.get("/akun")
+    assert page.status_code == 200
+    assert "Warga" in page.text  # the account
+    sessions = page.text.split('id="sess-h"', 1)[1].split("</ul>", 1)[0]
+    assert sessions.count("<li>") == 4
+    assert sessions.count('class="badge"') == 1  # this device, once
+    # The session lookup; the account with its sessions.
+    assert len(count_queries) == 2, count_queries
+
+
+@pytest.mark.parametrize("status", ["pending", "in_progress"])
+async def test_the_staff_complaint_page_costs_four_queries(
+    as_role, unit_data: dict[str, int], count_queries: list[str], status: str
+) -> None:
+    d = unit_data
+    complaint = await _complaint(d, title="Jembatan retak", status=status)
+    await make_response_template(d["category"], "Sedang kami tinjau")
+    await make_response_template(None, "Untuk semua kategori")
+    officer: httpx.AsyncClient = await as_role("officer")
+    await officer.get(f"/petugas/pengaduan/{complaint}")
+    pagecache.clear()
+    count_queries.clear()
+    page = await officer.get(f"/petugas/pengaduan/{complaint}")
+    assert page.status_code == 200
+    assert "Jembatan retak" in page.text
+    # The reply templates (the category's and the shared one); the other unit to forward to.
+    assert "Sedang kami tinjau" in page.text and "Untuk semua kategori" in page.text
+    assert "Dinas Lain" in page.text
+    # The session lookup, the complaint, its timeline, and every list the page offers
+    # (evidence, templates, units, officers and for a pending one the categories) as one.
+    assert len(count_queries) == 4, count_queries
+
+
+async def test_the_citizen_pages_cost_a_fixed_few_queries(
+    as_role, unit_data: dict[str, int], count_queries: list[str], through_piccolo: list[str]
+) -> None:
+    d = unit_data
+    complaint = await _complaint(d, title="Lampu jalan padam")
+    for n in range(3):
+        await _complaint(d, title=f"Keluhan lain {n}")
+    citizen: httpx.AsyncClient = await as_role("citizen")
+    # Path, what it must show, and its queries: the session lookup first, then the complaint,
+    # its status history, its public messages and its evidence; the page of My complaints and
+    # their count; the page of notifications.
+    for path, shown, expected in (
+        (f"/pengaduan/{complaint}", "Lampu jalan padam", 5),
+        ("/pengaduan-saya", "Keluhan lain 2", 3),
+        ("/notifikasi", "<h1", 2),
+    ):
+        await citizen.get(path)
+        count_queries.clear()
+        through_piccolo.clear()
+        page = await citizen.get(path)
+        assert page.status_code == 200 and shown in page.text, path
+        assert len(count_queries) == expected, (path, count_queries)
+        assert through_piccolo == [], path
+
+
+async def test_the_admin_complaint_list_costs_four_queries(
+    as_role, unit_data: dict[str, int], count_queries: list[str]
+) -> None:
+    d = unit_data
+    await _complaint(d, title="Trotoar rusak", officer=d["officer2"])
+    admin: httpx.AsyncClient = await as_role("admin")
+    await admin.get("/admin/pengaduan")
+    pagecache.clear()
+    count_queries.clear()
+    page = await admin.get("/admin/pengaduan")
+    assert page.status_code == 200 and "Trotoar rusak" in page.text
+    assert "Dinas Lain" in page.text and "Sampah" in page.text  # the unit and category choices
+    # The session lookup, the rows and their count, and the units, categories and officers
+    # to choose from as one.
+    assert len(count_queries) == 4, count_queries
