@@ -17,6 +17,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from pengaduan import database
 from pengaduan.accounts.tables import Session
 from pengaduan.settings import Settings
+from pengaduan.web.cookies import cookie_in
 
 # Paths that never need to know who is asking (no database round trip).
 _ANONYMOUS_PREFIXES = ("/static/", "/healthz")
@@ -233,16 +234,6 @@ async def standing(settings: Settings, session_hash: str) -> tuple[str, int | No
     return row["role"], row["unit"]
 
 
-def _cookie(scope: Scope, name: str) -> str | None:
-    for key, value in scope["headers"]:
-        if key == b"cookie":
-            for part in value.decode("latin-1").split(";"):
-                k, _sep, v = part.strip().partition("=")
-                if k == name:
-                    return v
-    return None
-
-
 class SessionMiddleware:
     """Puts the session's user (or None) in scope["user"]; clears a cookie that no longer works."""
 
@@ -255,7 +246,7 @@ class SessionMiddleware:
             await self.app(scope, receive, send)
             return
         settings: Settings = scope["litestar_app"].state.settings
-        raw = _cookie(scope, cookie_name(settings))
+        raw = cookie_in(scope, cookie_name(settings))
         user = await load_user(settings, raw) if raw else None
         scope["user"] = user
         if raw and user is None:

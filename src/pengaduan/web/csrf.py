@@ -33,6 +33,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from litestar.utils.scope.state import ScopeState
 
 from pengaduan.settings import Settings
+from pengaduan.web.cookies import cookie_in
 from pengaduan.web.errors import user_error
 from pengaduan.web.i18n import _
 
@@ -74,16 +75,6 @@ def visitor_token() -> str:
     return secrets.token_hex(32)
 
 
-def _cookie(scope: Scope, name: str) -> str | None:
-    for key, value in scope["headers"]:
-        if key == b"cookie":
-            for part in value.decode("latin-1").split(";"):
-                k, _sep, v = part.strip().partition("=")
-                if k == name:
-                    return v
-    return None
-
-
 class CSRFMiddleware:
     """Refuses (403) an unsafe request whose token is not the session's (or, without a session,
     the cookie's); puts the visitor's token in scope for templates; keeps the cookie current.
@@ -111,7 +102,7 @@ class CSRFMiddleware:
             return
         settings: Settings = scope["litestar_app"].state.settings
         user = scope.get("user")
-        cookie = _cookie(scope, cookie_name(settings))
+        cookie = cookie_in(scope, cookie_name(settings))
         if cookie is not None and not _TOKEN.fullmatch(cookie):
             cookie = None
         if user is not None:
