@@ -8,6 +8,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -45,6 +46,14 @@ async def app(settings: Settings) -> AsyncIterator[Litestar]:
     application = create_app(settings)
     # The lifespan runs in one task of the session's loop (entered and left there), so
     # the pool and the requests share that loop.
+    async with running(application):
+        yield application
+
+
+@asynccontextmanager
+async def running(application: Litestar) -> AsyncIterator[Litestar]:
+    """The app's lifespan run in a task of this loop for as long as the block lasts; a failed
+    start-up raises its error here."""
     started, stop = asyncio.Event(), asyncio.Event()
 
     async def run_lifespan() -> None:
@@ -56,9 +65,11 @@ async def app(settings: Settings) -> AsyncIterator[Litestar]:
     await asyncio.wait([task, asyncio.ensure_future(started.wait())], return_when="FIRST_COMPLETED")
     if task.done():
         task.result()  # start-up failed: raise its error here
-    yield application
-    stop.set()
-    await task
+    try:
+        yield application
+    finally:
+        stop.set()
+        await task
 
 
 @pytest.fixture(autouse=True)

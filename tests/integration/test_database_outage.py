@@ -19,7 +19,7 @@ from pengaduan import database
 from pengaduan.app import create_app
 from pengaduan.live.channels import LiveChannels
 from pengaduan.testing import SmtpSink, settings_for
-from tests.conftest import browser_client, log_in, make_unit, make_user
+from tests.conftest import browser_client, log_in, make_unit, make_user, running
 from tests.postgres_control import OwnPostgres, own_postgres
 
 
@@ -53,27 +53,13 @@ async def outage(data_dir: Path, smtp_sink: SmtpSink) -> AsyncIterator[Outage]:
         app = create_app(
             settings_for(dsn, PENGADUAN_DATA_DIR=str(data_dir / "app"), **smtp_sink.settings_env())
         )
-        started, stop = asyncio.Event(), asyncio.Event()
-
-        async def run_lifespan() -> None:
-            async with app.lifespan():
-                started.set()
-                await stop.wait()
-
-        task = asyncio.create_task(run_lifespan())
         try:
-            await asyncio.wait(
-                [task, asyncio.ensure_future(started.wait())], return_when="FIRST_COMPLETED"
-            )
-            if task.done():
-                task.result()
-            unit = await make_unit()
-            await make_user("citizen", "warga")
-            await Category.insert(Category(name="Jalan", default_unit=unit, deadline_days=7))
-            yield Outage(app, pg, smtp_sink)
+            async with running(app):
+                unit = await make_unit()
+                await make_user("citizen", "warga")
+                await Category.insert(Category(name="Jalan", default_unit=unit, deadline_days=7))
+                yield Outage(app, pg, smtp_sink)
         finally:
-            stop.set()
-            await task
             database.ENGINE.pool, database.ENGINE.config = saved_pool, saved_config
 
 

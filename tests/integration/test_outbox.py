@@ -23,6 +23,7 @@ from pengaduan.notifications.mail import RenderedMail, render_mail
 from pengaduan.settings import Settings
 from pengaduan.testing import SmtpSink, free_port, settings_for
 from pengaduan.web import i18n
+from tests.conftest import running
 
 MAIL = RenderedMail(subject="Halo", text="Teks biasa\n", html="<p>Teks <b>HTML</b></p>")
 
@@ -358,27 +359,13 @@ async def test_app_lifespan_runs_the_in_app_worker(db_dsn: str, smtp_sink: SmtpS
     # aside meanwhile so that it survives this second app.
     session_pool = ENGINE.pool
     ENGINE.pool = None
-    started, stop = asyncio.Event(), asyncio.Event()
-
-    async def run_lifespan() -> None:
-        async with application.lifespan():
-            started.set()
-            await stop.wait()
-
-    task = asyncio.create_task(run_lifespan())
     try:
-        await asyncio.wait(
-            [task, asyncio.ensure_future(started.wait())], return_when="FIRST_COMPLETED"
-        )
-        if task.done():
-            task.result()
-        assert application.state.outbox_worker is not None
-        assert application.state.outbox_worker.running
-        await _enqueue_many(1, prefix="lifespan")
-        await smtp_sink.wait_for_async(1, to="lifespan0@example.test", timeout=10)
+        async with running(application):
+            assert application.state.outbox_worker is not None
+            assert application.state.outbox_worker.running
+            await _enqueue_many(1, prefix="lifespan")
+            await smtp_sink.wait_for_async(1, to="lifespan0@example.test", timeout=10)
     finally:
-        stop.set()
-        await task
         ENGINE.pool = session_pool
     assert not application.state.outbox_worker.running
 

@@ -17,7 +17,7 @@ from pengaduan import scheduler
 from pengaduan.app import create_app
 from pengaduan.database import ENGINE
 from pengaduan.testing import settings_for
-from tests.conftest import make_unit, make_user
+from tests.conftest import make_unit, make_user, running
 from tests.integration.agency_fixtures import make_category, make_complaint
 
 HOUR = timedelta(hours=1)
@@ -257,24 +257,10 @@ async def second_app(db_dsn: str) -> AsyncIterator[Litestar]:
     application = create_app(settings_for(db_dsn, PENGADUAN_OUTBOX_IN_APP="true"))
     session_pool = ENGINE.pool
     ENGINE.pool = None
-    started, stop = asyncio.Event(), asyncio.Event()
-
-    async def run_lifespan() -> None:
-        async with application.lifespan():
-            started.set()
-            await stop.wait()
-
-    task = asyncio.create_task(run_lifespan())
     try:
-        await asyncio.wait(
-            [task, asyncio.ensure_future(started.wait())], return_when="FIRST_COMPLETED"
-        )
-        if task.done():
-            task.result()
-        yield application
+        async with running(application):
+            yield application
     finally:
-        stop.set()
-        await task
         ENGINE.pool = session_pool
 
 
