@@ -13,7 +13,6 @@ from litestar import Litestar
 
 from pengaduan import database
 from pengaduan.complaints.tables import Complaint
-from pengaduan.notifications import texts
 from pengaduan.testing import drop_database, recreate_database
 from tests.conftest import reads_in
 from tests.integration.agency_fixtures import make_category, make_complaint
@@ -97,6 +96,8 @@ async def test_the_status_is_kept_as_a_code_and_the_text_in_the_writers_language
 
 
 def test_an_unknown_kind_or_a_row_without_parameters_shows_its_stored_text() -> None:
+    from pengaduan.notifications import texts
+
     assert texts.title_and_body("verified", None, "Teks lama", "Isi") == ("Teks lama", "Isi")
     assert texts.title_and_body("baru", {"number": "X"}, "Teks lama", "") == ("Teks lama", "")
 
@@ -164,6 +165,8 @@ async def test_the_migration_reads_old_texts_back_into_kind_and_parameters(
             )
         finally:
             await conn.close()
+        from pengaduan.notifications import texts
+
         got = [json.loads(r["params"]) if r["params"] is not None else None for r in rows]
         assert got == EXPECTED
         # The old text stays on every row; an English reader now sees the converted ones in
