@@ -14,21 +14,16 @@ from pengaduan.notifications.outbox import enqueue_email, enqueue_sms
 from pengaduan.notifications.tables import Notification, NotificationPreference
 
 # Callers and pages know these as notifications.services.<name>; texts owns them.
-from pengaduan.notifications.texts import in_language, kind_label, sms_link, sms_text  # noqa: F401
+from pengaduan.notifications.texts import (  # noqa: F401
+    CITIZEN_KINDS,
+    STAFF_KINDS,
+    in_language,
+    kind_label,
+    sms_link,
+    sms_text,
+)
 from pengaduan.settings import get_settings
 
-# The kinds of notification, in the order the preferences page lists them, with who gets
-# them: the reporter hears about their complaint, the handling side about its work.
-CITIZEN_KINDS = (
-    "submitted",
-    "verified",
-    "rejected",
-    "in_progress",
-    "reply",
-    "resolved",
-    "closed",
-)
-STAFF_KINDS = ("assigned", "reopened", "overdue")
 KINDS = CITIZEN_KINDS + STAFF_KINDS
 CHANNELS = ("email", "sms")
 # Without a saved choice: every kind by email (to a confirmed address), SMS only when asked

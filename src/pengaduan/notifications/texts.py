@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
+from pengaduan.complaints.tables import STATUSES
 from pengaduan.notifications import sms
 from pengaduan.notifications.mail import RenderedMail, render_mail
 from pengaduan.settings import get_settings
@@ -23,10 +24,21 @@ from pengaduan.web import i18n
 from pengaduan.web.i18n import _
 from pengaduan.web.labels import status_label
 
-# A status change tells the reporter the new status: the kind is the status code.
-STATUS_KINDS = ("verified", "rejected", "in_progress", "resolved", "closed", "withdrawn")
-# Kinds the handling side gets; their links go to the officer's page of the complaint.
-STAFF_LINK_KINDS = ("assigned", "reopened", "overdue")
+# The kinds of notification, in the order the preferences page lists them, with who gets
+# them: the reporter hears about their complaint, the handling side about its work.
+CITIZEN_KINDS = (
+    "submitted",
+    "verified",
+    "rejected",
+    "in_progress",
+    "reply",
+    "resolved",
+    "closed",
+)
+STAFF_KINDS = ("assigned", "reopened", "overdue")
+# A status change tells the reporter the new status: the kind is the status code (any but
+# the first, which is told as "submitted").
+STATUS_KINDS = tuple(status for status in STATUSES if status != "pending")
 
 
 @contextlib.contextmanager
@@ -55,8 +67,6 @@ def kind_label(kind: str) -> str:
 def title(kind: str, params: Mapping[str, Any]) -> str | None:
     """The one-line title of a notification of `kind`; None for a kind this code does not know."""
     number = str(params.get("number", ""))
-    if kind in STATUS_KINDS:
-        kind = str(params.get("status", kind))
     titles = {
         "submitted": lambda: _("Complaint %(number)s received", number=number),
         "verified": lambda: _("Your complaint %(number)s has been verified", number=number),
@@ -126,7 +136,7 @@ def _params(value: object) -> Mapping[str, Any] | None:
 def sms_link(kind: str, number: str, complaint_id: int | None) -> str:
     """The reporter's tracking page for the complaint; the handling side's own page."""
     base = get_settings().base_url
-    if kind in STAFF_LINK_KINDS and complaint_id is not None:
+    if kind in STAFF_KINDS and complaint_id is not None:
         return f"{base}/petugas/pengaduan/{complaint_id}"
     return f"{base}/lacak?nomor={quote(number)}"
 
