@@ -182,3 +182,43 @@ async def test_the_migration_reads_old_texts_back_into_kind_and_parameters(
         assert (seen[7]["title"], seen[8]["title"]) == ("Sesuatu yang lain", "Pengumuman")
     finally:
         await drop_database(pg_server_dsn, name)
+
+
+def test_a_queued_mail_is_written_again_from_what_the_outbox_keeps() -> None:
+    """The outbox keeps a mail's template and codes as JSON; sending writes it again in the
+    recipient's language, times and statuses included."""
+    from datetime import UTC, datetime
+
+    from pengaduan.notifications import texts
+
+    due = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
+    overdue = texts.mail_spec(
+        "overdue",
+        {
+            "number": "ADU-2026-000007",
+            "title": "Lampu mati",
+            "unit": "Dinas PU",
+            "due_at": due,
+            "status": "in_progress",
+            "link": "https://x.test/petugas/pengaduan/7",
+        },
+        user_id=3,
+    )
+    kept = json.loads(json.dumps(overdue))
+    english = texts.render_notification_mail(kept, language="en", full_name="Budi")
+    indonesian = texts.render_notification_mail(kept, language="id", full_name="Budi")
+    assert english.subject == "Overdue: complaint ADU-2026-000007"
+    assert "(In progress)" in english.text and "(Diproses)" in indonesian.text
+    assert "2026" in english.text  # the due date, a time again
+
+    reply = texts.mail_spec(
+        "notification",
+        {"link": "https://x.test/pengaduan/7", "settings_link": "https://x.test/notifikasi"},
+        user_id=3,
+        notification={"kind": "reply", "params": {"number": "ADU-2026-000007", "text": "Oke."}},
+    )
+    mail = texts.render_notification_mail(
+        json.loads(json.dumps(reply)), language="en", full_name="Budi"
+    )
+    assert mail.subject == "New reply on your complaint ADU-2026-000007"
+    assert "Oke." in mail.text and "Hello Budi," in mail.text
