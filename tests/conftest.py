@@ -191,6 +191,12 @@ async def log_in(client: httpx.AsyncClient, username: str, password: str = PASSW
     assert client.cookies.get("sid"), "no session cookie after login"
 
 
+def reads_in(client: httpx.AsyncClient, language: str) -> None:
+    """The client's language cookie (login set it to the account's) now says `language`."""
+    client.cookies.delete("lang")
+    client.cookies.set("lang", language)
+
+
 @pytest.fixture
 async def people(app: Litestar) -> dict[str, int]:
     """One user per role (and a unit for the officer); all with PASSWORD."""

@@ -368,17 +368,19 @@ async def _pending() -> list[str]:
     return sorted(set(manager.get_migration_ids(modules)) - ran)
 
 
-async def migrate(dsn: str) -> list[str]:
-    """Apply every pending migration in migrations/ to `dsn`; return the ids applied."""
+async def migrate(dsn: str, *, up_to: str = "all") -> list[str]:
+    """Apply every pending migration in migrations/ to `dsn` (or those up to and including
+    the id `up_to`: a test of a data migration starts from the schema before it); return the
+    ids applied."""
     async with _engine_at(dsn):
-        pending = await _pending()
+        pending = [p for p in await _pending() if up_to == "all" or p <= up_to]
         if not pending:
             return []
         from piccolo.apps.migrations.commands.forwards import ForwardsMigrationManager
 
         output = io.StringIO()
         with contextlib.redirect_stdout(output):
-            result = await ForwardsMigrationManager(app_name="pengaduan", migration_id="all").run()
+            result = await ForwardsMigrationManager(app_name="pengaduan", migration_id=up_to).run()
     if not result.success:
         raise RuntimeError(f"migrations failed: {result.message}\n{output.getvalue()}")
     return pending

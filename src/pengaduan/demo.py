@@ -495,11 +495,13 @@ async def _insert_realistic(conn: asyncpg.Connection, base: Base, rng: random.Ra
                 row[19],
             )
         await conn.execute(
-            'INSERT INTO notifications ("user", kind, title, body, complaint, is_read, created_at)'
-            " VALUES ($1, 'submitted', $2, $3, $4, $5, $6)",
+            'INSERT INTO notifications ("user", kind, title, body, params, complaint, is_read,'
+            " created_at) VALUES ($1, 'submitted', $2, $3, $4::jsonb, $5, $6, $7)",
             reporter,
             f"Pengaduan {row[0]} diterima",
             row[6],
+            # As the app writes it: shown in each reader's language (notifications.texts).
+            json.dumps({"number": row[0], "title": row[6]}),
             complaint_id,
             status != "pending",
             submitted,

@@ -26,7 +26,6 @@ from pengaduan.complaints import lifecycle
 from pengaduan.complaints.tables import Complaint
 from pengaduan.database import ENGINE
 from pengaduan.notifications import services as notifications
-from pengaduan.web.i18n import _
 
 log = logging.getLogger(__name__)
 
@@ -107,12 +106,7 @@ async def _tell_overdue(user: dict[str, Any], complaint: dict[str, Any]) -> None
             kind="overdue",
             complaint_id=complaint["id"],
             number=number,
-            title=_("Complaint %(number)s is overdue", number=number),
-            body=_(
-                "%(title)s (%(unit)s) was due and is still open.",
-                title=complaint["title"],
-                unit=complaint["unit_name"],
-            ),
+            params={"number": number, "title": complaint["title"], "unit": complaint["unit_name"]},
         )
         await notifications.mail(
             user,

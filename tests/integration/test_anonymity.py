@@ -423,13 +423,14 @@ async def test_no_page_export_mail_event_or_audit_view_names_an_anonymous_report
     for mail in staff_mails:
         if found := leaks(_mail_text(mail.message)):
             problems.append(f"mail to {mail.recipients}: {found}")
-    # In-app notifications of the staff, as stored.
+    # In-app notifications of the staff, as stored (the text and the parameters it is
+    # written from when read).
     for row in await _execute(
         db_dsn,
-        'SELECT n.title, n.body FROM notifications n JOIN users u ON u.id = n."user"'
-        " WHERE u.role <> 'citizen'",
+        "SELECT n.title, n.body, n.params::text AS params FROM notifications n"
+        " JOIN users u ON u.id = n.\"user\" WHERE u.role <> 'citizen'",
     ):
-        if found := leaks(f"{row['title']} {row['body']}"):
+        if found := leaks(f"{row['title']} {row['body']} {row['params']}"):
             problems.append(f"notification {row['title']!r}: {found}")
     # Live events heard by the staff's streams.
     for text in world["live"]:

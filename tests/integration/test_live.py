@@ -23,7 +23,7 @@ from pengaduan.complaints.lifecycle import Actor
 from pengaduan.database import ENGINE
 from pengaduan.events import publish
 from pengaduan.live.channels import LiveChannels
-from tests.conftest import browser_client, log_in, make_unit, make_user
+from tests.conftest import browser_client, log_in, make_unit, make_user, reads_in
 from tests.integration.handling_factory import make_category, make_complaint
 
 # Generous: only a failure waits this long.
@@ -214,6 +214,22 @@ async def test_a_citizen_hears_of_their_own_complaints_only(
     await publish([f"queue_{world['unit']}", "stats"], {"event": "note", "complaint": 1})
     await publish([f"user_{world['citizen']}"], {"event": "notification"})
     assert await stream.next_event() == ("notification", {})
+
+
+async def test_a_notification_heard_live_reads_in_the_listeners_language(
+    app: Litestar, as_role, world: dict[str, int], streams
+) -> None:
+    """Written while everyone works in Indonesian; the citizen reading in English hears of it
+    and the part of the page that follows the event reads it in English."""
+    citizen: httpx.AsyncClient = await as_role("citizen")
+    reads_in(citizen, "en")
+    stream = await (await streams(citizen)).ready()
+    await _verify(world["mine"], world["officer"], world["unit"])
+    heard = [await stream.next_event(), await stream.next_event()]
+    assert ("notification", {}) in heard
+    fragment = await citizen.get("/notifikasi", headers={"HX-Request": "true"})
+    assert "has been verified" in fragment.text and "Verified" in fragment.text
+    assert "Pengaduan Anda" not in fragment.text and "Terverifikasi" not in fragment.text
 
 
 async def test_following_one_complaint_brings_its_messages_once_per_change(

@@ -419,3 +419,39 @@ def test_the_notification_mail_renders_in_the_recipients_language(
     assert phrase in mail.text and phrase in mail.html
     assert "Kami cek & perbaiki." in mail.text and "Kami cek &amp; perbaiki." in mail.html
     assert "<Aminah>" not in mail.html and f'<html lang="{language}">' in mail.html
+
+
+# --- written in the recipient's language when sent ------------------------------------------
+
+
+@pytest.mark.usefixtures("sms_on")
+async def test_mail_and_sms_are_written_in_the_language_the_recipient_uses_when_sent(
+    app: Litestar, db_dsn: str, people: dict[str, int], gateway: GatewaySink
+) -> None:
+    from pengaduan.accounts.services import set_language
+    from pengaduan.handling import actions
+
+    citizen = await _citizen_with_phone("warga.en")
+    await services.save_preferences(
+        citizen, "citizen", email=set(services.CITIZEN_KINDS), sms_kinds={"verified"}
+    )
+    complaint, number = await _complaint(citizen)
+    # Queued while the account reads Indonesian, by an admin working in Indonesian...
+    await _verify(complaint)
+    admin = lifecycle.Actor(user_id=people["admin"], role="admin")
+    await actions.reply(complaint, admin, "Kami cek besok.")
+    queued = [json.loads(r["payload"]) for r in await _rows(db_dsn)]
+    assert any("Terverifikasi" in p.get("subject", p["text"]) for p in queued)
+    # ...and sent after its owner switched to English.
+    await set_language(citizen, "en")
+    with SmtpSink() as smtp:
+        assert await outbox.deliver_due(_settings(db_dsn, smtp, gateway)) == 3
+        mails = await smtp.wait_for_async(2)
+    subjects = sorted(m.message["Subject"] for m in mails)
+    assert subjects == [f"Complaint {number}: Verified", f"New reply on your complaint {number}"]
+    bodies = " ".join(m.message.get_body(("plain",)).get_content() for m in mails)
+    assert "Hello Warga.En," in bodies and "is now: Verified." in bodies
+    assert "Kami cek besok." in bodies  # what the officer wrote, as written
+    assert "Terverifikasi" not in bodies and "Halo" not in bodies
+    [sms] = gateway.messages
+    assert sms.body["text"].startswith(f"{number}: Verified ")

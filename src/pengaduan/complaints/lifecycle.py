@@ -157,19 +157,6 @@ async def load_for_update(complaint_id: int) -> dict[str, Any]:
     return rows[0]
 
 
-# What the reporter is told, per new status (in their language, at the time of writing).
-def _reporter_message(target: str, number: str) -> tuple[str, str]:
-    titles = {
-        "verified": _("Your complaint %(number)s has been verified", number=number),
-        "rejected": _("Your complaint %(number)s was rejected", number=number),
-        "in_progress": _("Your complaint %(number)s is being handled", number=number),
-        "resolved": _("Your complaint %(number)s has been resolved", number=number),
-        "closed": _("Your complaint %(number)s is closed", number=number),
-        "withdrawn": _("You withdrew complaint %(number)s", number=number),
-    }
-    return titles.get(target, number), status_label(target)
-
-
 async def _tell(complaint: dict[str, Any], transition: Transition, actor: Actor, text: str) -> None:
     """Notifications and mail for a status change (inside the transaction)."""
     number = complaint["number"]
@@ -193,8 +180,7 @@ async def _tell(complaint: dict[str, Any], transition: Transition, actor: Actor,
                     kind="reopened",
                     complaint_id=complaint["id"],
                     number=number,
-                    title=_("Complaint %(number)s was reopened by the reporter", number=number),
-                    body=text[:500],
+                    params={"number": number, "text": text[:500]},
                     link=f"/petugas/pengaduan/{complaint['id']}",
                 )
         return
@@ -202,13 +188,15 @@ async def _tell(complaint: dict[str, Any], transition: Transition, actor: Actor,
         return  # the reporter did it; no need to tell them
     for user in await notifications.recipients([complaint["reporter"]]):
         with notifications.in_language(user["language"]):
-            title, status = _reporter_message(transition.target, number)
-            body = text[:500] if transition.action in ("reject", "resolve") else status
+            # The reason or the official response is what the reporter reads under the title;
+            # otherwise the new status (a code: notifications.texts says it in their language).
+            params = {"number": number, "status": transition.target}
+            if transition.action in ("reject", "resolve") and text:
+                params["text"] = text[:500]
             await notifications.notify(
                 user,
                 kind=transition.target,
-                title=title,
-                body=body,
+                params=params,
                 complaint_id=complaint["id"],
                 number=number,
             )
@@ -218,7 +206,7 @@ async def _tell(complaint: dict[str, Any], transition: Transition, actor: Actor,
                 {
                     "number": number,
                     "title": complaint["title"],
-                    "status": status,
+                    "status": transition.target,
                     "text": text if transition.action in ("reject", "resolve") else "",
                     "link": f"/pengaduan/{complaint['id']}",
                 },
@@ -340,8 +328,7 @@ async def record_submission(complaint: dict[str, Any], actor: Actor) -> None:
                 user,
                 kind="submitted",
                 complaint_id=complaint["id"],
-                title=_("Complaint %(number)s received", number=complaint["number"]),
-                body=complaint["title"],
+                params={"number": complaint["number"], "title": complaint["title"]},
                 number=complaint["number"],
             )
             await notifications.mail(

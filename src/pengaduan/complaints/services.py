@@ -559,8 +559,7 @@ async def _tell_handlers(complaint: dict[str, Any], body: str) -> None:
                 user,
                 kind="message",
                 complaint_id=complaint["id"],
-                title=_("New message from the reporter of %(number)s", number=complaint["number"]),
-                body=body[:500],
+                params={"number": complaint["number"], "text": body[:500]},
             )
 
 

@@ -176,8 +176,7 @@ async def reply(
                     kind="reply",
                     complaint_id=complaint_id,
                     number=complaint["number"],
-                    title=_("New reply on your complaint %(number)s", number=complaint["number"]),
-                    body=body[:500],
+                    params={"number": complaint["number"], "text": body[:500]},
                     link=f"/pengaduan/{complaint_id}",
                 )
         await publish(
@@ -341,10 +340,7 @@ async def reassign(complaint_id: int, actor: Actor, officer_id: int | None) -> d
                         kind="assigned",
                         complaint_id=complaint_id,
                         number=complaint["number"],
-                        title=_(
-                            "Complaint %(number)s is assigned to you", number=complaint["number"]
-                        ),
-                        body=complaint["title"],
+                        params={"number": complaint["number"], "title": complaint["title"]},
                         link=f"/petugas/pengaduan/{complaint_id}",
                     )
         await publish(

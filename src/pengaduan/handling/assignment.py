@@ -122,8 +122,7 @@ async def assign(complaint_ids: list[int], officer_id: int, *, admin_id: int, ip
                         kind="assigned",
                         complaint_id=row["id"],
                         number=row["number"],
-                        title=_("Complaint %(number)s is assigned to you", number=row["number"]),
-                        body=row["title"],
+                        params={"number": row["number"], "title": row["title"]},
                         link=f"/petugas/pengaduan/{row['id']}",
                     )
             await publish(

@@ -68,9 +68,13 @@ WHERE id = $1
 # --- writing -------------------------------------------------------------------------------
 
 
-async def enqueue_email(*, to: str, mail: RenderedMail, kind: str) -> None:
+async def enqueue_email(
+    *, to: str, mail: RenderedMail, kind: str, render: dict[str, Any] | None = None
+) -> None:
     """Queue `mail` for `to`. Inside the caller's transaction it is sent only if that
-    transaction commits; `kind` (e.g. "confirm_email") is kept for the record."""
+    transaction commits; `kind` (e.g. "confirm_email") is kept for the record. With `render`
+    (notifications.texts.mail_spec) the mail is written again when sent, in the language
+    its recipient uses then."""
     # Joins the caller's transaction if there is one, else makes the insert and the
     # NOTIFY one unit of their own.
     async with ENGINE.transaction():
@@ -84,6 +88,7 @@ async def enqueue_email(*, to: str, mail: RenderedMail, kind: str) -> None:
                     "text": mail.text,
                     "html": mail.html,
                     "kind": kind,
+                    **({"render": render} if render else {}),
                 },
                 attempts=0,
                 next_attempt_at=now,
@@ -96,16 +101,20 @@ async def enqueue_email(*, to: str, mail: RenderedMail, kind: str) -> None:
         await Outbox.raw(f"NOTIFY {NOTIFY_CHANNEL}")
 
 
-async def enqueue_sms(*, user_id: int, text: str, kind: str) -> None:
+async def enqueue_sms(
+    *, user_id: int, text: str, kind: str, render: dict[str, Any] | None = None
+) -> None:
     """Queue an SMS for the user. The recipient is `user:<id>`: the phone number is personal
-    data kept encrypted in `users`, and is decrypted only when the message is sent."""
+    data kept encrypted in `users`, and is decrypted only when the message is sent. With
+    `render` ({kind, number, complaint}) the text is written again when sent, in the
+    language the recipient uses then."""
     async with ENGINE.transaction():
         now = datetime.now(UTC)
         await Outbox.insert(
             Outbox(
                 channel="sms",
                 recipient=f"{SMS_RECIPIENT_PREFIX}{user_id}",
-                payload={"text": text, "kind": kind},
+                payload={"text": text, "kind": kind, **({"render": render} if render else {})},
                 attempts=0,
                 next_attempt_at=now,
                 last_error="",
@@ -259,11 +268,48 @@ def _payload(row: asyncpg.Record) -> dict[str, Any]:
     return json.loads(payload) if isinstance(payload, str) else dict(payload)
 
 
+SELECT_READERS = """
+SELECT id, full_name, language FROM users WHERE id = ANY($1::int[])
+"""
+
+
+async def _readers(conn: asyncpg.Connection, rows: Sequence[asyncpg.Record]) -> dict[int, Any]:
+    """The recipients of the notification mails among `rows`: their name and language now."""
+    ids = set()
+    for row in rows:
+        with contextlib.suppress(KeyError, TypeError, ValueError):
+            ids.add(int(_payload(row)["render"]["user"]))
+    if not ids:
+        return {}
+    return {r["id"]: r for r in await conn.fetch(SELECT_READERS, sorted(ids))}
+
+
+def _written_now(payload: dict[str, Any], readers: dict[int, Any]) -> dict[str, Any]:
+    """A notification mail written in the language its recipient uses now (they may have
+    switched since it was queued); as queued when that cannot be done."""
+    from pengaduan.notifications import texts
+
+    spec = payload.get("render")
+    reader = readers.get(spec.get("user")) if isinstance(spec, dict) else None
+    if reader is None:
+        return payload
+    try:
+        mail = texts.render_notification_mail(
+            spec, language=reader["language"], full_name=reader["full_name"]
+        )
+    except Exception:
+        # The text queued with it is still a good message: send that rather than none.
+        log.exception("outbox: cannot write a notification mail again; sending it as queued")
+        return payload
+    return {**payload, "subject": mail.subject, "text": mail.text, "html": mail.html}
+
+
 async def _deliver_rows(
     conn: asyncpg.Connection, settings: Settings, rows: Sequence[asyncpg.Record]
 ) -> int:
     session = _SmtpSession(settings)
     delivered = 0
+    readers = await _readers(conn, rows)
     try:
         for position, row in enumerate(rows):
             try:
@@ -272,7 +318,7 @@ async def _deliver_rows(
                     outbox_id=row["id"],
                     created_at=row["created_at"],
                     recipient=row["recipient"],
-                    payload=_payload(row),
+                    payload=_written_now(_payload(row), readers),
                 )
             except (KeyError, TypeError, ValueError) as exc:
                 # A malformed row will never get better: give up on it now.
@@ -306,7 +352,7 @@ async def _deliver_rows(
 
 
 SELECT_PHONES = """
-SELECT id, phone_encrypted FROM users WHERE id = ANY($1::int[]) AND is_active
+SELECT id, phone_encrypted, language FROM users WHERE id = ANY($1::int[]) AND is_active
 """
 
 
@@ -325,7 +371,9 @@ async def _deliver_sms_rows(
         for r in rows
         if r["recipient"].removeprefix(SMS_RECIPIENT_PREFIX).isdigit()
     }
-    phones = {p["id"]: p["phone_encrypted"] for p in await conn.fetch(SELECT_PHONES, list(ids))}
+    found = await conn.fetch(SELECT_PHONES, list(ids))
+    phones = {p["id"]: p["phone_encrypted"] for p in found}
+    languages = {p["id"]: p["language"] for p in found}
     cipher = cipher_for(settings)
     gateway = SmsGateway(settings)
     delivered = 0
@@ -337,7 +385,7 @@ async def _deliver_sms_rows(
                 phone = cipher.decrypt(token) if token else None
                 if not phone:
                     raise _NoPhone("the recipient has no phone number or is not active")
-                text = _payload(row)["text"]
+                text = _sms_written_now(_payload(row), languages.get(user_id))
             except (_NoPhone, UndecryptableData, KeyError, TypeError, ValueError) as exc:
                 # Will not get better by waiting: give up on it now (an admin may retry).
                 await _fail(conn, settings, row, exc, permanent=True)
@@ -359,6 +407,17 @@ async def _deliver_sms_rows(
     finally:
         await gateway.close()
     return delivered
+
+
+def _sms_written_now(payload: dict[str, Any], language: str | None) -> str:
+    """A notification SMS in the language its recipient uses now; as queued otherwise."""
+    from pengaduan.notifications import texts
+
+    spec = payload.get("render")
+    if not isinstance(spec, dict) or language is None:
+        return payload["text"]
+    with texts.in_language(language):
+        return texts.sms_text(spec["kind"], spec["number"], spec.get("complaint"))
 
 
 async def _deliver_channel(settings: Settings, channel: str, limit: int) -> BatchResult:

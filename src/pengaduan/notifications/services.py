@@ -2,37 +2,28 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote
 
 from pengaduan import database
 from pengaduan.accounts.tables import User
 from pengaduan.database import ENGINE
 from pengaduan.events import publish
-from pengaduan.notifications import sms
-from pengaduan.notifications.mail import render_mail
+from pengaduan.notifications import texts
 from pengaduan.notifications.outbox import enqueue_email, enqueue_sms
 from pengaduan.notifications.tables import Notification, NotificationPreference
-from pengaduan.settings import get_settings
-from pengaduan.web import i18n
-from pengaduan.web.i18n import _
-from pengaduan.web.labels import status_label
 
-# The kinds of notification, in the order the preferences page lists them, with who gets
-# them: the reporter hears about their complaint, the handling side about its work.
-CITIZEN_KINDS = (
-    "submitted",
-    "verified",
-    "rejected",
-    "in_progress",
-    "reply",
-    "resolved",
-    "closed",
+# Callers and pages know these as notifications.services.<name>; texts owns them.
+from pengaduan.notifications.texts import (  # noqa: F401
+    CITIZEN_KINDS,
+    STAFF_KINDS,
+    in_language,
+    kind_label,
+    sms_link,
+    sms_text,
 )
-STAFF_KINDS = ("assigned", "reopened", "overdue")
+from pengaduan.settings import get_settings
+
 KINDS = CITIZEN_KINDS + STAFF_KINDS
 CHANNELS = ("email", "sms")
 # Without a saved choice: every kind by email (to a confirmed address), SMS only when asked
@@ -49,29 +40,6 @@ def kinds_for(role: str) -> tuple[str, ...]:
     if role == "admin":
         return ("overdue",)
     return STAFF_KINDS
-
-
-def kind_label(kind: str) -> str:
-    """What the preferences page and the SMS call a kind (translated)."""
-    labels = {
-        "submitted": _("Complaint received"),
-        "reply": _("New reply"),
-        "assigned": _("Assigned to you"),
-        "reopened": _("Reopened by the reporter"),
-        "overdue": _("Overdue"),
-    }
-    return labels.get(kind) or status_label(kind)
-
-
-@contextlib.contextmanager
-def in_language(language: str) -> Iterator[None]:
-    """Translate for someone else (the recipient) for a while."""
-    previous = i18n.get_locale()
-    i18n.set_locale(language)
-    try:
-        yield
-    finally:
-        i18n.set_locale(previous)
 
 
 RECIPIENTS = """
@@ -98,39 +66,30 @@ def wants(user: dict[str, Any], channel: str, kind: str) -> bool:
     return kind in chosen
 
 
-def sms_link(kind: str, number: str, complaint_id: int | None) -> str:
-    """The reporter's tracking page for the complaint; the handling side's own page."""
-    base = get_settings().base_url
-    if kind in STAFF_KINDS and complaint_id is not None:
-        return f"{base}/petugas/pengaduan/{complaint_id}"
-    return f"{base}/lacak?nomor={quote(number)}"
-
-
-def sms_text(kind: str, number: str, complaint_id: int | None = None) -> str:
-    """One SMS (in the current language): the number, what happened, and the link."""
-    return sms.compose(number, kind_label(kind), sms_link(kind, number, complaint_id))
-
-
 async def notify(
     user: dict[str, Any],
     *,
     kind: str,
-    title: str,
-    body: str = "",
+    params: dict[str, Any],
     complaint_id: int | None = None,
     number: str | None = None,
 ) -> None:
-    """One in-app notification (text already in the user's language); joins the transaction.
+    """One in-app notification of `kind` with its `params` (codes and what people wrote, never
+    translated words: notifications.texts says them in the reader's language); joins the
+    transaction. Call inside `in_language(user["language"])`: the text kept for readers that
+    know no parameters is written in it.
 
     With the complaint's `number`, also an SMS through the outbox, when the user chose SMS
     for this kind, has a phone number, and a gateway is configured.
     """
+    title, body = texts.title_and_body(kind, params)
     await Notification.insert(
         Notification(
             user=user["id"],
             kind=kind,
             title=title[:200],
             body=body,
+            params=params,
             complaint=complaint_id,
             is_read=False,
         )
@@ -138,7 +97,13 @@ async def notify(
     # The bell listens on the user's channel.
     await publish([f"user_{user['id']}"], {"event": "notification"})
     if number and user.get("has_phone") and wants(user, "sms", kind) and get_settings().sms_enabled:
-        await enqueue_sms(user_id=user["id"], text=sms_text(kind, number, complaint_id), kind=kind)
+        await enqueue_sms(
+            user_id=user["id"],
+            text=sms_text(kind, number, complaint_id),
+            kind=kind,
+            # Written again when sent, in the language the recipient uses then.
+            render={"kind": kind, "number": number, "complaint": complaint_id},
+        )
 
 
 async def mail(
@@ -148,47 +113,49 @@ async def mail(
     kind: str,
     *,
     topic: str | None = None,
+    notification: dict[str, Any] | None = None,
 ) -> None:
     """Mail through the outbox, only to a confirmed address (no other mail may go to one),
     and for a notification (`topic`: its kind) only if the user wants that kind by email.
 
-    A `link` in the context that is a path becomes an absolute address on this site.
+    The context holds codes (a status), not words: the mail is written again when it is sent,
+    in the language the recipient uses then (notifications.texts), as are the title and text
+    of a `notification` (its kind and params) for the "notification" template. A `link` in
+    the context that is a path becomes an absolute address on this site.
     """
     if not user.get("email") or user.get("email_confirmed_at") is None:
         return
     if topic is not None and not wants(user, "email", topic):
         return
-    context = {"full_name": user["full_name"], **context}
+    context = dict(context)
     if str(context.get("link", "")).startswith("/"):
         context["link"] = get_settings().base_url + context["link"]
-    rendered = render_mail(template, context, user["language"])
-    await enqueue_email(to=user["email"], mail=rendered, kind=kind)
+    spec = texts.mail_spec(template, context, user_id=user["id"], notification=notification)
+    rendered = texts.render_notification_mail(
+        spec, language=user["language"], full_name=user["full_name"]
+    )
+    await enqueue_email(to=user["email"], mail=rendered, kind=kind, render=spec)
 
 
 async def tell(
     user: dict[str, Any],
     *,
     kind: str,
-    title: str,
-    body: str,
+    params: dict[str, Any],
     complaint_id: int,
     number: str,
     link: str,
 ) -> None:
     """In-app, SMS and a plain notification mail (subject: the title) for `kind`, as the user
     chose; call inside `in_language(user["language"])` and the changing transaction."""
-    await notify(user, kind=kind, title=title, body=body, complaint_id=complaint_id, number=number)
+    await notify(user, kind=kind, params=params, complaint_id=complaint_id, number=number)
     await mail(
         user,
         "notification",
-        {
-            "title": title,
-            "text": body,
-            "link": link,
-            "settings_link": get_settings().base_url + "/notifikasi/pengaturan",
-        },
+        {"link": link, "settings_link": get_settings().base_url + "/notifikasi/pengaturan"},
         kind=f"notification_{kind}",
         topic=kind,
+        notification={"kind": kind, "params": params},
     )
 
 
@@ -207,10 +174,12 @@ async def page_of(user_id: int, page: int = 1) -> tuple[list[dict[str, Any]], bo
     """The user's notifications, newest first, one page; and whether there are more."""
     page = max(page, 1)
     # Every visit to the centre: straight through asyncpg (see database.fetch).
+    # In the reader's language of this request (notifications.texts).
     rows = [
-        dict(row)
+        texts.for_reader(row)
         for row in await database.fetch(
-            "SELECT id, kind, title, body, complaint, is_read, created_at FROM notifications"
+            "SELECT id, kind, title, body, params, complaint, is_read, created_at"
+            " FROM notifications"
             ' WHERE "user" = $1 ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3',
             user_id,
             PAGE_SIZE + 1,
@@ -237,11 +206,11 @@ async def mark_read(user_id: int, notification_id: int) -> dict[str, Any] | None
         return None
     rows = await Notification.raw(
         'UPDATE notifications SET is_read = true WHERE id = {} AND "user" = {}'
-        " RETURNING id, kind, title, body, complaint, is_read, created_at",
+        " RETURNING id, kind, title, body, params, complaint, is_read, created_at",
         notification_id,
         user_id,
     )
-    return rows[0] if rows else None
+    return texts.for_reader(rows[0]) if rows else None
 
 
 async def mark_all_read(user_id: int) -> int:

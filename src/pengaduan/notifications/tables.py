@@ -23,6 +23,11 @@ class Notification(Table, tablename="notifications", db=ENGINE):
     kind = Varchar(length=32)
     title = Varchar(length=200)
     body = Text(default="")
+    # The kind's parameters (complaint number, status code, what someone wrote): the text is
+    # made from them when read, in the reader's language (notifications.texts). NULL on rows
+    # from before that could not be read back; their title and body are shown as written.
+    # Title and body keep the text as first written, for those rows and for the record.
+    params = JSONB(null=True, default=None)
     complaint = ForeignKey(references=Complaint, on_delete=OnDelete.cascade, null=True)
     is_read = Boolean(default=False, index=True)
     created_at = Timestamptz(index=True)
