@@ -432,6 +432,9 @@ SELECT pick.unit, m.v FROM pick CROSS JOIN LATERAL (
     return sql, where.args
 
 
+_NOTHING: tuple[str, list[Any]] = ("SELECT NULL::float8 AS v WHERE false", [])
+
+
 def _median(rows: list[Any]) -> float | None:
     values = [row["v"] for row in rows]
     return sum(values) / len(values) if values else None
@@ -550,7 +553,9 @@ async def figures(
         _overdue_sql(filters, start, end, public_only),
         _resolved_this_month_sql(filters, today, public_only),
         (NAMES_SQL, []),
-        _median_sql("first_response", filters, start, end, public_only),
+        # The public page shows no time to first response: not computed for it (a withdrawn
+        # complaint may have one, and leaving those out would cost the index-only walk).
+        _NOTHING if public_only else _median_sql("first_response", filters, start, end, False),
         _median_sql("resolve", filters, start, end, public_only),
         _unit_medians_sql(filters, start, end, public_only),
     ]
