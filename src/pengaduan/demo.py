@@ -20,6 +20,8 @@ from typing import Any
 import asyncpg
 
 from pengaduan.accounts.passwords import hash_password_sync
+from pengaduan.accounts.personal_data import cipher_for
+from pengaduan.accounts.services import normalise_phone
 from pengaduan.complaints.services import NUMBER_PATTERN, SYNC_NUMBERS_SQL
 from pengaduan.settings import Settings
 
@@ -39,6 +41,13 @@ DEMO_ACCOUNTS = [
     ("warga3", "pengaduan-warga-demo", "citizen", "Rudi Hartono", None),
     ("warga4", "pengaduan-warga-demo", "citizen", "Maya Sari", None),
 ]
+# The citizens' phone and address (registration asks both, and so does the profile form).
+DEMO_CONTACTS = {
+    "warga": ("081234560001", "Jl. Merdeka No. 12, RT 03/RW 05, Kel. Sukajadi, Kota Bandung"),
+    "warga2": ("081234560002", "Jl. Diponegoro No. 45, Kel. Citarum, Kota Bandung"),
+    "warga3": ("081234560003", "Perum Griya Asri Blok C2 No. 7, Kec. Cimahi Utara, Cimahi"),
+    "warga4": ("081234560004", "Jl. Pahlawan No. 3, RT 01/RW 02, Kel. Cihaurgeulis, Bandung"),
+}
 
 UNITS = {
     "pupr": (
@@ -319,6 +328,22 @@ async def _ensure_base(conn: asyncpg.Connection, settings: Settings) -> bool:
     return True
 
 
+async def _ensure_contacts(conn: asyncpg.Connection, settings: Settings) -> None:
+    """Give the demo citizens their phone and address, also in a demo database written
+    before they had them (their first profile edit failed without)."""
+    cipher = cipher_for(settings)
+    for username, (phone, address) in DEMO_CONTACTS.items():
+        await conn.execute(
+            "UPDATE users SET phone_encrypted = coalesce(phone_encrypted, $2),"
+            " address_encrypted = coalesce(address_encrypted, $3)"
+            " WHERE username = $1 AND role = 'citizen'"
+            " AND (phone_encrypted IS NULL OR address_encrypted IS NULL)",
+            username,
+            cipher.encrypt(normalise_phone(phone)),
+            cipher.encrypt(address),
+        )
+
+
 async def _load_base(conn: asyncpg.Connection) -> Base:
     categories = [
         dict(r)
@@ -572,6 +597,7 @@ async def seed(settings: Settings, dsn: str, bulk_complaints: int = 0) -> None:
             # One seeder at a time: a second concurrent run waits, then finds the data.
             await conn.execute("SELECT pg_advisory_xact_lock(727001)")
             created = await _ensure_base(conn, settings)
+            await _ensure_contacts(conn, settings)
             base = await _load_base(conn)
             if created:
                 n = await _insert_realistic(conn, base, random.Random(2026))

@@ -85,7 +85,8 @@ class Settings:
     sms_gateway_url: str = ""
     sms_gateway_token: str = ""
     sms_gateway_timeout: int = 10
-    sms_sender: str = ""
+    # The sender name (or number) the gateway shows, as .env.example documents it.
+    sms_sender: str = "Pengaduan"
     sms_channel: str = "sms"  # sms | whatsapp: passed on to the gateway
     session_idle_minutes: int = 60
     session_max_hours: int = 12
@@ -290,7 +291,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         sms_gateway_url=sms_gateway_url,
         sms_gateway_token=env.get("PENGADUAN_SMS_GATEWAY_TOKEN", "").strip(),
         sms_gateway_timeout=_int(env, "PENGADUAN_SMS_GATEWAY_TIMEOUT", 10, errors, minimum=1),
-        sms_sender=env.get("PENGADUAN_SMS_SENDER", "").strip(),
+        # Unset or empty: the default .env.example shows (an empty sender was sent before).
+        sms_sender=(env.get("PENGADUAN_SMS_SENDER") or "").strip() or "Pengaduan",
         sms_channel=sms_channel,
         session_idle_minutes=_int(env, "PENGADUAN_SESSION_IDLE_MINUTES", 60, errors, minimum=1),
         session_max_hours=_int(env, "PENGADUAN_SESSION_MAX_HOURS", 12, errors, minimum=1),

@@ -280,7 +280,7 @@ class GatewaySink:
             "PENGADUAN_SMS_GATEWAY_URL": self.url,
             "PENGADUAN_SMS_GATEWAY_TOKEN": self.token,
             "PENGADUAN_SMS_GATEWAY_TIMEOUT": "5",
-            "PENGADUAN_SMS_SENDER": "Pengaduan",
+            # No PENGADUAN_SMS_SENDER: the sender the gateway gets is the default one.
         }
 
     def start(self) -> GatewaySink:

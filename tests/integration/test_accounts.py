@@ -222,6 +222,27 @@ async def test_invalid_profile_edit_keeps_what_was_typed(client: httpx.AsyncClie
     assert 'id="e-address"' in response.text
 
 
+async def test_a_profile_without_phone_or_address_says_what_is_missing(
+    as_role, people: dict[str, int]
+) -> None:
+    """A stored profile that lacks them (an account written before they were asked): the
+    page says so before the first save, and a save without them names what the profile
+    lacks, keeping every typed value."""
+    citizen = await as_role("citizen")  # make_user writes no phone and no address
+    page = (await citizen.get("/akun")).text
+    assert 'id="profile-missing"' in page
+    assert "Profil Anda belum memiliki nomor telepon dan alamat" in page
+    form = {"full_name": "Warga Baru", "email": "baru@uji.test", "phone": "", "address": ""}
+    response = await citizen.post("/akun", data=form)
+    assert response.status_code == 422
+    assert 'value="Warga Baru"' in response.text and 'value="baru@uji.test"' in response.text
+    assert "Profil Anda belum memiliki nomor telepon" in response.text
+    assert "Profil Anda belum memiliki alamat" in response.text
+    form.update(phone="0812 3456 7890", address="Jl. Braga No. 1, Bandung")
+    assert (await citizen.post("/akun", data=form)).status_code == 303
+    assert 'id="profile-missing"' not in (await citizen.get("/akun")).text
+
+
 # --- login and throttling -------------------------------------------------------------------
 
 

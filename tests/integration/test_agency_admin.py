@@ -328,3 +328,27 @@ async def test_unknown_ids_are_not_found(as_role, people: dict[str, int]) -> Non
         assert (await admin.get(url)).status_code == 404, url
         assert (await admin.post(url, data={"name": "x"})).status_code == 404, url
         assert (await admin.post(url + "/nonaktifkan")).status_code == 404, url
+
+
+async def test_response_templates_have_a_place_in_the_admin_navigation(
+    as_role, people: dict[str, int], db_dsn: str
+) -> None:
+    """Reachable from every admin page and from the reply box where they are used, not
+    only from the categories page; officers (who cannot manage them) get no such link."""
+    admin = await _english_admin(as_role, db_dsn)
+    roads = await make_category(people["unit"], "Jalan Rusak")
+    await make_response_template(roads, "Survei lokasi")
+    complaint = await make_complaint(
+        reporter=people["citizen"], category=roads, unit=people["unit"], status="in_progress"
+    )
+    statistics = await admin.get("/admin/statistik")
+    nav = statistics.text.split('<nav class="top-nav"', 1)[1].split("</nav>", 1)[0]
+    assert '<a href="/admin/templat-tanggapan">Response templates</a>' in nav
+    handling = await admin.get(f"/petugas/pengaduan/{complaint}")
+    assert handling.status_code == 200
+    assert f'href="/admin/templat-tanggapan?kategori={roads}"' in handling.text
+
+    officer = await as_role("officer")
+    queue = await officer.get(f"/petugas/pengaduan/{complaint}")
+    assert queue.status_code == 200 and "Survei lokasi" in queue.text
+    assert "/admin/templat-tanggapan" not in queue.text

@@ -55,7 +55,7 @@ async def admin(as_role, people: dict[str, int], db_dsn: str) -> httpx.AsyncClie
 
 def _order(text: str) -> list[str]:
     """The actions in the order the page shows them."""
-    return re.findall(r"<td><code>([a-z_.]+)</code>", text)
+    return re.findall(r'<td data-action="([a-z_.]+)">', text)
 
 
 async def test_newest_first_with_who_what_target_when_where_and_data(
@@ -90,12 +90,116 @@ async def test_newest_first_with_who_what_target_when_where_and_data(
     assert "192.0.2.9" in text
     # 03:00 UTC is 10:00 in Jakarta.
     assert "10:00" in text
-    shown = [
-        json.loads(html.unescape(d)) for d in re.findall(r'<code class="data">(.*?)</code>', text)
+    # The data as labelled values, in the order written: officer 2 by username.
+    assert _details(text) == [
+        [("Before", "—"), ("After", "petugas")],
+        [("Name", 'Dinas "Baru"'), ("Automatic assignment", "No")],
     ]
-    assert shown == [{"from": None, "to": 2}, {"name": 'Dinas "Baru"', "auto_assign": False}]
-    assert "&#34;to&#34;:2" in text  # compact: no spaces
     assert 'href="/admin/audit?target_type=complaint&amp;target_id=5"' in text
+
+
+def _details(text: str) -> list[list[tuple[str, str]]]:
+    """Each entry's labelled values (entries without data left out)."""
+    return [
+        [
+            (html.unescape(label), html.unescape(value))
+            for label, value in re.findall(r"<dt>(.*?)</dt><dd>(.*?)</dd>", block)
+        ]
+        for block in re.findall(r'<dl class="facts data">(.*?)</dl>', text)
+    ]
+
+
+def _phrases(text: str) -> list[str]:
+    """What each entry's "what" column says, tags removed."""
+    cells = re.findall(r'<td data-action="[a-z_.]+">(.*?)(?:<dl|</td>)', text, flags=re.S)
+    return [html.unescape(re.sub(r"<[^>]+>", "", cell)).strip() for cell in cells]
+
+
+async def test_actions_read_as_phrases_and_data_as_labelled_values_in_each_language(
+    admin: httpx.AsyncClient, people: dict[str, int], db_dsn: str
+) -> None:
+    """Codes such as account.login and the JSON data were shown as stored: now a phrase in
+    the reader's language (the code beside it, for the filter), and the data with labels,
+    names for ids, translated statuses and roles; a code or key nobody described yet is
+    shown as stored."""
+    base = datetime(2026, 3, 1, 3, 0, tzinfo=UTC)
+    unit = people["unit"]
+    await _entry(db_dsn, people["citizen"], "account.login", base, target=("user", "1"))
+    await _entry(
+        db_dsn,
+        people["officer"],
+        "complaint.verify",
+        base + timedelta(minutes=1),
+        target=("complaint", "5"),
+        data={"from": "pending", "to": "verified", "priority": "high", "unit": unit},
+    )
+    await _entry(
+        db_dsn,
+        people["admin"],
+        "user.role_changed",
+        base + timedelta(minutes=2),
+        target=("user", "3"),
+        data={"from": "citizen", "to": "officer", "unit": unit},
+    )
+    await _entry(
+        db_dsn,
+        people["admin"],
+        "unit.update",
+        base + timedelta(minutes=3),
+        target=("unit", str(unit)),
+        data={"changes": {"name": ["Dinas Lama", "Dinas Uji"], "auto_assign": [False, True]}},
+    )
+    await _entry(
+        db_dsn,
+        None,
+        "complaint.overdue_escalated",
+        base + timedelta(minutes=4),
+        target=("complaint", "5"),
+        data={"due_at": "2026-03-01 03:00:00+00:00", "notified": [people["admin"], 999999]},
+    )
+    await _entry(
+        db_dsn,
+        people["admin"],
+        "account.password_desk",  # a code this version does not describe
+        base + timedelta(minutes=5),
+        target=("user", "1"),
+        data={"checked": "nik", "count": 2},
+    )
+
+    english = (await admin.get("/admin/audit")).text
+    assert _phrases(english) == [
+        "account.password_desk",
+        "Told the unit's admins about an overdue complaint complaint.overdue_escalated",
+        "Edited a unit unit.update",
+        "Changed a user's role user.role_changed",
+        "Verified a complaint complaint.verify",
+        "Logged in account.login",
+    ]
+    assert _details(english) == [
+        [("checked", "nik"), ("count", "2")],
+        [("Deadline", "3/1/26, 10:00\u202fAM"), ("Told", "admin, #999999")],
+        [("Name", "Dinas Lama → Dinas Uji"), ("Automatic assignment", "No → Yes")],
+        [("Before", "Citizen"), ("After", "Officer"), ("Unit", "Dinas Uji")],
+        [("Before", "Pending"), ("After", "Verified"), ("Unit", "Dinas Uji"), ("Priority", "High")],
+    ]
+    assert "{" not in "".join(_phrases(english))  # no raw JSON anywhere
+
+    await _execute(db_dsn, "UPDATE users SET language = 'id' WHERE username = 'admin'")
+    await admin.post("/bahasa", data={"lang": "id", "next": "/admin/audit"})
+    indonesian = (await admin.get("/admin/audit")).text
+    assert _phrases(indonesian)[-2:] == [
+        "Memverifikasi pengaduan complaint.verify",
+        "Masuk ke akun account.login",
+    ]
+    assert _details(indonesian)[-1] == [
+        ("Sebelumnya", "Menunggu"),
+        ("Sesudahnya", "Terverifikasi"),
+        ("Unit", "Dinas Uji"),
+        ("Prioritas", "Tinggi"),
+    ]
+    # The history on a unit's own page reads the same way.
+    unit_page = (await admin.get(f"/admin/unit/{unit}")).text
+    assert "Mengubah unit" in unit_page and "<code>unit.update</code>" not in unit_page
 
 
 async def test_filters_by_actor_action_target_and_period(

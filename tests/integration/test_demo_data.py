@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncpg
+import httpx
 import pytest
 
 from pengaduan import demo
 from pengaduan.complaints.tables import STATUSES
 from pengaduan.settings import Settings
+from tests.conftest import log_in
 
 
 async def _fetch(dsn: str, sql: str) -> list[asyncpg.Record]:
@@ -98,3 +100,43 @@ async def test_bulk_mode_adds_exactly_n_complaints_with_history(
         )
     finally:
         await conn.close()
+
+
+def _shown(page: str, name: str) -> str:
+    """The value the profile form shows for one field."""
+    import html
+    import re
+
+    found = re.search(rf'name="{name}"[^>]*value="([^"]*)"', page) or re.search(
+        rf'name="{name}"[^>]*>([^<]*)</textarea>', page
+    )
+    assert found, name
+    return html.unescape(found.group(1))
+
+
+async def test_demo_citizens_can_edit_their_profile_the_first_time(
+    db_dsn: str, settings: Settings, client: httpx.AsyncClient
+) -> None:
+    """They have a phone and an address (the form requires both), also in a demo database
+    written before they had them."""
+    await demo.seed(settings, db_dsn)
+    conn = await asyncpg.connect(db_dsn)
+    try:
+        # As a demo database written by an earlier version left them.
+        await conn.execute(
+            "UPDATE users SET phone_encrypted = NULL, address_encrypted = NULL"
+            " WHERE username = 'warga2'"
+        )
+    finally:
+        await conn.close()
+    await demo.seed(settings, db_dsn)
+    for username in [a[0] for a in demo.DEMO_ACCOUNTS if a[2] == "citizen"]:
+        await log_in(client, username, "pengaduan-warga-demo")
+        page = (await client.get("/akun")).text
+        assert 'id="profile-missing"' not in page
+        form = {name: _shown(page, name) for name in ("full_name", "email", "phone", "address")}
+        assert form["phone"].startswith("+628") and form["address"]
+        form["full_name"] += " Baru"
+        response = await client.post("/akun", data=form)
+        assert response.status_code == 303, username
+        await client.post("/keluar")

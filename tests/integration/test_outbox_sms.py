@@ -181,6 +181,7 @@ async def test_gateway_gets_the_decrypted_number_with_bearer_token_and_reference
     [received] = gateway.messages
     assert received.body["to"] == PHONE
     assert received.body["text"] == text
+    # The sender .env.example names, with no PENGADUAN_SMS_SENDER set (GatewaySink sets none).
     assert received.body["sender"] == "Pengaduan"
     assert received.body["channel"] == "sms"
     assert received.headers["authorization"] == f"Bearer {gateway.token}"

@@ -310,3 +310,69 @@ async def test_stats_rebuild_command_recounts_a_damaged_aggregate(
     assert result.returncode == 0, result.stderr
     assert "recounted" in result.stdout
     assert await _aggregate(db_dsn) == kept
+
+
+def _home_numbers(page: str) -> list[int]:
+    """Total, being handled, resolved: the home page's "public reports so far"."""
+    import re
+
+    stats = page.split('<ul class="stats">', 1)[1].split("</ul>", 1)[0]
+    return [
+        int(n.replace(".", "").replace(",", "")) for n in re.findall(r"<strong>([^<]+)<", stats)
+    ]
+
+
+def _transparency_numbers(page: str) -> list[int]:
+    import re
+
+    return [
+        int(re.search(rf'id="pub-{card}">([^<]+)<', page).group(1).replace(".", ""))
+        for card in ("total", "open", "resolved")
+    ]
+
+
+async def test_home_and_transparency_count_the_same_public_reports(
+    client: httpx.AsyncClient, people: dict[str, int]
+) -> None:
+    """Both count public complaints not withdrawn (as the archive shows them), from the same
+    aggregate: withdrawn ones made transparency count more than home (37 against 34)."""
+    now = datetime.now(UTC)
+    unit = people["unit"]
+    category = await make_category("Jalan Rusak", unit, deadline_days=7)
+
+    async def complaint(status: str, *, days: int = 3, **fields) -> None:
+        submitted = now - timedelta(days=days)
+        if status in ("resolved", "closed"):
+            fields.setdefault("resolved_at", submitted + 10 * HOUR)
+            fields.setdefault("first_response_at", submitted + 2 * HOUR)
+        await make_complaint(
+            reporter=people["citizen"],
+            unit=unit,
+            category=category,
+            status=status,
+            submitted_at=submitted,
+            **fields,
+        )
+
+    for status in ("pending", "verified", "in_progress", "in_progress", "resolved", "closed"):
+        await complaint(status)
+    await complaint("rejected", first_response_at=now - 2 * HOUR)
+    await complaint("pending", is_anonymous=True)  # public, the reporter's name hidden
+    # Withdrawn (one after a reply), and private ones: counted by neither page.
+    await complaint("withdrawn")
+    await complaint("withdrawn", first_response_at=now - 2 * HOUR)
+    await complaint("pending", is_public=False)
+    await complaint("resolved", is_public=False)
+
+    services.clear_public_cache()
+    home = _home_numbers((await client.get("/")).text)
+    assert home == [8, 5, 2]
+    assert _transparency_numbers((await client.get("/transparansi")).text) == home
+    assert _transparency_numbers((await client.get("/transparansi?period=all")).text) == home
+
+    # Home counts all time: what "all time" on the transparency page shows.
+    await complaint("closed", days=400)
+    services.clear_public_cache()
+    home = _home_numbers((await client.get("/")).text)
+    assert home == [9, 5, 3]
+    assert _transparency_numbers((await client.get("/transparansi?period=all")).text) == home

@@ -214,3 +214,40 @@ def test_production_s3_with_an_endpoint_needs_keys_and_aws_may_use_the_hosts_rol
     assert minio.storage == "s3" and minio.s3_endpoint_url == "http://minio:9000"
     aws = load_settings({**production, "PENGADUAN_S3_REGION": "ap-southeast-3"})
     assert aws.s3_region == "ap-southeast-3" and aws.s3_access_key_id == ""
+
+
+def _example_settings() -> dict[str, str]:
+    """The settings .env.example sets (its commented-out lines left out)."""
+    example = Path(__file__).resolve().parents[2] / ".env.example"
+    pairs = {}
+    for line in example.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            name, _sep, value = line.partition("=")
+            pairs[name.strip()] = value.strip()
+    return pairs
+
+
+def test_env_example_names_settings_the_code_reads_with_the_values_it_uses_unset(
+    tmp_path: Path,
+) -> None:
+    """Copying .env.example changes nothing: every value it shows is the default the code
+    uses when the setting is not given (the SMS sender was empty in code, "Pengaduan" here),
+    and every name in it is one the code reads."""
+    example = _example_settings()
+    assert "PENGADUAN_SMS_SENDER" in example
+    source = (Path(__file__).resolve().parents[2] / "src/pengaduan/settings.py").read_text()
+
+    def read(name: str) -> bool:
+        if f'"{name}"' in source:
+            return True
+        # Most S3 settings are read as f"PENGADUAN_S3_{name.upper()}".
+        suffix = name.removeprefix("PENGADUAN_S3_")
+        return suffix != name and f'"{suffix.lower()}"' in source
+
+    unread = [name for name in example if not read(name)]
+    assert unread == []
+    example["PENGADUAN_DATA_DIR"] = str(tmp_path)
+    from_example = load_settings(example)
+    unset = load_settings({"PENGADUAN_DATA_DIR": str(tmp_path)})
+    assert from_example == unset
+    assert unset.sms_sender == example["PENGADUAN_SMS_SENDER"] == "Pengaduan"

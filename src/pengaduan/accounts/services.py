@@ -688,6 +688,13 @@ def _account(settings: Settings, row: Any) -> dict[str, Any]:
     account["nik_masked"] = mask_nik(cipher.decrypt(row["nik_encrypted"]))
     account["phone"] = cipher.decrypt(row["phone_encrypted"]) or ""
     account["address"] = cipher.decrypt(row["address_encrypted"]) or ""
+    # What a citizen's stored profile lacks (accounts written before phone and address were
+    # asked, or by hand): the edit form needs both, so the page says so before the first save.
+    account["missing"] = (
+        [name for name in ("phone", "address") if not account[name]]
+        if account["role"] == "citizen"
+        else []
+    )
     return account
 
 
@@ -732,6 +739,12 @@ async def update_profile(
     if citizen:
         checks["phone"] = phone_problem(normalise_phone(values["phone"]))
         checks["address"] = address_problem(values["address"])
+        # Left empty because there was nothing stored to keep: say what the profile lacks,
+        # not merely that a field is required.
+        if "phone" in current["missing"] and not values["phone"]:
+            checks["phone"] = _("Your profile has no phone number yet: enter one to save.")
+        if "address" in current["missing"] and not values["address"]:
+            checks["address"] = _("Your profile has no address yet: enter it to save.")
     result.errors = {k: v for k, v in checks.items() if v}
     if not result.ok:
         return result

@@ -10,6 +10,8 @@ from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
+from pengaduan import database
+from pengaduan.audit import wording
 from pengaduan.audit.tables import AuditLog
 from pengaduan.web.i18n import _
 from pengaduan.web.values import date_message, day, page_number, shown, text, unreadable_message
@@ -95,8 +97,9 @@ async def hide_reporter(complaint_id: int) -> None:
 
 
 async def entries_for_target(target_type: str, target_id: int | str) -> list[dict[str, Any]]:
-    """The entries about one target, newest first, with the actor's username."""
-    return (
+    """The entries about one target, newest first, with the actor's username and the
+    action's phrase (`action_text`, None for an unknown code)."""
+    rows = (
         await AuditLog.select(
             AuditLog.id,
             AuditLog.action,
@@ -109,6 +112,9 @@ async def entries_for_target(target_type: str, target_id: int | str) -> list[dic
         .order_by(AuditLog.id, ascending=False)
         .limit(50)
     )
+    for row in rows:
+        row["action_text"] = wording.action_label(row["action"])
+    return rows
 
 
 # --- the audit log browser -------------------------------------------------------------------
@@ -224,14 +230,29 @@ async def browse(filters: AuditFilters) -> tuple[list[dict[str, Any]], bool]:
         f" ORDER BY a.at DESC, a.id DESC LIMIT {BROWSER_PAGE_SIZE + 1} OFFSET {offset}",
         *args,
     )
-    for row in rows:
-        row["data_text"] = compact_json(row["data"])
-    return rows[:BROWSER_PAGE_SIZE], len(rows) > BROWSER_PAGE_SIZE
+    shown = rows[:BROWSER_PAGE_SIZE]
+    names = await _names(wording.referenced(shown))
+    for row in shown:
+        row["action_text"] = wording.action_label(row["action"])
+        row["details"] = wording.details(row["action"], row["data"], names)
+    return shown, len(rows) > BROWSER_PAGE_SIZE
 
 
-def compact_json(data: Any) -> str:
-    """The entry's data on one line ("" when empty)."""
-    value = json.loads(data) if isinstance(data, str) else data
-    if not value:
-        return ""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+_NAMES_SQL = """
+SELECT 'user' AS kind, id, username AS name FROM users WHERE id = ANY($1::int[])
+UNION ALL SELECT 'unit', id, name FROM units WHERE id = ANY($2::int[])
+UNION ALL SELECT 'category', id, name FROM categories WHERE id = ANY($3::int[])
+"""
+
+
+async def _names(wanted: dict[str, set[int]]) -> dict[tuple[str, int], str]:
+    """The names of the users (usernames, as the log's "who"), units and categories one page
+    of entries mentions: one query for the page, none when it mentions none."""
+    if not any(wanted.values()):
+        return {}
+    # Ids beyond int4 cannot be ours (and would fail the cast).
+    lists = [
+        sorted(i for i in wanted[kind] if 0 < i < 2**31) for kind in ("user", "unit", "category")
+    ]
+    rows = await database.fetch(_NAMES_SQL, *lists)
+    return {(row["kind"], row["id"]): row["name"] for row in rows}

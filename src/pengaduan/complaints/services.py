@@ -26,18 +26,6 @@ from pengaduan.notifications import services as notifications
 from pengaduan.web.i18n import _
 from pengaduan.web.labels import status_label
 
-
-async def public_status_counts() -> dict[str, int]:
-    """How many public complaints are in each status (private ones never count)."""
-    rows = await Complaint.raw(
-        "SELECT status, count(*) AS n FROM complaints"
-        " WHERE is_public AND status <> 'withdrawn' GROUP BY status"
-    )
-    counts = dict.fromkeys(STATUSES, 0)
-    counts.update({row["status"]: row["n"] for row in rows})
-    return counts
-
-
 # --- the citizen's side ------------------------------------------------------------------------
 
 JAKARTA = ZoneInfo("Asia/Jakarta")

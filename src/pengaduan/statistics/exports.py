@@ -22,7 +22,9 @@ from pengaduan.web.i18n import _
 from pengaduan.web.labels import priority_label, status_label
 
 EXPORT_LIMIT = 50_000
-CSV_TYPE = "text/csv; charset=utf-8"
+# Litestar adds "; charset=utf-8" to every text/* type itself (a second one made the header
+# read "charset=utf-8; charset=utf-8").
+CSV_TYPE = "text/csv"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 

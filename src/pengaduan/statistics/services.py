@@ -195,13 +195,30 @@ class _Where:
         return " AND ".join(self.clauses) or "true"
 
 
-def _scope(where: _Where, filters: StatsFilters, public_only: bool, prefix: str = "") -> None:
+# What the public figures count: public complaints the reporter did not withdraw, as the
+# archive shows them (archive.services.PUBLIC) and the home page counts them. Withdrawn ones
+# were counted here and not there (issue 18: "34 reports" at home, 37 on /transparansi).
+PUBLIC_WITHDRAWN = "withdrawn"
+
+
+def _scope(
+    where: _Where,
+    filters: StatsFilters,
+    public_only: bool,
+    prefix: str = "",
+    withdrawn_possible: bool = True,
+) -> None:
+    """`withdrawn_possible` False: the query's own condition already leaves withdrawn
+    complaints out (resolved, or open), and a status term would cost the index-only scans of
+    the rows' indexes (they do not hold the status)."""
     if filters.unit:
         where.add(f"{prefix}unit = {{}}", filters.unit)
     if filters.category:
         where.add(f"{prefix}category = {{}}", filters.category)
     if public_only:
         where.add(f"{prefix}is_public")
+        if withdrawn_possible:
+            where.add(f"{prefix}status <> {{}}", PUBLIC_WITHDRAWN)
 
 
 _DAILY_SUMS = (
@@ -280,7 +297,7 @@ def _overdue_sql(
     filters: StatsFilters, start: date | None, end: date, public_only: bool
 ) -> tuple[str, list[Any]]:
     where = _Where()
-    rows = _rows_where(where, filters, start, end, public_only)
+    rows = _rows_where(where, filters, start, end, public_only, withdrawn_possible=False)
     sql = f"""
 SELECT unit, officer, GROUPING(unit, officer) AS mask, count(*) AS n
 FROM complaints WHERE status IN ({_OPEN_SQL}) AND due_at < now() AND {rows}
@@ -307,12 +324,13 @@ def _rows_where(
     end: date,
     public_only: bool,
     prefix: str = "",
+    withdrawn_possible: bool = True,
 ) -> str:
     where.clauses = []
     if start is not None:
         where.add(f"{prefix}submitted_at >= {{}}", _midnight(start))
     where.add(f"{prefix}submitted_at < {{}}", _midnight(end))
-    _scope(where, filters, public_only, prefix)
+    _scope(where, filters, public_only, prefix, withdrawn_possible)
     return where.sql
 
 
@@ -374,7 +392,11 @@ def _median_sql(
     expr, present, buckets = _MEDIANS[kind]
     where = _Where()
     aggregate = _aggregate_where(where, filters, start, end, public_only)
-    rows = _rows_where(where, filters, start, end, public_only)
+    # A reply may answer a pending complaint that is then withdrawn; nothing withdrawn is
+    # ever resolved (withdrawal is from pending only).
+    rows = _rows_where(
+        where, filters, start, end, public_only, withdrawn_possible=kind == "first_response"
+    )
     sql = f"""
 WITH {_pick_sql(buckets, aggregate, "")}
 SELECT extract(epoch FROM {expr})::float8 AS v FROM complaints
@@ -394,7 +416,9 @@ def _unit_medians_sql(
     _expr, _present, buckets = _MEDIANS["resolve"]
     where = _Where()
     aggregate = _aggregate_where(where, filters, start, end, public_only)
-    rows = _rows_where(where, filters, start, end, public_only, prefix="c.")
+    rows = _rows_where(
+        where, filters, start, end, public_only, prefix="c.", withdrawn_possible=False
+    )
     sql = f"""
 WITH {_pick_sql(buckets, aggregate, "unit")}
 SELECT pick.unit, m.v FROM pick CROSS JOIN LATERAL (
@@ -408,6 +432,9 @@ SELECT pick.unit, m.v FROM pick CROSS JOIN LATERAL (
     return sql, where.args
 
 
+_NOTHING: tuple[str, list[Any]] = ("SELECT NULL::float8 AS v WHERE false", [])
+
+
 def _median(rows: list[Any]) -> float | None:
     values = [row["v"] for row in rows]
     return sum(values) / len(values) if values else None
@@ -418,10 +445,27 @@ def _resolved_this_month_sql(
 ) -> tuple[str, list[Any]]:
     where = _Where()
     where.add("resolved_at >= {}", _midnight(_month_start(today)))
-    _scope(where, filters, public_only)
+    _scope(where, filters, public_only, withdrawn_possible=False)
     return f"SELECT count(*) AS n FROM complaints WHERE resolved_at IS NOT NULL AND {where.sql}", (
         where.args
     )
+
+
+async def public_status_counts(today: date | None = None) -> dict[str, int]:
+    """The public complaints in each status, all time, from the daily aggregate as the
+    transparency page counts them (the home page shows these; no scan of complaints)."""
+    tomorrow = (today or today_in_jakarta()) + timedelta(days=1)
+    where = _Where()
+    sql = _aggregate_where(where, StatsFilters(period="all"), None, tomorrow, public_only=True)
+    rows = await database.fetch(
+        "SELECT status, sum(complaints)::bigint AS n FROM complaint_daily"
+        f" WHERE {sql} GROUP BY status",
+        *where.args,
+    )
+    counts = dict.fromkeys(STATUSES, 0)
+    counts.update({row["status"]: int(row["n"] or 0) for row in rows})
+    counts.pop(PUBLIC_WITHDRAWN, None)
+    return counts
 
 
 NAMES_SQL = """
@@ -509,7 +553,9 @@ async def figures(
         _overdue_sql(filters, start, end, public_only),
         _resolved_this_month_sql(filters, today, public_only),
         (NAMES_SQL, []),
-        _median_sql("first_response", filters, start, end, public_only),
+        # The public page shows no time to first response: not computed for it (a withdrawn
+        # complaint may have one, and leaving those out would cost the index-only walk).
+        _NOTHING if public_only else _median_sql("first_response", filters, start, end, False),
         _median_sql("resolve", filters, start, end, public_only),
         _unit_medians_sql(filters, start, end, public_only),
     ]

@@ -9,7 +9,7 @@ from litestar import MediaType, Request, Response, get
 from pengaduan import database
 from pengaduan.agency.services import active_categories
 from pengaduan.archive.services import recent_public
-from pengaduan.complaints.services import public_status_counts
+from pengaduan.statistics.services import public_status_counts
 from pengaduan.web import publiccache
 
 
@@ -25,7 +25,8 @@ async def home(request: Request) -> Response:
         }
         return context, 200
 
-    # Counted once per public version (web.publiccache), not per request.
+    # Counted once per public version (web.publiccache), not per request, from the daily
+    # aggregate the transparency page reads: the two pages give the same numbers.
     return await publiccache.respond(request, "home/index.html", build)
 
 
