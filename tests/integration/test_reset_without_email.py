@@ -29,7 +29,7 @@ CITIZEN = {
     "password": OLD_PASSWORD,
     "password_confirm": OLD_PASSWORD,
 }
-WRONG = "The username or the code is wrong, or the code has expired."
+WRONG = "Nama pengguna atau kode salah, atau kode sudah kedaluwarsa."  # the default language
 
 
 async def _rows(dsn: str, sql: str, *args: object) -> list[asyncpg.Record]:
@@ -157,7 +157,7 @@ async def test_without_a_gateway_the_reset_page_sends_the_citizen_to_the_service
     client: httpx.AsyncClient,
 ) -> None:
     page = await client.get("/lupa-sandi")
-    assert "service desk" in page.text.lower() or "loket layanan" in page.text.lower()
+    assert "Datangi loket layanan dengan membawa KTP" in page.text
     assert "KTP" in page.text
 
 
