@@ -166,9 +166,13 @@ async def test_officer_assisted_reset_checks_the_nik_and_is_audited(
 ) -> None:
     user_id = await _register_without_email(app)
     officer: httpx.AsyncClient = await as_role("officer")
+    assert 'href="/petugas/layanan-sandi"' in (await officer.get("/petugas")).text
     found = await officer.get("/petugas/layanan-sandi?username=Siti")
     assert found.status_code == 200 and "Siti Aminah" in found.text
     assert f'action="/petugas/layanan-sandi/{user_id}"' in found.text
+    # Forgot the username too: the NIK on the KTP finds the account.
+    by_nik = await officer.get("/petugas/layanan-sandi?username=3273-0145-0790-0002")
+    assert f'action="/petugas/layanan-sandi/{user_id}"' in by_nik.text
 
     wrong = await officer.post(
         f"/petugas/layanan-sandi/{user_id}", data={"nik": "3273014507900003"}

@@ -199,14 +199,20 @@ async def _give_back(code_id: int) -> None:
 # --- at the service desk ----------------------------------------------------------------------
 
 
-async def desk_account(username: str) -> dict[str, Any] | None:
-    """The citizen account an officer looks up by its exact username (no listing of people)."""
-    name = username.strip().lower()
+async def desk_account(settings: Settings, typed: str) -> dict[str, Any] | None:
+    """The citizen account an officer looks up by its exact username, or by the NIK on the
+    KTP for someone who forgot the username too (no listing of people)."""
+    name = typed.strip().lower()
     if not name:
         return None
+    nik = normalise_nik(name)
+    if len(nik) == 16 and nik.isascii() and nik.isdigit():
+        where = User.nik_index == cipher_for(settings).blind_index(nik)
+    else:
+        where = User.username == name
     return (
         await User.select(User.id, User.username, User.full_name, User.created_at, User.is_active)
-        .where((User.username == name) & (User.role == "citizen"))
+        .where(where & (User.role == "citizen"))
         .first()
     )
 

@@ -62,7 +62,7 @@ async def code_submit(request: Request, data: Form) -> Response:
 @get("/petugas/layanan-sandi", name="accounts:desk", opt={"access": "staff"})
 async def desk_page(request: Request) -> Template:
     username = request.query_params.get("username", "")[:150].strip()
-    account = await reset_codes.desk_account(username) if username else None
+    account = await reset_codes.desk_account(settings_of(request), username) if username else None
     return render(
         request,
         "accounts/desk_reset.html",

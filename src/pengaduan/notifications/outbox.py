@@ -311,18 +311,25 @@ async def _deliver_to_mailbox(
     """Development without an SMTP server: each message becomes a file of the mailbox."""
     from pengaduan.notifications import mailbox
 
+    delivered = 0
     for row in rows:
-        message = build_email(
-            settings,
-            outbox_id=row["id"],
-            created_at=row["created_at"],
-            recipient=row["recipient"],
-            payload=_payload(row),
-        )
+        try:
+            message = build_email(
+                settings,
+                outbox_id=row["id"],
+                created_at=row["created_at"],
+                recipient=row["recipient"],
+                payload=_payload(row),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            # As over SMTP: a malformed row will never get better.
+            await _fail(conn, settings, row, exc, permanent=True)
+            continue
         name = mailbox.file_name(row["id"], row["created_at"])
         await asyncio.to_thread(mailbox.write, settings, name, message)
         await conn.execute(MARK_SENT, row["id"])
-    return len(rows)
+        delivered += 1
+    return delivered
 
 
 SELECT_PHONES = """
