@@ -214,3 +214,30 @@ def test_production_s3_with_an_endpoint_needs_keys_and_aws_may_use_the_hosts_rol
     assert minio.storage == "s3" and minio.s3_endpoint_url == "http://minio:9000"
     aws = load_settings({**production, "PENGADUAN_S3_REGION": "ap-southeast-3"})
     assert aws.s3_region == "ap-southeast-3" and aws.s3_access_key_id == ""
+
+
+def test_where_mail_goes_follows_the_smtp_host_and_the_mode(tmp_path: Path) -> None:
+    development = load_settings({"PENGADUAN_DATA_DIR": str(tmp_path)})
+    assert development.mail_transport == "mailbox"
+    assert development.mailbox_dir == tmp_path / "mailbox"
+    production = load_settings(
+        {
+            "PENGADUAN_MODE": "production",
+            "PENGADUAN_DATA_DIR": str(tmp_path),
+            "PENGADUAN_SECRET_KEY": "s" * 40,
+            "DATABASE_URL": "postgresql://u:p@db/x",
+            **PRODUCTION_KEYS,
+        }
+    )
+    assert production.mail_transport == "none"
+    for mode_env in ({}, {"PENGADUAN_MODE": "production"}):
+        env = {"PENGADUAN_DATA_DIR": str(tmp_path), "PENGADUAN_SMTP_HOST": "mail.example"}
+        if mode_env:
+            env |= {
+                **mode_env,
+                "PENGADUAN_SECRET_KEY": "s" * 40,
+                "DATABASE_URL": "postgresql://u:p@db/x",
+                **PRODUCTION_KEYS,
+            }
+        smtp = load_settings(env)
+        assert smtp.mail_transport == "smtp" and smtp.smtp_host == "mail.example"
