@@ -162,10 +162,13 @@ async def redeem(
         .where(column == identifier)
         .first()
     )
-    if user is None or not user["is_active"]:
-        return _wrong()
+    # An unknown or inactive account runs the same statement (matching nothing): the answer
+    # takes as long as for an account whose code is wrong.
+    known = user is not None and user["is_active"]
     # Counted before it is compared, in one statement: simultaneous tries cannot pass the limit.
-    rows = await PasswordResetCode.raw(_OPEN_CODE, user["id"], MAX_ATTEMPTS)
+    rows = await PasswordResetCode.raw(_OPEN_CODE, user["id"] if known else 0, MAX_ATTEMPTS)
+    if not known:
+        return _wrong()
     if not rows or not hmac.compare_digest(rows[0]["code_hash"], _hash(settings, user["id"], code)):
         return _wrong()
     problems = password_problems(password, username=user["username"])
