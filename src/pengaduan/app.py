@@ -19,6 +19,7 @@ from litestar.types import Receive, Scope, Send
 
 from pengaduan import database, outages
 from pengaduan.accounts import admin_routes as account_admin_routes
+from pengaduan.accounts import reset_routes as account_reset_routes
 from pengaduan.accounts import routes as account_routes
 from pengaduan.accounts import sessions
 from pengaduan.accounts.guards import access_guard
@@ -53,6 +54,7 @@ def route_handlers() -> list:
     return [
         *account_routes.ROUTES,
         *account_admin_routes.ROUTES,
+        *account_reset_routes.ROUTES,
         *agency_routes.ROUTES,
         *audit_routes.ROUTES,
         *handling_routes.ROUTES,

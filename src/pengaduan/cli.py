@@ -27,6 +27,13 @@ def _database(settings: Settings) -> str:
     return dsn
 
 
+def _print_delivery(settings: Settings, site: str) -> None:
+    from pengaduan.notifications.mailbox import delivery_lines
+
+    for line in delivery_lines(settings, site):
+        print(line, flush=True)
+
+
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -43,9 +50,9 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     # The workers connect to the server this process owns (or to DATABASE_URL).
     os.environ["DATABASE_URL"] = dsn
     os.environ["PENGADUAN_DATA_DIR"] = str(settings.data_dir)
-    print(
-        f"Pengaduan at http://{args.host}:{args.port} ({settings.mode}, {args.workers} worker(s))"
-    )
+    site = f"http://{args.host}:{args.port}"
+    print(f"Pengaduan at {site} ({settings.mode}, {args.workers} worker(s))")
+    _print_delivery(settings, site)
     # uvicorn shuts down gracefully on SIGTERM (a container stop) and then re-raises it;
     # make that an orderly exit so the embedded database is stopped below, not orphaned.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
@@ -156,6 +163,7 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     # One line per gateway request would drown the worker's own log.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     print("Delivering the outbox (Ctrl+C to stop).", flush=True)
+    _print_delivery(settings, settings.base_url)
     asyncio.run(outbox.run_worker(settings))
     return 0
 

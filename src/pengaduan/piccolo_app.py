@@ -2,7 +2,7 @@
 
 from piccolo.conf.apps import AppConfig
 
-from pengaduan.accounts.tables import LoginThrottle, Session, User
+from pengaduan.accounts.tables import LoginThrottle, PasswordResetCode, Session, User
 from pengaduan.agency.tables import Category, Unit
 from pengaduan.audit.tables import AuditLog
 from pengaduan.complaints.tables import (
@@ -35,6 +35,7 @@ TABLES = [
     NotificationPreference,
     AuditLog,
     QueueVersion,
+    PasswordResetCode,
     ComplaintDaily,
 ]
 

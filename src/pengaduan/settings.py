@@ -69,6 +69,10 @@ class Settings:
     # How long a starting worker waits for an unreachable database before it gives up.
     db_start_wait_seconds: int = 60
     smtp_host: str = "127.0.0.1"
+    # Where mail goes: "smtp" (PENGADUAN_SMTP_HOST is set), "mailbox" (development without
+    # one: .eml files under data_dir/mailbox, shown at /dev/surat) or "none" (production
+    # without one: mail stays pending in the outbox, nobody is bothered per attempt).
+    mail_transport: str = "smtp"
     smtp_port: int = 25
     smtp_username: str = ""
     smtp_password: str = ""
@@ -123,6 +127,10 @@ class Settings:
     @property
     def secure_cookies(self) -> bool:
         return self.is_production
+
+    @property
+    def mailbox_dir(self) -> Path:
+        return self.data_dir / "mailbox"
 
     @property
     def sms_enabled(self) -> bool:
@@ -217,6 +225,12 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         errors.append(f"PENGADUAN_DEFAULT_LANGUAGE must be one of {', '.join(LANGUAGES)}")
         language = "id"
 
+    smtp_host = (env.get("PENGADUAN_SMTP_HOST") or "").strip()
+    if smtp_host:
+        mail_transport = "smtp"
+    else:
+        mail_transport = "none" if mode == "production" else "mailbox"
+
     smtp_security = (env.get("PENGADUAN_SMTP_SECURITY") or "none").strip().lower()
     if smtp_security not in ("none", "starttls", "tls"):
         errors.append("PENGADUAN_SMTP_SECURITY must be none, starttls or tls")
@@ -275,7 +289,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         db_pool_min=_int(env, "PENGADUAN_DB_POOL_MIN", 1, errors, minimum=1),
         db_pool_max=_int(env, "PENGADUAN_DB_POOL_MAX", 20, errors, minimum=1),
         db_start_wait_seconds=_int(env, "PENGADUAN_DB_START_WAIT_SECONDS", 60, errors),
-        smtp_host=(env.get("PENGADUAN_SMTP_HOST") or "127.0.0.1").strip(),
+        smtp_host=smtp_host or "127.0.0.1",
+        mail_transport=mail_transport,
         smtp_port=_int(env, "PENGADUAN_SMTP_PORT", 25, errors, minimum=1),
         smtp_username=env.get("PENGADUAN_SMTP_USERNAME", ""),
         smtp_password=env.get("PENGADUAN_SMTP_PASSWORD", ""),

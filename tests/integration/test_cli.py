@@ -163,6 +163,10 @@ def test_serve_with_two_workers_against_database_url(db_dsn: str, data_dir: Path
         output, _ = proc.communicate(timeout=60)
     assert proc.returncode == 0, output
     assert output.count("Application startup complete") == 2, output  # both workers
+    # Where mail goes is said at start: no SMTP server set, so the development mailbox.
+    assert f"Mail: written to {data_dir / 'mailbox'}" in output, output
+    assert f"http://127.0.0.1:{port}/dev/surat" in output, output
+    assert "SMS: not sent (no gateway" in output, output
 
 
 def test_seed_demo_refuses_production(data_dir: Path) -> None:

@@ -175,7 +175,9 @@ async def test_server_down_delays_mail_and_loses_none(db_dsn: str) -> None:
 
 
 async def test_message_is_dead_after_max_attempts_and_no_longer_tried(db_dsn: str) -> None:
-    settings = settings_for(db_dsn, PENGADUAN_SMTP_PORT=str(free_port()))
+    settings = settings_for(
+        db_dsn, PENGADUAN_SMTP_HOST="127.0.0.1", PENGADUAN_SMTP_PORT=str(free_port())
+    )
     await _enqueue_many(1)
     for _ in range(outbox.MAX_ATTEMPTS):
         await _make_due(db_dsn)
@@ -316,7 +318,7 @@ async def test_stopping_does_not_wait_for_a_hanging_mail_server(db_dsn: str) -> 
 
     server = await asyncio.start_server(never_greet, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
-    settings = settings_for(db_dsn, PENGADUAN_SMTP_PORT=str(port))
+    settings = settings_for(db_dsn, PENGADUAN_SMTP_HOST="127.0.0.1", PENGADUAN_SMTP_PORT=str(port))
     await _enqueue_many(1)
     worker = outbox.OutboxWorker(settings, idle_seconds=60, listen=False)
     try:

@@ -279,6 +279,7 @@ async def test_max_attempts_and_first_retry_come_from_the_settings(
 ) -> None:
     settings = settings_for(
         db_dsn,
+        PENGADUAN_SMTP_HOST="127.0.0.1",
         PENGADUAN_SMTP_PORT=str(free_port()),
         PENGADUAN_OUTBOX_MAX_ATTEMPTS="2",
         PENGADUAN_OUTBOX_RETRY_SECONDS="100",

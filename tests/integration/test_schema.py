@@ -42,6 +42,9 @@ RAW_SQL_INDEXES = {
     "complaints_stats_unit_resolve_time",
     "complaints_stats_response_time",
     "complaints_stats_resolved",
+    "outbox_dead",
+    "outbox_pending",
+    "outbox_sent",
 }
 INDEXES = """
 SELECT tablename, regexp_replace(indexdef, 'INDEX \\S+ ON', 'INDEX ON') AS def

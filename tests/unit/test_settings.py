@@ -251,3 +251,30 @@ def test_env_example_names_settings_the_code_reads_with_the_values_it_uses_unset
     unset = load_settings({"PENGADUAN_DATA_DIR": str(tmp_path)})
     assert from_example == unset
     assert unset.sms_sender == example["PENGADUAN_SMS_SENDER"] == "Pengaduan"
+
+
+def test_where_mail_goes_follows_the_smtp_host_and_the_mode(tmp_path: Path) -> None:
+    development = load_settings({"PENGADUAN_DATA_DIR": str(tmp_path)})
+    assert development.mail_transport == "mailbox"
+    assert development.mailbox_dir == tmp_path / "mailbox"
+    production = load_settings(
+        {
+            "PENGADUAN_MODE": "production",
+            "PENGADUAN_DATA_DIR": str(tmp_path),
+            "PENGADUAN_SECRET_KEY": "s" * 40,
+            "DATABASE_URL": "postgresql://u:p@db/x",
+            **PRODUCTION_KEYS,
+        }
+    )
+    assert production.mail_transport == "none"
+    for mode_env in ({}, {"PENGADUAN_MODE": "production"}):
+        env = {"PENGADUAN_DATA_DIR": str(tmp_path), "PENGADUAN_SMTP_HOST": "mail.example"}
+        if mode_env:
+            env |= {
+                **mode_env,
+                "PENGADUAN_SECRET_KEY": "s" * 40,
+                "DATABASE_URL": "postgresql://u:p@db/x",
+                **PRODUCTION_KEYS,
+            }
+        smtp = load_settings(env)
+        assert smtp.mail_transport == "smtp" and smtp.smtp_host == "mail.example"

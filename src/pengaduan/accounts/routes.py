@@ -188,9 +188,15 @@ async def logout_everywhere(request: Request) -> Response:
 # --- password reset -------------------------------------------------------------------------
 
 
+def _forgot(request: Request, context: dict[str, Any], **options: Any) -> Template:
+    # Without email, the way back is a code: by SMS with a gateway, else at the service desk.
+    context = {**context, "sms_enabled": settings_of(request).sms_enabled}
+    return render(request, "accounts/forgot.html", context, **options)
+
+
 @get("/lupa-sandi", name="accounts:forgot", opt={"access": "anyone"})
 async def forgot_page(request: Request) -> Template:
-    return render(request, "accounts/forgot.html", {"values": {}, "errors": {}, "sent": False})
+    return _forgot(request, {"values": {}, "errors": {}, "sent": False})
 
 
 @post("/lupa-sandi", name="accounts:forgot.submit", opt={"access": "anyone"})
@@ -198,9 +204,8 @@ async def forgot_submit(request: Request, data: Form) -> Template:
     form = read_form(data)
     identifier = form.get("identifier").strip()
     if not identifier or form.errors:
-        return render(
+        return _forgot(
             request,
-            "accounts/forgot.html",
             {
                 "values": form.values,
                 "errors": form.errors or {"identifier": _("Enter your username or email.")},
@@ -210,16 +215,15 @@ async def forgot_submit(request: Request, data: Form) -> Template:
         )
     busy = await services.requests_throttled("reset", client_ip(request))
     if busy:
-        return render(
+        return _forgot(
             request,
-            "accounts/forgot.html",
             {"values": {"identifier": identifier}, "errors": {"form": busy.error}, "sent": False},
             status_code=429,
             headers={"Retry-After": str(busy.wait_seconds)},
         )
     # The same answer, as fast, whether or not the account exists: the looking up and mailing
     # happen after it is sent.
-    response = render(request, "accounts/forgot.html", {"values": {}, "errors": {}, "sent": True})
+    response = _forgot(request, {"values": {}, "errors": {}, "sent": True})
     response.background = BackgroundTask(
         services.request_password_reset, settings_of(request), identifier, ip=client_ip(request)
     )

@@ -490,7 +490,8 @@ async def _recent_reset_mails(email: str) -> int:
 
 
 async def request_password_reset(settings: Settings, identifier: str, *, ip: str) -> None:
-    """Send a reset link when the account exists and has a confirmed email; silent otherwise.
+    """Send a reset link when the account exists and has a confirmed email, a code by SMS when
+    it has no email but a phone (and a gateway is configured); silent otherwise.
 
     An unconfirmed address gets the confirmation link instead (no other mail may go to it).
     Runs after the answer has been sent (so the answer takes as long whether or not the account
@@ -507,8 +508,21 @@ async def _request_password_reset(settings: Settings, identifier: str, *, ip: st
     if not identifier:
         return
     column = User.email if "@" in identifier else User.username
-    user = await User.select(*MAILING_COLUMNS).where(column == identifier).first()
-    if user is None or not user["is_active"] or not user["email"]:
+    user = (
+        await User.select(*MAILING_COLUMNS, User.phone_encrypted)
+        .where(column == identifier)
+        .first()
+    )
+    if user is None or not user["is_active"]:
+        return
+    if not user["email"]:
+        # Registered without email: a code by SMS when there is a gateway; otherwise the
+        # reset page sends them to the service desk with their KTP.
+        if settings.sms_enabled and user["phone_encrypted"]:
+            from pengaduan.accounts import reset_codes
+
+            async with ENGINE.transaction():
+                await reset_codes.send_sms_code(settings, user, ip=ip)
         return
     if await _recent_reset_mails(user["email"]) >= RESET_MAILS_PER_HOUR:
         return

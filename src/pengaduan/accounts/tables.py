@@ -1,4 +1,4 @@
-"""Tables for users and their server-side sessions."""
+"""Tables for users, their server-side sessions, throttles and password reset codes."""
 
 from piccolo.columns import (
     JSONB,
@@ -60,8 +60,25 @@ class LoginThrottle(Table, tablename="login_throttles", db=ENGINE):
     client address (accounts/throttle.py), shared by every worker."""
 
     # "user:<id>", "account:<unknown name typed>", "ip:<address>", "register:<address>" or
-    # "reset:<address>" (for the last two, last_failure_at is when the hour's window began)
+    # "reset:<address>" or "reset_code:<address>" (for the last three, last_failure_at is
+    # when the hour's window began)
     key = Varchar(length=300, unique=True)
     failures = Integer(default=0)
     last_failure_at = Timestamptz()
     locked_until = Timestamptz(null=True, default=None)
+
+
+class PasswordResetCode(Table, tablename="password_reset_codes", db=ENGINE):
+    """A one-time code that lets someone without email set a new password: sent by SMS or
+    handed over at the service desk (accounts/reset_codes.py). Only a keyed hash is kept."""
+
+    user = ForeignKey(references=User, on_delete=OnDelete.cascade, index=True)
+    code_hash = Varchar(length=64)
+    channel = Varchar(length=8)  # sms | desk
+    # Wrong codes typed against it; at MAX_ATTEMPTS it is spent.
+    attempts = Integer(default=0)
+    created_at = Timestamptz()
+    expires_at = Timestamptz()
+    used_at = Timestamptz(null=True, default=None)
+    # The officer or admin who handed it over (desk codes).
+    issued_by = ForeignKey(references=User, on_delete=OnDelete.set_null, null=True)

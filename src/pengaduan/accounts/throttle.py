@@ -9,7 +9,8 @@ written: at most FREE_FAILURES passwords are checked before the lock. The accoun
 account's id whatever was typed for it; an unknown name is counted under that name, so the
 throttle answers alike for both.
 
-Registration and reset requests: at most REQUESTS_PER_HOUR per address in an hour's window.
+Registration and reset requests, and tries at a reset code: at most REQUESTS_PER_HOUR per
+address in an hour's window.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ MAX_WAIT = timedelta(minutes=15)
 FORGET_AFTER = timedelta(minutes=15)
 # Generous, because many mobile users share one address (carrier-grade NAT); probing NIKs or
 # email addresses through the registration form still slows to a crawl.
-REQUESTS_PER_HOUR = {"register": 20, "reset": 10}
+# Reset codes: tries at typing one (each code also takes only a few, see reset_codes).
+REQUESTS_PER_HOUR = {"register": 20, "reset": 10, "reset_code": 20}
 REQUEST_WINDOW = timedelta(hours=1)
 
 

@@ -351,6 +351,33 @@ async def _deliver_rows(
     return delivered
 
 
+async def _deliver_to_mailbox(
+    conn: asyncpg.Connection, settings: Settings, rows: Sequence[asyncpg.Record]
+) -> int:
+    """Development without an SMTP server: each message becomes a file of the mailbox."""
+    from pengaduan.notifications import mailbox
+
+    delivered = 0
+    for row in rows:
+        try:
+            message = build_email(
+                settings,
+                outbox_id=row["id"],
+                created_at=row["created_at"],
+                recipient=row["recipient"],
+                payload=_payload(row),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            # As over SMTP: a malformed row will never get better.
+            await _fail(conn, settings, row, exc, permanent=True)
+            continue
+        name = mailbox.file_name(row["id"], row["created_at"])
+        await asyncio.to_thread(mailbox.write, settings, name, message)
+        await conn.execute(MARK_SENT, row["id"])
+        delivered += 1
+    return delivered
+
+
 SELECT_PHONES = """
 SELECT id, phone_encrypted, language FROM users WHERE id = ANY($1::int[]) AND is_active
 """
@@ -430,6 +457,8 @@ async def _deliver_channel(settings: Settings, channel: str, limit: int) -> Batc
             return BatchResult(picked=0, delivered=0)
         if channel == "sms":
             delivered = await _deliver_sms_rows(conn, settings, rows)
+        elif settings.mail_transport == "mailbox":
+            delivered = await _deliver_to_mailbox(conn, settings, rows)
         else:
             delivered = await _deliver_rows(conn, settings, rows)
     if delivered:
@@ -439,8 +468,11 @@ async def _deliver_channel(settings: Settings, channel: str, limit: int) -> Batc
 
 async def deliver_batch(settings: Settings, *, limit: int = BATCH_SIZE) -> BatchResult:
     """Send up to `limit` due emails, then (with a gateway configured) up to `limit` due
-    SMS; without a gateway SMS rows are left alone."""
-    result = await _deliver_channel(settings, "email", limit)
+    SMS; without a gateway SMS rows are left alone, and so is mail without an SMTP server in
+    production (no attempt, no warning: they wait, pending, for one to be configured)."""
+    result = BatchResult(picked=0, delivered=0)
+    if settings.mail_transport != "none":
+        result = await _deliver_channel(settings, "email", limit)
     if settings.sms_enabled:
         sms = await _deliver_channel(settings, "sms", limit)
         result = BatchResult(
@@ -454,33 +486,13 @@ async def deliver_due(settings: Settings, *, limit: int = BATCH_SIZE) -> int:
     return (await deliver_batch(settings, limit=limit)).delivered
 
 
-# --- dead messages -------------------------------------------------------------------------
+# --- dead messages: another round -------------------------------------------------------
 
-SELECT_DEAD = """
-SELECT o.id, o.channel, o.recipient, o.payload->>'kind' AS kind, o.attempts, o.last_error,
-       o.created_at, o.dead_at, u.full_name AS user_name, u.username
-FROM outbox o
-LEFT JOIN users u
-  ON o.channel = 'sms' AND u.id = (substring(o.recipient from '^user:([0-9]+)$'))::int
-WHERE o.dead_at IS NOT NULL AND o.sent_at IS NULL
-ORDER BY o.dead_at DESC, o.id DESC
-LIMIT $1 OFFSET $2
-"""
-COUNT_DEAD = "SELECT count(*) FROM outbox WHERE dead_at IS NOT NULL AND sent_at IS NULL"
 REVIVE = """
 UPDATE outbox SET dead_at = NULL, attempts = 0, next_attempt_at = now()
 WHERE id = $1 AND dead_at IS NOT NULL AND sent_at IS NULL
 RETURNING id, channel, recipient, last_error
 """
-
-
-async def dead_messages(*, limit: int = 50, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
-    """Messages given up on (newest first) and how many there are in all."""
-    async with ENGINE.transaction() as transaction:
-        conn = transaction.connection
-        rows = await conn.fetch(SELECT_DEAD, limit, offset)
-        total = await conn.fetchval(COUNT_DEAD)
-    return [dict(r) for r in rows], total
 
 
 async def retry_dead(outbox_id: int, *, admin_id: int, ip: str) -> bool:
@@ -573,6 +585,9 @@ class OutboxWorker:
     async def run(self) -> None:
         """The loop itself; returns once stopping was requested."""
         unreachable = 0  # rounds in a row that found the database away
+        if self.settings.mail_transport == "none":
+            # Said once here, not per message: the admins' outbox shows what is waiting.
+            log.info("outbox: no SMTP server configured; mail stays pending in the outbox")
         try:
             while not self._stopping.is_set():
                 await self._listen()

@@ -1,4 +1,5 @@
-"""The notification centre (bell, list, mark read, preferences) and the admins' dead outbox."""
+"""The notification centre (bell, list, mark read, preferences), the admins' outbox and the
+development mailbox (/dev/surat)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from pengaduan.notifications import outbox, services
+from pengaduan.notifications import mailbox, outbox, outbox_view, services
 from pengaduan.web.flash import flash_cookie
 from pengaduan.web.i18n import _
 from pengaduan.web.input import Form, read_form
@@ -143,17 +144,25 @@ async def preferences_save(request: Request, data: Form) -> Response:
     return _redirect(request, "/notifikasi/pengaturan", _("Your notification choices are saved."))
 
 
-# --- dead messages (admins) -------------------------------------------------------------------
+# --- the outbox (admins) ------------------------------------------------------------------------
 
 
 @get("/admin/kotak-keluar", name="outbox:dead", opt={"access": "admin"})
-async def dead_list(request: Request) -> Template:
-    page = _page(request)
-    rows, total = await outbox.dead_messages(limit=50, offset=(page - 1) * 50)
+async def outbox_list(request: Request) -> Template:
+    state = outbox_view.state_of(request.query_params.get("status"))
+    page = page_number(request.query_params.get("halaman"), last=outbox_view.LAST_PAGE)
+    rows, has_next = await outbox_view.messages(state, page)
     return render(
         request,
         "notifications/dead.html",
-        {"rows": rows, "total": total, "page": page, "has_next": page * 50 < total},
+        {
+            "rows": rows,
+            "state": state,
+            "states": outbox_view.STATES,
+            "page": page,
+            "has_next": has_next,
+            "mail_transport": request.app.state.settings.mail_transport,
+        },
         headers=NO_STORE,
     )
 
@@ -168,6 +177,36 @@ async def retry(request: Request, outbox_id: FromPath[int]) -> Response:
     )
 
 
+# --- the development mailbox ----------------------------------------------------------------
+
+
+def _development_only(request: Request) -> None:
+    # Mail holds reset links: in production this page does not exist.
+    if request.app.state.settings.is_production:
+        raise NotFoundException()
+
+
+@get("/dev/surat", name="dev:mailbox", opt={"access": "anyone"})
+async def dev_mailbox(request: Request) -> Template:
+    _development_only(request)
+    settings = request.app.state.settings
+    return render(
+        request,
+        "notifications/dev_mailbox.html",
+        {"mails": mailbox.newest(settings), "folder": str(settings.mailbox_dir)},
+        headers=NO_STORE,
+    )
+
+
+@get("/dev/surat/{name:str}", name="dev:mail", opt={"access": "anyone"})
+async def dev_mail(request: Request, name: FromPath[str]) -> Template:
+    _development_only(request)
+    mail = mailbox.read(request.app.state.settings, name)
+    if mail is None:
+        raise NotFoundException()
+    return render(request, "notifications/dev_mail.html", {"mail": mail}, headers=NO_STORE)
+
+
 ROUTES = [
     bell,
     notification_list,
@@ -177,6 +216,8 @@ ROUTES = [
     mark_all_read,
     preferences_page,
     preferences_save,
-    dead_list,
+    outbox_list,
     retry,
+    dev_mailbox,
+    dev_mail,
 ]
