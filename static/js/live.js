@@ -2,10 +2,11 @@
 // logged-in pages carry). Each event becomes a DOM event on <body> (pengaduan:complaint,
 // pengaduan:queue, pengaduan:notification, pengaduan:stats) that page parts listen to with htmx;
 // parts marked data-live-part are re-fetched from the page's own address and swapped by id,
-// except one holding a form the person is typing in (its own inner parts are still refreshed
-// one by one; a folded <details> stays as the person left it). A page following one complaint
-// (#live data-follow) refreshes on its events and on queue events about it (internal notes are
-// told to the unit's queue only). After a dropped stream (and when a page
+// except one holding a form the person is typing in, or one that came back refused with what
+// they typed (form[data-live-typed]); inside such a part, its own inner parts are still
+// refreshed one by one, and a folded <details> stays as the person left it. A page following
+// one complaint (#live data-follow) refreshes on its events and on queue events about it
+// (internal notes are told to the unit's queue only). After a dropped stream (and when a page
 // comes back from the back/forward cache) everything is re-fetched: nothing missed in the gap.
 // While the stream is down, <body> has data-live-fallback and the queue's polling runs.
 (function () {
@@ -23,6 +24,8 @@
     else body.setAttribute("data-live-fallback", "");
   }
   function typing(el) {
+    // A form given back with what the person typed (refused: 409, 422) is theirs until sent.
+    if (el.matches("form[data-live-typed]") || el.querySelector("form[data-live-typed]")) return true;
     var active = document.activeElement;
     if (active && active !== body && el.contains(active) && active.form) return true;
     var fields = el.querySelectorAll("input, textarea, select");

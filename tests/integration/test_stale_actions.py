@@ -143,9 +143,7 @@ async def test_text_typed_for_an_action_that_no_longer_fits_is_shown_apart(
     assert 'id="f-body"' not in stale.text
     assert _textarea(stale.text, "kept") == draft
     assert "Menunggu → Ditolak" in _conflict(stale.text)
-    messages = await _rows(
-        db_dsn, "SELECT 1 FROM messages WHERE complaint = $1", case["complaint"]
-    )
+    messages = await _rows(db_dsn, "SELECT 1 FROM messages WHERE complaint = $1", case["complaint"])
     assert messages == []
 
 

@@ -185,6 +185,8 @@ async def _detail_context(
         "officers": lists["officers"],
         "version": str(version_of(complaint)),
         "conflict": None,
+        # The action form given back with what was typed (live.js leaves it alone).
+        "typed_form": None,
         "can_claim": can_claim,
         "is_open": is_open,
         "can_reply": can_reply,
@@ -293,6 +295,7 @@ async def _act(
         else:
             errors = {"form": refusal.message}
         context = await _detail_context(request, complaint, dict(form or {}), errors)
+        context["typed_form"] = request.url.path.rsplit("/", 1)[-1]
         headers: dict[str, str] = {}
         if conflict:
             assert isinstance(refusal, ChangedMeanwhile)
