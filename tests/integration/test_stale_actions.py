@@ -227,3 +227,43 @@ async def test_a_form_without_a_version_is_taken_as_before(
     base = f"/petugas/pengaduan/{case['complaint']}"
     assert (await officer.post(f"{base}/verifikasi", data={})).status_code == 303
     assert (await officer.post(f"{base}/proses")).status_code == 303
+
+
+async def test_the_handling_page_follows_its_complaint_and_a_note_reaches_staff_only(
+    app: Litestar, as_role, case: dict[str, int]
+) -> None:
+    """The page's stream follows the complaint (access-checked by /langsung); a colleague's
+    internal note reaches it as a queue event about the complaint, the reporter's stream on
+    the same complaint hears nothing of it, and a public reply reaches both."""
+    from tests.integration.test_live import StreamCall
+
+    complaint = case["complaint"]
+    officer: httpx.AsyncClient = await as_role("officer")
+    page = (await officer.get(f"/petugas/pengaduan/{complaint}")).text
+    assert f'data-stream="/langsung?pengaduan={complaint}"' in page
+    assert f'data-follow="{complaint}"' in page
+    citizen: httpx.AsyncClient = await as_role("citizen")
+    path = f"/langsung?pengaduan={complaint}"
+    staff_stream = StreamCall(app, path, officer.cookies).start()
+    reporter_stream = StreamCall(app, path, citizen.cookies).start()
+    try:
+        await staff_stream.ready()
+        await reporter_stream.ready()
+        await make_user("officer", "petugas2", unit=case["unit"])
+        colleague = await as_role(None)
+        await log_in(colleague, "petugas2")
+        base = f"/petugas/pengaduan/{complaint}"
+        noted = await colleague.post(f"{base}/catatan", data={"note": "Kontraktor lama."})
+        assert noted.status_code == 303
+        assert await staff_stream.next_event() == ("queue", {"id": complaint})
+        replied = await colleague.post(f"{base}/balas", data={"body": "Segera kami cek."})
+        assert replied.status_code == 303
+        # The reporter's first events are the reply's (and its notification): the note never
+        # reached them.
+        told = [await reporter_stream.next_event(), await reporter_stream.next_event()]
+        assert sorted(told) == [("complaint", {"id": complaint}), ("notification", {})]
+        heard = [await staff_stream.next_event(), await staff_stream.next_event()]
+        assert sorted(heard) == [("complaint", {"id": complaint}), ("queue", {"id": complaint})]
+    finally:
+        await staff_stream.close()
+        await reporter_stream.close()

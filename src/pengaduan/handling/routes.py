@@ -187,9 +187,6 @@ async def _detail_context(
         "conflict": None,
         # The action form given back with what was typed (live.js leaves it alone).
         "typed_form": None,
-        "can_claim": can_claim,
-        "is_open": is_open,
-        "can_reply": can_reply,
         "can_reassign": user.role == "admin" or complaint["officer_id"] in (None, user.id),
         "available": {
             "claim": can_claim,
@@ -283,7 +280,7 @@ async def _act(
             # Not the actor's to handle (e.g. it moved to another unit meanwhile).
             raise NotFoundException() from refusal
         complaint = await _visible(request, complaint_id)
-        conflict = isinstance(refusal, ChangedMeanwhile)
+        conflict = refusal if isinstance(refusal, ChangedMeanwhile) else None
         if form is not None and form.errors:
             errors = form.errors
         elif refusal.field and refusal.status_code == 422:
@@ -298,9 +295,8 @@ async def _act(
         context["typed_form"] = request.url.path.rsplit("/", 1)[-1]
         headers: dict[str, str] = {}
         if conflict:
-            assert isinstance(refusal, ChangedMeanwhile)
-            context["conflict"] = _conflict(refusal, action, form, context)
-            headers = _toast(refusal.message, "error")
+            context["conflict"] = _conflict(conflict, action, form, context)
+            headers = _toast(" ".join([conflict.message, *conflict.changes]), "error")
         return render(
             request,
             "handling/detail.html",
