@@ -63,6 +63,15 @@ class HandlingPage(ShellPage):
         return self.page.locator("#timeline")
 
     @property
+    def conflict(self) -> Locator:
+        """What the page says when an action was refused because the complaint changed."""
+        return self.page.locator("#conflict")
+
+    @property
+    def reply_box(self) -> Locator:
+        return self.page.locator("#f-body")
+
+    @property
     def toast(self) -> Locator:
         return self.page.locator("#toasts .toast").last
 
@@ -102,6 +111,9 @@ class HandlingPage(ShellPage):
 
     def reply(self, text: str) -> None:
         self.page.fill("#f-body", text)
+        self.send_reply()
+
+    def send_reply(self) -> None:
         self.page.locator("#send-reply").click()
 
     def add_note(self, text: str) -> None:

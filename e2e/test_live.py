@@ -128,6 +128,44 @@ def test_a_reply_reaches_the_timeline_while_the_citizen_keeps_typing(
         citizen.context.close()
 
 
+def test_a_citizens_message_reaches_the_open_handling_page_while_the_officer_keeps_typing(
+    browser: Browser, two_workers: LiveServer, live_data: None
+) -> None:
+    from e2e.pages_complaints import ComplaintPage
+    from e2e.pages_handling import HandlingPage
+
+    server = two_workers
+    complaint_id, _number = run_async(_add_complaint, server.dsn, "Trotoar Braga amblas")
+    officer = _logged_in(browser, server, "petugas.pupr", OFFICER_PASSWORD)
+    citizen = _logged_in(browser, server, "warga", CITIZEN_PASSWORD)
+    try:
+        handling = HandlingPage(officer, server.url).open_complaint(complaint_id)
+        _stream_open(officer)
+        draft = "Terima kasih, tim kami akan memeriksa trotoar itu"
+        handling.reply_box.fill(draft)
+        _mark_unreloaded(officer)
+
+        message = "Lubangnya makin lebar setelah hujan semalam."
+        ComplaintPage(citizen, server.url).open_complaint(complaint_id).send_message(message)
+        expect(handling.timeline).to_contain_text(message)
+        # The reply being typed is left alone.
+        expect(handling.reply_box).to_have_value(draft)
+        assert _still_unreloaded(officer)
+
+        # It was typed before the message came: sending it says so and keeps it (a 409 that
+        # htmx swaps in); sent again, it goes.
+        handling.send_reply()
+        expect(handling.conflict).to_contain_text("Pelapor menulis pesan baru.")
+        expect(handling.reply_box).to_have_value(draft)
+        handling.send_reply()
+        expect(handling.timeline).to_contain_text(draft)
+        expect(handling.conflict).to_have_count(0)
+        assert _still_unreloaded(officer)
+    finally:
+        officer.context.close()
+        citizen.context.close()
+
+
 def test_the_bell_counts_up_when_the_officer_resolves(
     browser: Browser, two_workers: LiveServer, live_data: None
 ) -> None:

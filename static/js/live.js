@@ -2,7 +2,11 @@
 // logged-in pages carry). Each event becomes a DOM event on <body> (pengaduan:complaint,
 // pengaduan:queue, pengaduan:notification, pengaduan:stats) that page parts listen to with htmx;
 // parts marked data-live-part are re-fetched from the page's own address and swapped by id,
-// except one holding a form the person is typing in. After a dropped stream (and when a page
+// except one holding a form the person is typing in, or one that came back refused with what
+// they typed (form[data-live-typed]); inside such a part, its own inner parts are still
+// refreshed one by one, and a folded <details> stays as the person left it. A page following
+// one complaint (#live data-follow) refreshes on its events and on queue events about it
+// (internal notes are told to the unit's queue only). After a dropped stream (and when a page
 // comes back from the back/forward cache) everything is re-fetched: nothing missed in the gap.
 // While the stream is down, <body> has data-live-fallback and the queue's polling runs.
 (function () {
@@ -20,6 +24,8 @@
     else body.setAttribute("data-live-fallback", "");
   }
   function typing(el) {
+    // A form given back with what the person typed (refused: 409, 422) is theirs until sent.
+    if (el.matches("form[data-live-typed]") || el.querySelector("form[data-live-typed]")) return true;
     var active = document.activeElement;
     if (active && active !== body && el.contains(active) && active.form) return true;
     var fields = el.querySelectorAll("input, textarea, select");
@@ -30,6 +36,14 @@
       else if (f.type !== "hidden" && f.value !== f.defaultValue) return true;
     }
     return false;
+  }
+  function keepUnfolded(el, fresh) {
+    var open = el.matches("details[open][id]") ? [el] : [];
+    open = open.concat(Array.prototype.slice.call(el.querySelectorAll("details[open][id]")));
+    for (var i = 0; i < open.length; i++) {
+      var same = fresh.id === open[i].id ? fresh : fresh.querySelector("#" + CSS.escape(open[i].id));
+      if (same && same.tagName === "DETAILS") same.open = true;
+    }
   }
   function refreshParts() {
     partsTimer = null;
@@ -42,8 +56,11 @@
         var parts = document.querySelectorAll("[data-live-part]");
         for (var i = 0; i < parts.length; i++) {
           var el = parts[i], fresh = doc.getElementById(el.id);
+          // Inside a part replaced a moment ago: it came fresh with it.
+          if (!body.contains(el)) continue;
           if (!fresh || fresh.outerHTML === el.outerHTML || typing(el)) continue;
           fresh = document.importNode(fresh, true);
+          keepUnfolded(el, fresh);
           el.replaceWith(fresh);
           if (window.htmx) window.htmx.process(fresh);
         }
@@ -56,11 +73,19 @@
     for (var i = 0; i < KINDS.length; i++) fire(KINDS[i], { resync: true });
     soon();
   }
-  function onComplaint(detail) {
+  function followed() {
     var live = document.getElementById("live");
-    var follow = live && live.getAttribute("data-follow");
+    return live && live.getAttribute("data-follow");
+  }
+  function onComplaint(detail) {
+    var follow = followed();
     fire("complaint", detail);
     if (!follow || String(detail.id) === follow) soon();
+  }
+  function onQueue(detail) {
+    var follow = followed();
+    fire("queue", detail);
+    if (follow && String(detail.id) === follow) soon();
   }
   function close() {
     if (source) source.close();
@@ -79,7 +104,7 @@
       if (opened++) resync(); // a reconnect: what happened in the gap is not known
     });
     source.addEventListener("complaint", function (e) { onComplaint(JSON.parse(e.data)); });
-    source.addEventListener("queue", function (e) { fire("queue", JSON.parse(e.data)); });
+    source.addEventListener("queue", function (e) { onQueue(JSON.parse(e.data)); });
     source.addEventListener("notification", function () { fire("notification"); });
     source.addEventListener("stats", function () { fire("stats"); });
     source.addEventListener("resync", resync);

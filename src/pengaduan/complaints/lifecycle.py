@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pengaduan.audit import services as audit
+from pengaduan.complaints import versions
 from pengaduan.complaints.tables import Complaint, Message, StatusHistory
 from pengaduan.database import ENGINE
 from pengaduan.events import publish
@@ -86,6 +87,25 @@ class TransitionRefused(Exception):
         self.field = field
 
 
+class ChangedMeanwhile(TransitionRefused):
+    """The action was taken on an older version of the complaint than it now has (see
+    complaints.versions): nothing was done. `changes` says what is different, a sentence each."""
+
+    def __init__(self, changes: list[str]) -> None:
+        super().__init__(
+            _("This complaint changed since you opened this page, so nothing was done."), 409
+        )
+        self.changes = changes
+
+
+async def ensure_unchanged(complaint: dict[str, Any], seen: str | None) -> None:
+    """Refuse an action whose form was filled in on another version of the locked complaint
+    (`seen`: the version it carried; None: none to compare)."""
+    changes = await versions.changes_since(complaint, seen)
+    if changes is not None:
+        raise ChangedMeanwhile(changes)
+
+
 def capacities(actor: Actor, complaint: dict[str, Any]) -> set[str]:
     """In which capacities the actor stands towards this complaint."""
     found: set[str] = set()
@@ -148,7 +168,7 @@ async def load_for_update(complaint_id: int) -> dict[str, Any]:
     """The complaint row, locked until the transaction ends (call inside one)."""
     rows = await Complaint.raw(
         "SELECT id, number, status, reporter, unit, officer, title, resolved_at,"
-        " first_response_at, is_anonymous, tracking_code, category, priority"
+        " first_response_at, is_anonymous, tracking_code, category, priority, updated_at"
         " FROM complaints WHERE id = {} FOR UPDATE",
         complaint_id,
     )
@@ -222,15 +242,19 @@ async def apply(
     *,
     text: str = "",
     changes: dict[str, Any] | None = None,
+    seen: str | None = None,
 ) -> dict[str, Any]:
     """Take `action` on the complaint; returns the complaint as it now is.
 
     `text` is the reason (reject, reopen) or the official response (resolve), or an optional
     note. `changes` are extra column values set in the same update (e.g. a new category on
-    verify) — the caller validated them.
+    verify) — the caller validated them. `seen`: the version of the complaint the person acted
+    on (complaints.versions); another one is refused with ChangedMeanwhile.
     """
     async with ENGINE.transaction():
         complaint = await load_for_update(complaint_id)
+        if STAFF in capacities(actor, complaint):
+            await ensure_unchanged(complaint, seen)
         transition = check(action, complaint, actor, text=text)
         now = datetime.now(UTC)
         values: dict[Any, Any] = {Complaint.status: transition.target, Complaint.updated_at: now}

@@ -39,7 +39,7 @@ def _not_found() -> ActionRefused:
 async def _lock(complaint_id: int, actor: Actor) -> dict[str, Any]:
     """The complaint row locked for this transaction, if the actor handles it (else 404)."""
     rows = await Complaint.raw(
-        "SELECT id, number, status, reporter, unit, officer, title, first_response_at"
+        "SELECT id, number, status, reporter, unit, officer, title, first_response_at, updated_at"
         " FROM complaints WHERE id = {} FOR UPDATE",
         complaint_id,
     )
@@ -85,10 +85,13 @@ def _text(text: str, field: str, empty_message: str) -> str:
     return text
 
 
-async def claim(complaint_id: int, actor: Actor) -> dict[str, Any]:
-    """An officer takes an unassigned complaint of their unit; of two at once, one wins."""
+async def claim(complaint_id: int, actor: Actor, *, seen: str | None = None) -> dict[str, Any]:
+    """An officer takes an unassigned complaint of their unit; of two at once, one wins.
+
+    `seen` (here and below): the version the officer acted on (lifecycle.ensure_unchanged)."""
     async with ENGINE.transaction():
         complaint = await _lock(complaint_id, actor)
+        await lifecycle.ensure_unchanged(complaint, seen)
         if actor.role != "officer":
             raise ActionRefused(
                 _("Only an officer of the unit can take a complaint; assign it to one instead."),
@@ -129,7 +132,12 @@ async def claim(complaint_id: int, actor: Actor) -> dict[str, Any]:
 
 
 async def reply(
-    complaint_id: int, actor: Actor, text: str, *, idempotency_key: str | None = None
+    complaint_id: int,
+    actor: Actor,
+    text: str,
+    *,
+    idempotency_key: str | None = None,
+    seen: str | None = None,
 ) -> dict[str, Any]:
     """A public message to the reporter, who is told in their own language (once per form key:
     complaints.repeats)."""
@@ -137,6 +145,7 @@ async def reply(
         complaint = await _lock(complaint_id, actor)
         if await repeats.earlier_message(idempotency_key, actor.user_id, complaint_id):
             return complaint
+        await lifecycle.ensure_unchanged(complaint, seen)
         body = _text(text, "body", _("Write the reply."))
         if complaint["status"] not in REPLY_STATUSES:
             raise ActionRefused(
@@ -187,7 +196,12 @@ async def reply(
 
 
 async def add_note(
-    complaint_id: int, actor: Actor, text: str, *, idempotency_key: str | None = None
+    complaint_id: int,
+    actor: Actor,
+    text: str,
+    *,
+    idempotency_key: str | None = None,
+    seen: str | None = None,
 ) -> dict[str, Any]:
     """An internal note: staff only, no notification, nothing the citizen can see (once per
     form key: complaints.repeats)."""
@@ -195,6 +209,7 @@ async def add_note(
         complaint = await _lock(complaint_id, actor)
         if await repeats.earlier_message(idempotency_key, actor.user_id, complaint_id):
             return complaint
+        await lifecycle.ensure_unchanged(complaint, seen)
         body = _text(text, "note", _("Write the note."))
         await Message.insert(
             Message(
@@ -220,11 +235,12 @@ async def add_note(
 
 
 async def forward(
-    complaint_id: int, actor: Actor, unit_id: int | None, note: str
+    complaint_id: int, actor: Actor, unit_id: int | None, note: str, *, seen: str | None = None
 ) -> dict[str, Any]:
     """Hand the complaint to another unit's queue, unassigned, with an internal note."""
     async with ENGINE.transaction():
         complaint = await _lock(complaint_id, actor)
+        await lifecycle.ensure_unchanged(complaint, seen)
         if unit_id is None:
             raise ActionRefused(_("Choose the unit to forward to."), 422, "unit")
         target = (
@@ -278,13 +294,16 @@ async def forward(
         return complaint
 
 
-async def reassign(complaint_id: int, actor: Actor, officer_id: int | None) -> dict[str, Any]:
+async def reassign(
+    complaint_id: int, actor: Actor, officer_id: int | None, *, seen: str | None = None
+) -> dict[str, Any]:
     """Give the complaint to an active officer of its unit.
 
     An officer hands over what is theirs or unassigned; an admin assigns any of them.
     """
     async with ENGINE.transaction():
         complaint = await _lock(complaint_id, actor)
+        await lifecycle.ensure_unchanged(complaint, seen)
         if officer_id is None:
             raise ActionRefused(_("Choose an officer."), 422, "officer")
         officer = (
@@ -352,7 +371,12 @@ async def reassign(complaint_id: int, actor: Actor, officer_id: int | None) -> d
 
 
 async def verify(
-    complaint_id: int, actor: Actor, *, category_id: int | None, priority: str
+    complaint_id: int,
+    actor: Actor,
+    *,
+    category_id: int | None,
+    priority: str,
+    seen: str | None = None,
 ) -> dict[str, Any]:
     """Verify through the lifecycle, classifying on the way: a new category brings its
     deadline (due = submitted + its days) and, when its default unit differs, that unit
@@ -383,4 +407,4 @@ async def verify(
         changes["due_at"] = current["submitted_at"] + timedelta(days=category["deadline_days"])
         if category["default_unit"] != current["unit"]:
             changes.update(unit=category["default_unit"], officer=None, assigned_at=None)
-    return await lifecycle.apply(complaint_id, "verify", actor, changes=changes)
+    return await lifecycle.apply(complaint_id, "verify", actor, changes=changes, seen=seen)

@@ -17,8 +17,9 @@ from pengaduan import database
 from pengaduan.accounts.routes import client_ip, redirect
 from pengaduan.complaints import lifecycle
 from pengaduan.complaints.forms import idempotency_key
-from pengaduan.complaints.lifecycle import Actor, TransitionRefused
+from pengaduan.complaints.lifecycle import Actor, ChangedMeanwhile, TransitionRefused
 from pengaduan.complaints.tables import PRIORITIES, STATUSES
+from pengaduan.complaints.versions import version_of
 from pengaduan.handling import actions, services
 from pengaduan.handling.queue import QueueFilters, list_complaints, page_count
 from pengaduan.handling.services import unit_summary
@@ -42,6 +43,11 @@ def _actor(request: Request) -> Actor:
 def _key(form: FormInput) -> str | None:
     """The form's idempotency key (complaints.repeats), when it is a well-formed one."""
     return idempotency_key(form.get("idempotency_key"))
+
+
+def _seen(form: FormInput) -> str | None:
+    """The version of the complaint the form was filled in on (complaints.versions)."""
+    return form.get("version") or None
 
 
 def _is_htmx(request: Request) -> bool:
@@ -151,9 +157,14 @@ async def _detail_context(
     values: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
 ) -> dict[str, Any]:
+    """What the page shows. Every action form carries the complaint's `version`, and
+    `available` says which actions the page offers."""
     user = request.user
     complaint_id = complaint["id"]
     status = complaint["status"]
+    is_open = status in ("pending", "verified", "in_progress")
+    can_claim = user.role == "officer" and complaint["officer_id"] is None and is_open
+    can_reply = status in actions.REPLY_STATUSES
     async with database.one_connection():  # the page's reads: one pool connection
         timeline = await services.staff_timeline(complaint_id)
         lists = await services.detail_lists(
@@ -172,13 +183,48 @@ async def _detail_context(
         "categories": lists["categories"],
         "units": lists["units"],
         "officers": lists["officers"],
-        "can_claim": user.role == "officer"
-        and complaint["officer_id"] is None
-        and status in ("pending", "verified", "in_progress"),
-        "is_open": status in ("pending", "verified", "in_progress"),
-        "can_reply": status in actions.REPLY_STATUSES,
+        "version": str(version_of(complaint)),
+        "conflict": None,
+        # The action form given back with what was typed (live.js leaves it alone).
+        "typed_form": None,
         "can_reassign": user.role == "admin" or complaint["officer_id"] in (None, user.id),
+        "available": {
+            "claim": can_claim,
+            "verify": status == "pending",
+            "start": status == "verified",
+            "resolve": status == "in_progress",
+            "reply": can_reply,
+            "note": True,
+            "forward": is_open,
+            "reassign": is_open,
+            "reject": status in ("pending", "verified"),
+        },
     }
+
+
+# The text each action's form holds, shown again apart when the fresh page has no such form.
+def _typed_fields() -> dict[str, tuple[str, str]]:
+    return {
+        "reject": ("reason", _("Reason")),
+        "resolve": ("response", _("Official response")),
+        "reply": ("body", _("Reply to the reporter")),
+        "note": ("note", _("Note for staff")),
+        "forward": ("forward_note", _("Why that unit")),
+    }
+
+
+def _conflict(
+    refusal: ChangedMeanwhile, action: str, form: FormInput | None, context: dict[str, Any]
+) -> dict[str, Any]:
+    """What the page says about an action refused because the complaint changed meanwhile:
+    what changed, and the officer's text when the fresh page has no form to keep it in."""
+    kept = None
+    field = _typed_fields().get(action)
+    if field and form is not None and not context["available"].get(action):
+        name, label = field
+        if form.get(name, "").strip():
+            kept = {"label": label, "text": form[name]}
+    return {"message": refusal.message, "changes": refusal.changes, "kept": kept}
 
 
 @get("/petugas/pengaduan/{complaint_id:int}", name="handling:detail", opt=STAFF)
@@ -214,12 +260,15 @@ async def detail_page(request: Request, complaint_id: FromPath[int]) -> Template
 async def _act(
     request: Request,
     complaint_id: int,
+    action: str,
     run: Callable[[Actor], Awaitable[Any]],
     success: str,
     form: FormInput | None = None,
 ) -> Response:
     """Run an action; answer with the detail (htmx) or a redirect, or the refusal beside its
-    field (422), as a toast (htmx) or on the page (409)."""
+    field (422), as a toast (htmx) or on the page (409). An action on a complaint that changed
+    since the page was opened (409) gets the fresh page saying what changed, with what was
+    typed kept, for htmx too (swapped: base.html's htmx config)."""
     await _visible(request, complaint_id)
     actor = _actor(request)
     try:
@@ -231,21 +280,30 @@ async def _act(
             # Not the actor's to handle (e.g. it moved to another unit meanwhile).
             raise NotFoundException() from refusal
         complaint = await _visible(request, complaint_id)
+        conflict = refusal if isinstance(refusal, ChangedMeanwhile) else None
         if form is not None and form.errors:
             errors = form.errors
         elif refusal.field and refusal.status_code == 422:
             errors = {refusal.field: refusal.message}
+        elif conflict:
+            errors = {}
         elif _is_htmx(request):
             raise user_error(refusal.status_code, refusal.message) from refusal
         else:
             errors = {"form": refusal.message}
         context = await _detail_context(request, complaint, dict(form or {}), errors)
+        context["typed_form"] = request.url.path.rsplit("/", 1)[-1]
+        headers: dict[str, str] = {}
+        if conflict:
+            context["conflict"] = _conflict(conflict, action, form, context)
+            headers = _toast(" ".join([conflict.message, *conflict.changes]), "error")
         return render(
             request,
             "handling/detail.html",
             context,
             fragment=DETAIL_FRAGMENT,
             status_code=refusal.status_code,
+            headers=headers,
         )
     complaint = await services.complaint_for_staff(complaint_id, actor)
     if complaint is None:
@@ -271,12 +329,15 @@ async def _act(
 
 
 @post("/petugas/pengaduan/{complaint_id:int}/ambil", name="handling:claim", opt=STAFF)
-async def claim(request: Request, complaint_id: FromPath[int]) -> Response:
+async def claim(request: Request, complaint_id: FromPath[int], data: Form) -> Response:
+    form = read_form(data)
     return await _act(
         request,
         complaint_id,
-        lambda actor: actions.claim(complaint_id, actor),
+        "claim",
+        lambda actor: actions.claim(complaint_id, actor, seen=_seen(form)),
         _("You have taken this complaint."),
+        form,
     )
 
 
@@ -286,11 +347,13 @@ async def verify(request: Request, complaint_id: FromPath[int], data: Form) -> R
     return await _act(
         request,
         complaint_id,
+        "verify",
         lambda actor: actions.verify(
             complaint_id,
             actor,
             category_id=chosen_id(form.get("category")),
             priority=form.get("priority", ""),
+            seen=_seen(form),
         ),
         _("The complaint is verified."),
         form,
@@ -303,19 +366,25 @@ async def reject(request: Request, complaint_id: FromPath[int], data: Form) -> R
     return await _act(
         request,
         complaint_id,
-        lambda actor: lifecycle.apply(complaint_id, "reject", actor, text=form.get("reason", "")),
+        "reject",
+        lambda actor: lifecycle.apply(
+            complaint_id, "reject", actor, text=form.get("reason", ""), seen=_seen(form)
+        ),
         _("The complaint is rejected; the reporter is told why."),
         form,
     )
 
 
 @post("/petugas/pengaduan/{complaint_id:int}/proses", name="handling:start", opt=STAFF)
-async def start(request: Request, complaint_id: FromPath[int]) -> Response:
+async def start(request: Request, complaint_id: FromPath[int], data: Form) -> Response:
+    form = read_form(data)
     return await _act(
         request,
         complaint_id,
-        lambda actor: lifecycle.apply(complaint_id, "start", actor),
+        "start",
+        lambda actor: lifecycle.apply(complaint_id, "start", actor, seen=_seen(form)),
         _("The complaint is being handled now."),
+        form,
     )
 
 
@@ -325,8 +394,9 @@ async def resolve(request: Request, complaint_id: FromPath[int], data: Form) -> 
     return await _act(
         request,
         complaint_id,
+        "resolve",
         lambda actor: lifecycle.apply(
-            complaint_id, "resolve", actor, text=form.get("response", "")
+            complaint_id, "resolve", actor, text=form.get("response", ""), seen=_seen(form)
         ),
         _("The complaint is resolved; the reporter has the official response."),
         form,
@@ -339,8 +409,13 @@ async def reply(request: Request, complaint_id: FromPath[int], data: Form) -> Re
     return await _act(
         request,
         complaint_id,
+        "reply",
         lambda actor: actions.reply(
-            complaint_id, actor, form.get("body", ""), idempotency_key=_key(form)
+            complaint_id,
+            actor,
+            form.get("body", ""),
+            idempotency_key=_key(form),
+            seen=_seen(form),
         ),
         _("Your reply is sent to the reporter."),
         form,
@@ -353,8 +428,13 @@ async def note(request: Request, complaint_id: FromPath[int], data: Form) -> Res
     return await _act(
         request,
         complaint_id,
+        "note",
         lambda actor: actions.add_note(
-            complaint_id, actor, form.get("note", ""), idempotency_key=_key(form)
+            complaint_id,
+            actor,
+            form.get("note", ""),
+            idempotency_key=_key(form),
+            seen=_seen(form),
         ),
         _("The internal note is saved."),
         form,
@@ -367,8 +447,13 @@ async def forward(request: Request, complaint_id: FromPath[int], data: Form) -> 
     return await _act(
         request,
         complaint_id,
+        "forward",
         lambda actor: actions.forward(
-            complaint_id, actor, chosen_id(form.get("unit")), form.get("forward_note", "")
+            complaint_id,
+            actor,
+            chosen_id(form.get("unit")),
+            form.get("forward_note", ""),
+            seen=_seen(form),
         ),
         _("The complaint is forwarded."),
         form,
@@ -381,7 +466,10 @@ async def reassign(request: Request, complaint_id: FromPath[int], data: Form) ->
     return await _act(
         request,
         complaint_id,
-        lambda actor: actions.reassign(complaint_id, actor, chosen_id(form.get("officer"))),
+        "reassign",
+        lambda actor: actions.reassign(
+            complaint_id, actor, chosen_id(form.get("officer")), seen=_seen(form)
+        ),
         _("The complaint is assigned."),
         form,
     )

@@ -10,6 +10,7 @@ from pengaduan.accounts.tables import User
 from pengaduan.agency.tables import Unit
 from pengaduan.complaints.lifecycle import Actor
 from pengaduan.complaints.tables import STATUSES, Complaint, ResponseTemplate
+from pengaduan.complaints.versions import MESSAGE_COUNT_SQL
 
 
 async def unit_summary(unit_id: int | None, officer_id: int) -> dict[str, Any]:
@@ -61,11 +62,11 @@ def scope_unit(actor: Actor) -> int | None:
 
 
 # The reporter's name is read only for complaints that are not anonymous.
-_DETAIL_SQL = """
+_DETAIL_SQL = f"""
 SELECT c.id, c.number, c.title, c.body, c.location_text, c.latitude, c.longitude,
        c.status, c.priority, c.citizen_urgency, c.is_anonymous, c.is_public,
        c.submitted_at, c.verified_at, c.resolved_at, c.closed_at, c.due_at, c.updated_at,
-       c.assigned_at, c.first_response_at,
+       c.assigned_at, c.first_response_at, {MESSAGE_COUNT_SQL} AS message_count,
        c.category AS category_id, cat.name AS category_name, cat.icon AS category_icon,
        c.unit AS unit_id, u.name AS unit_name,
        c.officer AS officer_id, o.full_name AS officer_name,
