@@ -714,7 +714,7 @@ async def test_edit_and_withdraw_only_while_pending(
     bad = await citizen.post(f"/pengaduan/{complaint_id}/ubah", data={**changed, "title": ""})
     assert bad.status_code == 422 and 'id="e-title"' in bad.text
 
-    response = await citizen.post(f"/pengaduan/{complaint_id}/cabut")
+    response = await citizen.post(f"/pengaduan/{complaint_id}/cabut", data={"confirmed": "1"})
     assert response.status_code == 303
     (row,) = await _rows(db_dsn, "SELECT status FROM complaints")
     assert row["status"] == "withdrawn"
@@ -735,6 +735,35 @@ async def test_edit_and_withdraw_only_while_pending(
     response = await citizen.post(f"/pengaduan/{verified}/ubah", data=changed)
     assert response.status_code == 409
     assert (await citizen.post(f"/pengaduan/{verified}/cabut")).status_code == 409
+
+
+async def test_withdrawing_without_javascript_asks_for_confirmation_first(
+    citizen: httpx.AsyncClient, world: dict[str, int], db_dsn: str
+) -> None:
+    complaint_id = await file_directly(world)
+    detail = (await citizen.get(f"/pengaduan/{complaint_id}")).text
+    form = re.search(rf'<form[^>]*action="/pengaduan/{complaint_id}/cabut"[^>]*>', detail).group(0)
+    # With JavaScript htmx asks in a dialog and sends the confirmation itself.
+    assert "hx-confirm=" in form and "confirmed" in form
+    # The plain form (no JavaScript) sends no confirmation: a page asks first, nothing changes.
+    asked = await citizen.post(f"/pengaduan/{complaint_id}/cabut")
+    assert asked.status_code == 303
+    assert asked.headers["location"] == f"/pengaduan/{complaint_id}/cabut"
+    (row,) = await _rows(db_dsn, "SELECT status FROM complaints")
+    assert row["status"] == "pending"
+    speak(citizen, "en")
+    page = await citizen.get(asked.headers["location"])
+    assert page.status_code == 200 and "Withdraw the complaint?" in page.text
+    assert '<input type="hidden" name="confirmed" value="1">' in page.text
+    assert f'href="/pengaduan/{complaint_id}">No, keep it<' in page.text
+    done = await citizen.post(f"/pengaduan/{complaint_id}/cabut", data={"confirmed": "1"})
+    assert done.status_code == 303 and done.headers["location"] == f"/pengaduan/{complaint_id}"
+    (row,) = await _rows(db_dsn, "SELECT status FROM complaints")
+    assert row["status"] == "withdrawn"
+    # Once it is no longer pending there is nothing to confirm.
+    assert (await citizen.get(f"/pengaduan/{complaint_id}/cabut")).status_code == 409
+    other = await file_directly(world, reporter="other_citizen")
+    assert (await citizen.get(f"/pengaduan/{other}/cabut")).status_code == 404
 
 
 # --- conversation ------------------------------------------------------------------------------
@@ -792,7 +821,7 @@ async def test_messages_go_both_ways_and_internal_notes_never_reach_the_citizen(
     empty = await citizen.post(f"/pengaduan/{complaint_id}/pesan", data={"message": "  "})
     assert empty.status_code == 422 and 'id="e-message"' in empty.text
 
-    await citizen.post(f"/pengaduan/{complaint_id}/cabut")
+    await citizen.post(f"/pengaduan/{complaint_id}/cabut", data={"confirmed": "1"})
     refused = await citizen.post(f"/pengaduan/{complaint_id}/pesan", data={"message": "Halo?"})
     assert refused.status_code == 409
     assert (
