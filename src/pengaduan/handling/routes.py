@@ -160,7 +160,8 @@ async def _detail_context(
             complaint_id,
             complaint["category_id"],
             complaint["unit_id"],
-            with_categories=status == "pending",
+            # Verifying (pending) and forwarding (open) choose among them.
+            with_categories=status in ("pending", "verified", "in_progress"),
         )
     return {
         "c": complaint,
@@ -368,7 +369,11 @@ async def forward(request: Request, complaint_id: FromPath[int], data: Form) -> 
         request,
         complaint_id,
         lambda actor: actions.forward(
-            complaint_id, actor, chosen_id(form.get("unit")), form.get("forward_note", "")
+            complaint_id,
+            actor,
+            chosen_id(form.get("unit")),
+            form.get("forward_note", ""),
+            chosen_id(form.get("forward_category")),
         ),
         _("The complaint is forwarded."),
         form,
