@@ -47,6 +47,11 @@ class ArchivePage(ShellPage):
         self.form.locator("input[name=q]").fill(text)
         self._apply()
 
+    def type_search(self, text: str) -> None:
+        """Key by key, as a person types (with JavaScript each pause searches)."""
+        self.form.locator("input[name=q]").press_sequentially(text, delay=60)
+        self._apply()
+
     def filter_category(self, name: str) -> None:
         self.form.locator("select[name=category]").select_option(label=name)
         self._apply()

@@ -119,6 +119,15 @@ class ComplaintPage(ShellPage):
     def rating_form(self) -> Locator:
         return self.page.locator("form[action$='/nilai']")
 
+    @property
+    def withdraw_button(self) -> Locator:
+        return self.page.locator("form[action$='/cabut'] button[type=submit]")
+
+    @property
+    def confirm_withdrawal(self) -> Locator:
+        """On the confirmation page (reached without JavaScript)."""
+        return self.page.locator("#confirm-withdraw")
+
 
 class TrackPage(ShellPage):
     def track(self, number: str, code: str) -> None:

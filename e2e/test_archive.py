@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from urllib.parse import urlencode
 
 import asyncpg
 import pytest
@@ -128,6 +129,28 @@ def test_a_private_complaint_is_absent_from_the_archive_and_its_search(
     missing = ComplaintPage(page, live_server.url).open(f"/arsip/{known['private']}")
     expect(missing.heading).to_have_text("Halaman tidak ditemukan")
     expect(page.locator("main")).not_to_contain_text(PRIVATE_TITLE)
+
+
+@pytest.mark.parametrize("js", [True, False], ids=["js", "nojs"])
+def test_a_complaint_number_typed_in_the_search_finds_it(
+    request: pytest.FixtureRequest, live_server: LiveServer, known: dict[str, str], js: bool
+) -> None:
+    page: Page = request.getfixturevalue("page" if js else "nojs_page")
+    archive = ArchivePage(page, live_server.url, js=js).open_archive()
+    number = known["public"]  # ADU-2026-900001
+    # Lower case with spaces, as typed on a phone; then without the prefix.
+    for typed in (number.lower().replace("-", " "), number.removeprefix("ADU-")):
+        archive.form.locator("input[name=q]").fill("")
+        archive.type_search(typed)
+        # The results of what was typed (not of an earlier search still on the page).
+        expect(page).to_have_url(re.compile(re.escape(urlencode({"q": typed.strip()}))))
+        expect(archive.rows).to_have_count(1)
+        expect(archive.row(PUBLIC_TITLE)).to_be_visible()
+        expect(archive.count).to_contain_text("1")
+    archive.form.locator("input[name=q]").fill("")
+    archive.type_search(known["private"].lower())
+    expect(page).to_have_url(re.compile(re.escape(urlencode({"q": known["private"].lower()}))))
+    expect(archive.rows).to_have_count(0)
 
 
 def test_the_archive_is_linked_from_every_page_and_the_home_page(

@@ -132,6 +132,39 @@ def test_file_edit_see_handled_and_rate_a_complaint_with_a_photo(
     expect(page.locator("main")).to_contain_text("Cepat dan rapi, terima kasih.")
 
 
+def test_withdrawing_asks_first_with_and_without_javascript(
+    any_page: Page, live_server: LiveServer, demo_data: None, request: pytest.FixtureRequest
+) -> None:
+    page, url = any_page, live_server.url
+    log_in(page, url)
+    complaint_id = file_complaint(page, url).complaint_id
+    complaint = ComplaintPage(page, url).open_complaint(complaint_id)
+    if request.node.callspec.id.startswith("js"):
+        # htmx asks in a dialog: "no" changes nothing, "yes" withdraws.
+        asked: list[str] = []
+        page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+        complaint.withdraw_button.click()
+        # The dialog blocks the click until it is answered: asked by the time it returns.
+        assert len(asked) == 1 and "Cabut" in asked[0]
+        complaint.open_complaint(complaint_id)
+        expect(complaint.status).to_have_class(re.compile("status-pending"))
+        page.once("dialog", lambda dialog: dialog.accept())
+        complaint.withdraw_button.click()
+    else:
+        # No dialog without JavaScript: a page asks; "no" goes back, "yes" withdraws.
+        complaint.withdraw_button.click()
+        page.wait_for_url(f"{url}/pengaduan/{complaint_id}/cabut")
+        expect(complaint.status).to_have_count(0)
+        page.locator("main a.btn", has_text="Tidak").click()
+        page.wait_for_url(f"{url}/pengaduan/{complaint_id}")
+        expect(complaint.status).to_have_class(re.compile("status-pending"))
+        complaint.withdraw_button.click()
+        page.wait_for_url(f"{url}/pengaduan/{complaint_id}/cabut")
+        complaint.confirm_withdrawal.click()
+    page.wait_for_url(f"{url}/pengaduan/{complaint_id}")
+    expect(complaint.status).to_have_class(re.compile("status-withdrawn"))
+
+
 def test_an_anonymous_complaint_is_tracked_by_number_and_code_without_its_reporter(
     any_page: Page, live_server: LiveServer, demo_data: None
 ) -> None:

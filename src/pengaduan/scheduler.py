@@ -161,11 +161,15 @@ class Job:
     name: str
     every: timedelta
     run: Callable[[], Awaitable[int]]
+    # Its first round comes right at start, not an interval later (see Scheduler).
+    at_start: bool = False
 
 
 JOBS: tuple[Job, ...] = (
     Job("escalate_overdue", timedelta(minutes=10), escalate_overdue),
-    Job("close_resolved", timedelta(hours=1), close_resolved),
+    # At start too: a complaint whose reopen window ended while no process ran (or in the
+    # first hour after a start) must not stay resolved for another hour.
+    Job("close_resolved", timedelta(hours=1), close_resolved, at_start=True),
     Job("sweep_evidence", timedelta(days=1), sweep_evidence),
 )
 
@@ -215,7 +219,8 @@ class Scheduler:
         # By default a job's first round comes one interval (plus up to a tenth) after the
         # start: workers started together spread out instead of racing for the lock, and a
         # process that only lives for a moment (a test server, a quick restart) leaves the
-        # data alone.
+        # data alone. A job marked `at_start` runs at once (of workers started together, the
+        # one that takes the lock does the round; the others skip it).
         self.first_delay = first_delay
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -246,6 +251,8 @@ class Scheduler:
     def _first_delay(self, job: Job) -> float:
         if self.first_delay is not None:
             return random.uniform(*self.first_delay)
+        if job.at_start:
+            return 0.0
         every = job.every.total_seconds()
         return every + random.uniform(0, every / 10)
 

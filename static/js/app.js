@@ -5,6 +5,9 @@
   function toast(message, level) {
     var box = document.getElementById("toasts");
     if (!box || !message) return;
+    // One message at a time: the newest replaces the one before (actions in a row on the
+    // handling page would otherwise stack a toast per swap).
+    while (box.firstChild) box.removeChild(box.firstChild);
     var el = document.createElement("div");
     el.className = "toast " + (level || "info");
     el.setAttribute("role", level === "error" ? "alert" : "status");
@@ -19,6 +22,12 @@
     setTimeout(function () { el.remove(); }, 8000);
   }
   window.pengaduanToast = toast;
+  // Each message is shown once: a page htmx keeps for the back button is kept without its
+  // toasts and its one-time messages (flashes), which would otherwise come back with it.
+  body.addEventListener("htmx:beforeHistorySave", function () {
+    var shown = document.querySelectorAll("#toasts > *, main [data-flash]");
+    for (var i = 0; i < shown.length; i++) shown[i].remove();
+  });
   body.addEventListener("pengaduan:toast", function (e) {
     var d = e.detail || {};
     toast(d.title && d.message ? d.title + ": " + d.message : d.message || d.title, d.level);

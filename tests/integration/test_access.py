@@ -70,6 +70,7 @@ ROUTE_TABLE: dict[tuple[str, str], str] = {
     ("GET", "/pengaduan/{complaint_id:int}/bukti/{file_id:int}"): "user",
     ("GET", "/pengaduan/{complaint_id:int}/ubah"): "citizen",
     ("POST", "/pengaduan/{complaint_id:int}/ubah"): "citizen",
+    ("GET", "/pengaduan/{complaint_id:int}/cabut"): "citizen",
     ("POST", "/pengaduan/{complaint_id:int}/cabut"): "citizen",
     ("POST", "/pengaduan/{complaint_id:int}/pesan"): "citizen",
     ("POST", "/pengaduan/{complaint_id:int}/nilai"): "citizen",

@@ -323,6 +323,25 @@ async def test_inactive_user_cannot_log_in(
     assert response.status_code == 422
 
 
+async def test_a_deactivated_user_is_told_so_only_after_the_right_password(
+    client: httpx.AsyncClient, people: dict[str, int], db_dsn: str
+) -> None:
+    await _rows(db_dsn, "UPDATE users SET is_active = false WHERE username = 'warga'")
+    client.cookies.set("lang", "en")
+    right = await client.post("/masuk", data={"identifier": "warga", "password": PASSWORD})
+    assert right.status_code == 422 and "sid" not in right.cookies
+    assert "Your account has been deactivated" in right.text
+    assert "password is wrong" not in right.text
+    # A wrong password gets the usual answer: nothing about the account's state.
+    wrong = await client.post("/masuk", data={"identifier": "warga", "password": "salah-" * 3})
+    assert wrong.status_code == 422
+    assert "The username/email or password is wrong." in wrong.text
+    assert "deactivated" not in wrong.text
+    client.cookies.set("lang", "id")
+    indonesian = await client.post("/masuk", data={"identifier": "warga", "password": PASSWORD})
+    assert "Akun Anda telah dinonaktifkan" in indonesian.text
+
+
 # --- sessions -------------------------------------------------------------------------------
 
 

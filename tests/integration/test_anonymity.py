@@ -210,7 +210,8 @@ async def story(
     await _send_form(
         reporter, f"/pengaduan/{a}", f"/pengaduan/{a}/pesan", {"message": "Ada kabar terbaru?"}
     )
-    await _send_form(reporter, f"/pengaduan/{b}", f"/pengaduan/{b}/cabut", {})
+    # Withdrawn through the confirmation page (the way without JavaScript).
+    await _send_form(reporter, f"/pengaduan/{b}/cabut", f"/pengaduan/{b}/cabut", {})
 
     staff = Actor(user_id=people["officer"], role="officer", unit_id=people["unit"])
     await lifecycle.apply(a, "verify", staff)

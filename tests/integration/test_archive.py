@@ -748,6 +748,40 @@ async def test_a_complaint_number_finds_that_public_complaint_only(
         )
 
 
+async def test_a_number_typed_into_the_archive_form_finds_the_complaint_as_it_is_typed(
+    visitor: httpx.AsyncClient, world: dict[str, int]
+) -> None:
+    """What the form sends (every field, the empty ones too) while htmx searches as the visitor
+    types, and when the button is pressed without JavaScript: lower case, spaces, another
+    dash, no "ADU" at all."""
+    wanted = await add_complaint(world, "Lampu jalan mati")
+    await add_complaint(world, "Lampu taman mati")
+    number = wanted["number"]
+    year, serial = number.split("-")[1:]
+    page = (await visitor.get("/arsip")).text
+    assert "or a complaint number" in page
+    form = {"q": "", "category": "", "status": "", "from": "", "to": "", "location": ""}
+    typing = {"HX-Request": "true", "HX-Trigger": "archive-form", "HX-Current-URL": "/arsip"}
+    typed = f"adu {year} {int(serial)}"
+    for end in range(1, len(typed) + 1):  # each pause while typing sends what is there so far
+        response = await visitor.get("/arsip", params={**form, "q": typed[:end]}, headers=typing)
+        assert response.status_code == 200, typed[:end]
+    assert numbers_in(response.text) == [number] and count_in(response.text) == 1
+    for typed in (
+        f"{year}-{serial}",
+        f"{year} {int(serial)}",
+        f"ADU\u2013{year}\u2013{serial}",  # an en dash from a phone keyboard
+        f" adu-{year}-{serial} ",
+    ):
+        for headers in (typing, {}):
+            response = await visitor.get("/arsip", params={**form, "q": typed}, headers=headers)
+            assert numbers_in(response.text) == [number], (typed, headers)
+            assert count_in(response.text) == 1
+    # A year alone, or words with numbers, are still a text search.
+    assert services.ArchiveFilters.from_query({"q": year}).number is None
+    assert services.ArchiveFilters.from_query({"q": f"lampu {year} 27"}).number is None
+
+
 async def test_the_stored_document_follows_an_edited_title_and_body(
     visitor: httpx.AsyncClient, world: dict[str, int]
 ) -> None:

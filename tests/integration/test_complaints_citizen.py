@@ -14,6 +14,7 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+from babel.dates import format_datetime
 from litestar import Litestar
 from PIL import ExifTags, Image, PngImagePlugin
 
@@ -23,6 +24,7 @@ from pengaduan.complaints.lifecycle import Actor
 from pengaduan.complaints.storage import FileSystemStorage
 from tests.conftest import browser_client, log_in, make_unit, make_user
 
+JAKARTA = services.JAKARTA
 NUMBER = re.compile(r"^ADU-\d{4}-\d{6}$")
 ALPHABET = set(services.TRACKING_ALPHABET)
 
@@ -223,6 +225,12 @@ async def resolve(complaint_id: int, world: dict[str, int]) -> None:
     await lifecycle.apply(complaint_id, "verify", officer(world))
     await lifecycle.apply(complaint_id, "start", officer(world))
     await lifecycle.apply(complaint_id, "resolve", officer(world), text="Lubang sudah ditambal.")
+
+
+def speak(client: httpx.AsyncClient, language: str) -> None:
+    """The client reads in `language` (the one lang cookie, replacing the one login set)."""
+    client.cookies.delete("lang")
+    client.cookies.set("lang", language)
 
 
 async def count(dsn: str, table: str) -> int:
@@ -706,7 +714,7 @@ async def test_edit_and_withdraw_only_while_pending(
     bad = await citizen.post(f"/pengaduan/{complaint_id}/ubah", data={**changed, "title": ""})
     assert bad.status_code == 422 and 'id="e-title"' in bad.text
 
-    response = await citizen.post(f"/pengaduan/{complaint_id}/cabut")
+    response = await citizen.post(f"/pengaduan/{complaint_id}/cabut", data={"confirmed": "1"})
     assert response.status_code == 303
     (row,) = await _rows(db_dsn, "SELECT status FROM complaints")
     assert row["status"] == "withdrawn"
@@ -727,6 +735,35 @@ async def test_edit_and_withdraw_only_while_pending(
     response = await citizen.post(f"/pengaduan/{verified}/ubah", data=changed)
     assert response.status_code == 409
     assert (await citizen.post(f"/pengaduan/{verified}/cabut")).status_code == 409
+
+
+async def test_withdrawing_without_javascript_asks_for_confirmation_first(
+    citizen: httpx.AsyncClient, world: dict[str, int], db_dsn: str
+) -> None:
+    complaint_id = await file_directly(world)
+    detail = (await citizen.get(f"/pengaduan/{complaint_id}")).text
+    form = re.search(rf'<form[^>]*action="/pengaduan/{complaint_id}/cabut"[^>]*>', detail).group(0)
+    # With JavaScript htmx asks in a dialog and sends the confirmation itself.
+    assert "hx-confirm=" in form and "confirmed" in form
+    # The plain form (no JavaScript) sends no confirmation: a page asks first, nothing changes.
+    asked = await citizen.post(f"/pengaduan/{complaint_id}/cabut")
+    assert asked.status_code == 303
+    assert asked.headers["location"] == f"/pengaduan/{complaint_id}/cabut"
+    (row,) = await _rows(db_dsn, "SELECT status FROM complaints")
+    assert row["status"] == "pending"
+    speak(citizen, "en")
+    page = await citizen.get(asked.headers["location"])
+    assert page.status_code == 200 and "Withdraw the complaint?" in page.text
+    assert '<input type="hidden" name="confirmed" value="1">' in page.text
+    assert f'href="/pengaduan/{complaint_id}">No, keep it<' in page.text
+    done = await citizen.post(f"/pengaduan/{complaint_id}/cabut", data={"confirmed": "1"})
+    assert done.status_code == 303 and done.headers["location"] == f"/pengaduan/{complaint_id}"
+    (row,) = await _rows(db_dsn, "SELECT status FROM complaints")
+    assert row["status"] == "withdrawn"
+    # Once it is no longer pending there is nothing to confirm.
+    assert (await citizen.get(f"/pengaduan/{complaint_id}/cabut")).status_code == 409
+    other = await file_directly(world, reporter="other_citizen")
+    assert (await citizen.get(f"/pengaduan/{other}/cabut")).status_code == 404
 
 
 # --- conversation ------------------------------------------------------------------------------
@@ -784,7 +821,7 @@ async def test_messages_go_both_ways_and_internal_notes_never_reach_the_citizen(
     empty = await citizen.post(f"/pengaduan/{complaint_id}/pesan", data={"message": "  "})
     assert empty.status_code == 422 and 'id="e-message"' in empty.text
 
-    await citizen.post(f"/pengaduan/{complaint_id}/cabut")
+    await citizen.post(f"/pengaduan/{complaint_id}/cabut", data={"confirmed": "1"})
     refused = await citizen.post(f"/pengaduan/{complaint_id}/pesan", data={"message": "Halo?"})
     assert refused.status_code == 409
     assert (
@@ -871,6 +908,68 @@ async def test_reopening_needs_a_reason_and_is_possible_within_14_days_only(
     await resolve(other, world)
     response = await citizen.post(f"/pengaduan/{other}/buka-kembali", data={"reason": "Saya?"})
     assert response.status_code == 404
+
+
+async def test_past_the_reopen_window_the_reporter_is_told_why_before_and_after_it_closes(
+    citizen: httpx.AsyncClient, world: dict[str, int], db_dsn: str
+) -> None:
+    speak(citizen, "en")
+    complaint_id = await file_directly(world)
+    await resolve(complaint_id, world)
+    html = (await citizen.get(f"/pengaduan/{complaint_id}")).text
+    assert "/buka-kembali" in html and 'id="reopen-ended"' not in html
+
+    resolved_at = datetime(2026, 3, 1, 3, 0, tzinfo=UTC)  # 10:00 in Jakarta
+    await _execute(db_dsn, "UPDATE complaints SET resolved_at = $1", resolved_at)
+    ended = format_datetime(
+        resolved_at + lifecycle.REOPEN_WINDOW, "short", tzinfo=JAKARTA, locale="en"
+    )
+    # Still "resolved" (the closing job has not come by yet): no reopening, and why.
+    html = (await citizen.get(f"/pengaduan/{complaint_id}")).text
+    assert "/buka-kembali" not in html and 'id="reopen-ended"' in html
+    assert (
+        f"can no longer be reopened: the time to reopen it after its resolution ended on {ended}."
+        in html
+    )
+    assert await lifecycle.close_expired() == 1
+    html = (await citizen.get(f"/pengaduan/{complaint_id}")).text
+    assert "status-closed" in html and 'id="reopen-ended"' in html and ended in html
+    speak(citizen, "id")
+    html = (await citizen.get(f"/pengaduan/{complaint_id}")).text
+    assert "Pengaduan ini tidak dapat dibuka kembali" in html
+
+
+# --- deadlines ---------------------------------------------------------------------------------
+
+
+async def test_an_overdue_complaint_shows_the_reporter_since_when_it_is_late(
+    citizen: httpx.AsyncClient, world: dict[str, int], db_dsn: str
+) -> None:
+    late = await file_directly(world, title="Laporan terlambat")
+    on_time = await file_directly(world, title="Laporan tepat waktu")
+    finished = await file_directly(world, title="Laporan selesai")
+    await resolve(finished, world)
+    due = datetime(2026, 3, 1, 3, 0, tzinfo=UTC)
+    await _execute(
+        db_dsn, "UPDATE complaints SET due_at = $1 WHERE id = ANY($2)", due, [late, finished]
+    )
+    speak(citizen, "en")
+    since = format_datetime(due, "short", tzinfo=JAKARTA, locale="en")
+    html = (await citizen.get(f"/pengaduan/{late}")).text
+    assert 'id="complaint-overdue"' in html and f"Overdue since {since}" in html
+    assert 'id="complaint-overdue-note"' in html
+    for other in (on_time, finished):  # not due yet; finished (however late)
+        html = (await citizen.get(f"/pengaduan/{other}")).text
+        assert "complaint-overdue" not in html and "Overdue since" not in html
+    mine = (await citizen.get("/pengaduan-saya")).text
+    items = mine.split("<li>")[1:]
+    rows = {t: next(i for i in items if t in i) for t in ("terlambat", "tepat waktu", "selesai")}
+    assert f"Overdue since {since}" in rows["terlambat"]
+    assert "Overdue" not in rows["tepat waktu"] and "Overdue" not in rows["selesai"]
+    speak(citizen, "id")
+    since_id = format_datetime(due, "short", tzinfo=JAKARTA, locale="id")
+    assert f"Terlambat sejak {since_id}" in (await citizen.get(f"/pengaduan/{late}")).text
+    assert f"Terlambat sejak {since_id}" in (await citizen.get("/pengaduan-saya")).text
 
 
 # --- tracking ----------------------------------------------------------------------------------

@@ -728,6 +728,78 @@ async def test_forward_moves_the_complaint_to_the_other_units_queue(
     assert json.loads(entry["data"])["to"] == d["other_unit"]
 
 
+async def test_forwarding_leaves_no_category_of_the_old_unit_behind(
+    as_role, unit_data: dict[str, int], db_dsn: str
+) -> None:
+    d = unit_data
+    transport = await make_unit("Dinas Perhubungan")
+    lamps = await make_category("Lampu Jalan", transport, deadline_days=2, icon="💡")
+    await make_category("Angkutan Umum", transport, deadline_days=30, icon="🚌")
+    empty = await make_unit("Dinas Tanpa Kategori")
+    submitted = datetime(2026, 3, 1, 3, 0, tzinfo=UTC)
+    complaint = await _complaint(d, status="verified", submitted_at=submitted)
+    officer: httpx.AsyncClient = await as_role("officer")
+    officer.cookies.set("lang", "en", domain="testserver.local")
+    path = f"/petugas/pengaduan/{complaint}/teruskan"
+    note = "Lampu jalan, bukan jalan rusak."
+    page = (await officer.get(f"/petugas/pengaduan/{complaint}")).text
+    assert 'name="forward_category"' in page and ">Lampu Jalan</option>" in page
+    # Several categories there and none chosen: the officer is asked to choose, text kept.
+    unchosen = await officer.post(path, data={"unit": str(transport), "forward_note": note})
+    assert unchosen.status_code == 422 and 'id="e-forward_category"' in unchosen.text
+    assert "Jalan Rusak belongs to another unit" in unchosen.text and note in unchosen.text
+    # A category of yet another unit is not one of that unit's.
+    foreign = await officer.post(
+        path,
+        data={
+            "unit": str(transport),
+            "forward_note": note,
+            "forward_category": str(d["other_category"]),
+        },
+    )
+    assert foreign.status_code == 422 and 'id="e-forward_category"' in foreign.text
+    nothing = await officer.post(path, data={"unit": str(empty), "forward_note": note})
+    assert nothing.status_code == 422 and "has no active category" in nothing.text
+    (row,) = await _rows(db_dsn, "SELECT unit, category FROM complaints WHERE id = $1", complaint)
+    assert (row["unit"], row["category"]) == (d["unit"], d["category"])
+
+    moved = await officer.post(
+        path, data={"unit": str(transport), "forward_note": note, "forward_category": str(lamps)}
+    )
+    assert moved.status_code == 303
+    (row,) = await _rows(
+        db_dsn, "SELECT unit, category, due_at FROM complaints WHERE id = $1", complaint
+    )
+    # The category of the new unit, with its deadline (counted from submission, as on verify).
+    assert (row["unit"], row["category"]) == (transport, lamps)
+    assert row["due_at"] == submitted + timedelta(days=2)
+    (history,) = await _rows(db_dsn, "SELECT body, visibility FROM messages")
+    assert history["visibility"] == "internal"
+    assert "category Jalan Rusak → Lampu Jalan" in history["body"] and note in history["body"]
+    (entry,) = await _rows(db_dsn, "SELECT data FROM audit_log WHERE action = 'complaint.forward'")
+    data = json.loads(entry["data"])
+    assert (data["category_from"], data["category_to"]) == (d["category"], lamps)
+
+    # A unit with one category: that one, without asking.
+    single = await _complaint(d, status="in_progress")
+    response = await officer.post(
+        f"/petugas/pengaduan/{single}/teruskan",
+        data={"unit": str(d["other_unit"]), "forward_note": "Sampah."},
+    )
+    assert response.status_code == 303
+    (row,) = await _rows(db_dsn, "SELECT category FROM complaints WHERE id = $1", single)
+    assert row["category"] == d["other_category"]
+    # A category that already belongs to the unit it goes to stays.
+    own = await _complaint(d, category=d["other_category"])
+    response = await officer.post(
+        f"/petugas/pengaduan/{own}/teruskan",
+        data={"unit": str(d["other_unit"]), "forward_note": "Kembali ke unitnya."},
+    )
+    assert response.status_code == 303
+    (row,) = await _rows(db_dsn, "SELECT category, due_at FROM complaints WHERE id = $1", own)
+    assert row["category"] == d["other_category"]
+
+
 async def test_reassign_to_another_officer_of_the_unit(
     as_role, unit_data: dict[str, int], db_dsn: str
 ) -> None:

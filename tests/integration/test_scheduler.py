@@ -219,6 +219,32 @@ async def test_resolved_complaints_close_fourteen_days_after_resolution(
     assert await scheduler.close_resolved() == 0
 
 
+async def test_the_closing_job_runs_as_soon_as_the_scheduler_starts(
+    app: Litestar, people: dict[str, int], db_dsn: str
+) -> None:
+    """Not an hour after the start: a complaint past its reopen window is closed at once."""
+    category = await make_category(people["unit"])
+    expired = await make_complaint(
+        reporter=people["citizen"],
+        category=category,
+        unit=people["unit"],
+        status="resolved",
+        resolved_at=datetime.now(UTC) - timedelta(days=15),
+    )
+    loop = scheduler.Scheduler()  # the app's jobs and first delays
+    loop.start()
+    try:
+        deadline = asyncio.get_running_loop().time() + 20
+        status = "resolved"
+        while status != "closed" and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.05)
+            (row,) = await _rows(db_dsn, "SELECT status FROM complaints WHERE id = $1", expired)
+            status = row["status"]
+        assert status == "closed"
+    finally:
+        await loop.stop()
+
+
 async def test_the_loop_runs_each_job_on_its_interval_until_stopped(app: Litestar) -> None:
     runs: list[str] = []
 

@@ -406,7 +406,15 @@ async def authenticate(
         await verify_password(password, _dummy_hash(settings.bcrypt_rounds))
         ok = False
     else:
-        ok = await verify_password(password, user["password_hash"]) and user["is_active"]
+        ok = await verify_password(password, user["password_hash"])
+        if ok and not user["is_active"]:
+            # Told only to whoever knows the password: a guesser learns nothing of the account.
+            return LoginOutcome(
+                error=_(
+                    "Your account has been deactivated. Contact the service desk or an "
+                    "administrator to have it reactivated."
+                )
+            )
     if not ok:
         throttled = attempt.wait_if_wrong
         if throttled:

@@ -49,8 +49,14 @@ COUNT_CAP = 1000
 # A text search ranks only the newest this-many matches, so the commonest word costs about
 # what a rare one does (found by walking the newest complaints, not by ranking them all).
 RANKED_CANDIDATES = 1000
-# A complaint number, typed with any case and with spaces or dashes (or neither) between parts.
-NUMBER_RE = re.compile(r"^\s*ADU[\s-]*(\d{4})[\s-]*(\d{1,10})\s*$", re.IGNORECASE)
+# A complaint number, typed with any case and with spaces or dashes (or neither) between parts
+# (a phone's keyboard may turn "-" into another dash); without "ADU" a year and a serial
+# apart ("2026-27", "2026 000027") are a number too: nobody searches the text for that.
+_DASHES = "\\s\\-\u2010-\u2015\u2212"
+NUMBER_RE = re.compile(
+    rf"^\s*(?:ADU[{_DASHES}]*(\d{{4}})[{_DASHES}]*|((?:19|20)\d{{2}})[{_DASHES}]+)(\d{{1,10}})\s*$",
+    re.IGNORECASE,
+)
 
 ROW_COLUMNS = """
     c.id, c.number, c.title, c.status, c.submitted_at, c.location_text,
@@ -133,7 +139,8 @@ class ArchiveFilters:
         match = NUMBER_RE.match(self.q)
         if match is None:
             return []
-        year, serial = match.groups()
+        prefixed_year, bare_year, serial = match.groups()
+        year = prefixed_year or bare_year
         return list(dict.fromkeys([f"ADU-{year}-{int(serial):06d}", f"ADU-{year}-{serial}"]))
 
     @property

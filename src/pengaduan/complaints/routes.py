@@ -499,8 +499,21 @@ async def edit_complaint_submit(request: Request, complaint_id: FromPath[int]) -
     return redirect(request, f"/pengaduan/{complaint_id}", _("Your changes are saved."))
 
 
+@get("/pengaduan/{complaint_id:int}/cabut", name="complaints:withdraw.confirm", opt=CITIZEN)
+async def withdraw_confirm_page(request: Request, complaint_id: FromPath[int]) -> Template:
+    """Are you sure? The step a withdrawal takes without JavaScript (no dialog to ask)."""
+    complaint = await _own(request, complaint_id)
+    _pending_only(complaint)
+    return render(request, "complaints/withdraw.html", {"complaint": complaint})
+
+
 @post("/pengaduan/{complaint_id:int}/cabut", name="complaints:withdraw", opt=CITIZEN)
 async def withdraw_complaint(request: Request, complaint_id: FromPath[int]) -> Response:
+    form = await _form(request)
+    if form.get("confirmed") != "1":
+        # Not confirmed yet (a plain form post from the detail page): ask first.
+        _pending_only(await _own(request, complaint_id))
+        return redirect(request, f"/pengaduan/{complaint_id}/cabut")
     try:
         await services.withdraw(complaint_id, actor_of(request))
     except TransitionRefused as refused:
@@ -683,6 +696,7 @@ ROUTES = [
     evidence_file,
     edit_complaint,
     edit_complaint_submit,
+    withdraw_confirm_page,
     withdraw_complaint,
     post_message,
     rate_complaint,

@@ -19,7 +19,14 @@ from pengaduan.complaints import lifecycle, repeats
 from pengaduan.complaints.evidence import StoredEvidence
 from pengaduan.complaints.forms import ComplaintFields
 from pengaduan.complaints.lifecycle import Actor, TransitionRefused
-from pengaduan.complaints.tables import STATUSES, Complaint, EvidenceFile, Message, Rating
+from pengaduan.complaints.tables import (
+    OPEN_STATUSES,
+    STATUSES,
+    Complaint,
+    EvidenceFile,
+    Message,
+    Rating,
+)
 from pengaduan.database import ENGINE
 from pengaduan.events import publish
 from pengaduan.notifications import services as notifications
@@ -267,7 +274,11 @@ async def my_complaints(
         total = await database.fetch(
             f"SELECT count(*) AS n FROM complaints c WHERE {condition}", *args
         )
-    return [dict(row) for row in rows], total[0]["n"]
+    now = datetime.now(UTC)
+    complaints = [dict(row) for row in rows]
+    for complaint in complaints:
+        complaint["overdue_since"] = overdue_since(complaint, now)
+    return complaints, total[0]["n"]
 
 
 async def complaint_for_reporter(complaint_id: int, reporter_id: int) -> dict[str, Any] | None:
@@ -288,8 +299,31 @@ async def complaint_for_reporter(complaint_id: int, reporter_id: int) -> dict[st
     if not rows:
         return None
     complaint = dict(rows[0])
-    complaint.update(reporter_actions(complaint))
+    now = datetime.now(UTC)
+    complaint.update(reporter_actions(complaint, now))
+    complaint["overdue_since"] = overdue_since(complaint, now)
+    complaint["reopen_ended_at"] = reopen_ended_at(complaint, now)
     return complaint
+
+
+def overdue_since(complaint: dict[str, Any], now: datetime | None = None) -> datetime | None:
+    """When an open complaint passed its deadline (its due time), or None when it is not late:
+    the same rule as the staff's overdue flag (handling.services), seen by the reporter."""
+    due_at = complaint.get("due_at")
+    if complaint["status"] not in OPEN_STATUSES or due_at is None:
+        return None
+    return due_at if due_at < (now or datetime.now(UTC)) else None
+
+
+def reopen_ended_at(complaint: dict[str, Any], now: datetime | None = None) -> datetime | None:
+    """When the reporter's window to reopen a resolved (or since closed) complaint ended, once
+    it has; None while it lasts or where there is none. Whether or not the closing job has
+    closed it yet: the reporter is told why there is no reopening."""
+    resolved_at = complaint.get("resolved_at")
+    if complaint["status"] not in ("resolved", "closed") or resolved_at is None:
+        return None
+    ended = resolved_at + lifecycle.REOPEN_WINDOW
+    return ended if ended < (now or datetime.now(UTC)) else None
 
 
 def reporter_actions(complaint: dict[str, Any], now: datetime | None = None) -> dict[str, bool]:

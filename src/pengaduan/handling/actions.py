@@ -234,10 +234,69 @@ async def add_note(
         return complaint
 
 
+async def _category_in(
+    complaint_id: int, target: dict[str, Any], category_id: int | None
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The complaint's category now, and the one it gets in the `target` unit (None: it keeps
+    its own, which belongs to that unit). A category routes to one unit (its default unit):
+    one of another unit's does not stay with a forwarded complaint. The officer's choice must
+    be one of the target's active categories; without one, the target's only category is
+    taken, and with several the officer is asked to choose."""
+    (current,) = await Complaint.raw(
+        "SELECT k.id, coalesce(k.name, '—') AS name, k.default_unit, c.submitted_at"
+        " FROM complaints c LEFT JOIN categories k ON k.id = c.category WHERE c.id = {}",
+        complaint_id,
+    )
+    choices = await Category.select(Category.id, Category.name, Category.deadline_days).where(
+        (Category.default_unit == target["id"]) & Category.is_active.eq(True)
+    )
+    if category_id is not None:
+        chosen = next((c for c in choices if c["id"] == category_id), None)
+        if chosen is None:
+            raise ActionRefused(
+                _("Choose one of the categories of %(unit)s.", unit=target["name"]),
+                422,
+                "forward_category",
+            )
+        return current, None if chosen["id"] == current["id"] else chosen
+    if current["default_unit"] == target["id"]:
+        return current, None
+    if len(choices) == 1:
+        return current, choices[0]
+    if not choices:
+        raise ActionRefused(
+            _(
+                "%(unit)s has no active category for the complaint: an admin must add one "
+                "before complaints can be forwarded there.",
+                unit=target["name"],
+            ),
+            422,
+            "unit",
+        )
+    raise ActionRefused(
+        _(
+            "The category %(category)s belongs to another unit: choose one of the categories "
+            "of %(unit)s.",
+            category=current["name"],
+            unit=target["name"],
+        ),
+        422,
+        "forward_category",
+    )
+
+
 async def forward(
-    complaint_id: int, actor: Actor, unit_id: int | None, note: str, *, seen: str | None = None
+    complaint_id: int,
+    actor: Actor,
+    unit_id: int | None,
+    note: str,
+    category_id: int | None = None,
+    *,
+    seen: str | None = None,
 ) -> dict[str, Any]:
-    """Hand the complaint to another unit's queue, unassigned, with an internal note."""
+    """Hand the complaint to another unit's queue, unassigned, with an internal note; a
+    category of another unit is replaced by one of the target's (`_category_in`), which brings
+    its deadline as on verification, and the note and the audit row say so."""
     async with ENGINE.transaction():
         complaint = await _lock(complaint_id, actor)
         await lifecycle.ensure_unchanged(complaint, seen)
@@ -254,36 +313,54 @@ async def forward(
             raise ActionRefused(_("The complaint is in this unit already."), 422, "unit")
         text = _text(note, "forward_note", _("Say why it goes to that unit."))
         _require_open(complaint)
+        category, new_category = await _category_in(complaint_id, target, category_id)
         now = datetime.now(UTC)
-        await Complaint.update(
-            {
-                Complaint.unit: target["id"],
-                Complaint.officer: None,
-                Complaint.assigned_at: None,
-                Complaint.updated_at: now,
-            }
-        ).where(Complaint.id == complaint_id)
+        values: dict[Any, Any] = {
+            Complaint.unit: target["id"],
+            Complaint.officer: None,
+            Complaint.assigned_at: None,
+            Complaint.updated_at: now,
+        }
+        if new_category is not None:
+            values[Complaint.category] = new_category["id"]
+            values[Complaint.due_at] = category["submitted_at"] + timedelta(
+                days=new_category["deadline_days"]
+            )
+            body = _(
+                "Forwarded from %(source)s to %(target)s, category %(old)s → %(new)s: %(note)s",
+                source=complaint["unit_name"],
+                target=target["name"],
+                old=category["name"],
+                new=new_category["name"],
+                note=text,
+            )
+        else:
+            body = _(
+                "Forwarded from %(source)s to %(target)s: %(note)s",
+                source=complaint["unit_name"],
+                target=target["name"],
+                note=text,
+            )
+        await Complaint.update(values).where(Complaint.id == complaint_id)
         await Message.insert(
             Message(
                 complaint=complaint_id,
                 author=actor.user_id,
-                body=_(
-                    "Forwarded from %(source)s to %(target)s: %(note)s",
-                    source=complaint["unit_name"],
-                    target=target["name"],
-                    note=text,
-                ),
+                body=body,
                 visibility="internal",
                 is_official_response=False,
                 created_at=now,
             )
         )
+        data = {"from": complaint["unit"], "to": target["id"], "officer": complaint["officer"]}
+        if new_category is not None:
+            data.update(category_from=category["id"], category_to=new_category["id"])
         await audit.record(
             actor_id=actor.user_id,
             action="complaint.forward",
             target_type="complaint",
             target_id=complaint_id,
-            data={"from": complaint["unit"], "to": target["id"], "officer": complaint["officer"]},
+            data=data,
             ip=actor.ip,
         )
         await publish(

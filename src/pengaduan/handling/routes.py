@@ -171,7 +171,8 @@ async def _detail_context(
             complaint_id,
             complaint["category_id"],
             complaint["unit_id"],
-            with_categories=status == "pending",
+            # Verifying (pending) and forwarding (open) choose among them.
+            with_categories=status in ("pending", "verified", "in_progress"),
         )
     return {
         "c": complaint,
@@ -453,6 +454,7 @@ async def forward(request: Request, complaint_id: FromPath[int], data: Form) -> 
             actor,
             chosen_id(form.get("unit")),
             form.get("forward_note", ""),
+            chosen_id(form.get("forward_category")),
             seen=_seen(form),
         ),
         _("The complaint is forwarded."),
