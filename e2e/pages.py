@@ -24,6 +24,13 @@ class ShellPage:
     def language(self) -> str:
         return self.page.locator("html").get_attribute("lang") or ""
 
+    def menu_link(self, href: str) -> Locator:
+        """A link of the header's menu, with the menu opened (on a phone it is folded)."""
+        menu = self.page.locator("header details.menu")
+        if menu.locator("summary").is_visible() and menu.get_attribute("open") is None:
+            menu.locator("summary").click()
+        return self.page.locator(f"header .top-nav a[href='{href}']")
+
     def switch_language(self, code: str) -> None:
         with self.page.expect_navigation():
             self.page.locator(f".lang button[value={code}]").click()
@@ -63,6 +70,7 @@ class LoginPage(ShellPage):
         return self.page.locator("#form-error")
 
     def log_out(self) -> None:
+        self.menu_link("/akun")  # opens the menu the button is in
         self.page.locator("header form[action='/keluar'] button").click()
 
     @property

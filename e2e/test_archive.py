@@ -159,7 +159,7 @@ def test_the_archive_is_linked_from_every_page_and_the_home_page(
     home = ArchivePage(page, live_server.url).open("/")
     expect(page.locator("main .archive-list")).to_contain_text(PUBLIC_TITLE)
     expect(page.locator("main")).not_to_contain_text(PRIVATE_TITLE)
-    page.locator("header nav a[href='/arsip']").click()
+    home.menu_link("/arsip").click()
     page.wait_for_url(f"{live_server.url}/arsip")
     expect(home.results).to_contain_text(PUBLIC_TITLE)
     expect(home.results).not_to_contain_text(PRIVATE_TITLE)

@@ -36,6 +36,7 @@ def test_a_filter_swaps_only_the_figures_and_goes_into_the_url(
 
     stats.choose("unit", UNIT)
 
+    page.wait_for_url(lambda url: "unit=" in url)  # htmx pushes the URL after the swap
     query = parse_qs(urlsplit(page.url).query)
     assert query["period"] == ["all"] and query["unit"] != [""], page.url
     for outside in ("#stats-title", "#stats-filters", "header.top"):
