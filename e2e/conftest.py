@@ -148,7 +148,9 @@ def reset_demo(server: LiveServer) -> None:
 
     async def reset() -> None:
         await truncate_all(server.dsn)
-        await demo.seed(settings_for(server.dsn), server.dsn)
+        # The server's data folder: its personal-data keys encrypt the demo citizens' phones.
+        data_dir = server.env["PENGADUAN_DATA_DIR"]
+        await demo.seed(settings_for(server.dsn, PENGADUAN_DATA_DIR=data_dir), server.dsn)
 
     run_async(reset)
 
