@@ -55,7 +55,16 @@ async def truncate_all(dsn: str) -> None:
     try:
         tables = await conn.fetchval(APP_TABLES_SQL)
         if tables:
-            await conn.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+            # A server left running (e2e) may still be writing (its outbox worker, a page's
+            # last request): TRUNCATE locks table after table and can deadlock with it. The
+            # server's side is the one to wait: try again.
+            for attempt in range(5):
+                try:
+                    await conn.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+                    break
+                except asyncpg.DeadlockDetectedError:
+                    if attempt == 4:
+                        raise
             await conn.execute("UPDATE queue_versions SET version = version + 1")
     finally:
         await conn.close()
