@@ -45,6 +45,34 @@
       if (same && same.tagName === "DETAILS") same.open = true;
     }
   }
+  // A complaint's version ("changed.messages.…", complaints/versions.py) on the element that
+  // shows it: a refresh fetched before the person's own action may answer after it, and must
+  // not put the older state back.
+  function counts(v) {
+    var p = (v || "").split(".");
+    return [Number(p[0]) || 0, Number(p[1]) || 0];
+  }
+  function older(doc) {
+    var shown = document.querySelectorAll("[data-version][id]");
+    for (var i = 0; i < shown.length; i++) {
+      var fresh = doc.getElementById(shown[i].id);
+      if (!fresh || !fresh.hasAttribute("data-version")) continue;
+      var a = counts(fresh.getAttribute("data-version")), b = counts(shown[i].getAttribute("data-version"));
+      if (a[0] < b[0] || (a[0] === b[0] && a[1] < b[1])) return true;
+    }
+    return false;
+  }
+  function carryVersions(doc) {
+    // The element around the parts is not a part: its state attributes follow the parts.
+    var shown = document.querySelectorAll("[data-version][id]");
+    for (var i = 0; i < shown.length; i++) {
+      var fresh = doc.getElementById(shown[i].id);
+      if (!fresh) continue;
+      ["data-version", "data-status"].forEach(function (name) {
+        if (fresh.hasAttribute(name)) shown[i].setAttribute(name, fresh.getAttribute(name));
+      });
+    }
+  }
   function refreshParts() {
     partsTimer = null;
     if (!document.querySelector("[data-live-part]")) return;
@@ -53,6 +81,7 @@
       .then(function (html) {
         if (!html) return;
         var doc = new DOMParser().parseFromString(html, "text/html");
+        if (older(doc)) return;
         var parts = document.querySelectorAll("[data-live-part]");
         for (var i = 0; i < parts.length; i++) {
           var el = parts[i], fresh = doc.getElementById(el.id);
@@ -64,6 +93,7 @@
           el.replaceWith(fresh);
           if (window.htmx) window.htmx.process(fresh);
         }
+        carryVersions(doc);
         fire("refreshed");
       })
       .catch(function () {});
