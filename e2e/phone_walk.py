@@ -15,6 +15,8 @@ import re
 import shutil
 import subprocess
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.message import EmailMessage
 from pathlib import Path
 
 import asyncpg
@@ -22,6 +24,7 @@ from playwright.sync_api import ConsoleMessage, Page
 
 from pengaduan.accounts.guards import ROLES_FOR
 from pengaduan.accounts.services import confirm_token, reset_token
+from pengaduan.notifications import mailbox
 from pengaduan.settings import Settings
 
 MIN_TARGET = 44
@@ -81,6 +84,7 @@ class SeededIds:
     template: int
     notification: dict[str, int | None]  # role → one of that user's notifications
     tokens: dict[str, str] = field(default_factory=dict)  # path prefix → a valid token
+    mail: str = ""  # a message in the development mailbox (/dev/surat)
 
 
 async def seeded_ids(dsn: str, settings: Settings) -> SeededIds:
@@ -132,6 +136,15 @@ async def seeded_ids(dsn: str, settings: Settings) -> SeededIds:
         )
     finally:
         await conn.close()
+    # The e2e server sends through SMTP: one message put in its development mailbox, as the
+    # mailbox transport writes them, for /dev/surat/{name}.
+    message = EmailMessage()
+    message["Subject"] = "Atur ulang kata sandi"
+    message["From"] = "Pengaduan <no-reply@localhost>"
+    message["To"] = "warga@example.test"
+    message.set_content("Buka tautan ini untuk mengatur ulang kata sandi Anda.")
+    ids.mail = mailbox.file_name(1, datetime.now(UTC))
+    mailbox.write(settings, ids.mail, message)
     ids.tokens = {
         "/konfirmasi-email/": confirm_token(settings, citizen["id"], citizen["email"]),
         "/atur-ulang-sandi/": reset_token(
@@ -164,6 +177,7 @@ def concrete(path: str, role: str | None, ids: SeededIds) -> str | None:
         "{category_id:int}": str(ids.category),
         "{template_id:int}": str(ids.template),
         "{notification_id:int}": ids.notification.get(role or ""),
+        "{name:str}": ids.mail or None,
     }
     for name, value in replacements.items():
         if name in path and value is None:
