@@ -202,19 +202,16 @@ async def create_complaint(request: Request) -> Response:
     form = await _form(request)
     user = request.user
     key = forms.idempotency_key(form.get("idempotency_key"))
-    if key:
-        try:
-            existing = await services.submitted_with_key(key, user.id)
-        except services.IdempotencyConflict:
-            raise user_error(409, _("This form cannot be sent. Open a new form.")) from None
-        if existing:
-            # A double tap or a resent form: the complaint is there already.
-            return redirect(request, f"/pengaduan/{existing['id']}/terkirim")
+    try:
+        existing, category_ids = await services.check_form(key, user.id)
+    except services.IdempotencyConflict:
+        raise user_error(409, _("This form cannot be sent. Open a new form.")) from None
+    if existing:
+        # A double tap or a resent form: the complaint is there already.
+        return redirect(request, f"/pengaduan/{existing['id']}/terkirim")
     key = key or secrets.token_urlsafe(24)
-    categories = await active_categories()
     parsed = forms.parse_complaint(
-        {name: form.get(name, "") for name in forms.TEXT_FIELDS},
-        {c["id"] for c in categories},
+        {name: form.get(name, "") for name in forms.TEXT_FIELDS}, category_ids
     )
     unreadable = form.only(*forms.TEXT_FIELDS)
     try:

@@ -15,11 +15,11 @@ import asyncpg
 from pengaduan import database
 from pengaduan.accounts.tables import User
 from pengaduan.audit import services as audit
-from pengaduan.complaints import lifecycle, repeats
+from pengaduan.complaints import lifecycle, repeats, submission
 from pengaduan.complaints.evidence import StoredEvidence
 from pengaduan.complaints.forms import ComplaintFields
 from pengaduan.complaints.lifecycle import Actor, TransitionRefused
-from pengaduan.complaints.tables import STATUSES, Complaint, EvidenceFile, Message, Rating
+from pengaduan.complaints.tables import STATUSES, Complaint, Message, Rating
 from pengaduan.database import ENGINE
 from pengaduan.events import publish
 from pengaduan.notifications import services as notifications
@@ -85,11 +85,6 @@ WHERE stored.n >= (SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_valu
 """
 
 
-async def _next_number(year: int) -> str:
-    rows = await database.fetch(f"SELECT nextval('{NUMBER_SEQUENCE}') AS n")
-    return number_for(year, rows[0]["n"])
-
-
 async def sync_number_sequence() -> None:
     """Numbers written around the sequence (bulk demo data) got ahead of it: catch up."""
     await database.fetch(SYNC_NUMBERS_SQL, NUMBER_PATTERN)
@@ -135,6 +130,27 @@ async def submitted_with_key(key: str, reporter_id: int) -> dict[str, Any] | Non
     return rows[0]
 
 
+# The form's key's complaint (if any) and the ids of the active categories, in one query.
+# (As text: asyncpg knows text[] without asking the server, int[] it asks each connection.)
+FORM_CHECK_SQL = """
+SELECT k.id, k.number, k.tracking_code, k.reporter,
+       ARRAY(SELECT c.id::text FROM categories c WHERE c.is_active) AS category_ids
+FROM (SELECT 1) AS one LEFT JOIN complaints k ON k.idempotency_key = $1
+"""
+
+
+async def check_form(key: str | None, reporter_id: int) -> tuple[dict[str, Any] | None, set[int]]:
+    """What a sent complaint form needs before it is read: the complaint this reporter already
+    filed with its key (`submitted_with_key`), and the categories one may choose."""
+    row = (await database.fetch(FORM_CHECK_SQL, key))[0]
+    category_ids = {int(i) for i in row["category_ids"]}
+    if row["id"] is None:
+        return None, category_ids
+    if row["reporter"] != reporter_id:
+        raise IdempotencyConflict()
+    return {k: row[k] for k in ("id", "number", "tracking_code", "reporter")}, category_ids
+
+
 @dataclass(frozen=True)
 class Submitted:
     id: int
@@ -153,14 +169,11 @@ async def create_complaint(
 ) -> Submitted:
     """File a complaint, its evidence rows and everything the submission writes, in ONE
     transaction: number, tracking code, deadline, routing to the category's unit and (where
-    the unit wants it) to its least busy officer, then the lifecycle's history, audit,
-    notification, mail and event. The same idempotency key twice gives the first complaint
-    back (created=False) instead of a second one.
+    the unit wants it) to its least busy officer, then the first history entry, audit,
+    notification, mail and event (`complaints.submission`: one read, one write). The same
+    idempotency key twice gives the first complaint back (created=False) instead of a
+    second one.
     """
-    if idempotency_key:
-        existing = await submitted_with_key(idempotency_key, reporter_id)
-        if existing:
-            return Submitted(existing["id"], existing["number"], existing["tracking_code"], False)
     for _attempt in range(3):
         try:
             return await _create_once(reporter_id, fields, evidence, idempotency_key, ip)
@@ -186,67 +199,36 @@ async def _create_once(
     idempotency_key: str | None,
     ip: str,
 ) -> Submitted:
-    async with ENGINE.transaction():
-        category = await _category(fields.category_id)
-        now = datetime.now(UTC)
-        number = await _next_number(now.astimezone(JAKARTA).year)
-        officer = await _least_busy_officer(category["unit"]) if category["auto_assign"] else None
-        code = new_tracking_code()
-        due_at = now + timedelta(days=category["deadline_days"])
-        rows = await Complaint.insert(
-            Complaint(
-                number=number,
-                tracking_code=code,
-                reporter=reporter_id,
-                category=category["id"],
-                unit=category["unit"],
-                officer=officer,
-                title=fields.title,
-                body=fields.body,
-                location_text=fields.location_text,
-                latitude=fields.latitude,
-                longitude=fields.longitude,
-                status="pending",
-                priority="normal",
-                citizen_urgency=fields.urgency,
-                is_anonymous=fields.is_anonymous,
-                is_public=fields.is_public,
-                idempotency_key=idempotency_key,
-                submitted_at=now,
-                due_at=due_at,
-                updated_at=now,
-                assigned_at=now if officer else None,
-            )
-        ).returning(Complaint.id)
-        complaint_id = rows[0]["id"]
-        for stored in evidence:
-            await EvidenceFile.insert(
-                EvidenceFile(
-                    complaint=complaint_id,
-                    original_name=stored.original_name,
-                    storage_key=stored.storage_key,
-                    thumbnail_key=stored.thumbnail_key,
-                    mime_type=stored.mime_type,
-                    size=stored.size,
-                    sha256=stored.sha256,
-                    uploaded_by=reporter_id,
-                    uploaded_at=now,
-                )
-            )
-        await lifecycle.record_submission(
-            {
-                "id": complaint_id,
-                "number": number,
-                "reporter": reporter_id,
-                "is_anonymous": fields.is_anonymous,
-                "unit": category["unit"],
-                "title": fields.title,
-                "tracking_code": code,
-                "due_at": due_at,
-            },
-            Actor(user_id=reporter_id, role="citizen", ip=ip),
-        )
-    return Submitted(complaint_id, number, code, True)
+    prepared = await submission.prepare(fields.category_id, reporter_id, idempotency_key)
+    existing = prepared.existing
+    if existing is not None:
+        if existing["reporter"] != reporter_id:
+            raise IdempotencyConflict()
+        return Submitted(existing["id"], existing["number"], existing["tracking_code"], False)
+    row = prepared.row
+    if row["category"] is None:
+        raise TransitionRefused(_("Choose a category."), 422, field="category")
+    now = datetime.now(UTC)
+    complaint = submission.NewComplaint(
+        id=row["id"],
+        number=number_for(now.astimezone(JAKARTA).year, row["number_value"]),
+        tracking_code=new_tracking_code(),
+        reporter=reporter_id,
+        unit=row["unit"],
+        officer=row["officer"],
+        due_at=now + timedelta(days=row["deadline_days"]),
+        submitted_at=now,
+    )
+    await submission.write(
+        complaint,
+        fields,
+        evidence,
+        idempotency_key,
+        row["category"],
+        prepared.recipient,
+        Actor(user_id=reporter_id, role="citizen", ip=ip),
+    )
+    return Submitted(complaint.id, complaint.number, complaint.tracking_code, True)
 
 
 # --- reading: the reporter's list and detail ---------------------------------------------------

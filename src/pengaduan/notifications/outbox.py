@@ -68,6 +68,19 @@ WHERE id = $1
 # --- writing -------------------------------------------------------------------------------
 
 
+def email_payload(mail: RenderedMail, kind: str) -> dict[str, str]:
+    """An email row's payload (what the worker sends)."""
+    return {"subject": mail.subject, "text": mail.text, "html": mail.html, "kind": kind}
+
+
+def sms_recipient(user_id: int) -> str:
+    return f"{SMS_RECIPIENT_PREFIX}{user_id}"
+
+
+def sms_payload(text: str, kind: str) -> dict[str, str]:
+    return {"text": text, "kind": kind}
+
+
 async def enqueue_email(*, to: str, mail: RenderedMail, kind: str) -> None:
     """Queue `mail` for `to`. Inside the caller's transaction it is sent only if that
     transaction commits; `kind` (e.g. "confirm_email") is kept for the record."""
@@ -79,12 +92,7 @@ async def enqueue_email(*, to: str, mail: RenderedMail, kind: str) -> None:
             Outbox(
                 channel="email",
                 recipient=to,
-                payload={
-                    "subject": mail.subject,
-                    "text": mail.text,
-                    "html": mail.html,
-                    "kind": kind,
-                },
+                payload=email_payload(mail, kind),
                 attempts=0,
                 next_attempt_at=now,
                 last_error="",
@@ -104,8 +112,8 @@ async def enqueue_sms(*, user_id: int, text: str, kind: str) -> None:
         await Outbox.insert(
             Outbox(
                 channel="sms",
-                recipient=f"{SMS_RECIPIENT_PREFIX}{user_id}",
-                payload={"text": text, "kind": kind},
+                recipient=sms_recipient(user_id),
+                payload=sms_payload(text, kind),
                 attempts=0,
                 next_attempt_at=now,
                 last_error="",

@@ -13,7 +13,7 @@ from pengaduan.accounts.tables import User
 from pengaduan.database import ENGINE
 from pengaduan.events import publish
 from pengaduan.notifications import sms
-from pengaduan.notifications.mail import render_mail
+from pengaduan.notifications.mail import RenderedMail, render_mail
 from pengaduan.notifications.outbox import enqueue_email, enqueue_sms
 from pengaduan.notifications.tables import Notification, NotificationPreference
 from pengaduan.settings import get_settings
@@ -74,11 +74,13 @@ def in_language(language: str) -> Iterator[None]:
         i18n.set_locale(previous)
 
 
-RECIPIENTS = """
-SELECT u.id, u.full_name, u.email, u.email_confirmed_at, u.language, u.role,
-       u.phone_encrypted IS NOT NULL AS has_phone, p.email_kinds, p.sms_kinds
+# What `recipients` gives of each user (`u`: users, `p`: their notification_preferences).
+RECIPIENT_COLUMNS = """u.id, u.full_name, u.email, u.email_confirmed_at, u.language, u.role,
+       u.phone_encrypted IS NOT NULL AS has_phone, p.email_kinds, p.sms_kinds"""
+RECIPIENTS = f"""
+SELECT {RECIPIENT_COLUMNS}
 FROM users u LEFT JOIN notification_preferences p ON p."user" = u.id
-WHERE u.id = ANY({}) AND u.is_active
+WHERE u.id = ANY({{}}) AND u.is_active
 """
 
 
@@ -137,8 +139,19 @@ async def notify(
     )
     # The bell listens on the user's channel.
     await publish([f"user_{user['id']}"], {"event": "notification"})
+    text = sms_for(user, kind, number, complaint_id)
+    if text is not None:
+        await enqueue_sms(user_id=user["id"], text=text, kind=kind)
+
+
+def sms_for(
+    user: dict[str, Any], kind: str, number: str | None, complaint_id: int | None
+) -> str | None:
+    """The SMS `notify` queues (in the current language), or None: only with the complaint's
+    number, to a user with a phone who chose SMS for this kind, when a gateway is configured."""
     if number and user.get("has_phone") and wants(user, "sms", kind) and get_settings().sms_enabled:
-        await enqueue_sms(user_id=user["id"], text=sms_text(kind, number, complaint_id), kind=kind)
+        return sms_text(kind, number, complaint_id)
+    return None
 
 
 async def mail(
@@ -154,15 +167,24 @@ async def mail(
 
     A `link` in the context that is a path becomes an absolute address on this site.
     """
+    rendered = mail_for(user, template, context, topic=topic)
+    if rendered is not None:
+        await enqueue_email(to=user["email"], mail=rendered, kind=kind)
+
+
+def mail_for(
+    user: dict[str, Any], template: str, context: dict[str, Any], *, topic: str | None = None
+) -> RenderedMail | None:
+    """The mail `mail` queues for the user (rendered in their language), or None when none
+    may or should go (see `mail`)."""
     if not user.get("email") or user.get("email_confirmed_at") is None:
-        return
+        return None
     if topic is not None and not wants(user, "email", topic):
-        return
+        return None
     context = {"full_name": user["full_name"], **context}
     if str(context.get("link", "")).startswith("/"):
         context["link"] = get_settings().base_url + context["link"]
-    rendered = render_mail(template, context, user["language"])
-    await enqueue_email(to=user["email"], mail=rendered, kind=kind)
+    return render_mail(template, context, user["language"])
 
 
 async def tell(
