@@ -70,8 +70,9 @@ def _coordinate(raw: str, low: float, high: float) -> float | None:
     return round(number, 6)
 
 
-def parse_complaint(form: dict[str, Any], category_ids: set[int]) -> ParsedForm:
-    """Check the complaint fields; every typed value is kept for showing the form again."""
+def parse_complaint(form: dict[str, Any], category_ids: set[int] | None) -> ParsedForm:
+    """Check the complaint fields; every typed value is kept for showing the form again.
+    `category_ids`: the categories one may choose (None: any, checked later)."""
     values = {name: first(form.get(name, "")) for name in TEXT_FIELDS}
     values["urgency"] = values["urgency"] or "normal"
     errors: dict[str, str] = {}
@@ -93,7 +94,7 @@ def parse_complaint(form: dict[str, Any], category_ids: set[int]) -> ParsedForm:
         )
 
     category_id = int(values["category"]) if values["category"].isdigit() else 0
-    if category_id not in category_ids:
+    if category_id <= 0 or (category_ids is not None and category_id not in category_ids):
         errors["category"] = _("Choose a category.")
 
     location = " ".join(values["location_text"].split())

@@ -130,25 +130,18 @@ async def submitted_with_key(key: str, reporter_id: int) -> dict[str, Any] | Non
     return rows[0]
 
 
-# The form's key's complaint (if any) and the ids of the active categories, in one query.
-# (As text: asyncpg knows text[] without asking the server, int[] it asks each connection.)
-FORM_CHECK_SQL = """
-SELECT k.id, k.number, k.tracking_code, k.reporter,
-       ARRAY(SELECT c.id::text FROM categories c WHERE c.is_active) AS category_ids
-FROM (SELECT 1) AS one LEFT JOIN complaints k ON k.idempotency_key = $1
-"""
-
-
-async def check_form(key: str | None, reporter_id: int) -> tuple[dict[str, Any] | None, set[int]]:
-    """What a sent complaint form needs before it is read: the complaint this reporter already
-    filed with its key (`submitted_with_key`), and the categories one may choose."""
-    row = (await database.fetch(FORM_CHECK_SQL, key))[0]
-    category_ids = {int(i) for i in row["category_ids"]}
-    if row["id"] is None:
-        return None, category_ids
-    if row["reporter"] != reporter_id:
+async def check_form(
+    key: str | None, reporter_id: int, category_id: int = 0, *, numbered: bool = False
+) -> submission.Prepared:
+    """What a sent complaint form needs before it is read, in one query: the complaint this
+    reporter already filed with its key (`.existing`; somebody else's: IdempotencyConflict),
+    the categories one may choose, and with `numbered` (a form that will most likely be
+    filed) the new complaint's id, number and routing for `create_complaint`."""
+    prepared = await submission.prepare(category_id, reporter_id, key or None, numbered=numbered)
+    existing = prepared.existing
+    if existing is not None and existing["reporter"] != reporter_id:
         raise IdempotencyConflict()
-    return {k: row[k] for k in ("id", "number", "tracking_code", "reporter")}, category_ids
+    return prepared
 
 
 @dataclass(frozen=True)
@@ -166,17 +159,18 @@ async def create_complaint(
     evidence: Sequence[StoredEvidence] = (),
     idempotency_key: str | None = None,
     ip: str = "",
+    checked: submission.Prepared | None = None,
 ) -> Submitted:
     """File a complaint, its evidence rows and everything the submission writes, in ONE
     transaction: number, tracking code, deadline, routing to the category's unit and (where
     the unit wants it) to its least busy officer, then the first history entry, audit,
     notification, mail and event (`complaints.submission`: one read, one write). The same
     idempotency key twice gives the first complaint back (created=False) instead of a
-    second one.
+    second one. `checked`: the route's `check_form` of this form (its read, when numbered).
     """
     for _attempt in range(3):
         try:
-            return await _create_once(reporter_id, fields, evidence, idempotency_key, ip)
+            return await _create_once(reporter_id, fields, evidence, idempotency_key, ip, checked)
         except asyncpg.UniqueViolationError as exc:
             constraint = exc.constraint_name or ""
             if "idempotency" in constraint and idempotency_key:
@@ -188,6 +182,7 @@ async def create_complaint(
                     )
             if "number" not in constraint:
                 raise
+            checked = None
             await sync_number_sequence()
     raise RuntimeError("could not give the complaint a number")
 
@@ -198,8 +193,12 @@ async def _create_once(
     evidence: Sequence[StoredEvidence],
     idempotency_key: str | None,
     ip: str,
+    checked: submission.Prepared | None,
 ) -> Submitted:
-    prepared = await submission.prepare(fields.category_id, reporter_id, idempotency_key)
+    if checked is not None and checked.numbered_for(fields.category_id):
+        prepared = checked
+    else:
+        prepared = await submission.prepare(fields.category_id, reporter_id, idempotency_key)
     existing = prepared.existing
     if existing is not None:
         if existing["reporter"] != reporter_id:

@@ -35,15 +35,19 @@ from pengaduan.notifications import services as notifications
 from pengaduan.web.i18n import _
 
 # $1 category, $2 reporter, $3 idempotency key (or NULL), $4 a category allowed even when
-# switched off (0: none). One row always. The id and number are taken only for a new
-# complaint of a valid category (a failed write leaves a gap, as any rolled-back submission).
+# switched off (0: none), $5 whether to take the new complaint's id and number (and find its
+# officer). One row always, with the active categories' ids (as text: asyncpg knows text[]
+# without asking each new connection's server, int[] it asks). The id and number are taken
+# only for a new complaint of a valid category (a failed write leaves a gap, as any
+# rolled-back submission).
 PREPARE_SQL = f"""
 SELECT k.id AS existing_id, k.number AS existing_number, k.tracking_code AS existing_code,
        k.reporter AS existing_reporter,
+       ARRAY(SELECT a.id::text FROM categories a WHERE a.is_active) AS category_ids,
        cat.id AS category, cat.deadline_days, cat.unit, cat.officer,
-       CASE WHEN cat.id IS NOT NULL AND k.id IS NULL
+       CASE WHEN $5 AND cat.id IS NOT NULL AND k.id IS NULL
             THEN nextval(pg_get_serial_sequence('complaints', 'id')) END AS id,
-       CASE WHEN cat.id IS NOT NULL AND k.id IS NULL
+       CASE WHEN $5 AND cat.id IS NOT NULL AND k.id IS NULL
             THEN nextval('complaint_numbers') END AS number_value,
        r.id AS recipient_id, r.full_name, r.email, r.email_confirmed_at, r.language, r.role,
        r.has_phone, r.email_kinds::text[], r.sms_kinds::text[]
@@ -51,7 +55,7 @@ FROM (SELECT 1) AS one
 LEFT JOIN complaints k ON k.idempotency_key = $3
 LEFT JOIN LATERAL (
     SELECT c.id, c.deadline_days, c.default_unit AS unit,
-           CASE WHEN un.auto_assign AND k.id IS NULL THEN (
+           CASE WHEN $5 AND un.auto_assign AND k.id IS NULL THEN (
                -- The unit's active officer with the fewest open complaints (ties: lowest id).
                SELECT o.id FROM users o
                LEFT JOIN complaints oc ON oc.officer = o.id
@@ -128,6 +132,15 @@ class Prepared:
         }
 
     @property
+    def category_ids(self) -> set[int]:
+        """The active categories (the form may offer only these)."""
+        return {int(i) for i in self.row["category_ids"]}
+
+    def numbered_for(self, category_id: int) -> bool:
+        """Whether this holds a new complaint's id and number for that category."""
+        return self.row["id"] is not None and self.row["category"] == category_id
+
+    @property
     def recipient(self) -> dict[str, Any] | None:
         """The reporter as `notifications.recipients` gives them (None: not active)."""
         if self.row["recipient_id"] is None:
@@ -148,10 +161,15 @@ RECIPIENT_KEYS = (
 
 
 async def prepare(
-    category_id: int, reporter_id: int, idempotency_key: str | None, allow_inactive: int = 0
+    category_id: int,
+    reporter_id: int,
+    idempotency_key: str | None,
+    *,
+    numbered: bool = True,
+    allow_inactive: int = 0,
 ) -> Prepared:
     rows = await database.fetch(
-        PREPARE_SQL, category_id, reporter_id, idempotency_key, allow_inactive
+        PREPARE_SQL, category_id, reporter_id, idempotency_key, allow_inactive, numbered
     )
     return Prepared(dict(rows[0]))
 
