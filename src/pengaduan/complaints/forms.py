@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pengaduan.web.i18n import _
+from pengaduan.web.values import INTEGER_MAX
 
 URGENCIES = ("low", "normal", "high")
 TITLE_MIN, TITLE_MAX = 5, 200
@@ -94,7 +95,10 @@ def parse_complaint(form: dict[str, Any], category_ids: set[int] | None) -> Pars
         )
 
     category_id = int(values["category"]) if values["category"].isdigit() else 0
-    if category_id <= 0 or (category_ids is not None and category_id not in category_ids):
+    # Beyond the id column's range it names no category (and must not reach a query).
+    if not 0 < category_id <= INTEGER_MAX or (
+        category_ids is not None and category_id not in category_ids
+    ):
         errors["category"] = _("Choose a category.")
 
     location = " ".join(values["location_text"].split())
