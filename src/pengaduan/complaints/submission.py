@@ -2,12 +2,14 @@
 
 A submission was the busiest write of the system and each of its ~20 statements cost a round
 trip plus Piccolo's query building (bench/submit_load.py, issue 13: about half of the app's
-time). Here one read (`PREPARE_SQL`: the key's earlier complaint, the category's routing, the
-complaint's id and number from their sequences, the least busy officer, the reporter as a
-recipient) gives everything the rows need, so the rows (complaint, evidence, first history
-entry, audit entry, in-app notification, outbox mail and SMS) and the live events are built in
-Python and written by ONE statement (`WRITE_SQL`): a single statement is its own transaction,
-so there is no BEGIN/COMMIT either, and it is all or nothing as before.
+time). Here one read (`PREPARE_SQL`: the key's earlier complaint, the active categories, the
+category's routing, the complaint's id and number from their sequences, the least busy
+officer, the reporter as a recipient; the route's `check_form` of the form) gives everything
+the rows need, so the rows (complaint, evidence, first history entry, audit entry, in-app
+notification, outbox mail and SMS) are built in Python and written by ONE statement
+(`WRITE_SQL`): a single statement is its own transaction, so there is no BEGIN/COMMIT either,
+and it is all or nothing as before. The live events follow the commit
+(`events.publish_committed`).
 
 The rows and events are the ones the lifecycle, audit and notification modules write for any
 other change (their builders: `audit.entry_on_complaint`, `notifications.mail_for`/`sms_for`,
