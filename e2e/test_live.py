@@ -226,7 +226,7 @@ async def _add_second_pupr_officer(dsn: str) -> None:
 
 
 async def _announce_submitted(dsn: str, complaint_id: int) -> None:
-    """What the submitting transaction publishes (complaints.lifecycle.record_submission)."""
+    """What the submitting transaction publishes (complaints.submission.write)."""
     import asyncpg
 
     conn = await asyncpg.connect(dsn)

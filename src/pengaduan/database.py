@@ -284,6 +284,11 @@ async def one_connection() -> AsyncIterator[None]:
             _pinned.reset(token)
 
 
+def in_transaction() -> bool:
+    """Whether `fetch` would join a Piccolo transaction."""
+    return ENGINE.current_transaction.get() is not None
+
+
 async def fetch(sql: str, *args: Any) -> list[asyncpg.Record]:
     """One query straight through asyncpg (`$1` placeholders), for the reads every request
     makes: Piccolo's query building costs more than the query. asyncpg keeps each statement

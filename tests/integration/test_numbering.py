@@ -57,20 +57,22 @@ async def _submit(people: dict[str, int], category: int, title: str) -> services
 @pytest.fixture
 async def held_submissions(db_dsn: str) -> AsyncIterator[asyncpg.Connection]:
     """A submission titled 'Tahan' stops inside its transaction (its number taken, its row and
-    what the complaint triggers write already written: the queue version and the daily
-    aggregate) until the yielded connection releases HOLD_LOCK."""
+    everything else it writes already written, the queue version and the daily aggregate the
+    complaint triggers write included) until the yielded connection releases HOLD_LOCK.
+
+    A deferred trigger: it runs when the transaction commits, after every statement of the
+    submission (it is one statement, complaints.submission) and its triggers."""
     holder = await asyncpg.connect(db_dsn)
     await holder.execute(
         f"""
         CREATE FUNCTION hold_submission() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
-            IF (SELECT title FROM complaints WHERE id = NEW.complaint) = 'Tahan' THEN
-                PERFORM pg_advisory_xact_lock({HOLD_LOCK});
-            END IF;
+            PERFORM pg_advisory_xact_lock({HOLD_LOCK});
             RETURN NEW;
         END $$;
-        CREATE TRIGGER hold_submission BEFORE INSERT ON status_history
-            FOR EACH ROW EXECUTE FUNCTION hold_submission();
+        CREATE CONSTRAINT TRIGGER hold_submission AFTER INSERT ON complaints
+            DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (NEW.title = 'Tahan')
+            EXECUTE FUNCTION hold_submission();
         """
     )
     await holder.execute("SELECT pg_advisory_lock($1)", HOLD_LOCK)
@@ -79,7 +81,7 @@ async def held_submissions(db_dsn: str) -> AsyncIterator[asyncpg.Connection]:
     finally:
         await holder.execute("SELECT pg_advisory_unlock_all()")
         await holder.execute(
-            "DROP TRIGGER IF EXISTS hold_submission ON status_history;"
+            "DROP TRIGGER IF EXISTS hold_submission ON complaints;"
             " DROP FUNCTION IF EXISTS hold_submission();"
         )
         await holder.close()

@@ -158,6 +158,14 @@ def test_coordinates_are_numbers_in_range_and_come_in_pairs(
         assert (parsed.fields.latitude is None) == (latitude == "")
 
 
+@pytest.mark.parametrize("category", ["0", "2147483648", "99999999999999999999", "-3", "x"])
+def test_a_category_beyond_the_id_range_is_refused_before_any_query(category: str) -> None:
+    form = {"title": "Jalan rusak", "description": "Lubang besar di tengah jalan."}
+    for known in (None, {3}):  # None: the route's first look, before the categories are read
+        parsed = forms.parse_complaint({**form, "category": category}, known)
+        assert list(parsed.errors) == ["category"] and parsed.fields is None
+
+
 async def test_a_pending_file_token_is_its_uploaders_only(tmp_path: Path) -> None:
     storage = FileSystemStorage(tmp_path)
     settings = Settings(secret_key="k" * 40)

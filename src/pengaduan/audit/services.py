@@ -36,14 +36,58 @@ async def record(
     """
     await AuditLog.insert(
         AuditLog(
-            actor=None if by_anonymous_reporter else actor_id,
-            action=action,
-            target_type=target_type,
-            target_id=str(target_id),
-            data=json.dumps(data or {}, default=str),
-            ip="" if by_anonymous_reporter else ip[:45],
-            by_anonymous_reporter=by_anonymous_reporter,
+            **entry(
+                actor_id=actor_id,
+                action=action,
+                target_type=target_type,
+                target_id=target_id,
+                data=data,
+                ip=ip,
+                by_anonymous_reporter=by_anonymous_reporter,
+            )
         )
+    )
+
+
+def entry(
+    *,
+    actor_id: int | None,
+    action: str,
+    target_type: str = "",
+    target_id: int | str = "",
+    data: dict[str, Any] | None = None,
+    ip: str = "",
+    by_anonymous_reporter: bool = False,
+) -> dict[str, Any]:
+    """The columns of the entry `record` appends (all but `at`)."""
+    return {
+        "actor": None if by_anonymous_reporter else actor_id,
+        "action": action,
+        "target_type": target_type,
+        "target_id": str(target_id),
+        "data": json.dumps(data or {}, default=str),
+        "ip": "" if by_anonymous_reporter else ip[:45],
+        "by_anonymous_reporter": by_anonymous_reporter,
+    }
+
+
+def entry_on_complaint(
+    *,
+    complaint: Mapping[str, Any],
+    actor_id: int | None,
+    action: str,
+    data: dict[str, Any] | None = None,
+    ip: str = "",
+) -> dict[str, Any]:
+    """The columns of the entry `record_on_complaint` appends (all but `at`)."""
+    return entry(
+        actor_id=actor_id,
+        action=action,
+        target_type="complaint",
+        target_id=complaint["id"],
+        data=data,
+        ip=ip,
+        by_anonymous_reporter=hides_reporter(complaint, actor_id),
     )
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pengaduan.web.i18n import _
+from pengaduan.web.values import INTEGER_MAX
 
 URGENCIES = ("low", "normal", "high")
 TITLE_MIN, TITLE_MAX = 5, 200
@@ -70,8 +71,9 @@ def _coordinate(raw: str, low: float, high: float) -> float | None:
     return round(number, 6)
 
 
-def parse_complaint(form: dict[str, Any], category_ids: set[int]) -> ParsedForm:
-    """Check the complaint fields; every typed value is kept for showing the form again."""
+def parse_complaint(form: dict[str, Any], category_ids: set[int] | None) -> ParsedForm:
+    """Check the complaint fields; every typed value is kept for showing the form again.
+    `category_ids`: the categories one may choose (None: any, checked later)."""
     values = {name: first(form.get(name, "")) for name in TEXT_FIELDS}
     values["urgency"] = values["urgency"] or "normal"
     errors: dict[str, str] = {}
@@ -93,7 +95,10 @@ def parse_complaint(form: dict[str, Any], category_ids: set[int]) -> ParsedForm:
         )
 
     category_id = int(values["category"]) if values["category"].isdigit() else 0
-    if category_id not in category_ids:
+    # Beyond the id column's range it names no category (and must not reach a query).
+    if not 0 < category_id <= INTEGER_MAX or (
+        category_ids is not None and category_id not in category_ids
+    ):
         errors["category"] = _("Choose a category.")
 
     location = " ".join(values["location_text"].split())

@@ -323,57 +323,6 @@ async def apply(
         return complaint
 
 
-async def record_submission(complaint: dict[str, Any], actor: Actor) -> None:
-    """The first history row, audit, notification and mail of a new complaint (pending).
-
-    Called by the complaint service inside the transaction that inserts the complaint.
-    """
-    now = datetime.now(UTC)
-    await StatusHistory.insert(
-        StatusHistory(
-            complaint=complaint["id"],
-            old_status=None,
-            new_status="pending",
-            changed_by=actor.user_id,
-            note="",
-            changed_at=now,
-        )
-    )
-    await audit.record_on_complaint(
-        complaint=complaint,
-        actor_id=actor.user_id,
-        action="complaint.submit",
-        data={"number": complaint["number"]},
-        ip=actor.ip,
-    )
-    for user in await notifications.recipients([complaint["reporter"]]):
-        with notifications.in_language(user["language"]):
-            await notifications.notify(
-                user,
-                kind="submitted",
-                complaint_id=complaint["id"],
-                params={"number": complaint["number"], "title": complaint["title"]},
-                number=complaint["number"],
-            )
-            await notifications.mail(
-                user,
-                "complaint_received",
-                {
-                    "number": complaint["number"],
-                    "title": complaint["title"],
-                    "tracking_code": complaint["tracking_code"],
-                    "due_at": complaint.get("due_at"),
-                    "link": f"/pengaduan/{complaint['id']}",
-                },
-                kind="complaint_received",
-                topic="submitted",
-            )
-    await publish(
-        [f"queue_{complaint['unit']}", f"user_{complaint['reporter']}", "stats"],
-        {"event": "submitted", "complaint": complaint["id"]},
-    )
-
-
 async def close_expired(now: datetime | None = None) -> int:
     """Close resolved complaints 14 days after resolution (the scheduled job); returns count."""
     cutoff = (now or datetime.now(UTC)) - CLOSE_AFTER

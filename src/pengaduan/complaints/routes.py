@@ -127,6 +127,13 @@ async def _kept_files(
     return accepted, problems
 
 
+def _has_files(form: Any) -> bool:
+    """Whether the form brings files (new ones, or kept from an earlier try)."""
+    return bool(form.getall("kept", [])) or any(
+        isinstance(item, UploadFile) and item.filename for item in form.getall("evidence", [])
+    )
+
+
 async def _accept_files(
     request: Request, form: Any
 ) -> tuple[list[evidence.StoredEvidence], list[str]]:
@@ -202,20 +209,26 @@ async def create_complaint(request: Request) -> Response:
     form = await _form(request)
     user = request.user
     key = forms.idempotency_key(form.get("idempotency_key"))
-    if key:
-        try:
-            existing = await services.submitted_with_key(key, user.id)
-        except services.IdempotencyConflict:
-            raise user_error(409, _("This form cannot be sent. Open a new form.")) from None
-        if existing:
-            # A double tap or a resent form: the complaint is there already.
-            return redirect(request, f"/pengaduan/{existing['id']}/terkirim")
+    values = {name: form.get(name, "") for name in forms.TEXT_FIELDS}
+    # A complete form without files is nearly always filed: its read then also takes the new
+    # complaint's number (one query less); a refused one leaves a gap, as a rollback does.
+    likely = forms.parse_complaint(values, None).fields
+    try:
+        checked = await services.check_form(
+            key,
+            user.id,
+            likely.category_id if likely else 0,
+            numbered=likely is not None
+            and not _has_files(form)
+            and not form.only(*forms.TEXT_FIELDS),
+        )
+    except services.IdempotencyConflict:
+        raise user_error(409, _("This form cannot be sent. Open a new form.")) from None
+    if checked.existing:
+        # A double tap or a resent form: the complaint is there already.
+        return redirect(request, f"/pengaduan/{checked.existing['id']}/terkirim")
     key = key or secrets.token_urlsafe(24)
-    categories = await active_categories()
-    parsed = forms.parse_complaint(
-        {name: form.get(name, "") for name in forms.TEXT_FIELDS},
-        {c["id"] for c in categories},
-    )
+    parsed = forms.parse_complaint(values, checked.category_ids)
     unreadable = form.only(*forms.TEXT_FIELDS)
     try:
         accepted, problems = await _accept_files(request, form)
@@ -256,6 +269,7 @@ async def create_complaint(request: Request) -> Response:
             evidence=accepted,
             idempotency_key=key,
             ip=client_ip(request),
+            checked=checked,
         )
     except services.IdempotencyConflict:
         raise user_error(409, _("This form cannot be sent. Open a new form.")) from None

@@ -15,7 +15,7 @@ import asyncpg
 from pengaduan import database
 from pengaduan.accounts.tables import User
 from pengaduan.audit import services as audit
-from pengaduan.complaints import lifecycle, repeats
+from pengaduan.complaints import lifecycle, repeats, submission
 from pengaduan.complaints.evidence import StoredEvidence
 from pengaduan.complaints.forms import ComplaintFields
 from pengaduan.complaints.lifecycle import Actor, TransitionRefused
@@ -23,7 +23,6 @@ from pengaduan.complaints.tables import (
     OPEN_STATUSES,
     STATUSES,
     Complaint,
-    EvidenceFile,
     Message,
     Rating,
 )
@@ -80,11 +79,6 @@ WHERE stored.n >= (SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_valu
 """
 
 
-async def _next_number(year: int) -> str:
-    rows = await database.fetch(f"SELECT nextval('{NUMBER_SEQUENCE}') AS n")
-    return number_for(year, rows[0]["n"])
-
-
 async def sync_number_sequence() -> None:
     """Numbers written around the sequence (bulk demo data) got ahead of it: catch up."""
     await database.fetch(SYNC_NUMBERS_SQL, NUMBER_PATTERN)
@@ -130,6 +124,20 @@ async def submitted_with_key(key: str, reporter_id: int) -> dict[str, Any] | Non
     return rows[0]
 
 
+async def check_form(
+    key: str | None, reporter_id: int, category_id: int = 0, *, numbered: bool = False
+) -> submission.Prepared:
+    """What a sent complaint form needs before it is read, in one query: the complaint this
+    reporter already filed with its key (`.existing`; somebody else's: IdempotencyConflict),
+    the categories one may choose, and with `numbered` (a form that will most likely be
+    filed) the new complaint's id, number and routing for `create_complaint`."""
+    prepared = await submission.prepare(category_id, reporter_id, key or None, numbered=numbered)
+    existing = prepared.existing
+    if existing is not None and existing["reporter"] != reporter_id:
+        raise IdempotencyConflict()
+    return prepared
+
+
 @dataclass(frozen=True)
 class Submitted:
     id: int
@@ -145,20 +153,18 @@ async def create_complaint(
     evidence: Sequence[StoredEvidence] = (),
     idempotency_key: str | None = None,
     ip: str = "",
+    checked: submission.Prepared | None = None,
 ) -> Submitted:
     """File a complaint, its evidence rows and everything the submission writes, in ONE
     transaction: number, tracking code, deadline, routing to the category's unit and (where
-    the unit wants it) to its least busy officer, then the lifecycle's history, audit,
-    notification, mail and event. The same idempotency key twice gives the first complaint
-    back (created=False) instead of a second one.
+    the unit wants it) to its least busy officer, then the first history entry, audit,
+    notification, mail and event (`complaints.submission`: one read, one write). The same
+    idempotency key twice gives the first complaint back (created=False) instead of a
+    second one. `checked`: the route's `check_form` of this form (its read, when numbered).
     """
-    if idempotency_key:
-        existing = await submitted_with_key(idempotency_key, reporter_id)
-        if existing:
-            return Submitted(existing["id"], existing["number"], existing["tracking_code"], False)
     for _attempt in range(3):
         try:
-            return await _create_once(reporter_id, fields, evidence, idempotency_key, ip)
+            return await _create_once(reporter_id, fields, evidence, idempotency_key, ip, checked)
         except asyncpg.UniqueViolationError as exc:
             constraint = exc.constraint_name or ""
             if "idempotency" in constraint and idempotency_key:
@@ -170,6 +176,7 @@ async def create_complaint(
                     )
             if "number" not in constraint:
                 raise
+            checked = None
             await sync_number_sequence()
     raise RuntimeError("could not give the complaint a number")
 
@@ -180,68 +187,41 @@ async def _create_once(
     evidence: Sequence[StoredEvidence],
     idempotency_key: str | None,
     ip: str,
+    checked: submission.Prepared | None,
 ) -> Submitted:
-    async with ENGINE.transaction():
-        category = await _category(fields.category_id)
-        now = datetime.now(UTC)
-        number = await _next_number(now.astimezone(JAKARTA).year)
-        officer = await _least_busy_officer(category["unit"]) if category["auto_assign"] else None
-        code = new_tracking_code()
-        due_at = now + timedelta(days=category["deadline_days"])
-        rows = await Complaint.insert(
-            Complaint(
-                number=number,
-                tracking_code=code,
-                reporter=reporter_id,
-                category=category["id"],
-                unit=category["unit"],
-                officer=officer,
-                title=fields.title,
-                body=fields.body,
-                location_text=fields.location_text,
-                latitude=fields.latitude,
-                longitude=fields.longitude,
-                status="pending",
-                priority="normal",
-                citizen_urgency=fields.urgency,
-                is_anonymous=fields.is_anonymous,
-                is_public=fields.is_public,
-                idempotency_key=idempotency_key,
-                submitted_at=now,
-                due_at=due_at,
-                updated_at=now,
-                assigned_at=now if officer else None,
-            )
-        ).returning(Complaint.id)
-        complaint_id = rows[0]["id"]
-        for stored in evidence:
-            await EvidenceFile.insert(
-                EvidenceFile(
-                    complaint=complaint_id,
-                    original_name=stored.original_name,
-                    storage_key=stored.storage_key,
-                    thumbnail_key=stored.thumbnail_key,
-                    mime_type=stored.mime_type,
-                    size=stored.size,
-                    sha256=stored.sha256,
-                    uploaded_by=reporter_id,
-                    uploaded_at=now,
-                )
-            )
-        await lifecycle.record_submission(
-            {
-                "id": complaint_id,
-                "number": number,
-                "reporter": reporter_id,
-                "is_anonymous": fields.is_anonymous,
-                "unit": category["unit"],
-                "title": fields.title,
-                "tracking_code": code,
-                "due_at": due_at,
-            },
-            Actor(user_id=reporter_id, role="citizen", ip=ip),
-        )
-    return Submitted(complaint_id, number, code, True)
+    if checked is not None and checked.numbered_for(fields.category_id):
+        prepared = checked
+    else:
+        prepared = await submission.prepare(fields.category_id, reporter_id, idempotency_key)
+    existing = prepared.existing
+    if existing is not None:
+        if existing["reporter"] != reporter_id:
+            raise IdempotencyConflict()
+        return Submitted(existing["id"], existing["number"], existing["tracking_code"], False)
+    row = prepared.row
+    if row["category"] is None:
+        raise TransitionRefused(_("Choose a category."), 422, field="category")
+    now = datetime.now(UTC)
+    complaint = submission.NewComplaint(
+        id=row["id"],
+        number=number_for(now.astimezone(JAKARTA).year, row["number_value"]),
+        tracking_code=new_tracking_code(),
+        reporter=reporter_id,
+        unit=row["unit"],
+        officer=row["officer"],
+        due_at=now + timedelta(days=row["deadline_days"]),
+        submitted_at=now,
+    )
+    await submission.write(
+        complaint,
+        fields,
+        evidence,
+        idempotency_key,
+        row["category"],
+        prepared.recipient,
+        Actor(user_id=reporter_id, role="citizen", ip=ip),
+    )
+    return Submitted(complaint.id, complaint.number, complaint.tracking_code, True)
 
 
 # --- reading: the reporter's list and detail ---------------------------------------------------

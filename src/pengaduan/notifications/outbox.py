@@ -68,6 +68,29 @@ WHERE id = $1
 # --- writing -------------------------------------------------------------------------------
 
 
+def email_payload(
+    mail: RenderedMail, kind: str, render: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """An email row's payload (what the worker sends; with `render`, what writes it again)."""
+    payload: dict[str, Any] = {
+        "subject": mail.subject,
+        "text": mail.text,
+        "html": mail.html,
+        "kind": kind,
+    }
+    if render:
+        payload["render"] = render
+    return payload
+
+
+def sms_recipient(user_id: int) -> str:
+    return f"{SMS_RECIPIENT_PREFIX}{user_id}"
+
+
+def sms_payload(text: str, kind: str, render: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"text": text, "kind": kind, **({"render": render} if render else {})}
+
+
 async def enqueue_email(
     *, to: str, mail: RenderedMail, kind: str, render: dict[str, Any] | None = None
 ) -> None:
@@ -83,13 +106,7 @@ async def enqueue_email(
             Outbox(
                 channel="email",
                 recipient=to,
-                payload={
-                    "subject": mail.subject,
-                    "text": mail.text,
-                    "html": mail.html,
-                    "kind": kind,
-                    **({"render": render} if render else {}),
-                },
+                payload=email_payload(mail, kind, render),
                 attempts=0,
                 next_attempt_at=now,
                 last_error="",
@@ -113,8 +130,8 @@ async def enqueue_sms(
         await Outbox.insert(
             Outbox(
                 channel="sms",
-                recipient=f"{SMS_RECIPIENT_PREFIX}{user_id}",
-                payload={"text": text, "kind": kind, **({"render": render} if render else {})},
+                recipient=sms_recipient(user_id),
+                payload=sms_payload(text, kind, render),
                 attempts=0,
                 next_attempt_at=now,
                 last_error="",

@@ -10,6 +10,7 @@ from pengaduan.accounts.tables import User
 from pengaduan.database import ENGINE
 from pengaduan.events import publish
 from pengaduan.notifications import texts
+from pengaduan.notifications.mail import RenderedMail
 from pengaduan.notifications.outbox import enqueue_email, enqueue_sms
 from pengaduan.notifications.tables import Notification, NotificationPreference
 
@@ -42,11 +43,13 @@ def kinds_for(role: str) -> tuple[str, ...]:
     return STAFF_KINDS
 
 
-RECIPIENTS = """
-SELECT u.id, u.full_name, u.email, u.email_confirmed_at, u.language, u.role,
-       u.phone_encrypted IS NOT NULL AS has_phone, p.email_kinds, p.sms_kinds
+# What `recipients` gives of each user (`u`: users, `p`: their notification_preferences).
+RECIPIENT_COLUMNS = """u.id, u.full_name, u.email, u.email_confirmed_at, u.language, u.role,
+       u.phone_encrypted IS NOT NULL AS has_phone, p.email_kinds, p.sms_kinds"""
+RECIPIENTS = f"""
+SELECT {RECIPIENT_COLUMNS}
 FROM users u LEFT JOIN notification_preferences p ON p."user" = u.id
-WHERE u.id = ANY({}) AND u.is_active
+WHERE u.id = ANY({{}}) AND u.is_active
 """
 
 
@@ -96,14 +99,23 @@ async def notify(
     )
     # The bell listens on the user's channel.
     await publish([f"user_{user['id']}"], {"event": "notification"})
+    sms = sms_for(user, kind, number, complaint_id)
+    if sms is not None:
+        text, render = sms
+        await enqueue_sms(user_id=user["id"], text=text, kind=kind, render=render)
+
+
+def sms_for(
+    user: dict[str, Any], kind: str, number: str | None, complaint_id: int | None
+) -> tuple[str, dict[str, Any]] | None:
+    """The SMS `notify` queues (in the current language) and what writes it again when sent,
+    or None: only with the complaint's number, to a user with a phone who chose SMS for this
+    kind, when a gateway is configured."""
     if number and user.get("has_phone") and wants(user, "sms", kind) and get_settings().sms_enabled:
-        await enqueue_sms(
-            user_id=user["id"],
-            text=sms_text(kind, number, complaint_id),
-            kind=kind,
-            # Written again when sent, in the language the recipient uses then.
-            render={"kind": kind, "number": number, "complaint": complaint_id},
-        )
+        # Written again when sent, in the language the recipient uses then.
+        render = {"kind": kind, "number": number, "complaint": complaint_id}
+        return sms_text(kind, number, complaint_id), render
+    return None
 
 
 async def mail(
@@ -123,10 +135,26 @@ async def mail(
     of a `notification` (its kind and params) for the "notification" template. A `link` in
     the context that is a path becomes an absolute address on this site.
     """
+    found = mail_for(user, template, context, topic=topic, notification=notification)
+    if found is not None:
+        rendered, spec = found
+        await enqueue_email(to=user["email"], mail=rendered, kind=kind, render=spec)
+
+
+def mail_for(
+    user: dict[str, Any],
+    template: str,
+    context: dict[str, Any],
+    *,
+    topic: str | None = None,
+    notification: dict[str, Any] | None = None,
+) -> tuple[RenderedMail, dict[str, Any]] | None:
+    """The mail `mail` queues for the user (rendered in their language) and its spec, which
+    writes it again when sent; None when none may or should go (see `mail`)."""
     if not user.get("email") or user.get("email_confirmed_at") is None:
-        return
+        return None
     if topic is not None and not wants(user, "email", topic):
-        return
+        return None
     context = dict(context)
     if str(context.get("link", "")).startswith("/"):
         context["link"] = get_settings().base_url + context["link"]
@@ -134,7 +162,7 @@ async def mail(
     rendered = texts.render_notification_mail(
         spec, language=user["language"], full_name=user["full_name"]
     )
-    await enqueue_email(to=user["email"], mail=rendered, kind=kind, render=spec)
+    return rendered, spec
 
 
 async def tell(
