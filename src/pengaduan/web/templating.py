@@ -26,7 +26,7 @@ from litestar.response import Template
 from markupsafe import Markup
 
 from pengaduan.settings import project_root
-from pengaduan.web import i18n, labels
+from pengaduan.web import i18n, labels, layout
 
 HX_VARY = "HX-Request"
 JAKARTA = ZoneInfo("Asia/Jakarta")
@@ -179,6 +179,7 @@ def build_environment() -> Environment:
         static_url=static_url,
         get_locale=i18n.get_locale,
         cached_fragment=cached_fragment,
+        page_header=layout.page_header,
         language_names=i18n.LANGUAGE_NAMES,
         # A fresh idempotency key per rendered form (complaints.repeats).
         new_form_key=lambda: secrets.token_urlsafe(24),
