@@ -1,6 +1,7 @@
 """Logged-in pages under load, uncached: the account page, a citizen's complaint, My
-complaints, notifications, the officer's complaint page and the admin complaint list, each
-against the ceiling of the same stack measured in the same run.
+complaints, notifications, the officer's complaint page and the admin complaint list, and the
+tracking page answered for a number and code (anonymous), each against the ceiling of the same
+stack measured in the same run.
 
     .venv/bin/python bench/user_pages_load.py [--complaints 10000] [--seconds 10] [--reuse]
     .venv/bin/python bench/user_pages_load.py --reuse --profile /akun [--requests 2000]
@@ -42,6 +43,7 @@ TARGET_SHARE = 0.15
 CITIZEN = ("warga", "pengaduan-warga-demo")
 OFFICER = ("petugas.pupr", "pengaduan-petugas-demo")
 ADMIN = ("admin", "pengaduan-admin-demo")
+ANONYMOUS = ("", "")
 CONNECTIONS = 100
 
 
@@ -88,6 +90,10 @@ async def _targets(dsn: str) -> dict[str, tuple[tuple[str, str], str]]:
             " ORDER BY c.id DESC LIMIT 1",
             OFFICER[0],
         )
+        tracked = await conn.fetchrow(
+            "SELECT number, tracking_code FROM complaints WHERE is_public"
+            " AND tracking_code IS NOT NULL ORDER BY id DESC LIMIT 1"
+        )
     finally:
         await conn.close()
     return {
@@ -97,11 +103,18 @@ async def _targets(dsn: str) -> dict[str, tuple[tuple[str, str], str]]:
         "notifications": (CITIZEN, "/notifikasi"),
         "officer complaint": (OFFICER, f"/petugas/pengaduan/{handled}"),
         "admin complaint list": (ADMIN, "/admin/pengaduan"),
+        # Anonymous (no session): the link in an SMS, number and code filled in.
+        "tracking (number+code)": (
+            ANONYMOUS,
+            f"/lacak?nomor={tracked['number']}&kode={tracked['tracking_code']}",
+        ),
     }
 
 
 async def _log_in(client, who: tuple[str, str]) -> None:
     await client.get("/masuk")
+    if who == ANONYMOUS:
+        return
     response = await client.post(
         "/masuk",
         data={"identifier": who[0], "password": who[1]},
@@ -217,7 +230,7 @@ async def profile(dsn: str, targets: dict, path: str, requests: int) -> None:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
             await _log_in(client, who)
-            cookie = f"sid={client.cookies['sid']}; csrftoken={client.cookies['csrftoken']}"
+            cookie = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
         for _ in range(50):
             if (status := await _asgi_get(app, path, cookie)) != 200:
                 raise SystemExit(f"{path}: {status}")
@@ -250,7 +263,7 @@ async def _cookies(url: str, targets: dict) -> dict[tuple[str, str], str]:
     for who in {who for who, _path in targets.values()}:
         async with httpx.AsyncClient(base_url=url, timeout=30) as client:
             await _log_in(client, who)
-            out[who] = f"sid={client.cookies['sid']}; csrftoken={client.cookies['csrftoken']}"
+            out[who] = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
     return out
 
 

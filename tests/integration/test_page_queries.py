@@ -116,3 +116,21 @@ async def test_the_admin_complaint_list_costs_four_queries(
     # The session lookup, the rows and their count, and the units, categories and officers
     # to choose from as one.
     assert len(count_queries) == 4, count_queries
+
+
+async def test_the_tracking_page_with_number_and_code_costs_three_queries_through_asyncpg(
+    client: httpx.AsyncClient,
+    unit_data: dict[str, int],
+    count_queries: list[str],
+    through_piccolo: list[str],
+) -> None:
+    await _complaint(unit_data, number="ADU-2026-000777", title="Got mampet", is_public=True)
+    path = "/lacak?nomor=ADU-2026-000777&kode=KODE1234"
+    await client.get(path)
+    count_queries.clear()
+    through_piccolo.clear()
+    page = await client.get(path)
+    assert page.status_code == 200 and "Got mampet" in page.text
+    # The complaint, its status history and its public messages (no session: anonymous).
+    assert len(count_queries) == 3, count_queries
+    assert through_piccolo == []
