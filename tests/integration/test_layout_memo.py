@@ -131,3 +131,23 @@ async def test_a_one_time_message_goes_to_its_visitor_once_beside_the_kept_heade
         assert message not in (await citizen.get("/notifikasi")).text
     finally:
         await second.aclose()
+
+
+async def test_visitors_without_a_session_share_one_kept_header_each_with_their_token(
+    app,
+) -> None:
+    first, second = browser_client(app), browser_client(app)
+    try:
+        layout.clear()
+        headers = [_header(await client.get("/masuk")) for client in (first, second, first)]
+        assert layout.kept() == 1
+        tokens = [first.cookies["csrftoken"], second.cookies["csrftoken"]]
+        assert tokens[0] != tokens[1]
+        assert [_tokens(header) for header in headers] == [
+            {tokens[0]},
+            {tokens[1]},
+            {tokens[0]},
+        ]
+    finally:
+        await first.aclose()
+        await second.aclose()

@@ -9,7 +9,10 @@ page's template time. What it shows is determined by:
   a new name, a role, one more unread notification, a new queue version - is a new entry, read
   from the database after commit on any worker);
 - the visitor's CSRF token (the log-out and language forms carry it; a public page carries
-  none), so an entry is per session and never goes to another one;
+  none): for a signed-in visitor it is part of the key, so an entry is per session and never
+  goes to another one. Visitors without a session get a new token until their browser keeps
+  the cookie, so for them the header is kept once, with a placeholder where the token goes,
+  and the token put back per request;
 - the language, and whether the page is public (web.publiccache);
 - the address of the page (the language switch comes back to it): not in the key, put in per
   request where the header holds a placeholder.
@@ -33,16 +36,24 @@ from pengaduan.web import i18n
 MAX_ENTRIES = 4096
 # Where the page's own address goes; survives autoescaping as it is.
 _ADDRESS_MARK = "\x00address\x00"
+_TOKEN_MARK = "\x00csrf\x00"
 
 _HEADERS: OrderedDict[tuple[Any, ...], str] = OrderedDict()
 
 
+def _token(scope: dict[str, Any]) -> str | None:
+    if scope.get("state", {}).get("public_page"):
+        return None
+    return ScopeState.from_scope(scope).csrf_token  # type: ignore[arg-type]
+
+
 def header_key(scope: dict[str, Any]) -> tuple[Any, ...]:
-    """Everything the header of a page for this request shows, but the page's address."""
-    state = scope.get("state", {})
-    public = bool(state.get("public_page"))
-    token = None if public else ScopeState.from_scope(scope).csrf_token  # type: ignore[arg-type]
-    return (scope.get("user"), token, public, i18n.get_locale())
+    """Everything the header of a page for this request shows, but the page's address (and
+    for a visitor without a session, the token)."""
+    user = scope.get("user")
+    public = bool(scope.get("state", {}).get("public_page"))
+    token = _token(scope)
+    return (user, token if user is not None else bool(token), public, i18n.get_locale())
 
 
 @pass_context
@@ -52,9 +63,13 @@ def page_header(context: Any, caller: Any) -> Markup:
     kept per `header_key`."""
     request = context["request"]
     key = header_key(request.scope)
+    # Only a visitor without a session shares an entry: their token goes in per request.
+    token = _token(request.scope) if request.scope.get("user") is None else None
     html = _HEADERS.get(key)
     if html is None:
         html = str(caller(_ADDRESS_MARK))
+        if token:
+            html = html.replace(token, _TOKEN_MARK)
         _HEADERS[key] = html
         while len(_HEADERS) > MAX_ENTRIES:
             _HEADERS.popitem(last=False)
@@ -62,6 +77,9 @@ def page_header(context: Any, caller: Any) -> Markup:
         _HEADERS.move_to_end(key)
     url = request.url
     address = f"{url.path}?{url.query}" if url.query else url.path
+    if token:
+        html = html.replace(_TOKEN_MARK, token)
+    # Last: nothing the visitor typed in the address is read as a placeholder.
     return Markup(html.replace(_ADDRESS_MARK, str(escape(address))))
 
 
