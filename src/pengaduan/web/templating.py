@@ -21,7 +21,7 @@ from jinja2 import (
     pass_environment,
     select_autoescape,
 )
-from litestar import Request
+from litestar import MediaType, Request
 from litestar.response import Template
 from markupsafe import Markup
 
@@ -216,4 +216,6 @@ def render(
         context=context or {},
         status_code=status_code,
         headers=all_headers,
+        # Said here: Litestar would guess it from the template's name on every response.
+        media_type=MediaType.HTML,
     )
