@@ -44,7 +44,9 @@ _HEADERS: OrderedDict[tuple[Any, ...], str] = OrderedDict()
 def _token(scope: dict[str, Any]) -> str | None:
     if scope.get("state", {}).get("public_page"):
         return None
-    return ScopeState.from_scope(scope).csrf_token  # type: ignore[arg-type]
+    token = ScopeState.from_scope(scope).csrf_token  # type: ignore[arg-type]
+    # Unset (Litestar's Empty) on an error page answered before the CSRF middleware ran.
+    return token if isinstance(token, str) and token else None
 
 
 def header_key(scope: dict[str, Any]) -> tuple[Any, ...]:
