@@ -134,3 +134,24 @@ async def test_the_tracking_page_with_number_and_code_costs_three_queries_throug
     # The complaint, its status history and its public messages (no session: anonymous).
     assert len(count_queries) == 3, count_queries
     assert through_piccolo == []
+
+
+async def test_the_admin_complaint_list_keeps_its_rows_rendered_until_they_change(
+    as_role, unit_data: dict[str, int]
+) -> None:
+    from pengaduan.complaints.tables import Complaint
+    from pengaduan.web import templating
+
+    complaint = await _complaint(unit_data, title="Saluran tersumbat")
+    admin: httpx.AsyncClient = await as_role("admin")
+    templating._FRAGMENTS.clear()
+    page = await admin.get("/admin/pengaduan")
+    assert "Saluran tersumbat" in page.text
+    rows = [key for key in templating._FRAGMENTS if key[0] == "handling/_admin_complaint_row.html"]
+    assert len(rows) == 1
+    assert (await admin.get("/admin/pengaduan")).text == page.text
+    await Complaint.update({Complaint.title: "Saluran sudah dibuka"}).where(
+        Complaint.id == complaint
+    )
+    page = await admin.get("/admin/pengaduan")
+    assert "Saluran sudah dibuka" in page.text and "Saluran tersumbat" not in page.text
