@@ -17,6 +17,10 @@ stack measured in the same run.
    connections (wrk, 10 s), printing req/s, p50/p99 and the share of the ceiling. Target:
    every page at least 15 % of the ceiling.
 
+`--cpu` instead prints each page's CPU time per request in-process (requests straight into the
+app, best of three batches of `--requests`): steadier than wrk on a machine shared with other
+work, for comparing two versions of the code.
+
 `--profile PATH` instead runs PATH in-process `--requests` times under cProfile (as the
 page's user) and prints the top of the profile: where the per-request time goes.
 """
@@ -256,6 +260,35 @@ async def profile(dsn: str, targets: dict, path: str, requests: int) -> None:
     print(f"{path}: {cpu_ms:.2f} ms CPU per request in-process (no HTTP), no profiler")
 
 
+async def cpu_per_page(dsn: str, targets: dict, requests: int, only: str | None) -> None:
+    import httpx
+
+    from pengaduan.web import pagecache
+
+    app = _app(dsn)
+    async with app.lifespan():
+        transport = httpx.ASGITransport(app=app)
+        cookies = {}
+        for who in {who for who, _path in targets.values()}:
+            async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+                await _log_in(client, who)
+                cookies[who] = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
+        for name, (who, path) in targets.items():
+            if only and only not in name:
+                continue
+            for _ in range(50):
+                if (status := await _asgi_get(app, path, cookies[who])) != 200:
+                    raise SystemExit(f"{path}: {status}")
+            batches = []
+            for _ in range(3):
+                started = time.process_time()
+                for _ in range(requests):
+                    pagecache.clear()
+                    await _asgi_get(app, path, cookies[who])
+                batches.append((time.process_time() - started) * 1000 / requests)
+            print(f"  {name:22} {min(batches):6.2f} ms CPU per request in-process", flush=True)
+
+
 async def _cookies(url: str, targets: dict) -> dict[tuple[str, str], str]:
     import httpx
 
@@ -278,6 +311,7 @@ def main() -> None:
     parser.add_argument(
         "--profile", metavar="PAGE", help="profile a page (name or path) in-process instead"
     )
+    parser.add_argument("--cpu", action="store_true", help="CPU per request in-process instead")
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--only", help="load only the pages whose name contains this")
     args = parser.parse_args()
@@ -292,6 +326,9 @@ def main() -> None:
     targets = asyncio.run(_targets(dsn))
     if args.profile:
         asyncio.run(profile(dsn, targets, args.profile, args.requests))
+        return
+    if args.cpu:
+        asyncio.run(cpu_per_page(dsn, targets, args.requests, args.only))
         return
     counts = asyncio.run(queries_per_page(dsn, targets))
     app = queue_load.start_app(dsn, log_dir)
