@@ -1,6 +1,7 @@
 """Logged-in pages under load, uncached: the account page, a citizen's complaint, My
-complaints, notifications, the officer's complaint page and the admin complaint list, each
-against the ceiling of the same stack measured in the same run.
+complaints, notifications, the officer's complaint page and the admin complaint list, and the
+tracking page answered for a number and code (anonymous), each against the ceiling of the same
+stack measured in the same run.
 
     .venv/bin/python bench/user_pages_load.py [--complaints 10000] [--seconds 10] [--reuse]
     .venv/bin/python bench/user_pages_load.py --reuse --profile /akun [--requests 2000]
@@ -15,6 +16,10 @@ against the ceiling of the same stack measured in the same run.
    officer and admin in (one session cookie per page), and loads each page with 100
    connections (wrk, 10 s), printing req/s, p50/p99 and the share of the ceiling. Target:
    every page at least 15 % of the ceiling.
+
+`--cpu` instead prints each page's CPU time per request in-process (requests straight into the
+app, best of three batches of `--requests`): steadier than wrk on a machine shared with other
+work, for comparing two versions of the code.
 
 `--profile PATH` instead runs PATH in-process `--requests` times under cProfile (as the
 page's user) and prints the top of the profile: where the per-request time goes.
@@ -42,6 +47,7 @@ TARGET_SHARE = 0.15
 CITIZEN = ("warga", "pengaduan-warga-demo")
 OFFICER = ("petugas.pupr", "pengaduan-petugas-demo")
 ADMIN = ("admin", "pengaduan-admin-demo")
+ANONYMOUS = ("", "")
 CONNECTIONS = 100
 
 
@@ -88,6 +94,10 @@ async def _targets(dsn: str) -> dict[str, tuple[tuple[str, str], str]]:
             " ORDER BY c.id DESC LIMIT 1",
             OFFICER[0],
         )
+        tracked = await conn.fetchrow(
+            "SELECT number, tracking_code FROM complaints WHERE is_public"
+            " AND tracking_code IS NOT NULL ORDER BY id DESC LIMIT 1"
+        )
     finally:
         await conn.close()
     return {
@@ -97,11 +107,18 @@ async def _targets(dsn: str) -> dict[str, tuple[tuple[str, str], str]]:
         "notifications": (CITIZEN, "/notifikasi"),
         "officer complaint": (OFFICER, f"/petugas/pengaduan/{handled}"),
         "admin complaint list": (ADMIN, "/admin/pengaduan"),
+        # Anonymous (no session): the link in an SMS, number and code filled in.
+        "tracking (number+code)": (
+            ANONYMOUS,
+            f"/lacak?nomor={tracked['number']}&kode={tracked['tracking_code']}",
+        ),
     }
 
 
 async def _log_in(client, who: tuple[str, str]) -> None:
     await client.get("/masuk")
+    if who == ANONYMOUS:
+        return
     response = await client.post(
         "/masuk",
         data={"identifier": who[0], "password": who[1]},
@@ -172,6 +189,39 @@ async def queries_per_page(dsn: str, targets: dict) -> dict[str, int]:
     return counts
 
 
+async def _asgi_get(app, path: str, cookie: str) -> int:
+    """One GET straight into the app, with the headers wrk sends (no Accept-Encoding): what a
+    request costs the server, without an HTTP client's own work in the profile."""
+    raw_path, _sep, query = path.partition("?")
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": raw_path,
+        "raw_path": raw_path.encode(),
+        "root_path": "",
+        "query_string": query.encode(),
+        "headers": [(b"host", b"bench"), (b"cookie", cookie.encode())],
+        "client": ("127.0.0.1", 40000),
+        "server": ("127.0.0.1", 8000),
+        "state": {},
+    }
+    status = 0
+
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message):
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+
+    await app(scope, receive, send)
+    return status
+
+
 async def profile(dsn: str, targets: dict, path: str, requests: int) -> None:
     import httpx
 
@@ -184,28 +234,59 @@ async def profile(dsn: str, targets: dict, path: str, requests: int) -> None:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
             await _log_in(client, who)
+            cookie = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
+        for _ in range(50):
+            if (status := await _asgi_get(app, path, cookie)) != 200:
+                raise SystemExit(f"{path}: {status}")
+        # Without the profiler first: the process's CPU time per request (less disturbed by
+        # the other processes on the machine than the wall clock).
+        batches = []
+        for _ in range(3):  # the best of three: the least disturbed
+            started = time.process_time()
+            for _ in range(requests):
+                pagecache.clear()
+                await _asgi_get(app, path, cookie)
+            batches.append((time.process_time() - started) * 1000 / requests)
+        cpu_ms = min(batches)
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for _ in range(requests):
+            pagecache.clear()
+            await _asgi_get(app, path, cookie)
+        profiler.disable()
+    stats = pstats.Stats(profiler).sort_stats("cumulative")
+    stats.print_stats(os.environ.get("PROFILE_FILTER", ""), 70)
+    stats.sort_stats("tottime").print_stats(40)
+    print(f"{path}: {cpu_ms:.2f} ms CPU per request in-process (no HTTP), no profiler")
+
+
+async def cpu_per_page(dsn: str, targets: dict, requests: int, only: str | None) -> None:
+    import httpx
+
+    from pengaduan.web import pagecache
+
+    app = _app(dsn)
+    async with app.lifespan():
+        transport = httpx.ASGITransport(app=app)
+        cookies = {}
+        for who in {who for who, _path in targets.values()}:
+            async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+                await _log_in(client, who)
+                cookies[who] = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
+        for name, (who, path) in targets.items():
+            if only and only not in name:
+                continue
             for _ in range(50):
-                await client.get(path)
-            # Without the profiler first: the process's CPU time per request (less disturbed by
-            # the other processes on the machine than the wall clock).
+                if (status := await _asgi_get(app, path, cookies[who])) != 200:
+                    raise SystemExit(f"{path}: {status}")
             batches = []
-            for _ in range(3):  # the best of three: the least disturbed
+            for _ in range(3):
                 started = time.process_time()
                 for _ in range(requests):
                     pagecache.clear()
-                    await client.get(path)
+                    await _asgi_get(app, path, cookies[who])
                 batches.append((time.process_time() - started) * 1000 / requests)
-            cpu_ms = min(batches)
-            profiler = cProfile.Profile()
-            profiler.enable()
-            for _ in range(requests):
-                pagecache.clear()
-                await client.get(path)
-            profiler.disable()
-    stats = pstats.Stats(profiler).sort_stats("cumulative")
-    stats.print_stats(70)
-    stats.sort_stats("tottime").print_stats(40)
-    print(f"{path}: {cpu_ms:.2f} ms CPU per request in-process (client included), no profiler")
+            print(f"  {name:22} {min(batches):6.2f} ms CPU per request in-process", flush=True)
 
 
 async def _cookies(url: str, targets: dict) -> dict[tuple[str, str], str]:
@@ -215,7 +296,7 @@ async def _cookies(url: str, targets: dict) -> dict[tuple[str, str], str]:
     for who in {who for who, _path in targets.values()}:
         async with httpx.AsyncClient(base_url=url, timeout=30) as client:
             await _log_in(client, who)
-            out[who] = f"sid={client.cookies['sid']}; csrftoken={client.cookies['csrftoken']}"
+            out[who] = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
     return out
 
 
@@ -230,6 +311,7 @@ def main() -> None:
     parser.add_argument(
         "--profile", metavar="PAGE", help="profile a page (name or path) in-process instead"
     )
+    parser.add_argument("--cpu", action="store_true", help="CPU per request in-process instead")
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--only", help="load only the pages whose name contains this")
     args = parser.parse_args()
@@ -244,6 +326,9 @@ def main() -> None:
     targets = asyncio.run(_targets(dsn))
     if args.profile:
         asyncio.run(profile(dsn, targets, args.profile, args.requests))
+        return
+    if args.cpu:
+        asyncio.run(cpu_per_page(dsn, targets, args.requests, args.only))
         return
     counts = asyncio.run(queries_per_page(dsn, targets))
     app = queue_load.start_app(dsn, log_dir)

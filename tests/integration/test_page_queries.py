@@ -116,3 +116,60 @@ async def test_the_admin_complaint_list_costs_four_queries(
     # The session lookup, the rows and their count, and the units, categories and officers
     # to choose from as one.
     assert len(count_queries) == 4, count_queries
+
+
+async def test_the_tracking_page_with_number_and_code_costs_three_queries_through_asyncpg(
+    client: httpx.AsyncClient,
+    unit_data: dict[str, int],
+    count_queries: list[str],
+    through_piccolo: list[str],
+) -> None:
+    await _complaint(unit_data, number="ADU-2026-000777", title="Got mampet", is_public=True)
+    path = "/lacak?nomor=ADU-2026-000777&kode=KODE1234"
+    await client.get(path)
+    count_queries.clear()
+    through_piccolo.clear()
+    page = await client.get(path)
+    assert page.status_code == 200 and "Got mampet" in page.text
+    # The complaint, its status history and its public messages (no session: anonymous).
+    assert len(count_queries) == 3, count_queries
+    assert through_piccolo == []
+
+
+async def test_the_admin_complaint_list_keeps_its_rows_rendered_until_they_change(
+    as_role, unit_data: dict[str, int]
+) -> None:
+    from pengaduan.complaints.tables import Complaint
+    from pengaduan.web import templating
+
+    complaint = await _complaint(unit_data, title="Saluran tersumbat")
+    admin: httpx.AsyncClient = await as_role("admin")
+    templating._FRAGMENTS.clear()
+    page = await admin.get("/admin/pengaduan")
+    assert "Saluran tersumbat" in page.text
+    rows = [key for key in templating._FRAGMENTS if key[0] == "handling/_admin_complaint_row.html"]
+    assert len(rows) == 1
+    assert (await admin.get("/admin/pengaduan")).text == page.text
+    await Complaint.update({Complaint.title: "Saluran sudah dibuka"}).where(
+        Complaint.id == complaint
+    )
+    page = await admin.get("/admin/pengaduan")
+    assert "Saluran sudah dibuka" in page.text and "Saluran tersumbat" not in page.text
+
+
+async def test_my_complaints_keeps_its_rows_rendered_until_they_change(
+    as_role, unit_data: dict[str, int]
+) -> None:
+    from pengaduan.complaints.tables import Complaint
+    from pengaduan.web import templating
+
+    complaint = await _complaint(unit_data, title="Pohon tumbang")
+    citizen: httpx.AsyncClient = await as_role("citizen")
+    templating._FRAGMENTS.clear()
+    page = await citizen.get("/pengaduan-saya")
+    assert "Pohon tumbang" in page.text
+    rows = [key for key in templating._FRAGMENTS if key[0] == "complaints/_mine_row.html"]
+    assert len(rows) == 1
+    await Complaint.update({Complaint.status: "verified"}).where(Complaint.id == complaint)
+    page = await citizen.get("/pengaduan-saya")
+    assert "status-verified" in page.text and "status-pending" not in page.text

@@ -176,8 +176,15 @@ def _lets_in(settings: Settings, row: Any, now: datetime) -> bool:
 def session_hash_of(settings: Settings, cookie_value: str) -> str | None:
     """The id hash of the session a cookie value names (signature checked, not the database),
     or None for a forged value. The CSRF token of a session derives from it (web.csrf)."""
+    return _session_hash(settings.secret_key, cookie_value)
+
+
+@lru_cache(maxsize=4096)
+def _session_hash(secret_key: str, cookie_value: str) -> str | None:
+    # A pure function of the key and the cookie, asked on every request with the same few
+    # cookies: checking the signature (a key derivation and an HMAC) showed in profiles.
     try:
-        return hash_id(_signer(settings).unsign(cookie_value).decode())
+        return hash_id(_signer_for(secret_key).unsign(cookie_value).decode())
     except (BadSignature, UnicodeDecodeError):
         return None
 

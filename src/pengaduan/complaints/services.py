@@ -642,13 +642,22 @@ async def track(number: str, code: str) -> dict[str, Any] | None:
     public timeline, never personal data (no names, no location, no evidence); of a private
     complaint nothing of its content. None for any wrong pair, whichever part is wrong."""
     number, code = normalise_number(number), normalise_code(code)
-    rows = await Complaint.raw(
-        "SELECT c.id, c.number, c.tracking_code, c.reporter, c.status, c.is_public, c.title,"
-        " c.body, c.submitted_at, c.due_at, c.updated_at, c.resolved_at, c.closed_at,"
-        " cat.name AS category_name, cat.icon AS category_icon"
-        " FROM complaints c JOIN categories cat ON cat.id = c.category WHERE c.number = {}",
-        number[:20],
-    )
+    # Straight through asyncpg, the page's reads on one pool connection (see database.fetch):
+    # a link in an SMS opens this page with the number and code, for anybody who has them.
+    async with database.one_connection():
+        return await _tracked(number, code)
+
+
+_TRACKED = (
+    "SELECT c.id, c.number, c.tracking_code, c.reporter, c.status, c.is_public, c.title,"
+    " c.body, c.submitted_at, c.due_at, c.updated_at, c.resolved_at, c.closed_at,"
+    " cat.name AS category_name, cat.icon AS category_icon"
+    " FROM complaints c JOIN categories cat ON cat.id = c.category WHERE c.number = $1"
+)
+
+
+async def _tracked(number: str, code: str) -> dict[str, Any] | None:
+    rows = await database.fetch(_TRACKED, number[:20])
     # Compare in constant time even when the number is unknown.
     expected = rows[0]["tracking_code"] if rows else "-" * 8
     if not secrets.compare_digest(expected.encode(), code.encode()) or not rows:

@@ -24,6 +24,7 @@ import hmac
 import re
 import secrets
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 from litestar.datastructures import Cookie
@@ -63,8 +64,10 @@ def csrf_cookie(settings: Settings, token: str) -> Cookie:
     )
 
 
+@lru_cache(maxsize=4096)
 def session_token(secret_key: str, session_hash: str) -> str:
-    """The token of a session (by its id hash, as scope["user"] has it)."""
+    """The token of a session (by its id hash, as scope["user"] has it); kept per process,
+    being a pure function of the two asked on every request."""
     return hmac.new(
         secret_key.encode(), b"csrf-session:" + session_hash.encode(), hashlib.sha256
     ).hexdigest()

@@ -21,12 +21,12 @@ from jinja2 import (
     pass_environment,
     select_autoescape,
 )
-from litestar import Request
+from litestar import MediaType, Request
 from litestar.response import Template
 from markupsafe import Markup
 
 from pengaduan.settings import project_root
-from pengaduan.web import i18n, labels
+from pengaduan.web import i18n, labels, layout
 
 HX_VARY = "HX-Request"
 JAKARTA = ZoneInfo("Asia/Jakarta")
@@ -188,6 +188,7 @@ def build_environment() -> Environment:
         static_url=static_url,
         get_locale=i18n.get_locale,
         cached_fragment=cached_fragment,
+        page_header=layout.page_header,
         language_names=i18n.LANGUAGE_NAMES,
         # A fresh idempotency key per rendered form (complaints.repeats).
         new_form_key=lambda: secrets.token_urlsafe(24),
@@ -224,4 +225,6 @@ def render(
         context=context or {},
         status_code=status_code,
         headers=all_headers,
+        # Said here: Litestar would guess it from the template's name on every response.
+        media_type=MediaType.HTML,
     )
