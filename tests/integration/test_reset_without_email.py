@@ -218,3 +218,12 @@ async def test_the_service_desk_is_for_staff_only(app: Litestar, as_role) -> Non
     assert (await citizen.get("/petugas/layanan-sandi")).status_code == 403
     admin: httpx.AsyncClient = await as_role("admin")
     assert (await admin.get("/petugas/layanan-sandi")).status_code == 200
+
+
+async def test_a_search_the_database_cannot_store_is_said_not_a_500(as_role) -> None:
+    """A NUL or broken UTF-8 in the desk's search (found by the fuzz test): a message in the
+    form, what was typed shown back, no lookup."""
+    officer: httpx.AsyncClient = await as_role("officer")
+    answer = await officer.get("/petugas/layanan-sandi?username=Siti%00Aminah")
+    assert answer.status_code == 422
+    assert 'aria-invalid="true"' in answer.text and "Siti" in answer.text

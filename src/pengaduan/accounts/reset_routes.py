@@ -13,6 +13,7 @@ from pengaduan.accounts.routes import client_ip, redirect, settings_of
 from pengaduan.web.i18n import _
 from pengaduan.web.input import Form, read_form
 from pengaduan.web.templating import render
+from pengaduan.web.values import shown, text, unreadable_message
 
 NO_STORE = {"Cache-Control": "no-store"}
 
@@ -61,12 +62,26 @@ async def code_submit(request: Request, data: Form) -> Response:
 
 @get("/petugas/layanan-sandi", name="accounts:desk", opt={"access": "staff"})
 async def desk_page(request: Request) -> Template:
-    username = request.query_params.get("username", "")[:150].strip()
-    account = await reset_codes.desk_account(settings_of(request), username) if username else None
+    raw = request.query_params.get("username", "")
+    typed = text(raw, limit=150)
+    # What cannot be stored (a NUL, broken UTF-8) is not looked up: said, and shown back.
+    search_errors = {} if typed is not None else {"username": unreadable_message()}
+    username = (typed if typed is not None else shown(raw)[:150]).strip()
+    account = None
+    if username and not search_errors:
+        account = await reset_codes.desk_account(settings_of(request), username)
     return render(
         request,
         "accounts/desk_reset.html",
-        {"username": username, "account": account, "values": {}, "errors": {}, "issued": None},
+        {
+            "username": username,
+            "account": account,
+            "values": {},
+            "errors": {},
+            "search_errors": search_errors,
+            "issued": None,
+        },
+        status_code=422 if search_errors else 200,
         headers=NO_STORE,
     )
 
