@@ -6,6 +6,7 @@ from __future__ import annotations
 from playwright.sync_api import Browser, expect
 
 from e2e.conftest import LiveServer, run_async
+from e2e.pages import ShellPage
 from e2e.pages_handling import HandlingPage
 from e2e.test_handling import DLH, OFFICER_PASSWORD, _add_complaint, _logged_in
 
@@ -32,7 +33,7 @@ def test_action_messages_replace_each_other_and_do_not_come_back(
         expect(handling.toast).to_contain_text("diproses")
 
         # Away (an htmx navigation) and back: the page comes back without its old messages.
-        page.locator("header a[href='/petugas/antrean']").click()
+        ShellPage(page, live_server.url).menu_link("/petugas/antrean").click()
         expect(page).to_have_url(f"{live_server.url}/petugas/antrean")
         page.go_back()  # htmx puts the page it kept back (no load event)
         expect(page).to_have_url(f"{live_server.url}/petugas/pengaduan/{complaint_id}")
@@ -44,7 +45,7 @@ def test_action_messages_replace_each_other_and_do_not_come_back(
         handling.forward(DLH, "Ini bukan kewenangan kami.")
         page.wait_for_url(f"{live_server.url}/petugas/antrean")
         expect(flashes).to_have_count(1)
-        page.locator("header a[href='/petugas']").click()
+        ShellPage(page, live_server.url).menu_link("/petugas").click()
         expect(page).to_have_url(f"{live_server.url}/petugas")
         page.go_back()
         expect(page).to_have_url(f"{live_server.url}/petugas/antrean")
