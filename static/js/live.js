@@ -37,6 +37,9 @@
     }
     return false;
   }
+  function sending(el) {
+    return el.classList.contains("htmx-request") || !!el.querySelector(".htmx-request");
+  }
   function keepUnfolded(el, fresh) {
     var open = el.matches("details[open][id]") ? [el] : [];
     open = open.concat(Array.prototype.slice.call(el.querySelectorAll("details[open][id]")));
@@ -87,7 +90,9 @@
           var el = parts[i], fresh = doc.getElementById(el.id);
           // Inside a part replaced a moment ago: it came fresh with it.
           if (!body.contains(el)) continue;
-          if (!fresh || fresh.outerHTML === el.outerHTML || typing(el)) continue;
+          // A part whose form is being sent stays: its answer (and the message it triggers,
+          // which an element taken out of the page would never pass on) is on its way.
+          if (!fresh || fresh.outerHTML === el.outerHTML || typing(el) || sending(el)) continue;
           fresh = document.importNode(fresh, true);
           keepUnfolded(el, fresh);
           el.replaceWith(fresh);
