@@ -54,6 +54,8 @@ _TOKEN_MARK = "\x00csrf\x00"
 _VERSION = "SELECT coalesce(sum(version), 0)::bigint AS version FROM queue_versions"
 
 _PAGES: OrderedDict[tuple[Any, ...], tuple[str, int]] = OrderedDict()
+# Pages being built: the key's first miss builds, later misses wait for it (`_built_once`).
+_BUILDING: dict[tuple[Any, ...], asyncio.Future[tuple[str, int]]] = {}
 _clock = time.time
 
 # What a route gives to be rendered: the context and the status code.
@@ -180,10 +182,7 @@ async def respond(
     if kept is not None and kept[1] == 200 and _not_modified(request, etag):
         return Response(content=b"", status_code=304, headers=common)
     if kept is None:
-        context, status = await build()
-        html = render_html(request, name, context)
-        kept = (html.replace(token, _TOKEN_MARK) if token else html, status)
-        _keep(key, kept)
+        kept = await _built_once(key, request, name, build, token)
     else:
         _PAGES.move_to_end(key)
     html, status = kept
@@ -192,6 +191,43 @@ async def respond(
     if token:
         html = html.replace(_TOKEN_MARK, token)
     return _response(html, status, common)
+
+
+async def _built_once(
+    key: tuple[Any, ...], request: Request, name: str, build: Build, token: str | None
+) -> tuple[str, int]:
+    """The page of `key`, built by the first request that misses it; the requests that miss it
+    meanwhile wait for that one instead of building it too (a flash crowd on a cold cache, or
+    right after a version change, would otherwise run the same queries once per visitor: at a
+    million complaints the transparency figures take half a second, and a hundred of them at
+    once never finished)."""
+    pending = _BUILDING.get(key)
+    if pending is not None:
+        try:
+            return await asyncio.shield(pending)
+        except asyncio.CancelledError:
+            if not pending.cancelled():
+                raise  # this request was cancelled (the visitor left)
+            # The builder's request was cancelled: build it here.
+        return await _built_once(key, request, name, build, token)
+    pending = asyncio.get_running_loop().create_future()
+    _BUILDING[key] = pending
+    try:
+        context, status = await build()
+        html = render_html(request, name, context)
+        kept = (html.replace(token, _TOKEN_MARK) if token else html, status)
+        _keep(key, kept)
+        pending.set_result(kept)
+        return kept
+    except asyncio.CancelledError:
+        pending.cancel()
+        raise
+    except Exception as error:
+        pending.set_exception(error)
+        pending.exception()  # retrieved: no "never retrieved" warning when nobody waited
+        raise
+    finally:
+        del _BUILDING[key]
 
 
 def _response(html: str, status: int, headers: dict[str, str]) -> Response:
