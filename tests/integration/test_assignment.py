@@ -308,3 +308,30 @@ async def test_a_complaint_forwarded_while_the_assignment_waited_is_refused_by_n
     assert await _number(db_dsn, world["a0"]) in refused.value.message
     (row,) = await _rows(db_dsn, "SELECT officer FROM complaints WHERE id = $1", world["a0"])
     assert row["officer"] is None
+
+
+async def test_the_count_of_a_wide_list_stops_at_its_cap(
+    as_role, world: dict[str, int], db_dsn: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Counting every match of the all-units view cost more than the page at a million
+    complaints: the count stops one past the cap and says "more than", the pager goes on
+    while there is a next page; the officer's queue counts the same way."""
+    from pengaduan.handling import queue
+
+    monkeypatch.setattr(queue, "COUNT_CAP", 2)
+    monkeypatch.setattr(queue, "PAGE_SIZE", 2)
+    admin = await _english_admin(as_role, db_dsn)
+    first = await admin.get("/admin/pengaduan")
+    assert first.status_code == 200
+    assert "more than 2 complaints" in first.text and "4 complaints" not in first.text
+    assert "Page 1<" in first.text and "Page 1 of" not in first.text
+    assert "page=2" in first.text  # a next page
+    second = await admin.get("/admin/pengaduan?page=2")
+    assert "4 complaints" in second.text and "Page 2 of 2" in second.text
+    numbers = [await _number(db_dsn, world[k]) for k in ("a0", "a1", "a2", "b0")]
+    assert all(n in first.text + second.text for n in numbers)
+    one_unit = await admin.get(f"/admin/pengaduan?unit={world['other_unit']}")
+    assert "1 complaint" in one_unit.text and "more than" not in one_unit.text
+    officer = await as_role("officer")
+    queue_page = await officer.get("/petugas/antrean")
+    assert queue_page.status_code == 200 and "lebih dari 2 pengaduan" in queue_page.text

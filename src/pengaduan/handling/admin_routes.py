@@ -40,6 +40,7 @@ async def _list_page(
             "rows": rows,
             "total": total,
             "pages": queue.page_count(total),
+            "capped": queue.is_capped(filters, total),
             "filters": filters,
             "units": choices["units"],
             "categories": choices["categories"],

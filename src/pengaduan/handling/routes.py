@@ -21,7 +21,7 @@ from pengaduan.complaints.lifecycle import Actor, ChangedMeanwhile, TransitionRe
 from pengaduan.complaints.tables import PRIORITIES, STATUSES
 from pengaduan.complaints.versions import version_of
 from pengaduan.handling import actions, services
-from pengaduan.handling.queue import QueueFilters, list_complaints, page_count
+from pengaduan.handling.queue import QueueFilters, is_capped, list_complaints, page_count
 from pengaduan.handling.services import unit_summary
 from pengaduan.web import pagecache
 from pengaduan.web.errors import user_error
@@ -122,7 +122,13 @@ async def queue_page(request: Request) -> Template | Response:
     async with database.one_connection():
         if queue_list is None:
             rows, total = await list_complaints(filters, officer_id=user.id, unit_id=unit_id)
-            list_context = {**context, "rows": rows, "total": total, "pages": page_count(total)}
+            list_context = {
+                **context,
+                "rows": rows,
+                "total": total,
+                "pages": page_count(total),
+                "capped": is_capped(filters, total),
+            }
             html = pagecache.render_html(request, "handling/_queue_list.html", list_context)
             queue_list = pagecache.keep_shared(request, list_key, html)
         if partial:  # the list refresh: the list alone
