@@ -335,3 +335,29 @@ async def test_the_count_of_a_wide_list_stops_at_its_cap(
     officer = await as_role("officer")
     queue_page = await officer.get("/petugas/antrean")
     assert queue_page.status_code == 200 and "lebih dari 2 pengaduan" in queue_page.text
+
+
+async def test_an_officers_load_is_counted_up_to_its_cap(
+    as_role, world: dict[str, int], db_dsn: str
+) -> None:
+    """The admin list names every officer with their open complaints on each request: a heavy
+    load is "more than 99", not an exact count that grows with the table."""
+    from pengaduan.handling.assignment import WORKLOAD_CAP
+
+    for n in range(WORKLOAD_CAP + 1):
+        await make_complaint(
+            reporter=world["citizen"],
+            category=await _category_of(db_dsn, world["a0"]),
+            unit=world["unit"],
+            officer=world["second"],
+            title=f"Beban {n}",
+        )
+    admin = await _english_admin(as_role, db_dsn)
+    page = await admin.get("/admin/pengaduan")
+    assert page.status_code == 200
+    assert "more than 99 open" in page.text and f"{WORKLOAD_CAP + 1} open" not in page.text
+
+
+async def _category_of(dsn: str, complaint_id: int) -> int:
+    (row,) = await _rows(dsn, "SELECT category FROM complaints WHERE id = $1", complaint_id)
+    return row["category"]
