@@ -19,6 +19,7 @@ from babel import Locale
 from babel.dates import TIMEDELTA_UNITS, format_datetime, format_timedelta, get_time_format
 
 from pengaduan import database
+from pengaduan.archive.services import COUNT_CAP
 from pengaduan.complaints.tables import OPEN_STATUSES, PRIORITIES, STATUSES
 from pengaduan.web import i18n
 from pengaduan.web.i18n import _
@@ -27,8 +28,6 @@ from pengaduan.web.templating import JAKARTA
 from pengaduan.web.values import page_number, record_id, text
 
 PAGE_SIZE = 25
-# Counts stop past this many (see count_cap): the archive's cap, the same "more than" wording.
-COUNT_CAP = 1000
 VIEWS = ("mine", "unassigned", "unit", "all")
 NUMBER_RE = re.compile(r"^ADU-\d{4}-\d{1,10}$", re.IGNORECASE)
 _OPEN_SQL = ", ".join(f"'{s}'" for s in OPEN_STATUSES)
@@ -239,8 +238,8 @@ ORDER BY page.rank, page.due_at, page.id
 
 
 def count_cap(filters: QueueFilters) -> int:
-    """How far the count goes: COUNT_CAP, or as far as the page asked for and one more page
-    (whether there is a next page is still known)."""
+    """How far the count goes: the archive's COUNT_CAP (same "more than" wording), or as far
+    as the page asked for and one more page (whether there is a next page is still known)."""
     return max(COUNT_CAP, filters.page * PAGE_SIZE)
 
 
