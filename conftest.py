@@ -21,7 +21,8 @@ os.environ.pop("DATABASE_URL", None)
 
 import pytest  # noqa: E402
 
-from pengaduan import database  # noqa: E402
+from pengaduan import db  # noqa: E402
+from pengaduan.db import embedded  # noqa: E402
 from pengaduan.testing import SmtpSink  # noqa: E402
 
 
@@ -30,9 +31,9 @@ def pg_server_dsn() -> str:
     """A server-level address (database `postgres`) on which test databases are made."""
     url = os.environ.get("PENGADUAN_TEST_DATABASE_URL")
     if url:
-        return database.with_database(url, "postgres")
-    server = database.start_embedded(ROOT / "var" / "test-pgdata")
-    return database.with_database(server.server_dsn, "postgres")
+        return db.with_database(url, "postgres")
+    server = embedded.start_embedded(ROOT / "var" / "test-pgdata")
+    return db.with_database(server.server_dsn, "postgres")
 
 
 @pytest.fixture(scope="session")

@@ -51,14 +51,15 @@ async def prepare(streams: int) -> tuple[str, int, dict[str, int], list[tuple[st
     import asyncpg
     from itsdangerous import Signer
 
-    from pengaduan import database, demo
+    from pengaduan import db, demo
     from pengaduan.accounts.passwords import hash_password_sync
     from pengaduan.accounts.sessions import hash_id
+    from pengaduan.db import embedded, migrations
     from pengaduan.testing import recreate_database, settings_for
 
-    server = database.start_embedded(ROOT / "var" / "bench-pgdata")
-    dsn = await recreate_database(database.with_database(server.server_dsn, "postgres"), DATABASE)
-    await database.migrate(dsn)
+    server = embedded.start_embedded(ROOT / "var" / "bench-pgdata")
+    dsn = await recreate_database(db.with_database(server.server_dsn, "postgres"), DATABASE)
+    await migrations.migrate(dsn)
     await demo.seed(settings_for(dsn, PENGADUAN_BCRYPT_ROUNDS="4"), dsn)
     signer = Signer(SECRET, salt="pengaduan.session")
     conn = await asyncpg.connect(dsn)
@@ -204,11 +205,11 @@ def change_status(dsn: str, complaint: int, actor: dict[str, int], out: dict[str
     """The status change through the lifecycle, in its own thread and loop."""
 
     async def run() -> None:
-        from pengaduan import database
+        from pengaduan import db
         from pengaduan.complaints import lifecycle
 
-        database.configure_engine(dsn)
-        await database.check_connection(dsn)
+        db.configure_engine(dsn)
+        await db.check_connection(dsn)
         out["start"] = time.monotonic()
         await lifecycle.apply(
             complaint,

@@ -31,16 +31,17 @@ async def main(rounds: int, samples: int) -> None:
     os.environ["PENGADUAN_BCRYPT_ROUNDS"] = str(rounds)
     import httpx
 
-    from pengaduan import database
+    from pengaduan import db
     from pengaduan.accounts.passwords import hash_password
     from pengaduan.accounts.tables import LoginThrottle, User
     from pengaduan.app import create_app
+    from pengaduan.db import embedded, migrations
     from pengaduan.notifications.tables import Outbox
     from pengaduan.testing import recreate_database, settings_for
 
-    server = database.start_embedded(ROOT / "var" / "bench-pgdata")
-    dsn = await recreate_database(database.with_database(server.server_dsn, "postgres"), "bench")
-    await database.migrate(dsn)
+    server = embedded.start_embedded(ROOT / "var" / "bench-pgdata")
+    dsn = await recreate_database(db.with_database(server.server_dsn, "postgres"), "bench")
+    await migrations.migrate(dsn)
     settings = settings_for(
         dsn, PENGADUAN_BCRYPT_ROUNDS=str(rounds), PENGADUAN_OUTBOX_IN_APP="false"
     )

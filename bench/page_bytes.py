@@ -69,15 +69,14 @@ async def main() -> None:
     os.environ["PENGADUAN_DATA_DIR"] = str(ROOT / "var" / "bench")
     import httpx
 
-    from pengaduan import database, demo
+    from pengaduan import db, demo
     from pengaduan.app import create_app
+    from pengaduan.db import embedded, migrations
     from pengaduan.testing import recreate_database, settings_for
 
-    server = database.start_embedded(ROOT / "var" / "bench-pgdata")
-    dsn = await recreate_database(
-        database.with_database(server.server_dsn, "postgres"), "bench_pages"
-    )
-    await database.migrate(dsn)
+    server = embedded.start_embedded(ROOT / "var" / "bench-pgdata")
+    dsn = await recreate_database(db.with_database(server.server_dsn, "postgres"), "bench_pages")
+    await migrations.migrate(dsn)
     settings = settings_for(dsn, PENGADUAN_BCRYPT_ROUNDS="4", PENGADUAN_OUTBOX_IN_APP="false")
     await demo.seed(settings, dsn)
     app = create_app(settings)

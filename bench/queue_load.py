@@ -15,7 +15,7 @@ ceiling of the same stack serving a constant page of the same size.
    bounded in time. Neither side is asked to compress (no Accept-Encoding).
 4. Prints requests/s and p50/p99 latency for both (and the account page, for scale), the
    ratio, and the number of SQL queries one queue page costs (counted in-process: Piccolo's
-   queries and `database.fetch`). Target: at least 15 % of the ceiling's requests/s with p99
+   queries and `db.fetch`). Target: at least 15 % of the ceiling's requests/s with p99
    at most 100 ms. `--explain` adds the plan of the queue's rows query.
 
 Also `ceiling_app` (a uvicorn factory) lives here: `CEILING_BYTES` sets the page size.
@@ -75,17 +75,16 @@ def _free_port() -> int:
 async def prepare_database(
     complaints: int, officers: int, *, reuse: bool = False, database_name: str = DATABASE
 ) -> str:
-    from pengaduan import database, demo
+    from pengaduan import db, demo
     from pengaduan.accounts.passwords import hash_password_sync
+    from pengaduan.db import embedded, migrations
     from pengaduan.testing import recreate_database, settings_for
 
-    server = database.start_embedded(ROOT / "var" / "bench-pgdata")
+    server = embedded.start_embedded(ROOT / "var" / "bench-pgdata")
     if reuse:
-        return database.with_database(server.server_dsn, database_name)
-    dsn = await recreate_database(
-        database.with_database(server.server_dsn, "postgres"), database_name
-    )
-    await database.migrate(dsn)
+        return db.with_database(server.server_dsn, database_name)
+    dsn = await recreate_database(db.with_database(server.server_dsn, "postgres"), database_name)
+    await migrations.migrate(dsn)
     await demo.seed(settings_for(dsn, PENGADUAN_BCRYPT_ROUNDS="4"), dsn, bulk_complaints=complaints)
     import asyncpg
 
@@ -250,9 +249,9 @@ async def queries_per_page(dsn: str) -> tuple[int, int, int]:
     page again while nothing changed), counted in-process with the same database."""
     import httpx
 
-    from pengaduan import database
+    from pengaduan import db
     from pengaduan.app import create_app
-    from pengaduan.database import ENGINE
+    from pengaduan.db import ENGINE
     from pengaduan.testing import settings_for
     from pengaduan.web import pagecache
 
@@ -266,7 +265,7 @@ async def queries_per_page(dsn: str) -> tuple[int, int, int]:
     sent: list[str] = []
     original = ENGINE.run_querystring
 
-    original_fetch = database.fetch
+    original_fetch = db.fetch
 
     async def counting(querystring, in_pool: bool = True):
         sent.append(str(querystring))
@@ -287,7 +286,7 @@ async def queries_per_page(dsn: str) -> tuple[int, int, int]:
             )
             await client.get("/petugas/antrean")  # warm
             ENGINE.run_querystring = counting
-            database.fetch = counting_fetch
+            db.fetch = counting_fetch
             try:
                 pagecache.clear()  # rendered from the database, not from the page cache
                 sent.clear()
@@ -301,7 +300,7 @@ async def queries_per_page(dsn: str) -> tuple[int, int, int]:
                 again = len(sent)
             finally:
                 ENGINE.run_querystring = original
-                database.fetch = original_fetch
+                db.fetch = original_fetch
     return whole, fragment, again
 
 

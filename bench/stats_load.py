@@ -109,16 +109,17 @@ VIEWS = [
 async def prepare(reuse: bool) -> str:
     import asyncpg
 
-    from pengaduan import database, demo
+    from pengaduan import db, demo
     from pengaduan.accounts.passwords import hash_password_sync
+    from pengaduan.db import embedded, migrations
     from pengaduan.testing import recreate_database, settings_for
 
-    server = database.start_embedded(ROOT / "var" / "bench-pgdata")
-    dsn = database.with_database(server.server_dsn, DATABASE)
+    server = embedded.start_embedded(ROOT / "var" / "bench-pgdata")
+    dsn = db.with_database(server.server_dsn, DATABASE)
     if reuse:
         return dsn
-    dsn = await recreate_database(database.with_database(server.server_dsn, "postgres"), DATABASE)
-    await database.migrate(dsn)
+    dsn = await recreate_database(db.with_database(server.server_dsn, "postgres"), DATABASE)
+    await migrations.migrate(dsn)
     await demo.seed(settings_for(dsn, PENGADUAN_BCRYPT_ROUNDS="4"), dsn)
     conn = await asyncpg.connect(dsn)
     try:

@@ -10,7 +10,7 @@ stack measured in the same run.
    embedded PostgreSQL in var/bench-pgdata) with bench/queue_load.py's `prepare_database`;
    the demo citizen `warga` is given 20 of them (and notifications about them).
 2. Counts the SQL statements each page costs, in-process (Piccolo's queries and
-   `database.fetch`), the page cache emptied first.
+   `db.fetch`), the page cache emptied first.
 3. Starts the app (`pengaduan serve`, 2 workers) and the bare Litestar ceiling (a constant
    page as large as the account page) from bench/queue_load.py, logs the demo citizen,
    officer and admin in (one session cookie per page), and loads each page with 100
@@ -146,13 +146,13 @@ async def queries_per_page(dsn: str, targets: dict) -> dict[str, int]:
     """SQL statements per page (the page cache emptied first), counted in-process."""
     import httpx
 
-    from pengaduan import database
-    from pengaduan.database import ENGINE
+    from pengaduan import db
+    from pengaduan.db import ENGINE
     from pengaduan.web import pagecache
 
     app = _app(dsn)
     sent: list[str] = []
-    original, original_fetch = ENGINE.run_querystring, database.fetch
+    original, original_fetch = ENGINE.run_querystring, db.fetch
 
     async def counting(querystring, in_pool: bool = True):
         sent.append(str(querystring))
@@ -173,14 +173,14 @@ async def queries_per_page(dsn: str, targets: dict) -> dict[str, int]:
         try:
             for name, (who, path) in targets.items():
                 await clients[who].get(path)  # warm
-                ENGINE.run_querystring, database.fetch = counting, counting_fetch
+                ENGINE.run_querystring, db.fetch = counting, counting_fetch
                 try:
                     pagecache.clear()
                     sent.clear()
                     response = await clients[who].get(path)
                     counts[name] = len(sent)
                 finally:
-                    ENGINE.run_querystring, database.fetch = original, original_fetch
+                    ENGINE.run_querystring, db.fetch = original, original_fetch
                 if response.status_code != 200:
                     raise SystemExit(f"{path}: {response.status_code}")
         finally:

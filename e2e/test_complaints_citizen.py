@@ -49,8 +49,8 @@ def handle_and_resolve(dsn: str, complaint_id: int, response: str) -> None:
     """The unit's officer verifies, starts and resolves it, through the lifecycle service."""
 
     async def work() -> None:
-        from pengaduan import database
         from pengaduan.complaints import lifecycle
+        from pengaduan.db import migrations
 
         conn = await asyncpg.connect(dsn)
         try:
@@ -63,7 +63,7 @@ def handle_and_resolve(dsn: str, complaint_id: int, response: str) -> None:
             await conn.close()
         actor = lifecycle.Actor(officer["id"], "officer", officer["unit"], "127.0.0.1")
         # No pool of this thread's loop: Piccolo opens a connection per transaction.
-        async with database._engine_at(dsn):
+        async with migrations.engine_at(dsn):
             await lifecycle.apply(complaint_id, "verify", actor)
             await lifecycle.apply(complaint_id, "start", actor)
             await lifecycle.apply(complaint_id, "resolve", actor, text=response)

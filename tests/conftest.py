@@ -15,8 +15,8 @@ import httpx
 import pytest
 from litestar import Litestar
 
-from pengaduan import database
 from pengaduan.app import create_app
+from pengaduan.db import migrations
 from pengaduan.settings import Settings
 from pengaduan.testing import drop_database, recreate_database, settings_for, truncate_all
 
@@ -29,7 +29,7 @@ async def db_dsn(pg_server_dsn: str) -> AsyncIterator[str]:
     on one server never share it), dropped at the end."""
     name = f"pengaduan_test_{os.getpid()}"
     dsn = await recreate_database(pg_server_dsn, name)
-    await database.migrate(dsn)
+    await migrations.migrate(dsn)
     yield dsn
     await drop_database(pg_server_dsn, name)
 

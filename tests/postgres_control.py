@@ -9,14 +9,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from pengaduan import database
+from pengaduan.db import embedded
 
 
 class OwnPostgres:
     """Controls an embedded server through the wheel's pg_ctl, as the server's own user. Its
     output goes to files (a pipe would be inherited by the server and never reach EOF)."""
 
-    def __init__(self, server: database.EmbeddedServer) -> None:
+    def __init__(self, server: embedded.EmbeddedServer) -> None:
         self.server = server
         self.pgdata = server.pgdata
         self.log = self.pgdata / "pg_ctl.log"
@@ -51,10 +51,10 @@ class OwnPostgres:
 @contextmanager
 def own_postgres(folder: Path) -> Iterator[OwnPostgres]:
     pgdata = (folder / "pgdata").resolve()
-    server = database.start_embedded(pgdata)
+    server = embedded.start_embedded(pgdata)
     try:
         yield OwnPostgres(server)
     finally:
         server.stop()
-        database._embedded.pop(pgdata, None)
+        embedded._embedded.pop(pgdata, None)
         atexit.unregister(server.stop)

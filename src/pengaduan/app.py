@@ -17,7 +17,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from litestar.types import Receive, Scope, Send
 
-from pengaduan import database, outages
+from pengaduan import db, outages
 from pengaduan.accounts import admin_routes as account_admin_routes
 from pengaduan.accounts import reset_routes as account_reset_routes
 from pengaduan.accounts import routes as account_routes
@@ -29,6 +29,7 @@ from pengaduan.archive import routes as archive_routes
 from pengaduan.audit import routes as audit_routes
 from pengaduan.complaints import routes as complaint_routes
 from pengaduan.complaints.imaging import ImageWorkers
+from pengaduan.db import embedded
 from pengaduan.handling import admin_routes as handling_admin_routes
 from pengaduan.handling import routes as handling_routes
 from pengaduan.live import live_plugin
@@ -94,12 +95,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        dsn = database.resolve_dsn(settings)
+        dsn = embedded.resolve_dsn(settings)
         # An unreachable database stops start-up here, with the reason (after a wait: a
         # worker restarted by uvicorn may come up while the database restarts too).
         await outages.wait_for_database(dsn, settings.db_start_wait_seconds)
-        database.configure_engine(dsn)
-        await database.open_pool(settings)
+        db.configure_engine(dsn)
+        await db.open_pool(settings)
         # The outbox worker uses the pool: it starts after it opens and stops before it closes.
         outbox_worker = scheduler = None
         if settings.outbox_in_app:
@@ -125,7 +126,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             if outbox_worker is not None:
                 await outbox_worker.stop()
             await outages.stop_probe()
-            await database.close_pool()
+            await db.close_pool()
             from pengaduan.complaints.evidence import storage_for
 
             await storage_for(settings).close()

@@ -10,7 +10,8 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from pengaduan import database
+from pengaduan import db
+from pengaduan.db import embedded, migrations
 from pengaduan.settings import Settings, SettingsError, load_settings
 
 
@@ -21,9 +22,9 @@ def _fail(message: str, code: int = 1) -> int:
 
 def _database(settings: Settings) -> str:
     """Resolve, reach and point the engine at the database (raising DatabaseUnavailable)."""
-    dsn = database.resolve_dsn(settings)
-    asyncio.run(database.check_connection(dsn))
-    database.configure_engine(dsn)
+    dsn = embedded.resolve_dsn(settings)
+    asyncio.run(db.check_connection(dsn))
+    db.configure_engine(dsn)
     return dsn
 
 
@@ -39,14 +40,14 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
     dsn = _database(settings)
     if settings.is_production:
-        pending = asyncio.run(database.pending_migrations(dsn))
+        pending = asyncio.run(migrations.pending_migrations(dsn))
         if pending:
             return _fail(
                 f"{len(pending)} migration(s) not applied ({', '.join(pending)}); "
                 "run `pengaduan migrate` first"
             )
     else:
-        asyncio.run(database.migrate(dsn))
+        asyncio.run(migrations.migrate(dsn))
     # The workers connect to the server this process owns (or to DATABASE_URL).
     os.environ["DATABASE_URL"] = dsn
     os.environ["PENGADUAN_DATA_DIR"] = str(settings.data_dir)
@@ -74,13 +75,13 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         pass
     finally:
-        database.stop_embedded()
+        embedded.stop_embedded()
     return 0
 
 
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
     dsn = _database(settings)
-    applied = asyncio.run(database.migrate(dsn))
+    applied = asyncio.run(migrations.migrate(dsn))
     print(f"Applied {len(applied)} migration(s)." if applied else "The database is up to date.")
     return 0
 
@@ -125,7 +126,7 @@ def cmd_seed_demo(settings: Settings, args: argparse.Namespace) -> int:
     if settings.is_production:
         return _fail("seed-demo writes demo accounts with known passwords; not in production", 2)
     dsn = _database(settings)
-    asyncio.run(database.migrate(dsn))
+    asyncio.run(migrations.migrate(dsn))
     asyncio.run(demo.seed(settings, dsn, bulk_complaints=args.complaints))
     return 0
 
@@ -225,7 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # The command speaks English throughout, messages from shared rules included.
-    from pengaduan.web.i18n import set_locale
+    from pengaduan.i18n import set_locale
 
     set_locale("en")
     try:
@@ -234,7 +235,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(exc), 2)
     try:
         return args.func(settings, args)
-    except database.DatabaseUnavailable as exc:
+    except db.DatabaseUnavailable as exc:
         return _fail(f"database unavailable: {exc}")
     except KeyboardInterrupt:
         return 130

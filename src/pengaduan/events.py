@@ -15,7 +15,7 @@ import weakref
 from collections.abc import Iterable
 from typing import Any
 
-from pengaduan import database
+from pengaduan import db
 from pengaduan.audit.tables import AuditLog
 
 log = logging.getLogger(__name__)
@@ -55,8 +55,8 @@ async def publish_committed(events: list[tuple[str, str]]) -> None:
     they join it instead, delivered at its commit."""
     if not events:
         return
-    if database.in_transaction():
-        await database.fetch(
+    if db.in_transaction():
+        await db.fetch(
             "SELECT count(pg_notify(n.channel, n.payload)) AS sent"
             " FROM unnest($1::text[], $2::text[]) AS n(channel, payload)",
             [channel for channel, _payload in events],
@@ -98,7 +98,7 @@ class _Batcher:
                 events, self.waiting = self.waiting, []
                 done, self.done = self.done, None
                 try:
-                    await database.fetch(
+                    await db.fetch(
                         PUBLISH_COMMITTED_SQL,
                         [channel for channel, _payload in events],
                         [payload for _channel, payload in events],

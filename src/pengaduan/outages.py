@@ -18,7 +18,7 @@ from types import TracebackType
 
 import asyncpg
 
-from pengaduan import database
+from pengaduan import db
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +151,7 @@ async def _probe() -> None:
     delay = _PROBE_FIRST
     while True:
         await asyncio.sleep(delay)
-        if await database.ping():
+        if await db.ping():
             break
         delay = min(delay * 2, _PROBE_MAX)
     since, _state.since = _state.since, None
@@ -182,8 +182,8 @@ async def wait_for_database(dsn: str, seconds: float) -> None:
     warned = False
     while True:
         try:
-            await database.check_connection(dsn, connect_timeout=min(10.0, max(seconds, 1.0)))
-        except database.DatabaseUnavailable as exc:
+            await db.check_connection(dsn, connect_timeout=min(10.0, max(seconds, 1.0)))
+        except db.DatabaseUnavailable as exc:
             # A wrong password or an old server will not get better by waiting.
             if not is_outage(exc.__cause__ or exc) or time.monotonic() + delay >= deadline:
                 raise

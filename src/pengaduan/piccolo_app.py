@@ -13,7 +13,7 @@ from pengaduan.complaints.tables import (
     ResponseTemplate,
     StatusHistory,
 )
-from pengaduan.database import migrations_dir
+from pengaduan.db.migrations import migrations_dir
 from pengaduan.handling.tables import QueueVersion
 from pengaduan.notifications.tables import Notification, NotificationPreference, Outbox
 from pengaduan.statistics.tables import ComplaintDaily

@@ -2,7 +2,7 @@
 
 from piccolo.conf.apps import AppRegistry
 
-from pengaduan.database import ENGINE as DB
+from pengaduan.db import ENGINE as DB
 
 APP_REGISTRY = AppRegistry(apps=["pengaduan.piccolo_app"])
 

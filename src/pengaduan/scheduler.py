@@ -24,7 +24,7 @@ from pengaduan import outages
 from pengaduan.audit import services as audit
 from pengaduan.complaints import lifecycle
 from pengaduan.complaints.tables import Complaint
-from pengaduan.database import ENGINE
+from pengaduan.db import ENGINE
 from pengaduan.notifications import services as notifications
 
 log = logging.getLogger(__name__)

@@ -17,7 +17,7 @@ from typing import Any
 
 import asyncpg
 
-from pengaduan import database
+from pengaduan import db
 from pengaduan.settings import Settings, load_settings
 
 APP_TABLES_SQL = """
@@ -35,7 +35,7 @@ async def recreate_database(server_dsn: str, name: str) -> str:
         await conn.execute(f'CREATE DATABASE "{name}"')
     finally:
         await conn.close()
-    return database.with_database(server_dsn, name)
+    return db.with_database(server_dsn, name)
 
 
 async def drop_database(server_dsn: str, name: str) -> None:

@@ -25,9 +25,10 @@ import httpx
 import pytest
 from litestar import Litestar
 
-from pengaduan import database, scheduler
+from pengaduan import scheduler
 from pengaduan.complaints import lifecycle
 from pengaduan.complaints.lifecycle import Actor
+from pengaduan.db import migrations
 from pengaduan.events import publish
 from pengaduan.notifications import outbox
 from pengaduan.testing import SmtpSink, drop_database, recreate_database, settings_for
@@ -501,7 +502,7 @@ async def test_the_migration_scrubs_entries_written_before_the_rule(pg_server_ds
     name = f"pengaduan_anonymity_{datetime.now(UTC):%H%M%S%f}"
     dsn = await recreate_database(pg_server_dsn, name)
     try:
-        await database.migrate(dsn)
+        await migrations.migrate(dsn)
         conn = await asyncpg.connect(dsn)
         try:
             # Back to the schema before the migration, with the rows the old code wrote.
@@ -530,7 +531,7 @@ async def test_the_migration_scrubs_entries_written_before_the_rule(pg_server_ds
                 )
         finally:
             await conn.close()
-        assert await database.migrate(dsn) == ["2026-12-04T10:00:00:000000"]
+        assert await migrations.migrate(dsn) == ["2026-12-04T10:00:00:000000"]
         rows = await _execute(
             dsn,
             "SELECT target_id, actor, ip, by_anonymous_reporter FROM audit_log ORDER BY id",

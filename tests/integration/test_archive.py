@@ -16,7 +16,7 @@ from litestar import Litestar
 from pengaduan import demo
 from pengaduan.archive import services
 from pengaduan.complaints.tables import Complaint
-from pengaduan.database import ENGINE
+from pengaduan.db import ENGINE
 from pengaduan.settings import Settings
 from tests.conftest import make_unit, make_user
 

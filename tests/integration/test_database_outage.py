@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 from litestar import Litestar
 
-from pengaduan import database
+from pengaduan import db
 from pengaduan.app import create_app
+from pengaduan.db import embedded, migrations
 from pengaduan.live.channels import LiveChannels
 from pengaduan.testing import SmtpSink, settings_for
 from tests.conftest import browser_client, log_in, make_unit, make_user, running
@@ -45,11 +46,11 @@ async def outage(data_dir: Path, smtp_sink: SmtpSink) -> AsyncIterator[Outage]:
     from pengaduan.agency.tables import Category
 
     with own_postgres(data_dir) as pg:
-        dsn = database.with_database(pg.server_dsn, database.APP_DATABASE)
-        await database.ensure_database_exists(pg.server_dsn, database.APP_DATABASE)
-        await database.migrate(dsn)
-        saved_pool, saved_config = database.ENGINE.pool, database.ENGINE.config
-        database.ENGINE.pool = None
+        dsn = db.with_database(pg.server_dsn, db.APP_DATABASE)
+        await embedded.ensure_database_exists(pg.server_dsn, db.APP_DATABASE)
+        await migrations.migrate(dsn)
+        saved_pool, saved_config = db.ENGINE.pool, db.ENGINE.config
+        db.ENGINE.pool = None
         app = create_app(
             settings_for(dsn, PENGADUAN_DATA_DIR=str(data_dir / "app"), **smtp_sink.settings_env())
         )
@@ -60,7 +61,7 @@ async def outage(data_dir: Path, smtp_sink: SmtpSink) -> AsyncIterator[Outage]:
                 await Category.insert(Category(name="Jalan", default_unit=unit, deadline_days=7))
                 yield Outage(app, pg, smtp_sink)
         finally:
-            database.ENGINE.pool, database.ENGINE.config = saved_pool, saved_config
+            db.ENGINE.pool, db.ENGINE.config = saved_pool, saved_config
 
 
 def form_key(html: str) -> str:
@@ -217,12 +218,12 @@ async def test_a_worker_starting_while_the_database_is_down_waits_for_it(data_di
     """uvicorn replaces a worker that died, and stops the whole server if the new one fails
     to start: a worker that finds the database restarting waits for it (one warning)."""
     with own_postgres(data_dir) as pg:
-        dsn = database.with_database(pg.server_dsn, database.APP_DATABASE)
-        await database.ensure_database_exists(pg.server_dsn, database.APP_DATABASE)
-        await database.migrate(dsn)
+        dsn = db.with_database(pg.server_dsn, db.APP_DATABASE)
+        await embedded.ensure_database_exists(pg.server_dsn, db.APP_DATABASE)
+        await migrations.migrate(dsn)
         pg.stop_immediately()
-        saved_pool, saved_config = database.ENGINE.pool, database.ENGINE.config
-        database.ENGINE.pool = None
+        saved_pool, saved_config = db.ENGINE.pool, db.ENGINE.config
+        db.ENGINE.pool = None
         app = create_app(settings_for(dsn, PENGADUAN_OUTBOX_IN_APP="false"))
         started, stop = asyncio.Event(), asyncio.Event()
 
@@ -250,4 +251,4 @@ async def test_a_worker_starting_while_the_database_is_down_waits_for_it(data_di
             logging.getLogger("pengaduan.outages").removeHandler(lines)
             stop.set()
             await asyncio.gather(task, return_exceptions=True)
-            database.ENGINE.pool, database.ENGINE.config = saved_pool, saved_config
+            db.ENGINE.pool, db.ENGINE.config = saved_pool, saved_config

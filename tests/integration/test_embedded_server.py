@@ -14,7 +14,7 @@ START = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from pengaduan.database import start_embedded
+    from pengaduan.db.embedded import start_embedded
     server = start_embedded(Path(sys.argv[1]))
     print(server.handle.get_pid(), flush=True)
     if len(sys.argv) > 2:

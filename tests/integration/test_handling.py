@@ -15,9 +15,9 @@ import httpx
 import pytest
 from litestar import Litestar
 
-from pengaduan import database
+from pengaduan import db
 from pengaduan.complaints.lifecycle import Actor
-from pengaduan.database import ENGINE
+from pengaduan.db import ENGINE
 from pengaduan.handling import actions
 from pengaduan.web import pagecache
 from tests.conftest import browser_client, log_in, make_unit, make_user
@@ -252,10 +252,10 @@ async def test_htmx_gets_only_the_list_which_refreshes_itself(
 @pytest.fixture
 def count_queries(monkeypatch: pytest.MonkeyPatch):
     """Counts the SQL statements the app sends (every Piccolo query, raw or built, goes
-    through run_querystring; the hot reads that bypass Piccolo through database.fetch)."""
+    through run_querystring; the hot reads that bypass Piccolo through db.fetch)."""
     sent: list[str] = []
     original = ENGINE.run_querystring
-    original_fetch = database.fetch
+    original_fetch = db.fetch
 
     async def counting(querystring, in_pool: bool = True):
         sent.append(str(querystring))
@@ -266,7 +266,7 @@ def count_queries(monkeypatch: pytest.MonkeyPatch):
         return await original_fetch(sql, *args)
 
     monkeypatch.setattr(ENGINE, "run_querystring", counting)
-    monkeypatch.setattr(database, "fetch", counting_fetch)
+    monkeypatch.setattr(db, "fetch", counting_fetch)
     return sent
 
 

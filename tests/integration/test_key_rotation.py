@@ -12,7 +12,7 @@ import asyncpg
 import pytest
 from cryptography.fernet import Fernet
 
-from pengaduan import database
+from pengaduan import db
 from pengaduan.accounts.personal_data import (
     ENCRYPTED_COLUMNS,
     PersonalDataCipher,
@@ -119,7 +119,7 @@ async def test_rotate_all_moves_every_row_to_the_newest_key(db_dsn: str) -> None
     settings = settings_for(
         db_dsn, PENGADUAN_ENCRYPTION_KEYS=f"{new},{old}", PENGADUAN_BLIND_INDEX_KEY=BLIND
     )
-    database.configure_engine(db_dsn)
+    db.configure_engine(db_dsn)
     # A batch smaller than the table, so the rows are spread over several transactions.
     assert await rotate_all(settings, batch_size=3) == len(PEOPLE)
 
@@ -146,7 +146,7 @@ async def test_rotate_all_stops_on_data_no_key_opens(db_dsn: str) -> None:
     finally:
         await conn.close()
     settings = settings_for(db_dsn, PENGADUAN_ENCRYPTION_KEYS=new, PENGADUAN_BLIND_INDEX_KEY=BLIND)
-    database.configure_engine(db_dsn)
+    db.configure_engine(db_dsn)
     with pytest.raises(UndecryptableData, match="user 1"):
         await rotate_all(settings)
 

@@ -20,7 +20,7 @@ from litestar import Litestar
 
 from pengaduan.complaints import lifecycle
 from pengaduan.complaints.lifecycle import Actor
-from pengaduan.database import ENGINE
+from pengaduan.db import ENGINE
 from pengaduan.events import publish
 from pengaduan.live.channels import LiveChannels
 from tests.conftest import browser_client, log_in, make_unit, make_user, reads_in

@@ -11,8 +11,9 @@ import asyncpg
 import httpx
 from litestar import Litestar
 
-from pengaduan import database
+from pengaduan import db
 from pengaduan.complaints.tables import Complaint
+from pengaduan.db import migrations
 from pengaduan.testing import drop_database, recreate_database
 from tests.conftest import reads_in
 from tests.integration.agency_fixtures import make_category, make_complaint
@@ -62,7 +63,7 @@ async def test_a_notification_written_in_indonesian_reads_in_the_readers_languag
 
     # Marking one read answers its item again, in the language of that request.
     reads_in(citizen, "en")
-    [row] = await database.fetch(
+    [row] = await db.fetch(
         'SELECT id FROM notifications WHERE "user" = $1 AND kind = $2',
         people["citizen"],
         "verified",
@@ -81,7 +82,7 @@ async def test_the_status_is_kept_as_a_code_and_the_text_in_the_writers_language
     officer: httpx.AsyncClient = await as_role("officer")
     reads_in(officer, "en")  # the writer's language plays no part
     assert (await officer.post(f"/petugas/pengaduan/{complaint}/verifikasi")).status_code == 303
-    [row] = await database.fetch(
+    [row] = await db.fetch(
         'SELECT kind, params, title, body FROM notifications WHERE "user" = $1',
         people["citizen"],
     )
@@ -140,7 +141,7 @@ async def test_the_migration_reads_old_texts_back_into_kind_and_parameters(
     name = f"notif_params_{os.getpid()}"
     dsn = await recreate_database(pg_server_dsn, name)
     try:
-        await database.migrate(dsn, up_to=BEFORE_PARAMS)
+        await migrations.migrate(dsn, up_to=BEFORE_PARAMS)
         conn = await asyncpg.connect(dsn)
         try:
             user = await conn.fetchval(
@@ -155,7 +156,7 @@ async def test_the_migration_reads_old_texts_back_into_kind_and_parameters(
         finally:
             await conn.close()
 
-        applied = await database.migrate(dsn)
+        applied = await migrations.migrate(dsn)
         assert PARAMS_MIGRATION in applied
 
         conn = await asyncpg.connect(dsn)

@@ -193,13 +193,13 @@ async def test_the_migration_starts_the_sequence_past_numbers_and_counters(
 ) -> None:
     from piccolo.apps.migrations.commands.forwards import ForwardsMigrationManager
 
-    from pengaduan import database
+    from pengaduan.db import migrations
     from pengaduan.testing import drop_database, recreate_database
 
     name = "pengaduan_numbering_migration"
     dsn = await recreate_database(pg_server_dsn, name)
     try:
-        async with database._engine_at(dsn):
+        async with migrations.engine_at(dsn):
             result = await ForwardsMigrationManager(
                 app_name="pengaduan", migration_id=LAST_BEFORE_SEQUENCE
             ).run()
@@ -230,7 +230,7 @@ async def test_the_migration_starts_the_sequence_past_numbers_and_counters(
             await conn.execute(
                 "INSERT INTO complaint_counters (year, last_value) VALUES (2026, 13)"
             )
-            assert await database.migrate(dsn)
+            assert await migrations.migrate(dsn)
             assert await conn.fetchval("SELECT nextval('complaint_numbers')") == 78
             assert not await conn.fetchval("SELECT to_regclass('complaint_counters') IS NOT NULL")
         finally:

@@ -15,14 +15,13 @@ import asyncpg
 import pytest
 from litestar import Litestar
 
-from pengaduan import database
+from pengaduan import db, i18n
 from pengaduan.app import create_app
-from pengaduan.database import ENGINE
+from pengaduan.db import ENGINE
 from pengaduan.notifications import outbox
 from pengaduan.notifications.mail import RenderedMail, render_mail
 from pengaduan.settings import Settings
 from pengaduan.testing import SmtpSink, free_port, settings_for
-from pengaduan.web import i18n
 from tests.conftest import running
 
 MAIL = RenderedMail(subject="Halo", text="Teks biasa\n", html="<p>Teks <b>HTML</b></p>")
@@ -341,7 +340,7 @@ async def test_worker_outlives_a_failing_round(db_dsn: str, smtp_sink: SmtpSink)
     pool, config = ENGINE.pool, ENGINE.config
     worker = outbox.OutboxWorker(settings, idle_seconds=0.2, error_seconds=0.2, listen=False)
     ENGINE.pool = None
-    ENGINE.config = {"dsn": database.with_database(db_dsn, "no_such_database")}
+    ENGINE.config = {"dsn": db.with_database(db_dsn, "no_such_database")}
     try:
         worker.start()
         await asyncio.sleep(0.6)

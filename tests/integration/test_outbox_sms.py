@@ -227,7 +227,7 @@ async def test_mail_server_and_gateway_down_for_a_while_every_message_arrives_on
     smtp = SmtpSink(free_port())  # nothing listens on either port until started below
     gateway = GatewaySink(free_port())
     settings = _settings(db_dsn, smtp, gateway)
-    from pengaduan.database import ENGINE
+    from pengaduan.db import ENGINE
     from pengaduan.notifications.mail import RenderedMail
 
     citizens = [await _citizen_with_phone(f"warga{n}", f"08123456780{n}") for n in range(3)]

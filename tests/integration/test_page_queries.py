@@ -19,7 +19,7 @@ __all__ = ["count_queries", "unit_data"]  # fixtures, used by name
 def through_piccolo(monkeypatch: pytest.MonkeyPatch, count_queries: list[str]) -> list[str]:
     """The statements sent through Piccolo (its query builder or `raw`), beside the count:
     the hot pages' reads go straight through asyncpg (database.fetch)."""
-    from pengaduan.database import ENGINE
+    from pengaduan.db import ENGINE
 
     built: list[str] = []
     counting = ENGINE.run_querystring  # count_queries' wrapper

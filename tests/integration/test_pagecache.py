@@ -10,14 +10,14 @@ import asyncpg
 import httpx
 import pytest
 
-from pengaduan import database
+from pengaduan import db
 from pengaduan.accounts import sessions
 from pengaduan.accounts.tables import User
 from pengaduan.agency.tables import Category
 from pengaduan.complaints import lifecycle
 from pengaduan.complaints.lifecycle import Actor
 from pengaduan.complaints.tables import Complaint
-from pengaduan.database import ENGINE
+from pengaduan.db import ENGINE
 from pengaduan.web import pagecache
 from tests.conftest import browser_client, log_in, make_unit, make_user
 from tests.integration.handling_factory import make_category, make_complaint
@@ -36,7 +36,7 @@ async def data(people: dict[str, int]) -> dict[str, int]:
 
 
 async def _versions() -> dict[int, int]:
-    rows = await database.fetch(
+    rows = await db.fetch(
         "SELECT unit, sum(version)::bigint AS version FROM queue_versions GROUP BY unit"
     )
     return {row["unit"]: row["version"] for row in rows}
@@ -46,7 +46,7 @@ async def _versions() -> dict[int, int]:
 def count_queries(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     sent: list[str] = []
     original = ENGINE.run_querystring
-    original_fetch = database.fetch
+    original_fetch = db.fetch
 
     async def counting(querystring, in_pool: bool = True):
         sent.append(str(querystring))
@@ -57,7 +57,7 @@ def count_queries(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         return await original_fetch(sql, *args)
 
     monkeypatch.setattr(ENGINE, "run_querystring", counting)
-    monkeypatch.setattr(database, "fetch", counting_fetch)
+    monkeypatch.setattr(db, "fetch", counting_fetch)
     return sent
 
 
@@ -83,7 +83,7 @@ async def test_complaint_changes_raise_their_units_versions_only(data: dict[str,
     assert after_move[unit] == after_update[unit] + 1
     assert after_move[other] == after_update.get(other, 0) + 1
 
-    await database.fetch("DELETE FROM status_history WHERE complaint = $1", complaint)
+    await db.fetch("DELETE FROM status_history WHERE complaint = $1", complaint)
     await Complaint.delete().where(Complaint.id == complaint)
     assert (await _versions())[other] == after_move[other] + 1
 
@@ -281,7 +281,7 @@ async def test_citizens_pages_are_not_kept(as_role, data: dict[str, int]) -> Non
 
 async def test_the_pool_serves_connections_in_order_of_asking(app) -> None:
     """Whoever asks while others wait does not overtake them. (asyncpg's pool alone hands a
-    returned connection to whoever asks next: with `database.pooled` taking `ENGINE.pool.acquire()` straight, the latecomers
+    returned connection to whoever asks next: with `db.pooled` taking `ENGINE.pool.acquire()` straight, the latecomers
     below get their connections before w0..w4.)"""
     size = app.state.settings.db_pool_max
     order: list[str] = []
@@ -290,12 +290,12 @@ async def test_the_pool_serves_connections_in_order_of_asking(app) -> None:
     release, all_taken = asyncio.Event(), asyncio.Event()
 
     async def ask(name: str) -> None:
-        async with database.pooled():
+        async with db.pooled():
             order.append(name)
             await asyncio.sleep(0)
 
     async def hold(i: int) -> None:
-        async with database.pooled():
+        async with db.pooled():
             holding.append(i)
             if len(holding) == size:
                 all_taken.set()
@@ -315,13 +315,13 @@ async def test_the_pool_serves_connections_in_order_of_asking(app) -> None:
 
 async def test_a_connection_comes_back_clean(app) -> None:
     """Our reset skips asyncpg's reset query; an unfinished transaction is still rolled back."""
-    async with database.pooled() as conn:
+    async with db.pooled() as conn:
         transaction = conn.transaction()
         await transaction.start()
         await conn.execute("CREATE TEMP TABLE IF NOT EXISTS leftover (x int)")
         pid = conn.get_server_pid()
     for _ in range(ENGINE.pool.get_size()):
-        async with database.pooled() as conn:
+        async with db.pooled() as conn:
             assert not conn.is_in_transaction()
             if conn.get_server_pid() == pid:
                 assert await conn.fetchval("SELECT to_regclass('pg_temp.leftover')") is None
@@ -332,7 +332,7 @@ async def test_pool_connections_set_no_session_state() -> None:
     connection (LISTEN and session advisory locks live on connections of their own)."""
     from pathlib import Path
 
-    source = Path(database.__file__).parent
+    source = Path(db.__file__).parent
     offenders = []
     for path in source.rglob("*.py"):
         text = path.read_text()

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from litestar import Litestar
 
-from pengaduan import database
+from pengaduan import db
 from pengaduan.complaints.tables import Complaint
 from pengaduan.web import flash, publiccache
 from tests.conftest import browser_client
@@ -197,13 +197,13 @@ async def test_concurrent_requests_share_the_version_query_and_stay_fresh(
     app: Litestar, world: dict[str, int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     sent: list[str] = []
-    original = database.fetch
+    original = db.fetch
 
     async def counting(sql: str, *args):
         sent.append(sql)
         return await original(sql, *args)
 
-    monkeypatch.setattr(database, "fetch", counting)
+    monkeypatch.setattr(db, "fetch", counting)
     versions = await asyncio.gather(*(publiccache.public_version() for _ in range(50)))
     assert len(set(versions)) == 1
     assert len(sent) <= 2  # the first request's query, and one for all who came meanwhile

@@ -15,7 +15,7 @@ from litestar import Litestar
 
 from pengaduan import scheduler
 from pengaduan.app import create_app
-from pengaduan.database import ENGINE
+from pengaduan.db import ENGINE
 from pengaduan.testing import settings_for
 from tests.conftest import make_unit, make_user, running
 from tests.integration.agency_fixtures import make_category, make_complaint

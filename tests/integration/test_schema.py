@@ -6,7 +6,7 @@ import os
 
 import asyncpg
 
-from pengaduan import database
+from pengaduan.db import migrations
 from pengaduan.piccolo_app import TABLES
 from pengaduan.testing import drop_database, recreate_database
 
@@ -68,9 +68,9 @@ async def _shape(dsn: str) -> dict[str, set]:
 async def test_migrations_match_the_declared_tables(pg_server_dsn: str) -> None:
     migrated = await recreate_database(pg_server_dsn, f"drift_migrated_{os.getpid()}")
     declared = await recreate_database(pg_server_dsn, f"drift_declared_{os.getpid()}")
-    applied = await database.migrate(migrated)
+    applied = await migrations.migrate(migrated)
     assert applied, "an empty database gets every migration"
-    assert await database.pending_migrations(migrated) == []
+    assert await migrations.pending_migrations(migrated) == []
 
     conn = await asyncpg.connect(declared)
     try:
@@ -110,4 +110,4 @@ async def test_queue_and_list_indexes_exist(db_dsn: str) -> None:
 
 
 async def test_migrating_twice_is_a_no_op(db_dsn: str) -> None:
-    assert await database.migrate(db_dsn) == []
+    assert await migrations.migrate(db_dsn) == []

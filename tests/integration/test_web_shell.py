@@ -9,7 +9,7 @@ import httpx
 import pytest
 from litestar import Litestar, get
 
-from pengaduan import database
+from pengaduan import db
 from pengaduan.web.errors import user_error
 
 HX = {"HX-Request": "true"}
@@ -151,13 +151,13 @@ async def test_health_is_200_when_the_database_answers(client: httpx.AsyncClient
 
 
 async def test_health_is_503_when_the_database_is_down(client: httpx.AsyncClient) -> None:
-    pool, config = database.ENGINE.pool, database.ENGINE.config
+    pool, config = db.ENGINE.pool, db.ENGINE.config
     # Point at a port where no server listens: a real failed connection, not a mock.
-    database.ENGINE.pool = None
-    database.ENGINE.config = {"dsn": "postgresql://nobody@127.0.0.1:9/none"}
+    db.ENGINE.pool = None
+    db.ENGINE.config = {"dsn": "postgresql://nobody@127.0.0.1:9/none"}
     try:
         response = await client.get("/healthz")
     finally:
-        database.ENGINE.pool, database.ENGINE.config = pool, config
+        db.ENGINE.pool, db.ENGINE.config = pool, config
     assert response.status_code == 503
     assert response.json()["database"] == "down"

@@ -27,7 +27,8 @@ import asyncpg
 import httpx
 import pytest
 
-from pengaduan import database
+from pengaduan import db
+from pengaduan.db import embedded, migrations
 from pengaduan.testing import SmtpSink, free_port
 from tests.conftest import PASSWORD, make_unit, make_user
 from tests.postgres_control import OwnPostgres, own_postgres
@@ -119,10 +120,10 @@ async def world(data_dir: Path, smtp_sink: SmtpSink) -> AsyncIterator[tuple[OwnP
     from pengaduan.agency.tables import Category
 
     with own_postgres(data_dir) as pg:
-        dsn = database.with_database(pg.server_dsn, database.APP_DATABASE)
-        await database.ensure_database_exists(pg.server_dsn, database.APP_DATABASE)
-        await database.migrate(dsn)
-        async with database._engine_at(dsn):
+        dsn = db.with_database(pg.server_dsn, db.APP_DATABASE)
+        await embedded.ensure_database_exists(pg.server_dsn, db.APP_DATABASE)
+        await migrations.migrate(dsn)
+        async with migrations.engine_at(dsn):
             unit = await make_unit()
             await Category.insert(Category(name="Jalan", default_unit=unit, deadline_days=7))
             for n in range(CITIZENS):
@@ -254,7 +255,7 @@ async def test_acknowledged_complaints_survive_a_killed_worker_and_a_database_cr
     assert not tally.unexpected, tally.unexpected
     assert len(tally.acknowledged) == CITIZENS * COMPLAINTS_EACH
 
-    conn = await asyncpg.connect(database.with_database(pg.server_dsn, database.APP_DATABASE))
+    conn = await asyncpg.connect(db.with_database(pg.server_dsn, db.APP_DATABASE))
     try:
         rows = await conn.fetch("SELECT id, title, idempotency_key FROM complaints")
     finally:

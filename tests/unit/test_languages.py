@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pengaduan.web import catalogs, i18n
+from pengaduan import i18n
+from pengaduan.web import catalogs
 
 
 @pytest.mark.parametrize(

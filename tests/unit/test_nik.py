@@ -7,8 +7,8 @@ from datetime import date
 
 import pytest
 
+from pengaduan import i18n
 from pengaduan.accounts.nik import PROVINCES, nik_birth_date, nik_sex, validate_nik
-from pengaduan.web import i18n
 
 TODAY = date(2026, 3, 15)
 

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from pengaduan import i18n
 from pengaduan.accounts.passwords import (
     MIN_PASSWORD_LENGTH,
     common_passwords,
     password_problems,
 )
-from pengaduan.web import i18n
 
 COMMON = (
     "This password is one of the most common ones, which attackers try first; "

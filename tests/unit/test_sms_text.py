@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from pengaduan import i18n
 from pengaduan.notifications import services, sms
-from pengaduan.web import i18n
 
 NUMBER = "ADU-2026-000123"
 LINK = "https://pengaduan.example.go.id/lacak?nomor=ADU-2026-000123"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
+from pengaduan import i18n
 from pengaduan.statistics import charts
 from pengaduan.statistics.services import StatsFilters, month_range
-from pengaduan.web import i18n
 
 TODAY = date(2026, 12, 2)
 

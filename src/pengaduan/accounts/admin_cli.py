@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from pengaduan.accounts.passwords import hash_password, password_problems
 from pengaduan.accounts.tables import User
-from pengaduan.database import ENGINE
+from pengaduan.db import ENGINE
 from pengaduan.settings import Settings
 
 

@@ -10,7 +10,7 @@ from litestar.response import Template
 from pengaduan.accounts import services, user_admin
 from pengaduan.accounts.routes import client_ip, redirect, settings_of
 from pengaduan.audit import services as audit
-from pengaduan.web.i18n import _
+from pengaduan.i18n import _
 from pengaduan.web.input import Form, read_form
 from pengaduan.web.templating import render
 

@@ -7,7 +7,7 @@ import unicodedata
 from datetime import date
 from typing import Literal
 
-from pengaduan.web.i18n import _
+from pengaduan.i18n import _
 
 NIK_LENGTH = 16
 

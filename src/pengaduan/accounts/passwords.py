@@ -9,7 +9,7 @@ from importlib import resources
 import bcrypt
 
 from pengaduan.accounts.nik import normalise_nik
-from pengaduan.web.i18n import _
+from pengaduan.i18n import _
 
 # bcrypt only reads the first 72 bytes; longer passwords are pre-hashed so every byte counts.
 _MAX_BCRYPT_BYTES = 72

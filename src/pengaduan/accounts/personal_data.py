@@ -10,7 +10,7 @@ from functools import cache
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 from pengaduan.accounts.nik import normalise_nik
-from pengaduan.database import ENGINE
+from pengaduan.db import ENGINE
 from pengaduan.settings import Settings
 
 # The columns of `users` that hold ciphertext; every one is rotated with the others.

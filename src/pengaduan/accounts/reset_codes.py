@@ -16,16 +16,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from pengaduan import i18n
 from pengaduan.accounts.nik import normalise_nik
 from pengaduan.accounts.passwords import password_problems
 from pengaduan.accounts.personal_data import cipher_for
 from pengaduan.accounts.tables import PasswordResetCode, User
 from pengaduan.audit import services as audit
-from pengaduan.database import ENGINE
+from pengaduan.db import ENGINE
+from pengaduan.i18n import _
 from pengaduan.notifications.outbox import enqueue_sms
 from pengaduan.settings import Settings
-from pengaduan.web import i18n
-from pengaduan.web.i18n import _
 
 SMS_DIGITS = 6
 SMS_LIFETIME = timedelta(minutes=15)

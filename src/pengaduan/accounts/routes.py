@@ -11,9 +11,9 @@ from litestar.response import Redirect, Template
 
 from pengaduan.accounts import services, sessions
 from pengaduan.accounts.guards import landing_for
+from pengaduan.i18n import _, get_locale
 from pengaduan.settings import Settings
 from pengaduan.web.flash import flash_cookie
-from pengaduan.web.i18n import _, get_locale
 from pengaduan.web.input import Form, read_form
 from pengaduan.web.language import safe_next
 from pengaduan.web.templating import render

@@ -13,7 +13,7 @@ from typing import Any
 import asyncpg
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from pengaduan import database
+from pengaduan import db
 from pengaduan.accounts import throttle
 from pengaduan.accounts.nik import validate_nik
 from pengaduan.accounts.passwords import (
@@ -25,11 +25,11 @@ from pengaduan.accounts.passwords import (
 from pengaduan.accounts.personal_data import cipher_for
 from pengaduan.accounts.tables import User
 from pengaduan.audit import services as audit
-from pengaduan.database import ENGINE
+from pengaduan.db import ENGINE
+from pengaduan.i18n import _, get_locale, ngettext
 from pengaduan.notifications.mail import render_mail
 from pengaduan.notifications.outbox import enqueue_email
 from pengaduan.settings import Settings
-from pengaduan.web.i18n import _, get_locale, ngettext
 
 log = logging.getLogger(__name__)
 
@@ -722,8 +722,8 @@ def _account(settings: Settings, row: Any) -> dict[str, Any]:
 
 async def profile(settings: Settings, user_id: int) -> dict[str, Any]:
     """The account as its owner sees it (personal data decrypted)."""
-    # Straight through asyncpg (see database.fetch): the account page asks it every time.
-    rows = await database.fetch(_PROFILE_SQL, user_id)
+    # Straight through asyncpg (see db.fetch): the account page asks it every time.
+    rows = await db.fetch(_PROFILE_SQL, user_id)
     return _account(settings, rows[0])
 
 
@@ -732,7 +732,7 @@ async def profile_and_sessions(
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """`profile` and the account's unexpired sessions (id_hash, created_at, last_seen_at,
     ip, user_agent), most recently active first, in one query: what the account page shows."""
-    rows = await database.fetch(_PROFILE_AND_SESSIONS_SQL, user_id, datetime.now(UTC))
+    rows = await db.fetch(_PROFILE_AND_SESSIONS_SQL, user_id, datetime.now(UTC))
     found = [
         {name: row["s_" + name] for name in _SESSION_COLUMNS}
         for row in rows

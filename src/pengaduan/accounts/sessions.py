@@ -14,7 +14,7 @@ from litestar.datastructures import Cookie
 from litestar.datastructures.headers import MutableScopeHeaders
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from pengaduan import database
+from pengaduan import db
 from pengaduan.accounts.tables import Session
 from pengaduan.settings import Settings
 from pengaduan.web.cookies import cookie_in
@@ -194,8 +194,8 @@ async def load_user(settings: Settings, cookie_value: str) -> CurrentUser | None
     session_hash = session_hash_of(settings, cookie_value)
     if session_hash is None:
         return None
-    # Every request but static files asks this: straight through asyncpg (see database.fetch).
-    rows = await database.fetch(_LOOKUP, session_hash)
+    # Every request but static files asks this: straight through asyncpg (see db.fetch).
+    rows = await db.fetch(_LOOKUP, session_hash)
     if not rows:
         return None
     row = rows[0]
@@ -232,7 +232,7 @@ async def standing(settings: Settings, session_hash: str) -> tuple[str, int | No
     else None (for long requests such as the live stream, which must end once its user
     logs out, is deactivated or the session runs out). Unlike `load_user`, asking does not
     count as activity."""
-    rows = await database.fetch(_STANDING, session_hash)
+    rows = await db.fetch(_STANDING, session_hash)
     if not rows:
         return None
     row = rows[0]

@@ -13,7 +13,7 @@ from piccolo.columns.base import OnDelete
 from piccolo.table import Table
 
 from pengaduan.agency.tables import Unit
-from pengaduan.database import ENGINE
+from pengaduan.db import ENGINE
 
 ROLES = ("citizen", "officer", "admin")
 

@@ -12,9 +12,9 @@ from pengaduan.accounts.sessions import end_user_sessions
 from pengaduan.accounts.tables import ROLES, User
 from pengaduan.agency.tables import Unit
 from pengaduan.audit import services as audit
-from pengaduan.database import ENGINE
+from pengaduan.db import ENGINE
+from pengaduan.i18n import _
 from pengaduan.settings import Settings
-from pengaduan.web.i18n import _
 from pengaduan.web.values import page_number, record_id, text
 
 PAGE_SIZE = 25

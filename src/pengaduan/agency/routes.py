@@ -14,8 +14,8 @@ from pengaduan.accounts.routes import client_ip, redirect
 from pengaduan.agency import services
 from pengaduan.audit import services as audit
 from pengaduan.complaints.forms import idempotency_key
+from pengaduan.i18n import _
 from pengaduan.web.errors import user_error
-from pengaduan.web.i18n import _
 from pengaduan.web.input import Form, read_form
 from pengaduan.web.templating import render
 from pengaduan.web.values import record_id

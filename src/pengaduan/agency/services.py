@@ -16,8 +16,8 @@ from pengaduan.accounts.services import FormResult
 from pengaduan.agency.tables import Category, Unit
 from pengaduan.audit import services as audit
 from pengaduan.complaints.tables import ResponseTemplate
-from pengaduan.database import ENGINE
-from pengaduan.web.i18n import _, ngettext
+from pengaduan.db import ENGINE
+from pengaduan.i18n import _, ngettext
 from pengaduan.web.values import record_id, whole_number
 
 NAME_MAX = 150

@@ -11,7 +11,7 @@ from piccolo.columns import (
 from piccolo.columns.base import OnDelete
 from piccolo.table import Table
 
-from pengaduan.database import ENGINE
+from pengaduan.db import ENGINE
 
 
 class Unit(Table, tablename="units", db=ENGINE):

@@ -15,8 +15,8 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from pengaduan.complaints.tables import OPEN_STATUSES, Complaint
-from pengaduan.database import ENGINE
-from pengaduan.web.i18n import _
+from pengaduan.db import ENGINE
+from pengaduan.i18n import _
 from pengaduan.web.values import (
     date_message,
     day,

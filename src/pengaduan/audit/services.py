@@ -10,10 +10,10 @@ from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from pengaduan import database
+from pengaduan import db
 from pengaduan.audit import wording
 from pengaduan.audit.tables import AuditLog
-from pengaduan.web.i18n import _
+from pengaduan.i18n import _
 from pengaduan.web.values import date_message, day, page_number, shown, text, unreadable_message
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
@@ -298,5 +298,5 @@ async def _names(wanted: dict[str, set[int]]) -> dict[tuple[str, int], str]:
     lists = [
         sorted(i for i in wanted[kind] if 0 < i < 2**31) for kind in ("user", "unit", "category")
     ]
-    rows = await database.fetch(_NAMES_SQL, *lists)
+    rows = await db.fetch(_NAMES_SQL, *lists)
     return {(row["kind"], row["id"]): row["name"] for row in rows}

@@ -5,7 +5,7 @@ from piccolo.columns.base import OnDelete
 from piccolo.table import Table
 
 from pengaduan.accounts.tables import User
-from pengaduan.database import ENGINE
+from pengaduan.db import ENGINE
 
 
 class AuditLog(Table, tablename="audit_log", db=ENGINE):

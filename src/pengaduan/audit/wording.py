@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pengaduan.web.i18n import _
+from pengaduan.i18n import _
 from pengaduan.web.labels import priority_label, role_label, status_label
 
 # Looked-up names: ("user" | "unit" | "category", id) -> name.

@@ -17,8 +17,8 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from PIL import ExifTags, Image
 
 from pengaduan.complaints.storage import FileSystemStorage, S3Storage, Storage
+from pengaduan.i18n import _
 from pengaduan.settings import Settings
-from pengaduan.web.i18n import _
 
 FULL_SIZE = 1600
 THUMB_SIZE = 320

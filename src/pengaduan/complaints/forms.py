@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from pengaduan.web.i18n import _
+from pengaduan.i18n import _
 from pengaduan.web.values import INTEGER_MAX
 
 URGENCIES = ("low", "normal", "high")

@@ -13,9 +13,9 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import asynccontextmanager
 
+from pengaduan import i18n
 from pengaduan.complaints import evidence
-from pengaduan.web import i18n
-from pengaduan.web.i18n import _
+from pengaduan.i18n import _
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ def _context() -> multiprocessing.context.BaseContext:
         context = multiprocessing.get_context("forkserver")
         # Every child runs the main module again (`pengaduan.cli` under `pengaduan serve`):
         # what that imports is loaded once, here, rather than in each child.
-        context.set_forkserver_preload([__name__, "pengaduan.database"])
+        context.set_forkserver_preload([__name__, "pengaduan.db"])
         return context
     return multiprocessing.get_context("spawn")
 

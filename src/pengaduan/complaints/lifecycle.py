@@ -13,20 +13,19 @@ publishes the event (delivered at commit).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from pengaduan.audit import services as audit
 from pengaduan.complaints import versions
+from pengaduan.complaints.statuses import CLOSE_AFTER, REOPEN_WINDOW
 from pengaduan.complaints.tables import Complaint, Message, StatusHistory
-from pengaduan.database import ENGINE
+from pengaduan.db import ENGINE
 from pengaduan.events import publish
+from pengaduan.i18n import _
 from pengaduan.notifications import services as notifications
-from pengaduan.web.i18n import _
 from pengaduan.web.labels import status_label
 
-REOPEN_WINDOW = timedelta(days=14)
-CLOSE_AFTER = timedelta(days=14)
 MAX_TEXT = 5000
 
 # Who may act: the handling side ("staff": an officer of the complaint's unit, or an admin),

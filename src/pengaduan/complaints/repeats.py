@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pengaduan.complaints.lifecycle import TransitionRefused
 from pengaduan.complaints.tables import Message, Rating
-from pengaduan.web.i18n import _
+from pengaduan.i18n import _
 
 
 def _conflict() -> TransitionRefused:

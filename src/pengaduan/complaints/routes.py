@@ -17,16 +17,16 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Stream, Template
 
-from pengaduan import database
+from pengaduan import db
 from pengaduan.accounts.routes import client_ip, redirect, settings_of
 from pengaduan.agency.services import active_categories
 from pengaduan.complaints import evidence, forms, imaging, services
 from pengaduan.complaints.lifecycle import Actor, TransitionRefused
 from pengaduan.complaints.storage import InvalidKey, Storage
 from pengaduan.complaints.tables import STATUSES
+from pengaduan.i18n import _
 from pengaduan.web import publiccache
 from pengaduan.web.errors import user_error
-from pengaduan.web.i18n import _
 from pengaduan.web.input import FormInput, read_form
 from pengaduan.web.templating import HX_VARY, render
 from pengaduan.web.values import page_number, shown, text, unreadable_message
@@ -336,7 +336,7 @@ async def _detail_page(
     errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Template:
-    async with database.one_connection():  # the page's reads: one pool connection
+    async with db.one_connection():  # the page's reads: one pool connection
         complaint = await _own(request, complaint_id)
         timeline = await services.public_timeline(complaint_id, request.user.id)
         files = await services.evidence_of(complaint_id)

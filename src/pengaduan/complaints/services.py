@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
-from pengaduan import database
+from pengaduan import db
 from pengaduan.accounts.tables import User
 from pengaduan.audit import services as audit
 from pengaduan.complaints import lifecycle, repeats, submission
@@ -26,10 +26,10 @@ from pengaduan.complaints.tables import (
     Message,
     Rating,
 )
-from pengaduan.database import ENGINE
+from pengaduan.db import ENGINE
 from pengaduan.events import publish
+from pengaduan.i18n import _
 from pengaduan.notifications import services as notifications
-from pengaduan.web.i18n import _
 from pengaduan.web.labels import status_label
 
 # --- the citizen's side ------------------------------------------------------------------------
@@ -81,7 +81,7 @@ WHERE stored.n >= (SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_valu
 
 async def sync_number_sequence() -> None:
     """Numbers written around the sequence (bulk demo data) got ahead of it: catch up."""
-    await database.fetch(SYNC_NUMBERS_SQL, NUMBER_PATTERN)
+    await db.fetch(SYNC_NUMBERS_SQL, NUMBER_PATTERN)
 
 
 async def _least_busy_officer(unit_id: int) -> int | None:
@@ -241,9 +241,9 @@ async def my_complaints(
     condition = "c.reporter = $1" + (" AND c.status = $2" if status else "")
     args: list[Any] = [reporter_id, *([status] if status else [])]
     n = len(args)
-    # Every visit to My complaints: straight through asyncpg (see database.fetch).
-    async with database.one_connection():
-        rows = await database.fetch(
+    # Every visit to My complaints: straight through asyncpg (see db.fetch).
+    async with db.one_connection():
+        rows = await db.fetch(
             f"SELECT {LIST_COLUMNS} FROM complaints c JOIN categories cat ON cat.id = c.category"
             f" WHERE {condition} ORDER BY c.submitted_at DESC, c.id DESC"
             f" LIMIT ${n + 1} OFFSET ${n + 2}",
@@ -251,9 +251,7 @@ async def my_complaints(
             PAGE_SIZE,
             (page - 1) * PAGE_SIZE,
         )
-        total = await database.fetch(
-            f"SELECT count(*) AS n FROM complaints c WHERE {condition}", *args
-        )
+        total = await db.fetch(f"SELECT count(*) AS n FROM complaints c WHERE {condition}", *args)
     now = datetime.now(UTC)
     complaints = [dict(row) for row in rows]
     for complaint in complaints:
@@ -263,7 +261,7 @@ async def my_complaints(
 
 async def complaint_for_reporter(complaint_id: int, reporter_id: int) -> dict[str, Any] | None:
     """The whole complaint as its reporter sees it; None for anybody else's."""
-    rows = await database.fetch(
+    rows = await db.fetch(
         "SELECT c.id, c.number, c.tracking_code, c.reporter, c.category, c.unit, c.title, c.body,"
         " c.location_text, c.latitude, c.longitude, c.status, c.citizen_urgency,"
         " c.is_anonymous, c.is_public, c.submitted_at, c.verified_at, c.resolved_at,"
@@ -334,8 +332,8 @@ async def public_timeline(
 ) -> list[dict[str, Any]]:
     """Status changes (with the notes meant for the reporter) and public messages, oldest
     first. Internal notes never come out of here. With texts=False: statuses only."""
-    # Straight through asyncpg (see database.fetch): the reporter's page asks it every time.
-    history = await database.fetch(
+    # Straight through asyncpg (see db.fetch): the reporter's page asks it every time.
+    history = await db.fetch(
         "SELECT old_status, new_status, note, changed_at FROM status_history"
         " WHERE complaint = $1 ORDER BY changed_at, id",
         complaint_id,
@@ -354,7 +352,7 @@ async def public_timeline(
             }
         )
     if texts:
-        messages = await database.fetch(
+        messages = await db.fetch(
             "SELECT m.body, m.is_official_response, m.created_at, m.author,"
             " u.role AS author_role, u.full_name AS author_name"
             " FROM messages m JOIN users u ON u.id = m.author"
@@ -380,7 +378,7 @@ async def public_timeline(
 
 
 async def evidence_of(complaint_id: int) -> list[dict[str, Any]]:
-    rows = await database.fetch(
+    rows = await db.fetch(
         "SELECT id, original_name, mime_type, size, thumbnail_key FROM evidence_files"
         " WHERE complaint = $1 ORDER BY id",
         complaint_id,
@@ -642,9 +640,9 @@ async def track(number: str, code: str) -> dict[str, Any] | None:
     public timeline, never personal data (no names, no location, no evidence); of a private
     complaint nothing of its content. None for any wrong pair, whichever part is wrong."""
     number, code = normalise_number(number), normalise_code(code)
-    # Straight through asyncpg, the page's reads on one pool connection (see database.fetch):
+    # Straight through asyncpg, the page's reads on one pool connection (see db.fetch):
     # a link in an SMS opens this page with the number and code, for anybody who has them.
-    async with database.one_connection():
+    async with db.one_connection():
         return await _tracked(number, code)
 
 
@@ -657,7 +655,7 @@ _TRACKED = (
 
 
 async def _tracked(number: str, code: str) -> dict[str, Any] | None:
-    rows = await database.fetch(_TRACKED, number[:20])
+    rows = await db.fetch(_TRACKED, number[:20])
     # Compare in constant time even when the number is unknown.
     expected = rows[0]["tracking_code"] if rows else "-" * 8
     if not secrets.compare_digest(expected.encode(), code.encode()) or not rows:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pengaduan import database
+from pengaduan import db
 from pengaduan.audit import services as audit
 from pengaduan.complaints.evidence import StoredEvidence
 from pengaduan.complaints.forms import ComplaintFields
@@ -171,7 +171,7 @@ async def prepare(
     numbered: bool = True,
     allow_inactive: int = 0,
 ) -> Prepared:
-    rows = await database.fetch(
+    rows = await db.fetch(
         PREPARE_SQL, category_id, reporter_id, idempotency_key, allow_inactive, numbered
     )
     return Prepared(dict(rows[0]))
@@ -256,7 +256,7 @@ async def write(
         [f"queue_{complaint.unit}", f"user_{complaint.reporter}", "stats"],
         {"event": "submitted", "complaint": complaint.id},
     )
-    await database.fetch(
+    await db.fetch(
         WRITE_SQL,
         complaint.id,
         complaint.number,

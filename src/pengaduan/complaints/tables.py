@@ -15,18 +15,11 @@ from piccolo.table import Table
 
 from pengaduan.accounts.tables import User
 from pengaduan.agency.tables import Category, Unit
-from pengaduan.database import ENGINE
+from pengaduan.complaints.statuses import OPEN_STATUSES, STATUSES
+from pengaduan.db import ENGINE
 
-STATUSES = (
-    "pending",
-    "verified",
-    "in_progress",
-    "resolved",
-    "rejected",
-    "closed",
-    "withdrawn",
-)
-OPEN_STATUSES = ("pending", "verified", "in_progress")
+__all__ = ["OPEN_STATUSES", "STATUSES"]  # re-exported until every reader imports statuses
+
 PRIORITIES = ("low", "normal", "high", "urgent")
 
 

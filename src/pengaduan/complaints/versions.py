@@ -19,7 +19,7 @@ from typing import Any
 from pengaduan.accounts.tables import User
 from pengaduan.agency.tables import Unit
 from pengaduan.complaints.tables import Complaint, Message
-from pengaduan.web.i18n import _, ngettext
+from pengaduan.i18n import _, ngettext
 from pengaduan.web.labels import status_label
 
 # How many messages (public and internal) a complaint has, in a query over `complaints c`.

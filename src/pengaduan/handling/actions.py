@@ -17,10 +17,10 @@ from pengaduan.audit import services as audit
 from pengaduan.complaints import lifecycle, repeats
 from pengaduan.complaints.lifecycle import Actor, TransitionRefused
 from pengaduan.complaints.tables import OPEN_STATUSES, PRIORITIES, Complaint, Message
-from pengaduan.database import ENGINE
+from pengaduan.db import ENGINE
 from pengaduan.events import publish
+from pengaduan.i18n import _
 from pengaduan.notifications import services as notifications
-from pengaduan.web.i18n import _
 from pengaduan.web.labels import status_label
 
 MAX_TEXT = lifecycle.MAX_TEXT

@@ -6,13 +6,13 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from pengaduan import database
+from pengaduan import db
 from pengaduan.audit import services as audit
 from pengaduan.complaints.tables import OPEN_STATUSES, Complaint
-from pengaduan.database import ENGINE
+from pengaduan.db import ENGINE
 from pengaduan.events import publish
+from pengaduan.i18n import _, ngettext
 from pengaduan.notifications import services as notifications
-from pengaduan.web.i18n import _, ngettext
 
 MAX_BATCH = 200
 
@@ -181,7 +181,7 @@ SELECT
 
 async def list_choices() -> dict[str, list[dict[str, Any]]]:
     """The units, categories and officers the admin complaint list offers, in one query."""
-    row = (await database.fetch(_LIST_CHOICES_SQL))[0]
+    row = (await db.fetch(_LIST_CHOICES_SQL))[0]
     return {name: json.loads(row[name]) for name in row.keys()}
 
 

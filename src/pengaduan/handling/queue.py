@@ -18,11 +18,10 @@ from urllib.parse import urlencode
 from babel import Locale
 from babel.dates import TIMEDELTA_UNITS, format_datetime, format_timedelta, get_time_format
 
-from pengaduan import database
+from pengaduan import db, i18n
 from pengaduan.archive.services import COUNT_CAP
 from pengaduan.complaints.tables import OPEN_STATUSES, PRIORITIES, STATUSES
-from pengaduan.web import i18n
-from pengaduan.web.i18n import _
+from pengaduan.i18n import _
 from pengaduan.web.labels import priority_label, status_label
 from pengaduan.web.templating import JAKARTA
 from pengaduan.web.values import page_number, record_id, text
@@ -339,10 +338,10 @@ async def list_complaints(
     where, args = _conditions(filters, officer_id, unit_id)
     rows_sql, rows_args = _rows_sql(filters, where, args)
     count_sql, count_args = _count_sql(filters, where, args)
-    # Straight through asyncpg: the queue is the officers' most loaded page (database.fetch).
-    async with database.one_connection():
-        rows = [dict(row) for row in await database.fetch(rows_sql, *rows_args)]
-        count = await database.fetch(count_sql, *count_args)
+    # Straight through asyncpg: the queue is the officers' most loaded page (db.fetch).
+    async with db.one_connection():
+        rows = [dict(row) for row in await db.fetch(rows_sql, *rows_args)]
+        count = await db.fetch(count_sql, *count_args)
     describe(rows)
     return rows, count[0]["n"]
 

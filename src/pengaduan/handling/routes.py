@@ -13,7 +13,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Template
 
-from pengaduan import database
+from pengaduan import db
 from pengaduan.accounts.routes import client_ip, redirect
 from pengaduan.complaints import lifecycle
 from pengaduan.complaints.forms import idempotency_key
@@ -23,10 +23,10 @@ from pengaduan.complaints.versions import version_of
 from pengaduan.handling import actions, services
 from pengaduan.handling.queue import QueueFilters, is_capped, list_complaints, page_count
 from pengaduan.handling.services import unit_summary
+from pengaduan.i18n import _
 from pengaduan.web import pagecache
 from pengaduan.web.errors import user_error
 from pengaduan.web.flash import flash_cookie
-from pengaduan.web.i18n import _
 from pengaduan.web.input import Form, FormInput, read_form
 from pengaduan.web.templating import HX_VARY, is_partial, render
 from pengaduan.web.values import chosen_id, record_id
@@ -119,7 +119,7 @@ async def queue_page(request: Request) -> Template | Response:
     queue_list = pagecache.shared(list_key)
     form = None if partial else pagecache.shared(form_key)
     # What is not kept comes from the database, on one pool connection.
-    async with database.one_connection():
+    async with db.one_connection():
         if queue_list is None:
             rows, total = await list_complaints(filters, officer_id=user.id, unit_id=unit_id)
             list_context = {
@@ -171,7 +171,7 @@ async def _detail_context(
     is_open = status in ("pending", "verified", "in_progress")
     can_claim = user.role == "officer" and complaint["officer_id"] is None and is_open
     can_reply = status in actions.REPLY_STATUSES
-    async with database.one_connection():  # the page's reads: one pool connection
+    async with db.one_connection():  # the page's reads: one pool connection
         timeline = await services.staff_timeline(complaint_id)
         lists = await services.detail_lists(
             complaint_id,

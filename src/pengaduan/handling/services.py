@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pengaduan import database
+from pengaduan import db
 from pengaduan.accounts.tables import User
 from pengaduan.agency.tables import Unit
 from pengaduan.complaints.lifecycle import Actor
@@ -89,7 +89,7 @@ async def complaint_for_staff(complaint_id: int, actor: Actor) -> dict[str, Any]
     if actor.role not in ("officer", "admin"):
         return None
     # Every staff page and action on a complaint asks it: straight through asyncpg.
-    rows = await database.fetch(_DETAIL_SQL, complaint_id, scope_unit(actor))
+    rows = await db.fetch(_DETAIL_SQL, complaint_id, scope_unit(actor))
     return dict(rows[0]) if rows else None
 
 
@@ -121,7 +121,7 @@ ORDER BY at, kind DESC, id
 
 async def staff_timeline(complaint_id: int) -> list[dict[str, Any]]:
     """Every status change and message, internal notes included (staff only)."""
-    return [dict(row) for row in await database.fetch(_TIMELINE_SQL, complaint_id)]
+    return [dict(row) for row in await db.fetch(_TIMELINE_SQL, complaint_id)]
 
 
 async def evidence_files(complaint_id: int) -> list[dict[str, Any]]:
@@ -163,9 +163,9 @@ async def detail_lists(
 ) -> dict[str, list[dict[str, Any]]]:
     """`evidence_files`, `response_templates`, `active_units`, `unit_officers` and (else an
     empty list) `active_categories` for the staff detail page, in one query."""
-    row = (
-        await database.fetch(_DETAIL_LISTS_SQL, complaint_id, category_id, unit_id, with_categories)
-    )[0]
+    row = (await db.fetch(_DETAIL_LISTS_SQL, complaint_id, category_id, unit_id, with_categories))[
+        0
+    ]
     return {name: json.loads(row[name]) for name in row.keys()}
 
 
@@ -205,8 +205,8 @@ async def active_units() -> list[dict[str, Any]]:
 
 
 async def active_categories() -> list[dict[str, Any]]:
-    # Asked by every whole queue page: straight through asyncpg (see database.fetch).
-    rows = await database.fetch(
+    # Asked by every whole queue page: straight through asyncpg (see db.fetch).
+    rows = await db.fetch(
         "SELECT id, name, icon, default_unit, deadline_days FROM categories"
         " WHERE is_active = true ORDER BY name"
     )

@@ -3,7 +3,7 @@
 from piccolo.columns import BigInt, Integer
 from piccolo.table import Table
 
-from pengaduan.database import ENGINE
+from pengaduan.db import ENGINE
 
 # The row of what every unit's queue shows besides its complaints (categories, units, staff).
 SHARED = 0

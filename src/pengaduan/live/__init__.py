@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncpg
 
-from pengaduan import database
+from pengaduan import db
 from pengaduan.live.channels import ListenBackend, LiveChannels
 
 
@@ -13,6 +13,6 @@ def live_plugin() -> LiveChannels:
     app's lifespan resolved (the app's own lifespan runs first: it is given before plugins')."""
 
     async def connect() -> asyncpg.Connection:
-        return await asyncpg.connect(database.ENGINE.config["dsn"])
+        return await asyncpg.connect(db.ENGINE.config["dsn"])
 
     return LiveChannels(ListenBackend(connect))

@@ -22,11 +22,11 @@ from litestar.exceptions import NotFoundException
 from litestar.response import Stream
 
 from pengaduan.accounts import sessions
+from pengaduan.i18n import _
 from pengaduan.live import rules
 from pengaduan.live.channels import RESYNC, LiveChannels, LiveSubscriber
 from pengaduan.settings import Settings
 from pengaduan.web.errors import user_error
-from pengaduan.web.i18n import _
 from pengaduan.web.values import record_id
 
 HEARTBEAT = 20.0

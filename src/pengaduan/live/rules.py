@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from pengaduan import database
+from pengaduan import db
 
 # What a complaint's channel says that the reporter may hear of (internal notes never go
 # there; this list keeps it so should one be added).
@@ -54,7 +54,7 @@ async def may_follow(viewer: Viewer, complaint_id: int) -> bool:
         args = (complaint_id,)
     else:
         return False
-    return bool(await database.fetch(sql, *args))
+    return bool(await db.fetch(sql, *args))
 
 
 async def channels_for(viewer: Viewer, follow: int | None = None) -> list[str]:
@@ -64,7 +64,7 @@ async def channels_for(viewer: Viewer, follow: int | None = None) -> list[str]:
     if viewer.role == "officer" and viewer.unit_id is not None:
         channels.append(f"queue_{viewer.unit_id}")
     elif viewer.role == "admin":
-        units = await database.fetch("SELECT id FROM units ORDER BY id")
+        units = await db.fetch("SELECT id FROM units ORDER BY id")
         channels.extend(f"queue_{row['id']}" for row in units)
         channels.append("stats")
     if follow is not None:

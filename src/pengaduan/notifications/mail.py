@@ -8,7 +8,7 @@ from typing import Any
 
 from jinja2 import Environment
 
-from pengaduan.web import i18n
+from pengaduan import i18n
 from pengaduan.web.templating import build_environment
 
 MAIL_FOLDER = "mail"

@@ -19,8 +19,8 @@ from urllib.parse import urlsplit
 import aiosmtplib
 import asyncpg
 
-from pengaduan import database, outages
-from pengaduan.database import ENGINE
+from pengaduan import db, outages
+from pengaduan.db import ENGINE
 from pengaduan.notifications.mail import RenderedMail
 from pengaduan.notifications.tables import Outbox
 from pengaduan.settings import Settings
@@ -678,7 +678,7 @@ async def run_worker(settings: Settings) -> None:
     waiting for the batch."""
     from pengaduan.scheduler import Scheduler  # it sends mail through this module
 
-    await database.open_pool(settings)
+    await db.open_pool(settings)
     worker = OutboxWorker(settings)
     task = worker.start()
     scheduler = Scheduler()
@@ -701,4 +701,4 @@ async def run_worker(settings: Settings) -> None:
         await scheduler.stop()
         await worker.stop()
         await outages.stop_probe()
-        await database.close_pool()
+        await db.close_pool()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pengaduan.database import ENGINE
+from pengaduan.db import ENGINE
 
 STATES = ("dead", "pending", "sent", "all")
 DEFAULT_STATE = "dead"

@@ -8,9 +8,9 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
+from pengaduan.i18n import _
 from pengaduan.notifications import mailbox, outbox, outbox_view, services
 from pengaduan.web.flash import flash_cookie
-from pengaduan.web.i18n import _
 from pengaduan.web.input import Form, read_form
 from pengaduan.web.templating import HX_VARY, is_partial, render
 from pengaduan.web.values import page_number

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from pengaduan import database
+from pengaduan import db
 from pengaduan.accounts.tables import User
-from pengaduan.database import ENGINE
+from pengaduan.db import ENGINE
 from pengaduan.events import publish
 from pengaduan.notifications import texts
 from pengaduan.notifications.mail import RenderedMail
@@ -201,11 +201,11 @@ PAGE_SIZE = 30
 async def page_of(user_id: int, page: int = 1) -> tuple[list[dict[str, Any]], bool]:
     """The user's notifications, newest first, one page; and whether there are more."""
     page = max(page, 1)
-    # Every visit to the centre: straight through asyncpg (see database.fetch).
+    # Every visit to the centre: straight through asyncpg (see db.fetch).
     # In the reader's language of this request (notifications.texts).
     rows = [
         texts.for_reader(row)
-        for row in await database.fetch(
+        for row in await db.fetch(
             "SELECT id, kind, title, body, params, complaint, is_read, created_at"
             " FROM notifications"
             ' WHERE "user" = $1 ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3',

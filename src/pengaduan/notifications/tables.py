@@ -15,7 +15,7 @@ from piccolo.table import Table
 
 from pengaduan.accounts.tables import User
 from pengaduan.complaints.tables import Complaint
-from pengaduan.database import ENGINE
+from pengaduan.db import ENGINE
 
 
 class Notification(Table, tablename="notifications", db=ENGINE):

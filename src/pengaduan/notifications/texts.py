@@ -16,12 +16,12 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
+from pengaduan import i18n
 from pengaduan.complaints.tables import STATUSES
+from pengaduan.i18n import _
 from pengaduan.notifications import sms
 from pengaduan.notifications.mail import RenderedMail, render_mail
 from pengaduan.settings import get_settings
-from pengaduan.web import i18n
-from pengaduan.web.i18n import _
 from pengaduan.web.labels import status_label
 
 # The kinds of notification, in the order the preferences page lists them, with who gets

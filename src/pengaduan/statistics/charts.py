@@ -14,8 +14,8 @@ from typing import Any
 from babel.dates import format_date
 from babel.numbers import format_decimal, format_percent
 
-from pengaduan.web import i18n
-from pengaduan.web.i18n import _, ngettext
+from pengaduan import i18n
+from pengaduan.i18n import _, ngettext
 from pengaduan.web.labels import status_label
 
 WIDTH = 320

@@ -14,11 +14,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from pengaduan import database
+from pengaduan import db
 from pengaduan.handling import queue
+from pengaduan.i18n import _
 from pengaduan.statistics import charts
 from pengaduan.statistics.services import JAKARTA, Figures
-from pengaduan.web.i18n import _
 from pengaduan.web.labels import priority_label, status_label
 
 EXPORT_LIMIT = 50_000
@@ -70,11 +70,11 @@ async def complaint_rows(
     EXPORT_LIMIT)."""
     limit = limit or EXPORT_LIMIT
     sql, args = _complaints_sql(filters, limit)
-    records = await database.fetch(sql, *args)
+    records = await db.fetch(sql, *args)
     if len(records) > limit:
         where, where_args = queue._conditions(filters, None, None)
         count_sql, count_args = queue._count_sql(filters, where, where_args)
-        count = await database.fetch(count_sql, *count_args)
+        count = await db.fetch(count_sql, *count_args)
         raise TooManyRows(count[0]["n"])
     header = [
         _("Number"),

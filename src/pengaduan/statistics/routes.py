@@ -15,11 +15,11 @@ from pengaduan.agency import services as agency
 from pengaduan.agency.tables import Unit
 from pengaduan.audit import services as audit
 from pengaduan.handling import queue
+from pengaduan.i18n import _, ngettext
 from pengaduan.statistics import charts, exports, services
 from pengaduan.statistics.services import StatsFilters
 from pengaduan.web import publiccache
 from pengaduan.web.errors import user_error
-from pengaduan.web.i18n import _, ngettext
 from pengaduan.web.templating import render
 
 ADMIN = {"access": "admin"}

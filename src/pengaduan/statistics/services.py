@@ -23,9 +23,9 @@ from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from pengaduan import database
+from pengaduan import db
 from pengaduan.complaints.tables import OPEN_STATUSES, STATUSES
-from pengaduan.web.i18n import _
+from pengaduan.i18n import _
 from pengaduan.web.values import date_message, day, record_id, shown
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
@@ -457,7 +457,7 @@ async def public_status_counts(today: date | None = None) -> dict[str, int]:
     tomorrow = (today or today_in_jakarta()) + timedelta(days=1)
     where = _Where()
     sql = _aggregate_where(where, StatsFilters(period="all"), None, tomorrow, public_only=True)
-    rows = await database.fetch(
+    rows = await db.fetch(
         "SELECT status, sum(complaints)::bigint AS n FROM complaint_daily"
         f" WHERE {sql} GROUP BY status",
         *where.args,
@@ -508,9 +508,9 @@ class Figures:
 async def _all(*queries: tuple[str, list[Any]]) -> list[list[Any]]:
     """The queries at once, each on a pool connection of its own (one after the other on one
     connection inside a transaction or without a pool)."""
-    if database.ENGINE.pool is None or database.ENGINE.current_transaction.get() is not None:
-        return [await database.fetch(sql, *args) for sql, args in queries]
-    return list(await asyncio.gather(*(database.fetch(sql, *args) for sql, args in queries)))
+    if db.ENGINE.pool is None or db.ENGINE.current_transaction.get() is not None:
+        return [await db.fetch(sql, *args) for sql, args in queries]
+    return list(await asyncio.gather(*(db.fetch(sql, *args) for sql, args in queries)))
 
 
 def _buckets(start: date | None, end: date, interval: str, found: dict[date, int]) -> list[date]:
@@ -740,7 +740,7 @@ def clear_public_cache() -> None:
 async def rebuild() -> int:
     """Recount the daily aggregate from the complaints (rows written). Writers to complaints
     and ratings wait meanwhile (seconds for a million complaints)."""
-    rows = await database.fetch("SELECT complaint_daily_rebuild() AS n")
+    rows = await db.fetch("SELECT complaint_daily_rebuild() AS n")
     return int(rows[0]["n"])
 
 
@@ -748,7 +748,7 @@ async def rebuild_once() -> int:
     """`rebuild` on a connection of its own (the command line has no pool)."""
     import asyncpg
 
-    conn = await asyncpg.connect(database.ENGINE.config["dsn"])
+    conn = await asyncpg.connect(db.ENGINE.config["dsn"])
     try:
         return int(await conn.fetchval("SELECT complaint_daily_rebuild()"))
     finally:

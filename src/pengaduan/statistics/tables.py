@@ -3,7 +3,7 @@
 from piccolo.columns import Boolean, Date, Integer, Varchar
 from piccolo.table import Table
 
-from pengaduan.database import ENGINE
+from pengaduan.db import ENGINE
 
 
 class ComplaintDaily(Table, tablename="complaint_daily", db=ENGINE):

@@ -18,8 +18,8 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po, write_po
 
+from pengaduan.i18n import LOCALE_DIR, LOCALES
 from pengaduan.settings import project_root
-from pengaduan.web.i18n import LOCALE_DIR, LOCALES
 
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy": None}
 SOURCES = [

@@ -33,10 +33,10 @@ from litestar.enums import RequestEncodingType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from litestar.utils.scope.state import ScopeState
 
+from pengaduan.i18n import _
 from pengaduan.settings import Settings
 from pengaduan.web.cookies import cookie_in
 from pengaduan.web.errors import user_error
-from pengaduan.web.i18n import _
 
 HEADER_NAME = "x-csrftoken"
 FORM_FIELD = "_csrf_token"

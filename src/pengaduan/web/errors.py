@@ -11,10 +11,10 @@ from litestar.exceptions import HTTPException, NotFoundException, ValidationExce
 from litestar.response import Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
-from pengaduan import outages
+from pengaduan import i18n, outages
 from pengaduan.accounts.guards import AlreadyLoggedIn, LoginRequired
-from pengaduan.web import i18n, resend
-from pengaduan.web.i18n import _
+from pengaduan.i18n import _
+from pengaduan.web import resend
 from pengaduan.web.security import security_headers
 from pengaduan.web.templating import HX_VARY
 

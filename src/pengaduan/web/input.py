@@ -32,7 +32,7 @@ from litestar.types import ASGIApp, Empty, Receive, Scope, Send
 from litestar.utils.scope.state import ScopeState
 from multipart import MultipartSegment, ParserError, ParserLimitReached, PushMultipartParser
 
-from pengaduan.web.i18n import _
+from pengaduan.i18n import _
 from pengaduan.web.values import INTEGER_MAX, INTEGER_MIN, readable, shown, unreadable_message
 
 _HIGH_BYTE = re.compile(rb"[\x80-\xff]")

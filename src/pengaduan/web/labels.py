@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from pengaduan.web.i18n import _
+from pengaduan.complaints import statuses
+from pengaduan.i18n import _
 
 
 def role_label(role: str) -> str:
@@ -10,15 +11,7 @@ def role_label(role: str) -> str:
 
 
 def status_label(status: str) -> str:
-    return {
-        "pending": _("Pending"),
-        "verified": _("Verified"),
-        "in_progress": _("In progress"),
-        "resolved": _("Resolved"),
-        "rejected": _("Rejected"),
-        "closed": _("Closed"),
-        "withdrawn": _("Withdrawn"),
-    }.get(status, status)
+    return statuses.label(status)
 
 
 def priority_label(priority: str) -> str:

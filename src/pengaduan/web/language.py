@@ -10,7 +10,7 @@ from litestar.datastructures import Cookie
 from litestar.response import Redirect
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from pengaduan.web import i18n
+from pengaduan import i18n
 from pengaduan.web.input import Form, read_form
 from pengaduan.web.values import readable
 

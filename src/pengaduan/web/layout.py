@@ -30,7 +30,7 @@ from jinja2 import pass_context
 from litestar.utils.scope.state import ScopeState
 from markupsafe import Markup, escape
 
-from pengaduan.web import i18n
+from pengaduan import i18n
 
 # A header is about 2 KB: at most ~8 MB per process.
 MAX_ENTRIES = 4096

@@ -31,7 +31,7 @@ from litestar import MediaType, Request, Response
 from litestar.utils.scope.state import ScopeState
 from markupsafe import Markup
 
-from pengaduan.web import i18n
+from pengaduan import i18n
 from pengaduan.web.templating import HX_VARY, is_partial, render
 
 # A queue page is about 20 KB: at most ~10 MB per process.

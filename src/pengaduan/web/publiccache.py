@@ -36,8 +36,7 @@ from typing import Any
 from litestar import MediaType, Request, Response
 from litestar.utils.scope.state import ScopeState
 
-from pengaduan import database
-from pengaduan.web import i18n
+from pengaduan import db, i18n
 from pengaduan.web.pagecache import render_html
 from pengaduan.web.templating import is_partial
 
@@ -88,7 +87,7 @@ async def public_version() -> int:
 
 
 async def _read_version() -> int:
-    rows = await database.fetch(_VERSION)
+    rows = await db.fetch(_VERSION)
     return int(rows[0]["version"])
 
 

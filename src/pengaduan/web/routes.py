@@ -6,7 +6,7 @@ from typing import Any
 
 from litestar import MediaType, Request, Response, get
 
-from pengaduan import database
+from pengaduan import db
 from pengaduan.agency.services import active_categories
 from pengaduan.archive.services import recent_public
 from pengaduan.statistics.services import public_status_counts
@@ -33,7 +33,7 @@ async def home(request: Request) -> Response:
 @get("/healthz", name="health", opt={"access": "anyone"}, media_type=MediaType.JSON)
 async def healthz() -> Response:
     """200 when the database answers, 503 otherwise (for load balancers and containers)."""
-    if await database.ping():
+    if await db.ping():
         return Response({"status": "ok", "database": "up"}, headers={"Cache-Control": "no-store"})
     return Response(
         {"status": "unavailable", "database": "down"},

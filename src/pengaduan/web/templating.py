@@ -25,8 +25,9 @@ from litestar import MediaType, Request
 from litestar.response import Template
 from markupsafe import Markup
 
+from pengaduan import i18n
 from pengaduan.settings import project_root
-from pengaduan.web import i18n, labels, layout
+from pengaduan.web import labels, layout
 
 HX_VARY = "HX-Request"
 JAKARTA = ZoneInfo("Asia/Jakarta")

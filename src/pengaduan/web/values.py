@@ -8,7 +8,7 @@ import re
 from datetime import date
 from typing import Any
 
-from pengaduan.web.i18n import _
+from pengaduan.i18n import _
 
 # PostgreSQL's `integer`: every id, count and number of days we store.
 INTEGER_MIN, INTEGER_MAX = -(2**31), 2**31 - 1

@@ -12,7 +12,7 @@ from babel.support import NullTranslations, Translations
 LOCALES = ("id", "en")
 DEFAULT_LOCALE = "id"
 LANGUAGE_COOKIE = "lang"
-LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 LANGUAGE_NAMES = {"id": "Bahasa Indonesia", "en": "English"}
 
 _current: ContextVar[str] = ContextVar("pengaduan_locale", default=DEFAULT_LOCALE)

@@ -1,0 +1,45 @@
+"""The database. `from pengaduan import db` gives the engine, the pool and the SQL functions
+(`db.fetch`, `db.execute`, `db.Where`, ...); the embedded server and migrations are the
+submodules `db.embedded` and `db.migrations` (imported where needed: migrations read the
+Piccolo app, which reads every table)."""
+
+from pengaduan.db.engine import (
+    APP_DATABASE,
+    ENGINE,
+    DatabaseUnavailable,
+    check_connection,
+    close_pool,
+    configure_engine,
+    database_name,
+    in_transaction,
+    one_connection,
+    open_pool,
+    ping,
+    pooled,
+    redact,
+    with_database,
+)
+from pengaduan.db.sql import Where, escape_like, execute, fetch, fetchrow, fetchval
+
+__all__ = [
+    "APP_DATABASE",
+    "ENGINE",
+    "DatabaseUnavailable",
+    "Where",
+    "check_connection",
+    "close_pool",
+    "configure_engine",
+    "database_name",
+    "escape_like",
+    "execute",
+    "fetch",
+    "fetchrow",
+    "fetchval",
+    "in_transaction",
+    "one_connection",
+    "open_pool",
+    "ping",
+    "pooled",
+    "redact",
+    "with_database",
+]

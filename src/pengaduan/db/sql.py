@@ -1,0 +1,101 @@
+"""The one way to run hand-written SQL: asyncpg with `$n` placeholders, on the connection of the
+Piccolo transaction in progress when there is one. Piccolo's query builder is for writes and
+single-table reads; SQL that reads several tables, or that was measured to matter, comes here.
+`Where` builds a WHERE clause from optional filters; `escape_like` quotes a LIKE pattern."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import asyncpg
+
+from pengaduan.db.engine import ENGINE, pinned_connection, pooled
+
+
+async def _run(call: Callable[[asyncpg.Connection], Awaitable[Any]]) -> Any:
+    """`call` on the transaction's connection, else the pinned one (`one_connection`), else
+    one from the pool, else on a connection of its own (no pool: the CLI and tests)."""
+    transaction = ENGINE.current_transaction.get()
+    if transaction is not None:
+        return await call(transaction.connection)
+    pinned = pinned_connection()
+    if pinned is not None:
+        return await call(pinned)
+    if ENGINE.pool is not None:
+        async with pooled() as conn:
+            return await call(conn)
+    conn = await ENGINE.get_new_connection()
+    try:
+        return await call(conn)
+    finally:
+        await conn.close()
+
+
+async def fetch(sql: str, *args: Any) -> list[asyncpg.Record]:
+    """The rows of `sql`. asyncpg keeps each statement prepared per connection, so after a few
+    runs PostgreSQL no longer plans it either; for the reads every request makes this is
+    cheaper than Piccolo's query building."""
+    return await _run(lambda conn: conn.fetch(sql, *args))
+
+
+async def fetchrow(sql: str, *args: Any) -> asyncpg.Record | None:
+    """The first row of `sql`, or None."""
+    return await _run(lambda conn: conn.fetchrow(sql, *args))
+
+
+async def fetchval(sql: str, *args: Any) -> Any:
+    """The first column of the first row of `sql`, or None."""
+    return await _run(lambda conn: conn.fetchval(sql, *args))
+
+
+async def execute(sql: str, *args: Any) -> str:
+    """Run `sql` for its effect; PostgreSQL's status line (e.g. "UPDATE 3")."""
+    return await _run(lambda conn: conn.execute(sql, *args))
+
+
+def escape_like(text: str) -> str:
+    """`text` as a LIKE/ILIKE pattern that matches only itself (backslash is the escape)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+class Where:
+    """A WHERE clause built from conditions that apply or not, with `$n` placeholders.
+
+    Each `add` takes SQL with one `{}` per value; values are numbered in the order added,
+    after `first` values the query already uses (a LIMIT, say), so the same clause can be
+    used in several statements of one query with each value passed once:
+
+        where = Where()
+        if unit: where.add("c.unit = {}", unit)
+        where.add("c.status = ANY({})", list(statuses))
+        rows = await fetch(f"SELECT ... FROM complaints c {where} ORDER BY ...", *where.args)
+    """
+
+    def __init__(self, *, first: int = 0) -> None:
+        self._first = first
+        self.conditions: list[str] = []
+        self.args: list[Any] = []
+
+    def param(self, value: Any) -> str:
+        """A placeholder for `value`, for SQL outside the conditions (a LIMIT, a CASE)."""
+        self.args.append(value)
+        return f"${self._first + len(self.args)}"
+
+    def add(self, sql: str, *values: Any) -> Where:
+        parts = sql.split("{}")
+        if len(parts) != len(values) + 1:
+            raise ValueError(f"{len(values)} values for {len(parts) - 1} placeholders: {sql}")
+        out = parts[0]
+        for value, part in zip(values, parts[1:], strict=True):
+            out += self.param(value) + part
+        self.conditions.append(out)
+        return self
+
+    @property
+    def sql(self) -> str:
+        """The conditions joined by AND ("true" when there are none)."""
+        return " AND ".join(f"({c})" for c in self.conditions) if self.conditions else "true"
+
+    def __str__(self) -> str:
+        return f"WHERE {self.sql}"
