@@ -37,7 +37,7 @@ from pengaduan.live import routes as live_routes
 from pengaduan.notifications import routes as notification_routes
 from pengaduan.settings import Settings, get_settings
 from pengaduan.statistics import routes as statistics_routes
-from pengaduan.web import errors, head, language
+from pengaduan.web import errors, head, kit, language
 from pengaduan.web import routes as shell_routes
 from pengaduan.web.csrf import CSRFMiddleware
 from pengaduan.web.flash import FlashMiddleware
@@ -170,6 +170,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             exclude_opt_key="skip_compression",
         ),
         exception_handlers=errors.EXCEPTION_HANDLERS,
+        dependencies=kit.DEPENDENCIES,
         debug=False,
         # An HTML app: no public API schema pages.
         openapi_config=None,

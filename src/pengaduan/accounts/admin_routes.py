@@ -8,10 +8,10 @@ from litestar.params import FromPath
 from litestar.response import Template
 
 from pengaduan.accounts import services, user_admin
-from pengaduan.accounts.routes import client_ip, redirect, settings_of
 from pengaduan.audit import services as audit
 from pengaduan.i18n import _
 from pengaduan.web.input import Form, read_form
+from pengaduan.web.kit import client_ip, redirect, settings_of
 from pengaduan.web.templating import render
 
 ADMIN = {"access": "admin"}

@@ -9,9 +9,9 @@ from litestar.params import FromPath
 from litestar.response import Template
 
 from pengaduan.accounts import reset_codes
-from pengaduan.accounts.routes import client_ip, redirect, settings_of
 from pengaduan.i18n import _
 from pengaduan.web.input import Form, read_form
+from pengaduan.web.kit import client_ip, redirect, settings_of
 from pengaduan.web.templating import render
 from pengaduan.web.values import shown, text, unreadable_message
 

@@ -12,27 +12,10 @@ from litestar.response import Redirect, Template
 from pengaduan.accounts import services, sessions
 from pengaduan.accounts.guards import landing_for
 from pengaduan.i18n import _, get_locale
-from pengaduan.settings import Settings
-from pengaduan.web.flash import flash_cookie
 from pengaduan.web.input import Form, read_form
+from pengaduan.web.kit import client_ip, redirect, settings_of
 from pengaduan.web.language import safe_next
 from pengaduan.web.templating import render
-
-
-def client_ip(request: Request) -> str:
-    return request.client.host if request.client else ""
-
-
-def settings_of(request: Request) -> Settings:
-    return request.app.state.settings
-
-
-def redirect(
-    request: Request, path: str, message: str | None = None, level: str = "ok"
-) -> Redirect:
-    cookies = [flash_cookie(request, message, level)] if message else []
-    return Redirect(path=path, status_code=303, cookies=cookies, headers={"Vary": "HX-Request"})
-
 
 # --- registration ---------------------------------------------------------------------------
 

@@ -10,13 +10,13 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Template
 
-from pengaduan.accounts.routes import client_ip, redirect
 from pengaduan.agency import services
 from pengaduan.audit import services as audit
 from pengaduan.complaints.forms import idempotency_key
 from pengaduan.i18n import _
 from pengaduan.web.errors import user_error
 from pengaduan.web.input import Form, read_form
+from pengaduan.web.kit import client_ip, redirect
 from pengaduan.web.templating import render
 from pengaduan.web.values import record_id
 

@@ -18,7 +18,6 @@ from litestar.params import FromPath
 from litestar.response import Stream, Template
 
 from pengaduan import db
-from pengaduan.accounts.routes import client_ip, redirect, settings_of
 from pengaduan.agency.services import active_categories
 from pengaduan.complaints import evidence, forms, imaging, services
 from pengaduan.complaints.lifecycle import Actor, TransitionRefused
@@ -28,6 +27,7 @@ from pengaduan.i18n import _
 from pengaduan.web import publiccache
 from pengaduan.web.errors import user_error
 from pengaduan.web.input import FormInput, read_form
+from pengaduan.web.kit import client_ip, redirect, settings_of
 from pengaduan.web.templating import HX_VARY, render
 from pengaduan.web.values import page_number, shown, text, unreadable_message
 

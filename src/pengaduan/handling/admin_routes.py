@@ -9,12 +9,12 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Template
 
-from pengaduan.accounts.routes import client_ip, redirect
 from pengaduan.complaints.tables import PRIORITIES, STATUSES
 from pengaduan.handling import assignment, queue
 from pengaduan.i18n import _, ngettext
 from pengaduan.web.errors import user_error
 from pengaduan.web.input import Form, read_form
+from pengaduan.web.kit import client_ip, redirect
 from pengaduan.web.templating import render
 from pengaduan.web.values import record_id
 

@@ -14,7 +14,6 @@ from litestar.params import FromPath
 from litestar.response import Template
 
 from pengaduan import db
-from pengaduan.accounts.routes import client_ip, redirect
 from pengaduan.complaints import lifecycle
 from pengaduan.complaints.forms import idempotency_key
 from pengaduan.complaints.lifecycle import Actor, ChangedMeanwhile, TransitionRefused
@@ -28,6 +27,7 @@ from pengaduan.web import pagecache
 from pengaduan.web.errors import user_error
 from pengaduan.web.flash import flash_cookie
 from pengaduan.web.input import Form, FormInput, read_form
+from pengaduan.web.kit import client_ip, redirect
 from pengaduan.web.templating import HX_VARY, is_partial, render
 from pengaduan.web.values import chosen_id, record_id
 

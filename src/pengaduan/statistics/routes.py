@@ -10,7 +10,6 @@ from typing import Any
 from litestar import Request, Response, get
 from litestar.response import Template
 
-from pengaduan.accounts.routes import client_ip
 from pengaduan.agency import services as agency
 from pengaduan.agency.tables import Unit
 from pengaduan.audit import services as audit
@@ -20,6 +19,7 @@ from pengaduan.statistics import charts, exports, services
 from pengaduan.statistics.services import StatsFilters
 from pengaduan.web import publiccache
 from pengaduan.web.errors import user_error
+from pengaduan.web.kit import client_ip
 from pengaduan.web.templating import render
 
 ADMIN = {"access": "admin"}

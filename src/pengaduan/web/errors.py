@@ -11,7 +11,7 @@ from litestar.exceptions import HTTPException, NotFoundException, ValidationExce
 from litestar.response import Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
-from pengaduan import i18n, outages
+from pengaduan import errors, i18n, outages
 from pengaduan.accounts.guards import AlreadyLoggedIn, LoginRequired
 from pengaduan.i18n import _
 from pengaduan.web import resend
@@ -34,6 +34,30 @@ def _titles() -> dict[int, tuple[str, str]]:
         500: (_("Something went wrong"), _("An error occurred on our side. Please try again.")),
         503: (_("Temporarily unavailable"), _("The service is busy or under maintenance.")),
     }
+
+
+# The one place a domain refusal becomes an HTTP status.
+HTTP_STATUS = {
+    errors.NOT_FOUND: 404,
+    errors.FORBIDDEN: 403,
+    errors.CONFLICT: 409,
+    errors.INVALID: 422,
+    errors.TOO_MANY: 429,
+    errors.UNAVAILABLE: 503,
+}
+
+
+def status_of(refused: errors.Refused) -> int:
+    """The HTTP status for a refusal (409 for a reason not in the table)."""
+    return HTTP_STATUS.get(refused.reason, 409)
+
+
+def handle_refused(request: Request, exc: errors.Refused) -> Response:
+    """A refusal no route caught: the error page (or toast) with its message."""
+    response = error_response(request, status_of(exc), exc.message)
+    if exc.retry_after is not None:
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 def wants_json(request: Request) -> bool:
@@ -160,6 +184,7 @@ def user_error(status_code: int, message: str) -> HTTPException:
 
 
 EXCEPTION_HANDLERS = {
+    errors.Refused: handle_refused,
     LoginRequired: handle_login_required,
     AlreadyLoggedIn: handle_already_logged_in,
     NotFoundException: handle_not_found,

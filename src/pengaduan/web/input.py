@@ -28,6 +28,7 @@ from litestar.datastructures import FormMultiDict, UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import ClientException, NotFoundException
 from litestar.params import Body
+from litestar.plugins.htmx import HTMXRequest
 from litestar.types import ASGIApp, Empty, Receive, Scope, Send
 from litestar.utils.scope.state import ScopeState
 from multipart import MultipartSegment, ParserError, ParserLimitReached, PushMultipartParser
@@ -172,8 +173,9 @@ async def parse_multipart(
     return _form_data(fields)
 
 
-class InputRequest(Request):
-    """The app's request: forms are parsed by this module, for whoever reads them first."""
+class InputRequest(HTMXRequest):
+    """The app's request: forms are parsed by this module, for whoever reads them first;
+    `request.htmx` (Litestar's HTMX details) says whether htmx sent it and how."""
 
     async def form(self) -> FormMultiDict:
         state = ScopeState.from_scope(self.scope)

@@ -1,0 +1,54 @@
+"""What route handlers share: who is asking from where, answers that redirect, and the app's
+settings and storage as Litestar dependencies (declare `settings: Settings` or
+`storage: Storage` on a handler; services receive them as arguments, never look them up)."""
+
+from __future__ import annotations
+
+from litestar import Request
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.response import Redirect
+
+from pengaduan.complaints.storage import Storage
+from pengaduan.settings import Settings
+from pengaduan.web.flash import flash_cookie
+from pengaduan.web.templating import HX_VARY
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+def settings_of(request: Request) -> Settings:
+    """The app's settings, for helpers that have the request but not the dependency."""
+    return request.app.state.settings
+
+
+def is_htmx(request: Request) -> bool:
+    """Whether htmx sent the request (Litestar's HTMX details on the app's request class)."""
+    return bool(getattr(request, "htmx", None))
+
+
+def redirect(
+    request: Request, path: str, message: str | None = None, level: str = "ok"
+) -> Redirect:
+    """Post/Redirect/Get: a 303 to `path`, with a flash `message` shown there if given. htmx
+    follows it and swaps the page it lands on, so one answer serves both."""
+    cookies = [flash_cookie(request, message, level)] if message else []
+    return Redirect(path=path, status_code=303, cookies=cookies, headers={"Vary": HX_VARY})
+
+
+def _settings(state: State) -> Settings:
+    return state.settings
+
+
+def _storage(state: State) -> Storage:
+    from pengaduan.complaints.evidence import storage_for
+
+    return storage_for(state.settings)
+
+
+DEPENDENCIES = {
+    "settings": Provide(_settings, sync_to_thread=False),
+    "storage": Provide(_storage, sync_to_thread=False),
+}
