@@ -13,9 +13,9 @@ from pengaduan.complaints.tables import (
     ResponseTemplate,
     StatusHistory,
 )
-from pengaduan.db.migrations import migrations_dir
 from pengaduan.handling.tables import QueueVersion
 from pengaduan.notifications.tables import Notification, NotificationPreference, Outbox
+from pengaduan.settings import project_root
 from pengaduan.statistics.tables import ComplaintDaily
 
 TABLES = [
@@ -41,7 +41,7 @@ TABLES = [
 
 APP_CONFIG = AppConfig(
     app_name="pengaduan",
-    migrations_folder_path=str(migrations_dir()),
+    migrations_folder_path=str(project_root() / "migrations"),
     table_classes=TABLES,
     migration_dependencies=[],
     commands=[],

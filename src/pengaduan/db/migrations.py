@@ -9,16 +9,14 @@ from pathlib import Path
 from typing import Any
 
 from pengaduan.db.engine import ENGINE, configure_engine
-from pengaduan.settings import project_root
+from pengaduan.piccolo_app import APP_CONFIG
 
 
 def migrations_dir() -> Path:
-    return project_root() / "migrations"
+    return Path(APP_CONFIG.migrations_folder_path)
 
 
 def _piccolo_app_config() -> Any:
-    from pengaduan.piccolo_app import APP_CONFIG
-
     return APP_CONFIG
 
 
