@@ -21,6 +21,7 @@ from pengaduan.complaints import versions
 from pengaduan.complaints.statuses import CLOSE_AFTER, REOPEN_WINDOW
 from pengaduan.complaints.tables import Complaint, Message, StatusHistory
 from pengaduan.db import ENGINE
+from pengaduan.errors import CONFLICT, FORBIDDEN, INVALID, NOT_FOUND, TOO_MANY, Refused
 from pengaduan.events import publish
 from pengaduan.i18n import _
 from pengaduan.notifications import services as notifications
@@ -76,14 +77,22 @@ class Actor:
         return cls(user_id=None, role="system")
 
 
-class TransitionRefused(Exception):
-    """The action cannot be taken; `message` is for the person, `status_code` for HTTP."""
+class TransitionRefused(Refused):
+    """The action cannot be taken. Being replaced by `Refused` itself (issue 17): the HTTP
+    code it used to carry is turned into the domain reason."""
+
+    _REASONS = {
+        400: INVALID,
+        403: FORBIDDEN,
+        404: NOT_FOUND,
+        409: CONFLICT,
+        422: INVALID,
+        429: TOO_MANY,
+    }
 
     def __init__(self, message: str, status_code: int = 409, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
+        super().__init__(message, self._REASONS.get(status_code, CONFLICT), field=field)
         self.status_code = status_code
-        self.field = field
 
 
 class ChangedMeanwhile(TransitionRefused):
