@@ -15,6 +15,7 @@ from pengaduan import errors, i18n, outages
 from pengaduan.accounts.guards import AlreadyLoggedIn, LoginRequired
 from pengaduan.i18n import _
 from pengaduan.web import resend
+from pengaduan.web.kit import is_htmx
 from pengaduan.web.security import security_headers
 from pengaduan.web.templating import HX_VARY
 
@@ -85,7 +86,7 @@ def error_response(request: Request, status_code: int, detail: str | None = None
         # Errors raised before routing never pass the route middleware.
         **security_headers(request.app.state.settings.is_production),
     }
-    if request.headers.get("hx-request") == "true":
+    if is_htmx(request):
         # htmx: nothing is swapped; the page shows a toast with the message.
         headers["HX-Trigger"] = json.dumps(
             {"pengaduan:toast": {"level": "error", "title": title, "message": message}}
@@ -118,7 +119,7 @@ def handle_login_required(request: Request, exc: HTTPException) -> Response:
         target = "/"
     location = "/masuk?" + urlencode({"next": target})
     headers = {"Vary": HX_VARY, "Cache-Control": "no-store"}
-    if request.headers.get("hx-request") == "true":
+    if is_htmx(request):
         headers["HX-Redirect"] = location
         return Response(content="", status_code=401, headers=headers)
     headers["Location"] = location
@@ -127,7 +128,7 @@ def handle_login_required(request: Request, exc: HTTPException) -> Response:
 
 def handle_already_logged_in(request: Request, exc: AlreadyLoggedIn) -> Response:
     headers = {"Vary": HX_VARY, "Location": exc.landing}
-    if request.headers.get("hx-request") == "true":
+    if is_htmx(request):
         headers["HX-Redirect"] = exc.landing
     return Response(content="", status_code=303, headers=headers)
 

@@ -199,12 +199,8 @@ def build_environment() -> Environment:
 
 def is_partial(request: Request) -> bool:
     """An htmx request that wants a fragment (not boosted, not a history restore)."""
-    headers = request.headers
-    if headers.get("hx-request") != "true":
-        return False
-    if headers.get("hx-boosted") == "true":
-        return False
-    return headers.get("hx-history-restore-request") != "true"
+    htmx = getattr(request, "htmx", None)  # Litestar's HTMXRequest (the app's request class)
+    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
 
 
 def render(
