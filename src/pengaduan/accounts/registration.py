@@ -14,7 +14,7 @@ from pengaduan.accounts.personal_data import cipher_for
 from pengaduan.accounts.tables import User
 from pengaduan.audit import services as audit
 from pengaduan.db import ENGINE
-from pengaduan.errors import Checked, Refused
+from pengaduan.errors import Checked
 from pengaduan.i18n import _
 from pengaduan.settings import Settings
 
@@ -66,11 +66,7 @@ async def register(
         return result
     values = result.values
     # Counted only once the database is asked: it tells whether a NIK, email or name is taken.
-    try:
-        await throttle.limit_requests("register", ip)
-    except Refused as busy:
-        result.error("form", busy.message)
-        result.wait_seconds = busy.retry_after
+    if await throttle.over_limit("register", ip, result):
         return result
     cipher = cipher_for(settings)
     nik_index = cipher.blind_index(values["nik_digits"])

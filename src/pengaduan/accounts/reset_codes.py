@@ -149,11 +149,7 @@ async def redeem(
     counts against the code (at most MAX_ATTEMPTS) and the address (throttle); an unknown
     user gets the same answer."""
     result: Checked[None] = Checked(values={"identifier": identifier, "code": code})
-    try:
-        await throttle.limit_requests("reset_code", ip)
-    except Refused as busy:
-        result.error("form", busy.message)
-        result.wait_seconds = busy.retry_after
+    if await throttle.over_limit("reset_code", ip, result):
         return result
     identifier = identifier.strip().lower()
     code = normalise_code(code)

@@ -13,7 +13,7 @@ from litestar.params import FromPath
 from litestar.response import Template
 
 from pengaduan.accounts import password_change, reset_codes, reset_requests, throttle, tokens
-from pengaduan.accounts.routes import BAD_LINK, retry_after
+from pengaduan.accounts.routes import BAD_LINK, form_again, retry_after
 from pengaduan.errors import Refused
 from pengaduan.i18n import _
 from pengaduan.settings import Settings
@@ -198,8 +198,7 @@ async def code_submit(request: Request, settings: Settings, data: Form) -> Respo
             request,
             "accounts/reset_code.html",
             {"values": result.values, "errors": result.errors},
-            status_code=429 if result.wait_seconds else 422,
-            headers=retry_after(result.wait_seconds),
+            **form_again(result),
         )
     return _password_set(request)
 

@@ -3,13 +3,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from litestar import Request, Response, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from pengaduan.accounts import login, password_change, profile, registration, sessions, tokens
 from pengaduan.accounts.guards import landing_for
-from pengaduan.errors import Refused
+from pengaduan.errors import Checked, Refused
 from pengaduan.i18n import _, get_locale
 from pengaduan.settings import Settings
 from pengaduan.web.errors import status_of
@@ -25,6 +27,15 @@ BAD_LINK = 400
 def retry_after(seconds: int | None) -> dict[str, str] | None:
     """The Retry-After header of an answer refused for too many attempts, if it was."""
     return {"Retry-After": str(seconds)} if seconds else None
+
+
+def form_again(result: Checked) -> dict[str, Any]:
+    """How a form that was not accepted is answered (`render(..., **form_again(result))`):
+    422, or 429 with Retry-After when refused for too many requests."""
+    return {
+        "status_code": 429 if result.wait_seconds else 422,
+        "headers": retry_after(result.wait_seconds),
+    }
 
 
 # --- registration ---------------------------------------------------------------------------
@@ -48,8 +59,7 @@ async def register_submit(request: Request, settings: Settings, data: Form) -> R
             request,
             "accounts/register.html",
             {"values": result.values, "errors": result.errors},
-            status_code=429 if result.wait_seconds else 422,
-            headers=retry_after(result.wait_seconds),
+            **form_again(result),
         )
     message = _("Your account is ready. Log in with your username and password.")
     if result.values.get("email"):

@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 
 from pengaduan import db
 from pengaduan.accounts.tables import LoginThrottle
-from pengaduan.errors import TOO_MANY, Refused
+from pengaduan.errors import TOO_MANY, Checked, Refused
 from pengaduan.i18n import ngettext
 
 FREE_FAILURES = {"account": 5, "ip": 20}
@@ -178,6 +178,18 @@ async def limit_requests(kind: str, ip: str) -> None:
     if throttled is not None:
         seconds = throttled.seconds
         raise Refused(_busy_message(seconds), TOO_MANY, retry_after=seconds)
+
+
+async def over_limit(kind: str, ip: str, form: Checked) -> bool:
+    """`limit_requests` for a form being answered: True when refused, the refusal then noted
+    on `form` (under "form", with the wait)."""
+    try:
+        await limit_requests(kind, ip)
+    except Refused as busy:
+        form.error("form", busy.message)
+        form.wait_seconds = busy.retry_after
+        return True
+    return False
 
 
 def refused_login(throttled: Throttled) -> Refused:
