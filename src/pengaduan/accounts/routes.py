@@ -7,7 +7,7 @@ from typing import Any
 
 from litestar import Request, Response, get, post
 from litestar.params import FromPath
-from litestar.response import Redirect, Template
+from litestar.response import Template
 
 from pengaduan.accounts import login, password_change, profile, registration, sessions, tokens
 from pengaduan.accounts.guards import landing_for
@@ -18,7 +18,7 @@ from pengaduan.web.errors import status_of
 from pengaduan.web.input import Form, read_form
 from pengaduan.web.kit import client_ip, redirect
 from pengaduan.web.language import safe_next
-from pengaduan.web.templating import HX_VARY, render
+from pengaduan.web.templating import render
 
 # A link from a mail that does not work (forged, expired, used): the page says why.
 BAD_LINK = 400
@@ -155,7 +155,7 @@ async def login_submit(request: Request, settings: Settings, data: Form) -> Resp
     )
     target = form.get("next") or ""
     target = safe_next(target) if target else landing_for(user["role"])
-    response = Redirect(path=target, status_code=303, headers={"Vary": HX_VARY})
+    response = redirect(request, target)
     response.set_cookie(cookie)
     # Their language follows the account from now on.
     response.set_cookie(
