@@ -49,7 +49,8 @@ def also_read(name: str, sql: str) -> None:
     Called by the domain that needs it when its module is imported (app.py imports them all,
     so every process asks the same query); registering the same name again must give the
     same expression."""
-    if not _NAME.match(name) or name in CurrentUser.__dataclass_fields__:
+    taken = name in CurrentUser.__dataclass_fields__ or hasattr(CurrentUser, name)
+    if not _NAME.match(name) or taken:
         raise ValueError(f"not a name the session lookup can read: {name!r}")
     if _ALSO.setdefault(name, sql) != sql:
         raise ValueError(f"{name!r} is read by the session lookup already, differently")
