@@ -141,24 +141,24 @@ def _password_set(request: Request) -> Response:
     )
 
 
-@get("/atur-ulang-sandi/{token:str}", name="accounts:reset", opt={"access": "anyone"})
+@get(tokens.RESET_PATH + "/{token:str}", name="accounts:reset", opt={"access": "anyone"})
 async def reset_page(request: Request, settings: Settings, token: FromPath[str]) -> Template:
     return await _reset_page(request, settings, token, invite=False)
 
 
-@post("/atur-ulang-sandi/{token:str}", name="accounts:reset.submit", opt={"access": "anyone"})
+@post(tokens.RESET_PATH + "/{token:str}", name="accounts:reset.submit", opt={"access": "anyone"})
 async def reset_submit(
     request: Request, settings: Settings, token: FromPath[str], data: Form
 ) -> Response:
     return await _reset_submit(request, settings, token, data, invite=False)
 
 
-@get("/undangan/{token:str}", name="accounts:invite", opt={"access": "anyone"})
+@get(tokens.INVITE_PATH + "/{token:str}", name="accounts:invite", opt={"access": "anyone"})
 async def invite_page(request: Request, settings: Settings, token: FromPath[str]) -> Template:
     return await _reset_page(request, settings, token, invite=True)
 
 
-@post("/undangan/{token:str}", name="accounts:invite.submit", opt={"access": "anyone"})
+@post(tokens.INVITE_PATH + "/{token:str}", name="accounts:invite.submit", opt={"access": "anyone"})
 async def invite_submit(
     request: Request, settings: Settings, token: FromPath[str], data: Form
 ) -> Response:

@@ -78,7 +78,7 @@ def _confirmation_message(request: Request, message: str, level: str, status_cod
     )
 
 
-@get("/konfirmasi-email/{token:str}", name="accounts:confirm", opt={"access": "anyone"})
+@get(tokens.CONFIRM_PATH + "/{token:str}", name="accounts:confirm", opt={"access": "anyone"})
 async def confirm_email_page(
     request: Request, settings: Settings, token: FromPath[str]
 ) -> Template:
@@ -90,7 +90,9 @@ async def confirm_email_page(
     return render(request, "accounts/confirm_email.html", {"email": email})
 
 
-@post("/konfirmasi-email/{token:str}", name="accounts:confirm.submit", opt={"access": "anyone"})
+@post(
+    tokens.CONFIRM_PATH + "/{token:str}", name="accounts:confirm.submit", opt={"access": "anyone"}
+)
 async def confirm_email(request: Request, settings: Settings, token: FromPath[str]) -> Template:
     try:
         message = await tokens.confirm_email(settings, token)

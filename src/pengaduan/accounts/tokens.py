@@ -22,6 +22,12 @@ from pengaduan.notifications.mail import render_mail
 from pengaduan.notifications.outbox import enqueue_email
 from pengaduan.settings import Settings
 
+# Where the links lead: the routes that open them are declared on these paths, so a mail and
+# the page it links to cannot drift apart (services have no request to ask `url_for`).
+CONFIRM_PATH = "/konfirmasi-email"
+RESET_PATH = "/atur-ulang-sandi"
+INVITE_PATH = "/undangan"
+
 CONFIRM_MAX_AGE = 48 * 3600
 RESET_MAX_AGE = 3600
 INVITE_MAX_AGE = 72 * 3600
@@ -67,7 +73,7 @@ def reset_token(settings: Settings, user_id: int, password_hash: str, *, invite:
 async def send_confirmation(settings: Settings, user_id: int, email: str, language: str) -> None:
     """Queue the mail with the link that confirms `email` (in the caller's transaction)."""
     user = await User.select(User.full_name).where(User.id == user_id).first()
-    link = f"{settings.base_url}/konfirmasi-email/{confirm_token(settings, user_id, email)}"
+    link = f"{settings.base_url}{CONFIRM_PATH}/{confirm_token(settings, user_id, email)}"
     mail = render_mail(
         "confirm_email",
         {"full_name": user["full_name"], "link": link, "expires_hours": CONFIRM_MAX_AGE // 3600},
@@ -79,8 +85,7 @@ async def send_confirmation(settings: Settings, user_id: int, email: str, langua
 async def send_reset_mail(settings: Settings, user: dict[str, Any], *, invite: bool) -> None:
     """Queue a reset link, or an invitation to a new account (`user` has MAILING_COLUMNS)."""
     token = reset_token(settings, user["id"], user["password_hash"], invite=invite)
-    path = "undangan" if invite else "atur-ulang-sandi"
-    link = f"{settings.base_url}/{path}/{token}"
+    link = f"{settings.base_url}{INVITE_PATH if invite else RESET_PATH}/{token}"
     if invite:
         context = {
             "full_name": user["full_name"],
