@@ -23,7 +23,7 @@ import asyncpg
 from playwright.sync_api import ConsoleMessage, Page
 
 from pengaduan.accounts.guards import ROLES_FOR
-from pengaduan.accounts.services import confirm_token, reset_token
+from pengaduan.accounts.tokens import confirm_token, reset_token
 from pengaduan.notifications import mailbox
 from pengaduan.settings import Settings
 

@@ -32,9 +32,11 @@ from pengaduan.complaints.imaging import ImageWorkers
 from pengaduan.db import embedded
 from pengaduan.handling import admin_routes as handling_admin_routes
 from pengaduan.handling import routes as handling_routes
+from pengaduan.handling import session_reads as _queue_version  # noqa: F401 (registers)
 from pengaduan.live import live_plugin
 from pengaduan.live import routes as live_routes
 from pengaduan.notifications import routes as notification_routes
+from pengaduan.notifications import session_reads as _unread  # noqa: F401 (registers)
 from pengaduan.settings import Settings, get_settings
 from pengaduan.statistics import routes as statistics_routes
 from pengaduan.web import errors, head, kit, language

@@ -19,9 +19,9 @@ from typing import Any
 
 import asyncpg
 
+from pengaduan.accounts.fields import normalise_phone
 from pengaduan.accounts.passwords import hash_password_sync
 from pengaduan.accounts.personal_data import cipher_for
-from pengaduan.accounts.services import normalise_phone
 from pengaduan.complaints.services import NUMBER_PATTERN, SYNC_NUMBERS_SQL
 from pengaduan.settings import Settings
 

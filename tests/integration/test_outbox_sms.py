@@ -430,7 +430,7 @@ def test_the_notification_mail_renders_in_the_recipients_language(
 async def test_mail_and_sms_are_written_in_the_language_the_recipient_uses_when_sent(
     app: Litestar, db_dsn: str, people: dict[str, int], gateway: GatewaySink
 ) -> None:
-    from pengaduan.accounts.services import set_language
+    from pengaduan.accounts.profile import set_language
     from pengaduan.handling import actions
 
     citizen = await _citizen_with_phone("warga.en")

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from litestar import Litestar
 
-from pengaduan.accounts import services, throttle
+from pengaduan.accounts import login, throttle
 from pengaduan.notifications import outbox
 from pengaduan.testing import SmtpSink, settings_for
 from tests.conftest import PASSWORD, browser_client
@@ -58,8 +58,8 @@ class PasswordGate:
 
 @pytest.fixture
 def gate(monkeypatch: pytest.MonkeyPatch) -> PasswordGate:
-    wrapped = PasswordGate(services.verify_password)
-    monkeypatch.setattr(services, "verify_password", wrapped)
+    wrapped = PasswordGate(login.verify_password)
+    monkeypatch.setattr(login, "verify_password", wrapped)
     return wrapped
 
 

@@ -13,6 +13,7 @@ from pengaduan import i18n
 from pengaduan.accounts.passwords import (
     MIN_PASSWORD_LENGTH,
     common_passwords,
+    new_password_errors,
     password_problems,
 )
 
@@ -90,6 +91,17 @@ def test_part_of_the_nik_is_allowed() -> None:
 
 def test_no_username_or_nik_given_checks_nothing_about_them() -> None:
     assert password_problems(NIK) == []
+
+
+def test_a_new_password_is_checked_against_the_policy_before_its_confirmation() -> None:
+    assert new_password_errors("Gunung Rinjani 3726 m", "Gunung Rinjani 3726 m") == {}
+    assert new_password_errors("Indonesia", "lain") == {"password": f"{too_short(9)} {COMMON}"}
+    assert new_password_errors("budi-santoso", "budi-santoso", username="budi-santoso") == {
+        "password": SAME_AS_USERNAME
+    }
+    assert new_password_errors("Gunung Rinjani 3726 m", "Gunung Rinjani") == {
+        "password_confirm": "The two passwords are not the same."
+    }
 
 
 def test_shipped_list_is_found_and_large() -> None:

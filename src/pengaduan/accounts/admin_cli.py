@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from pengaduan.accounts.fields import normalise_email, normalise_username
 from pengaduan.accounts.passwords import hash_password, password_problems
 from pengaduan.accounts.tables import User
 from pengaduan.db import ENGINE
@@ -17,8 +18,8 @@ class AdminError(Exception):
 async def create_admin(
     settings: Settings, *, username: str, full_name: str, email: str | None, password: str
 ) -> int:
-    username = username.strip().lower()
-    email = email.strip().lower() if email else None
+    username = normalise_username(username)
+    email = normalise_email(email) if email else None
     if not username or not full_name.strip():
         raise AdminError("username and full name are required")
     problems = password_problems(password, username=username)

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from litestar import Request, Response, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Template
 
-from pengaduan.accounts import services, user_admin
+from pengaduan.accounts import tokens, user_admin
 from pengaduan.audit import services as audit
+from pengaduan.errors import Refused
 from pengaduan.i18n import _
+from pengaduan.settings import Settings
 from pengaduan.web.input import Form, read_form
-from pengaduan.web.kit import client_ip, redirect, settings_of
+from pengaduan.web.kit import client_ip, redirect
 from pengaduan.web.templating import render
 
 ADMIN = {"access": "admin"}
@@ -19,7 +23,7 @@ ADMIN = {"access": "admin"}
 
 @get("/admin", name="admin:home", opt=ADMIN)
 async def admin_home(request: Request) -> Response:
-    return redirect(request, "/admin/statistik")
+    return redirect(request, request.app.route_reverse("stats:page"))
 
 
 @get("/admin/pengguna", name="admin:users", opt=ADMIN)
@@ -51,11 +55,11 @@ async def user_new_page(request: Request) -> Template:
 
 
 @post("/admin/pengguna/baru", name="admin:users.create", opt=ADMIN)
-async def user_create(request: Request, data: Form) -> Response:
+async def user_create(request: Request, settings: Settings, data: Form) -> Response:
     form = read_form(data)
     result = form.refused() or (
         await user_admin.create_staff(
-            settings_of(request), form.values, admin_id=request.user.id, ip=client_ip(request)
+            settings, form.values, admin_id=request.user.id, ip=client_ip(request)
         )
     )
     if not result.ok:
@@ -71,7 +75,7 @@ async def user_create(request: Request, data: Form) -> Response:
         )
     return redirect(
         request,
-        f"/admin/pengguna/{result.values['id']}",
+        _detail(request, int(result.values["id"])),
         _(
             "Account created. An invitation to set a password was sent to %(email)s.",
             email=result.values["email"],
@@ -89,26 +93,33 @@ async def user_detail(request: Request, user_id: FromPath[int]) -> Template:
         "admin/user_detail.html",
         {
             "user": user,
-            "invited": user["password_hash"] == services.UNUSABLE_PASSWORD,
+            "invited": user["password_hash"] == tokens.UNUSABLE_PASSWORD,
             "units": await user_admin.active_units(),
             "audit": await audit.entries_for_target("user", user_id),
         },
     )
 
 
-async def _act(request: Request, user_id: int, action, success: str) -> Response:
+def _detail(request: Request, user_id: int) -> str:
+    return request.app.route_reverse("admin:users.detail", user_id=user_id)
+
+
+async def _act(
+    request: Request, user_id: int, action: Callable[[], Awaitable[str | None]], success: str
+) -> Response:
+    """Run an admin action on a user and go back to their page, saying how it went."""
     try:
         result = await action()
-    except services.AccountError as error:
-        return redirect(request, f"/admin/pengguna/{user_id}", str(error), "bad")
-    return redirect(request, f"/admin/pengguna/{user_id}", result or success)
+    except Refused as refused:
+        return redirect(request, _detail(request, user_id), refused.message, "bad")
+    return redirect(request, _detail(request, user_id), result or success)
 
 
 @post("/admin/pengguna/{user_id:int}/peran", name="admin:users.role", opt=ADMIN)
 async def user_change_role(request: Request, user_id: FromPath[int], data: Form) -> Response:
     form = read_form(data)
     if form.errors:
-        return redirect(request, f"/admin/pengguna/{user_id}", form.errors["form"], "bad")
+        return redirect(request, _detail(request, user_id), form.errors["form"], "bad")
     return await _act(
         request,
         user_id,
@@ -148,12 +159,12 @@ async def user_reactivate(request: Request, user_id: FromPath[int]) -> Response:
 
 
 @post("/admin/pengguna/{user_id:int}/kirim-reset", name="admin:users.reset", opt=ADMIN)
-async def user_send_reset(request: Request, user_id: FromPath[int]) -> Response:
+async def user_send_reset(request: Request, settings: Settings, user_id: FromPath[int]) -> Response:
     return await _act(
         request,
         user_id,
         lambda: user_admin.send_reset_link(
-            settings_of(request), user_id, admin_id=request.user.id, ip=client_ip(request)
+            settings, user_id, admin_id=request.user.id, ip=client_ip(request)
         ),
         "",
     )

@@ -1,4 +1,5 @@
-"""Passwords: hashing with bcrypt (cost from settings, off the event loop) and the policy."""
+"""Passwords: hashing with bcrypt (cost from settings, off the event loop) and the policy,
+written once for every way a password is chosen."""
 
 from __future__ import annotations
 
@@ -90,3 +91,17 @@ def password_problems(password: str, *, username: str = "", nik: str = "") -> li
     if nik_digits and (folded == nik.strip().casefold() or nik_digits in normalise_nik(password)):
         problems.append(_("The password must not be or contain your NIK."))
     return problems
+
+
+def new_password_errors(
+    password: str, confirm: str, *, username: str = "", nik: str = ""
+) -> dict[str, str]:
+    """What is wrong with a new password and its confirmation, per form field (none: it may
+    be set): the policy first, then whether the two agree. Every way of choosing a password
+    (registration, reset link, code, change) asks this, once."""
+    problems = password_problems(password, username=username, nik=nik)
+    if problems:
+        return {"password": " ".join(problems)}
+    if password != confirm:
+        return {"password_confirm": _("The two passwords are not the same.")}
+    return {}

@@ -16,13 +16,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pengaduan import i18n
+from pengaduan import db, i18n
+from pengaduan.accounts import throttle
 from pengaduan.accounts.nik import normalise_nik
-from pengaduan.accounts.passwords import password_problems
+from pengaduan.accounts.password_change import store_password
+from pengaduan.accounts.passwords import new_password_errors
 from pengaduan.accounts.personal_data import cipher_for
 from pengaduan.accounts.tables import PasswordResetCode, User
 from pengaduan.audit import services as audit
 from pengaduan.db import ENGINE
+from pengaduan.errors import INVALID, Checked, Refused
 from pengaduan.i18n import _
 from pengaduan.notifications.outbox import enqueue_sms
 from pengaduan.settings import Settings
@@ -117,23 +120,19 @@ _OPEN_CODE = """
 UPDATE password_reset_codes SET attempts = attempts + 1
 WHERE id = (
     SELECT c.id FROM password_reset_codes c
-    WHERE c."user" = {} AND c.used_at IS NULL AND c.expires_at > now() AND c.attempts < {}
+    WHERE c."user" = $1 AND c.used_at IS NULL AND c.expires_at > now() AND c.attempts < $2
     ORDER BY c.created_at DESC LIMIT 1
 )
 RETURNING id, code_hash, channel
 """
 
 
-@dataclass
-class Redeemed:
-    """Field errors (none: the password is set), or the wait after too many tries."""
-
-    errors: dict[str, str]
-    wait_seconds: int | None = None
+_GIVE_BACK = "UPDATE password_reset_codes SET attempts = greatest(attempts - 1, 0) WHERE id = $1"
 
 
-def _wrong() -> Redeemed:
-    return Redeemed({"code": _("The username or the code is wrong, or the code has expired.")})
+def _wrong(result: Checked[None]) -> Checked[None]:
+    result.error("code", _("The username or the code is wrong, or the code has expired."))
+    return result
 
 
 async def redeem(
@@ -144,18 +143,18 @@ async def redeem(
     confirm: str,
     *,
     ip: str,
-) -> Redeemed:
-    """Set a new password with a code. Every try counts against the code (at most
-    MAX_ATTEMPTS) and the address (throttle); an unknown user gets the same answer."""
-    from pengaduan.accounts.services import requests_throttled, set_password
-
-    busy = await requests_throttled("reset_code", ip)
-    if busy is not None:
-        return Redeemed({"form": busy.error}, busy.wait_seconds)
+) -> Checked[None]:
+    """Set a new password with a code; the result has the identifier and code as typed and
+    the field errors (none: the password is set), or the wait after too many tries. Every try
+    counts against the code (at most MAX_ATTEMPTS) and the address (throttle); an unknown
+    user gets the same answer."""
+    result: Checked[None] = Checked(values={"identifier": identifier, "code": code})
+    if await throttle.over_limit("reset_code", ip, result):
+        return result
     identifier = identifier.strip().lower()
     code = normalise_code(code)
     if not identifier or not code:
-        return _wrong()
+        return _wrong(result)
     column = User.email if "@" in identifier else User.username
     user = (
         await User.select(User.id, User.username, User.is_active)
@@ -166,37 +165,28 @@ async def redeem(
     # takes as long as for an account whose code is wrong.
     known = user is not None and user["is_active"]
     # Counted before it is compared, in one statement: simultaneous tries cannot pass the limit.
-    rows = await PasswordResetCode.raw(_OPEN_CODE, user["id"] if known else 0, MAX_ATTEMPTS)
+    opened = await db.fetchrow(_OPEN_CODE, user["id"] if known else 0, MAX_ATTEMPTS)
     if not known:
-        return _wrong()
-    if not rows or not hmac.compare_digest(rows[0]["code_hash"], _hash(settings, user["id"], code)):
-        return _wrong()
-    problems = password_problems(password, username=user["username"])
-    if problems:
-        await _give_back(rows[0]["id"])  # the code was right: the weak password is no try
-        return Redeemed({"password": " ".join(problems)})
-    if password != confirm:
-        await _give_back(rows[0]["id"])
-        return Redeemed({"password_confirm": _("The two passwords are not the same.")})
+        return _wrong(result)
+    if opened is None or not hmac.compare_digest(
+        opened["code_hash"], _hash(settings, user["id"], code)
+    ):
+        return _wrong(result)
+    result.errors = new_password_errors(password, confirm, username=user["username"])
+    if not result.ok:
+        # The code was right: a password the policy refuses is no try.
+        await db.execute(_GIVE_BACK, opened["id"])
+        return result
     async with ENGINE.transaction():
         claimed = (
             await PasswordResetCode.update({PasswordResetCode.used_at: datetime.now(UTC)})
-            .where((PasswordResetCode.id == rows[0]["id"]) & PasswordResetCode.used_at.is_null())
+            .where((PasswordResetCode.id == opened["id"]) & PasswordResetCode.used_at.is_null())
             .returning(PasswordResetCode.id)
         )
         if not claimed:  # used by a simultaneous request
-            return _wrong()
-        errors = await set_password(
-            settings, user, password, confirm, ip=ip, via=f"code_{rows[0]['channel']}"
-        )
-    return Redeemed(errors)
-
-
-async def _give_back(code_id: int) -> None:
-    await PasswordResetCode.raw(
-        "UPDATE password_reset_codes SET attempts = greatest(attempts - 1, 0) WHERE id = {}",
-        code_id,
-    )
+            return _wrong(result)
+        await store_password(settings, user["id"], password, ip=ip, via=f"code_{opened['channel']}")
+    return result
 
 
 # --- at the service desk ----------------------------------------------------------------------
@@ -228,18 +218,20 @@ async def desk_account_by_id(user_id: int) -> dict[str, Any] | None:
     )
 
 
-@dataclass
-class DeskOutcome:
-    code: str | None = None
-    expires_at: datetime | None = None
-    error: str | None = None
+@dataclass(frozen=True)
+class DeskCode:
+    """A code handed over at the desk, shown to the officer once."""
+
+    code: str
+    expires_at: datetime
 
 
 async def desk_reset(
     settings: Settings, *, officer_id: int, user_id: int, nik: str, ip: str
-) -> DeskOutcome | None:
+) -> DeskCode | None:
     """Hand a code to the citizen standing at the desk once the NIK on their KTP, typed by the
-    officer, matches the account's. Both outcomes are audited. None: no such citizen."""
+    officer, matches the account's; else Refused (INVALID, about the field "nik"). Both
+    outcomes are audited. None: no such citizen."""
     user = (
         await User.select(User.id, User.nik_index, User.is_active)
         .where((User.id == user_id) & (User.role == "citizen"))
@@ -249,7 +241,9 @@ async def desk_reset(
         return None
     typed = normalise_nik(nik)
     if not (len(typed) == 16 and typed.isascii() and typed.isdigit()):
-        return DeskOutcome(error=_("Type the 16 digits of the NIK on the citizen's KTP."))
+        raise Refused(
+            _("Type the 16 digits of the NIK on the citizen's KTP."), INVALID, field="nik"
+        )
     index = cipher_for(settings).blind_index(typed)
     if not user["is_active"] or not hmac.compare_digest(index, user["nik_index"] or ""):
         await audit.record(
@@ -262,7 +256,7 @@ async def desk_reset(
         message = _("The NIK does not match this account. No code was given.")
         if not user["is_active"]:
             message = _("This account is deactivated. No code was given.")
-        return DeskOutcome(error=message)
+        raise Refused(message, INVALID, field="nik")
     async with ENGINE.transaction():
         code, expires_at = await _issue(settings, user_id, "desk", issued_by=officer_id)
         await audit.record(
@@ -273,4 +267,4 @@ async def desk_reset(
             data={"expires_at": expires_at.isoformat(timespec="seconds")},
             ip=ip,
         )
-    return DeskOutcome(code=code, expires_at=expires_at)
+    return DeskCode(code=code, expires_at=expires_at)

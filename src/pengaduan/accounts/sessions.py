@@ -1,8 +1,13 @@
-"""Server-side sessions in PostgreSQL: the signed cookie, the lookup per request, rotation, revocation."""
+"""Server-side sessions in PostgreSQL: the signed cookie, the lookup per request, rotation, revocation.
+
+The lookup is the one query every request makes; other domains add to it what their pages
+need on every request (`also_read`), so that no page pays a second round trip for it.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -27,22 +32,40 @@ _TOUCH_EVERY = timedelta(seconds=60)
 _LOOKUP = """
 SELECT s.id AS session_pk, s.id_hash, s.created_at, s.last_seen_at, s.expires_at,
        u.id, u.username, u.full_name, u.role, u.language, u.unit, u.email,
-       u.email_confirmed_at, u.is_active,
-       CASE u.role
-           WHEN 'officer' THEN (SELECT coalesce(sum(version), 0) FROM queue_versions
-                                WHERE unit IN (0, u.unit))
-           WHEN 'admin' THEN (SELECT coalesce(sum(version), 0) FROM queue_versions)
-       END AS queue_version,
-       (SELECT count(*) FROM (SELECT 1 FROM notifications n
-                              WHERE n."user" = u.id AND NOT n.is_read
-                              LIMIT 100) AS unread) AS unread_notifications
+       u.email_confirmed_at, u.is_active{also}
 FROM sessions s JOIN users u ON u.id = s."user"
 WHERE s.id_hash = $1
 """
-# queue_version: for staff, the sum of the counters of what their queues show (handling.tables:
-# their unit's and the shared one; an admin's queues show every unit). Read here, in the one
-# query every request makes anyway, it lets their pages come from web.pagecache.
-# unread_notifications: the bell's count on every page (at most 100: "99+").
+
+# --- what other domains read with the session ---------------------------------------------------
+
+_ALSO: dict[str, str] = {}
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def also_read(name: str, sql: str) -> None:
+    """Have the per-request lookup also read `sql`, an expression over `u` (the user's row in
+    users), as `name`: the current user then has it as an attribute (`request.user.<name>`).
+    Called by the domain that needs it when its module is imported (app.py imports them all,
+    so every process asks the same query); registering the same name again must give the
+    same expression."""
+    taken = name in CurrentUser.__dataclass_fields__ or hasattr(CurrentUser, name)
+    if not _NAME.match(name) or taken:
+        raise ValueError(f"not a name the session lookup can read: {name!r}")
+    if _ALSO.setdefault(name, sql) != sql:
+        raise ValueError(f"{name!r} is read by the session lookup already, differently")
+
+
+@lru_cache(maxsize=8)
+def _lookup_sql(also: tuple[tuple[str, str], ...]) -> str:
+    return _LOOKUP.format(also="".join(f",\n       {sql} AS {name}" for name, sql in also))
+
+
+def _lookup() -> tuple[str, tuple[str, ...]]:
+    """The lookup query and the names it reads for other domains (sorted: the same statement
+    whatever order the domains were imported in)."""
+    also = tuple(sorted(_ALSO.items()))
+    return _lookup_sql(also), tuple(name for name, _sql in also)
 
 
 @dataclass(frozen=True)
@@ -58,10 +81,16 @@ class CurrentUser:
     email: str | None
     email_confirmed: bool
     session_hash: str
-    # Staff only (else None): changes whenever anything their queues show changes.
-    queue_version: int | None = None
-    # Unread in-app notifications, counted up to 100 (the bell in the page header).
-    unread_notifications: int = 0
+    # What other domains had the lookup read (`also_read`): (name, value) pairs, a tuple so
+    # that the whole record stays hashable (web.layout keys the page header by it).
+    also: tuple[tuple[str, Any], ...] = ()
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached for names that are not fields: those read for other domains.
+        for key, value in self.__dict__.get("also", ()):
+            if key == name:
+                return value
+        raise AttributeError(name)
 
     @property
     def is_citizen(self) -> bool:
@@ -195,7 +224,8 @@ async def load_user(settings: Settings, cookie_value: str) -> CurrentUser | None
     if session_hash is None:
         return None
     # Every request but static files asks this: straight through asyncpg (see db.fetch).
-    rows = await db.fetch(_LOOKUP, session_hash)
+    sql, also = _lookup()
+    rows = await db.fetch(sql, session_hash)
     if not rows:
         return None
     row = rows[0]
@@ -215,8 +245,7 @@ async def load_user(settings: Settings, cookie_value: str) -> CurrentUser | None
         email=row["email"],
         email_confirmed=row["email_confirmed_at"] is not None,
         session_hash=session_hash,
-        queue_version=row["queue_version"],
-        unread_notifications=row["unread_notifications"],
+        also=tuple((name, row[name]) for name in also),
     )
 
 

@@ -10,7 +10,7 @@ account's id whatever was typed for it; an unknown name is counted under that na
 throttle answers alike for both.
 
 Registration and reset requests, and tries at a reset code: at most REQUESTS_PER_HOUR per
-address in an hour's window.
+address in an hour's window. A refusal is a `Refused` (TOO_MANY) that says how long to wait.
 """
 
 from __future__ import annotations
@@ -19,7 +19,10 @@ import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from pengaduan import db
 from pengaduan.accounts.tables import LoginThrottle
+from pengaduan.errors import TOO_MANY, Checked, Refused
+from pengaduan.i18n import ngettext
 
 FREE_FAILURES = {"account": 5, "ip": 20}
 BASE_WAIT = timedelta(seconds=30)
@@ -52,7 +55,7 @@ _LOCKED = "t.locked_until > now()"
 # refused while its password is still being checked (a right password lifts it again). Only
 # a counted row has last_failure_at = this statement's now().
 _RESERVE_LOGIN = f"""
-WITH attempt (key, free) AS (VALUES ({{}}::varchar, {{}}::int), ({{}}::varchar, {{}}::int))
+WITH attempt (key, free) AS (VALUES ($1::varchar, $2::int), ($3::varchar, $4::int))
 INSERT INTO login_throttles AS t (key, failures, last_failure_at, locked_until)
 SELECT key, 1, now(), CASE WHEN free <= 1 THEN now() + {_wait_sql("1 - free")} END
 FROM attempt
@@ -72,19 +75,19 @@ RETURNING key, locked_until, last_failure_at = now() AS counted
 _GIVE_BACK = """
 UPDATE login_throttles SET
     failures = greatest(failures - 1, 0),
-    locked_until = CASE WHEN locked_until = {} THEN NULL ELSE locked_until END
-WHERE key = {}
+    locked_until = CASE WHEN locked_until = $1 THEN NULL ELSE locked_until END
+WHERE key = $2
 """
 
 # Fixed windows: last_failure_at is when the address's window began; a refused request is
 # counted too, but never moves the window.
 _COUNT_REQUEST = """
 INSERT INTO login_throttles AS t (key, failures, last_failure_at, locked_until)
-VALUES ({}, 1, now(), NULL)
+VALUES ($1, 1, now(), NULL)
 ON CONFLICT (key) DO UPDATE SET
-    failures = CASE WHEN t.last_failure_at <= now() - {}::interval THEN 1
+    failures = CASE WHEN t.last_failure_at <= now() - $2::interval THEN 1
                     ELSE t.failures + 1 END,
-    last_failure_at = CASE WHEN t.last_failure_at <= now() - {}::interval THEN now()
+    last_failure_at = CASE WHEN t.last_failure_at <= now() - $2::interval THEN now()
                            ELSE t.last_failure_at END
 RETURNING failures, last_failure_at
 """
@@ -135,13 +138,13 @@ def wait_after(kind: str, failures: int) -> timedelta | None:
 
 
 async def _give_back(key: str, placed: datetime | None) -> None:
-    await LoginThrottle.raw(_GIVE_BACK, placed, key)
+    await db.execute(_GIVE_BACK, placed, key)
 
 
 async def reserve_login(account: str, ip: str) -> LoginAttempt:
     """Count an attempt for the account key and the address before any password is checked."""
     ip_key = f"ip:{ip}"
-    rows = await LoginThrottle.raw(
+    rows = await db.fetch(
         _RESERVE_LOGIN, account, FREE_FAILURES["account"], ip_key, FREE_FAILURES["ip"]
     )
     refused = [r["locked_until"] for r in rows if not r["counted"]]
@@ -162,7 +165,62 @@ async def login_succeeded(attempt: LoginAttempt) -> None:
 
 async def count_request(kind: str, ip: str) -> Throttled | None:
     """Count a registration or reset request from `ip`; the wait when over the hour's limit."""
-    rows = await LoginThrottle.raw(_COUNT_REQUEST, f"{kind}:{ip}", REQUEST_WINDOW, REQUEST_WINDOW)
-    if rows[0]["failures"] <= REQUESTS_PER_HOUR[kind]:
+    row = await db.fetchrow(_COUNT_REQUEST, f"{kind}:{ip}", REQUEST_WINDOW)
+    if row["failures"] <= REQUESTS_PER_HOUR[kind]:
         return None
-    return Throttled(until=rows[0]["last_failure_at"] + REQUEST_WINDOW)
+    return Throttled(until=row["last_failure_at"] + REQUEST_WINDOW)
+
+
+async def limit_requests(kind: str, ip: str) -> None:
+    """Count a registration or reset request (or a try at a code) from `ip`; Refused
+    (TOO_MANY, with the wait) once the address is over the hour's limit."""
+    throttled = await count_request(kind, ip)
+    if throttled is not None:
+        seconds = throttled.seconds
+        raise Refused(_busy_message(seconds), TOO_MANY, retry_after=seconds)
+
+
+async def over_limit(kind: str, ip: str, form: Checked) -> bool:
+    """`limit_requests` for a form being answered: True when refused, the refusal then noted
+    on `form` (under "form", with the wait)."""
+    try:
+        await limit_requests(kind, ip)
+    except Refused as busy:
+        form.error("form", busy.message)
+        form.wait_seconds = busy.retry_after
+        return True
+    return False
+
+
+def refused_login(throttled: Throttled) -> Refused:
+    """The refusal of a login attempt that must wait."""
+    seconds = throttled.seconds
+    return Refused(_wait_message(seconds), TOO_MANY, retry_after=seconds)
+
+
+def _wait_message(seconds: int) -> str:
+    if seconds >= 60:
+        return ngettext(
+            "Too many failed attempts. Try again in %(num)d minute.",
+            "Too many failed attempts. Try again in %(num)d minutes.",
+            (seconds + 59) // 60,
+        )
+    return ngettext(
+        "Too many failed attempts. Try again in %(num)d second.",
+        "Too many failed attempts. Try again in %(num)d seconds.",
+        seconds,
+    )
+
+
+def _busy_message(seconds: int) -> str:
+    if seconds >= 60:
+        return ngettext(
+            "Too many requests from your network. Try again in %(num)d minute.",
+            "Too many requests from your network. Try again in %(num)d minutes.",
+            (seconds + 59) // 60,
+        )
+    return ngettext(
+        "Too many requests from your network. Try again in %(num)d second.",
+        "Too many requests from your network. Try again in %(num)d seconds.",
+        seconds,
+    )

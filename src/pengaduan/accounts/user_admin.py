@@ -7,12 +7,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from pengaduan.accounts import services
+from pengaduan.accounts import fields, tokens
+from pengaduan.accounts.registration import check_unique
 from pengaduan.accounts.sessions import end_user_sessions
 from pengaduan.accounts.tables import ROLES, User
 from pengaduan.agency.tables import Unit
 from pengaduan.audit import services as audit
 from pengaduan.db import ENGINE
+from pengaduan.errors import CONFLICT, FORBIDDEN, INVALID, NOT_FOUND, Checked, Refused
 from pengaduan.i18n import _
 from pengaduan.settings import Settings
 from pengaduan.web.values import page_number, record_id, text
@@ -129,21 +131,20 @@ async def user_detail(user_id: int) -> dict[str, Any] | None:
 
 async def create_staff(
     settings: Settings, data: dict[str, str], *, admin_id: int, ip: str
-) -> services.FormResult:
+) -> Checked[None]:
     """An officer or admin account; they set their own password through an emailed link."""
     values = {
-        "username": services.normalise_username(data.get("username", "")),
-        "full_name": " ".join(data.get("full_name", "").split()),
-        "email": services.normalise_email(data.get("email", "")),
+        "username": fields.normalise_username(data.get("username", "")),
+        "full_name": fields.normalise_name(data.get("full_name", "")),
+        "email": fields.normalise_email(data.get("email", "")),
         "role": data.get("role", ""),
         "nip": re.sub(r"\s", "", data.get("nip", "")),
         "unit": data.get("unit", ""),
     }
-    result = services.FormResult(values=values)
     checks = {
-        "username": services.username_problem(values["username"]),
-        "full_name": services.full_name_problem(values["full_name"]),
-        "email": services.email_problem(values["email"], required=True),
+        "username": fields.username_problem(values["username"]),
+        "full_name": fields.full_name_problem(values["full_name"]),
+        "email": fields.email_problem(values["email"], required=True),
     }
     if values["role"] not in ("officer", "admin"):
         checks["role"] = _("Choose officer or admin.")
@@ -161,12 +162,12 @@ async def create_staff(
             checks["nip"] = _("Officers need their NIP.")
         if not values["unit"]:
             checks["unit"] = _("Officers belong to a unit: choose one.")
-    result.errors = {k: v for k, v in checks.items() if v}
+    result: Checked[None] = Checked(values=values, errors={k: v for k, v in checks.items() if v})
     if not result.ok:
         return result
-    await services.check_unique(result, nik_index=None)
+    await check_unique(result, nik_index=None)
     if values["nip"] and await User.exists().where(User.nip == values["nip"]):
-        result.errors["nip"] = _("An account with this NIP exists already.")
+        result.error("nip", _("An account with this NIP exists already."))
     if not result.ok:
         return result
     async with ENGINE.transaction():
@@ -178,7 +179,7 @@ async def create_staff(
                 role=values["role"],
                 nip=values["nip"] or None,
                 unit=unit_id,
-                password_hash=services.UNUSABLE_PASSWORD,
+                password_hash=tokens.UNUSABLE_PASSWORD,
                 language="id",
             )
         ).returning(User.id)
@@ -193,7 +194,7 @@ async def create_staff(
         )
         user = await user_detail(user_id)
         user["language"] = "id"
-        await services.send_reset_mail(settings, user, invite=True)
+        await tokens.send_reset_mail(settings, user, invite=True)
     result.values["id"] = str(user_id)
     return result
 
@@ -201,19 +202,19 @@ async def create_staff(
 async def change_role(user_id: int, role: str, unit: str, *, admin_id: int, ip: str) -> None:
     """A new role; the user's sessions end, so the next one starts with a new id."""
     if role not in ROLES:
-        raise services.AccountError(_("Choose citizen, officer or admin."))
+        raise Refused(_("Choose citizen, officer or admin."), INVALID, field="role")
     if user_id == admin_id:
-        raise services.AccountError(_("You cannot change your own role."))
+        raise Refused(_("You cannot change your own role."), FORBIDDEN)
     user = await user_detail(user_id)
     if user is None:
-        raise services.AccountError(_("This user does not exist."))
+        raise Refused(_("This user does not exist."), NOT_FOUND)
     unit_id = record_id(unit) if unit.strip() else user["unit"]
     if unit.strip() and unit_id is None:
-        raise services.AccountError(_("Choose one of the active units."))
+        raise Refused(_("Choose one of the active units."), INVALID, field="unit")
     if role == "officer" and not unit_id:
-        raise services.AccountError(_("Officers belong to a unit: choose one."))
+        raise Refused(_("Officers belong to a unit: choose one."), INVALID, field="unit")
     if unit_id and not await Unit.exists().where(Unit.id == unit_id):
-        raise services.AccountError(_("Choose one of the active units."))
+        raise Refused(_("Choose one of the active units."), INVALID, field="unit")
     async with ENGINE.transaction():
         await User.update(
             {
@@ -236,9 +237,9 @@ async def change_role(user_id: int, role: str, unit: str, *, admin_id: int, ip: 
 async def set_active(user_id: int, active: bool, *, admin_id: int, ip: str) -> None:
     """Deactivating ends the user's sessions at once."""
     if user_id == admin_id and not active:
-        raise services.AccountError(_("You cannot deactivate your own account."))
+        raise Refused(_("You cannot deactivate your own account."), FORBIDDEN)
     if await user_detail(user_id) is None:
-        raise services.AccountError(_("This user does not exist."))
+        raise Refused(_("This user does not exist."), NOT_FOUND)
     async with ENGINE.transaction():
         await User.update({User.is_active: active, User.updated_at: datetime.now(UTC)}).where(
             User.id == user_id
@@ -256,20 +257,21 @@ async def set_active(user_id: int, active: bool, *, admin_id: int, ip: str) -> N
 
 async def send_reset_link(settings: Settings, user_id: int, *, admin_id: int, ip: str) -> str:
     """Mail the user a reset link (or their invitation again); returns a message for the admin."""
-    user = await User.select(*services.MAILING_COLUMNS).where(User.id == user_id).first()
+    user = await User.select(*tokens.MAILING_COLUMNS).where(User.id == user_id).first()
     if user is None:
-        raise services.AccountError(_("This user does not exist."))
+        raise Refused(_("This user does not exist."), NOT_FOUND)
     if not user["is_active"]:
-        raise services.AccountError(_("Reactivate the account before sending a link."))
+        raise Refused(_("Reactivate the account before sending a link."), CONFLICT)
     if not user["email"]:
-        raise services.AccountError(_("This user has no email address."))
-    invite = user["password_hash"] == services.UNUSABLE_PASSWORD
+        raise Refused(_("This user has no email address."), CONFLICT)
+    invite = user["password_hash"] == tokens.UNUSABLE_PASSWORD
     if not invite and user["email_confirmed_at"] is None:
-        raise services.AccountError(
-            _("The user's email address is not confirmed yet, so no reset link can go to it.")
+        raise Refused(
+            _("The user's email address is not confirmed yet, so no reset link can go to it."),
+            CONFLICT,
         )
     async with ENGINE.transaction():
-        await services.send_reset_mail(settings, user, invite=invite)
+        await tokens.send_reset_mail(settings, user, invite=invite)
         await audit.record(
             actor_id=admin_id,
             action="user.reset_link_sent",

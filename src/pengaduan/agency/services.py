@@ -12,11 +12,11 @@ from typing import Any
 
 import asyncpg
 
-from pengaduan.accounts.services import FormResult
 from pengaduan.agency.tables import Category, Unit
 from pengaduan.audit import services as audit
 from pengaduan.complaints.tables import ResponseTemplate
 from pengaduan.db import ENGINE
+from pengaduan.errors import Checked as FormResult
 from pengaduan.i18n import _, ngettext
 from pengaduan.web.values import record_id, whole_number
 

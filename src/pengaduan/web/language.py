@@ -61,7 +61,7 @@ async def switch_language(request: Request, data: Form) -> Redirect:
     user = request.scope.get("user")
     if user is not None:
         # Mails and notifications follow the account's language.
-        from pengaduan.accounts.services import set_language
+        from pengaduan.accounts.profile import set_language
 
         await set_language(user.id, lang)
     return _remembering(request, lang, form.get("next"))

@@ -1,0 +1,161 @@
+"""The account as its owner sees and edits it: profile (personal data decrypted), the live
+sessions shown beside it, name, contact and address changes, the chosen language."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from pengaduan import db
+from pengaduan.accounts import fields, tokens
+from pengaduan.accounts.personal_data import cipher_for
+from pengaduan.accounts.tables import User
+from pengaduan.audit import services as audit
+from pengaduan.db import ENGINE
+from pengaduan.errors import Checked
+from pengaduan.i18n import _
+from pengaduan.settings import Settings
+
+
+def mask_nik(nik: str | None) -> str:
+    if not nik:
+        return ""
+    return nik[:4] + "•" * 8 + nik[-4:]
+
+
+_PROFILE_SQL = """
+SELECT u.id, u.username, u.full_name, u.email, u.email_confirmed_at, u.role, u.nip,
+       u.language, u.nik_encrypted, u.phone_encrypted, u.address_encrypted,
+       un.name AS unit_name, u.created_at
+FROM users u LEFT JOIN units un ON un.id = u.unit
+WHERE u.id = $1
+"""
+# The account page: the account and its live sessions (newest activity first) in one round
+# trip, a row per session (the account's columns repeated; none when it has no session).
+_PROFILE_AND_SESSIONS_SQL = """
+SELECT u.id, u.username, u.full_name, u.email, u.email_confirmed_at, u.role, u.nip,
+       u.language, u.nik_encrypted, u.phone_encrypted, u.address_encrypted,
+       un.name AS unit_name, u.created_at,
+       s.id_hash AS s_id_hash, s.created_at AS s_created_at, s.last_seen_at AS s_last_seen_at,
+       s.ip AS s_ip, s.user_agent AS s_user_agent
+FROM users u
+LEFT JOIN units un ON un.id = u.unit
+LEFT JOIN sessions s ON s."user" = u.id AND s.expires_at > $2
+WHERE u.id = $1
+ORDER BY s.last_seen_at DESC
+"""
+_PROFILE_COLUMNS = (
+    "id",
+    "username",
+    "full_name",
+    "email",
+    "email_confirmed_at",
+    "role",
+    "nip",
+    "language",
+    "unit_name",
+    "created_at",
+)
+_SESSION_COLUMNS = ("id_hash", "created_at", "last_seen_at", "ip", "user_agent")
+
+
+def _account(settings: Settings, row: Any) -> dict[str, Any]:
+    account = {name: row[name] for name in _PROFILE_COLUMNS}
+    cipher = cipher_for(settings)
+    account["nik_masked"] = mask_nik(cipher.decrypt(row["nik_encrypted"]))
+    account["phone"] = cipher.decrypt(row["phone_encrypted"]) or ""
+    account["address"] = cipher.decrypt(row["address_encrypted"]) or ""
+    # What a citizen's stored profile lacks (accounts written before phone and address were
+    # asked, or by hand): the edit form needs both, so the page says so before the first save.
+    account["missing"] = (
+        [name for name in ("phone", "address") if not account[name]]
+        if account["role"] == "citizen"
+        else []
+    )
+    return account
+
+
+async def profile(settings: Settings, user_id: int) -> dict[str, Any]:
+    """The account as its owner sees it (personal data decrypted)."""
+    # Straight through asyncpg (see db.fetch): the account page asks it every time.
+    rows = await db.fetch(_PROFILE_SQL, user_id)
+    return _account(settings, rows[0])
+
+
+async def profile_and_sessions(
+    settings: Settings, user_id: int
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """`profile` and the account's unexpired sessions (id_hash, created_at, last_seen_at,
+    ip, user_agent), most recently active first, in one query: what the account page shows."""
+    rows = await db.fetch(_PROFILE_AND_SESSIONS_SQL, user_id, datetime.now(UTC))
+    found = [
+        {name: row["s_" + name] for name in _SESSION_COLUMNS}
+        for row in rows
+        if row["s_id_hash"] is not None
+    ]
+    return _account(settings, rows[0]), found
+
+
+async def update_profile(
+    settings: Settings, user_id: int, data: dict[str, str], *, ip: str
+) -> Checked[None]:
+    """Edit name, contact and address; a new email address must be confirmed again."""
+    current = await profile(settings, user_id)
+    values = {
+        "full_name": fields.normalise_name(data.get("full_name", "")),
+        "email": fields.normalise_email(data.get("email", "")),
+        "phone": data.get("phone", "").strip(),
+        "address": data.get("address", "").strip(),
+    }
+    citizen = current["role"] == "citizen"
+    checks = {
+        "full_name": fields.full_name_problem(values["full_name"]),
+        "email": fields.email_problem(values["email"], required=not citizen),
+    }
+    if citizen:
+        checks["phone"] = fields.phone_problem(fields.normalise_phone(values["phone"]))
+        checks["address"] = fields.address_problem(values["address"])
+        # Left empty because there was nothing stored to keep: say what the profile lacks,
+        # not merely that a field is required.
+        if "phone" in current["missing"] and not values["phone"]:
+            checks["phone"] = _("Your profile has no phone number yet: enter one to save.")
+        if "address" in current["missing"] and not values["address"]:
+            checks["address"] = _("Your profile has no address yet: enter it to save.")
+    result: Checked[None] = Checked(values=values, errors={k: v for k, v in checks.items() if v})
+    if not result.ok:
+        return result
+    if values["email"] and values["email"] != current["email"]:
+        taken = await User.exists().where((User.email == values["email"]) & (User.id != user_id))
+        if taken:
+            result.error("email", fields.email_taken())
+            return result
+    cipher = cipher_for(settings)
+    changes: dict[Any, Any] = {
+        User.full_name: values["full_name"],
+        User.email: values["email"] or None,
+        User.updated_at: datetime.now(UTC),
+    }
+    if citizen:
+        changes[User.phone_encrypted] = cipher.encrypt(fields.normalise_phone(values["phone"]))
+        changes[User.address_encrypted] = cipher.encrypt(values["address"])
+    email_changed = (values["email"] or None) != current["email"]
+    if email_changed:
+        changes[User.email_confirmed_at] = None
+    async with ENGINE.transaction():
+        await User.update(changes).where(User.id == user_id)
+        await audit.record(
+            actor_id=user_id,
+            action="account.profile_updated",
+            target_type="user",
+            target_id=user_id,
+            ip=ip,
+            data={"email_changed": email_changed},
+        )
+        if email_changed and values["email"]:
+            await tokens.send_confirmation(settings, user_id, values["email"], current["language"])
+    result.values["email_changed"] = "1" if email_changed and values["email"] else ""
+    return result
+
+
+async def set_language(user_id: int, language: str) -> None:
+    await User.update({User.language: language}).where(User.id == user_id)
