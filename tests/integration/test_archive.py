@@ -13,7 +13,7 @@ import httpx
 import pytest
 from litestar import Litestar
 
-from pengaduan import demo
+from pengaduan import db, demo
 from pengaduan.archive import services
 from pengaduan.complaints.tables import Complaint
 from pengaduan.db import ENGINE
@@ -378,7 +378,7 @@ async def test_the_search_uses_the_full_text_gin_index(world: dict[str, int]) ->
     for sql, args in ((rows_sql, row_args), (count_sql, count_args)):
         async with ENGINE.transaction():
             await Complaint.raw("SELECT set_config('enable_seqscan', 'off', true)")
-            plan = await Complaint.raw("EXPLAIN " + sql, *args)
+            plan = await db.fetch("EXPLAIN " + sql, *args)
         lines = [row["QUERY PLAN"] for row in plan]
         assert any("Bitmap Index Scan on complaints_search" in line for line in lines), "\n".join(
             lines
@@ -712,7 +712,7 @@ async def test_a_common_word_ranks_a_bounded_set_not_every_match(world: dict[str
     filters = services.ArchiveFilters.from_query({"q": "antrean"})
     rows_sql, row_args, count_sql, count_args = services.archive_queries(filters)
     for sql, args in ((rows_sql, row_args), (count_sql, count_args)):
-        plan = await Complaint.raw("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, *args)
+        plan = await db.fetch("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, *args)
         nodes = [json.loads(plan[0]["QUERY PLAN"])[0]["Plan"]]
         while nodes:
             node = nodes.pop()

@@ -43,7 +43,12 @@ async def archive_list(request: Request) -> Response:
         build,
         fragment="archive/_results.html",
         # The address htmx shows is the short one, without the form's empty fields.
-        headers={"HX-Push-Url": "/arsip" + ("?" + query if query else "")} if partial else None,
+        headers={
+            "HX-Push-Url": request.app.route_reverse("archive:list")
+            + ("?" + query if query else "")
+        }
+        if partial
+        else None,
     )
 
 

@@ -14,8 +14,8 @@ from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from pengaduan.complaints.tables import OPEN_STATUSES, Complaint
-from pengaduan.db import ENGINE
+from pengaduan import db
+from pengaduan.complaints.statuses import OPEN_STATUSES, STATUSES
 from pengaduan.i18n import _
 from pengaduan.web.values import (
     date_message,
@@ -35,14 +35,13 @@ SIMILAR_MIN_CHARS = 4
 # it should find, and the full-text match and the ranking weed out the noise.
 SIMILARITY_THRESHOLD = 0.2
 # Statuses the archive shows (a withdrawn complaint is the reporter's to take back).
-ARCHIVE_STATUSES = ("pending", "verified", "in_progress", "resolved", "rejected", "closed")
+ARCHIVE_STATUSES = tuple(code for code in STATUSES if code != "withdrawn")
 JAKARTA = ZoneInfo("Asia/Jakarta")
 
 PUBLIC = "c.is_public AND c.status <> 'withdrawn'"
 # The stored, weighted document (title A, body B; a generated column with the GIN index
 # complaints_search): searching and ranking read it instead of recomputing each match's.
 DOCUMENT = "c.search_document"
-QUERY = "websearch_to_tsquery('indonesian', {})"
 # Counting stops past this many matches ("more than 1,000"): an exact count of a common
 # word's matches grows with the archive.
 COUNT_CAP = 1000
@@ -75,10 +74,6 @@ ROW_JOINS = "FROM complaints c" + JOINS
 
 def _one_line(value: str) -> str:
     return " ".join(shown(value).split())
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 @dataclass(frozen=True)
@@ -171,33 +166,27 @@ class ArchiveFilters:
         return urlencode({k: v for k, v in values.items() if v not in ("", None)})
 
 
-def _conditions(filters: ArchiveFilters) -> tuple[str, list[Any]]:
+def _conditions(filters: ArchiveFilters) -> db.Where:
     """The WHERE clause (always starting with the public rule) and its arguments."""
-    clauses = [PUBLIC]
-    args: list[Any] = []
-
-    def arg(value: Any) -> str:
-        args.append(value)
-        return "{}"
-
+    where = db.Where().add(PUBLIC)
     if filters.number:
         # A number is looked up, not searched: the unique index on number finds it.
-        clauses.append(f"c.number = ANY({arg(filters.numbers)})")
+        where.add("c.number = ANY({})", filters.numbers)
     elif filters.q:
-        clauses.append(f"{DOCUMENT} @@ websearch_to_tsquery('indonesian', {arg(filters.q)})")
+        where.add(f"{DOCUMENT} @@ websearch_to_tsquery('indonesian', {{}})", filters.q)
     if filters.category:
-        clauses.append(f"c.category = {arg(filters.category)}")
+        where.add("c.category = {}", filters.category)
     if filters.status:
-        clauses.append(f"c.status = {arg(filters.status)}")
+        where.add("c.status = {}", filters.status)
     if filters.date_from:
         start = datetime.combine(filters.date_from, time.min, tzinfo=JAKARTA)
-        clauses.append(f"c.submitted_at >= {arg(start)}")
+        where.add("c.submitted_at >= {}", start)
     if filters.date_to:
         end = datetime.combine(filters.date_to + timedelta(days=1), time.min, tzinfo=JAKARTA)
-        clauses.append(f"c.submitted_at < {arg(end)}")
+        where.add("c.submitted_at < {}", end)
     if filters.location:
-        clauses.append(f"c.location_text ILIKE {arg('%' + _escape_like(filters.location) + '%')}")
-    return " AND ".join(clauses), args
+        where.add("c.location_text ILIKE {}", "%" + db.escape_like(filters.location) + "%")
+    return where
 
 
 def archive_queries(filters: ArchiveFilters) -> tuple[str, list[Any], str, list[Any]]:
@@ -208,31 +197,33 @@ def archive_queries(filters: ArchiveFilters) -> tuple[str, list[Any], str, list[
     common word and stops, or reads the GIN index for a rare one) and orders only those by
     ts_rank over the stored document, title matches first. The count stops at COUNT_CAP + 1.
     """
-    where, args = _conditions(filters)
+    where = _conditions(filters)
+    # The rows query's own values come after the clause's (the count has only those).
+    page = db.Where(first=len(where.args))
     offset = (filters.page - 1) * PAGE_SIZE
     order = "c.submitted_at DESC, c.id DESC"
     if filters.q and not filters.number:
+        query = f"websearch_to_tsquery('indonesian', {page.param(filters.q)})"
         rows_sql = f"""
             WITH candidates AS MATERIALIZED (
                 SELECT c.id, c.submitted_at, {DOCUMENT} AS document FROM complaints c
-                WHERE {where} ORDER BY {order} LIMIT {RANKED_CANDIDATES}
+                {where} ORDER BY {order} LIMIT {RANKED_CANDIDATES}
             ), page AS (
-                SELECT k.id, ts_rank(k.document, {QUERY}) AS rank FROM candidates k
-                ORDER BY rank DESC, k.submitted_at DESC, k.id DESC LIMIT {{}} OFFSET {{}}
+                SELECT k.id, ts_rank(k.document, {query}) AS rank FROM candidates k
+                ORDER BY rank DESC, k.submitted_at DESC, k.id DESC
+                LIMIT {page.param(PAGE_SIZE + 1)} OFFSET {page.param(offset)}
             )
             SELECT {ROW_COLUMNS} FROM page p JOIN complaints c ON c.id = p.id {JOINS}
             ORDER BY p.rank DESC, {order}
         """
-        row_args = [*args, filters.q, PAGE_SIZE + 1, offset]
     else:
-        rows_sql = f"SELECT {ROW_COLUMNS} {ROW_JOINS} WHERE {where} ORDER BY {order}"
-        rows_sql += " LIMIT {} OFFSET {}"
-        row_args = [*args, PAGE_SIZE + 1, offset]
+        rows_sql = f"SELECT {ROW_COLUMNS} {ROW_JOINS} {where} ORDER BY {order}"
+        rows_sql += f" LIMIT {page.param(PAGE_SIZE + 1)} OFFSET {page.param(offset)}"
     count_sql = (
-        f"SELECT count(*) AS n FROM (SELECT 1 FROM complaints c WHERE {where}"
+        f"SELECT count(*) AS n FROM (SELECT 1 FROM complaints c {where}"
         f" LIMIT {COUNT_CAP + 1}) AS matches"
     )
-    return rows_sql, row_args, count_sql, args
+    return rows_sql, [*where.args, *page.args], count_sql, where.args
 
 
 @dataclass(frozen=True)
@@ -260,17 +251,17 @@ async def search_archive(filters: ArchiveFilters) -> ArchivePage:
     if filters.q and not filters.number:
         # Planned for this very word each time: a plan kept for a rare word (read the GIN
         # index, sort the matches) would be linear in the matches for a common one.
-        async with ENGINE.transaction():
-            await Complaint.raw("SET LOCAL plan_cache_mode = force_custom_plan")
-            rows = await Complaint.raw(rows_sql, *row_args)
-            count = await Complaint.raw(count_sql, *count_args)
+        async with db.ENGINE.transaction():
+            await db.fetch("SET LOCAL plan_cache_mode = force_custom_plan")
+            rows = await db.fetch(rows_sql, *row_args)
+            count = await db.fetch(count_sql, *count_args)
     else:
-        rows = await Complaint.raw(rows_sql, *row_args)
-        count = await Complaint.raw(count_sql, *count_args)
+        rows = await db.fetch(rows_sql, *row_args)
+        count = await db.fetch(count_sql, *count_args)
     total = count[0]["n"]
     capped = total > COUNT_CAP
     return ArchivePage(
-        rows=rows[:PAGE_SIZE],
+        rows=[dict(row) for row in rows[:PAGE_SIZE]],
         total=min(total, COUNT_CAP),
         capped=capped,
         has_next=len(rows) > PAGE_SIZE,
@@ -281,16 +272,19 @@ async def search_archive(filters: ArchiveFilters) -> ArchivePage:
 
 async def recent_public(limit: int = 5) -> list[dict[str, Any]]:
     """The newest public complaints (for the home page)."""
-    return await Complaint.raw(
+    rows = await db.fetch(
         f"SELECT {ROW_COLUMNS} {ROW_JOINS} WHERE {PUBLIC}"
-        " ORDER BY c.submitted_at DESC, c.id DESC LIMIT {}",
+        " ORDER BY c.submitted_at DESC, c.id DESC LIMIT $1",
         limit,
     )
+    return [dict(row) for row in rows]
 
 
 async def archive_categories() -> list[dict[str, Any]]:
     """Categories for the archive's filter (inactive ones too: old complaints keep them)."""
-    return await Complaint.raw("SELECT id, name, icon FROM categories ORDER BY name")
+    return [
+        dict(row) for row in await db.fetch("SELECT id, name, icon FROM categories ORDER BY name")
+    ]
 
 
 def public_name(full_name: str | None) -> str:
@@ -307,7 +301,7 @@ async def public_complaint(number: str) -> dict[str, Any] | None:
     """A public, not withdrawn complaint by number, or None (also for private ones)."""
     if "\x00" in number or len(number) > 40:
         return None
-    rows = await Complaint.raw(
+    rows = await db.fetch(
         f"""
         SELECT c.id, c.number, c.title, c.body, c.location_text, c.status, c.is_anonymous,
                c.submitted_at, c.verified_at, c.resolved_at, c.closed_at,
@@ -315,7 +309,7 @@ async def public_complaint(number: str) -> dict[str, Any] | None:
                CASE WHEN c.is_anonymous THEN NULL ELSE r.full_name END AS reporter_name
         {ROW_JOINS}
         LEFT JOIN users r ON r.id = c.reporter
-        WHERE c.number = {{}} AND {PUBLIC}
+        WHERE c.number = $1 AND {PUBLIC}
         """,
         number,
     )
@@ -335,23 +329,24 @@ async def public_timeline(complaint_id: int) -> list[dict[str, Any]]:
     Internal notes never come out of here; other status notes may be working notes, so only
     a rejection's reason is shown. Message authors are "reporter" or "staff", never named.
     """
-    return await Complaint.raw(
+    rows = await db.fetch(
         """
         SELECT 'status' AS kind, h.changed_at AS at, h.old_status, h.new_status,
                CASE WHEN h.new_status = 'rejected' THEN h.note ELSE '' END AS body,
                false AS is_official_response, NULL AS author, h.id AS seq
         FROM status_history h
-        WHERE h.complaint = {}
+        WHERE h.complaint = $1
         UNION ALL
         SELECT 'message', m.created_at, NULL, NULL, m.body, m.is_official_response,
                CASE WHEN m.author = c.reporter THEN 'reporter' ELSE 'staff' END, m.id
         FROM messages m JOIN complaints c ON c.id = m.complaint
-        WHERE m.complaint = {} AND m.visibility = 'public'
+        WHERE m.complaint = $2 AND m.visibility = 'public'
         ORDER BY at, kind DESC, seq
         """,
         complaint_id,
         complaint_id,
     )
+    return [dict(row) for row in rows]
 
 
 async def similar_open(title: str) -> list[dict[str, Any]]:
@@ -363,24 +358,24 @@ async def similar_open(title: str) -> list[dict[str, Any]]:
     title = _one_line(title)[:200]
     if len(title) < SIMILAR_MIN_CHARS:
         return []
-    async with ENGINE.transaction():
-        await Complaint.raw(
-            "SELECT set_config('pg_trgm.similarity_threshold', {}, true)",
+    async with db.ENGINE.transaction():
+        await db.fetch(
+            "SELECT set_config('pg_trgm.similarity_threshold', $1, true)",
             str(SIMILARITY_THRESHOLD),
         )
-        return await Complaint.raw(
+        rows = await db.fetch(
             f"""
             SELECT c.number, c.title, c.status, c.submitted_at,
                    cat.name AS category_name, cat.icon AS category_icon
             FROM complaints c
             LEFT JOIN categories cat ON cat.id = c.category
-            WHERE {PUBLIC} AND c.status = ANY({{}})
-              AND (c.title % {{}}
-                   OR {DOCUMENT} @@ websearch_to_tsquery('indonesian', {{}}))
-            ORDER BY similarity(c.title, {{}})
-                     + ts_rank({DOCUMENT}, websearch_to_tsquery('indonesian', {{}})) DESC,
+            WHERE {PUBLIC} AND c.status = ANY($1)
+              AND (c.title % $2
+                   OR {DOCUMENT} @@ websearch_to_tsquery('indonesian', $3))
+            ORDER BY similarity(c.title, $4)
+                     + ts_rank({DOCUMENT}, websearch_to_tsquery('indonesian', $5)) DESC,
                      c.submitted_at DESC
-            LIMIT {{}}
+            LIMIT $6
             """,
             list(OPEN_STATUSES),
             title,
@@ -389,3 +384,4 @@ async def similar_open(title: str) -> list[dict[str, Any]]:
             title,
             SIMILAR_LIMIT,
         )
+    return [dict(row) for row in rows]
