@@ -34,19 +34,16 @@ async def record(
     `by_anonymous_reporter`: the actor is the reporter of an anonymous complaint, entered
     without user id and address (see `record_on_complaint`).
     """
-    await AuditLog.insert(
-        AuditLog(
-            **entry(
-                actor_id=actor_id,
-                action=action,
-                target_type=target_type,
-                target_id=target_id,
-                data=data,
-                ip=ip,
-                by_anonymous_reporter=by_anonymous_reporter,
-            )
-        )
+    columns = entry(
+        actor_id=actor_id,
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        data=data,
+        ip=ip,
+        by_anonymous_reporter=by_anonymous_reporter,
     )
+    await AuditLog.insert(AuditLog(**columns))
 
 
 def entry(
@@ -114,15 +111,10 @@ async def record_on_complaint(
     id and no address, so no view or filter of the log can name them. complaints.reporter
     already links them to it for their own pages; the log keeps no second link.
     """
-    await record(
-        actor_id=actor_id,
-        action=action,
-        target_type="complaint",
-        target_id=complaint["id"],
-        data=data,
-        ip=ip,
-        by_anonymous_reporter=hides_reporter(complaint, actor_id),
+    columns = entry_on_complaint(
+        complaint=complaint, actor_id=actor_id, action=action, data=data, ip=ip
     )
+    await AuditLog.insert(AuditLog(**columns))
 
 
 # Entries of a reporter's own actions on anonymous complaints made nameless (the same in the

@@ -64,31 +64,30 @@ def _view(shown: figures.Figures, *, with_units: bool = True) -> dict[str, Any]:
     }
 
 
-@get(PAGE, name="stats:page", opt=ADMIN)
-async def statistics_page(request: Request) -> Template:
-    """The dashboard; a filter change (htmx) gets only the region of figures back."""
+async def _dashboard(request: Request, fragment: str, *, checks_filters: bool) -> Template:
+    """The dashboard for the filters in the URL; an htmx request gets `fragment` back.
+    `checks_filters`: wrong filters answer 422 (the cards' refresh answers 200 regardless)."""
     filters = _filters(request)
     shown = await figures.compute(filters)
     return render(
         request,
         "statistics/page.html",
         {"filters": filters, **_view(shown), **await _choices()},
-        fragment="statistics/_region.html",
-        status_code=422 if filters.errors else 200,
+        fragment=fragment,
+        status_code=422 if checks_filters and filters.errors else 200,
     )
+
+
+@get(PAGE, name="stats:page", opt=ADMIN)
+async def statistics_page(request: Request) -> Template:
+    """The dashboard; a filter change (htmx) gets only the region of figures back."""
+    return await _dashboard(request, "statistics/_region.html", checks_filters=True)
 
 
 @get(f"{PAGE}/kartu", name="stats:cards", opt=ADMIN)
 async def statistics_cards(request: Request) -> Template:
     """The cards alone (refreshed every minute and on `pengaduan:stats`)."""
-    filters = _filters(request)
-    shown = await figures.compute(filters)
-    return render(
-        request,
-        "statistics/page.html",
-        {"filters": filters, **_view(shown), **await _choices()},
-        fragment="statistics/_cards.html",
-    )
+    return await _dashboard(request, "statistics/_cards.html", checks_filters=False)
 
 
 def _download(content: bytes, media_type: str, filename: str) -> Response:
