@@ -67,6 +67,7 @@ async def query_times(dsn: str) -> list[tuple[str, float, float, int]]:
     import asyncpg
 
     from pengaduan.archive import services
+    from pengaduan.archive.filters import ArchiveFilters
 
     conn = await asyncpg.connect(dsn)
     try:
@@ -76,7 +77,7 @@ async def query_times(dsn: str) -> list[tuple[str, float, float, int]]:
         )
         out = []
         for label, q in (*WORDS, ("number", number)):
-            filters = services.ArchiveFilters.from_query({"q": q})
+            filters = ArchiveFilters.from_query({"q": q})
             rows_sql, row_args, count_sql, count_args = services.archive_queries(filters)
             times: dict[str, list[float]] = {"rows": [], "count": []}
             for _ in range(5):

@@ -192,8 +192,8 @@ async def check_medians(dsn: str) -> bool:
     themselves (sorting them all: slow, which is why the page does not), for several views."""
     import asyncpg
 
-    from pengaduan.statistics import services
-    from pengaduan.statistics.services import StatsFilters
+    from pengaduan.statistics import queries
+    from pengaduan.statistics.filters import StatsFilters
 
     conn = await asyncpg.connect(dsn, command_timeout=600)
     try:
@@ -208,11 +208,11 @@ async def check_medians(dsn: str) -> bool:
             (StatsFilters(period="year"), True),
         ):
             start, end = filters.days()
-            for kind, (expr, present, _buckets) in services._MEDIANS.items():
-                sql, args = services._median_sql(kind, filters, start, end, public)
-                fast = services._median(await conn.fetch(sql, *args))
-                where = services._Where()
-                rows = services._rows_where(where, filters, start, end, public)
+            for kind, (expr, present, _buckets) in queries.MEDIANS.items():
+                sql, args = queries.median_sql(kind, filters, start, end, public)
+                fast = queries.median(await conn.fetch(sql, *args))
+                where = queries.rows_where(filters, start, end, public)
+                rows = where.sql
                 exact = await conn.fetchval(
                     f"SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY"
                     f" extract(epoch FROM {expr})::float8) FROM complaints"
@@ -224,12 +224,12 @@ async def check_medians(dsn: str) -> bool:
                         f"  median {kind} differs for {filters.query_string()}: {fast} != {exact}"
                     )
                     return False
-            sql, args = services._unit_medians_sql(filters, start, end, public)
+            sql, args = queries.unit_medians_sql(filters, start, end, public)
             values: dict[int, list] = {}
             for row in await conn.fetch(sql, *args):
                 values.setdefault(row["unit"], []).append(row)
-            where = services._Where()
-            rows = services._rows_where(where, filters, start, end, public)
+            where = queries.rows_where(filters, start, end, public)
+            rows = where.sql
             exact_units = await conn.fetch(
                 "SELECT unit, percentile_cont(0.5) WITHIN GROUP (ORDER BY"
                 " extract(epoch FROM resolved_at - submitted_at)::float8) AS m FROM complaints"
@@ -237,7 +237,7 @@ async def check_medians(dsn: str) -> bool:
                 *where.args,
             )
             for row in exact_units:
-                fast = services._median(values.get(row["unit"], []))
+                fast = queries.median(values.get(row["unit"], []))
                 if fast is None or abs(fast - row["m"]) > 1e-6:
                     print(f"  unit {row['unit']} median differs: {fast} != {row['m']}")
                     return False
@@ -250,7 +250,7 @@ async def measure(dsn: str, runs: int) -> list[tuple[str, list[float], int]]:
     import httpx
 
     from pengaduan.app import create_app
-    from pengaduan.statistics import services
+    from pengaduan.statistics import public
     from pengaduan.testing import settings_for
 
     app = create_app(
@@ -278,7 +278,7 @@ async def measure(dsn: str, runs: int) -> list[tuple[str, list[float], int]]:
                 timings = []
                 size = 0
                 for _ in range(runs):
-                    services.clear_public_cache()
+                    public.clear_public_cache()
                     started = time.perf_counter()
                     response = await client.get(url, headers=headers)
                     timings.append(time.perf_counter() - started)
@@ -292,8 +292,8 @@ async def measure(dsn: str, runs: int) -> list[tuple[str, list[float], int]]:
 async def explain(dsn: str) -> str:
     import asyncpg
 
-    from pengaduan.statistics import services
-    from pengaduan.statistics.services import StatsFilters
+    from pengaduan.statistics import queries
+    from pengaduan.statistics.filters import StatsFilters
 
     filters = StatsFilters(period="all")
     start, end = filters.days()
@@ -301,15 +301,15 @@ async def explain(dsn: str) -> str:
     out = []
     try:
         for name, (sql, args) in (
-            ("aggregate per day", services._daily_sql(filters, start, end, False)),
-            ("aggregate per dimension", services._dimensions_sql(filters, start, end, False)),
-            ("overdue", services._overdue_sql(filters, start, end, False)),
-            ("median resolve", services._median_sql("resolve", filters, start, end, False)),
+            ("aggregate per day", queries.daily_sql(filters, start, end, False)),
+            ("aggregate per dimension", queries.dimensions_sql(filters, start, end, False)),
+            ("overdue", queries.overdue_sql(filters, start, end, False)),
+            ("median resolve", queries.median_sql("resolve", filters, start, end, False)),
             (
                 "median first response",
-                services._median_sql("first_response", filters, start, end, False),
+                queries.median_sql("first_response", filters, start, end, False),
             ),
-            ("unit medians", services._unit_medians_sql(filters, start, end, False)),
+            ("unit medians", queries.unit_medians_sql(filters, start, end, False)),
         ):
             rows = await conn.fetch("EXPLAIN (ANALYZE, BUFFERS) " + sql, *args)
             out.append(f"--- {name}\n" + "\n".join(r[0] for r in rows))

@@ -132,10 +132,10 @@ def cmd_seed_demo(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_stats_rebuild(settings: Settings, args: argparse.Namespace) -> int:
-    from pengaduan.statistics import services
+    from pengaduan.statistics import queries
 
     _database(settings)
-    rows = asyncio.run(services.rebuild_once())
+    rows = asyncio.run(queries.rebuild())
     print(f"Statistics recounted from the complaints: {rows} daily aggregate row(s).")
     return 0
 

@@ -13,8 +13,9 @@ import httpx
 import pytest
 from litestar import Litestar
 
-from pengaduan import demo
+from pengaduan import db, demo
 from pengaduan.archive import services
+from pengaduan.archive.filters import ArchiveFilters
 from pengaduan.complaints.tables import Complaint
 from pengaduan.db import ENGINE
 from pengaduan.settings import Settings
@@ -312,12 +313,12 @@ async def test_an_htmx_request_gets_only_the_results_with_vary(
 
 
 def test_the_filter_address_keeps_every_value_but_the_first_page() -> None:
-    filters = services.ArchiveFilters.from_query(
+    filters = ArchiveFilters.from_query(
         {"q": "jalan", "category": "1", "status": "closed", "from": "2026-01-01", "page": "1"}
     )
     assert filters.query_string() == "q=jalan&category=1&status=closed&from=2026-01-01"
     assert filters.query_string(page=2).endswith("&page=2")
-    assert services.ArchiveFilters.from_query({"page": "x", "status": "bogus"}).query_string() == ""
+    assert ArchiveFilters.from_query({"page": "x", "status": "bogus"}).query_string() == ""
 
 
 async def test_the_list_page_makes_the_same_few_queries_for_any_number_of_rows(
@@ -373,12 +374,12 @@ async def test_the_search_uses_the_full_text_gin_index(world: dict[str, int]) ->
     # What autovacuum does on a live server: the new rows move from the GIN pending list
     # into the index proper (the planner prices a long pending list as slow).
     await Complaint.raw("SELECT gin_clean_pending_list('complaints_search')")
-    filters = services.ArchiveFilters.from_query({"q": "berlubang"})
+    filters = ArchiveFilters.from_query({"q": "berlubang"})
     rows_sql, row_args, count_sql, count_args = services.archive_queries(filters)
     for sql, args in ((rows_sql, row_args), (count_sql, count_args)):
         async with ENGINE.transaction():
             await Complaint.raw("SELECT set_config('enable_seqscan', 'off', true)")
-            plan = await Complaint.raw("EXPLAIN " + sql, *args)
+            plan = await db.fetch("EXPLAIN " + sql, *args)
         lines = [row["QUERY PLAN"] for row in plan]
         assert any("Bitmap Index Scan on complaints_search" in line for line in lines), "\n".join(
             lines
@@ -709,10 +710,10 @@ async def test_below_the_cap_the_count_is_exact(
 
 async def test_a_common_word_ranks_a_bounded_set_not_every_match(world: dict[str, int]) -> None:
     await fill_matching(world, 6000)
-    filters = services.ArchiveFilters.from_query({"q": "antrean"})
+    filters = ArchiveFilters.from_query({"q": "antrean"})
     rows_sql, row_args, count_sql, count_args = services.archive_queries(filters)
     for sql, args in ((rows_sql, row_args), (count_sql, count_args)):
-        plan = await Complaint.raw("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, *args)
+        plan = await db.fetch("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, *args)
         nodes = [json.loads(plan[0]["QUERY PLAN"])[0]["Plan"]]
         while nodes:
             node = nodes.pop()
@@ -778,8 +779,8 @@ async def test_a_number_typed_into_the_archive_form_finds_the_complaint_as_it_is
             assert numbers_in(response.text) == [number], (typed, headers)
             assert count_in(response.text) == 1
     # A year alone, or words with numbers, are still a text search.
-    assert services.ArchiveFilters.from_query({"q": year}).number is None
-    assert services.ArchiveFilters.from_query({"q": f"lampu {year} 27"}).number is None
+    assert ArchiveFilters.from_query({"q": year}).number is None
+    assert ArchiveFilters.from_query({"q": f"lampu {year} 27"}).number is None
 
 
 async def test_the_stored_document_follows_an_edited_title_and_body(

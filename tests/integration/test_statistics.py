@@ -10,8 +10,9 @@ import asyncpg
 import httpx
 import pytest
 
-from pengaduan.statistics import services
-from pengaduan.statistics.services import JAKARTA, StatsFilters
+from pengaduan.statistics import figures as stats
+from pengaduan.statistics import public, queries
+from pengaduan.statistics.filters import JAKARTA, StatsFilters
 from tests.conftest import make_unit
 from tests.integration.handling_factory import make_category, make_complaint
 
@@ -103,7 +104,7 @@ def _resolved_this_month(*resolved: datetime) -> int:
 
 @pytest.mark.usefixtures("app")
 async def test_cards_of_the_last_30_days(world: dict[str, int]) -> None:
-    figures = await services.figures(StatsFilters())
+    figures = await stats.compute(StatsFilters())
     cards = figures.cards
     assert cards["total"] == 6
     assert cards["open"] == 3
@@ -127,15 +128,15 @@ async def test_cards_of_the_last_30_days(world: dict[str, int]) -> None:
 
 @pytest.mark.usefixtures("app")
 async def test_filters_narrow_every_figure(world: dict[str, int]) -> None:
-    unit_b = (await services.figures(StatsFilters(unit=world["unit_b"]))).cards
+    unit_b = (await stats.compute(StatsFilters(unit=world["unit_b"]))).cards
     assert (unit_b["total"], unit_b["open"], unit_b["overdue"]) == (2, 2, 0)
     assert unit_b["median_resolve"] is None and unit_b["rating_average"] is None
 
-    category = await services.figures(StatsFilters(category=world["cat_a"]))
+    category = await stats.compute(StatsFilters(category=world["cat_a"]))
     assert category.cards["total"] == 4
     assert [c["value"] for c in category.by_category] == [4]
 
-    everything = await services.figures(StatsFilters(period="all"))
+    everything = await stats.compute(StatsFilters(period="all"))
     assert everything.cards["total"] == 7
     # 10, 30, 50, 100 h: the median of an even count is the mean of the middle two.
     assert everything.cards["median_resolve"] == pytest.approx(40 * 3600)
@@ -150,12 +151,12 @@ async def test_filters_narrow_every_figure(world: dict[str, int]) -> None:
     )
     assert not window.errors
     # c1 (5 days ago), c2 (6), c5 (1), c6 (2); days are counted in Western Indonesia Time.
-    assert (await services.figures(window)).cards["total"] == 4
+    assert (await stats.compute(window)).cards["total"] == 4
 
 
 @pytest.mark.usefixtures("app")
 async def test_charts_and_tables(world: dict[str, int], people: dict[str, int]) -> None:
-    figures = await services.figures(StatsFilters())
+    figures = await stats.compute(StatsFilters())
     assert {s["status"]: s["value"] for s in figures.by_status} == {
         "pending": 2,
         "in_progress": 1,
@@ -213,9 +214,9 @@ async def test_triggers_keep_the_aggregate_equal_to_a_rebuild(
     finally:
         await conn.close()
     kept = await _aggregate(db_dsn)
-    assert await services.rebuild() > 0
+    assert await queries.rebuild() > 0
     assert await _aggregate(db_dsn) == kept
-    cards = (await services.figures(StatsFilters())).cards
+    cards = (await stats.compute(StatsFilters())).cards
     assert (cards["open"], cards["resolved"], cards["rating_average"]) == (2, 4, 5.0)
 
 
@@ -272,7 +273,7 @@ async def test_monthly_report(as_role, world: dict[str, int]) -> None:
 async def test_transparency_page_shows_public_figures_only(
     client: httpx.AsyncClient, world: dict[str, int]
 ) -> None:
-    services.clear_public_cache()
+    public.clear_public_cache()
     page = await client.get("/transparansi?period=30")
     assert page.status_code == 200
     # Six complaints in the last 30 days, one of them private: five counted.
@@ -364,7 +365,7 @@ async def test_home_and_transparency_count_the_same_public_reports(
     await complaint("pending", is_public=False)
     await complaint("resolved", is_public=False)
 
-    services.clear_public_cache()
+    public.clear_public_cache()
     home = _home_numbers((await client.get("/")).text)
     assert home == [8, 5, 2]
     assert _transparency_numbers((await client.get("/transparansi")).text) == home
@@ -372,7 +373,7 @@ async def test_home_and_transparency_count_the_same_public_reports(
 
     # Home counts all time: what "all time" on the transparency page shows.
     await complaint("closed", days=400)
-    services.clear_public_cache()
+    public.clear_public_cache()
     home = _home_numbers((await client.get("/")).text)
     assert home == [9, 5, 3]
     assert _transparency_numbers((await client.get("/transparansi?period=all")).text) == home

@@ -6,7 +6,7 @@ from datetime import date
 
 from pengaduan import i18n
 from pengaduan.statistics import charts
-from pengaduan.statistics.services import StatsFilters, month_range
+from pengaduan.statistics.filters import StatsFilters, month_range
 
 TODAY = date(2026, 12, 2)
 

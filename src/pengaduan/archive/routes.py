@@ -10,6 +10,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
 from pengaduan.archive import services
+from pengaduan.archive.filters import ARCHIVE_STATUSES, ArchiveFilters
 from pengaduan.web import publiccache
 from pengaduan.web.templating import is_partial, render
 
@@ -18,7 +19,7 @@ ANYONE = {"access": "anyone"}
 
 @get("/arsip", name="archive:list", opt=ANYONE)
 async def archive_list(request: Request) -> Response:
-    filters = services.ArchiveFilters.from_query(dict(request.query_params))
+    filters = ArchiveFilters.from_query(dict(request.query_params))
     partial = is_partial(request)
     query = filters.query_string()
 
@@ -31,7 +32,7 @@ async def archive_list(request: Request) -> Response:
             "errors": filters.errors,
             # The form is outside the swapped region: an htmx request needs no categories.
             "categories": [] if partial else await services.archive_categories(),
-            "statuses": services.ARCHIVE_STATUSES,
+            "statuses": ARCHIVE_STATUSES,
         }
         # The ignored values stay in the form with a message beside them.
         return context, 422 if filters.errors else 200
@@ -43,7 +44,12 @@ async def archive_list(request: Request) -> Response:
         build,
         fragment="archive/_results.html",
         # The address htmx shows is the short one, without the form's empty fields.
-        headers={"HX-Push-Url": "/arsip" + ("?" + query if query else "")} if partial else None,
+        headers={
+            "HX-Push-Url": request.app.route_reverse("archive:list")
+            + ("?" + query if query else "")
+        }
+        if partial
+        else None,
     )
 
 

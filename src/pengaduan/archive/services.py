@@ -7,57 +7,31 @@ of an anonymous complaint.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
 from typing import Any
-from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
-from pengaduan.complaints.tables import OPEN_STATUSES, Complaint
-from pengaduan.db import ENGINE
-from pengaduan.i18n import _
-from pengaduan.web.values import (
-    date_message,
-    day,
-    page_number,
-    record_id,
-    shown,
-    text,
-    unreadable_message,
-)
+from pengaduan import db
+from pengaduan.archive.filters import JAKARTA, ArchiveFilters, one_line
+from pengaduan.complaints.statuses import OPEN_STATUSES
 
 PAGE_SIZE = 20
-MAX_PAGE = 100_000
 SIMILAR_LIMIT = 5
 SIMILAR_MIN_CHARS = 4
 # Lower than pg_trgm's default 0.3: a typed title is usually much shorter than the titles
 # it should find, and the full-text match and the ranking weed out the noise.
 SIMILARITY_THRESHOLD = 0.2
-# Statuses the archive shows (a withdrawn complaint is the reporter's to take back).
-ARCHIVE_STATUSES = ("pending", "verified", "in_progress", "resolved", "rejected", "closed")
-JAKARTA = ZoneInfo("Asia/Jakarta")
 
 PUBLIC = "c.is_public AND c.status <> 'withdrawn'"
 # The stored, weighted document (title A, body B; a generated column with the GIN index
 # complaints_search): searching and ranking read it instead of recomputing each match's.
 DOCUMENT = "c.search_document"
-QUERY = "websearch_to_tsquery('indonesian', {})"
 # Counting stops past this many matches ("more than 1,000"): an exact count of a common
 # word's matches grows with the archive.
 COUNT_CAP = 1000
 # A text search ranks only the newest this-many matches, so the commonest word costs about
 # what a rare one does (found by walking the newest complaints, not by ranking them all).
 RANKED_CANDIDATES = 1000
-# A complaint number, typed with any case and with spaces or dashes (or neither) between parts
-# (a phone's keyboard may turn "-" into another dash); without "ADU" a year and a serial
-# apart ("2026-27", "2026 000027") are a number too: nobody searches the text for that.
-_DASHES = "\\s\\-\u2010-\u2015\u2212"
-NUMBER_RE = re.compile(
-    rf"^\s*(?:ADU[{_DASHES}]*(\d{{4}})[{_DASHES}]*|((?:19|20)\d{{2}})[{_DASHES}]+)(\d{{1,10}})\s*$",
-    re.IGNORECASE,
-)
-
 ROW_COLUMNS = """
     c.id, c.number, c.title, c.status, c.submitted_at, c.location_text,
     cat.name AS category_name, cat.icon AS category_icon, u.name AS unit_name,
@@ -73,131 +47,27 @@ JOINS = """
 ROW_JOINS = "FROM complaints c" + JOINS
 
 
-def _one_line(value: str) -> str:
-    return " ".join(shown(value).split())
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-@dataclass(frozen=True)
-class ArchiveFilters:
-    """What the visitor asked for, from the URL; `errors` name the values that were ignored."""
-
-    q: str = ""
-    category: int | None = None
-    status: str = ""
-    date_from: date | None = None
-    date_to: date | None = None
-    location: str = ""
-    page: int = 1
-    raw: dict[str, str] = field(default_factory=dict)
-    errors: dict[str, str] = field(default_factory=dict)
-
-    @classmethod
-    def from_query(cls, params: dict[str, str]) -> ArchiveFilters:
-        errors: dict[str, str] = {}
-        raw = {
-            key: _one_line(str(params.get(key, "")))[:200]
-            for key in ("q", "category", "status", "from", "to", "location")
-        }
-        for key in ("q", "location"):
-            if text(params.get(key, "")) is None:
-                errors[key] = unreadable_message()
-        status = raw["status"] if raw["status"] in ARCHIVE_STATUSES else ""
-        dates: dict[str, date | None] = {}
-        for key in ("from", "to"):
-            dates[key] = day(raw[key]) if raw[key] else None
-            if raw[key] and dates[key] is None:
-                errors[key] = date_message()
-        if dates["from"] and dates["to"] and dates["from"] > dates["to"]:
-            errors["to"] = _("The end date is before the start date.")
-            dates["to"] = None
-        return cls(
-            q="" if "q" in errors else raw["q"][:200],
-            category=record_id(raw["category"]),
-            status=status,
-            date_from=dates["from"],
-            date_to=dates["to"],
-            location="" if "location" in errors else raw["location"][:100],
-            page=page_number(params.get("page"), last=MAX_PAGE),
-            raw=raw,
-            errors=errors,
-        )
-
-    @property
-    def number(self) -> str | None:
-        """The complaint number the search names ("adu 2026 27" is ADU-2026-000027), or None."""
-        numbers = self.numbers
-        return numbers[0] if numbers else None
-
-    @property
-    def numbers(self) -> list[str]:
-        """The forms of the typed number to look up: padded to six digits as the app numbers
-        complaints, and the digits as typed (numbers imported with another padding)."""
-        match = NUMBER_RE.match(self.q)
-        if match is None:
-            return []
-        prefixed_year, bare_year, serial = match.groups()
-        year = prefixed_year or bare_year
-        return list(dict.fromkeys([f"ADU-{year}-{int(serial):06d}", f"ADU-{year}-{serial}"]))
-
-    @property
-    def active(self) -> bool:
-        return bool(
-            self.q
-            or self.category
-            or self.status
-            or self.raw.get("from")
-            or self.raw.get("to")
-            or self.location
-        )
-
-    def query_string(self, **changes: Any) -> str:
-        """The URL query for these filters (what the visitor typed), with `changes`."""
-        values: dict[str, Any] = {
-            "q": self.q,
-            "category": self.category or "",
-            "status": self.status,
-            "from": self.raw.get("from", ""),
-            "to": self.raw.get("to", ""),
-            "location": self.location,
-            "page": self.page,
-        }
-        values.update(changes)
-        if values["page"] == 1:
-            del values["page"]
-        return urlencode({k: v for k, v in values.items() if v not in ("", None)})
-
-
-def _conditions(filters: ArchiveFilters) -> tuple[str, list[Any]]:
+def _conditions(filters: ArchiveFilters) -> db.Where:
     """The WHERE clause (always starting with the public rule) and its arguments."""
-    clauses = [PUBLIC]
-    args: list[Any] = []
-
-    def arg(value: Any) -> str:
-        args.append(value)
-        return "{}"
-
+    where = db.Where().add(PUBLIC)
     if filters.number:
         # A number is looked up, not searched: the unique index on number finds it.
-        clauses.append(f"c.number = ANY({arg(filters.numbers)})")
+        where.add("c.number = ANY({})", filters.numbers)
     elif filters.q:
-        clauses.append(f"{DOCUMENT} @@ websearch_to_tsquery('indonesian', {arg(filters.q)})")
+        where.add(f"{DOCUMENT} @@ websearch_to_tsquery('indonesian', {{}})", filters.q)
     if filters.category:
-        clauses.append(f"c.category = {arg(filters.category)}")
+        where.add("c.category = {}", filters.category)
     if filters.status:
-        clauses.append(f"c.status = {arg(filters.status)}")
+        where.add("c.status = {}", filters.status)
     if filters.date_from:
         start = datetime.combine(filters.date_from, time.min, tzinfo=JAKARTA)
-        clauses.append(f"c.submitted_at >= {arg(start)}")
+        where.add("c.submitted_at >= {}", start)
     if filters.date_to:
         end = datetime.combine(filters.date_to + timedelta(days=1), time.min, tzinfo=JAKARTA)
-        clauses.append(f"c.submitted_at < {arg(end)}")
+        where.add("c.submitted_at < {}", end)
     if filters.location:
-        clauses.append(f"c.location_text ILIKE {arg('%' + _escape_like(filters.location) + '%')}")
-    return " AND ".join(clauses), args
+        where.add("c.location_text ILIKE {}", "%" + db.escape_like(filters.location) + "%")
+    return where
 
 
 def archive_queries(filters: ArchiveFilters) -> tuple[str, list[Any], str, list[Any]]:
@@ -208,31 +78,33 @@ def archive_queries(filters: ArchiveFilters) -> tuple[str, list[Any], str, list[
     common word and stops, or reads the GIN index for a rare one) and orders only those by
     ts_rank over the stored document, title matches first. The count stops at COUNT_CAP + 1.
     """
-    where, args = _conditions(filters)
+    where = _conditions(filters)
+    # The rows query's own values come after the clause's (the count has only those).
+    page = db.Where(first=len(where.args))
     offset = (filters.page - 1) * PAGE_SIZE
     order = "c.submitted_at DESC, c.id DESC"
     if filters.q and not filters.number:
+        query = f"websearch_to_tsquery('indonesian', {page.param(filters.q)})"
         rows_sql = f"""
             WITH candidates AS MATERIALIZED (
                 SELECT c.id, c.submitted_at, {DOCUMENT} AS document FROM complaints c
-                WHERE {where} ORDER BY {order} LIMIT {RANKED_CANDIDATES}
+                {where} ORDER BY {order} LIMIT {RANKED_CANDIDATES}
             ), page AS (
-                SELECT k.id, ts_rank(k.document, {QUERY}) AS rank FROM candidates k
-                ORDER BY rank DESC, k.submitted_at DESC, k.id DESC LIMIT {{}} OFFSET {{}}
+                SELECT k.id, ts_rank(k.document, {query}) AS rank FROM candidates k
+                ORDER BY rank DESC, k.submitted_at DESC, k.id DESC
+                LIMIT {page.param(PAGE_SIZE + 1)} OFFSET {page.param(offset)}
             )
             SELECT {ROW_COLUMNS} FROM page p JOIN complaints c ON c.id = p.id {JOINS}
             ORDER BY p.rank DESC, {order}
         """
-        row_args = [*args, filters.q, PAGE_SIZE + 1, offset]
     else:
-        rows_sql = f"SELECT {ROW_COLUMNS} {ROW_JOINS} WHERE {where} ORDER BY {order}"
-        rows_sql += " LIMIT {} OFFSET {}"
-        row_args = [*args, PAGE_SIZE + 1, offset]
+        rows_sql = f"SELECT {ROW_COLUMNS} {ROW_JOINS} {where} ORDER BY {order}"
+        rows_sql += f" LIMIT {page.param(PAGE_SIZE + 1)} OFFSET {page.param(offset)}"
     count_sql = (
-        f"SELECT count(*) AS n FROM (SELECT 1 FROM complaints c WHERE {where}"
+        f"SELECT count(*) AS n FROM (SELECT 1 FROM complaints c {where}"
         f" LIMIT {COUNT_CAP + 1}) AS matches"
     )
-    return rows_sql, row_args, count_sql, args
+    return rows_sql, [*where.args, *page.args], count_sql, where.args
 
 
 @dataclass(frozen=True)
@@ -260,17 +132,17 @@ async def search_archive(filters: ArchiveFilters) -> ArchivePage:
     if filters.q and not filters.number:
         # Planned for this very word each time: a plan kept for a rare word (read the GIN
         # index, sort the matches) would be linear in the matches for a common one.
-        async with ENGINE.transaction():
-            await Complaint.raw("SET LOCAL plan_cache_mode = force_custom_plan")
-            rows = await Complaint.raw(rows_sql, *row_args)
-            count = await Complaint.raw(count_sql, *count_args)
+        async with db.ENGINE.transaction():
+            await db.fetch("SET LOCAL plan_cache_mode = force_custom_plan")
+            rows = await db.fetch(rows_sql, *row_args)
+            count = await db.fetch(count_sql, *count_args)
     else:
-        rows = await Complaint.raw(rows_sql, *row_args)
-        count = await Complaint.raw(count_sql, *count_args)
+        rows = await db.fetch(rows_sql, *row_args)
+        count = await db.fetch(count_sql, *count_args)
     total = count[0]["n"]
     capped = total > COUNT_CAP
     return ArchivePage(
-        rows=rows[:PAGE_SIZE],
+        rows=[dict(row) for row in rows[:PAGE_SIZE]],
         total=min(total, COUNT_CAP),
         capped=capped,
         has_next=len(rows) > PAGE_SIZE,
@@ -281,16 +153,19 @@ async def search_archive(filters: ArchiveFilters) -> ArchivePage:
 
 async def recent_public(limit: int = 5) -> list[dict[str, Any]]:
     """The newest public complaints (for the home page)."""
-    return await Complaint.raw(
+    rows = await db.fetch(
         f"SELECT {ROW_COLUMNS} {ROW_JOINS} WHERE {PUBLIC}"
-        " ORDER BY c.submitted_at DESC, c.id DESC LIMIT {}",
+        " ORDER BY c.submitted_at DESC, c.id DESC LIMIT $1",
         limit,
     )
+    return [dict(row) for row in rows]
 
 
 async def archive_categories() -> list[dict[str, Any]]:
     """Categories for the archive's filter (inactive ones too: old complaints keep them)."""
-    return await Complaint.raw("SELECT id, name, icon FROM categories ORDER BY name")
+    return [
+        dict(row) for row in await db.fetch("SELECT id, name, icon FROM categories ORDER BY name")
+    ]
 
 
 def public_name(full_name: str | None) -> str:
@@ -307,7 +182,7 @@ async def public_complaint(number: str) -> dict[str, Any] | None:
     """A public, not withdrawn complaint by number, or None (also for private ones)."""
     if "\x00" in number or len(number) > 40:
         return None
-    rows = await Complaint.raw(
+    rows = await db.fetch(
         f"""
         SELECT c.id, c.number, c.title, c.body, c.location_text, c.status, c.is_anonymous,
                c.submitted_at, c.verified_at, c.resolved_at, c.closed_at,
@@ -315,7 +190,7 @@ async def public_complaint(number: str) -> dict[str, Any] | None:
                CASE WHEN c.is_anonymous THEN NULL ELSE r.full_name END AS reporter_name
         {ROW_JOINS}
         LEFT JOIN users r ON r.id = c.reporter
-        WHERE c.number = {{}} AND {PUBLIC}
+        WHERE c.number = $1 AND {PUBLIC}
         """,
         number,
     )
@@ -335,23 +210,24 @@ async def public_timeline(complaint_id: int) -> list[dict[str, Any]]:
     Internal notes never come out of here; other status notes may be working notes, so only
     a rejection's reason is shown. Message authors are "reporter" or "staff", never named.
     """
-    return await Complaint.raw(
+    rows = await db.fetch(
         """
         SELECT 'status' AS kind, h.changed_at AS at, h.old_status, h.new_status,
                CASE WHEN h.new_status = 'rejected' THEN h.note ELSE '' END AS body,
                false AS is_official_response, NULL AS author, h.id AS seq
         FROM status_history h
-        WHERE h.complaint = {}
+        WHERE h.complaint = $1
         UNION ALL
         SELECT 'message', m.created_at, NULL, NULL, m.body, m.is_official_response,
                CASE WHEN m.author = c.reporter THEN 'reporter' ELSE 'staff' END, m.id
         FROM messages m JOIN complaints c ON c.id = m.complaint
-        WHERE m.complaint = {} AND m.visibility = 'public'
+        WHERE m.complaint = $2 AND m.visibility = 'public'
         ORDER BY at, kind DESC, seq
         """,
         complaint_id,
         complaint_id,
     )
+    return [dict(row) for row in rows]
 
 
 async def similar_open(title: str) -> list[dict[str, Any]]:
@@ -360,27 +236,27 @@ async def similar_open(title: str) -> list[dict[str, Any]]:
     Candidates come from the trigram index on titles (`%`, threshold set for this query
     only) or the full-text index; they are ranked by title similarity plus text rank.
     """
-    title = _one_line(title)[:200]
+    title = one_line(title)[:200]
     if len(title) < SIMILAR_MIN_CHARS:
         return []
-    async with ENGINE.transaction():
-        await Complaint.raw(
-            "SELECT set_config('pg_trgm.similarity_threshold', {}, true)",
+    async with db.ENGINE.transaction():
+        await db.fetch(
+            "SELECT set_config('pg_trgm.similarity_threshold', $1, true)",
             str(SIMILARITY_THRESHOLD),
         )
-        return await Complaint.raw(
+        rows = await db.fetch(
             f"""
             SELECT c.number, c.title, c.status, c.submitted_at,
                    cat.name AS category_name, cat.icon AS category_icon
             FROM complaints c
             LEFT JOIN categories cat ON cat.id = c.category
-            WHERE {PUBLIC} AND c.status = ANY({{}})
-              AND (c.title % {{}}
-                   OR {DOCUMENT} @@ websearch_to_tsquery('indonesian', {{}}))
-            ORDER BY similarity(c.title, {{}})
-                     + ts_rank({DOCUMENT}, websearch_to_tsquery('indonesian', {{}})) DESC,
+            WHERE {PUBLIC} AND c.status = ANY($1)
+              AND (c.title % $2
+                   OR {DOCUMENT} @@ websearch_to_tsquery('indonesian', $3))
+            ORDER BY similarity(c.title, $4)
+                     + ts_rank({DOCUMENT}, websearch_to_tsquery('indonesian', $5)) DESC,
                      c.submitted_at DESC
-            LIMIT {{}}
+            LIMIT $6
             """,
             list(OPEN_STATUSES),
             title,
@@ -389,3 +265,4 @@ async def similar_open(title: str) -> list[dict[str, Any]]:
             title,
             SIMILAR_LIMIT,
         )
+    return [dict(row) for row in rows]

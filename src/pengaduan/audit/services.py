@@ -34,19 +34,16 @@ async def record(
     `by_anonymous_reporter`: the actor is the reporter of an anonymous complaint, entered
     without user id and address (see `record_on_complaint`).
     """
-    await AuditLog.insert(
-        AuditLog(
-            **entry(
-                actor_id=actor_id,
-                action=action,
-                target_type=target_type,
-                target_id=target_id,
-                data=data,
-                ip=ip,
-                by_anonymous_reporter=by_anonymous_reporter,
-            )
-        )
+    columns = entry(
+        actor_id=actor_id,
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        data=data,
+        ip=ip,
+        by_anonymous_reporter=by_anonymous_reporter,
     )
+    await AuditLog.insert(AuditLog(**columns))
 
 
 def entry(
@@ -114,15 +111,10 @@ async def record_on_complaint(
     id and no address, so no view or filter of the log can name them. complaints.reporter
     already links them to it for their own pages; the log keeps no second link.
     """
-    await record(
-        actor_id=actor_id,
-        action=action,
-        target_type="complaint",
-        target_id=complaint["id"],
-        data=data,
-        ip=ip,
-        by_anonymous_reporter=hides_reporter(complaint, actor_id),
+    columns = entry_on_complaint(
+        complaint=complaint, actor_id=actor_id, action=action, data=data, ip=ip
     )
+    await AuditLog.insert(AuditLog(**columns))
 
 
 # Entries of a reporter's own actions on anonymous complaints made nameless (the same in the
@@ -131,13 +123,13 @@ HIDE_REPORTER_SQL = """
 UPDATE audit_log a SET actor = NULL, ip = '', by_anonymous_reporter = true
 FROM complaints c
 WHERE a.target_type = 'complaint' AND a.target_id = c.id::text
-  AND a.actor = c.reporter AND c.is_anonymous AND c.id = {}
+  AND a.actor = c.reporter AND c.is_anonymous AND c.id = $1
 """
 
 
 async def hide_reporter(complaint_id: int) -> None:
     """The complaint became anonymous: its reporter's earlier entries lose name and address."""
-    await AuditLog.raw(HIDE_REPORTER_SQL, complaint_id)
+    await db.execute(HIDE_REPORTER_SQL, complaint_id)
 
 
 async def entries_for_target(target_type: str, target_id: int | str) -> list[dict[str, Any]]:
@@ -232,8 +224,24 @@ def filter_problems(filters: AuditFilters) -> dict[str, str]:
     return problems
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+def _where(filters: AuditFilters) -> db.Where:
+    """The filters as conditions on the log (a wrong period is left out)."""
+    where = db.Where()
+    if filters.actor:
+        where.add("u.username = {}", filters.actor)
+    if filters.action:
+        where.add("a.action LIKE {}", db.escape_like(filters.action) + "%")
+    if filters.target_type:
+        where.add("a.target_type = {}", filters.target_type)
+    if filters.target_id:
+        where.add("a.target_id = {}", filters.target_id)
+    problems = filter_problems(filters)
+    start, end = _day(filters.date_from), _day(filters.date_to)
+    if start and "from" not in problems:
+        where.add("a.at >= {}", datetime.combine(start, time.min, tzinfo=JAKARTA))
+    if end and "to" not in problems:
+        where.add("a.at < {}", datetime.combine(end + timedelta(days=1), time.min, tzinfo=JAKARTA))
+    return where
 
 
 async def browse(filters: AuditFilters) -> tuple[list[dict[str, Any]], bool]:
@@ -242,39 +250,18 @@ async def browse(filters: AuditFilters) -> tuple[list[dict[str, Any]], bool]:
     No total count: the log only grows, and counting millions of rows for a pager is not
     worth it. Periods are whole days in Asia/Jakarta.
     """
-    clauses: list[str] = []
-    args: list[Any] = []
-
-    def add(sql: str, *values: Any) -> None:
-        clauses.append(sql)
-        args.extend(values)
-
-    if filters.actor:
-        add("u.username = {}", filters.actor)
-    if filters.action:
-        add("a.action LIKE {}", _escape_like(filters.action) + "%")
-    if filters.target_type:
-        add("a.target_type = {}", filters.target_type)
-    if filters.target_id:
-        add("a.target_id = {}", filters.target_id)
-    problems = filter_problems(filters)
-    start, end = _day(filters.date_from), _day(filters.date_to)
-    if start and "from" not in problems:
-        add("a.at >= {}", datetime.combine(start, time.min, tzinfo=JAKARTA))
-    if end and "to" not in problems:
-        add("a.at < {}", datetime.combine(end + timedelta(days=1), time.min, tzinfo=JAKARTA))
-    where = " AND ".join(clauses) or "true"
+    where = _where(filters)
     offset = (filters.page - 1) * BROWSER_PAGE_SIZE
-    rows = await AuditLog.raw(
+    rows = await db.fetch(
         "SELECT a.id, a.action, a.target_type, a.target_id, a.data, a.at, a.ip,"
         " a.by_anonymous_reporter,"
         " u.username AS actor_username, u.full_name AS actor_name"
         " FROM audit_log a LEFT JOIN users u ON u.id = a.actor"
-        f" WHERE {where}"
+        f" {where}"
         f" ORDER BY a.at DESC, a.id DESC LIMIT {BROWSER_PAGE_SIZE + 1} OFFSET {offset}",
-        *args,
+        *where.args,
     )
-    shown = rows[:BROWSER_PAGE_SIZE]
+    shown = [dict(row) for row in rows[:BROWSER_PAGE_SIZE]]
     names = await _names(wording.referenced(shown))
     for row in shown:
         row["action_text"] = wording.action_label(row["action"])

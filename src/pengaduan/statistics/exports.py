@@ -15,10 +15,13 @@ from datetime import datetime
 from typing import Any
 
 from pengaduan import db
+from pengaduan.complaints import statuses
+from pengaduan.errors import INVALID, Refused
 from pengaduan.handling import queue
-from pengaduan.i18n import _
+from pengaduan.i18n import _, ngettext
 from pengaduan.statistics import charts
-from pengaduan.statistics.services import JAKARTA, Figures
+from pengaduan.statistics.figures import Figures
+from pengaduan.statistics.filters import JAKARTA
 from pengaduan.web.labels import priority_label, status_label
 
 EXPORT_LIMIT = 50_000
@@ -28,22 +31,16 @@ CSV_TYPE = "text/csv"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-class TooManyRows(Exception):
-    def __init__(self, count: int) -> None:
-        super().__init__(count)
-        self.count = count
-
-
 def _complaints_sql(filters: queue.QueueFilters, limit: int) -> tuple[str, list[Any]]:
     """Every complaint the admin list shows for `filters` (all pages), oldest first."""
     where, args = queue._conditions(filters, None, None)
-    statuses = ", ".join(queue._literal(s) for s in queue._statuses(filters))
+    listed = ", ".join(queue._literal(s) for s in queue._statuses(filters))
     priority = f" AND c.priority = {queue._literal(filters.priority)}" if filters.priority else ""
     sql = f"""
 SELECT c.number, c.submitted_at, c.title, cat.name AS category, u.name AS unit, c.status,
        c.priority, o.full_name AS officer, c.due_at, c.first_response_at, c.resolved_at,
        c.is_anonymous, c.is_public, c.location_text,
-       coalesce(c.due_at < now() AND c.status IN ('pending', 'verified', 'in_progress'), false)
+       coalesce(c.due_at < now() AND c.status IN ({statuses.OPEN_SQL}), false)
            AS is_overdue,
        r.full_name AS reporter
 FROM complaints c
@@ -51,7 +48,7 @@ JOIN units u ON u.id = c.unit
 JOIN categories cat ON cat.id = c.category
 LEFT JOIN users o ON o.id = c.officer
 LEFT JOIN users r ON r.id = c.reporter AND NOT c.is_anonymous
-WHERE {where} AND c.status IN ({statuses}){priority}
+WHERE {where} AND c.status IN ({listed}){priority}
 ORDER BY c.submitted_at, c.id
 LIMIT {int(limit) + 1}
 """
@@ -66,8 +63,8 @@ def _local(value: datetime | None) -> datetime | None:
 async def complaint_rows(
     filters: queue.QueueFilters, limit: int | None = None
 ) -> tuple[list[str], list[list[Any]]]:
-    """The header and the rows of the filtered list; TooManyRows beyond `limit` (default
-    EXPORT_LIMIT)."""
+    """The header and the rows of the filtered list; refused (INVALID) when the list holds
+    more than `limit` (default EXPORT_LIMIT, read at call time: tests lower it)."""
     limit = limit or EXPORT_LIMIT
     sql, args = _complaints_sql(filters, limit)
     records = await db.fetch(sql, *args)
@@ -75,7 +72,15 @@ async def complaint_rows(
         where, where_args = queue._conditions(filters, None, None)
         count_sql, count_args = queue._count_sql(filters, where, where_args)
         count = await db.fetch(count_sql, *count_args)
-        raise TooManyRows(count[0]["n"])
+        raise Refused(
+            ngettext(
+                "The list has %(num)d complaint; an export holds at most %(max)d. Narrow the filters.",
+                "The list has %(num)d complaints; an export holds at most %(max)d. Narrow the filters.",
+                count[0]["n"],
+                max=limit,
+            ),
+            INVALID,
+        )
     header = [
         _("Number"),
         _("Submitted"),

@@ -13,12 +13,21 @@ from litestar.response import Template
 from pengaduan.agency import services as agency
 from pengaduan.agency.tables import Unit
 from pengaduan.audit import services as audit
+from pengaduan.errors import Checked
 from pengaduan.handling import queue
-from pengaduan.i18n import _, ngettext
-from pengaduan.statistics import charts, exports, services
-from pengaduan.statistics.services import StatsFilters
+from pengaduan.i18n import _
+from pengaduan.statistics import charts, exports, figures, public
+from pengaduan.statistics.filters import (
+    PUBLIC_DEFAULT,
+    PUBLIC_PERIODS,
+    StatsFilters,
+    interval_labels,
+    month_range,
+    now_utc,
+    period_labels,
+    today_in_jakarta,
+)
 from pengaduan.web import publiccache
-from pengaduan.web.errors import user_error
 from pengaduan.web.kit import client_ip
 from pengaduan.web.templating import render
 
@@ -37,16 +46,16 @@ async def _choices() -> dict[str, Any]:
     return {
         "units": await Unit.select(Unit.id, Unit.name).order_by(Unit.name),
         "categories": await agency.all_categories(),
-        "period_labels": services.period_labels(),
-        "interval_labels": services.interval_labels(),
+        "period_labels": period_labels(),
+        "interval_labels": interval_labels(),
     }
 
 
-def _view(figures: services.Figures, *, with_units: bool = True) -> dict[str, Any]:
+def _view(shown: figures.Figures, *, with_units: bool = True) -> dict[str, Any]:
     return {
-        "figures": figures,
-        "cards": figures.cards,
-        "charts": charts.charts_for(figures, with_units=with_units),
+        "figures": shown,
+        "cards": shown.cards,
+        "charts": charts.charts_for(shown, with_units=with_units),
         "fmt": {
             "number": charts.number,
             "percent": charts.percent,
@@ -55,31 +64,30 @@ def _view(figures: services.Figures, *, with_units: bool = True) -> dict[str, An
     }
 
 
-@get(PAGE, name="stats:page", opt=ADMIN)
-async def statistics_page(request: Request) -> Template:
-    """The dashboard; a filter change (htmx) gets only the region of figures back."""
+async def _dashboard(request: Request, fragment: str, *, checks_filters: bool) -> Template:
+    """The dashboard for the filters in the URL; an htmx request gets `fragment` back.
+    `checks_filters`: wrong filters answer 422 (the cards' refresh answers 200 regardless)."""
     filters = _filters(request)
-    figures = await services.figures(filters)
+    shown = await figures.compute(filters)
     return render(
         request,
         "statistics/page.html",
-        {"filters": filters, **_view(figures), **await _choices()},
-        fragment="statistics/_region.html",
-        status_code=422 if filters.errors else 200,
+        {"filters": filters, **_view(shown), **await _choices()},
+        fragment=fragment,
+        status_code=422 if checks_filters and filters.errors else 200,
     )
+
+
+@get(PAGE, name="stats:page", opt=ADMIN)
+async def statistics_page(request: Request) -> Template:
+    """The dashboard; a filter change (htmx) gets only the region of figures back."""
+    return await _dashboard(request, "statistics/_region.html", checks_filters=True)
 
 
 @get(f"{PAGE}/kartu", name="stats:cards", opt=ADMIN)
 async def statistics_cards(request: Request) -> Template:
     """The cards alone (refreshed every minute and on `pengaduan:stats`)."""
-    filters = _filters(request)
-    figures = await services.figures(filters)
-    return render(
-        request,
-        "statistics/page.html",
-        {"filters": filters, **_view(figures), **await _choices()},
-        fragment="statistics/_cards.html",
-    )
+    return await _dashboard(request, "statistics/_cards.html", checks_filters=False)
 
 
 def _download(content: bytes, media_type: str, filename: str) -> Response:
@@ -97,7 +105,7 @@ def _download(content: bytes, media_type: str, filename: str) -> Response:
 async def _file(sheets: list[Any], fmt: str, name: str) -> Response:
     """The file, written in a thread: 50,000 rows take XlsxWriter seconds, which must not
     hold up the other requests of this worker."""
-    stamp = services.today_in_jakarta().isoformat()
+    stamp = today_in_jakarta().isoformat()
     if fmt == "csv":
         content = await asyncio.to_thread(exports.csv_bytes, sheets)
         return _download(content, exports.CSV_TYPE, f"{name}-{stamp}.csv")
@@ -107,8 +115,7 @@ async def _file(sheets: list[Any], fmt: str, name: str) -> Response:
 
 async def _statistics_export(request: Request, fmt: str) -> Response:
     filters = _filters(request)
-    figures = await services.figures(filters)
-    sheets = exports.statistics_sheets(figures)
+    sheets = exports.statistics_sheets(await figures.compute(filters))
     await audit.record(
         actor_id=request.user.id,
         action="export.statistics",
@@ -131,18 +138,8 @@ async def statistics_xlsx(request: Request) -> Response:
 async def _complaints_export(request: Request, fmt: str) -> Response:
     """The admin complaint list with its filters, every page of it."""
     filters = queue.QueueFilters.from_query(dict(request.query_params), default_view="all")
-    try:
-        header, rows = await exports.complaint_rows(filters)
-    except exports.TooManyRows as too_many:
-        raise user_error(
-            422,
-            ngettext(
-                "The list has %(num)d complaint; an export holds at most %(max)d. Narrow the filters.",
-                "The list has %(num)d complaints; an export holds at most %(max)d. Narrow the filters.",
-                too_many.count,
-                max=exports.EXPORT_LIMIT,  # read at call time: tests lower it
-            ),
-        ) from None
+    # Beyond the export's limit: refused (422, the error page says to narrow the filters).
+    header, rows = await exports.complaint_rows(filters)
     await audit.record(
         actor_id=request.user.id,
         action="export.complaints",
@@ -166,18 +163,24 @@ async def complaints_xlsx(request: Request) -> Response:
 async def monthly_report(request: Request) -> Template:
     """The monthly report of one unit, printable: choose the unit and the month."""
     params = request.query_params
-    values = {"unit": params.get("unit", "").strip(), "month": params.get("month", "").strip()}
-    errors: dict[str, str] = {}
+    checked: Checked[None] = Checked(
+        {"unit": params.get("unit", "").strip(), "month": params.get("month", "").strip()}
+    )
+    values = checked.values
     units = await Unit.select(Unit.id, Unit.name).order_by(Unit.name)
     unit = next((u for u in units if str(u["id"]) == values["unit"]), None)
-    month = services.month_range(values["month"]) if values["month"] else None
-    context: dict[str, Any] = {"values": values, "errors": errors, "units": units, "unit": unit}
-    asked = bool(values["unit"] or values["month"])
-    if asked:
+    month = month_range(values["month"]) if values["month"] else None
+    context: dict[str, Any] = {
+        "values": values,
+        "errors": checked.errors,
+        "units": units,
+        "unit": unit,
+    }
+    if values["unit"] or values["month"]:
         if unit is None:
-            errors["unit"] = _("Choose a unit.")
+            checked.error("unit", _("Choose a unit."))
         if month is None:
-            errors["month"] = _("Enter a month as YYYY-MM.")
+            checked.error("month", _("Enter a month as YYYY-MM."))
     if unit is not None and month is not None:
         start, end = month
         filters = StatsFilters(
@@ -187,13 +190,14 @@ async def monthly_report(request: Request) -> Template:
             unit=unit["id"],
             interval="day",
         )
-        figures = await services.figures(filters)
         context.update(
-            _view(figures, with_units=False),
+            _view(await figures.compute(filters), with_units=False),
             month_label=charts.bucket_label(start, "month"),
-            generated=services.now_utc(),
+            generated=now_utc(),
         )
-    return render(request, "statistics/report.html", context, status_code=422 if errors else 200)
+    return render(
+        request, "statistics/report.html", context, status_code=200 if checked.ok else 422
+    )
 
 
 @get("/transparansi", name="transparency", opt=ANYONE)
@@ -202,17 +206,14 @@ async def transparency(request: Request) -> Response:
     private complaints, no officers."""
     params = request.query_params
     period = params.get("period", "")
-    filters = StatsFilters(
-        period=period if period in services.PUBLIC_PERIODS else services.PUBLIC_DEFAULT
-    )
+    filters = StatsFilters(period=period if period in PUBLIC_PERIODS else PUBLIC_DEFAULT)
 
     async def build() -> tuple[dict[str, Any], int]:
-        figures = await services.public_figures(filters)
         context = {
             "filters": filters,
-            **_view(figures),
-            "periods": services.PUBLIC_PERIODS,
-            "period_labels": services.period_labels(),
+            **_view(await public.public_figures(filters)),
+            "periods": PUBLIC_PERIODS,
+            "period_labels": period_labels(),
         }
         return context, 200
 

@@ -9,7 +9,7 @@ from litestar import MediaType, Request, Response, get
 from pengaduan import db
 from pengaduan.agency.services import active_categories
 from pengaduan.archive.services import recent_public
-from pengaduan.statistics.services import public_status_counts
+from pengaduan.statistics.public import public_status_counts
 from pengaduan.web import publiccache
 
 

@@ -1,0 +1,47 @@
+"""The public aggregates: the transparency page's figures, kept a minute per view and process,
+and the home page's count of public complaints per status (from the same daily aggregate, so
+the two pages give the same numbers)."""
+
+from __future__ import annotations
+
+import time
+from datetime import date, timedelta
+
+from pengaduan import db
+from pengaduan.complaints.statuses import STATUSES
+from pengaduan.statistics import figures, queries
+from pengaduan.statistics.filters import StatsFilters, today_in_jakarta
+
+PUBLIC_CACHE_SECONDS = 60
+_public_cache: dict[str, tuple[float, figures.Figures]] = {}
+
+
+async def public_figures(filters: StatsFilters) -> figures.Figures:
+    """Figures over public complaints only, computed at most once a minute per view and
+    process (the page is open to everyone; a minute's delay in public numbers is fine)."""
+    key = filters.query_string()
+    now = time.monotonic()
+    cached = _public_cache.get(key)
+    if cached and now - cached[0] < PUBLIC_CACHE_SECONDS and cached[1].end > today_in_jakarta():
+        return cached[1]
+    result = await figures.compute(filters, public_only=True)
+    if len(_public_cache) > 256:
+        _public_cache.clear()
+    _public_cache[key] = (now, result)
+    return result
+
+
+def clear_public_cache() -> None:
+    _public_cache.clear()
+
+
+async def public_status_counts(today: date | None = None) -> dict[str, int]:
+    """The public complaints in each status, all time, from the daily aggregate as the
+    transparency page counts them (the home page shows these; no scan of complaints)."""
+    tomorrow = (today or today_in_jakarta()) + timedelta(days=1)
+    sql, args = queries.public_status_sql(tomorrow)
+    rows = await db.fetch(sql, *args)
+    counts = dict.fromkeys(STATUSES, 0)
+    counts.update({row["status"]: int(row["n"] or 0) for row in rows})
+    counts.pop(queries.PUBLIC_WITHDRAWN, None)
+    return counts
