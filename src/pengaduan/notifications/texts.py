@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import quote
 
 from pengaduan import i18n
-from pengaduan.complaints.tables import STATUSES
+from pengaduan.complaints.statuses import STATUSES
 from pengaduan.i18n import _
 from pengaduan.notifications import sms
 from pengaduan.notifications.mail import RenderedMail, render_mail
