@@ -34,7 +34,9 @@ def _written_now(settings: Settings, payload: dict[str, Any], language: str | No
     if not isinstance(spec, dict) or language is None:
         return payload["text"]
     with texts.in_language(language):
-        return texts.sms_text(spec["kind"], spec["number"], spec.get("complaint"))
+        return texts.sms_text(
+            spec["kind"], spec["number"], spec.get("complaint"), base_url=settings.base_url
+        )
 
 
 async def deliver_by_gateway(settings: Settings, rows: Sequence[asyncpg.Record]) -> int:
