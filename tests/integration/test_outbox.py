@@ -8,12 +8,10 @@ import os
 import signal
 import sys
 import time
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import asyncpg
 import pytest
-from litestar import Litestar
 
 from pengaduan import db, i18n
 from pengaduan.app import create_app
@@ -25,21 +23,9 @@ from pengaduan.notifications.outbox import worker as outbox_worker
 from pengaduan.settings import Settings
 from pengaduan.testing import SmtpSink, free_port, settings_for
 from tests.conftest import running
+from tests.integration.outbox_helpers import make_due, quiet_session_app  # noqa: F401
 
 MAIL = RenderedMail(subject="Halo", text="Teks biasa\n", html="<p>Teks <b>HTML</b></p>")
-
-
-@pytest.fixture(scope="module", autouse=True)
-async def quiet_session_app(app: Litestar) -> AsyncIterator[None]:
-    """The session's app: its lifespan points the engine at the test database and opens
-    the pool these tests use. Should its settings ever run the in-app outbox worker, that
-    worker would race the deliveries driven here, so it pauses for this module."""
-    worker = app.state.outbox_worker
-    if worker is not None:
-        await worker.stop()
-    yield
-    if worker is not None:
-        worker.start()
 
 
 @pytest.fixture
@@ -51,14 +37,6 @@ async def _rows(dsn: str) -> list[asyncpg.Record]:
     conn = await asyncpg.connect(dsn)
     try:
         return await conn.fetch("SELECT * FROM outbox ORDER BY id")
-    finally:
-        await conn.close()
-
-
-async def _make_due(dsn: str) -> None:
-    conn = await asyncpg.connect(dsn)
-    try:
-        await conn.execute("UPDATE outbox SET next_attempt_at = now() - interval '1 second'")
     finally:
         await conn.close()
 
@@ -155,7 +133,7 @@ async def test_server_down_delays_mail_and_loses_none(db_dsn: str) -> None:
     assert await outbox_worker.deliver_due(settings) == 0
     assert [r["attempts"] for r in await _rows(db_dsn)] == [1, 1, 1]
 
-    await _make_due(db_dsn)
+    await make_due(db_dsn)
     assert await outbox_worker.deliver_due(settings) == 0
     second = await _rows(db_dsn)
     assert [r["attempts"] for r in second] == [2, 2, 2]
@@ -164,10 +142,10 @@ async def test_server_down_delays_mail_and_loses_none(db_dsn: str) -> None:
 
     sink = SmtpSink(port).start()
     try:
-        await _make_due(db_dsn)
+        await make_due(db_dsn)
         assert await outbox_worker.deliver_due(settings) == 3
         received = await sink.wait_for_async(3)
-        await _make_due(db_dsn)
+        await make_due(db_dsn)
         assert await outbox_worker.deliver_due(settings) == 0
         await asyncio.sleep(0.2)
         assert len(sink.messages) == 3
@@ -183,14 +161,14 @@ async def test_message_is_dead_after_max_attempts_and_no_longer_tried(db_dsn: st
     )
     await _enqueue_many(1)
     for _ in range(attempts.MAX_ATTEMPTS):
-        await _make_due(db_dsn)
+        await make_due(db_dsn)
         assert await outbox_worker.deliver_due(settings) == 0
     [row] = await _rows(db_dsn)
     assert row["attempts"] == attempts.MAX_ATTEMPTS
     assert row["dead_at"] is not None and row["sent_at"] is None
     assert row["last_error"]
 
-    await _make_due(db_dsn)
+    await make_due(db_dsn)
     assert await outbox_worker.deliver_due(settings) == 0
     [again] = await _rows(db_dsn)
     assert again["attempts"] == attempts.MAX_ATTEMPTS and again["dead_at"] == row["dead_at"]
@@ -223,7 +201,7 @@ async def test_login_when_a_username_is_set_and_no_secret_in_errors(db_dsn: str)
             PENGADUAN_SMTP_USERNAME="pengaduan",
             PENGADUAN_SMTP_PASSWORD="rahasia-sekali",
         )
-        await _make_due(db_dsn)
+        await make_due(db_dsn)
         assert await outbox_worker.deliver_due(right) == 1
         await sink.wait_for_async(1)
 

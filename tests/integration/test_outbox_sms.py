@@ -5,7 +5,7 @@ admins' list of dead messages with its retry."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
 import asyncpg
 import httpx
@@ -20,19 +20,9 @@ from pengaduan.settings import Settings, get_settings
 from pengaduan.testing import GatewaySink, SmtpSink, free_port, settings_for
 from tests.conftest import make_unit, make_user
 from tests.integration.agency_fixtures import make_category, make_complaint
+from tests.integration.outbox_helpers import make_due, quiet_session_app  # noqa: F401
 
 PHONE = "081234567890"
-
-
-@pytest.fixture(scope="module", autouse=True)
-async def quiet_session_app(app: Litestar) -> AsyncIterator[None]:
-    """Deliveries are driven by the tests (see test_outbox.py)."""
-    worker = app.state.outbox_worker
-    if worker is not None:
-        await worker.stop()
-    yield
-    if worker is not None:
-        worker.start()
 
 
 @pytest.fixture
@@ -64,14 +54,6 @@ async def _rows(dsn: str, sql: str = "SELECT * FROM outbox ORDER BY id") -> list
     conn = await asyncpg.connect(dsn)
     try:
         return await conn.fetch(sql)
-    finally:
-        await conn.close()
-
-
-async def _make_due(dsn: str) -> None:
-    conn = await asyncpg.connect(dsn)
-    try:
-        await conn.execute("UPDATE outbox SET next_attempt_at = now() - interval '1 second'")
     finally:
         await conn.close()
 
@@ -205,7 +187,7 @@ async def test_refusal_by_the_gateway_kills_the_message_and_a_server_error_retri
     assert row["dead_at"] is None and row["attempts"] == 1 and "HTTP 503" in row["last_error"]
 
     gateway.status = 400
-    await _make_due(db_dsn)
+    await make_due(db_dsn)
     assert await outbox_worker.deliver_due(settings) == 0
     [row] = await _rows(db_dsn)
     assert row["dead_at"] is not None and "HTTP 400" in row["last_error"]
@@ -239,7 +221,7 @@ async def test_mail_server_and_gateway_down_for_a_while_every_message_arrives_on
             await outbox.enqueue_email(to=f"warga{n}@uji.test", mail=mail, kind="test")
 
     for attempt in (1, 2, 3):
-        await _make_due(db_dsn)
+        await make_due(db_dsn)
         assert await outbox_worker.deliver_due(settings) == 0
         rows = await _rows(db_dsn)
         assert [r["attempts"] for r in rows] == [attempt] * 6
@@ -248,12 +230,12 @@ async def test_mail_server_and_gateway_down_for_a_while_every_message_arrives_on
     smtp.start()
     gateway.start()
     try:
-        await _make_due(db_dsn)
+        await make_due(db_dsn)
         assert await outbox_worker.deliver_due(settings) == 6
         mails = await smtp.wait_for_async(3)
         # More rounds find nothing more to send.
         for _ in range(2):
-            await _make_due(db_dsn)
+            await make_due(db_dsn)
             assert await outbox_worker.deliver_due(settings) == 0
         assert sorted(m.message["Subject"] for m in smtp.messages) == [
             "Halo 0",
@@ -294,7 +276,7 @@ async def test_max_attempts_and_first_retry_come_from_the_settings(
     [row] = await _rows(db_dsn)
     wait = (row["next_attempt_at"] - row["created_at"]).total_seconds()
     assert 85 < wait < 115 and row["dead_at"] is None
-    await _make_due(db_dsn)
+    await make_due(db_dsn)
     assert await outbox_worker.deliver_due(settings) == 0
     [row] = await _rows(db_dsn)
     assert row["attempts"] == 2 and row["dead_at"] is not None
