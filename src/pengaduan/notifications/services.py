@@ -110,12 +110,14 @@ def sms_for(
     """The SMS `notify` queues (in the current language) and what writes it again when sent,
     or None: only with the complaint's number, to a user with a phone who chose SMS for this
     kind, when a gateway is configured."""
+    if not (number and user.get("has_phone") and wants(user, "sms", kind)):
+        return None
     settings = get_settings()
-    if number and user.get("has_phone") and wants(user, "sms", kind) and settings.sms_enabled:
-        # Written again when sent, in the language the recipient uses then.
-        render = {"kind": kind, "number": number, "complaint": complaint_id}
-        return sms_text(kind, number, complaint_id, base_url=settings.base_url), render
-    return None
+    if not settings.sms_enabled:
+        return None
+    # Written again when sent, in the language the recipient uses then.
+    render = {"kind": kind, "number": number, "complaint": complaint_id}
+    return sms_text(kind, number, complaint_id, base_url=settings.base_url), render
 
 
 async def mail(
