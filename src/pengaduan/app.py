@@ -106,13 +106,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
         # The outbox worker uses the pool: it starts after it opens and stops before it closes.
         outbox_worker = scheduler = None
         if settings.outbox_in_app:
-            from pengaduan.notifications.outbox import OutboxWorker
-            from pengaduan.scheduler import Scheduler
+            from pengaduan.notifications.outbox.worker import OutboxWorker
+            from pengaduan.worker import scheduler_for
 
             outbox_worker = OutboxWorker(settings)
             outbox_worker.start()
             # Every worker runs it; an advisory lock lets one of them do each job's round.
-            scheduler = Scheduler()
+            scheduler = scheduler_for(settings)
             scheduler.start()
         app.state.outbox_worker = outbox_worker
         app.state.scheduler = scheduler

@@ -155,7 +155,7 @@ def cmd_rotate_keys(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     import logging
 
-    from pengaduan.notifications import outbox
+    from pengaduan.worker import run_worker
 
     _database(settings)
     logging.basicConfig(
@@ -165,7 +165,7 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     print("Delivering the outbox (Ctrl+C to stop).", flush=True)
     _print_delivery(settings, settings.base_url)
-    asyncio.run(outbox.run_worker(settings))
+    asyncio.run(run_worker(settings))
     return 0
 
 

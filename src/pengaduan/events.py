@@ -16,7 +16,6 @@ from collections.abc import Iterable
 from typing import Any
 
 from pengaduan import db
-from pengaduan.audit.tables import AuditLog
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +28,7 @@ def notifications(channels: Iterable[str], event: dict[str, Any]) -> list[tuple[
 
 async def publish(channels: Iterable[str], event: dict[str, Any]) -> None:
     for channel, payload in notifications(channels, event):
-        await AuditLog.raw("SELECT pg_notify({}, {})", channel, payload)
+        await db.execute("SELECT pg_notify($1, $2)", channel, payload)
 
 
 # After the change committed: the events in one statement of their own, committed without

@@ -25,12 +25,12 @@ import httpx
 import pytest
 from litestar import Litestar
 
-from pengaduan import scheduler
 from pengaduan.complaints import lifecycle
 from pengaduan.complaints.lifecycle import Actor
 from pengaduan.db import migrations
 from pengaduan.events import publish
-from pengaduan.notifications import outbox
+from pengaduan.handling.jobs import escalate_overdue
+from pengaduan.notifications.outbox import worker as outbox_worker
 from pengaduan.testing import SmtpSink, drop_database, recreate_database, settings_for
 from pengaduan.web.templating import JAKARTA
 from tests.conftest import PASSWORD, browser_client, log_in
@@ -225,7 +225,7 @@ async def story(
     await _execute(
         db_dsn, "UPDATE complaints SET due_at = now() - interval '1 day' WHERE id = $1", a
     )
-    assert await scheduler.escalate_overdue() == 1
+    assert await escalate_overdue() == 1
     await lifecycle.apply(a, "resolve", staff, text="Kabel diganti juga.")
     await _send_form(
         reporter,
@@ -251,7 +251,7 @@ async def story(
 
     mail_settings = settings_for(db_dsn, **smtp_sink.settings_env())
     delivered = 0
-    while sent := await outbox.deliver_due(mail_settings):
+    while sent := await outbox_worker.deliver_due(mail_settings):
         delivered += sent
     world["mails"] = await smtp_sink.wait_for_async(delivered)
     yield world

@@ -17,6 +17,7 @@ from litestar import Litestar
 from pengaduan.app import create_app
 from pengaduan.notifications import outbox, outbox_view
 from pengaduan.notifications.mail import RenderedMail
+from pengaduan.notifications.outbox import worker as outbox_worker
 from pengaduan.settings import Settings
 from pengaduan.testing import settings_for
 from tests.conftest import browser_client
@@ -62,7 +63,7 @@ async def test_a_reset_mail_in_development_lands_in_the_mailbox_and_dev_surat_sh
     shutil.rmtree(settings.mailbox_dir, ignore_errors=True)
     response = await client.post("/lupa-sandi", data={"identifier": "warga"})
     assert response.status_code == 200
-    assert await outbox.deliver_due(settings) == 1
+    assert await outbox_worker.deliver_due(settings) == 1
     [stored] = list(settings.mailbox_dir.glob("*.eml"))
     assert b"To: warga@uji.test" in stored.read_bytes()
 
@@ -110,7 +111,7 @@ async def test_without_an_smtp_server_no_attempt_and_no_warning_per_message(
         await _mail(f"orang{n}@uji.test")
     with caplog.at_level(logging.INFO, logger="pengaduan"):
         for _ in range(3):
-            assert await outbox.deliver_due(production) == 0
+            assert await outbox_worker.deliver_due(production) == 0
     assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
     rows = await _rows(db_dsn)
     # Pending, untouched: they go out once a server is configured.
@@ -119,7 +120,7 @@ async def test_without_an_smtp_server_no_attempt_and_no_warning_per_message(
     # Development without a server: delivered into the mailbox, also without a warning.
     development = settings_for(db_dsn, PENGADUAN_DATA_DIR=str(data_dir))
     with caplog.at_level(logging.INFO, logger="pengaduan"):
-        assert await outbox.deliver_due(development) == 3
+        assert await outbox_worker.deliver_due(development) == 3
     assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
     assert len(list(development.mailbox_dir.glob("*.eml"))) == 3
 
@@ -137,7 +138,7 @@ async def test_admin_outbox_lists_pending_and_sent_by_state_with_pages(
     development = settings_for(db_dsn, PENGADUAN_DATA_DIR=str(data_dir))
     await _mail("terkirim1@uji.test")
     await _mail("terkirim2@uji.test")
-    assert await outbox.deliver_due(development) == 2
+    assert await outbox_worker.deliver_due(development) == 2
     await _mail("menunggu@uji.test")
     admin: httpx.AsyncClient = await as_role("admin")
 

@@ -8,36 +8,24 @@ import os
 import signal
 import sys
 import time
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import asyncpg
 import pytest
-from litestar import Litestar
 
 from pengaduan import db, i18n
 from pengaduan.app import create_app
 from pengaduan.db import ENGINE
 from pengaduan.notifications import outbox
 from pengaduan.notifications.mail import RenderedMail, render_mail
+from pengaduan.notifications.outbox import attempts, email_delivery
+from pengaduan.notifications.outbox import worker as outbox_worker
 from pengaduan.settings import Settings
 from pengaduan.testing import SmtpSink, free_port, settings_for
 from tests.conftest import running
+from tests.integration.outbox_helpers import make_due, quiet_session_app  # noqa: F401
 
 MAIL = RenderedMail(subject="Halo", text="Teks biasa\n", html="<p>Teks <b>HTML</b></p>")
-
-
-@pytest.fixture(scope="module", autouse=True)
-async def quiet_session_app(app: Litestar) -> AsyncIterator[None]:
-    """The session's app: its lifespan points the engine at the test database and opens
-    the pool these tests use. Should its settings ever run the in-app outbox worker, that
-    worker would race the deliveries driven here, so it pauses for this module."""
-    worker = app.state.outbox_worker
-    if worker is not None:
-        await worker.stop()
-    yield
-    if worker is not None:
-        worker.start()
 
 
 @pytest.fixture
@@ -49,14 +37,6 @@ async def _rows(dsn: str) -> list[asyncpg.Record]:
     conn = await asyncpg.connect(dsn)
     try:
         return await conn.fetch("SELECT * FROM outbox ORDER BY id")
-    finally:
-        await conn.close()
-
-
-async def _make_due(dsn: str) -> None:
-    conn = await asyncpg.connect(dsn)
-    try:
-        await conn.execute("UPDATE outbox SET next_attempt_at = now() - interval '1 second'")
     finally:
         await conn.close()
 
@@ -83,7 +63,7 @@ async def test_message_of_a_rolled_back_transaction_is_never_sent(
             await outbox.enqueue_email(to="budi@example.test", mail=MAIL, kind="test")
             raise Abandon
 
-    assert await outbox.deliver_due(mail_settings) == 0
+    assert await outbox_worker.deliver_due(mail_settings) == 0
     assert await _rows(db_dsn) == []
     await asyncio.sleep(0.2)
     assert smtp_sink.messages == []
@@ -104,7 +84,7 @@ async def test_committed_message_arrives_with_text_and_html(
     async with ENGINE.transaction():
         await outbox.enqueue_email(to="budi@example.test", mail=mail, kind="confirm_email")
 
-    assert await outbox.deliver_due(mail_settings) == 1
+    assert await outbox_worker.deliver_due(mail_settings) == 1
 
     [received] = await smtp_sink.wait_for_async(1)
     assert received.recipients == ("budi@example.test",)
@@ -123,10 +103,12 @@ async def test_committed_message_arrives_with_text_and_html(
 
     [row] = await _rows(db_dsn)
     assert row["sent_at"] is not None and row["attempts"] == 1 and row["dead_at"] is None
-    assert message["Message-ID"] == outbox.message_id(mail_settings, row["id"], row["created_at"])
+    assert message["Message-ID"] == email_delivery.message_id(
+        mail_settings, row["id"], row["created_at"]
+    )
     assert message["Date"] is not None
     # Delivered means done: another round sends nothing.
-    assert await outbox.deliver_due(mail_settings) == 0
+    assert await outbox_worker.deliver_due(mail_settings) == 0
     await asyncio.sleep(0.2)
     assert len(smtp_sink.messages) == 1
 
@@ -139,7 +121,7 @@ async def test_server_down_delays_mail_and_loses_none(db_dsn: str) -> None:
     settings = settings_for(db_dsn, PENGADUAN_SMTP_HOST="127.0.0.1", PENGADUAN_SMTP_PORT=str(port))
     recipients = await _enqueue_many(3)
 
-    assert await outbox.deliver_due(settings) == 0
+    assert await outbox_worker.deliver_due(settings) == 0
     first = await _rows(db_dsn)
     assert [r["attempts"] for r in first] == [1, 1, 1]
     assert all(r["sent_at"] is None and r["dead_at"] is None for r in first)
@@ -148,11 +130,11 @@ async def test_server_down_delays_mail_and_loses_none(db_dsn: str) -> None:
     assert all(10 < (r["next_attempt_at"] - now).total_seconds() < 20 for r in first)
 
     # Not due yet: nothing is tried.
-    assert await outbox.deliver_due(settings) == 0
+    assert await outbox_worker.deliver_due(settings) == 0
     assert [r["attempts"] for r in await _rows(db_dsn)] == [1, 1, 1]
 
-    await _make_due(db_dsn)
-    assert await outbox.deliver_due(settings) == 0
+    await make_due(db_dsn)
+    assert await outbox_worker.deliver_due(settings) == 0
     second = await _rows(db_dsn)
     assert [r["attempts"] for r in second] == [2, 2, 2]
     now = datetime.now(UTC)
@@ -160,11 +142,11 @@ async def test_server_down_delays_mail_and_loses_none(db_dsn: str) -> None:
 
     sink = SmtpSink(port).start()
     try:
-        await _make_due(db_dsn)
-        assert await outbox.deliver_due(settings) == 3
+        await make_due(db_dsn)
+        assert await outbox_worker.deliver_due(settings) == 3
         received = await sink.wait_for_async(3)
-        await _make_due(db_dsn)
-        assert await outbox.deliver_due(settings) == 0
+        await make_due(db_dsn)
+        assert await outbox_worker.deliver_due(settings) == 0
         await asyncio.sleep(0.2)
         assert len(sink.messages) == 3
         assert sorted(r for m in received for r in m.recipients) == sorted(recipients)
@@ -178,25 +160,25 @@ async def test_message_is_dead_after_max_attempts_and_no_longer_tried(db_dsn: st
         db_dsn, PENGADUAN_SMTP_HOST="127.0.0.1", PENGADUAN_SMTP_PORT=str(free_port())
     )
     await _enqueue_many(1)
-    for _ in range(outbox.MAX_ATTEMPTS):
-        await _make_due(db_dsn)
-        assert await outbox.deliver_due(settings) == 0
+    for _ in range(attempts.MAX_ATTEMPTS):
+        await make_due(db_dsn)
+        assert await outbox_worker.deliver_due(settings) == 0
     [row] = await _rows(db_dsn)
-    assert row["attempts"] == outbox.MAX_ATTEMPTS
+    assert row["attempts"] == attempts.MAX_ATTEMPTS
     assert row["dead_at"] is not None and row["sent_at"] is None
     assert row["last_error"]
 
-    await _make_due(db_dsn)
-    assert await outbox.deliver_due(settings) == 0
+    await make_due(db_dsn)
+    assert await outbox_worker.deliver_due(settings) == 0
     [again] = await _rows(db_dsn)
-    assert again["attempts"] == outbox.MAX_ATTEMPTS and again["dead_at"] == row["dead_at"]
+    assert again["attempts"] == attempts.MAX_ATTEMPTS and again["dead_at"] == row["dead_at"]
 
 
 def test_retry_delay_doubles_and_is_capped() -> None:
-    delays = [outbox.retry_delay(n) for n in range(1, 15)]
+    delays = [attempts.retry_delay(n) for n in range(1, 15)]
     assert 13 <= delays[0] <= 17 and 27 <= delays[1] <= 33 and 54 <= delays[2] <= 66
-    assert max(delays) <= outbox.MAX_RETRY_SECONDS
-    assert delays[-1] >= outbox.MAX_RETRY_SECONDS * 0.9
+    assert max(delays) <= attempts.MAX_RETRY_SECONDS
+    assert delays[-1] >= attempts.MAX_RETRY_SECONDS * 0.9
 
 
 async def test_login_when_a_username_is_set_and_no_secret_in_errors(db_dsn: str) -> None:
@@ -208,7 +190,7 @@ async def test_login_when_a_username_is_set_and_no_secret_in_errors(db_dsn: str)
             PENGADUAN_SMTP_PASSWORD="salah-total",
         )
         await _enqueue_many(1)
-        assert await outbox.deliver_due(wrong) == 0
+        assert await outbox_worker.deliver_due(wrong) == 0
         [row] = await _rows(db_dsn)
         assert row["attempts"] == 1 and "salah-total" not in row["last_error"]
         assert "auth" in row["last_error"].lower()
@@ -219,8 +201,8 @@ async def test_login_when_a_username_is_set_and_no_secret_in_errors(db_dsn: str)
             PENGADUAN_SMTP_USERNAME="pengaduan",
             PENGADUAN_SMTP_PASSWORD="rahasia-sekali",
         )
-        await _make_due(db_dsn)
-        assert await outbox.deliver_due(right) == 1
+        await make_due(db_dsn)
+        assert await outbox_worker.deliver_due(right) == 1
         await sink.wait_for_async(1)
 
 
@@ -238,7 +220,7 @@ async def test_sms_rows_are_left_alone(
         await conn.close()
     await _enqueue_many(1)
 
-    assert await outbox.deliver_due(mail_settings) == 1
+    assert await outbox_worker.deliver_due(mail_settings) == 1
     rows = {r["channel"]: r for r in await _rows(db_dsn)}
     assert rows["email"]["sent_at"] is not None
     sms = rows["sms"]
@@ -265,7 +247,7 @@ async def test_two_workers_send_each_message_exactly_once(
         # Each round is its own transaction on its own pooled connection.
         delivered = 0
         while await remaining():
-            delivered += await outbox.deliver_due(mail_settings, limit=4)
+            delivered += await outbox_worker.deliver_due(mail_settings, limit=4)
             await asyncio.sleep(0)
         return delivered
 
@@ -279,7 +261,9 @@ async def test_two_workers_send_each_message_exactly_once(
     ids = [m.message["Message-ID"] for m in received]
     assert len(ids) == 60 and len(set(ids)) == 60
     rows = await _rows(db_dsn)
-    assert set(ids) == {outbox.message_id(mail_settings, r["id"], r["created_at"]) for r in rows}
+    assert set(ids) == {
+        email_delivery.message_id(mail_settings, r["id"], r["created_at"]) for r in rows
+    }
     assert all(r["attempts"] == 1 for r in rows)
 
 
@@ -290,7 +274,7 @@ async def test_worker_wakes_on_notify_and_stops_promptly(
     mail_settings: Settings, smtp_sink: SmtpSink
 ) -> None:
     # A minute between polls: only the NOTIFY can make it deliver within seconds.
-    worker = outbox.OutboxWorker(mail_settings, idle_seconds=60, busy_seconds=60)
+    worker = outbox_worker.OutboxWorker(mail_settings, idle_seconds=60, busy_seconds=60)
     worker.start()
     try:
         await asyncio.sleep(0.5)  # its first, empty round is done and it is listening
@@ -319,7 +303,7 @@ async def test_stopping_does_not_wait_for_a_hanging_mail_server(db_dsn: str) -> 
     port = server.sockets[0].getsockname()[1]
     settings = settings_for(db_dsn, PENGADUAN_SMTP_HOST="127.0.0.1", PENGADUAN_SMTP_PORT=str(port))
     await _enqueue_many(1)
-    worker = outbox.OutboxWorker(settings, idle_seconds=60, listen=False)
+    worker = outbox_worker.OutboxWorker(settings, idle_seconds=60, listen=False)
     try:
         worker.start()
         await asyncio.wait_for(connected.wait(), timeout=5)
@@ -338,7 +322,7 @@ async def test_worker_outlives_a_failing_round(db_dsn: str, smtp_sink: SmtpSink)
     logged, and the loop carries on delivering once the database is back."""
     settings = settings_for(db_dsn, **smtp_sink.settings_env())
     pool, config = ENGINE.pool, ENGINE.config
-    worker = outbox.OutboxWorker(settings, idle_seconds=0.2, error_seconds=0.2, listen=False)
+    worker = outbox_worker.OutboxWorker(settings, idle_seconds=0.2, error_seconds=0.2, listen=False)
     ENGINE.pool = None
     ENGINE.config = {"dsn": db.with_database(db_dsn, "no_such_database")}
     try:

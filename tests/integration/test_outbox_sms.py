@@ -5,7 +5,7 @@ admins' list of dead messages with its retry."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
 import asyncpg
 import httpx
@@ -15,23 +15,14 @@ from litestar import Litestar
 from pengaduan.accounts.personal_data import cipher_for
 from pengaduan.complaints import lifecycle
 from pengaduan.notifications import outbox, services
+from pengaduan.notifications.outbox import worker as outbox_worker
 from pengaduan.settings import Settings, get_settings
 from pengaduan.testing import GatewaySink, SmtpSink, free_port, settings_for
 from tests.conftest import make_unit, make_user
 from tests.integration.agency_fixtures import make_category, make_complaint
+from tests.integration.outbox_helpers import make_due, quiet_session_app  # noqa: F401
 
 PHONE = "081234567890"
-
-
-@pytest.fixture(scope="module", autouse=True)
-async def quiet_session_app(app: Litestar) -> AsyncIterator[None]:
-    """Deliveries are driven by the tests (see test_outbox.py)."""
-    worker = app.state.outbox_worker
-    if worker is not None:
-        await worker.stop()
-    yield
-    if worker is not None:
-        worker.start()
 
 
 @pytest.fixture
@@ -63,14 +54,6 @@ async def _rows(dsn: str, sql: str = "SELECT * FROM outbox ORDER BY id") -> list
     conn = await asyncpg.connect(dsn)
     try:
         return await conn.fetch(sql)
-    finally:
-        await conn.close()
-
-
-async def _make_due(dsn: str) -> None:
-    conn = await asyncpg.connect(dsn)
-    try:
-        await conn.execute("UPDATE outbox SET next_attempt_at = now() - interval '1 second'")
     finally:
         await conn.close()
 
@@ -177,7 +160,7 @@ async def test_gateway_gets_the_decrypted_number_with_bearer_token_and_reference
     await outbox.enqueue_sms(user_id=citizen, text=text, kind="verified")
     settings = _settings(db_dsn, None, gateway)
 
-    assert await outbox.deliver_due(settings) == 1
+    assert await outbox_worker.deliver_due(settings) == 1
     [received] = gateway.messages
     assert received.body["to"] == PHONE
     assert received.body["text"] == text
@@ -188,7 +171,7 @@ async def test_gateway_gets_the_decrypted_number_with_bearer_token_and_reference
     assert received.headers["idempotency-key"] == received.body["reference"]
     [row] = await _rows(db_dsn)
     assert row["sent_at"] is not None and row["attempts"] == 1
-    assert await outbox.deliver_due(settings) == 0
+    assert await outbox_worker.deliver_due(settings) == 0
     assert len(gateway.messages) == 1
 
 
@@ -199,13 +182,13 @@ async def test_refusal_by_the_gateway_kills_the_message_and_a_server_error_retri
     settings = _settings(db_dsn, None, gateway)
     await outbox.enqueue_sms(user_id=citizen, text="satu", kind="verified")
     gateway.status = 503
-    assert await outbox.deliver_due(settings) == 0
+    assert await outbox_worker.deliver_due(settings) == 0
     [row] = await _rows(db_dsn)
     assert row["dead_at"] is None and row["attempts"] == 1 and "HTTP 503" in row["last_error"]
 
     gateway.status = 400
-    await _make_due(db_dsn)
-    assert await outbox.deliver_due(settings) == 0
+    await make_due(db_dsn)
+    assert await outbox_worker.deliver_due(settings) == 0
     [row] = await _rows(db_dsn)
     assert row["dead_at"] is not None and "HTTP 400" in row["last_error"]
     assert gateway.messages == []
@@ -216,7 +199,7 @@ async def test_sms_to_a_user_without_a_phone_is_dead_at_once(
 ) -> None:
     citizen = await _citizen_with_phone(phone=None)
     await outbox.enqueue_sms(user_id=citizen, text="halo", kind="verified")
-    assert await outbox.deliver_due(_settings(db_dsn, None, gateway)) == 0
+    assert await outbox_worker.deliver_due(_settings(db_dsn, None, gateway)) == 0
     [row] = await _rows(db_dsn)
     assert row["dead_at"] is not None and "phone" in row["last_error"]
 
@@ -238,8 +221,8 @@ async def test_mail_server_and_gateway_down_for_a_while_every_message_arrives_on
             await outbox.enqueue_email(to=f"warga{n}@uji.test", mail=mail, kind="test")
 
     for attempt in (1, 2, 3):
-        await _make_due(db_dsn)
-        assert await outbox.deliver_due(settings) == 0
+        await make_due(db_dsn)
+        assert await outbox_worker.deliver_due(settings) == 0
         rows = await _rows(db_dsn)
         assert [r["attempts"] for r in rows] == [attempt] * 6
         assert all(r["sent_at"] is None and r["dead_at"] is None for r in rows)
@@ -247,13 +230,13 @@ async def test_mail_server_and_gateway_down_for_a_while_every_message_arrives_on
     smtp.start()
     gateway.start()
     try:
-        await _make_due(db_dsn)
-        assert await outbox.deliver_due(settings) == 6
+        await make_due(db_dsn)
+        assert await outbox_worker.deliver_due(settings) == 6
         mails = await smtp.wait_for_async(3)
         # More rounds find nothing more to send.
         for _ in range(2):
-            await _make_due(db_dsn)
-            assert await outbox.deliver_due(settings) == 0
+            await make_due(db_dsn)
+            assert await outbox_worker.deliver_due(settings) == 0
         assert sorted(m.message["Subject"] for m in smtp.messages) == [
             "Halo 0",
             "Halo 1",
@@ -289,12 +272,12 @@ async def test_max_attempts_and_first_retry_come_from_the_settings(
     await outbox.enqueue_email(
         to="budi@uji.test", mail=RenderedMail("Halo", "Teks\n", "<p>Teks</p>"), kind="test"
     )
-    assert await outbox.deliver_due(settings) == 0
+    assert await outbox_worker.deliver_due(settings) == 0
     [row] = await _rows(db_dsn)
     wait = (row["next_attempt_at"] - row["created_at"]).total_seconds()
     assert 85 < wait < 115 and row["dead_at"] is None
-    await _make_due(db_dsn)
-    assert await outbox.deliver_due(settings) == 0
+    await make_due(db_dsn)
+    assert await outbox_worker.deliver_due(settings) == 0
     [row] = await _rows(db_dsn)
     assert row["attempts"] == 2 and row["dead_at"] is not None
 
@@ -310,7 +293,7 @@ async def test_admin_sees_dead_messages_with_the_error_and_retries_one(
     citizen = people["citizen"]
     settings = _settings(db_dsn, None, gateway)
     await outbox.enqueue_sms(user_id=citizen, text="halo", kind="verified")
-    assert await outbox.deliver_due(settings) == 0  # no phone yet: dead
+    assert await outbox_worker.deliver_due(settings) == 0  # no phone yet: dead
     [dead] = await _rows(db_dsn)
     assert dead["dead_at"] is not None
 
@@ -331,7 +314,7 @@ async def test_admin_sees_dead_messages_with_the_error_and_retries_one(
     assert audit["actor"] == people["admin"] and audit["target_id"] == str(dead["id"])
     assert "Warga" not in (await admin.get("/admin/kotak-keluar")).text
 
-    assert await outbox.deliver_due(settings) == 1
+    assert await outbox_worker.deliver_due(settings) == 1
     assert [m.body["to"] for m in gateway.messages] == [PHONE]
     # Not dead (any more): retrying it is refused.
     assert (await admin.post(f"/admin/kotak-keluar/{dead['id']}/ulang")).status_code == 404
@@ -447,7 +430,7 @@ async def test_mail_and_sms_are_written_in_the_language_the_recipient_uses_when_
     # ...and sent after its owner switched to English.
     await set_language(citizen, "en")
     with SmtpSink() as smtp:
-        assert await outbox.deliver_due(_settings(db_dsn, smtp, gateway)) == 3
+        assert await outbox_worker.deliver_due(_settings(db_dsn, smtp, gateway)) == 3
         mails = await smtp.wait_for_async(2)
     subjects = sorted(m.message["Subject"] for m in mails)
     assert subjects == [f"Complaint {number}: Verified", f"New reply on your complaint {number}"]

@@ -12,7 +12,7 @@ import pytest
 from litestar import Litestar
 
 from pengaduan.accounts import reset_codes
-from pengaduan.notifications import outbox
+from pengaduan.notifications.outbox import worker as outbox_worker
 from pengaduan.testing import GatewaySink, settings_for
 from tests.conftest import browser_client, log_in
 
@@ -91,7 +91,7 @@ async def test_a_citizen_without_email_resets_with_a_code_by_sms(
     same = await client.post("/lupa-sandi", data={"identifier": "tidak-ada"})
     assert same.status_code == 200 and 'id="reset-sent"' in same.text
 
-    assert await outbox.deliver_due(sms_settings) == 1
+    assert await outbox_worker.deliver_due(sms_settings) == 1
     [sms] = gateway.messages
     assert sms.body["to"].endswith("81234567890")
     code = re.search(r"\b([0-9]{6})\b", sms.body["text"]).group(1)
@@ -129,7 +129,7 @@ async def test_a_code_takes_only_a_few_tries(
     sms_settings = settings_for(db_dsn, **gateway.settings_env())
     monkeypatch.setattr(app.state, "settings", sms_settings)
     await client.post("/lupa-sandi", data={"identifier": "siti"})
-    await outbox.deliver_due(sms_settings)
+    await outbox_worker.deliver_due(sms_settings)
     code = re.search(r"\b([0-9]{6})\b", gateway.messages[0].body["text"]).group(1)
     wrong_code = f"{(int(code) + 1) % 1_000_000:06d}"
     for _ in range(reset_codes.MAX_ATTEMPTS):

@@ -16,7 +16,7 @@ import pytest
 from litestar import Litestar
 
 from pengaduan.accounts import login, throttle
-from pengaduan.notifications import outbox
+from pengaduan.notifications.outbox import worker as outbox_worker
 from pengaduan.testing import SmtpSink, settings_for
 from tests.conftest import PASSWORD, browser_client
 
@@ -290,7 +290,7 @@ async def test_reset_is_answered_alike_before_its_work_is_done(
     assert CSRF.sub("", first["body"].decode()) == CSRF.sub("", second["body"].decode())
     assert b'id="reset-sent"' in first["body"]
     # The work was done afterwards: the known account's mail goes out.
-    await outbox.deliver_due(settings_for(db_dsn, **smtp_sink.settings_env()))
+    await outbox_worker.deliver_due(settings_for(db_dsn, **smtp_sink.settings_env()))
     (mail,) = await smtp_sink.wait_for_async(1, to="warga@uji.test")
     assert "atur-ulang-sandi/" in mail.message.get_body(("plain",)).get_content()
     assert len(smtp_sink.messages) == 1

@@ -9,7 +9,8 @@ from pengaduan import i18n
 from pengaduan.notifications import services, sms
 
 NUMBER = "ADU-2026-000123"
-LINK = "https://pengaduan.example.go.id/lacak?nomor=ADU-2026-000123"
+BASE_URL = "https://pengaduan.example.go.id"
+LINK = f"{BASE_URL}/lacak?nomor={NUMBER}"
 
 
 def test_gsm_length_counts_extension_characters_twice() -> None:
@@ -67,7 +68,7 @@ def test_every_kind_fits_one_sms_in_every_language(kind: str, language: str) -> 
     previous = i18n.get_locale()
     i18n.set_locale(language)
     try:
-        text = services.sms_text(kind, NUMBER, 42)
+        text = services.sms_text(kind, NUMBER, 42, base_url=BASE_URL)
     finally:
         i18n.set_locale(previous)
     assert sms.fits(text) and sms.sms_units(text)[1] == 160
@@ -82,9 +83,9 @@ def test_the_sms_is_in_the_recipients_language() -> None:
     previous = i18n.get_locale()
     try:
         i18n.set_locale("en")
-        english = services.sms_text("resolved", NUMBER)
+        english = services.sms_text("resolved", NUMBER, base_url=BASE_URL)
         i18n.set_locale("id")
-        indonesian = services.sms_text("resolved", NUMBER)
+        indonesian = services.sms_text("resolved", NUMBER, base_url=BASE_URL)
     finally:
         i18n.set_locale(previous)
     assert "Resolved" in english and "Selesai" in indonesian

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pengaduan.db import ENGINE
+from pengaduan import db
 
 STATES = ("dead", "pending", "sent", "all")
 DEFAULT_STATE = "dead"
@@ -55,7 +55,6 @@ async def messages(state: str, page: int) -> tuple[list[dict[str, Any]], bool]:
     where, order = _STATE_SQL[state_of(state)]
     sql = _SELECT.format(where=where, order=order)
     offset = (min(max(page, 1), LAST_PAGE) - 1) * PAGE_SIZE
-    async with ENGINE.transaction() as transaction:
-        rows = await transaction.connection.fetch(sql, PAGE_SIZE + 1, offset)
+    rows = await db.fetch(sql, PAGE_SIZE + 1, offset)
     found = [{**dict(r), "state": state_of_row(dict(r))} for r in rows[:PAGE_SIZE]]
     return found, len(rows) > PAGE_SIZE and page < LAST_PAGE

@@ -4,14 +4,17 @@ development mailbox (/dev/surat)."""
 from __future__ import annotations
 
 from litestar import Request, Response, get, post
+from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from pengaduan.i18n import _
-from pengaduan.notifications import mailbox, outbox, outbox_view, services
-from pengaduan.web.flash import flash_cookie
+from pengaduan.notifications import mailbox, outbox_view, services
+from pengaduan.notifications.outbox import dead
+from pengaduan.settings import Settings
 from pengaduan.web.input import Form, read_form
+from pengaduan.web.kit import client_ip, redirect
 from pengaduan.web.templating import HX_VARY, is_partial, render
 from pengaduan.web.values import page_number
 
@@ -23,11 +26,6 @@ REFRESH_BELL = {"HX-Trigger": "pengaduan:notification"}
 
 def _page(request: Request) -> int:
     return page_number(request.query_params.get("halaman"), last=9_999)
-
-
-def _redirect(request: Request, path: str, message: str | None = None) -> Redirect:
-    cookies = [flash_cookie(request, message)] if message else []
-    return Redirect(path=path, status_code=303, cookies=cookies, headers={"Vary": HX_VARY})
 
 
 # --- the centre -------------------------------------------------------------------------------
@@ -68,7 +66,7 @@ async def show_notification(request: Request, notification_id: FromPath[int]) ->
     item = await services.own(request.user.id, notification_id)
     if item is None:
         raise NotFoundException()
-    return _redirect(request, services.complaint_link(request.user.role, item["complaint"]))
+    return redirect(request, services.complaint_link(request.user.role, item["complaint"]))
 
 
 @post("/notifikasi/{notification_id:int}", name="notifications:open", opt={"access": "user"})
@@ -78,7 +76,7 @@ async def open_notification(request: Request, notification_id: FromPath[int]) ->
     item = await services.mark_read(request.user.id, notification_id)
     if item is None:
         raise NotFoundException()
-    return _redirect(request, services.complaint_link(request.user.role, item["complaint"]))
+    return redirect(request, services.complaint_link(request.user.role, item["complaint"]))
 
 
 @post("/notifikasi/{notification_id:int}/baca", name="notifications:read", opt={"access": "user"})
@@ -92,7 +90,7 @@ async def mark_read(request: Request, notification_id: FromPath[int]) -> Respons
             context={"item": item},
             headers={**REFRESH_BELL, **NO_STORE, "Vary": HX_VARY},
         )
-    return _redirect(request, "/notifikasi")
+    return redirect(request, "/notifikasi")
 
 
 @post("/notifikasi/baca-semua", name="notifications:read.all", opt={"access": "user"})
@@ -105,14 +103,15 @@ async def mark_all_read(request: Request) -> Response:
             context={"items": items, "page": 1, "has_next": has_next},
             headers={**REFRESH_BELL, **NO_STORE, "Vary": HX_VARY},
         )
-    return _redirect(request, "/notifikasi", _("All notifications are marked as read."))
+    return redirect(request, "/notifikasi", _("All notifications are marked as read."))
 
 
 # --- preferences ------------------------------------------------------------------------------
 
 
-async def _preferences_page(request: Request, status_code: int = 200) -> Template:
-    settings = request.app.state.settings
+async def _preferences_page(
+    request: Request, settings: Settings, status_code: int = 200
+) -> Template:
     chosen = await services.preferences(request.user.id)
     kinds = services.kinds_for(request.user.role)
     return render(
@@ -128,8 +127,8 @@ async def _preferences_page(request: Request, status_code: int = 200) -> Templat
 
 
 @get("/notifikasi/pengaturan", name="notifications:preferences", opt={"access": "user"})
-async def preferences_page(request: Request) -> Template:
-    return await _preferences_page(request)
+async def preferences_page(request: Request, settings: NamedDependency[Settings]) -> Template:
+    return await _preferences_page(request, settings)
 
 
 @post("/notifikasi/pengaturan", name="notifications:preferences.save", opt={"access": "user"})
@@ -141,14 +140,14 @@ async def preferences_save(request: Request, data: Form) -> Response:
         email=set(form.getall("email")),
         sms_kinds=set(form.getall("sms")),
     )
-    return _redirect(request, "/notifikasi/pengaturan", _("Your notification choices are saved."))
+    return redirect(request, "/notifikasi/pengaturan", _("Your notification choices are saved."))
 
 
 # --- the outbox (admins) ------------------------------------------------------------------------
 
 
 @get("/admin/kotak-keluar", name="outbox:dead", opt={"access": "admin"})
-async def outbox_list(request: Request) -> Template:
+async def outbox_list(request: Request, settings: NamedDependency[Settings]) -> Template:
     state = outbox_view.state_of(request.query_params.get("status"))
     page = page_number(request.query_params.get("halaman"), last=outbox_view.LAST_PAGE)
     rows, has_next = await outbox_view.messages(state, page)
@@ -161,7 +160,7 @@ async def outbox_list(request: Request) -> Template:
             "states": outbox_view.STATES,
             "page": page,
             "has_next": has_next,
-            "mail_transport": request.app.state.settings.mail_transport,
+            "mail_transport": settings.mail_transport,
         },
         headers=NO_STORE,
     )
@@ -169,10 +168,9 @@ async def outbox_list(request: Request) -> Template:
 
 @post("/admin/kotak-keluar/{outbox_id:int}/ulang", name="outbox:retry", opt={"access": "admin"})
 async def retry(request: Request, outbox_id: FromPath[int]) -> Response:
-    ip = request.client.host if request.client else ""
-    if not await outbox.retry_dead(outbox_id, admin_id=request.user.id, ip=ip):
+    if not await dead.retry_dead(outbox_id, admin_id=request.user.id, ip=client_ip(request)):
         raise NotFoundException()
-    return _redirect(
+    return redirect(
         request, "/admin/kotak-keluar", _("The message will be sent again in a moment.")
     )
 
@@ -180,16 +178,15 @@ async def retry(request: Request, outbox_id: FromPath[int]) -> Response:
 # --- the development mailbox ----------------------------------------------------------------
 
 
-def _development_only(request: Request) -> None:
+def _development_only(settings: Settings) -> None:
     # Mail holds reset links: in production this page does not exist.
-    if request.app.state.settings.is_production:
+    if settings.is_production:
         raise NotFoundException()
 
 
 @get("/dev/surat", name="dev:mailbox", opt={"access": "anyone"})
-async def dev_mailbox(request: Request) -> Template:
-    _development_only(request)
-    settings = request.app.state.settings
+async def dev_mailbox(request: Request, settings: NamedDependency[Settings]) -> Template:
+    _development_only(settings)
     return render(
         request,
         "notifications/dev_mailbox.html",
@@ -199,9 +196,11 @@ async def dev_mailbox(request: Request) -> Template:
 
 
 @get("/dev/surat/{name:str}", name="dev:mail", opt={"access": "anyone"})
-async def dev_mail(request: Request, name: FromPath[str]) -> Template:
-    _development_only(request)
-    mail = mailbox.read(request.app.state.settings, name)
+async def dev_mail(
+    request: Request, name: FromPath[str], settings: NamedDependency[Settings]
+) -> Template:
+    _development_only(settings)
+    mail = mailbox.read(settings, name)
     if mail is None:
         raise NotFoundException()
     return render(request, "notifications/dev_mail.html", {"mail": mail}, headers=NO_STORE)

@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pengaduan import db
-from pengaduan.accounts.tables import User
 from pengaduan.db import ENGINE
 from pengaduan.events import publish
 from pengaduan.notifications import texts
@@ -49,7 +48,7 @@ RECIPIENT_COLUMNS = """u.id, u.full_name, u.email, u.email_confirmed_at, u.langu
 RECIPIENTS = f"""
 SELECT {RECIPIENT_COLUMNS}
 FROM users u LEFT JOIN notification_preferences p ON p."user" = u.id
-WHERE u.id = ANY({{}}) AND u.is_active
+WHERE u.id = ANY($1::int[]) AND u.is_active
 """
 
 
@@ -58,7 +57,7 @@ async def recipients(user_ids: list[int]) -> list[dict[str, Any]]:
     they have a phone number) and their choices of channel per kind."""
     if not user_ids:
         return []
-    return await User.raw(RECIPIENTS, sorted({int(i) for i in user_ids}))
+    return [dict(row) for row in await db.fetch(RECIPIENTS, sorted({int(i) for i in user_ids}))]
 
 
 def wants(user: dict[str, Any], channel: str, kind: str) -> bool:
@@ -111,11 +110,14 @@ def sms_for(
     """The SMS `notify` queues (in the current language) and what writes it again when sent,
     or None: only with the complaint's number, to a user with a phone who chose SMS for this
     kind, when a gateway is configured."""
-    if number and user.get("has_phone") and wants(user, "sms", kind) and get_settings().sms_enabled:
-        # Written again when sent, in the language the recipient uses then.
-        render = {"kind": kind, "number": number, "complaint": complaint_id}
-        return sms_text(kind, number, complaint_id), render
-    return None
+    if not (number and user.get("has_phone") and wants(user, "sms", kind)):
+        return None
+    settings = get_settings()
+    if not settings.sms_enabled:
+        return None
+    # Written again when sent, in the language the recipient uses then.
+    render = {"kind": kind, "number": number, "complaint": complaint_id}
+    return sms_text(kind, number, complaint_id, base_url=settings.base_url), render
 
 
 async def mail(
@@ -232,18 +234,18 @@ async def mark_read(user_id: int, notification_id: int) -> dict[str, Any] | None
     """Mark the user's own notification read; None when it is not theirs (or not there)."""
     if not 0 < notification_id < 2**31:  # beyond the column's range: not there
         return None
-    rows = await Notification.raw(
-        'UPDATE notifications SET is_read = true WHERE id = {} AND "user" = {}'
+    row = await db.fetchrow(
+        'UPDATE notifications SET is_read = true WHERE id = $1 AND "user" = $2'
         " RETURNING id, kind, title, body, params, complaint, is_read, created_at",
         notification_id,
         user_id,
     )
-    return texts.for_reader(rows[0]) if rows else None
+    return texts.for_reader(row) if row else None
 
 
 async def mark_all_read(user_id: int) -> int:
-    rows = await Notification.raw(
-        'UPDATE notifications SET is_read = true WHERE "user" = {} AND NOT is_read RETURNING id',
+    rows = await db.fetch(
+        'UPDATE notifications SET is_read = true WHERE "user" = $1 AND NOT is_read RETURNING id',
         user_id,
     )
     return len(rows)
@@ -284,9 +286,9 @@ async def save_preferences(
     chosen_email = sorted((set(current["email"]) - mine) | (email & mine))
     chosen_sms = sorted((set(current["sms"]) - mine) | (sms_kinds & mine))
     async with ENGINE.transaction():
-        await NotificationPreference.raw(
+        await db.execute(
             'INSERT INTO notification_preferences ("user", email_kinds, sms_kinds, updated_at)'
-            " VALUES ({}, {}, {}, {})"
+            " VALUES ($1, $2, $3, $4)"
             ' ON CONFLICT ("user") DO UPDATE SET email_kinds = excluded.email_kinds,'
             " sms_kinds = excluded.sms_kinds, updated_at = excluded.updated_at",
             user_id,

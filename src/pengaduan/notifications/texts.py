@@ -17,11 +17,10 @@ from typing import Any
 from urllib.parse import quote
 
 from pengaduan import i18n
-from pengaduan.complaints.tables import STATUSES
+from pengaduan.complaints.statuses import STATUSES
 from pengaduan.i18n import _
 from pengaduan.notifications import sms
 from pengaduan.notifications.mail import RenderedMail, render_mail
-from pengaduan.settings import get_settings
 from pengaduan.web.labels import status_label
 
 # The kinds of notification, in the order the preferences page lists them, with who gets
@@ -133,17 +132,19 @@ def _params(value: object) -> Mapping[str, Any] | None:
 # --- SMS ----------------------------------------------------------------------------------------
 
 
-def sms_link(kind: str, number: str, complaint_id: int | None) -> str:
-    """The reporter's tracking page for the complaint; the handling side's own page."""
-    base = get_settings().base_url
+def sms_link(kind: str, number: str, complaint_id: int | None, *, base_url: str) -> str:
+    """The reporter's tracking page for the complaint; the handling side's own page (on the
+    site at `base_url`)."""
+    base = base_url
     if kind in STAFF_KINDS and complaint_id is not None:
         return f"{base}/petugas/pengaduan/{complaint_id}"
     return f"{base}/lacak?nomor={quote(number)}"
 
 
-def sms_text(kind: str, number: str, complaint_id: int | None = None) -> str:
+def sms_text(kind: str, number: str, complaint_id: int | None = None, *, base_url: str) -> str:
     """One SMS (in the current language): the number, what happened, and the link."""
-    return sms.compose(number, kind_label(kind), sms_link(kind, number, complaint_id))
+    link = sms_link(kind, number, complaint_id, base_url=base_url)
+    return sms.compose(number, kind_label(kind), link)
 
 
 # --- mail ---------------------------------------------------------------------------------------
