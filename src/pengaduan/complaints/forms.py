@@ -4,9 +4,10 @@ field, and the clean values for the services."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
+from pengaduan.errors import Checked
 from pengaduan.i18n import _
 from pengaduan.web.values import INTEGER_MAX
 
@@ -45,13 +46,6 @@ class ComplaintFields:
     is_public: bool
 
 
-@dataclass
-class ParsedForm:
-    values: dict[str, str]
-    errors: dict[str, str] = field(default_factory=dict)
-    fields: ComplaintFields | None = None
-
-
 def first(value: Any) -> str:
     if isinstance(value, list):
         value = value[0] if value else ""
@@ -71,9 +65,12 @@ def _coordinate(raw: str, low: float, high: float) -> float | None:
     return round(number, 6)
 
 
-def parse_complaint(form: dict[str, Any], category_ids: set[int] | None) -> ParsedForm:
-    """Check the complaint fields; every typed value is kept for showing the form again.
-    `category_ids`: the categories one may choose (None: any, checked later)."""
+def parse_complaint(
+    form: dict[str, Any], category_ids: set[int] | None
+) -> Checked[ComplaintFields]:
+    """Check the complaint fields; every typed value is kept for showing the form again, and
+    `cleaned` holds the fields when all are right. `category_ids`: the categories one may
+    choose (None: any, checked later)."""
     values = {name: first(form.get(name, "")) for name in TEXT_FIELDS}
     values["urgency"] = values["urgency"] or "normal"
     errors: dict[str, str] = {}
@@ -124,9 +121,9 @@ def parse_complaint(form: dict[str, Any], category_ids: set[int] | None) -> Pars
     if values["urgency"] not in URGENCIES:
         errors["urgency"] = _("Choose how urgent it is.")
 
-    parsed = ParsedForm(values=values, errors=errors)
+    parsed: Checked[ComplaintFields] = Checked(values=values, errors=errors)
     if not errors:
-        parsed.fields = ComplaintFields(
+        parsed.cleaned = ComplaintFields(
             title=title,
             body=body,
             category_id=category_id,
