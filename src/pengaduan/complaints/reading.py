@@ -1,6 +1,9 @@
 """The reporter reads their complaints: "My complaints" (one page of them), one complaint
 with what they may do with it now, its public timeline and its evidence; and the check
-that a complaint is the asker's own, for the services that change it."""
+that a complaint is the asker's own, for the services that change it.
+
+The pages' reads go through `db.fetch` (the query counts of tests/integration/
+test_page_queries.py watch that function)."""
 
 from __future__ import annotations
 
@@ -47,17 +50,17 @@ async def my_complaints(
             f" LIMIT {where.param(PAGE_SIZE)} OFFSET {where.param((page - 1) * PAGE_SIZE)}",
             *where.args,
         )
-        total = await db.fetchval(f"SELECT count(*) FROM complaints c {where}", *count_args)
+        total = await db.fetch(f"SELECT count(*) AS n FROM complaints c {where}", *count_args)
     now = datetime.now(UTC)
     complaints = [dict(row) for row in rows]
     for complaint in complaints:
         complaint["overdue_since"] = overdue_since(complaint, now)
-    return complaints, total
+    return complaints, total[0]["n"]
 
 
 async def complaint_for_reporter(complaint_id: int, reporter_id: int) -> dict[str, Any] | None:
     """The whole complaint as its reporter sees it; None for anybody else's."""
-    row = await db.fetchrow(
+    rows = await db.fetch(
         "SELECT c.id, c.number, c.tracking_code, c.reporter, c.category, c.unit, c.title, c.body,"
         " c.location_text, c.latitude, c.longitude, c.status, c.citizen_urgency,"
         " c.is_anonymous, c.is_public, c.submitted_at, c.verified_at, c.resolved_at,"
@@ -70,9 +73,9 @@ async def complaint_for_reporter(complaint_id: int, reporter_id: int) -> dict[st
         complaint_id,
         reporter_id,
     )
-    if row is None:
+    if not rows:
         return None
-    complaint = dict(row)
+    complaint = dict(rows[0])
     now = datetime.now(UTC)
     complaint.update(reporter_actions(complaint, now))
     complaint["overdue_since"] = overdue_since(complaint, now)
@@ -118,9 +121,10 @@ def reporter_actions(complaint: dict[str, Any], now: datetime | None = None) -> 
 
 async def complaint_status(complaint_id: int, reporter_id: int) -> str | None:
     """The status of the reporter's own complaint; None for anybody else's."""
-    return await db.fetchval(
+    rows = await db.fetch(
         "SELECT status FROM complaints WHERE id = $1 AND reporter = $2", complaint_id, reporter_id
     )
+    return rows[0]["status"] if rows else None
 
 
 async def check_reporter(complaint_id: int, user_id: int | None) -> None:
@@ -202,7 +206,7 @@ async def evidence_for_viewer(
 ) -> dict[str, Any] | None:
     """An evidence file if the viewer may see it: the reporter, the officers of the
     complaint's unit, admins. Evidence is never public."""
-    row = await db.fetchrow(
+    rows = await db.fetch(
         "SELECT e.id, e.original_name, e.storage_key, e.thumbnail_key, e.mime_type, e.size"
         " FROM evidence_files e JOIN complaints c ON c.id = e.complaint"
         " WHERE e.id = $1 AND e.complaint = $2"
@@ -213,4 +217,4 @@ async def evidence_for_viewer(
         role,
         unit_id or 0,
     )
-    return dict(row) if row is not None else None
+    return dict(rows[0]) if rows else None

@@ -21,14 +21,14 @@ def normalise_code(raw: str) -> str:
 async def track_own(number: str, reporter_id: int) -> dict[str, Any] | None:
     """The tracking view of the reporter's own complaint by its number (the link in an SMS
     needs no code for them); None when it is not theirs."""
-    code = await db.fetchval(
-        "SELECT tracking_code FROM complaints WHERE number = $1 AND reporter = $2 LIMIT 1",
+    rows = await db.fetch(
+        "SELECT tracking_code FROM complaints WHERE number = $1 AND reporter = $2",
         normalise_number(number)[:20],
         reporter_id,
     )
-    if code is None:
+    if not rows:
         return None
-    return await track(number, code)
+    return await track(number, rows[0]["tracking_code"])
 
 
 async def track(number: str, code: str) -> dict[str, Any] | None:
@@ -62,11 +62,12 @@ _SHOWN = (
 
 
 async def _tracked(number: str, code: str) -> dict[str, Any] | None:
-    row = await db.fetchrow(_TRACKED, number[:20])
+    rows = await db.fetch(_TRACKED, number[:20])
     # Compare in constant time even when the number is unknown.
-    expected = row["tracking_code"] if row is not None else "-" * 8
-    if not secrets.compare_digest(expected.encode(), code.encode()) or row is None:
+    expected = rows[0]["tracking_code"] if rows else "-" * 8
+    if not secrets.compare_digest(expected.encode(), code.encode()) or not rows:
         return None
+    row = rows[0]
     view = {key: row[key] for key in _SHOWN}
     if row["is_public"]:
         view.update(
