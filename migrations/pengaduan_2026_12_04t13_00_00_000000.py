@@ -3,7 +3,7 @@
 Every submission updated the year's complaint_counters row and held its lock to commit, so
 submissions queued behind each other (issue 13: 1,445 of 1,529 active backends waiting on that
 row). nextval() holds no lock past the call. The sequence's values continue across years
-(complaints.services, "NUMBER_SEQUENCE"); it starts past every number already stored and past
+(complaints.numbering, "NUMBER_SEQUENCE"); it starts past every number already stored and past
 the old counters, so existing numbers stay valid and none is given twice. The counters go.
 
 Then the rows the complaint triggers update in the submission's transaction (queue_versions,

@@ -22,7 +22,7 @@ import asyncpg
 from pengaduan.accounts.fields import normalise_phone
 from pengaduan.accounts.passwords import hash_password_sync
 from pengaduan.accounts.personal_data import cipher_for
-from pengaduan.complaints.services import NUMBER_PATTERN, SYNC_NUMBERS_SQL
+from pengaduan.complaints.numbering import NUMBER_PATTERN, SYNC_NUMBERS_SQL
 from pengaduan.settings import Settings
 
 # The accounts are listed in the README (development only).

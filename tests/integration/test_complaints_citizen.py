@@ -18,15 +18,15 @@ from babel.dates import format_datetime
 from litestar import Litestar
 from PIL import ExifTags, Image, PngImagePlugin
 
-from pengaduan.complaints import evidence, lifecycle, services
+from pengaduan.complaints import editing, evidence, filing, lifecycle, numbering, statuses
 from pengaduan.complaints.forms import ComplaintFields
 from pengaduan.complaints.lifecycle import Actor
 from pengaduan.complaints.storage import FileSystemStorage
 from tests.conftest import browser_client, log_in, make_unit, make_user
 
-JAKARTA = services.JAKARTA
+JAKARTA = numbering.JAKARTA
 NUMBER = re.compile(r"^ADU-\d{4}-\d{6}$")
-ALPHABET = set(services.TRACKING_ALPHABET)
+ALPHABET = set(numbering.TRACKING_ALPHABET)
 
 
 # --- files -------------------------------------------------------------------------------------
@@ -211,7 +211,7 @@ def fields(world: dict[str, int], **overrides: Any) -> ComplaintFields:
 
 
 async def file_directly(world: dict[str, int], reporter: str = "citizen", **overrides: Any) -> int:
-    submitted = await services.create_complaint(
+    submitted = await filing.create_complaint(
         reporter_id=world[reporter], fields=fields(world, **overrides)
     )
     return submitted.id
@@ -247,7 +247,7 @@ async def test_filing_gives_a_number_a_tracking_code_a_deadline_and_routes_to_th
     complaint_id = complaint_id_of(response)
     (row,) = await _rows(db_dsn, "SELECT * FROM complaints WHERE id = $1", complaint_id)
     assert NUMBER.match(row["number"]) and row["number"].startswith(
-        f"ADU-{datetime.now(services.JAKARTA).year}-"
+        f"ADU-{datetime.now(numbering.JAKARTA).year}-"
     )
     assert len(row["tracking_code"]) == 8 and set(row["tracking_code"]) <= ALPHABET
     assert row["status"] == "pending" and row["unit"] == world["unit"]
@@ -324,7 +324,7 @@ async def test_twenty_concurrent_submits_get_twenty_distinct_consecutive_numbers
 async def test_numbering_continues_after_numbers_written_around_the_sequence(
     world: dict[str, int], db_dsn: str
 ) -> None:
-    year = datetime.now(services.JAKARTA).year
+    year = datetime.now(numbering.JAKARTA).year
 
     async def demo_complaint(number: str) -> None:
         """Written straight to the table, as `seed-demo` does (around the sequence)."""
@@ -348,7 +348,7 @@ async def test_numbering_continues_after_numbers_written_around_the_sequence(
     # Demo data of this year already there before the first real submit; the seeder moves
     # the sequence past what it wrote.
     await demo_complaint(f"ADU-{year}-000041")
-    await services.sync_number_sequence()
+    await numbering.sync_number_sequence()
     first = await file_directly(world)
     # Bulk demo data written later, past the sequence, without moving it: the collision
     # moves it.
@@ -647,7 +647,7 @@ async def test_my_complaints_are_mine_newest_first_paginated_and_filtered(
 ) -> None:
     ids = [await file_directly(world, title=f"Laporan nomor {i:02d}") for i in range(22)]
     await file_directly(world, reporter="other_citizen", title="Laporan tetangga")
-    await services.withdraw(ids[3], Actor(world["citizen"], "citizen"))
+    await editing.withdraw(ids[3], Actor(world["citizen"], "citizen"))
 
     page1 = (await citizen.get("/pengaduan-saya")).text
     titles = re.findall(r"Laporan nomor (\d\d)", page1)
@@ -922,7 +922,7 @@ async def test_past_the_reopen_window_the_reporter_is_told_why_before_and_after_
     resolved_at = datetime(2026, 3, 1, 3, 0, tzinfo=UTC)  # 10:00 in Jakarta
     await _execute(db_dsn, "UPDATE complaints SET resolved_at = $1", resolved_at)
     ended = format_datetime(
-        resolved_at + lifecycle.REOPEN_WINDOW, "short", tzinfo=JAKARTA, locale="en"
+        resolved_at + statuses.REOPEN_WINDOW, "short", tzinfo=JAKARTA, locale="en"
     )
     # Still "resolved" (the closing job has not come by yet): no reopening, and why.
     html = (await citizen.get(f"/pengaduan/{complaint_id}")).text

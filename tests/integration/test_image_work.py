@@ -16,9 +16,9 @@ import pytest
 from litestar import Litestar
 from PIL import Image
 
-from pengaduan.complaints import evidence
 from pengaduan.complaints.imaging import ImageWorkers
 from pengaduan.complaints.storage import FileSystemStorage
+from pengaduan.errors import Refused
 from pengaduan.testing import black_png
 from tests.conftest import browser_client
 from tests.integration import test_complaints_citizen as filing
@@ -193,7 +193,7 @@ async def test_an_image_whose_child_dies_every_time_is_refused_with_its_name() -
             return False
 
         await _until(kill_a_decoding_child, "the image to be refused")
-        with pytest.raises(evidence.EvidenceRefused, match=r"racun\.png"):
+        with pytest.raises(Refused, match=r"racun\.png"):
             task.result()
         assert workers.broken_pools == 2
         # Nothing else is refused because of it.

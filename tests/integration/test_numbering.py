@@ -13,7 +13,7 @@ import pytest
 from litestar import Litestar
 
 from pengaduan import demo
-from pengaduan.complaints import services
+from pengaduan.complaints import filing, numbering
 from pengaduan.complaints.forms import ComplaintFields
 from pengaduan.settings import Settings
 
@@ -48,8 +48,8 @@ def _fields(category: int, title: str) -> ComplaintFields:
     )
 
 
-async def _submit(people: dict[str, int], category: int, title: str) -> services.Submitted:
-    return await services.create_complaint(
+async def _submit(people: dict[str, int], category: int, title: str) -> filing.Submitted:
+    return await filing.create_complaint(
         reporter_id=people["citizen"], fields=_fields(category, title)
     )
 
@@ -136,9 +136,9 @@ async def test_submissions_commit_while_another_submission_is_open(
 
 
 def test_the_number_format() -> None:
-    assert services.number_for(2026, 27) == "ADU-2026-000027"
-    assert services.number_for(2027, 1_234_567) == "ADU-2027-1234567"
-    assert NUMBER.match(services.number_for(2026, 1))
+    assert numbering.number_for(2026, 27) == "ADU-2026-000027"
+    assert numbering.number_for(2027, 1_234_567) == "ADU-2027-1234567"
+    assert NUMBER.match(numbering.number_for(2026, 1))
 
 
 async def test_a_rolled_back_submission_leaves_a_gap_and_the_next_one_works(

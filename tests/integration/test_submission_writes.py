@@ -16,7 +16,7 @@ import asyncpg
 import httpx
 import pytest
 
-from pengaduan.complaints import services
+from pengaduan.complaints import filing
 from pengaduan.complaints.forms import ComplaintFields
 from tests.integration.test_handling import count_queries
 
@@ -185,7 +185,7 @@ async def test_an_anonymous_reporter_is_not_named_by_the_audit_entry(
         is_anonymous=True,
         is_public=True,
     )
-    done = await services.create_complaint(
+    done = await filing.create_complaint(
         reporter_id=people["citizen"], fields=fields, ip="10.1.2.3"
     )
     conn = await asyncpg.connect(db_dsn)
@@ -211,7 +211,7 @@ async def test_a_failed_submission_writes_and_sends_nothing(
     )
     try:
         with pytest.raises(asyncpg.RaiseError):
-            await services.create_complaint(
+            await filing.create_complaint(
                 reporter_id=people["citizen"],
                 fields=ComplaintFields(
                     title="Got mampet",

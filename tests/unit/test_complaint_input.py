@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from pengaduan.complaints import evidence, forms
+from pengaduan.complaints import evidence, forms, kept_files
 from pengaduan.complaints.storage import FileSystemStorage, InvalidKey
+from pengaduan.errors import Refused
 from pengaduan.settings import Settings
 
 
@@ -41,16 +42,16 @@ def test_file_names_lose_folders_and_control_characters() -> None:
 
 
 def test_a_renamed_text_file_and_a_truncated_pdf_are_refused_by_name() -> None:
-    with pytest.raises(evidence.EvidenceRefused, match=r"catatan\.jpg"):
+    with pytest.raises(Refused, match=r"catatan\.jpg"):
         evidence.prepare("catatan.jpg", b"hanya teks", 1000)
-    with pytest.raises(evidence.EvidenceRefused, match=r"surat\.pdf"):
+    with pytest.raises(Refused, match=r"surat\.pdf"):
         evidence.prepare("surat.pdf", b"%PDF-1.4\n" + b"x" * 5000, 100_000)
-    with pytest.raises(evidence.EvidenceRefused, match=r"besar\.pdf"):
+    with pytest.raises(Refused, match=r"besar\.pdf"):
         evidence.prepare("besar.pdf", b"%PDF-1.4\n%%EOF", 5)
-    with pytest.raises(evidence.EvidenceRefused, match=r"kosong\.jpg"):
+    with pytest.raises(Refused, match=r"kosong\.jpg"):
         evidence.prepare("kosong.jpg", b"", 5)
     # A JPEG header in front of garbage is no image either.
-    with pytest.raises(evidence.EvidenceRefused, match=r"rusak\.jpg"):
+    with pytest.raises(Refused, match=r"rusak\.jpg"):
         evidence.prepare("rusak.jpg", b"\xff\xd8\xff" + b"\0" * 100, 1000)
 
 
@@ -112,7 +113,7 @@ def test_pixel_limits_follow_what_decoding_costs(monkeypatch: pytest.MonkeyPatch
         Image.new("RGB", size).save(buffer, kind.upper(), **options)
         try:
             evidence.process_image("x", buffer.getvalue(), kind)
-        except evidence.EvidenceRefused as error:
+        except Refused as error:
             assert "piksel" in str(error)
             return True
         return False
@@ -155,7 +156,7 @@ def test_coordinates_are_numbers_in_range_and_come_in_pairs(
     parsed = forms.parse_complaint(form, {3})
     assert list(parsed.errors) == ([error] if error else [])
     if error is None:
-        assert (parsed.fields.latitude is None) == (latitude == "")
+        assert (parsed.cleaned.latitude is None) == (latitude == "")
 
 
 @pytest.mark.parametrize("category", ["0", "2147483648", "99999999999999999999", "-3", "x"])
@@ -163,21 +164,21 @@ def test_a_category_beyond_the_id_range_is_refused_before_any_query(category: st
     form = {"title": "Jalan rusak", "description": "Lubang besar di tengah jalan."}
     for known in (None, {3}):  # None: the route's first look, before the categories are read
         parsed = forms.parse_complaint({**form, "category": category}, known)
-        assert list(parsed.errors) == ["category"] and parsed.fields is None
+        assert list(parsed.errors) == ["category"] and parsed.cleaned is None
 
 
 async def test_a_pending_file_token_is_its_uploaders_only(tmp_path: Path) -> None:
     storage = FileSystemStorage(tmp_path)
     settings = Settings(secret_key="k" * 40)
     stored = await evidence.store(storage, evidence.prepare("a.pdf", b"%PDF-1.4\n%%EOF", 100))
-    token = evidence.pending_token(settings, 7, stored)
-    assert await evidence.from_pending_token(settings, storage, 7, token) == stored
-    assert await evidence.from_pending_token(settings, storage, 8, token) is None
-    assert await evidence.from_pending_token(settings, storage, 7, token[:-2] + "xx") is None
+    token = kept_files.pending_token(settings, 7, stored)
+    assert await kept_files.from_pending_token(settings, storage, 7, token) == stored
+    assert await kept_files.from_pending_token(settings, storage, 8, token) is None
+    assert await kept_files.from_pending_token(settings, storage, 7, token[:-2] + "xx") is None
     other = Settings(secret_key="j" * 40)
-    assert await evidence.from_pending_token(other, storage, 7, token) is None
+    assert await kept_files.from_pending_token(other, storage, 7, token) is None
     await storage.delete(stored.storage_key)
-    assert await evidence.from_pending_token(settings, storage, 7, token) is None
+    assert await kept_files.from_pending_token(settings, storage, 7, token) is None
 
 
 async def test_storage_names_blobs_by_content_and_refuses_other_keys(tmp_path: Path) -> None:

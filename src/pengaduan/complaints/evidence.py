@@ -1,22 +1,22 @@
 """Evidence files: what a file really is (by its bytes), cleaning images, checking PDFs,
-storing them, the signed tokens that keep accepted files across a failed form, and the sweep
-of stored blobs that no complaint refers to."""
+storing them, and the sweep of stored blobs that no complaint refers to. (Files kept across
+a failed form: complaints.kept_files.)"""
 
 from __future__ import annotations
 
 import io
 import unicodedata
 import warnings
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import PurePosixPath, PureWindowsPath
-from typing import Any
 
-from itsdangerous import BadSignature, URLSafeTimedSerializer
 from PIL import ExifTags, Image
 
+from pengaduan import db
 from pengaduan.complaints.storage import FileSystemStorage, S3Storage, Storage
+from pengaduan.errors import INVALID, Refused
 from pengaduan.i18n import _
 from pengaduan.settings import Settings
 
@@ -40,8 +40,8 @@ ORIENTATION = {
     8: Image.Transpose.ROTATE_90,
 }
 PDF_EOF_WINDOW = 1024
-# Accepted files survive a failed form this long; the orphan sweep waits longer than this.
-PENDING_MAX_AGE = timedelta(hours=6)
+# The orphan sweep waits longer than accepted files survive a failed form
+# (kept_files.PENDING_MAX_AGE).
 ORPHAN_GRACE = timedelta(days=1)
 
 KINDS = {
@@ -53,8 +53,9 @@ KINDS = {
 ACCEPT = "image/jpeg,image/png,image/webp,application/pdf,.jpg,.jpeg,.png,.webp,.pdf"
 
 
-class EvidenceRefused(Exception):
+def refused(message: str) -> Refused:
     """A file that cannot be evidence; the message names the file and says why."""
+    return Refused(message, INVALID, field="evidence")
 
 
 @dataclass(frozen=True)
@@ -225,8 +226,8 @@ def process_image(name: str, data: bytes, kind: str) -> tuple[bytes, bytes]:
     Memory: JPEGs are decoded at about the size we keep (`draft`); other formats cannot be
     decoded smaller, so the decoded image (at most 4 bytes a pixel) is the one large thing,
     and the pixel limit bounds it."""
-    refused = EvidenceRefused(_("%(name)s is not a readable image.", name=name))
-    too_many = EvidenceRefused(_("%(name)s has too many pixels; send a smaller photo.", name=name))
+    unreadable = refused(_("%(name)s is not a readable image.", name=name))
+    too_many = refused(_("%(name)s has too many pixels; send a smaller photo.", name=name))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -235,7 +236,7 @@ def process_image(name: str, data: bytes, kind: str) -> tuple[bytes, bytes]:
                 raise too_many
             image = Image.open(io.BytesIO(data))
             if image.format != kind.upper():
-                raise refused
+                raise unreadable
             width, height = image.size
             if width * height > min(MAX_PIXELS, DECODE_BUDGET / _decode_cost(image, kind)):
                 raise too_many
@@ -251,7 +252,7 @@ def process_image(name: str, data: bytes, kind: str) -> tuple[bytes, bytes]:
             del image
             if turn is not None:
                 clean = clean.transpose(turn)
-    except EvidenceRefused:
+    except Refused:
         raise
     except (
         OSError,
@@ -261,7 +262,7 @@ def process_image(name: str, data: bytes, kind: str) -> tuple[bytes, bytes]:
         Image.DecompressionBombError,
         Warning,
     ) as exc:
-        raise refused from exc
+        raise unreadable from exc
     clean.thumbnail((FULL_SIZE, FULL_SIZE), Image.Resampling.LANCZOS)
     full = _encode(clean, kind)
     small = clean.copy()
@@ -271,18 +272,18 @@ def process_image(name: str, data: bytes, kind: str) -> tuple[bytes, bytes]:
 
 def _check_pdf(name: str, data: bytes) -> None:
     if not data.startswith(b"%PDF-") or b"%%EOF" not in data[-PDF_EOF_WINDOW:]:
-        raise EvidenceRefused(_("%(name)s is not a complete PDF document.", name=name))
+        raise refused(_("%(name)s is not a complete PDF document.", name=name))
 
 
 def check(name: str, data: bytes, max_bytes: int) -> tuple[str, str]:
     """The cleaned name and the kind of an uploaded file, from its bytes (never its name or
-    the browser's content type); EvidenceRefused when it is empty, too large, of another
+    the browser's content type); refused when it is empty, too large, of another
     kind, or a PDF that is not complete. Cheap: no image is decoded here."""
     name = clean_name(name)
     if not data:
-        raise EvidenceRefused(_("%(name)s is empty.", name=name))
+        raise refused(_("%(name)s is empty.", name=name))
     if len(data) > max_bytes:
-        raise EvidenceRefused(
+        raise refused(
             _(
                 "%(name)s is larger than %(max)s MB.",
                 name=name,
@@ -291,7 +292,7 @@ def check(name: str, data: bytes, max_bytes: int) -> tuple[str, str]:
         )
     kind = detect_kind(data)
     if kind is None:
-        raise EvidenceRefused(
+        raise refused(
             _(
                 "%(name)s is not a photo (JPEG, PNG, WebP) or a PDF document, whatever its "
                 "name says.",
@@ -335,55 +336,16 @@ async def store(storage: Storage, prepared: PreparedFile) -> StoredEvidence:
     )
 
 
-# --- files kept across a failed form ---------------------------------------------------------
-
-
-def _serializer(settings: Settings) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(settings.secret_key, salt="pengaduan.evidence.pending")
-
-
-def pending_token(settings: Settings, user_id: int, stored: StoredEvidence) -> str:
-    """A signed reference to a stored file, valid for its uploader only, for a while."""
-    return _serializer(settings).dumps({"u": user_id, **asdict(stored)})
-
-
-async def from_pending_token(
-    settings: Settings, storage: Storage, user_id: int, token: str
-) -> StoredEvidence | None:
-    """The stored file a token names, if the token is genuine, fresh, theirs, and the blob is
-    still there; otherwise None."""
-    try:
-        data: dict[str, Any] = _serializer(settings).loads(
-            token, max_age=int(PENDING_MAX_AGE.total_seconds())
-        )
-    except BadSignature:
-        return None
-    if not isinstance(data, dict) or data.pop("u", None) != user_id:
-        return None
-    try:
-        stored = StoredEvidence(**data)
-    except TypeError:
-        return None
-    if not await storage.exists(stored.storage_key):
-        return None
-    if stored.thumbnail_key and not await storage.exists(stored.thumbnail_key):
-        return None
-    return stored
-
-
 # --- the orphan sweep ------------------------------------------------------------------------
 
 
 async def referenced_keys(keys: list[str]) -> set[str]:
     """Which of `keys` an evidence row refers to (as the file or its thumbnail)."""
-    from pengaduan.complaints.tables import EvidenceFile
-
     if not keys:
         return set()
-    rows = await EvidenceFile.raw(
-        "SELECT storage_key AS k FROM evidence_files WHERE storage_key = ANY({})"
-        " UNION SELECT thumbnail_key FROM evidence_files WHERE thumbnail_key = ANY({})",
-        keys,
+    rows = await db.fetch(
+        "SELECT storage_key AS k FROM evidence_files WHERE storage_key = ANY($1::text[])"
+        " UNION SELECT thumbnail_key FROM evidence_files WHERE thumbnail_key = ANY($1::text[])",
         keys,
     )
     return {row["k"] for row in rows}

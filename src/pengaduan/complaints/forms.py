@@ -4,9 +4,10 @@ field, and the clean values for the services."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
+from pengaduan.errors import Checked
 from pengaduan.i18n import _
 from pengaduan.web.values import INTEGER_MAX
 
@@ -45,13 +46,6 @@ class ComplaintFields:
     is_public: bool
 
 
-@dataclass
-class ParsedForm:
-    values: dict[str, str]
-    errors: dict[str, str] = field(default_factory=dict)
-    fields: ComplaintFields | None = None
-
-
 def first(value: Any) -> str:
     if isinstance(value, list):
         value = value[0] if value else ""
@@ -71,27 +65,36 @@ def _coordinate(raw: str, low: float, high: float) -> float | None:
     return round(number, 6)
 
 
-def parse_complaint(form: dict[str, Any], category_ids: set[int] | None) -> ParsedForm:
-    """Check the complaint fields; every typed value is kept for showing the form again.
-    `category_ids`: the categories one may choose (None: any, checked later)."""
+def parse_complaint(
+    form: dict[str, Any], category_ids: set[int] | None
+) -> Checked[ComplaintFields]:
+    """Check the complaint fields; every typed value is kept for showing the form again, and
+    `cleaned` holds the fields when all are right. `category_ids`: the categories one may
+    choose (None: any, checked later)."""
     values = {name: first(form.get(name, "")) for name in TEXT_FIELDS}
     values["urgency"] = values["urgency"] or "normal"
-    errors: dict[str, str] = {}
+    checked: Checked[ComplaintFields] = Checked(values=values)
 
     title = " ".join(values["title"].split())
     if len(title) < TITLE_MIN:
-        errors["title"] = _("Give a short title of at least %(min)d characters.", min=TITLE_MIN)
+        checked.error(
+            "title", _("Give a short title of at least %(min)d characters.", min=TITLE_MIN)
+        )
     elif len(title) > TITLE_MAX:
-        errors["title"] = _("The title is too long (at most %(max)d characters).", max=TITLE_MAX)
+        checked.error(
+            "title", _("The title is too long (at most %(max)d characters).", max=TITLE_MAX)
+        )
 
     body = values["description"].strip().replace("\r\n", "\n")
     if len(body) < BODY_MIN:
-        errors["description"] = _(
-            "Describe the problem in at least %(min)d characters.", min=BODY_MIN
+        checked.error(
+            "description",
+            _("Describe the problem in at least %(min)d characters.", min=BODY_MIN),
         )
     elif len(body) > BODY_MAX:
-        errors["description"] = _(
-            "The description is too long (at most %(max)d characters).", max=BODY_MAX
+        checked.error(
+            "description",
+            _("The description is too long (at most %(max)d characters).", max=BODY_MAX),
         )
 
     category_id = int(values["category"]) if values["category"].isdigit() else 0
@@ -99,34 +102,36 @@ def parse_complaint(form: dict[str, Any], category_ids: set[int] | None) -> Pars
     if not 0 < category_id <= INTEGER_MAX or (
         category_ids is not None and category_id not in category_ids
     ):
-        errors["category"] = _("Choose a category.")
+        checked.error("category", _("Choose a category."))
 
     location = " ".join(values["location_text"].split())
     if len(location) > LOCATION_MAX:
-        errors["location_text"] = _(
-            "The location is too long (at most %(max)d characters).", max=LOCATION_MAX
+        checked.error(
+            "location_text",
+            _("The location is too long (at most %(max)d characters).", max=LOCATION_MAX),
         )
 
     latitude = longitude = None
     try:
         latitude = _coordinate(values["latitude"], -90, 90)
     except ValueError:
-        errors["latitude"] = _("Latitude is a number between -90 and 90, e.g. -6.914744.")
+        checked.error("latitude", _("Latitude is a number between -90 and 90, e.g. -6.914744."))
     try:
         longitude = _coordinate(values["longitude"], -180, 180)
     except ValueError:
-        errors["longitude"] = _("Longitude is a number between -180 and 180, e.g. 107.609810.")
-    if "latitude" not in errors and "longitude" not in errors:
+        checked.error(
+            "longitude", _("Longitude is a number between -180 and 180, e.g. 107.609810.")
+        )
+    if "latitude" not in checked.errors and "longitude" not in checked.errors:
         if (latitude is None) != (longitude is None):
             name = "longitude" if latitude is not None else "latitude"
-            errors[name] = _("Give both latitude and longitude, or neither.")
+            checked.error(name, _("Give both latitude and longitude, or neither."))
 
     if values["urgency"] not in URGENCIES:
-        errors["urgency"] = _("Choose how urgent it is.")
+        checked.error("urgency", _("Choose how urgent it is."))
 
-    parsed = ParsedForm(values=values, errors=errors)
-    if not errors:
-        parsed.fields = ComplaintFields(
+    if checked.ok:
+        checked.cleaned = ComplaintFields(
             title=title,
             body=body,
             category_id=category_id,
@@ -137,7 +142,7 @@ def parse_complaint(form: dict[str, Any], category_ids: set[int] | None) -> Pars
             is_anonymous=bool(values["anonymous"]),
             is_public=not values["private"],
         )
-    return parsed
+    return checked
 
 
 def values_of(complaint: dict[str, Any]) -> dict[str, str]:

@@ -162,7 +162,7 @@ class ImageWorkers:
                 continue
             self.peak_child_rss = max(self.peak_child_rss, peak)
             return full, thumbnail
-        raise evidence.EvidenceRefused(_("%(name)s is not a readable image.", name=name))
+        raise evidence.refused(_("%(name)s is not a readable image.", name=name))
 
     def _running_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:

@@ -7,7 +7,7 @@ publishes the event (delivered at commit).
 
     pending ──verify──► verified ──start──► in_progress ──resolve──► resolved ──close──► closed
        │ └──withdraw──► withdrawn │                                     │
-       └──reject──► rejected ◄────┘          in_progress ◄──reopen──────┘ (reporter, 14 days)
+       └──reject──► rejected ◄────┘          in_progress ◄──reopen──────┘ (reporter, REOPEN_DAYS)
 """
 
 from __future__ import annotations
@@ -16,16 +16,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from pengaduan import db
+from pengaduan.accounts.tables import User
 from pengaduan.audit import services as audit
-from pengaduan.complaints import versions
-from pengaduan.complaints.statuses import CLOSE_AFTER, REOPEN_WINDOW
+from pengaduan.complaints import statuses, versions
+from pengaduan.complaints.statuses import CLOSE_AFTER, REOPEN_DAYS, REOPEN_WINDOW
 from pengaduan.complaints.tables import Complaint, Message, StatusHistory
 from pengaduan.db import ENGINE
-from pengaduan.errors import CONFLICT, FORBIDDEN, INVALID, NOT_FOUND, TOO_MANY, Refused
+from pengaduan.errors import CONFLICT, FORBIDDEN, INVALID, NOT_FOUND, Refused
 from pengaduan.events import publish
 from pengaduan.i18n import _
 from pengaduan.notifications import services as notifications
-from pengaduan.web.labels import status_label
 
 MAX_TEXT = 5000
 
@@ -77,31 +78,14 @@ class Actor:
         return cls(user_id=None, role="system")
 
 
-class TransitionRefused(Refused):
-    """The action cannot be taken. Being replaced by `Refused` itself (issue 17): the HTTP
-    code it used to carry is turned into the domain reason."""
-
-    _REASONS = {
-        400: INVALID,
-        403: FORBIDDEN,
-        404: NOT_FOUND,
-        409: CONFLICT,
-        422: INVALID,
-        429: TOO_MANY,
-    }
-
-    def __init__(self, message: str, status_code: int = 409, field: str | None = None) -> None:
-        super().__init__(message, self._REASONS.get(status_code, CONFLICT), field=field)
-        self.status_code = status_code
-
-
-class ChangedMeanwhile(TransitionRefused):
+class ChangedMeanwhile(Refused):
     """The action was taken on an older version of the complaint than it now has (see
     complaints.versions): nothing was done. `changes` says what is different, a sentence each."""
 
     def __init__(self, changes: list[str]) -> None:
         super().__init__(
-            _("This complaint changed since you opened this page, so nothing was done."), 409
+            _("This complaint changed since you opened this page, so nothing was done."),
+            CONFLICT,
         )
         self.changes = changes
 
@@ -136,25 +120,29 @@ def check(
     text: str = "",
     now: datetime | None = None,
 ) -> Transition:
-    """The transition, or TransitionRefused saying why not (no database needed)."""
+    """The transition, or `Refused` saying why not (no database needed)."""
     transition = TRANSITIONS.get(action)
     if transition is None:
-        raise TransitionRefused(_("Unknown action."), 400)
+        raise Refused(_("Unknown action."), INVALID)
     if not capacities(actor, complaint) & transition.by:
-        raise TransitionRefused(_("You may not do this with this complaint."), 403)
+        raise Refused(_("You may not do this with this complaint."), FORBIDDEN)
     if complaint["status"] not in transition.sources:
-        raise TransitionRefused(
+        raise Refused(
             _(
                 "This cannot be done while the complaint is %(status)s.",
-                status=status_label(complaint["status"]),
+                status=statuses.label(complaint["status"]),
             ),
-            409,
+            CONFLICT,
         )
     if action == "reopen":
         resolved_at = complaint.get("resolved_at")
         if resolved_at is None or (now or datetime.now(UTC)) - resolved_at > REOPEN_WINDOW:
-            raise TransitionRefused(
-                _("A complaint can be reopened within 14 days of its resolution."), 409
+            raise Refused(
+                _(
+                    "A complaint can be reopened within %(days)d days of its resolution.",
+                    days=REOPEN_DAYS,
+                ),
+                CONFLICT,
             )
     if transition.requires and not text.strip():
         message = (
@@ -162,11 +150,11 @@ def check(
             if transition.requires == "response"
             else _("Give a reason.")
         )
-        raise TransitionRefused(message, 422, field=transition.requires)
+        raise Refused(message, INVALID, field=transition.requires)
     if len(text) > MAX_TEXT:
-        raise TransitionRefused(
+        raise Refused(
             _("The text is too long (at most %(max)d characters).", max=MAX_TEXT),
-            422,
+            INVALID,
             field=transition.requires,
         )
     return transition
@@ -174,15 +162,26 @@ def check(
 
 async def load_for_update(complaint_id: int) -> dict[str, Any]:
     """The complaint row, locked until the transaction ends (call inside one)."""
-    rows = await Complaint.raw(
+    row = await db.fetchrow(
         "SELECT id, number, status, reporter, unit, officer, title, resolved_at,"
         " first_response_at, is_anonymous, tracking_code, category, priority, updated_at"
-        " FROM complaints WHERE id = {} FOR UPDATE",
+        " FROM complaints WHERE id = $1 FOR UPDATE",
         complaint_id,
     )
-    if not rows:
-        raise TransitionRefused(_("This complaint does not exist."), 404)
-    return rows[0]
+    if row is None:
+        raise Refused(_("This complaint does not exist."), NOT_FOUND)
+    return dict(row)
+
+
+async def handling_staff(complaint: dict[str, Any]) -> list[int]:
+    """Who handles the complaint on the agency's side: its officer, or while nobody has it
+    the active officers of its unit."""
+    if complaint["officer"]:
+        return [complaint["officer"]]
+    rows = await User.select(User.id).where(
+        (User.unit == complaint["unit"]) & (User.role == "officer") & User.is_active.eq(True)
+    )
+    return [r["id"] for r in rows]
 
 
 async def _tell(complaint: dict[str, Any], transition: Transition, actor: Actor, text: str) -> None:
@@ -190,18 +189,7 @@ async def _tell(complaint: dict[str, Any], transition: Transition, actor: Actor,
     number = complaint["number"]
     if transition.action == "reopen":
         # The handling side hears of it: the officer, or the unit's officers when unassigned.
-        from pengaduan.accounts.tables import User
-
-        if complaint["officer"]:
-            staff_ids = [complaint["officer"]]
-        else:
-            rows = await User.select(User.id).where(
-                (User.unit == complaint["unit"])
-                & (User.role == "officer")
-                & User.is_active.eq(True)
-            )
-            staff_ids = [r["id"] for r in rows]
-        for user in await notifications.recipients(staff_ids):
+        for user in await notifications.recipients(await handling_staff(complaint)):
             with notifications.in_language(user["language"]):
                 await notifications.tell(
                     user,
@@ -332,7 +320,8 @@ async def apply(
 
 
 async def close_expired(now: datetime | None = None) -> int:
-    """Close resolved complaints 14 days after resolution (the scheduled job); returns count."""
+    """Close resolved complaints CLOSE_AFTER their resolution (the scheduled job); returns
+    how many."""
     cutoff = (now or datetime.now(UTC)) - CLOSE_AFTER
     rows = await Complaint.select(Complaint.id).where(
         (Complaint.status == "resolved") & (Complaint.resolved_at < cutoff)
@@ -344,9 +333,12 @@ async def close_expired(now: datetime | None = None) -> int:
                 row["id"],
                 "close",
                 Actor.system(),
-                text=_("Closed automatically 14 days after resolution."),
+                text=_(
+                    "Closed automatically %(days)d days after resolution.",
+                    days=CLOSE_AFTER.days,
+                ),
             )
             closed += 1
-        except TransitionRefused:
+        except Refused:
             continue  # changed meanwhile (e.g. reopened)
     return closed

@@ -1,5 +1,5 @@
 """Form keys on what a complaint's conversation creates (messages, replies, internal notes,
-ratings): each form carries a fresh key (`templates/_forms.html` form_key), stored with the row
+ratings; a new complaint's key is checked by complaints.filing): each form carries a fresh key (`templates/_forms.html` form_key), stored with the row
 it creates under a unique constraint, so the same form sent twice (a double tap, a resend after
 a lost answer) stores one row and the second request gets the first one's result.
 
@@ -9,14 +9,15 @@ complaint are serialised by that lock, and the second sees the first's committed
 
 from __future__ import annotations
 
-from pengaduan.complaints.lifecycle import TransitionRefused
 from pengaduan.complaints.tables import Message, Rating
+from pengaduan.errors import CONFLICT, Refused
 from pengaduan.i18n import _
 
 
-def _conflict() -> TransitionRefused:
-    # The key belongs to another person's or another complaint's row: a copied or forged form.
-    return TransitionRefused(_("This form cannot be sent. Open a new form."), 409)
+def conflict() -> Refused:
+    """The refusal of a form whose key belongs to another person's or another complaint's row:
+    a copied or forged form."""
+    return Refused(_("This form cannot be sent. Open a new form."), CONFLICT)
 
 
 async def earlier_message(key: str | None, author_id: int, complaint_id: int) -> bool:
@@ -31,7 +32,7 @@ async def earlier_message(key: str | None, author_id: int, complaint_id: int) ->
     if row is None:
         return False
     if row["author"] != author_id or row["complaint"] != complaint_id:
-        raise _conflict()
+        raise conflict()
     return True
 
 
@@ -44,5 +45,5 @@ async def earlier_rating(key: str | None, complaint_id: int) -> bool:
     if row is None:
         return False
     if row["complaint"] != complaint_id:
-        raise _conflict()
+        raise conflict()
     return True

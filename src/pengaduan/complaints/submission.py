@@ -4,7 +4,7 @@ A submission was the busiest write of the system and each of its ~20 statements 
 trip plus Piccolo's query building (bench/submit_load.py, issue 13: about half of the app's
 time). Here one read (`PREPARE_SQL`: the key's earlier complaint, the active categories, the
 category's routing, the complaint's id and number from their sequences, the least busy
-officer, the reporter as a recipient; the route's `check_form` of the form) gives everything
+officer, the reporter as a recipient; the route's `filing.check_form` of the form) gives everything
 the rows need, so the rows (complaint, evidence, first history entry, audit entry, in-app
 notification, outbox mail and SMS) are built in Python and written by ONE statement
 (`WRITE_SQL`): a single statement is its own transaction, so there is no BEGIN/COMMIT either,
@@ -29,7 +29,8 @@ from pengaduan.audit import services as audit
 from pengaduan.complaints.evidence import StoredEvidence
 from pengaduan.complaints.forms import ComplaintFields
 from pengaduan.complaints.lifecycle import Actor
-from pengaduan.complaints.tables import OPEN_STATUSES
+from pengaduan.complaints.numbering import NUMBER_SEQUENCE
+from pengaduan.complaints.statuses import OPEN_SQL
 from pengaduan.events import notifications as events_of
 from pengaduan.events import publish_committed
 from pengaduan.notifications import outbox, texts
@@ -49,7 +50,7 @@ SELECT k.id AS existing_id, k.number AS existing_number, k.tracking_code AS exis
        CASE WHEN $5 AND cat.id IS NOT NULL AND k.id IS NULL
             THEN nextval(pg_get_serial_sequence('complaints', 'id')) END AS id,
        CASE WHEN $5 AND cat.id IS NOT NULL AND k.id IS NULL
-            THEN nextval('complaint_numbers') END AS number_value,
+            THEN nextval('{NUMBER_SEQUENCE}') END AS number_value,
        r.id AS recipient_id, r.full_name, r.email, r.email_confirmed_at, r.language, r.role,
        r.has_phone, r.email_kinds::text[], r.sms_kinds::text[]
 FROM (SELECT 1) AS one
@@ -60,7 +61,7 @@ LEFT JOIN LATERAL (
                -- The unit's active officer with the fewest open complaints (ties: lowest id).
                SELECT o.id FROM users o
                LEFT JOIN complaints oc ON oc.officer = o.id
-                    AND oc.status IN ({", ".join(f"'{s}'" for s in OPEN_STATUSES)})
+                    AND oc.status IN ({OPEN_SQL})
                WHERE o.unit = un.id AND o.role = 'officer' AND o.is_active
                GROUP BY o.id ORDER BY count(oc.id), o.id LIMIT 1
            ) END AS officer

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from pengaduan import db
 from pengaduan.accounts.tables import User
 from pengaduan.agency.tables import Unit
-from pengaduan.complaints.tables import Complaint, Message
+from pengaduan.complaints import statuses
 from pengaduan.i18n import _, ngettext
-from pengaduan.web.labels import status_label
 
 # How many messages (public and internal) a complaint has, in a query over `complaints c`.
 MESSAGE_COUNT_SQL = "(SELECT count(*) FROM messages m WHERE m.complaint = c.id)"
@@ -69,11 +69,10 @@ async def changes_since(complaint: Mapping[str, Any], seen: str | None) -> list[
     when the form carried no version: another client, an older page)."""
     if seen is None:
         return None
-    (row,) = await Complaint.raw(
-        f"SELECT {MESSAGE_COUNT_SQL} AS message_count FROM complaints c WHERE c.id = {{}}",
-        complaint["id"],
+    message_count = await db.fetchval(
+        f"SELECT {MESSAGE_COUNT_SQL} FROM complaints c WHERE c.id = $1", complaint["id"]
     )
-    now = version_of({**complaint, "message_count": row["message_count"]})
+    now = version_of({**complaint, "message_count": message_count})
     if str(now) == seen.strip():
         return None
     return await _changes(complaint, Version.parse(seen), now)
@@ -87,8 +86,8 @@ async def _changes(complaint: Mapping[str, Any], seen: Version | None, now: Vers
         changes.append(
             _(
                 "Status: %(old)s → %(new)s.",
-                old=status_label(seen.status),
-                new=status_label(now.status),
+                old=statuses.label(seen.status),
+                new=statuses.label(now.status),
             )
         )
     if seen.officer != now.officer:
@@ -127,11 +126,11 @@ async def _unit_names(ids: list[int]) -> dict[int | None, str]:
 async def _new_messages(complaint: Mapping[str, Any], count: int) -> list[str]:
     """The newest `count` messages, said by kind. The reporter is never named (anonymous
     complaints); staff are."""
-    rows = await Message.raw(
+    rows = await db.fetch(
         "SELECT m.author = c.reporter AS by_reporter, m.visibility, u.full_name"
         " FROM messages m JOIN complaints c ON c.id = m.complaint"
         " JOIN users u ON u.id = m.author"
-        " WHERE m.complaint = {} ORDER BY m.id DESC LIMIT {}",
+        " WHERE m.complaint = $1 ORDER BY m.id DESC LIMIT $2",
         complaint["id"],
         count,
     )

@@ -15,9 +15,10 @@ from pengaduan.accounts.tables import User
 from pengaduan.agency.tables import Category, Unit
 from pengaduan.audit import services as audit
 from pengaduan.complaints import lifecycle, repeats
-from pengaduan.complaints.lifecycle import Actor, TransitionRefused
+from pengaduan.complaints.lifecycle import Actor
 from pengaduan.complaints.tables import OPEN_STATUSES, PRIORITIES, Complaint, Message
 from pengaduan.db import ENGINE
+from pengaduan.errors import Refused as TransitionRefused  # until handling moves to Refused
 from pengaduan.events import publish
 from pengaduan.i18n import _
 from pengaduan.notifications import services as notifications

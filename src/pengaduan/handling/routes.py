@@ -16,9 +16,10 @@ from litestar.response import Template
 from pengaduan import db
 from pengaduan.complaints import lifecycle
 from pengaduan.complaints.forms import idempotency_key
-from pengaduan.complaints.lifecycle import Actor, ChangedMeanwhile, TransitionRefused
+from pengaduan.complaints.lifecycle import Actor, ChangedMeanwhile
 from pengaduan.complaints.tables import PRIORITIES, STATUSES
 from pengaduan.complaints.versions import version_of
+from pengaduan.errors import Refused as TransitionRefused  # until handling moves to Refused
 from pengaduan.handling import actions, services
 from pengaduan.handling.queue import QueueFilters, is_capped, list_complaints, page_count
 from pengaduan.handling.services import unit_summary

@@ -45,7 +45,8 @@ def _settings(state: State) -> Settings:
 def _storage(state: State) -> Storage:
     from pengaduan.complaints.evidence import storage_for
 
-    return storage_for(state.settings)
+    # Tests may put another storage on the app's state.
+    return state.get("storage") or storage_for(state.settings)
 
 
 DEPENDENCIES = {

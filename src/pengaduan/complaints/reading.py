@@ -1,0 +1,220 @@
+"""The reporter reads their complaints: "My complaints" (one page of them), one complaint
+with what they may do with it now, its public timeline and its evidence; and the check
+that a complaint is the asker's own, for the services that change it.
+
+The pages' reads go through `db.fetch` (the query counts of tests/integration/
+test_page_queries.py watch that function)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from pengaduan import db
+from pengaduan.complaints import lifecycle, statuses
+from pengaduan.errors import NOT_FOUND, Refused
+from pengaduan.i18n import _
+
+PAGE_SIZE = 20
+# Status changes whose note the reporter (and, for public complaints, tracking) may read: the
+# reasons to reject and to reopen, and the closing note. Other transitions' notes stay off.
+PUBLIC_NOTES = {
+    ("pending", "rejected"),
+    ("verified", "rejected"),
+    ("resolved", "in_progress"),
+    ("resolved", "closed"),
+}
+
+LIST_COLUMNS = """
+    c.id, c.number, c.title, c.status, c.submitted_at, c.due_at, c.updated_at,
+    c.is_anonymous, c.is_public, cat.name AS category_name, cat.icon AS category_icon
+"""
+
+
+async def my_complaints(
+    reporter_id: int, *, status: str = "", page: int = 1
+) -> tuple[list[dict[str, Any]], int]:
+    """The reporter's complaints, newest first, one page (two queries)."""
+    status = status if status in statuses.STATUSES else ""
+    page = max(page, 1)
+    where = db.Where()
+    where.add("c.reporter = {}", reporter_id)
+    if status:
+        where.add("c.status = {}", status)
+    count_args = list(where.args)
+    # Every visit to My complaints: straight through asyncpg (see db.fetch).
+    async with db.one_connection():
+        rows = await db.fetch(
+            f"SELECT {LIST_COLUMNS} FROM complaints c JOIN categories cat ON cat.id = c.category"
+            f" {where} ORDER BY c.submitted_at DESC, c.id DESC"
+            f" LIMIT {where.param(PAGE_SIZE)} OFFSET {where.param((page - 1) * PAGE_SIZE)}",
+            *where.args,
+        )
+        total = await db.fetch(f"SELECT count(*) AS n FROM complaints c {where}", *count_args)
+    now = datetime.now(UTC)
+    complaints = [dict(row) for row in rows]
+    for complaint in complaints:
+        complaint["overdue_since"] = overdue_since(complaint, now)
+    return complaints, total[0]["n"]
+
+
+async def complaint_for_reporter(complaint_id: int, reporter_id: int) -> dict[str, Any] | None:
+    """The whole complaint as its reporter sees it; None for anybody else's."""
+    rows = await db.fetch(
+        "SELECT c.id, c.number, c.tracking_code, c.reporter, c.category, c.unit, c.title, c.body,"
+        " c.location_text, c.latitude, c.longitude, c.status, c.citizen_urgency,"
+        " c.is_anonymous, c.is_public, c.submitted_at, c.verified_at, c.resolved_at,"
+        " c.closed_at, c.due_at, c.updated_at,"
+        " cat.name AS category_name, cat.icon AS category_icon, u.name AS unit_name,"
+        " r.score AS rating_score, r.comment AS rating_comment, r.created_at AS rated_at"
+        " FROM complaints c JOIN categories cat ON cat.id = c.category"
+        " JOIN units u ON u.id = c.unit LEFT JOIN ratings r ON r.complaint = c.id"
+        " WHERE c.id = $1 AND c.reporter = $2",
+        complaint_id,
+        reporter_id,
+    )
+    if not rows:
+        return None
+    complaint = dict(rows[0])
+    now = datetime.now(UTC)
+    complaint.update(reporter_actions(complaint, now))
+    complaint["overdue_since"] = overdue_since(complaint, now)
+    complaint["reopen_ended_at"] = reopen_ended_at(complaint, now)
+    return complaint
+
+
+def overdue_since(complaint: dict[str, Any], now: datetime | None = None) -> datetime | None:
+    """When an open complaint passed its deadline (its due time), or None when it is not late:
+    the same rule as the staff's overdue flag (handling.services), seen by the reporter."""
+    due_at = complaint.get("due_at")
+    if not statuses.is_open(complaint["status"]) or due_at is None:
+        return None
+    return due_at if due_at < (now or datetime.now(UTC)) else None
+
+
+def reopen_ended_at(complaint: dict[str, Any], now: datetime | None = None) -> datetime | None:
+    """When the reporter's window to reopen a resolved (or since closed) complaint ended, once
+    it has; None while it lasts or where there is none. Whether or not the closing job has
+    closed it yet: the reporter is told why there is no reopening."""
+    resolved_at = complaint.get("resolved_at")
+    if complaint["status"] not in ("resolved", "closed") or resolved_at is None:
+        return None
+    ended = resolved_at + statuses.REOPEN_WINDOW
+    return ended if ended < (now or datetime.now(UTC)) else None
+
+
+def reporter_actions(complaint: dict[str, Any], now: datetime | None = None) -> dict[str, bool]:
+    """What the reporter may do now (the page shows only these; the server checks again)."""
+    status = complaint["status"]
+    resolved_at = complaint.get("resolved_at")
+    now = now or datetime.now(UTC)
+    return {
+        "can_edit": status == "pending",
+        "can_withdraw": status == "pending",
+        "can_message": status not in statuses.MESSAGES_CLOSED,
+        "can_rate": status in ("resolved", "closed") and complaint.get("rating_score") is None,
+        "can_reopen": status == "resolved"
+        and resolved_at is not None
+        and now - resolved_at <= statuses.REOPEN_WINDOW,
+    }
+
+
+async def complaint_status(complaint_id: int, reporter_id: int) -> str | None:
+    """The status of the reporter's own complaint; None for anybody else's."""
+    rows = await db.fetch(
+        "SELECT status FROM complaints WHERE id = $1 AND reporter = $2", complaint_id, reporter_id
+    )
+    return rows[0]["status"] if rows else None
+
+
+async def check_reporter(complaint_id: int, user_id: int | None) -> None:
+    """Refused as not found unless the complaint is this user's own."""
+    if user_id is None or await complaint_status(complaint_id, user_id) is None:
+        raise Refused(_("This complaint does not exist."), NOT_FOUND)
+
+
+async def reporters_locked(complaint_id: int, reporter_id: int) -> dict[str, Any]:
+    """The complaint locked for the transaction; refused as not found when it is not the
+    reporter's."""
+    row = await lifecycle.load_for_update(complaint_id)
+    if row["reporter"] != reporter_id:
+        raise Refused(_("This complaint does not exist."), NOT_FOUND)
+    return row
+
+
+async def public_timeline(
+    complaint_id: int, reporter_id: int, *, texts: bool = True
+) -> list[dict[str, Any]]:
+    """Status changes (with the notes meant for the reporter) and public messages, oldest
+    first. Internal notes never come out of here. With texts=False: statuses only."""
+    # Straight through asyncpg (see db.fetch): the reporter's page asks it every time.
+    history = await db.fetch(
+        "SELECT old_status, new_status, note, changed_at FROM status_history"
+        " WHERE complaint = $1 ORDER BY changed_at, id",
+        complaint_id,
+    )
+    entries: list[dict[str, Any]] = []
+    for row in history:
+        public_note = (row["old_status"], row["new_status"]) in PUBLIC_NOTES
+        entries.append(
+            {
+                "kind": "status",
+                "at": row["changed_at"],
+                "status": row["new_status"],
+                "old_status": row["old_status"],
+                "reopened": (row["old_status"], row["new_status"]) == ("resolved", "in_progress"),
+                "note": row["note"] if texts and public_note else "",
+            }
+        )
+    if texts:
+        messages = await db.fetch(
+            "SELECT m.body, m.is_official_response, m.created_at, m.author,"
+            " u.role AS author_role, u.full_name AS author_name"
+            " FROM messages m JOIN users u ON u.id = m.author"
+            " WHERE m.complaint = $1 AND m.visibility = 'public' ORDER BY m.created_at, m.id",
+            complaint_id,
+        )
+        for row in messages:
+            by_reporter = row["author"] == reporter_id
+            entries.append(
+                {
+                    "kind": "message",
+                    "at": row["created_at"],
+                    "body": row["body"],
+                    "official": row["is_official_response"],
+                    "by_reporter": by_reporter,
+                    "author_role": "citizen" if by_reporter else row["author_role"],
+                    "author_name": "" if by_reporter else row["author_name"],
+                }
+            )
+    # Stable: a status change and a message at the same moment keep status first.
+    entries.sort(key=lambda e: (e["at"], e["kind"] != "status"))
+    return entries
+
+
+async def evidence_of(complaint_id: int) -> list[dict[str, Any]]:
+    rows = await db.fetch(
+        "SELECT id, original_name, mime_type, size, thumbnail_key FROM evidence_files"
+        " WHERE complaint = $1 ORDER BY id",
+        complaint_id,
+    )
+    return [dict(row) for row in rows]
+
+
+async def evidence_for_viewer(
+    complaint_id: int, file_id: int, *, user_id: int, role: str, unit_id: int | None
+) -> dict[str, Any] | None:
+    """An evidence file if the viewer may see it: the reporter, the officers of the
+    complaint's unit, admins. Evidence is never public."""
+    rows = await db.fetch(
+        "SELECT e.id, e.original_name, e.storage_key, e.thumbnail_key, e.mime_type, e.size"
+        " FROM evidence_files e JOIN complaints c ON c.id = e.complaint"
+        " WHERE e.id = $1 AND e.complaint = $2"
+        " AND (c.reporter = $3 OR $4 = 'admin' OR ($4 = 'officer' AND c.unit = $5))",
+        file_id,
+        complaint_id,
+        user_id,
+        role,
+        unit_id or 0,
+    )
+    return dict(rows[0]) if rows else None
