@@ -18,7 +18,7 @@ from litestar.params import FromPath
 from litestar.response import Stream, Template
 
 from pengaduan import db
-from pengaduan.agency.services import active_categories
+from pengaduan.agency.categories import active_categories
 from pengaduan.complaints import evidence, forms, imaging, services
 from pengaduan.complaints.lifecycle import Actor, TransitionRefused
 from pengaduan.complaints.storage import InvalidKey, Storage
