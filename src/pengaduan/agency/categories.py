@@ -150,24 +150,31 @@ def _category_columns(values: dict[str, str]) -> dict[str, Any]:
     }
 
 
+def _unit_recheck(columns: dict[str, Any]) -> changes.Recheck:
+    """The unit chosen is still active once in the transaction (and stays so until it ends)."""
+
+    async def recheck() -> tuple[str, str] | None:
+        if await unit_still_active(columns["default_unit"]):
+            return None
+        return "default_unit", _inactive_unit()
+
+    return recheck
+
+
 async def create_category(data: dict[str, str], *, admin_id: int, ip: str) -> Checked[None]:
     result = await _clean_category(data, None)
     if not result.ok:
         return result
     columns = _category_columns(result.values)
-    try:
-        async with db.ENGINE.transaction():
-            if not await unit_still_active(columns["default_unit"]):
-                result.error("default_unit", _inactive_unit())
-                return result
-            category_id = await changes.insert_audited(
-                Category, columns, target_type="category", admin_id=admin_id, ip=ip
-            )
-    except asyncpg.UniqueViolationError:
-        result.error("name", _name_exists())
-        return result
-    result.values["id"] = str(category_id)
-    return result
+    return await changes.save_new(
+        result,
+        Category,
+        columns,
+        target_type="category",
+        who={"admin_id": admin_id, "ip": ip},
+        name_exists=_name_exists(),
+        recheck=_unit_recheck(columns),
+    )
 
 
 async def update_category(
@@ -182,26 +189,16 @@ async def update_category(
     if not result.ok:
         return result
     columns = _category_columns(result.values)
-    changed = changes.differences(before, columns)
-    if not changed:
-        return result
-    try:
-        async with db.ENGINE.transaction():
-            if not await unit_still_active(columns["default_unit"]):
-                result.error("default_unit", _inactive_unit())
-                return result
-            await changes.update_audited(
-                Category,
-                category_id,
-                columns,
-                target_type="category",
-                admin_id=admin_id,
-                ip=ip,
-                changed=changed,
-            )
-    except asyncpg.UniqueViolationError:
-        result.error("name", _name_exists())
-    return result
+    return await changes.save_changes(
+        result,
+        Category,
+        before,
+        columns,
+        target_type="category",
+        who={"admin_id": admin_id, "ip": ip},
+        name_exists=_name_exists(),
+        recheck=_unit_recheck(columns),
+    )
 
 
 async def set_category_active(category_id: int, active: bool, *, admin_id: int, ip: str) -> None:

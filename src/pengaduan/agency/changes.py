@@ -3,11 +3,15 @@ name or description, telling a taken name, and writing a row together with its a
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
+import asyncpg
+
 from pengaduan import db
 from pengaduan.audit import services as audit
+from pengaduan.errors import Checked
 from pengaduan.i18n import _
 
 NAME_MAX = 150
@@ -121,3 +125,61 @@ async def set_active_audited(
         target_id=row_id,
         ip=ip,
     )
+
+
+# Inside the transaction, before writing: what is wrong now (field, message), if anything.
+Recheck = Callable[[], Awaitable[tuple[str, str] | None]]
+
+
+async def save_new(
+    result: Checked[Any],
+    table: Any,
+    columns: dict[str, Any],
+    *,
+    target_type: str,
+    who: dict[str, Any],
+    name_exists: str,
+    recheck: Recheck | None = None,
+) -> Checked[Any]:
+    """Insert the checked row with its audit entry; `values["id"]` holds its id when it
+    worked. A name someone took a moment ago is an error beside the name."""
+    try:
+        async with db.ENGINE.transaction():
+            if recheck is not None and (problem := await recheck()):
+                result.error(*problem)
+                return result
+            new_id = await insert_audited(table, columns, target_type=target_type, **who)
+    except asyncpg.UniqueViolationError:
+        result.error("name", name_exists)
+        return result
+    result.values["id"] = str(new_id)
+    return result
+
+
+async def save_changes(
+    result: Checked[Any],
+    table: Any,
+    before: dict[str, Any],
+    columns: dict[str, Any],
+    *,
+    target_type: str,
+    who: dict[str, Any],
+    name_exists: str,
+    recheck: Recheck | None = None,
+) -> Checked[Any]:
+    """Write what changed in the checked row (nothing when nothing did) with its audit entry.
+    A name someone took a moment ago is an error beside the name."""
+    changed = differences(before, columns)
+    if not changed:
+        return result
+    try:
+        async with db.ENGINE.transaction():
+            if recheck is not None and (problem := await recheck()):
+                result.error(*problem)
+                return result
+            await update_audited(
+                table, before["id"], columns, target_type=target_type, changed=changed, **who
+            )
+    except asyncpg.UniqueViolationError:
+        result.error("name", name_exists)
+    return result

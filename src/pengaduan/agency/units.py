@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import asyncpg
-
 from pengaduan import db
 from pengaduan.agency import changes
 from pengaduan.agency.tables import Unit
@@ -92,18 +90,14 @@ async def create_unit(data: dict[str, str], *, admin_id: int, ip: str) -> Checke
     result = await _clean_unit(data, None)
     if not result.ok:
         return result
-    columns = _unit_columns(result.values)
-    try:
-        async with db.ENGINE.transaction():
-            unit_id = await changes.insert_audited(
-                Unit, columns, target_type="unit", admin_id=admin_id, ip=ip
-            )
-    except asyncpg.UniqueViolationError:
-        # Someone created the same name a moment ago.
-        result.error("name", _name_exists())
-        return result
-    result.values["id"] = str(unit_id)
-    return result
+    return await changes.save_new(
+        result,
+        Unit,
+        _unit_columns(result.values),
+        target_type="unit",
+        who={"admin_id": admin_id, "ip": ip},
+        name_exists=_name_exists(),
+    )
 
 
 async def update_unit(
@@ -115,24 +109,15 @@ async def update_unit(
     result = await _clean_unit(data, unit_id)
     if not result.ok:
         return result
-    columns = _unit_columns(result.values)
-    changed = changes.differences(before, columns)
-    if not changed:
-        return result
-    try:
-        async with db.ENGINE.transaction():
-            await changes.update_audited(
-                Unit,
-                unit_id,
-                columns,
-                target_type="unit",
-                admin_id=admin_id,
-                ip=ip,
-                changed=changed,
-            )
-    except asyncpg.UniqueViolationError:
-        result.error("name", _name_exists())
-    return result
+    return await changes.save_changes(
+        result,
+        Unit,
+        before,
+        _unit_columns(result.values),
+        target_type="unit",
+        who={"admin_id": admin_id, "ip": ip},
+        name_exists=_name_exists(),
+    )
 
 
 async def set_unit_active(unit_id: int, active: bool, *, admin_id: int, ip: str) -> None:

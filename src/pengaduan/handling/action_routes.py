@@ -139,6 +139,16 @@ def _status(action: str, text_field: str | None = None) -> Callable[..., Awaitab
     return run
 
 
+def _message(write: Callable[..., Awaitable[Any]], text_field: str) -> Callable[..., Any]:
+    """A message (reply, note) with the text of `text_field`, written once per form key."""
+
+    def run(complaint_id: int, actor: Actor, form: FormInput) -> Awaitable[Any]:
+        text = form.get(text_field, "")
+        return write(complaint_id, actor, text, idempotency_key=_key(form), seen=_seen(form))
+
+    return run
+
+
 _ACTIONS = (
     _Action(
         "claim",
@@ -174,17 +184,13 @@ _ACTIONS = (
     _Action(
         "reply",
         "balas",
-        lambda cid, actor, form: messages.reply(
-            cid, actor, form.get("body", ""), idempotency_key=_key(form), seen=_seen(form)
-        ),
+        _message(messages.reply, "body"),
         lambda: _("Your reply is sent to the reporter."),
     ),
     _Action(
         "note",
         "catatan",
-        lambda cid, actor, form: messages.add_note(
-            cid, actor, form.get("note", ""), idempotency_key=_key(form), seen=_seen(form)
-        ),
+        _message(messages.add_note, "note"),
         lambda: _("The internal note is saved."),
     ),
     _Action(

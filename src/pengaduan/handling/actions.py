@@ -21,9 +21,27 @@ from pengaduan.complaints.tables import PRIORITIES, Complaint
 from pengaduan.db import ENGINE
 from pengaduan.errors import INVALID, Refused
 from pengaduan.events import publish
+from pengaduan.handling.messages import tell_each
 from pengaduan.handling.preconditions import lock, not_found, require_open
 from pengaduan.i18n import _
-from pengaduan.notifications import services as notifications
+
+
+async def _give(
+    complaint_id: int, officer_id: int, actor: Actor, action: str, data: dict[str, Any]
+) -> None:
+    """The complaint is the officer's from now on, audited as `action` with `data`."""
+    now = datetime.now(UTC)
+    await Complaint.update(
+        {Complaint.officer: officer_id, Complaint.assigned_at: now, Complaint.updated_at: now}
+    ).where(Complaint.id == complaint_id)
+    await audit.record(
+        actor_id=actor.user_id,
+        action=action,
+        target_type="complaint",
+        target_id=complaint_id,
+        data=data,
+        ip=actor.ip,
+    )
 
 
 async def claim(complaint_id: int, actor: Actor, *, seen: str | None = None) -> dict[str, Any]:
@@ -47,21 +65,8 @@ async def claim(complaint_id: int, actor: Actor, *, seen: str | None = None) -> 
                     name=complaint["officer_name"],
                 )
             )
-        now = datetime.now(UTC)
-        await Complaint.update(
-            {
-                Complaint.officer: actor.user_id,
-                Complaint.assigned_at: now,
-                Complaint.updated_at: now,
-            }
-        ).where(Complaint.id == complaint_id)
-        await audit.record(
-            actor_id=actor.user_id,
-            action="complaint.claim",
-            target_type="complaint",
-            target_id=complaint_id,
-            data={"officer": actor.user_id},
-            ip=actor.ip,
+        await _give(
+            complaint_id, actor.user_id, actor, "complaint.claim", {"officer": actor.user_id}
         )
         await publish(
             [f"complaint_{complaint_id}", f"queue_{complaint['unit']}"],
@@ -108,33 +113,21 @@ async def reassign(
                     name=complaint["officer_name"],
                 )
             )
-        now = datetime.now(UTC)
-        await Complaint.update(
-            {
-                Complaint.officer: officer["id"],
-                Complaint.assigned_at: now,
-                Complaint.updated_at: now,
-            }
-        ).where(Complaint.id == complaint_id)
-        await audit.record(
-            actor_id=actor.user_id,
-            action="complaint.assign",
-            target_type="complaint",
-            target_id=complaint_id,
-            data={"from": complaint["officer"], "to": officer["id"]},
-            ip=actor.ip,
+        await _give(
+            complaint_id,
+            officer["id"],
+            actor,
+            "complaint.assign",
+            {"from": complaint["officer"], "to": officer["id"]},
         )
         if officer["id"] != actor.user_id:
-            for user in await notifications.recipients([officer["id"]]):
-                with notifications.in_language(user["language"]):
-                    await notifications.tell(
-                        user,
-                        kind="assigned",
-                        complaint_id=complaint_id,
-                        number=complaint["number"],
-                        params={"number": complaint["number"], "title": complaint["title"]},
-                        link=f"/petugas/pengaduan/{complaint_id}",
-                    )
+            await tell_each(
+                [officer["id"]],
+                "assigned",
+                complaint,
+                params={"number": complaint["number"], "title": complaint["title"]},
+                link=f"/petugas/pengaduan/{complaint_id}",
+            )
         await publish(
             [f"complaint_{complaint_id}", f"queue_{complaint['unit']}"],
             {"event": "assigned", "complaint": complaint_id},

@@ -48,16 +48,59 @@ async def write_message(
     )
 
 
-async def _locked_unless_repeated(
-    complaint_id: int, actor: Actor, idempotency_key: str | None, seen: str | None
-) -> tuple[dict[str, Any], bool]:
-    """The complaint locked, and whether this form was sent before (then nothing more is
-    done); else the check that the complaint did not change since the form was filled in."""
+async def tell_each(
+    user_ids: list[int], kind: str, complaint: dict[str, Any], params: dict[str, Any], link: str
+) -> None:
+    """Notify each of the users about the complaint, in their own language (inside the
+    caller's transaction: the outbox rows commit with the change)."""
+    for user in await notifications.recipients(user_ids):
+        with notifications.in_language(user["language"]):
+            await notifications.tell(
+                user,
+                kind=kind,
+                complaint_id=complaint["id"],
+                number=complaint["number"],
+                params=params,
+                link=link,
+            )
+
+
+async def _write(
+    complaint_id: int,
+    actor: Actor,
+    text: str,
+    *,
+    visibility: str,
+    field: str,
+    empty: str,
+    idempotency_key: str | None,
+    seen: str | None,
+    allowed: tuple[str, ...] | None = None,
+) -> tuple[dict[str, Any], tuple[str, datetime] | None]:
+    """Inside the transaction: the complaint locked, and the message written with its audit
+    row (its text and when); None when this form was sent before (then nothing more is
+    done). The
+    complaint must not have changed since the form was filled in, the text must fit (beside
+    `field`) and its status be one of `allowed`, if given."""
     complaint = await lock(complaint_id, actor)
     if await repeats.earlier_message(idempotency_key, actor.user_id, complaint_id):
-        return complaint, True
+        return complaint, None
     await lifecycle.ensure_unchanged(complaint, seen)
-    return complaint, False
+    body = checked_text(text, field, empty)
+    if allowed is not None and complaint["status"] not in allowed:
+        raise not_now(complaint["status"])
+    now = datetime.now(UTC)
+    await write_message(
+        complaint_id, actor, body, visibility=visibility, at=now, idempotency_key=idempotency_key
+    )
+    await audit.record(
+        actor_id=actor.user_id,
+        action="complaint.reply" if visibility == "public" else "complaint.note",
+        target_type="complaint",
+        target_id=complaint_id,
+        ip=actor.ip,
+    )
+    return complaint, (body, now)
 
 
 async def reply(
@@ -72,44 +115,31 @@ async def reply(
 
     `seen` (here and below): the version the officer acted on (lifecycle.ensure_unchanged)."""
     async with ENGINE.transaction():
-        complaint, repeated = await _locked_unless_repeated(
-            complaint_id, actor, idempotency_key, seen
-        )
-        if repeated:
-            return complaint
-        body = checked_text(text, "body", _("Write the reply."))
-        if complaint["status"] not in REPLY_STATUSES:
-            raise not_now(complaint["status"])
-        now = datetime.now(UTC)
-        await write_message(
+        complaint, written = await _write(
             complaint_id,
             actor,
-            body,
+            text,
             visibility="public",
-            at=now,
+            field="body",
+            empty=_("Write the reply."),
             idempotency_key=idempotency_key,
+            seen=seen,
+            allowed=REPLY_STATUSES,
         )
+        if written is None:
+            return complaint
+        body, now = written
         values: dict[Any, Any] = {Complaint.updated_at: now}
         if complaint["first_response_at"] is None:
             values[Complaint.first_response_at] = now
         await Complaint.update(values).where(Complaint.id == complaint_id)
-        await audit.record(
-            actor_id=actor.user_id,
-            action="complaint.reply",
-            target_type="complaint",
-            target_id=complaint_id,
-            ip=actor.ip,
+        await tell_each(
+            [complaint["reporter"]],
+            "reply",
+            complaint,
+            params={"number": complaint["number"], "text": body[:500]},
+            link=f"/pengaduan/{complaint_id}",
         )
-        for user in await notifications.recipients([complaint["reporter"]]):
-            with notifications.in_language(user["language"]):
-                await notifications.tell(
-                    user,
-                    kind="reply",
-                    complaint_id=complaint_id,
-                    number=complaint["number"],
-                    params={"number": complaint["number"], "text": body[:500]},
-                    link=f"/pengaduan/{complaint_id}",
-                )
         await publish(
             [f"complaint_{complaint_id}", f"queue_{complaint['unit']}"],
             {"event": "message", "complaint": complaint_id},
@@ -127,27 +157,18 @@ async def add_note(
 ) -> dict[str, Any]:
     """An internal note: staff only, no notification, nothing the citizen can see."""
     async with ENGINE.transaction():
-        complaint, repeated = await _locked_unless_repeated(
-            complaint_id, actor, idempotency_key, seen
-        )
-        if repeated:
-            return complaint
-        body = checked_text(text, "note", _("Write the note."))
-        await write_message(
+        complaint, written = await _write(
             complaint_id,
             actor,
-            body,
+            text,
             visibility="internal",
-            at=datetime.now(UTC),
+            field="note",
+            empty=_("Write the note."),
             idempotency_key=idempotency_key,
+            seen=seen,
         )
-        await audit.record(
-            actor_id=actor.user_id,
-            action="complaint.note",
-            target_type="complaint",
-            target_id=complaint_id,
-            ip=actor.ip,
-        )
+        if written is None:
+            return complaint
         # Only on the staff's queue channel: the citizen's complaint channel hears nothing.
         await publish([f"queue_{complaint['unit']}"], {"event": "note", "complaint": complaint_id})
         return complaint
