@@ -40,6 +40,16 @@ async def active_categories() -> list[dict[str, Any]]:
     )
 
 
+async def category_choices() -> list[dict[str, Any]]:
+    """Active categories (id, name, icon, default_unit, deadline_days) by name, for the staff's
+    choices. Asked by every whole queue page: straight through asyncpg (see db.fetch)."""
+    rows = await db.fetch(
+        "SELECT id, name, icon, default_unit, deadline_days FROM categories"
+        " WHERE is_active = true ORDER BY name"
+    )
+    return [dict(row) for row in rows]
+
+
 async def all_categories() -> list[dict[str, Any]]:
     """Every category (id, name, is_active) by name, for filters and choices."""
     return await Category.select(Category.id, Category.name, Category.is_active).order_by(

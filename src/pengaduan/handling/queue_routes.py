@@ -9,6 +9,7 @@ from litestar import Request, Response, get
 from litestar.response import Template
 
 from pengaduan import db
+from pengaduan.agency.categories import category_choices
 from pengaduan.agency.units import active_units
 from pengaduan.complaints.statuses import STATUSES
 from pengaduan.complaints.tables import PRIORITIES
@@ -96,7 +97,7 @@ async def queue_page(request: Request) -> Template | Response:
         if form is None:
             form_context = {
                 **context,
-                "categories": await services.active_categories(),
+                "categories": await category_choices(),
                 "units": await active_units() if is_admin else [],
                 "statuses": STATUSES,
                 "priorities": PRIORITIES,

@@ -152,12 +152,3 @@ async def detail_lists(
         0
     ]
     return {name: json.loads(row[name]) for name in row.keys()}
-
-
-async def active_categories() -> list[dict[str, Any]]:
-    # Asked by every whole queue page: straight through asyncpg (see db.fetch).
-    rows = await db.fetch(
-        "SELECT id, name, icon, default_unit, deadline_days FROM categories"
-        " WHERE is_active = true ORDER BY name"
-    )
-    return [dict(row) for row in rows]
