@@ -71,6 +71,8 @@ class Subject:
         return path(request, f"agency:{self.name}.detail", **{self.param: self._id(request)})
 
     def _id(self, request: Request) -> int:
+        # Read from the path rather than declared: the handlers are made here for any subject,
+        # so they cannot name its parameter (web.input's guard bounds it as every path integer).
         return int(request.path_params[self.param])
 
     async def existing(self, row_id: int) -> dict[str, Any]:
