@@ -315,9 +315,9 @@ async def explain(dsn: str) -> str:
         unit = await conn.fetchval("SELECT unit FROM users WHERE username = 'bench.petugas000'")
         officer = await conn.fetchval("SELECT id FROM users WHERE username = 'bench.petugas000'")
         filters = queue.QueueFilters()
-        where, args = queue._conditions(filters, officer, unit)
-        sql, values = queue._rows_sql(filters, where, args)
-        rows = await conn.fetch("EXPLAIN (ANALYZE, BUFFERS) " + sql, *values)
+        where = queue.conditions(filters, officer, unit)
+        sql = queue.rows_sql(filters, where)
+        rows = await conn.fetch("EXPLAIN (ANALYZE, BUFFERS) " + sql, *where.args)
         return "\n".join(r[0] for r in rows)
     finally:
         await conn.close()

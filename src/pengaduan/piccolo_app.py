@@ -3,14 +3,13 @@
 from piccolo.conf.apps import AppConfig
 
 from pengaduan.accounts.tables import LoginThrottle, PasswordResetCode, Session, User
-from pengaduan.agency.tables import Category, Unit
+from pengaduan.agency.tables import Category, ResponseTemplate, Unit
 from pengaduan.audit.tables import AuditLog
 from pengaduan.complaints.tables import (
     Complaint,
     EvidenceFile,
     Message,
     Rating,
-    ResponseTemplate,
     StatusHistory,
 )
 from pengaduan.handling.tables import QueueVersion

@@ -20,7 +20,7 @@ async def make_category(unit: int, name: str = "Jalan Rusak", *, active: bool = 
 
 
 async def make_response_template(category: int | None, title: str = "Terima kasih") -> int:
-    from pengaduan.complaints.tables import ResponseTemplate
+    from pengaduan.agency.tables import ResponseTemplate
 
     rows = await ResponseTemplate.insert(
         ResponseTemplate(category=category, title=title, body="Terima kasih atas laporannya.")

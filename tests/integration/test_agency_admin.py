@@ -253,7 +253,7 @@ async def test_a_category_with_complaints_is_kept_and_an_unused_one_can_be_delet
 async def test_response_templates_are_created_edited_and_deactivated(
     as_role, people: dict[str, int], db_dsn: str
 ) -> None:
-    from pengaduan.agency.services import templates_for_category
+    from pengaduan.agency.response_templates import templates_for_category
 
     admin = await _english_admin(as_role, db_dsn)
     roads = await make_category(people["unit"], "Jalan Rusak")

@@ -110,7 +110,7 @@ async def test_a_key_from_another_complaint_is_refused(
 async def test_a_response_template_sent_twice_at_once_is_made_once(
     app: Litestar, people: dict[str, int], as_role
 ) -> None:
-    from pengaduan.complaints.tables import ResponseTemplate
+    from pengaduan.agency.tables import ResponseTemplate
 
     admin: httpx.AsyncClient = await as_role("admin")
     page = await admin.get("/admin/templat-tanggapan/baru")

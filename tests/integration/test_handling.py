@@ -18,6 +18,7 @@ from litestar import Litestar
 from pengaduan import db
 from pengaduan.complaints.lifecycle import Actor
 from pengaduan.db import ENGINE
+from pengaduan.errors import CONFLICT, Refused
 from pengaduan.handling import actions
 from pengaduan.web import pagecache
 from tests.conftest import browser_client, log_in, make_unit, make_user
@@ -375,11 +376,11 @@ async def test_a_claim_that_waited_for_the_row_lock_names_the_officer_who_won(
                     break
                 await asyncio.sleep(0.01)
             assert blocked, "the claim never waited for the row lock"
-        with pytest.raises(actions.ActionRefused) as refused:
+        with pytest.raises(Refused) as refused:
             await waiting
     finally:
         await winner.close()
-    assert refused.value.status_code == 409
+    assert refused.value.reason == CONFLICT
     assert "Petugas2 " in refused.value.message
 
 

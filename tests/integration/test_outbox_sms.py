@@ -339,14 +339,14 @@ async def test_reply_assignment_and_reopening_reach_the_outbox_as_the_users_chos
 ) -> None:
     from datetime import UTC, datetime
 
-    from pengaduan.handling import actions, assignment
+    from pengaduan.handling import assignment, messages
 
     category = await make_category(people["unit"])
     complaint = await make_complaint(
         reporter=people["citizen"], category=category, unit=people["unit"], status="in_progress"
     )
     officer = lifecycle.Actor(user_id=people["officer"], role="officer", unit_id=people["unit"])
-    await actions.reply(complaint, officer, "Sedang kami kerjakan.")
+    await messages.reply(complaint, officer, "Sedang kami kerjakan.")
     await assignment.assign([complaint], people["officer"], admin_id=people["admin"], ip="")
     assert await _mail_kinds(db_dsn) == [
         ("petugas@uji.test", "notification_assigned"),
@@ -414,7 +414,7 @@ async def test_mail_and_sms_are_written_in_the_language_the_recipient_uses_when_
     app: Litestar, db_dsn: str, people: dict[str, int], gateway: GatewaySink
 ) -> None:
     from pengaduan.accounts.profile import set_language
-    from pengaduan.handling import actions
+    from pengaduan.handling import messages
 
     citizen = await _citizen_with_phone("warga.en")
     await services.save_preferences(
@@ -424,7 +424,7 @@ async def test_mail_and_sms_are_written_in_the_language_the_recipient_uses_when_
     # Queued while the account reads Indonesian, by an admin working in Indonesian...
     await _verify(complaint)
     admin = lifecycle.Actor(user_id=people["admin"], role="admin")
-    await actions.reply(complaint, admin, "Kami cek besok.")
+    await messages.reply(complaint, admin, "Kami cek besok.")
     queued = [json.loads(r["payload"]) for r in await _rows(db_dsn)]
     assert any("Terverifikasi" in p.get("subject", p["text"]) for p in queued)
     # ...and sent after its owner switched to English.

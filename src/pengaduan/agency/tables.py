@@ -1,4 +1,4 @@
-"""Tables for units (instansi/divisi) and complaint categories."""
+"""Tables for units (instansi/divisi), complaint categories and their response templates."""
 
 from piccolo.columns import (
     Boolean,
@@ -33,3 +33,16 @@ class Category(Table, tablename="categories", db=ENGINE):
     deadline_days = Integer(default=14)
     created_at = Timestamptz()
     updated_at = Timestamptz()
+
+
+class ResponseTemplate(Table, tablename="response_templates", db=ENGINE):
+    """Canned replies officers start from; per category, or for all (category empty)."""
+
+    category = ForeignKey(references=Category, on_delete=OnDelete.restrict, null=True, index=True)
+    title = Varchar(length=150)
+    body = Text()
+    is_active = Boolean(default=True)
+    created_at = Timestamptz()
+    updated_at = Timestamptz()
+    # The new-template form's key: a double tap makes one template.
+    idempotency_key = Varchar(length=64, null=True, default=None, unique=True)

@@ -9,7 +9,7 @@ from litestar import Request, Response, get, post
 from litestar.params import FromPath
 from litestar.response import Template
 
-from pengaduan.agency.services import active_categories
+from pengaduan.agency.categories import active_categories
 from pengaduan.complaints import conversation, editing, forms
 from pengaduan.complaints.pages import CITIZEN, actor_of, detail_page, own, plain_not_found
 from pengaduan.errors import CONFLICT, INVALID, Refused

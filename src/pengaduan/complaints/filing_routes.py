@@ -13,7 +13,7 @@ from litestar.datastructures import UploadFile
 from litestar.params import FromPath
 from litestar.response import Template
 
-from pengaduan.agency.services import active_categories
+from pengaduan.agency.categories import active_categories
 from pengaduan.complaints import evidence, filing, forms, imaging, kept_files
 from pengaduan.complaints.forms import ComplaintFields
 from pengaduan.complaints.pages import CITIZEN, own

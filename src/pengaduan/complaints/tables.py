@@ -94,16 +94,3 @@ class Rating(Table, tablename="ratings", db=ENGINE):
     comment = Text(default="")
     created_at = Timestamptz()
     idempotency_key = Varchar(length=64, null=True, default=None, unique=True)
-
-
-class ResponseTemplate(Table, tablename="response_templates", db=ENGINE):
-    """Canned replies officers start from; per category, or for all (category empty)."""
-
-    category = ForeignKey(references=Category, on_delete=OnDelete.restrict, null=True, index=True)
-    title = Varchar(length=150)
-    body = Text()
-    is_active = Boolean(default=True)
-    created_at = Timestamptz()
-    updated_at = Timestamptz()
-    # The new-template form's key: a double tap makes one template.
-    idempotency_key = Varchar(length=64, null=True, default=None, unique=True)

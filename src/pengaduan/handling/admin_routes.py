@@ -9,11 +9,12 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Template
 
-from pengaduan.complaints.tables import PRIORITIES, STATUSES
+from pengaduan.complaints.statuses import STATUSES
+from pengaduan.complaints.tables import PRIORITIES
+from pengaduan.errors import INVALID, NOT_FOUND, Refused
 from pengaduan.handling import assignment, queue
 from pengaduan.i18n import _, ngettext
-from pengaduan.web.errors import user_error
-from pengaduan.web.input import Form, read_form
+from pengaduan.web.input import Form, FormInput, read_form
 from pengaduan.web.kit import client_ip, redirect
 from pengaduan.web.templating import render
 from pengaduan.web.values import record_id
@@ -56,6 +57,17 @@ async def _list_page(
     )
 
 
+async def _assign(request: Request, form: FormInput, ids: list[int], form_field: str) -> int:
+    """Assign the complaints to the form's officer (`assignment.assign`); what is wrong with
+    the form itself is refused beside `form_field`."""
+    if form.errors:
+        raise Refused(form.errors["form"], INVALID, field=form_field)
+    officer_id = record_id(form.get("officer"))
+    if officer_id is None:
+        raise Refused(_("Choose an officer."), INVALID, field="officer")
+    return await assignment.assign(ids, officer_id, admin_id=request.user.id, ip=client_ip(request))
+
+
 @get(LIST, name="admin:complaints", opt=ADMIN)
 async def complaints_list(request: Request) -> Template:
     filters = queue.QueueFilters.from_query(dict(request.query_params), default_view="all")
@@ -73,17 +85,10 @@ async def complaints_bulk_assign(request: Request, data: Form) -> Response:
     ids = [i for i in map(record_id, form.getall("complaint")) if i is not None]
     officer = form.get("officer")
     try:
-        if form.errors:
-            raise assignment.AssignmentRefused(form.errors["form"], 422, "form")
-        officer_id = record_id(officer)
-        if officer_id is None:
-            raise assignment.AssignmentRefused(_("Choose an officer."), 422, "officer")
-        count = await assignment.assign(
-            ids, officer_id, admin_id=request.user.id, ip=client_ip(request)
-        )
-    except assignment.AssignmentRefused as refused:
+        count = await _assign(request, form, ids, "form")
+    except Refused as refused:
         if refused.field is None:
-            raise user_error(refused.status_code, refused.message) from None
+            raise
         return await _list_page(
             request,
             filters,
@@ -93,7 +98,8 @@ async def complaints_bulk_assign(request: Request, data: Form) -> Response:
             status_code=422,
         )
     query = filters.query_string(page=filters.page)
-    return redirect(request, f"{LIST}?{query}" if query else LIST, _assigned_message(count))
+    back = request.app.route_reverse("admin:complaints")
+    return redirect(request, f"{back}?{query}" if query else back, _assigned_message(count))
 
 
 def _assigned_message(count: int) -> str:
@@ -136,19 +142,12 @@ async def complaint_assign(request: Request, complaint_id: FromPath[int], data: 
     form = read_form(data)
     officer = form.get("officer")
     try:
-        if form.errors:
-            raise assignment.AssignmentRefused(form.errors["form"], 422, "officer")
-        officer_id = record_id(officer)
-        if officer_id is None:
-            raise assignment.AssignmentRefused(_("Choose an officer."), 422, "officer")
-        count = await assignment.assign(
-            [complaint_id], officer_id, admin_id=request.user.id, ip=client_ip(request)
-        )
-    except assignment.AssignmentRefused as refused:
-        if refused.status_code == 404:
+        count = await _assign(request, form, [complaint_id], "officer")
+    except Refused as refused:
+        if refused.reason == NOT_FOUND:
             raise NotFoundException() from None
         if refused.field is None:
-            raise user_error(refused.status_code, refused.message) from None
+            raise
         return await _assign_page(
             request,
             complaint_id,
@@ -156,7 +155,9 @@ async def complaint_assign(request: Request, complaint_id: FromPath[int], data: 
             errors={"officer": refused.message},
             status_code=422,
         )
-    return redirect(request, LIST, _assigned_message(count))
+    return redirect(
+        request, request.app.route_reverse("admin:complaints"), _assigned_message(count)
+    )
 
 
 ROUTES = [complaints_list, complaints_bulk_assign, complaint_assign_page, complaint_assign]

@@ -8,23 +8,15 @@ from typing import Any
 
 from pengaduan import db
 from pengaduan.audit import services as audit
-from pengaduan.complaints.tables import OPEN_STATUSES, Complaint
+from pengaduan.complaints.statuses import OPEN_SQL, OPEN_STATUSES
+from pengaduan.complaints.tables import Complaint
 from pengaduan.db import ENGINE
+from pengaduan.errors import INVALID, NOT_FOUND, Refused
 from pengaduan.events import publish
 from pengaduan.i18n import _, ngettext
 from pengaduan.notifications import services as notifications
 
 MAX_BATCH = 200
-
-
-class AssignmentRefused(Exception):
-    """Nothing was assigned; `message` says why (for the person), `status_code` for HTTP."""
-
-    def __init__(self, message: str, status_code: int = 409, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status_code = status_code
-        self.field = field
 
 
 def _numbers(rows: list[dict[str, Any]]) -> str:
@@ -42,39 +34,43 @@ async def assign(complaint_ids: list[int], officer_id: int, *, admin_id: int, ip
     """
     ids = sorted({int(i) for i in complaint_ids})
     if not ids:
-        raise AssignmentRefused(_("Select at least one complaint."), 422, "complaint")
+        raise Refused(_("Select at least one complaint."), INVALID, field="complaint")
     if len(ids) > MAX_BATCH:
-        raise AssignmentRefused(
-            _("Assign at most %(max)d complaints at once.", max=MAX_BATCH), 422, "complaint"
+        raise Refused(
+            _("Assign at most %(max)d complaints at once.", max=MAX_BATCH),
+            INVALID,
+            field="complaint",
         )
     async with ENGINE.transaction():
         # FOR SHARE: a role change or deactivation of the officer waits until we are done.
-        officers = await Complaint.raw(
-            "SELECT id, full_name, unit, role, is_active FROM users WHERE id = {} FOR SHARE",
+        officer = await db.fetchrow(
+            "SELECT id, full_name, unit, role, is_active FROM users WHERE id = $1 FOR SHARE",
             officer_id,
         )
-        officer = officers[0] if officers else None
         if officer is None or officer["role"] != "officer" or not officer["is_active"]:
-            raise AssignmentRefused(_("Choose an active officer."), 422, "officer")
+            raise Refused(_("Choose an active officer."), INVALID, field="officer")
         # In id order, so two overlapping batches lock in the same order (no deadlock).
-        rows = await Complaint.raw(
-            "SELECT id, number, title, unit, officer, status FROM complaints"
-            " WHERE id = ANY({}) ORDER BY id FOR UPDATE",
-            ids,
-        )
+        rows = [
+            dict(row)
+            for row in await db.fetch(
+                "SELECT id, number, title, unit, officer, status FROM complaints"
+                " WHERE id = ANY($1) ORDER BY id FOR UPDATE",
+                ids,
+            )
+        ]
         if len(rows) != len(ids):
-            raise AssignmentRefused(_("One of the complaints does not exist."), 404)
+            raise Refused(_("One of the complaints does not exist."), NOT_FOUND)
         # Unit names after the lock, in a statement of their own (see handling.actions._lock:
         # joined into the locking statement, a complaint forwarded meanwhile would drop out).
-        names = await Complaint.raw(
-            "SELECT id, name FROM units WHERE id = ANY({})", list({r["unit"] for r in rows})
+        names = await db.fetch(
+            "SELECT id, name FROM units WHERE id = ANY($1)", list({r["unit"] for r in rows})
         )
         unit_names = {n["id"]: n["name"] for n in names}
         for row in rows:
             row["unit_name"] = unit_names[row["unit"]]
         elsewhere = [r for r in rows if r["unit"] != officer["unit"]]
         if elsewhere:
-            raise AssignmentRefused(
+            raise Refused(
                 ngettext(
                     "%(name)s is not an officer of the unit of complaint %(numbers)s. "
                     "Nothing was assigned.",
@@ -84,19 +80,18 @@ async def assign(complaint_ids: list[int], officer_id: int, *, admin_id: int, ip
                     name=officer["full_name"],
                     numbers=_numbers(elsewhere),
                 ),
-                422,
-                "complaint",
+                INVALID,
+                field="complaint",
             )
         closed = [r for r in rows if r["status"] not in OPEN_STATUSES]
         if closed:
-            raise AssignmentRefused(
+            raise Refused(
                 ngettext(
                     "Complaint %(numbers)s is no longer open. Nothing was assigned.",
                     "Complaints %(numbers)s are no longer open. Nothing was assigned.",
                     len(closed),
                     numbers=_numbers(closed),
-                ),
-                409,
+                )
             )
         changing = [r for r in rows if r["officer"] != officer_id]
         if not changing:
@@ -135,20 +130,21 @@ async def assign(complaint_ids: list[int], officer_id: int, *, admin_id: int, ip
 async def officers_by_unit(unit_ids: list[int] | None = None) -> list[dict[str, Any]]:
     """Active officers (id, full_name, username, unit, unit_name) with their open complaints,
     ordered by unit and name; of the given units, or of all."""
-    where = "AND o.unit = ANY({})" if unit_ids is not None else ""
-    args = [list(unit_ids)] if unit_ids is not None else []
-    return await Complaint.raw(
+    where = db.Where().add("o.role = 'officer' AND o.is_active")
+    if unit_ids is not None:
+        where.add("o.unit = ANY({})", list(unit_ids))
+    rows = await db.fetch(
         f"""
         SELECT o.id, o.full_name, o.username, o.unit, u.name AS unit_name,
                (SELECT count(*) FROM complaints c
-                 WHERE c.officer = o.id AND c.status IN ('pending', 'verified', 'in_progress'))
-                 AS open_complaints
+                 WHERE c.officer = o.id AND c.status IN ({OPEN_SQL})) AS open_complaints
         FROM users o JOIN units u ON u.id = o.unit
-        WHERE o.role = 'officer' AND o.is_active {where}
+        {where}
         ORDER BY u.name, o.full_name
         """,
-        *args,
+        *where.args,
     )
+    return [dict(row) for row in rows]
 
 
 # The admin complaint list's choices in one round trip, as JSON lists (plain numbers, text
@@ -171,7 +167,7 @@ SELECT
               'unit_name', u.name,
               'open_complaints', (SELECT count(*) FROM (SELECT 1 FROM complaints c
                                   WHERE c.officer = o.id
-                                    AND c.status IN ('pending', 'verified', 'in_progress')
+                                    AND c.status IN ({OPEN_SQL})
                                   LIMIT {WORKLOAD_CAP} + 1) AS open_ones))
               ORDER BY u.name, o.full_name), '[]')
    FROM users o JOIN units u ON u.id = o.unit
@@ -187,19 +183,18 @@ async def list_choices() -> dict[str, list[dict[str, Any]]]:
 
 async def complaint_summary(complaint_id: int) -> dict[str, Any] | None:
     """What an admin needs to (re)assign one complaint; never who reported it."""
-    rows = await Complaint.raw(
-        """
+    row = await db.fetchrow(
+        f"""
         SELECT c.id, c.number, c.title, c.status, c.priority, c.due_at, c.submitted_at,
                c.assigned_at, c.unit AS unit_id, u.name AS unit_name,
                cat.name AS category_name, c.officer AS officer_id, o.full_name AS officer_name,
-               coalesce(c.due_at < now() AND c.status IN ('pending', 'verified', 'in_progress'),
-                        false) AS is_overdue
+               coalesce(c.due_at < now() AND c.status IN ({OPEN_SQL}), false) AS is_overdue
         FROM complaints c
         JOIN units u ON u.id = c.unit
         JOIN categories cat ON cat.id = c.category
         LEFT JOIN users o ON o.id = c.officer
-        WHERE c.id = {}
+        WHERE c.id = $1
         """,
         complaint_id,
     )
-    return rows[0] if rows else None
+    return dict(row) if row else None

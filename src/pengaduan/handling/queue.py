@@ -20,16 +20,17 @@ from babel.dates import TIMEDELTA_UNITS, format_datetime, format_timedelta, get_
 
 from pengaduan import db, i18n
 from pengaduan.archive.services import COUNT_CAP
-from pengaduan.complaints.tables import OPEN_STATUSES, PRIORITIES, STATUSES
+from pengaduan.complaints import statuses
+from pengaduan.complaints.statuses import OPEN_SQL, OPEN_STATUSES, STATUSES
+from pengaduan.complaints.tables import PRIORITIES
 from pengaduan.i18n import _
-from pengaduan.web.labels import priority_label, status_label
+from pengaduan.web.labels import priority_label
 from pengaduan.web.templating import JAKARTA
 from pengaduan.web.values import page_number, record_id, text
 
 PAGE_SIZE = 25
 VIEWS = ("mine", "unassigned", "unit", "all")
 NUMBER_RE = re.compile(r"^ADU-\d{4}-\d{1,10}$", re.IGNORECASE)
-_OPEN_SQL = ", ".join(f"'{s}'" for s in OPEN_STATUSES)
 # The order of work: most urgent first.
 URGENCY = ("urgent", "high", "normal", "low")
 # The rank of a priority in that order, exactly as the index complaints_queue_open_rank has it
@@ -98,56 +99,41 @@ class QueueFilters:
         )
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _conditions(
-    filters: QueueFilters, officer_id: int | None, unit_id: int | None
-) -> tuple[str, list[Any]]:
-    """The WHERE clause (asyncpg `$n` placeholders, each value once however often the clause
-    is repeated) and its values, except status and priority (see `_statuses` and
-    `_priorities`)."""
-    clauses: list[str] = []
-    args: list[Any] = []
-
-    def add(sql: str, *values: Any) -> None:
-        for value in values:
-            args.append(value)
-            sql = sql.replace("{}", f"${len(args)}", 1)
-        clauses.append(sql)
-
+def conditions(filters: QueueFilters, officer_id: int | None, unit_id: int | None) -> db.Where:
+    """The WHERE clause of the filters (each value once however often the clause is used),
+    except status and priority (see `statuses_of` and `_priorities`)."""
+    where = db.Where()
     if unit_id is not None:
-        add("c.unit = {}", unit_id)
+        where.add("c.unit = {}", unit_id)
     elif filters.unit:
-        add("c.unit = {}", filters.unit)
+        where.add("c.unit = {}", filters.unit)
     if filters.view == "mine":
         if officer_id is None:
-            add("false")
+            where.add("false")
         else:
-            add("c.officer = {}", officer_id)
+            where.add("c.officer = {}", officer_id)
     elif filters.view == "unassigned":
-        add("c.officer IS NULL")
+        where.add("c.officer IS NULL")
     if filters.category:
-        add("c.category = {}", filters.category)
+        where.add("c.category = {}", filters.category)
     if filters.overdue:
-        add(f"c.due_at < now() AND c.status IN ({_OPEN_SQL})")
+        where.add(f"c.due_at < now() AND c.status IN ({OPEN_SQL})")
     if filters.q:
         if NUMBER_RE.match(filters.q):
-            add("c.number = {}", filters.q.upper())
+            where.add("c.number = {}", filters.q.upper())
         else:
             # The title through its trigram index, title and body through the stored document
             # (complaints.search_document, GIN index complaints_search).
-            add(
-                "(c.title ILIKE {} OR c.search_document"
-                " @@ plainto_tsquery('indonesian'::regconfig, {}))",
-                f"%{_escape_like(filters.q)}%",
+            where.add(
+                "c.title ILIKE {} OR c.search_document"
+                " @@ plainto_tsquery('indonesian'::regconfig, {})",
+                f"%{db.escape_like(filters.q)}%",
                 filters.q,
             )
-    return (" AND ".join(clauses) or "true"), args
+    return where
 
 
-def _statuses(filters: QueueFilters) -> tuple[str, ...]:
+def statuses_of(filters: QueueFilters) -> tuple[str, ...]:
     if filters.status == "":
         return OPEN_STATUSES
     return STATUSES if filters.status == "any" else (filters.status,)
@@ -158,14 +144,14 @@ def _priorities(filters: QueueFilters) -> tuple[str, ...]:
     return (filters.priority,) if filters.priority else URGENCY
 
 
-def _literal(value: str) -> str:
+def literal(value: str) -> str:
     # Written into the SQL (the planner sees each status and priority); only known codes.
     if value not in STATUSES and value not in PRIORITIES:
         raise ValueError(f"not a status or priority: {value!r}")
     return f"'{value}'"
 
 
-def _rows_sql(filters: QueueFilters, where: str, args: list[Any]) -> tuple[str, list[Any]]:
+def rows_sql(filters: QueueFilters, where: db.Where) -> str:
     """One page in urgency order (priority, then due date, then id).
 
     Sorting all of a unit's open complaints for 25 of them reads every one of them. Instead
@@ -179,25 +165,25 @@ def _rows_sql(filters: QueueFilters, where: str, args: list[Any]) -> tuple[str, 
     read in that order straight from an index of its own (see `_OPEN_RANK_SQL`) instead.
     """
     offset = (filters.page - 1) * PAGE_SIZE
-    if filters.status == "" and where == "c.unit = $1":
-        priorities = ", ".join(_literal(p) for p in _priorities(filters))
+    if filters.status == "" and where.conditions == ["c.unit = $1"]:
+        priorities = ", ".join(literal(p) for p in _priorities(filters))
         page = f"""page AS (
     SELECT c.id, {_OPEN_RANK_SQL} AS rank, c.due_at FROM complaints c
-    WHERE c.unit = $1 AND c.status IN ({_OPEN_SQL}) AND c.priority IN ({priorities})
+    WHERE c.unit = $1 AND c.status IN ({OPEN_SQL}) AND c.priority IN ({priorities})
     ORDER BY {_OPEN_RANK_SQL}, c.due_at, c.id LIMIT {PAGE_SIZE} OFFSET {offset}
 )"""
-        return _with_details(page), args
+        return _with_details(page)
     enough = offset + PAGE_SIZE
     groups: list[str] = []
     for priority in _priorities(filters):
         found = "".join(f" - (SELECT count(*) FROM g{n})" for n in range(len(groups)))
         wanted = f"greatest(0, {enough}{found})" if groups else str(enough)
         branches = []
-        for status in _statuses(filters):
+        for status in statuses_of(filters):
             branches.append(
                 f"(SELECT c.id, c.due_at FROM complaints c"
-                f" WHERE {where} AND c.status = {_literal(status)}"
-                f" AND c.priority = {_literal(priority)}"
+                f" WHERE {where.sql} AND c.status = {literal(status)}"
+                f" AND c.priority = {literal(priority)}"
                 f" ORDER BY c.due_at, c.id LIMIT {wanted})"
             )
         groups.append(
@@ -212,7 +198,7 @@ page AS (
     SELECT id, rank, due_at FROM ({candidates}) AS candidates
     ORDER BY rank, due_at, id LIMIT {PAGE_SIZE} OFFSET {offset}
 )"""
-    return _with_details(page), args
+    return _with_details(page)
 
 
 def _with_details(ctes: str) -> str:
@@ -223,9 +209,9 @@ SELECT c.id, c.number, c.title, c.status, c.priority, c.submitted_at, c.due_at,
        c.unit AS unit_id, u.name AS unit_name,
        c.category AS category_id, cat.name AS category_name, cat.icon AS category_icon,
        c.officer AS officer_id, o.full_name AS officer_name,
-       coalesce(c.due_at < now() AND c.status IN ({_OPEN_SQL}), false) AS is_overdue,
+       coalesce(c.due_at < now() AND c.status IN ({OPEN_SQL}), false) AS is_overdue,
        coalesce(c.due_at >= now() AND c.due_at < now() + interval '24 hours'
-                AND c.status IN ({_OPEN_SQL}), false) AS is_due_soon,
+                AND c.status IN ({OPEN_SQL}), false) AS is_due_soon,
        now() - c.submitted_at AS age
 FROM page
 JOIN complaints c ON c.id = page.id
@@ -242,16 +228,15 @@ def count_cap(filters: QueueFilters) -> int:
     return max(COUNT_CAP, filters.page * PAGE_SIZE)
 
 
-def _count_sql(filters: QueueFilters, where: str, args: list[Any]) -> tuple[str, list[Any]]:
+def count_sql(filters: QueueFilters, where: db.Where) -> str:
     """The count stops one past `count_cap`: counting every match of a wide view (all units,
     any status: a million complaints) cost ~50 ms of PostgreSQL per request, more than the
     page itself."""
-    statuses = ", ".join(_literal(s) for s in _statuses(filters))
-    sql = f"SELECT 1 FROM complaints c WHERE {where} AND c.status IN ({statuses})"
+    codes = ", ".join(literal(s) for s in statuses_of(filters))
+    sql = f"SELECT 1 FROM complaints c WHERE {where.sql} AND c.status IN ({codes})"
     if filters.priority:
-        sql += f" AND c.priority = {_literal(filters.priority)}"
-    sql = f"SELECT count(*) AS n FROM ({sql} LIMIT {count_cap(filters) + 1}) AS counted"
-    return sql, args
+        sql += f" AND c.priority = {literal(filters.priority)}"
+    return f"SELECT count(*) AS n FROM ({sql} LIMIT {count_cap(filters) + 1}) AS counted"
 
 
 def age_text(age: timedelta, locale: Locale | str | None = None) -> str:
@@ -335,13 +320,11 @@ async def list_complaints(
     `unit_id` limits to one unit (an officer's); None means every unit (an admin), where
     `filters.unit` narrows to one. `officer_id` is who "mine" means.
     """
-    where, args = _conditions(filters, officer_id, unit_id)
-    rows_sql, rows_args = _rows_sql(filters, where, args)
-    count_sql, count_args = _count_sql(filters, where, args)
+    where = conditions(filters, officer_id, unit_id)
     # Straight through asyncpg: the queue is the officers' most loaded page (db.fetch).
     async with db.one_connection():
-        rows = [dict(row) for row in await db.fetch(rows_sql, *rows_args)]
-        count = await db.fetch(count_sql, *count_args)
+        rows = [dict(row) for row in await db.fetch(rows_sql(filters, where), *where.args)]
+        count = await db.fetch(count_sql(filters, where), *where.args)
     describe(rows)
     return rows, count[0]["n"]
 
@@ -355,12 +338,12 @@ def describe(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     Labels are translated once per list, not once per row (a queue page is rendered often).
     """
     code = i18n.get_locale()
-    statuses = {status: status_label(status) for status in STATUSES}
+    labels = {status: statuses.label(status) for status in STATUSES}
     priorities = {priority: priority_label(priority) for priority in PRIORITIES}
     overdue, due_soon, unassigned = _("Overdue"), _("Due soon"), _("Unassigned")
     due = _("due %(date)s")  # formatted per row below
     for row in rows:
-        row["status_text"] = statuses.get(row["status"], row["status"])
+        row["status_text"] = labels.get(row["status"], row["status"])
         row["priority_text"] = priorities.get(row["priority"], row["priority"])
         # The raw age differs on every request; only its text shows (and keys the row cache).
         row["age_text"] = _cached_age_text(row.pop("age"), code)

@@ -6,11 +6,22 @@ import json
 from typing import Any
 
 from pengaduan import db
-from pengaduan.accounts.tables import User
+from pengaduan.agency import response_templates
 from pengaduan.agency.tables import Unit
+from pengaduan.complaints import statuses
 from pengaduan.complaints.lifecycle import Actor
-from pengaduan.complaints.tables import STATUSES, Complaint, ResponseTemplate
 from pengaduan.complaints.versions import MESSAGE_COUNT_SQL
+
+_OPEN = statuses.OPEN_SQL
+
+
+_SUMMARY_SQL = f"""
+SELECT status, count(*) AS n,
+       count(*) FILTER (WHERE due_at < now() AND status IN ({_OPEN})) AS overdue,
+       count(*) FILTER (WHERE officer = $1 AND status IN ({_OPEN})) AS mine,
+       count(*) FILTER (WHERE officer IS NULL AND status IN ({_OPEN})) AS unassigned
+FROM complaints WHERE unit = $2 GROUP BY status
+"""
 
 
 async def unit_summary(unit_id: int | None, officer_id: int) -> dict[str, Any]:
@@ -18,24 +29,10 @@ async def unit_summary(unit_id: int | None, officer_id: int) -> dict[str, Any]:
     unit = (
         await Unit.select(Unit.id, Unit.name).where(Unit.id == unit_id).first() if unit_id else None
     )
-    counts = dict.fromkeys(STATUSES, 0)
+    counts = dict.fromkeys(statuses.STATUSES, 0)
     overdue = mine = unassigned = 0
     if unit:
-        rows = await Complaint.raw(
-            """
-            SELECT status, count(*) AS n,
-                   count(*) FILTER (WHERE due_at < now()
-                                    AND status IN ('pending', 'verified', 'in_progress')) AS overdue,
-                   count(*) FILTER (WHERE officer = {}
-                                    AND status IN ('pending', 'verified', 'in_progress')) AS mine,
-                   count(*) FILTER (WHERE officer IS NULL
-                                    AND status IN ('pending', 'verified', 'in_progress'))
-                       AS unassigned
-            FROM complaints WHERE unit = {} GROUP BY status
-            """,
-            officer_id,
-            unit_id,
-        )
+        rows = await db.fetch(_SUMMARY_SQL, officer_id, unit_id)
         for row in rows:
             counts[row["status"]] = row["n"]
             overdue += row["overdue"]
@@ -44,7 +41,7 @@ async def unit_summary(unit_id: int | None, officer_id: int) -> dict[str, Any]:
     return {
         "unit": unit,
         "counts": counts,
-        "open": counts["pending"] + counts["verified"] + counts["in_progress"],
+        "open": sum(counts[code] for code in statuses.OPEN_STATUSES),
         "overdue": overdue,
         "mine": mine,
         "unassigned": unassigned,
@@ -71,10 +68,9 @@ SELECT c.id, c.number, c.title, c.body, c.location_text, c.latitude, c.longitude
        c.unit AS unit_id, u.name AS unit_name,
        c.officer AS officer_id, o.full_name AS officer_name,
        CASE WHEN c.is_anonymous THEN NULL ELSE r.full_name END AS reporter_name,
-       coalesce(c.due_at < now() AND c.status IN ('pending', 'verified', 'in_progress'), false)
-           AS is_overdue,
+       coalesce(c.due_at < now() AND c.status IN ({_OPEN}), false) AS is_overdue,
        coalesce(c.due_at >= now() AND c.due_at < now() + interval '24 hours'
-                AND c.status IN ('pending', 'verified', 'in_progress'), false) AS is_due_soon
+                AND c.status IN ({_OPEN}), false) AS is_due_soon
 FROM complaints c
 JOIN categories cat ON cat.id = c.category
 JOIN units u ON u.id = c.unit
@@ -124,28 +120,17 @@ async def staff_timeline(complaint_id: int) -> list[dict[str, Any]]:
     return [dict(row) for row in await db.fetch(_TIMELINE_SQL, complaint_id)]
 
 
-async def evidence_files(complaint_id: int) -> list[dict[str, Any]]:
-    return await Complaint.raw(
-        "SELECT id, original_name, mime_type, size, thumbnail_key IS NOT NULL AS has_thumbnail"
-        " FROM evidence_files WHERE complaint = {} ORDER BY id",
-        complaint_id,
-    )
-
-
 # What the detail page offers besides the complaint and its timeline, as JSON lists (plain
-# numbers, text and booleans) in one round trip: the evidence, the reply templates, the
-# units, the unit's officers and, for a pending complaint ($4), the categories. Each list is
-# what the function of the same name below returns, in the same order.
-_DETAIL_LISTS_SQL = """
+# numbers, text and booleans) in one round trip: the evidence, the reply templates (agency's,
+# for the category $2), the active units, the unit's officers and, for a pending complaint
+# ($4), the categories.
+_DETAIL_LISTS_SQL = f"""
 SELECT
   (SELECT coalesce(json_agg(json_build_object('id', e.id, 'original_name', e.original_name,
                    'mime_type', e.mime_type, 'size', e.size,
                    'has_thumbnail', e.thumbnail_key IS NOT NULL) ORDER BY e.id), '[]')
    FROM evidence_files e WHERE e.complaint = $1) AS evidence,
-  (SELECT coalesce(json_agg(json_build_object('id', t.id, 'title', t.title, 'body', t.body)
-                   ORDER BY t.title), '[]')
-   FROM response_templates t
-   WHERE t.is_active = true AND (t.category IS NULL OR t.category = $2)) AS templates,
+  {response_templates.USABLE_JSON_SQL.strip()} AS templates,
   (SELECT coalesce(json_agg(json_build_object('id', u.id, 'name', u.name) ORDER BY u.name), '[]')
    FROM units u WHERE u.is_active = true) AS units,
   (SELECT coalesce(json_agg(json_build_object('id', o.id, 'full_name', o.full_name,
@@ -161,53 +146,9 @@ SELECT
 async def detail_lists(
     complaint_id: int, category_id: int, unit_id: int, *, with_categories: bool
 ) -> dict[str, list[dict[str, Any]]]:
-    """`evidence_files`, `response_templates`, `active_units`, `unit_officers` and (else an
-    empty list) `active_categories` for the staff detail page, in one query."""
+    """The evidence, reply templates, active units, the unit's active officers and (else an
+    empty list) the active categories for the staff detail page, in one query."""
     row = (await db.fetch(_DETAIL_LISTS_SQL, complaint_id, category_id, unit_id, with_categories))[
         0
     ]
     return {name: json.loads(row[name]) for name in row.keys()}
-
-
-async def response_templates(category_id: int) -> list[dict[str, Any]]:
-    """Active reply templates for the category and those for every category."""
-    return (
-        await ResponseTemplate.select(
-            ResponseTemplate.id, ResponseTemplate.title, ResponseTemplate.body
-        )
-        .where(
-            ResponseTemplate.is_active.eq(True)
-            & (ResponseTemplate.category.is_null() | (ResponseTemplate.category == category_id))
-        )
-        .order_by(ResponseTemplate.title)
-    )
-
-
-async def response_template(template_id: int, category_id: int) -> dict[str, Any] | None:
-    """One usable template for this category, or None."""
-    for template in await response_templates(category_id):
-        if template["id"] == template_id:
-            return template
-    return None
-
-
-async def unit_officers(unit_id: int) -> list[dict[str, Any]]:
-    """The unit's active officers, by name."""
-    return (
-        await User.select(User.id, User.full_name, User.username)
-        .where((User.unit == unit_id) & (User.role == "officer") & User.is_active.eq(True))
-        .order_by(User.full_name)
-    )
-
-
-async def active_units() -> list[dict[str, Any]]:
-    return await Unit.select(Unit.id, Unit.name).where(Unit.is_active.eq(True)).order_by(Unit.name)
-
-
-async def active_categories() -> list[dict[str, Any]]:
-    # Asked by every whole queue page: straight through asyncpg (see db.fetch).
-    rows = await db.fetch(
-        "SELECT id, name, icon, default_unit, deadline_days FROM categories"
-        " WHERE is_active = true ORDER BY name"
-    )
-    return [dict(row) for row in rows]

@@ -33,9 +33,9 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def _complaints_sql(filters: queue.QueueFilters, limit: int) -> tuple[str, list[Any]]:
     """Every complaint the admin list shows for `filters` (all pages), oldest first."""
-    where, args = queue._conditions(filters, None, None)
-    listed = ", ".join(queue._literal(s) for s in queue._statuses(filters))
-    priority = f" AND c.priority = {queue._literal(filters.priority)}" if filters.priority else ""
+    where = queue.conditions(filters, None, None)
+    listed = ", ".join(queue.literal(s) for s in queue.statuses_of(filters))
+    priority = f" AND c.priority = {queue.literal(filters.priority)}" if filters.priority else ""
     sql = f"""
 SELECT c.number, c.submitted_at, c.title, cat.name AS category, u.name AS unit, c.status,
        c.priority, o.full_name AS officer, c.due_at, c.first_response_at, c.resolved_at,
@@ -48,11 +48,11 @@ JOIN units u ON u.id = c.unit
 JOIN categories cat ON cat.id = c.category
 LEFT JOIN users o ON o.id = c.officer
 LEFT JOIN users r ON r.id = c.reporter AND NOT c.is_anonymous
-WHERE {where} AND c.status IN ({listed}){priority}
+WHERE {where.sql} AND c.status IN ({listed}){priority}
 ORDER BY c.submitted_at, c.id
 LIMIT {int(limit) + 1}
 """
-    return sql, args
+    return sql, where.args
 
 
 def _local(value: datetime | None) -> datetime | None:
@@ -69,9 +69,8 @@ async def complaint_rows(
     sql, args = _complaints_sql(filters, limit)
     records = await db.fetch(sql, *args)
     if len(records) > limit:
-        where, where_args = queue._conditions(filters, None, None)
-        count_sql, count_args = queue._count_sql(filters, where, where_args)
-        count = await db.fetch(count_sql, *count_args)
+        where = queue.conditions(filters, None, None)
+        count = await db.fetch(queue.count_sql(filters, where), *where.args)
         raise Refused(
             ngettext(
                 "The list has %(num)d complaint; an export holds at most %(max)d. Narrow the filters.",

@@ -10,7 +10,7 @@ from typing import Any
 from litestar import Request, Response, get
 from litestar.response import Template
 
-from pengaduan.agency import services as agency
+from pengaduan.agency import categories as agency
 from pengaduan.agency.tables import Unit
 from pengaduan.audit import services as audit
 from pengaduan.errors import Checked

@@ -7,7 +7,7 @@ from typing import Any
 from litestar import MediaType, Request, Response, get
 
 from pengaduan import db
-from pengaduan.agency.services import active_categories
+from pengaduan.agency.categories import active_categories
 from pengaduan.archive.services import recent_public
 from pengaduan.statistics.public import public_status_counts
 from pengaduan.web import publiccache

@@ -1,0 +1,151 @@
+"""The staff's page of one complaint: what it shows, and which actions it offers (the actions
+themselves: handling.action_routes, which answers with this page)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, get
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
+from litestar.response import Template
+
+from pengaduan import db
+from pengaduan.agency.response_templates import template_for_category
+from pengaduan.complaints import statuses
+from pengaduan.complaints.lifecycle import Actor, ChangedMeanwhile
+from pengaduan.complaints.versions import version_of
+from pengaduan.handling import services
+from pengaduan.handling.messages import REPLY_STATUSES
+from pengaduan.i18n import _
+from pengaduan.web.input import FormInput
+from pengaduan.web.kit import client_ip
+from pengaduan.web.templating import HX_VARY, is_partial, render
+from pengaduan.web.values import record_id
+
+STAFF = {"access": "staff"}
+DETAIL_PAGE = "handling/detail.html"
+DETAIL_FRAGMENT = "handling/_detail_main.html"
+
+
+def actor_of(request: Request) -> Actor:
+    """The staff member asking, as the lifecycle and the actions take them."""
+    user = request.user
+    return Actor(user_id=user.id, role=user.role, unit_id=user.unit_id, ip=client_ip(request))
+
+
+async def visible_complaint(request: Request, complaint_id: int) -> dict[str, Any]:
+    """The complaint, if the person asking may see it as staff (else 404)."""
+    complaint = await services.complaint_for_staff(complaint_id, actor_of(request))
+    if complaint is None:
+        raise NotFoundException()
+    return complaint
+
+
+async def detail_context(
+    request: Request,
+    complaint: dict[str, Any],
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """What the page shows. Every action form carries the complaint's `version`, and
+    `available` says which actions the page offers."""
+    user = request.user
+    complaint_id = complaint["id"]
+    status = complaint["status"]
+    is_open = statuses.is_open(status)
+    can_claim = user.role == "officer" and complaint["officer_id"] is None and is_open
+    async with db.one_connection():  # the page's reads: one pool connection
+        timeline = await services.staff_timeline(complaint_id)
+        lists = await services.detail_lists(
+            complaint_id,
+            complaint["category_id"],
+            complaint["unit_id"],
+            # Verifying (pending) and forwarding (open) choose among them.
+            with_categories=is_open,
+        )
+    return {
+        "c": complaint,
+        "values": values or {},
+        "errors": errors or {},
+        "timeline": timeline,
+        "evidence": lists["evidence"],
+        "templates": lists["templates"],
+        "categories": lists["categories"],
+        "units": lists["units"],
+        "officers": lists["officers"],
+        "version": str(version_of(complaint)),
+        "conflict": None,
+        # The action form given back with what was typed (live.js leaves it alone).
+        "typed_form": None,
+        "can_reassign": user.role == "admin" or complaint["officer_id"] in (None, user.id),
+        "available": {
+            "claim": can_claim,
+            "verify": status == "pending",
+            "start": status == "verified",
+            "resolve": status == "in_progress",
+            "reply": status in REPLY_STATUSES,
+            "note": True,
+            "forward": is_open,
+            "reassign": is_open,
+            "reject": status in ("pending", "verified"),
+        },
+    }
+
+
+# The text each action's form holds, shown again apart when the fresh page has no such form.
+def _typed_fields() -> dict[str, tuple[str, str]]:
+    return {
+        "reject": ("reason", _("Reason")),
+        "resolve": ("response", _("Official response")),
+        "reply": ("body", _("Reply to the reporter")),
+        "note": ("note", _("Note for staff")),
+        "forward": ("forward_note", _("Why that unit")),
+    }
+
+
+def conflict_of(
+    refusal: ChangedMeanwhile, action: str, form: FormInput | None, context: dict[str, Any]
+) -> dict[str, Any]:
+    """What the page says about an action refused because the complaint changed meanwhile:
+    what changed, and the officer's text when the fresh page has no form to keep it in."""
+    kept = None
+    field = _typed_fields().get(action)
+    if field and form is not None and not context["available"].get(action):
+        name, label = field
+        if form.get(name, "").strip():
+            kept = {"label": label, "text": form[name]}
+    return {"message": refusal.message, "changes": refusal.changes, "kept": kept}
+
+
+@get("/petugas/pengaduan/{complaint_id:int}", name="handling:detail", opt=STAFF)
+async def detail_page(request: Request, complaint_id: FromPath[int]) -> Template:
+    """The complaint with everything staff may see; `?template=<id>` fills the reply box
+    (for htmx with `part=reply`, only the box comes back)."""
+    complaint = await visible_complaint(request, complaint_id)
+    values: dict[str, str] = {}
+    template_id = record_id(request.query_params.get("template"))
+    if template_id is not None:
+        template = await template_for_category(template_id, complaint["category_id"])
+        if template is not None:
+            values["body"] = template["body"]
+            values["template"] = str(template_id)
+    if is_partial(request) and request.query_params.get("part") == "reply":
+        return render(
+            request,
+            "handling/_reply_box.html",
+            {"values": values, "errors": {}},
+            fragment="handling/_reply_box.html",
+            headers={"Vary": "HX-Request", "Cache-Control": "no-store"},
+        )
+    context = await detail_context(request, complaint, values)
+    return render(
+        request,
+        DETAIL_PAGE,
+        context,
+        fragment=DETAIL_FRAGMENT,
+        headers={"Vary": HX_VARY, "Cache-Control": "no-store"},
+    )
+
+
+ROUTES = [detail_page]

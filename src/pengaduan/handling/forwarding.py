@@ -1,0 +1,159 @@
+"""Forwarding a complaint to another unit's queue, and the category it takes there.
+
+One transaction locks the complaint, moves it (unassigned) with an internal note and its
+audit row, and publishes to both units' queues; PostgreSQL delivers the events at commit."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pengaduan import db
+from pengaduan.agency.tables import Category, Unit
+from pengaduan.audit import services as audit
+from pengaduan.complaints import lifecycle
+from pengaduan.complaints.lifecycle import Actor
+from pengaduan.complaints.tables import Complaint
+from pengaduan.errors import INVALID, Refused
+from pengaduan.events import publish
+from pengaduan.handling.messages import write_message
+from pengaduan.handling.preconditions import checked_text, lock, require_open
+from pengaduan.i18n import _
+
+
+def _invalid(message: str, field: str) -> Refused:
+    return Refused(message, INVALID, field=field)
+
+
+async def _category_in(
+    complaint_id: int, target: dict[str, Any], category_id: int | None
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The complaint's category now, and the one it gets in the `target` unit (None: it keeps
+    its own, which belongs to that unit). A category routes to one unit (its default unit):
+    one of another unit's does not stay with a forwarded complaint. The officer's choice must
+    be one of the target's active categories; without one, the target's only category is
+    taken, and with several the officer is asked to choose."""
+    current = dict(
+        await db.fetchrow(
+            "SELECT k.id, coalesce(k.name, '—') AS name, k.default_unit, c.submitted_at"
+            " FROM complaints c LEFT JOIN categories k ON k.id = c.category WHERE c.id = $1",
+            complaint_id,
+        )
+    )
+    choices = await Category.select(Category.id, Category.name, Category.deadline_days).where(
+        (Category.default_unit == target["id"]) & Category.is_active.eq(True)
+    )
+    if category_id is not None:
+        chosen = next((c for c in choices if c["id"] == category_id), None)
+        if chosen is None:
+            raise _invalid(
+                _("Choose one of the categories of %(unit)s.", unit=target["name"]),
+                "forward_category",
+            )
+        return current, None if chosen["id"] == current["id"] else chosen
+    if current["default_unit"] == target["id"]:
+        return current, None
+    if len(choices) == 1:
+        return current, choices[0]
+    if not choices:
+        raise _invalid(
+            _(
+                "%(unit)s has no active category for the complaint: an admin must add one "
+                "before complaints can be forwarded there.",
+                unit=target["name"],
+            ),
+            "unit",
+        )
+    raise _invalid(
+        _(
+            "The category %(category)s belongs to another unit: choose one of the categories "
+            "of %(unit)s.",
+            category=current["name"],
+            unit=target["name"],
+        ),
+        "forward_category",
+    )
+
+
+async def _target_unit(complaint: dict[str, Any], unit_id: int | None) -> dict[str, Any]:
+    if unit_id is None:
+        raise _invalid(_("Choose the unit to forward to."), "unit")
+    target = (
+        await Unit.select(Unit.id, Unit.name)
+        .where((Unit.id == unit_id) & Unit.is_active.eq(True))
+        .first()
+    )
+    if target is None:
+        raise _invalid(_("Choose one of the active units."), "unit")
+    if target["id"] == complaint["unit"]:
+        raise _invalid(_("The complaint is in this unit already."), "unit")
+    return target
+
+
+async def forward(
+    complaint_id: int,
+    actor: Actor,
+    unit_id: int | None,
+    note: str,
+    category_id: int | None = None,
+    *,
+    seen: str | None = None,
+) -> dict[str, Any]:
+    """Hand the complaint to another unit's queue, unassigned, with an internal note; a
+    category of another unit is replaced by one of the target's (`_category_in`), which brings
+    its deadline as on verification, and the note and the audit row say so.
+
+    `seen`: the version the officer acted on (lifecycle.ensure_unchanged)."""
+    async with db.ENGINE.transaction():
+        complaint = await lock(complaint_id, actor)
+        await lifecycle.ensure_unchanged(complaint, seen)
+        target = await _target_unit(complaint, unit_id)
+        text = checked_text(note, "forward_note", _("Say why it goes to that unit."))
+        require_open(complaint)
+        category, new_category = await _category_in(complaint_id, target, category_id)
+        now = datetime.now(UTC)
+        values: dict[Any, Any] = {
+            Complaint.unit: target["id"],
+            Complaint.officer: None,
+            Complaint.assigned_at: None,
+            Complaint.updated_at: now,
+        }
+        if new_category is not None:
+            values[Complaint.category] = new_category["id"]
+            values[Complaint.due_at] = category["submitted_at"] + timedelta(
+                days=new_category["deadline_days"]
+            )
+            body = _(
+                "Forwarded from %(source)s to %(target)s, category %(old)s → %(new)s: %(note)s",
+                source=complaint["unit_name"],
+                target=target["name"],
+                old=category["name"],
+                new=new_category["name"],
+                note=text,
+            )
+        else:
+            body = _(
+                "Forwarded from %(source)s to %(target)s: %(note)s",
+                source=complaint["unit_name"],
+                target=target["name"],
+                note=text,
+            )
+        await Complaint.update(values).where(Complaint.id == complaint_id)
+        await write_message(complaint_id, actor, body, visibility="internal", at=now)
+        data = {"from": complaint["unit"], "to": target["id"], "officer": complaint["officer"]}
+        if new_category is not None:
+            data.update(category_from=category["id"], category_to=new_category["id"])
+        await audit.record(
+            actor_id=actor.user_id,
+            action="complaint.forward",
+            target_type="complaint",
+            target_id=complaint_id,
+            data=data,
+            ip=actor.ip,
+        )
+        await publish(
+            [f"complaint_{complaint_id}", f"queue_{complaint['unit']}", f"queue_{target['id']}"],
+            {"event": "forwarded", "complaint": complaint_id},
+        )
+        complaint.update(unit=target["id"], officer=None, target_unit_name=target["name"])
+        return complaint
