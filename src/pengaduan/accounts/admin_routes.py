@@ -13,9 +13,8 @@ from pengaduan.accounts import tokens, user_admin
 from pengaduan.audit import services as audit
 from pengaduan.errors import Refused
 from pengaduan.i18n import _
-from pengaduan.settings import Settings
 from pengaduan.web.input import Form, read_form
-from pengaduan.web.kit import client_ip, redirect
+from pengaduan.web.kit import SettingsDep, client_ip, redirect
 from pengaduan.web.templating import render
 
 ADMIN = {"access": "admin"}
@@ -55,7 +54,7 @@ async def user_new_page(request: Request) -> Template:
 
 
 @post("/admin/pengguna/baru", name="admin:users.create", opt=ADMIN)
-async def user_create(request: Request, settings: Settings, data: Form) -> Response:
+async def user_create(request: Request, settings: SettingsDep, data: Form) -> Response:
     form = read_form(data)
     result = form.refused() or (
         await user_admin.create_staff(
@@ -159,7 +158,9 @@ async def user_reactivate(request: Request, user_id: FromPath[int]) -> Response:
 
 
 @post("/admin/pengguna/{user_id:int}/kirim-reset", name="admin:users.reset", opt=ADMIN)
-async def user_send_reset(request: Request, settings: Settings, user_id: FromPath[int]) -> Response:
+async def user_send_reset(
+    request: Request, settings: SettingsDep, user_id: FromPath[int]
+) -> Response:
     return await _act(
         request,
         user_id,

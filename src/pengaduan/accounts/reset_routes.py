@@ -19,7 +19,7 @@ from pengaduan.i18n import _
 from pengaduan.settings import Settings
 from pengaduan.web.errors import status_of
 from pengaduan.web.input import Form, read_form
-from pengaduan.web.kit import client_ip, redirect
+from pengaduan.web.kit import SettingsDep, client_ip, redirect
 from pengaduan.web.templating import render
 from pengaduan.web.values import shown, text, unreadable_message
 
@@ -38,12 +38,12 @@ def _forgot(
 
 
 @get("/lupa-sandi", name="accounts:forgot", opt={"access": "anyone"})
-async def forgot_page(request: Request, settings: Settings) -> Template:
+async def forgot_page(request: Request, settings: SettingsDep) -> Template:
     return _forgot(request, settings, {"values": {}, "errors": {}, "sent": False})
 
 
 @post("/lupa-sandi", name="accounts:forgot.submit", opt={"access": "anyone"})
-async def forgot_submit(request: Request, settings: Settings, data: Form) -> Template:
+async def forgot_submit(request: Request, settings: SettingsDep, data: Form) -> Template:
     form = read_form(data)
     identifier = form.get("identifier").strip()
     if not identifier or form.errors:
@@ -142,25 +142,25 @@ def _password_set(request: Request) -> Response:
 
 
 @get(tokens.RESET_PATH + "/{token:str}", name="accounts:reset", opt={"access": "anyone"})
-async def reset_page(request: Request, settings: Settings, token: FromPath[str]) -> Template:
+async def reset_page(request: Request, settings: SettingsDep, token: FromPath[str]) -> Template:
     return await _reset_page(request, settings, token, invite=False)
 
 
 @post(tokens.RESET_PATH + "/{token:str}", name="accounts:reset.submit", opt={"access": "anyone"})
 async def reset_submit(
-    request: Request, settings: Settings, token: FromPath[str], data: Form
+    request: Request, settings: SettingsDep, token: FromPath[str], data: Form
 ) -> Response:
     return await _reset_submit(request, settings, token, data, invite=False)
 
 
 @get(tokens.INVITE_PATH + "/{token:str}", name="accounts:invite", opt={"access": "anyone"})
-async def invite_page(request: Request, settings: Settings, token: FromPath[str]) -> Template:
+async def invite_page(request: Request, settings: SettingsDep, token: FromPath[str]) -> Template:
     return await _reset_page(request, settings, token, invite=True)
 
 
 @post(tokens.INVITE_PATH + "/{token:str}", name="accounts:invite.submit", opt={"access": "anyone"})
 async def invite_submit(
-    request: Request, settings: Settings, token: FromPath[str], data: Form
+    request: Request, settings: SettingsDep, token: FromPath[str], data: Form
 ) -> Response:
     return await _reset_submit(request, settings, token, data, invite=True)
 
@@ -175,7 +175,7 @@ async def code_page(request: Request) -> Template:
 
 
 @post("/lupa-sandi/kode", name="accounts:reset.code.submit", opt={"access": "anyone"})
-async def code_submit(request: Request, settings: Settings, data: Form) -> Response:
+async def code_submit(request: Request, settings: SettingsDep, data: Form) -> Response:
     form = read_form(data)
     if form.errors:
         values = {"identifier": form.get("identifier"), "code": form.get("code")}
@@ -207,7 +207,7 @@ async def code_submit(request: Request, settings: Settings, data: Form) -> Respo
 
 
 @get("/petugas/layanan-sandi", name="accounts:desk", opt={"access": "staff"})
-async def desk_page(request: Request, settings: Settings) -> Template:
+async def desk_page(request: Request, settings: SettingsDep) -> Template:
     raw = request.query_params.get("username", "")
     typed = text(raw, limit=150)
     # What cannot be stored (a NUL, broken UTF-8) is not looked up: said, and shown back.
@@ -234,7 +234,7 @@ async def desk_page(request: Request, settings: Settings) -> Template:
 
 @post("/petugas/layanan-sandi/{user_id:int}", name="accounts:desk.reset", opt={"access": "staff"})
 async def desk_reset(
-    request: Request, settings: Settings, user_id: FromPath[int], data: Form
+    request: Request, settings: SettingsDep, user_id: FromPath[int], data: Form
 ) -> Template:
     form = read_form(data)
     errors, issued, status_code = form.errors, None, 422

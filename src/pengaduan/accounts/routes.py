@@ -16,7 +16,7 @@ from pengaduan.i18n import _, get_locale
 from pengaduan.settings import Settings
 from pengaduan.web.errors import status_of
 from pengaduan.web.input import Form, read_form
-from pengaduan.web.kit import client_ip, redirect
+from pengaduan.web.kit import SettingsDep, client_ip, redirect
 from pengaduan.web.language import safe_next
 from pengaduan.web.templating import render
 
@@ -47,7 +47,7 @@ async def register_page(request: Request) -> Template:
 
 
 @post("/daftar", name="accounts:register.submit", opt={"access": "guest"})
-async def register_submit(request: Request, settings: Settings, data: Form) -> Response:
+async def register_submit(request: Request, settings: SettingsDep, data: Form) -> Response:
     form = read_form(data)
     result = form.refused() or (
         await registration.register(
@@ -80,7 +80,7 @@ def _confirmation_message(request: Request, message: str, level: str, status_cod
 
 @get(tokens.CONFIRM_PATH + "/{token:str}", name="accounts:confirm", opt={"access": "anyone"})
 async def confirm_email_page(
-    request: Request, settings: Settings, token: FromPath[str]
+    request: Request, settings: SettingsDep, token: FromPath[str]
 ) -> Template:
     """The link from the mail: a button that confirms (opening the link changes nothing)."""
     try:
@@ -93,7 +93,7 @@ async def confirm_email_page(
 @post(
     tokens.CONFIRM_PATH + "/{token:str}", name="accounts:confirm.submit", opt={"access": "anyone"}
 )
-async def confirm_email(request: Request, settings: Settings, token: FromPath[str]) -> Template:
+async def confirm_email(request: Request, settings: SettingsDep, token: FromPath[str]) -> Template:
     try:
         message = await tokens.confirm_email(settings, token)
     except Refused as refused:
@@ -102,7 +102,7 @@ async def confirm_email(request: Request, settings: Settings, token: FromPath[st
 
 
 @post("/akun/kirim-konfirmasi", name="accounts:confirm.resend", opt={"access": "user"})
-async def resend_confirmation(request: Request, settings: Settings) -> Response:
+async def resend_confirmation(request: Request, settings: SettingsDep) -> Response:
     back = request.app.route_reverse("accounts:profile")
     try:
         await tokens.resend_confirmation(settings, request.user.id)
@@ -125,7 +125,7 @@ async def login_page(request: Request) -> Template:
 
 
 @post("/masuk", name="accounts:login.submit", opt={"access": "guest"})
-async def login_submit(request: Request, settings: Settings, data: Form) -> Response:
+async def login_submit(request: Request, settings: SettingsDep, data: Form) -> Response:
     form = read_form(data)
     values = {"identifier": form.get("identifier"), "next": form.get("next")}
     if form.errors:
@@ -173,7 +173,7 @@ async def login_submit(request: Request, settings: Settings, data: Form) -> Resp
 
 
 @post("/keluar", name="accounts:logout", opt={"access": "user"})
-async def logout(request: Request, settings: Settings) -> Response:
+async def logout(request: Request, settings: SettingsDep) -> Response:
     await sessions.end_session(request.user.session_hash)
     response = redirect(request, request.app.route_reverse("home"), _("You are logged out."))
     response.set_cookie(sessions.expired_cookie(settings))
@@ -181,7 +181,7 @@ async def logout(request: Request, settings: Settings) -> Response:
 
 
 @post("/keluar-semua", name="accounts:logout.all", opt={"access": "user"})
-async def logout_everywhere(request: Request, settings: Settings) -> Response:
+async def logout_everywhere(request: Request, settings: SettingsDep) -> Response:
     count = await sessions.end_user_sessions(request.user.id)
     response = redirect(
         request,
@@ -221,12 +221,12 @@ async def _profile_page(
 
 
 @get("/akun", name="accounts:profile", opt={"access": "user"})
-async def profile_page(request: Request, settings: Settings) -> Template:
+async def profile_page(request: Request, settings: SettingsDep) -> Template:
     return await _profile_page(request, settings)
 
 
 @post("/akun", name="accounts:profile.submit", opt={"access": "user"})
-async def profile_submit(request: Request, settings: Settings, data: Form) -> Response:
+async def profile_submit(request: Request, settings: SettingsDep, data: Form) -> Response:
     form = read_form(data)
     result = form.refused() or (
         await profile.update_profile(settings, request.user.id, form.values, ip=client_ip(request))
@@ -244,7 +244,7 @@ async def profile_submit(request: Request, settings: Settings, data: Form) -> Re
 
 
 @post("/akun/sandi", name="accounts:password", opt={"access": "user"})
-async def change_password(request: Request, settings: Settings, data: Form) -> Response:
+async def change_password(request: Request, settings: SettingsDep, data: Form) -> Response:
     form = read_form(data)
     errors = form.errors or await password_change.change_password(
         settings,

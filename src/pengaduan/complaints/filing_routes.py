@@ -23,7 +23,7 @@ from pengaduan.i18n import _
 from pengaduan.settings import Settings
 from pengaduan.web.errors import status_of
 from pengaduan.web.input import read_form
-from pengaduan.web.kit import client_ip, redirect
+from pengaduan.web.kit import SettingsDep, StorageDep, client_ip, redirect
 from pengaduan.web.templating import render
 
 log = logging.getLogger(__name__)
@@ -66,7 +66,7 @@ async def _new_page(
 
 
 @get("/pengaduan/baru", name="complaints:new", opt=CITIZEN)
-async def new_complaint(request: Request, settings: Settings) -> Template:
+async def new_complaint(request: Request, settings: SettingsDep) -> Template:
     return await _new_page(
         request,
         settings,
@@ -184,7 +184,9 @@ def _sent(request: Request, complaint_id: int) -> Response:
     opt=CITIZEN,
     request_max_body_size=MAX_FORM_BYTES,
 )
-async def create_complaint(request: Request, settings: Settings, storage: Storage) -> Response:
+async def create_complaint(
+    request: Request, settings: SettingsDep, storage: StorageDep
+) -> Response:
     form = read_form(await request.form())
     user = request.user
     key = forms.idempotency_key(form.get("idempotency_key"))

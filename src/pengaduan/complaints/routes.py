@@ -22,7 +22,8 @@ from pengaduan.complaints import (
     tracking_routes,
 )
 from pengaduan.complaints.pages import CITIZEN, USER, detail_page
-from pengaduan.complaints.storage import InvalidKey, Storage
+from pengaduan.complaints.storage import InvalidKey
+from pengaduan.web.kit import StorageDep
 from pengaduan.web.templating import HX_VARY, render
 from pengaduan.web.values import page_number
 
@@ -103,7 +104,7 @@ def _download_name(original: str, mime: str) -> tuple[str, str]:
     opt={**USER, "skip_compression": True},
 )
 async def evidence_file(
-    request: Request, storage: Storage, complaint_id: FromPath[int], file_id: FromPath[int]
+    request: Request, storage: StorageDep, complaint_id: FromPath[int], file_id: FromPath[int]
 ) -> Response:
     """An evidence file (or `?ukuran=kecil`: its thumbnail) for the reporter and the staff
     handling it; never for the public. Streamed from storage (the disk or the bucket)."""

@@ -4,7 +4,6 @@ development mailbox (/dev/surat)."""
 from __future__ import annotations
 
 from litestar import Request, Response, get, post
-from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
@@ -14,7 +13,7 @@ from pengaduan.notifications import mailbox, outbox_view, services
 from pengaduan.notifications.outbox import dead
 from pengaduan.settings import Settings
 from pengaduan.web.input import Form, read_form
-from pengaduan.web.kit import client_ip, redirect
+from pengaduan.web.kit import SettingsDep, client_ip, redirect
 from pengaduan.web.templating import HX_VARY, is_partial, render
 from pengaduan.web.values import page_number
 
@@ -127,7 +126,7 @@ async def _preferences_page(
 
 
 @get("/notifikasi/pengaturan", name="notifications:preferences", opt={"access": "user"})
-async def preferences_page(request: Request, settings: NamedDependency[Settings]) -> Template:
+async def preferences_page(request: Request, settings: SettingsDep) -> Template:
     return await _preferences_page(request, settings)
 
 
@@ -147,7 +146,7 @@ async def preferences_save(request: Request, data: Form) -> Response:
 
 
 @get("/admin/kotak-keluar", name="outbox:dead", opt={"access": "admin"})
-async def outbox_list(request: Request, settings: NamedDependency[Settings]) -> Template:
+async def outbox_list(request: Request, settings: SettingsDep) -> Template:
     state = outbox_view.state_of(request.query_params.get("status"))
     page = page_number(request.query_params.get("halaman"), last=outbox_view.LAST_PAGE)
     rows, has_next = await outbox_view.messages(state, page)
@@ -185,7 +184,7 @@ def _development_only(settings: Settings) -> None:
 
 
 @get("/dev/surat", name="dev:mailbox", opt={"access": "anyone"})
-async def dev_mailbox(request: Request, settings: NamedDependency[Settings]) -> Template:
+async def dev_mailbox(request: Request, settings: SettingsDep) -> Template:
     _development_only(settings)
     return render(
         request,
@@ -196,9 +195,7 @@ async def dev_mailbox(request: Request, settings: NamedDependency[Settings]) -> 
 
 
 @get("/dev/surat/{name:str}", name="dev:mail", opt={"access": "anyone"})
-async def dev_mail(
-    request: Request, name: FromPath[str], settings: NamedDependency[Settings]
-) -> Template:
+async def dev_mail(request: Request, name: FromPath[str], settings: SettingsDep) -> Template:
     _development_only(settings)
     mail = mailbox.read(settings, name)
     if mail is None:

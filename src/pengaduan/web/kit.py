@@ -6,13 +6,17 @@ from __future__ import annotations
 
 from litestar import Request
 from litestar.datastructures import State
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.response import Redirect
 
 from pengaduan.complaints.storage import Storage
 from pengaduan.settings import Settings
 from pengaduan.web.flash import flash_cookie
 from pengaduan.web.templating import HX_VARY
+
+# Handler parameters filled by DEPENDENCIES below: `settings: SettingsDep`, `storage: StorageDep`.
+SettingsDep = NamedDependency[Settings]
+StorageDep = NamedDependency[Storage]
 
 
 def client_ip(request: Request) -> str:
