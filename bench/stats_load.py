@@ -34,7 +34,7 @@ TARGET_SECONDS = 1.0
 CHUNK = 100_000
 ADMIN = ("admin", "pengaduan-admin-demo")
 
-# One statement per chunk: every value drawn in SQL (statuses as demo.STATUS_WEIGHTS).
+# One statement per chunk: every value drawn in SQL (statuses as demo.data.STATUS_WEIGHTS).
 SEED_SQL = """
 WITH cats AS (
     SELECT array_agg(id ORDER BY id) AS ids, array_agg(default_unit ORDER BY id) AS units,
