@@ -29,13 +29,14 @@ import os
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from harness import cookie_header, free_port, log_in
 
 ROOT = Path(__file__).resolve().parents[1]
 DATABASE = "bench_queue"
@@ -64,12 +65,6 @@ def ceiling_app():  # -> Litestar (imported lazily: the bench process itself nee
 
 
 # --- setting up --------------------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 async def prepare_database(
@@ -120,7 +115,7 @@ class Server:
 
     def __init__(self, name: str, argv: list[str], env: dict[str, str], log_dir: Path) -> None:
         self.name = name
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_dir / f"{name}.log"
         self.log = self.log_path.open("w")
@@ -215,18 +210,11 @@ async def log_in_officers(url: str, officers: int) -> list[str]:
 
     async def one(i: int) -> str:
         async with httpx.AsyncClient(base_url=url, timeout=30) as client:
-            await client.get("/masuk")
-            response = await client.post(
-                "/masuk",
-                data={"identifier": f"bench.petugas{i:03d}", "password": PASSWORD},
-                headers={"x-csrftoken": client.cookies["csrftoken"]},
-            )
-            if response.status_code != 303 or "sid" not in client.cookies:
-                raise SystemExit(f"officer {i} could not log in: {response.status_code}")
+            await log_in(client, f"bench.petugas{i:03d}", PASSWORD)
             queue = await client.get("/petugas/antrean", headers={"Accept-Encoding": "identity"})
             if queue.status_code != 200 or "queue-row" not in queue.text:
                 raise SystemExit(f"officer {i} got no queue: {queue.status_code}")
-            return f"sid={client.cookies['sid']}; csrftoken={client.cookies['csrftoken']}"
+            return cookie_header(client)
 
     cookies = []
     for start in range(0, officers, 10):  # a few at a time: logins are not what we measure
@@ -278,12 +266,7 @@ async def queries_per_page(dsn: str) -> tuple[int, int, int]:
     async with app.lifespan():
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
-            await client.get("/masuk")
-            await client.post(
-                "/masuk",
-                data={"identifier": "bench.petugas000", "password": PASSWORD},
-                headers={"x-csrftoken": client.cookies["csrftoken"]},
-            )
+            await log_in(client, "bench.petugas000", PASSWORD)
             await client.get("/petugas/antrean")  # warm
             ENGINE.run_querystring = counting
             db.fetch = counting_fetch

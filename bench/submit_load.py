@@ -34,6 +34,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from harness import cookie_header, log_in
 from queue_load import (
     ROOT,
     _ms,
@@ -124,20 +125,12 @@ async def log_in_citizens(url: str, citizens: int) -> list[tuple[str, str]]:
 
     async def one(i: int) -> tuple[str, str]:
         async with httpx.AsyncClient(base_url=url, timeout=30) as client:
-            await client.get("/masuk")
-            response = await client.post(
-                "/masuk",
-                data={"identifier": f"bench.warga{i:03d}", "password": PASSWORD},
-                headers={"x-csrftoken": client.cookies["csrftoken"]},
-            )
-            if response.status_code != 303 or "sid" not in client.cookies:
-                raise SystemExit(f"citizen {i} could not log in: {response.status_code}")
+            await log_in(client, f"bench.warga{i:03d}", PASSWORD)
             form = await client.get("/pengaduan/baru")
             token = re.search(r'name="_csrf_token" value="([^"]+)"', form.text)
             if form.status_code != 200 or not token:
                 raise SystemExit(f"citizen {i} got no complaint form: {form.status_code}")
-            cookie = f"sid={client.cookies['sid']}; csrftoken={client.cookies['csrftoken']}"
-            return cookie, token.group(1)
+            return cookie_header(client), token.group(1)
 
     people = []
     for start in range(0, citizens, 10):

@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
 import queue_load  # noqa: E402
+from harness import log_in_blocking  # noqa: E402
 
 DATABASE = "bench_upload"
 CITIZEN, PASSWORD = "warga", "pengaduan-warga-demo"
@@ -184,14 +185,7 @@ def log_in(url: str):  # -> httpx.Client
     import httpx
 
     client = httpx.Client(base_url=url, timeout=300)
-    client.get("/masuk")
-    response = client.post(
-        "/masuk",
-        data={"identifier": CITIZEN, "password": PASSWORD},
-        headers={"x-csrftoken": client.cookies["csrftoken"]},
-    )
-    if response.status_code != 303:
-        raise SystemExit(f"the citizen could not log in: {response.status_code}")
+    log_in_blocking(client, CITIZEN, PASSWORD)
     return client
 
 

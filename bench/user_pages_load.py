@@ -41,6 +41,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT / "src"))
 
 import queue_load  # noqa: E402
+from harness import log_in  # noqa: E402
 
 DATABASE = "bench_user_pages"
 TARGET_SHARE = 0.15
@@ -116,16 +117,10 @@ async def _targets(dsn: str) -> dict[str, tuple[tuple[str, str], str]]:
 
 
 async def _log_in(client, who: tuple[str, str]) -> None:
-    await client.get("/masuk")
     if who == ANONYMOUS:
+        await client.get("/masuk")  # the CSRF cookie, as the others have it
         return
-    response = await client.post(
-        "/masuk",
-        data={"identifier": who[0], "password": who[1]},
-        headers={"x-csrftoken": client.cookies["csrftoken"]},
-    )
-    if response.status_code != 303:
-        raise SystemExit(f"{who[0]} could not log in: {response.status_code}")
+    await log_in(client, *who)
 
 
 def _app(dsn: str):

@@ -1,0 +1,49 @@
+"""What the benches share to set up what they measure: a free port for a server they start, and
+logging in as a browser does (the login page for the CSRF cookie, then the form with the token
+in the header, as htmx sends it). httpx is imported by the caller: these take its clients."""
+
+from __future__ import annotations
+
+import socket
+from typing import Any
+
+
+def free_port() -> int:
+    """A TCP port on the loopback nobody listens on (for a server about to start)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _checked(identifier: str, response: Any, client: Any) -> Any:
+    if response.status_code != 303 or "sid" not in client.cookies:
+        raise SystemExit(f"{identifier} could not log in: {response.status_code}")
+    return response
+
+
+async def log_in(client: Any, identifier: str, password: str) -> Any:
+    """Log `client` (an httpx.AsyncClient) in; stops the bench when that fails."""
+    await client.get("/masuk")
+    response = await client.post(
+        "/masuk",
+        data={"identifier": identifier, "password": password},
+        headers={"x-csrftoken": client.cookies["csrftoken"]},
+    )
+    return _checked(identifier, response, client)
+
+
+def log_in_blocking(client: Any, identifier: str, password: str) -> Any:
+    """`log_in` for an httpx.Client."""
+    client.get("/masuk")
+    response = client.post(
+        "/masuk",
+        data={"identifier": identifier, "password": password},
+        headers={"x-csrftoken": client.cookies["csrftoken"]},
+    )
+    return _checked(identifier, response, client)
+
+
+def cookie_header(client: Any) -> str:
+    """The Cookie header the logged-in browser sends (session and CSRF cookie), for load
+    generators that take one."""
+    return f"sid={client.cookies['sid']}; csrftoken={client.cookies['csrftoken']}"
