@@ -1,11 +1,26 @@
-"""What the benches share to set up what they measure: a free port for a server they start, and
-logging in as a browser does (the login page for the CSRF cookie, then the form with the token
-in the header, as htmx sends it). httpx is imported by the caller: these take its clients."""
+"""What the benches share to set up what they measure: their environment, a free port for a
+server they start, and logging in as a browser does (the login page for the CSRF cookie, then
+the form with the token in the header, as htmx sends it). httpx is imported by the callers:
+these take their clients."""
 
 from __future__ import annotations
 
+import os
 import socket
+from pathlib import Path
 from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def bench_environment() -> Path:
+    """Settings every bench's app runs with (its own data folder, bcrypt at its cheapest: logins
+    are not what is measured); returns that folder, where the servers' logs go too."""
+    folder = ROOT / "var" / "bench"
+    os.environ["PENGADUAN_DATA_DIR"] = str(folder)
+    os.environ["PENGADUAN_BCRYPT_ROUNDS"] = "4"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 def free_port() -> int:

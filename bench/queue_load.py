@@ -36,7 +36,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness import cookie_header, free_port, log_in
+from harness import bench_environment, cookie_header, free_port, log_in
 
 ROOT = Path(__file__).resolve().parents[1]
 DATABASE = "bench_queue"
@@ -477,10 +477,7 @@ def main() -> None:
         help="complaint changes per second (over all units) in the extra 'queue, changing' run",
     )
     args = parser.parse_args()
-    os.environ["PENGADUAN_DATA_DIR"] = str(ROOT / "var" / "bench")
-    os.environ["PENGADUAN_BCRYPT_ROUNDS"] = "4"
-    log_dir = ROOT / "var" / "bench"
-    log_dir.mkdir(parents=True, exist_ok=True)
+    log_dir = bench_environment()
 
     if not args.reuse:
         print(f"Seeding {args.complaints:,} complaints and {args.officers} officers ...")

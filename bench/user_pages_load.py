@@ -41,7 +41,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT / "src"))
 
 import queue_load  # noqa: E402
-from harness import log_in  # noqa: E402
+from harness import bench_environment, log_in  # noqa: E402
 
 DATABASE = "bench_user_pages"
 TARGET_SHARE = 0.15
@@ -310,10 +310,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--only", help="load only the pages whose name contains this")
     args = parser.parse_args()
-    os.environ["PENGADUAN_DATA_DIR"] = str(ROOT / "var" / "bench")
-    os.environ["PENGADUAN_BCRYPT_ROUNDS"] = "4"
-    log_dir = ROOT / "var" / "bench"
-    log_dir.mkdir(parents=True, exist_ok=True)
+    log_dir = bench_environment()
 
     if not args.reuse:
         print(f"Seeding {args.complaints:,} complaints ...")
