@@ -1,12 +1,14 @@
 """What the benches share to set up what they measure: their environment, a free port for a
-server they start, and logging in as a browser does (the login page for the CSRF cookie, then
-the form with the token in the header, as htmx sends it). httpx is imported by the callers:
-these take their clients."""
+server they start, logging in as a browser does (the login page for the CSRF cookie, then the
+form with the token in the header, as htmx sends it) and counting the SQL a page costs. httpx
+is imported by the callers: these take their clients."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -62,3 +64,29 @@ def cookie_header(client: Any) -> str:
     """The Cookie header the logged-in browser sends (session and CSRF cookie), for load
     generators that take one."""
     return f"sid={client.cookies['sid']}; csrftoken={client.cookies['csrftoken']}"
+
+
+@contextlib.contextmanager
+def counted_queries() -> Iterator[list[str]]:
+    """The SQL statements the app sends while the block runs, in-process: every Piccolo query
+    (built or raw) goes through the engine's run_querystring, the hot reads that bypass
+    Piccolo through db.fetch."""
+    from pengaduan import db
+    from pengaduan.db import ENGINE
+
+    sent: list[str] = []
+    original, original_fetch = ENGINE.run_querystring, db.fetch
+
+    async def counting(querystring: Any, in_pool: bool = True) -> Any:
+        sent.append(str(querystring))
+        return await original(querystring, in_pool=in_pool)
+
+    async def counting_fetch(sql: str, *args: Any) -> Any:
+        sent.append(sql)
+        return await original_fetch(sql, *args)
+
+    ENGINE.run_querystring, db.fetch = counting, counting_fetch
+    try:
+        yield sent
+    finally:
+        ENGINE.run_querystring, db.fetch = original, original_fetch

@@ -36,7 +36,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness import bench_environment, cookie_header, free_port, log_in
+from harness import bench_environment, cookie_header, counted_queries, free_port, log_in
 
 ROOT = Path(__file__).resolve().parents[1]
 DATABASE = "bench_queue"
@@ -237,9 +237,7 @@ async def queries_per_page(dsn: str) -> tuple[int, int, int]:
     page again while nothing changed), counted in-process with the same database."""
     import httpx
 
-    from pengaduan import db
     from pengaduan.app import create_app
-    from pengaduan.db import ENGINE
     from pengaduan.testing import settings_for
     from pengaduan.web import pagecache
 
@@ -250,27 +248,12 @@ async def queries_per_page(dsn: str) -> tuple[int, int, int]:
             PENGADUAN_DATA_DIR=str(ROOT / "var" / "bench"),
         )
     )
-    sent: list[str] = []
-    original = ENGINE.run_querystring
-
-    original_fetch = db.fetch
-
-    async def counting(querystring, in_pool: bool = True):
-        sent.append(str(querystring))
-        return await original(querystring, in_pool=in_pool)
-
-    async def counting_fetch(sql: str, *args):  # the hot reads bypass Piccolo
-        sent.append(sql)
-        return await original_fetch(sql, *args)
-
     async with app.lifespan():
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
             await log_in(client, "bench.petugas000", PASSWORD)
             await client.get("/petugas/antrean")  # warm
-            ENGINE.run_querystring = counting
-            db.fetch = counting_fetch
-            try:
+            with counted_queries() as sent:
                 pagecache.clear()  # rendered from the database, not from the page cache
                 sent.clear()
                 await client.get("/petugas/antrean")
@@ -281,9 +264,6 @@ async def queries_per_page(dsn: str) -> tuple[int, int, int]:
                 sent.clear()  # the same page again, nothing changed: from the page cache
                 await client.get("/petugas/antrean")
                 again = len(sent)
-            finally:
-                ENGINE.run_querystring = original
-                db.fetch = original_fetch
     return whole, fragment, again
 
 

@@ -41,7 +41,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT / "src"))
 
 import queue_load  # noqa: E402
-from harness import bench_environment, log_in  # noqa: E402
+from harness import bench_environment, counted_queries, log_in  # noqa: E402
 
 DATABASE = "bench_user_pages"
 TARGET_SHARE = 0.15
@@ -141,22 +141,9 @@ async def queries_per_page(dsn: str, targets: dict) -> dict[str, int]:
     """SQL statements per page (the page cache emptied first), counted in-process."""
     import httpx
 
-    from pengaduan import db
-    from pengaduan.db import ENGINE
     from pengaduan.web import pagecache
 
     app = _app(dsn)
-    sent: list[str] = []
-    original, original_fetch = ENGINE.run_querystring, db.fetch
-
-    async def counting(querystring, in_pool: bool = True):
-        sent.append(str(querystring))
-        return await original(querystring, in_pool=in_pool)
-
-    async def counting_fetch(sql: str, *args):
-        sent.append(sql)
-        return await original_fetch(sql, *args)
-
     counts: dict[str, int] = {}
     async with app.lifespan():
         transport = httpx.ASGITransport(app=app)
@@ -168,14 +155,11 @@ async def queries_per_page(dsn: str, targets: dict) -> dict[str, int]:
         try:
             for name, (who, path) in targets.items():
                 await clients[who].get(path)  # warm
-                ENGINE.run_querystring, db.fetch = counting, counting_fetch
-                try:
+                with counted_queries() as sent:
                     pagecache.clear()
                     sent.clear()
                     response = await clients[who].get(path)
                     counts[name] = len(sent)
-                finally:
-                    ENGINE.run_querystring, db.fetch = original, original_fetch
                 if response.status_code != 200:
                     raise SystemExit(f"{path}: {response.status_code}")
         finally:
