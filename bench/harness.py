@@ -6,6 +6,7 @@ is imported by the callers: these take their clients."""
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import socket
 from collections.abc import Iterator
@@ -17,7 +18,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def bench_environment() -> Path:
     """Settings every bench's app runs with (its own data folder, bcrypt at its cheapest: logins
-    are not what is measured); returns that folder, where the servers' logs go too."""
+    are not what is measured), and no line per request from httpx; returns that folder, where
+    the servers' logs go too."""
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     folder = ROOT / "var" / "bench"
     os.environ["PENGADUAN_DATA_DIR"] = str(folder)
     os.environ["PENGADUAN_BCRYPT_ROUNDS"] = "4"

@@ -227,9 +227,6 @@ async def _scalar(dsn: str, sql: str) -> object:
 
 
 def main() -> None:
-    import logging
-
-    logging.getLogger("httpx").setLevel(logging.WARNING)
     parser = argparse.ArgumentParser()
     parser.add_argument("--complaints", type=int, default=12_000)
     parser.add_argument("--citizens", type=int, default=100)

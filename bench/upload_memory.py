@@ -220,9 +220,6 @@ def send(url: str, cookies, items: list[tuple[str, bytes]]):  # -> (status, seco
 
 
 def main() -> None:
-    import logging
-
-    logging.getLogger("httpx").setLevel(logging.WARNING)
     parser = argparse.ArgumentParser()
     parser.add_argument("--detail", action="store_true", help="print each process's change")
     args = parser.parse_args()

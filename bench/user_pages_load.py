@@ -280,9 +280,6 @@ async def _cookies(url: str, targets: dict) -> dict[tuple[str, str], str]:
 
 
 def main() -> None:
-    import logging
-
-    logging.getLogger("httpx").setLevel(logging.WARNING)
     parser = argparse.ArgumentParser()
     parser.add_argument("--complaints", type=int, default=10_000)
     parser.add_argument("--seconds", type=int, default=10)
