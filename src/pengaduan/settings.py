@@ -19,8 +19,8 @@ from pengaduan.settings_reading import (
     FernetKeys,
     Folder,
     Switch,
-    Text,
     Url,
+    Verbatim,
     Whole,
     default_of,
     environment_fields,
@@ -54,7 +54,11 @@ class Settings:
         "PENGADUAN_MODE",
         "development",
         "development or production (Secure cookies, no embedded database, secrets required)",
-        read=Choice(options=MODES, problem="{name} must be one of {listed}, got {value!r}"),
+        read=Choice(
+            options=MODES,
+            problem="{name} must be one of {listed}, got {value!r}",
+            blank_is_unset=True,
+        ),
     )
     secret_key: str = setting(
         "PENGADUAN_SECRET_KEY",
@@ -72,7 +76,7 @@ class Settings:
     data_dir: Path = setting(  # noqa: RUF009
         "PENGADUAN_DATA_DIR",
         help="the embedded database, uploaded evidence and development keys",
-        read=Folder(strip=False),
+        read=Folder(),
         factory=lambda: Path("var").resolve(),
     )
     base_url: str = setting(
@@ -125,10 +129,10 @@ class Settings:
         "PENGADUAN_SMTP_PORT", 25, "the mail server's port", read=Whole(minimum=1)
     )
     smtp_username: str = setting(
-        "PENGADUAN_SMTP_USERNAME", "", "the mail server's login", read=Text(strip=False)
+        "PENGADUAN_SMTP_USERNAME", "", "the mail server's login", read=Verbatim()
     )
     smtp_password: str = setting(
-        "PENGADUAN_SMTP_PASSWORD", "", "the mail server's password", read=Text(strip=False)
+        "PENGADUAN_SMTP_PASSWORD", "", "the mail server's password", read=Verbatim()
     )
     smtp_security: str = setting(
         "PENGADUAN_SMTP_SECURITY",
@@ -143,7 +147,7 @@ class Settings:
         "PENGADUAN_MAIL_FROM",
         "Pengaduan <no-reply@localhost>",
         "the sender of every mail",
-        read=Text(strip=False),
+        read=Verbatim(),
     )
     outbox_in_app: bool = setting(
         "PENGADUAN_OUTBOX_IN_APP",
@@ -173,7 +177,7 @@ class Settings:
         "PENGADUAN_SMS_GATEWAY_URL",
         "",
         "SMS/WhatsApp through an HTTP gateway (JSON POST with a bearer token); off without",
-        read=Url(),
+        read=Url(blank_is_unset=True),
     )
     sms_gateway_token: str = setting("PENGADUAN_SMS_GATEWAY_TOKEN", "", "the gateway's token")
     sms_gateway_timeout: int = setting(

@@ -1,6 +1,6 @@
 """How settings are read from the environment: `setting` makes a field of `settings.Settings`
 that says, in one place, its environment variable, default, reader and purpose; the readers
-(Text, Url, Choice, Whole, Switch, Folder, FernetKeys) turn its text into a value or say what
+(Text, Verbatim, Url, Choice, Whole, Switch, Folder, FernetKeys) turn its text into a value or say what
 is wrong with it; `read_environment` reads every such field."""
 
 from __future__ import annotations
@@ -15,15 +15,22 @@ from typing import Any
 
 
 class Invalid(Exception):
-    """The text of a setting says nothing usable; each argument is one problem."""
+    """The text of a setting is wrong; each argument is one problem. `value`: what it says all
+    the same, for the checks across settings (a bcrypt cost below the minimum is below
+    production's too; keys that are malformed are not missing); else the default is used."""
+
+    def __init__(self, *problems: str, value: Any = dataclasses.MISSING) -> None:
+        super().__init__(*problems)
+        self.value = value
 
 
 @dataclass(frozen=True, kw_only=True)
 class Text:
-    """Text as given, without surrounding spaces unless `strip` is off (a password may have
-    them). Unset or blank means the default, for every kind of setting."""
+    """Text without its surrounding spaces. Unset or empty means the default; so does a value
+    of only spaces where `blank_is_unset` (kinds that refused one before say so)."""
 
     strip: bool = True
+    blank_is_unset: bool = True
 
     def __call__(self, name: str, raw: str) -> Any:
         return raw.strip() if self.strip else raw
@@ -32,6 +39,7 @@ class Text:
 @dataclass(frozen=True, kw_only=True)
 class Url(Text):
     trailing_slash: bool = True
+    blank_is_unset: bool = False
 
     def __call__(self, name: str, raw: str) -> str:
         value = raw.strip() if self.trailing_slash else raw.strip().rstrip("/")
@@ -47,6 +55,7 @@ class Choice(Text):
 
     options: tuple[str, ...] = ()
     problem: str = "{name} must be {options}"
+    blank_is_unset: bool = False
 
     def __call__(self, name: str, raw: str) -> str:
         value = raw.strip().lower()
@@ -74,9 +83,9 @@ class Whole(Text):
         except ValueError:
             raise Invalid(f"{name} must be a whole number, got {raw!r}") from None
         if value < self.minimum:
-            raise Invalid(f"{name} must be at least {self.minimum}, got {value}")
+            raise Invalid(f"{name} must be at least {self.minimum}, got {value}", value=value)
         if self.maximum is not None and value > self.maximum:
-            raise Invalid(f"{name} must be at most {self.maximum}")
+            raise Invalid(f"{name} must be at most {self.maximum}", value=value)
         return value
 
 
@@ -92,7 +101,15 @@ class Switch(Text):
 
 
 @dataclass(frozen=True, kw_only=True)
-class Folder(Text):
+class Verbatim(Text):
+    """Text exactly as given, spaces and all (a password may have them)."""
+
+    strip: bool = False
+    blank_is_unset: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class Folder(Verbatim):
     def __call__(self, name: str, raw: str) -> Path:
         return Path(raw).expanduser().resolve()
 
@@ -113,7 +130,7 @@ class FernetKeys(Text):
                     f"{name}: key {position} is not a Fernet key (32 url-safe base64-encoded bytes)"
                 )
         if problems:
-            raise Invalid(*problems)
+            raise Invalid(*problems, value=keys)
         return keys
 
 
@@ -153,7 +170,7 @@ def read_environment(
     for f in environment_fields(cls):
         name, read = f.metadata["env"], f.metadata["read"]
         raw = env.get(name)
-        if raw is None or (raw.strip() if read.strip else raw) == "":
+        if raw is None or raw == "" or (read.blank_is_unset and raw.strip() == ""):
             values[f.name] = default_of(f)
             continue
         try:
@@ -161,5 +178,7 @@ def read_environment(
             given.add(f.name)
         except Invalid as problem:
             errors.extend(problem.args)
-            values[f.name] = default_of(f)
+            values[f.name] = (
+                default_of(f) if problem.value is dataclasses.MISSING else problem.value
+            )
     return values, given
