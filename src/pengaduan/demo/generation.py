@@ -5,12 +5,13 @@ lifecycle's own transitions (complaints.lifecycle.TRANSITIONS). Writes nothing (
 
 from __future__ import annotations
 
+import itertools
 import random
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from pengaduan.complaints import statuses
 from pengaduan.complaints.lifecycle import REPORTER, STAFF, TRANSITIONS, Transition
@@ -90,6 +91,8 @@ def _shortest_paths() -> dict[str, tuple[Transition, ...]]:
 PATHS = _shortest_paths()
 if set(PATHS) != set(statuses.STATUSES):
     raise RuntimeError(f"the lifecycle reaches no status {set(statuses.STATUSES) - set(PATHS)}")
+if {t.action for path in PATHS.values() for t in path} - set(STEP_DELAYS):
+    raise RuntimeError("demo.generation.STEP_DELAYS must time every action on the paths")
 
 # The timestamp column a status sets when a complaint enters it (as the lifecycle writes it).
 STAMPS = {"verified": "verified_at", "resolved": "resolved_at"}
@@ -99,6 +102,42 @@ def _stamp(status: str) -> str | None:
     if status in STAMPS:
         return STAMPS[status]
     return None if statuses.is_open(status) else "closed_at"
+
+
+class Step(NamedTuple):
+    """One transition on the way to a status, with what generating it needs at hand."""
+
+    source: str
+    target: str
+    delay: Delay
+    stamp: str | None  # the timestamp column it sets
+    by_reporter: bool  # the reporter's own action (withdrawing); else the handling side's
+    needs_reason: bool
+
+
+class Plan(NamedTuple):
+    path: tuple[Transition, ...]
+    steps: tuple[Step, ...]
+    handled: bool  # the agency acted on it: an officer of the unit has it
+
+
+def _plan(path: tuple[Transition, ...]) -> Plan:
+    sources = (FIRST_STATUS, *(t.target for t in path))
+    steps = tuple(
+        Step(
+            source,
+            t.target,
+            STEP_DELAYS[t.action],
+            _stamp(t.target),
+            t.by == {REPORTER},
+            t.requires == "reason",
+        )
+        for source, t in zip(sources, path, strict=False)
+    )
+    return Plan(path, steps, any(STAFF in t.by for t in path))
+
+
+PLANS = {status: _plan(path) for status, path in PATHS.items()}
 
 
 @dataclass
@@ -111,7 +150,7 @@ class Base:
     admin_id: int
 
 
-@dataclass
+@dataclass(slots=True)
 class Generated:
     """One complaint row (without id, in COMPLAINT_COLUMNS order), its history rows (without
     the complaint's id, in HISTORY_COLUMNS order after it) and the transitions it went through."""
@@ -136,25 +175,21 @@ def tracking_code() -> str:
     return "".join(secrets.choice(alphabet) for _ in range(8))
 
 
-def _weighted(rng: random.Random, weights: dict[str, int]) -> str:
-    return rng.choices(list(weights), weights=list(weights.values()))[0]
+class Weighted:
+    """Draws from a table of weights; the same draw as `rng.choices(keys, weights)`, with the
+    running totals added up once instead of for every one of a million complaints."""
+
+    def __init__(self, weights: dict[str, int]) -> None:
+        self.keys = list(weights)
+        self.totals = list(itertools.accumulate(weights.values()))
+
+    def draw(self, rng: random.Random) -> str:
+        return rng.choices(self.keys, cum_weights=self.totals)[0]
 
 
-def _steps(
-    rng: random.Random, status: str, deadline_days: int
-) -> tuple[tuple[Transition, ...], list[timedelta], dict[str, timedelta]]:
-    """The transitions that lead to `status`, when each was taken (after submission) and
-    the timestamp columns they set."""
-    path = PATHS[status]
-    offsets, stamps = [], {}
-    at = timedelta(0)
-    for transition in path:
-        at += STEP_DELAYS[transition.action](rng, deadline_days)
-        offsets.append(at)
-        column = _stamp(transition.target)
-        if column:
-            stamps[column] = at
-    return path, offsets, stamps
+STATUS_DRAW = Weighted(STATUS_WEIGHTS)
+PRIORITY_DRAW = Weighted(PRIORITY_WEIGHTS)
+URGENCY_DRAW = Weighted({"low": 2, "normal": 6, "high": 2})
 
 
 def generate(
@@ -166,24 +201,25 @@ def generate(
     title, body = rng.choice(STORIES.get(category["name"], STORIES["Jalan Rusak"]))
     place = rng.choice(PLACES)
     submitted = now - timedelta(seconds=rng.randint(3600, days_back * 86400))
-    status = _weighted(rng, STATUS_WEIGHTS)
+    status = STATUS_DRAW.draw(rng)
     # Recent complaints are rarely already closed.
     if (now - submitted).days < 10 and status == "closed":
         status = "in_progress"
-    path, offsets, stamps = _steps(rng, status, category["deadline_days"])
+    plan = PLANS[status]
+    times, stamped = [], {}
+    taken = timedelta(0)
+    for step in plan.steps:
+        taken += step.delay(rng, category["deadline_days"])
+        times.append(submitted + taken)
+        if step.stamp:
+            stamped[step.stamp] = submitted + taken
     year = submitted.year
     numbers[year] = numbers.get(year, 0) + 1
     officers = base.officers_by_unit.get(category["unit"], [])
-    # An officer of the unit has it once the agency has acted on it.
-    handled = any(STAFF in t.by for t in path)
-    officer = rng.choice(officers) if officers and handled else None
+    officer = rng.choice(officers) if officers and plan.handled else None
     lat = -6.9 + rng.uniform(-0.05, 0.05) if rng.random() < 0.6 else None
     lon = 107.6 + rng.uniform(-0.05, 0.05) if lat is not None else None
     reporter = rng.choice(base.citizens)
-
-    def at(column: str) -> datetime | None:
-        return submitted + stamps[column] if column in stamps else None
-
     row = (
         f"ADU-{year}-{numbers[year]:06d}",
         tracking_code(),
@@ -197,24 +233,21 @@ def generate(
         lat,
         lon,
         status,
-        _weighted(rng, PRIORITY_WEIGHTS),
-        rng.choices(["low", "normal", "high"], weights=[2, 6, 2])[0],
+        PRIORITY_DRAW.draw(rng),
+        URGENCY_DRAW.draw(rng),
         rng.random() < 0.1,
         rng.random() > 0.15,
         submitted,
-        at("verified_at"),
-        at("resolved_at"),
-        at("closed_at"),
+        stamped.get("verified_at"),
+        stamped.get("resolved_at"),
+        stamped.get("closed_at"),
         submitted + timedelta(days=category["deadline_days"]),
-        submitted + (offsets[-1] if offsets else timedelta(0)),
+        submitted + taken,
     )
     actor = officer or base.admin_id
     history = [(None, FIRST_STATUS, reporter, "", submitted)]
-    previous = FIRST_STATUS
-    for transition, offset in zip(path, offsets, strict=True):
-        note = rng.choice(REJECT_REASONS) if transition.requires == "reason" else ""
-        # The reporter's own actions (withdrawing) are theirs; the rest the handling side's.
-        changed_by = reporter if transition.by == {REPORTER} else actor
-        history.append((previous, transition.target, changed_by, note, submitted + offset))
-        previous = transition.target
-    return Generated(row, history, path)
+    for step, at in zip(plan.steps, times, strict=True):
+        note = rng.choice(REJECT_REASONS) if step.needs_reason else ""
+        changed_by = reporter if step.by_reporter else actor
+        history.append((step.source, step.target, changed_by, note, at))
+    return Generated(row, history, plan.path)
