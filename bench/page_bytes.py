@@ -17,6 +17,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urljoin
 
+from harness import log_in
+
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = {
     "New complaint": "/pengaduan/baru",
@@ -83,13 +85,7 @@ async def main() -> None:
     async with app.lifespan():
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
-            await client.get("/masuk")
-            response = await client.post(
-                "/masuk",
-                data={"identifier": "warga", "password": "pengaduan-warga-demo"},
-                headers={"x-csrftoken": client.cookies["csrftoken"]},
-            )
-            assert response.status_code == 303, response.status_code
+            await log_in(client, "warga", "pengaduan-warga-demo")
             print("\nFirst visit, compressed bytes on the wire (target ≤ 30 KB per page):")
             for name, path in PAGES.items():
                 wire, raw, encoding, html = await transferred(client, path)

@@ -29,13 +29,14 @@ import os
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from harness import bench_environment, cookie_header, counted_queries, free_port, log_in
 
 ROOT = Path(__file__).resolve().parents[1]
 DATABASE = "bench_queue"
@@ -64,12 +65,6 @@ def ceiling_app():  # -> Litestar (imported lazily: the bench process itself nee
 
 
 # --- setting up --------------------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 async def prepare_database(
@@ -120,7 +115,7 @@ class Server:
 
     def __init__(self, name: str, argv: list[str], env: dict[str, str], log_dir: Path) -> None:
         self.name = name
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_dir / f"{name}.log"
         self.log = self.log_path.open("w")
@@ -215,18 +210,11 @@ async def log_in_officers(url: str, officers: int) -> list[str]:
 
     async def one(i: int) -> str:
         async with httpx.AsyncClient(base_url=url, timeout=30) as client:
-            await client.get("/masuk")
-            response = await client.post(
-                "/masuk",
-                data={"identifier": f"bench.petugas{i:03d}", "password": PASSWORD},
-                headers={"x-csrftoken": client.cookies["csrftoken"]},
-            )
-            if response.status_code != 303 or "sid" not in client.cookies:
-                raise SystemExit(f"officer {i} could not log in: {response.status_code}")
+            await log_in(client, f"bench.petugas{i:03d}", PASSWORD)
             queue = await client.get("/petugas/antrean", headers={"Accept-Encoding": "identity"})
             if queue.status_code != 200 or "queue-row" not in queue.text:
                 raise SystemExit(f"officer {i} got no queue: {queue.status_code}")
-            return f"sid={client.cookies['sid']}; csrftoken={client.cookies['csrftoken']}"
+            return cookie_header(client)
 
     cookies = []
     for start in range(0, officers, 10):  # a few at a time: logins are not what we measure
@@ -249,9 +237,7 @@ async def queries_per_page(dsn: str) -> tuple[int, int, int]:
     page again while nothing changed), counted in-process with the same database."""
     import httpx
 
-    from pengaduan import db
     from pengaduan.app import create_app
-    from pengaduan.db import ENGINE
     from pengaduan.testing import settings_for
     from pengaduan.web import pagecache
 
@@ -262,32 +248,12 @@ async def queries_per_page(dsn: str) -> tuple[int, int, int]:
             PENGADUAN_DATA_DIR=str(ROOT / "var" / "bench"),
         )
     )
-    sent: list[str] = []
-    original = ENGINE.run_querystring
-
-    original_fetch = db.fetch
-
-    async def counting(querystring, in_pool: bool = True):
-        sent.append(str(querystring))
-        return await original(querystring, in_pool=in_pool)
-
-    async def counting_fetch(sql: str, *args):  # the hot reads bypass Piccolo
-        sent.append(sql)
-        return await original_fetch(sql, *args)
-
     async with app.lifespan():
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
-            await client.get("/masuk")
-            await client.post(
-                "/masuk",
-                data={"identifier": "bench.petugas000", "password": PASSWORD},
-                headers={"x-csrftoken": client.cookies["csrftoken"]},
-            )
+            await log_in(client, "bench.petugas000", PASSWORD)
             await client.get("/petugas/antrean")  # warm
-            ENGINE.run_querystring = counting
-            db.fetch = counting_fetch
-            try:
+            with counted_queries() as sent:
                 pagecache.clear()  # rendered from the database, not from the page cache
                 sent.clear()
                 await client.get("/petugas/antrean")
@@ -298,9 +264,6 @@ async def queries_per_page(dsn: str) -> tuple[int, int, int]:
                 sent.clear()  # the same page again, nothing changed: from the page cache
                 await client.get("/petugas/antrean")
                 again = len(sent)
-            finally:
-                ENGINE.run_querystring = original
-                db.fetch = original_fetch
     return whole, fragment, again
 
 
@@ -478,9 +441,6 @@ def load(
 
 
 def main() -> None:
-    import logging
-
-    logging.getLogger("httpx").setLevel(logging.WARNING)
     parser = argparse.ArgumentParser()
     parser.add_argument("--complaints", type=int, default=100_000)
     parser.add_argument("--officers", type=int, default=100)
@@ -494,10 +454,7 @@ def main() -> None:
         help="complaint changes per second (over all units) in the extra 'queue, changing' run",
     )
     args = parser.parse_args()
-    os.environ["PENGADUAN_DATA_DIR"] = str(ROOT / "var" / "bench")
-    os.environ["PENGADUAN_BCRYPT_ROUNDS"] = "4"
-    log_dir = ROOT / "var" / "bench"
-    log_dir.mkdir(parents=True, exist_ok=True)
+    log_dir = bench_environment()
 
     if not args.reuse:
         print(f"Seeding {args.complaints:,} complaints and {args.officers} officers ...")

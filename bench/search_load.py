@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 import queue_load  # noqa: E402
 import stats_load  # noqa: E402
+from harness import bench_environment  # noqa: E402
 
 DATABASE = "bench_search"
 TARGET_P99_MS = 100.0
@@ -141,10 +142,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=100)
     parser.add_argument("--reuse", action="store_true", help="keep the data of the last run")
     args = parser.parse_args()
-    os.environ["PENGADUAN_DATA_DIR"] = str(ROOT / "var" / "bench")
-    os.environ["PENGADUAN_BCRYPT_ROUNDS"] = "4"
-    log_dir = ROOT / "var" / "bench"
-    log_dir.mkdir(parents=True, exist_ok=True)
+    log_dir = bench_environment()
 
     stats_load.DATABASE = DATABASE
     stats_load.SEED_SQL = SEED_SQL

@@ -28,13 +28,15 @@ import sys
 import time
 from pathlib import Path
 
+from harness import log_in
+
 ROOT = Path(__file__).resolve().parents[1]
 DATABASE = "bench_stats"
 TARGET_SECONDS = 1.0
 CHUNK = 100_000
 ADMIN = ("admin", "pengaduan-admin-demo")
 
-# One statement per chunk: every value drawn in SQL (statuses as demo.STATUS_WEIGHTS).
+# One statement per chunk: every value drawn in SQL (statuses as demo.data.STATUS_WEIGHTS).
 SEED_SQL = """
 WITH cats AS (
     SELECT array_agg(id ORDER BY id) AS ids, array_agg(default_unit ORDER BY id) AS units,
@@ -264,14 +266,7 @@ async def measure(dsn: str, runs: int) -> list[tuple[str, list[float], int]]:
         async with httpx.AsyncClient(
             transport=transport, base_url="http://bench", timeout=120
         ) as client:
-            await client.get("/masuk")
-            response = await client.post(
-                "/masuk",
-                data={"identifier": ADMIN[0], "password": ADMIN[1]},
-                headers={"x-csrftoken": client.cookies["csrftoken"]},
-            )
-            if response.status_code != 303:
-                raise SystemExit(f"admin could not log in: {response.status_code}")
+            await log_in(client, *ADMIN)
             for label, url, partial in VIEWS:
                 headers = {"HX-Request": "true"} if partial else {}
                 await client.get(url, headers=headers)  # warm: templates, prepared statements

@@ -34,8 +34,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from harness import bench_environment, cookie_header, log_in
 from queue_load import (
-    ROOT,
     _ms,
     load,
     prepare_database,
@@ -124,20 +124,12 @@ async def log_in_citizens(url: str, citizens: int) -> list[tuple[str, str]]:
 
     async def one(i: int) -> tuple[str, str]:
         async with httpx.AsyncClient(base_url=url, timeout=30) as client:
-            await client.get("/masuk")
-            response = await client.post(
-                "/masuk",
-                data={"identifier": f"bench.warga{i:03d}", "password": PASSWORD},
-                headers={"x-csrftoken": client.cookies["csrftoken"]},
-            )
-            if response.status_code != 303 or "sid" not in client.cookies:
-                raise SystemExit(f"citizen {i} could not log in: {response.status_code}")
+            await log_in(client, f"bench.warga{i:03d}", PASSWORD)
             form = await client.get("/pengaduan/baru")
             token = re.search(r'name="_csrf_token" value="([^"]+)"', form.text)
             if form.status_code != 200 or not token:
                 raise SystemExit(f"citizen {i} got no complaint form: {form.status_code}")
-            cookie = f"sid={client.cookies['sid']}; csrftoken={client.cookies['csrftoken']}"
-            return cookie, token.group(1)
+            return cookie_header(client), token.group(1)
 
     people = []
     for start in range(0, citizens, 10):
@@ -235,9 +227,6 @@ async def _scalar(dsn: str, sql: str) -> object:
 
 
 def main() -> None:
-    import logging
-
-    logging.getLogger("httpx").setLevel(logging.WARNING)
     parser = argparse.ArgumentParser()
     parser.add_argument("--complaints", type=int, default=12_000)
     parser.add_argument("--citizens", type=int, default=100)
@@ -245,10 +234,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--reuse", action="store_true", help="keep the data of the last run")
     args = parser.parse_args()
-    os.environ["PENGADUAN_DATA_DIR"] = str(ROOT / "var" / "bench")
-    os.environ["PENGADUAN_BCRYPT_ROUNDS"] = "4"
-    log_dir = ROOT / "var" / "bench"
-    log_dir.mkdir(parents=True, exist_ok=True)
+    log_dir = bench_environment()
 
     if not args.reuse:
         print(f"Seeding {args.complaints:,} complaints and {args.citizens} citizens ...")

@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import io
-import os
 import re
 import sys
 import threading
@@ -33,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
 import queue_load  # noqa: E402
+from harness import bench_environment, log_in_blocking  # noqa: E402
 
 DATABASE = "bench_upload"
 CITIZEN, PASSWORD = "warga", "pengaduan-warga-demo"
@@ -184,14 +184,7 @@ def log_in(url: str):  # -> httpx.Client
     import httpx
 
     client = httpx.Client(base_url=url, timeout=300)
-    client.get("/masuk")
-    response = client.post(
-        "/masuk",
-        data={"identifier": CITIZEN, "password": PASSWORD},
-        headers={"x-csrftoken": client.cookies["csrftoken"]},
-    )
-    if response.status_code != 303:
-        raise SystemExit(f"the citizen could not log in: {response.status_code}")
+    log_in_blocking(client, CITIZEN, PASSWORD)
     return client
 
 
@@ -227,16 +220,10 @@ def send(url: str, cookies, items: list[tuple[str, bytes]]):  # -> (status, seco
 
 
 def main() -> None:
-    import logging
-
-    logging.getLogger("httpx").setLevel(logging.WARNING)
     parser = argparse.ArgumentParser()
     parser.add_argument("--detail", action="store_true", help="print each process's change")
     args = parser.parse_args()
-    os.environ["PENGADUAN_DATA_DIR"] = str(ROOT / "var" / "bench")
-    os.environ["PENGADUAN_BCRYPT_ROUNDS"] = "4"
-    log_dir = ROOT / "var" / "bench"
-    log_dir.mkdir(parents=True, exist_ok=True)
+    log_dir = bench_environment()
 
     print("Seeding the demo set ...")
     dsn = asyncio.run(queue_load.prepare_database(0, 0, database_name=DATABASE))

@@ -41,6 +41,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT / "src"))
 
 import queue_load  # noqa: E402
+from harness import bench_environment, counted_queries, log_in  # noqa: E402
 
 DATABASE = "bench_user_pages"
 TARGET_SHARE = 0.15
@@ -116,16 +117,10 @@ async def _targets(dsn: str) -> dict[str, tuple[tuple[str, str], str]]:
 
 
 async def _log_in(client, who: tuple[str, str]) -> None:
-    await client.get("/masuk")
     if who == ANONYMOUS:
+        await client.get("/masuk")  # the CSRF cookie, as the others have it
         return
-    response = await client.post(
-        "/masuk",
-        data={"identifier": who[0], "password": who[1]},
-        headers={"x-csrftoken": client.cookies["csrftoken"]},
-    )
-    if response.status_code != 303:
-        raise SystemExit(f"{who[0]} could not log in: {response.status_code}")
+    await log_in(client, *who)
 
 
 def _app(dsn: str):
@@ -146,22 +141,9 @@ async def queries_per_page(dsn: str, targets: dict) -> dict[str, int]:
     """SQL statements per page (the page cache emptied first), counted in-process."""
     import httpx
 
-    from pengaduan import db
-    from pengaduan.db import ENGINE
     from pengaduan.web import pagecache
 
     app = _app(dsn)
-    sent: list[str] = []
-    original, original_fetch = ENGINE.run_querystring, db.fetch
-
-    async def counting(querystring, in_pool: bool = True):
-        sent.append(str(querystring))
-        return await original(querystring, in_pool=in_pool)
-
-    async def counting_fetch(sql: str, *args):
-        sent.append(sql)
-        return await original_fetch(sql, *args)
-
     counts: dict[str, int] = {}
     async with app.lifespan():
         transport = httpx.ASGITransport(app=app)
@@ -173,14 +155,11 @@ async def queries_per_page(dsn: str, targets: dict) -> dict[str, int]:
         try:
             for name, (who, path) in targets.items():
                 await clients[who].get(path)  # warm
-                ENGINE.run_querystring, db.fetch = counting, counting_fetch
-                try:
+                with counted_queries() as sent:
                     pagecache.clear()
                     sent.clear()
                     response = await clients[who].get(path)
                     counts[name] = len(sent)
-                finally:
-                    ENGINE.run_querystring, db.fetch = original, original_fetch
                 if response.status_code != 200:
                     raise SystemExit(f"{path}: {response.status_code}")
         finally:
@@ -301,9 +280,6 @@ async def _cookies(url: str, targets: dict) -> dict[tuple[str, str], str]:
 
 
 def main() -> None:
-    import logging
-
-    logging.getLogger("httpx").setLevel(logging.WARNING)
     parser = argparse.ArgumentParser()
     parser.add_argument("--complaints", type=int, default=10_000)
     parser.add_argument("--seconds", type=int, default=10)
@@ -315,10 +291,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--only", help="load only the pages whose name contains this")
     args = parser.parse_args()
-    os.environ["PENGADUAN_DATA_DIR"] = str(ROOT / "var" / "bench")
-    os.environ["PENGADUAN_BCRYPT_ROUNDS"] = "4"
-    log_dir = ROOT / "var" / "bench"
-    log_dir.mkdir(parents=True, exist_ok=True)
+    log_dir = bench_environment()
 
     if not args.reuse:
         print(f"Seeding {args.complaints:,} complaints ...")

@@ -1,12 +1,32 @@
-"""Settings: read once from the environment (PENGADUAN_* and DATABASE_URL) and validated."""
+"""Settings, each described once: the `Settings` dataclass says per setting its environment
+variable (PENGADUAN_* or DATABASE_URL), default, how its text is read and checked, and what it
+is for; `load_settings` reads them all from the environment that way, then checks the rules
+that tie several together (production's requirements, S3), and `described` lists them."""
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
+
+from pengaduan.settings_reading import (
+    Choice,
+    FernetKeys,
+    Folder,
+    Switch,
+    Url,
+    Verbatim,
+    Whole,
+    default_of,
+    environment_fields,
+    read_environment,
+    setting,
+)
 
 MODES = ("development", "production")
 LANGUAGES = ("id", "en")
@@ -28,89 +48,202 @@ def project_root() -> Path:
     return Path(__file__).resolve().parents[2]
 
 
-def _int(env: dict[str, str], name: str, default: int, errors: list[str], minimum: int = 0) -> int:
-    raw = env.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        errors.append(f"{name} must be a whole number, got {raw!r}")
-        return default
-    if value < minimum:
-        errors.append(f"{name} must be at least {minimum}, got {value}")
-    return value
-
-
-def _bool(env: dict[str, str], name: str, default: bool, errors: list[str]) -> bool:
-    raw = env.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    lowered = raw.strip().lower()
-    if lowered in ("1", "true", "yes", "on"):
-        return True
-    if lowered in ("0", "false", "no", "off"):
-        return False
-    errors.append(f"{name} must be true or false, got {raw!r}")
-    return default
-
-
 @dataclass(frozen=True)
 class Settings:
-    mode: str = "development"
-    secret_key: str = ""
-    database_url: str | None = None
-    data_dir: Path = field(default_factory=lambda: Path("var").resolve())
-    base_url: str = "http://127.0.0.1:8000"
-    default_language: str = "id"
-    bcrypt_rounds: int = 12
-    db_pool_min: int = 1
-    db_pool_max: int = 20
-    # How long a starting worker waits for an unreachable database before it gives up.
-    db_start_wait_seconds: int = 60
-    smtp_host: str = "127.0.0.1"
-    # Where mail goes: "smtp" (PENGADUAN_SMTP_HOST is set), "mailbox" (development without
-    # one: .eml files under data_dir/mailbox, shown at /dev/surat) or "none" (production
-    # without one: mail stays pending in the outbox, nobody is bothered per attempt).
+    mode: str = setting(
+        "PENGADUAN_MODE",
+        "development",
+        "development or production (Secure cookies, no embedded database, secrets required)",
+        read=Choice(
+            options=MODES,
+            problem="{name} must be one of {listed}, got {value!r}",
+            blank_is_unset=True,
+        ),
+    )
+    secret_key: str = setting(
+        "PENGADUAN_SECRET_KEY",
+        "",
+        "signs sessions; generated once into the data folder in development",
+        production="PENGADUAN_SECRET_KEY (a long random string)",
+    )
+    database_url: str | None = setting(
+        "DATABASE_URL",
+        None,
+        "the PostgreSQL server (14 or newer); without it an embedded one in the data folder",
+        production="DATABASE_URL (postgresql://user:password@host:5432/dbname)",
+    )
+    # (A Path is immutable; ruff knows only some types are.)
+    data_dir: Path = setting(  # noqa: RUF009
+        "PENGADUAN_DATA_DIR",
+        help="the embedded database, uploaded evidence and development keys",
+        read=Folder(),
+        factory=lambda: Path("var").resolve(),
+    )
+    base_url: str = setting(
+        "PENGADUAN_BASE_URL",
+        "http://127.0.0.1:8000",
+        "the address people use to reach the site (links in mails and SMS)",
+        read=Url(trailing_slash=False),
+    )
+    default_language: str = setting(
+        "PENGADUAN_DEFAULT_LANGUAGE",
+        "id",
+        "language for visitors whose browser prefers neither: id or en",
+        read=Choice(options=LANGUAGES, problem="{name} must be one of {listed}"),
+    )
+    bcrypt_rounds: int = setting(
+        "PENGADUAN_BCRYPT_ROUNDS",
+        12,
+        "bcrypt cost for passwords (4-31; at least 10 in production)",
+        read=Whole(minimum=4, maximum=31),
+    )
+    db_pool_min: int = setting(
+        "PENGADUAN_DB_POOL_MIN",
+        1,
+        "database connections per worker, at least",
+        read=Whole(minimum=1),
+    )
+    db_pool_max: int = setting(
+        "PENGADUAN_DB_POOL_MAX",
+        20,
+        "database connections per worker, at most",
+        read=Whole(minimum=1),
+    )
+    db_start_wait_seconds: int = setting(
+        "PENGADUAN_DB_START_WAIT_SECONDS",
+        60,
+        "how long a starting worker waits for an unreachable database before it gives up",
+        read=Whole(),
+    )
+    smtp_host: str = setting(
+        "PENGADUAN_SMTP_HOST",
+        "127.0.0.1",
+        "the mail server; without one mail goes to the mailbox folder (development) or waits",
+    )
+    # Where mail goes (not a setting of its own: follows PENGADUAN_SMTP_HOST and the mode):
+    # "smtp" (a host is set), "mailbox" (development without one: .eml files under
+    # data_dir/mailbox, shown at /dev/surat) or "none" (production without one: mail stays
+    # pending in the outbox, nobody is bothered per attempt).
     mail_transport: str = "smtp"
-    smtp_port: int = 25
-    smtp_username: str = ""
-    smtp_password: str = ""
-    smtp_security: str = "none"  # none | starttls | tls
-    smtp_timeout: int = 30
-    mail_from: str = "Pengaduan <no-reply@localhost>"
-    outbox_in_app: bool = True
-    # Delivery attempts per outbox message before it is dead (shown to admins), and the
-    # wait after the first failure (doubling each time, capped at outbox_max_retry_seconds).
-    outbox_max_attempts: int = 12
-    outbox_retry_seconds: int = 15
-    outbox_max_retry_seconds: int = 3600
-    # SMS/WhatsApp through an HTTP gateway (JSON POST with a bearer token); off without a URL.
-    sms_gateway_url: str = ""
-    sms_gateway_token: str = ""
-    sms_gateway_timeout: int = 10
-    # The sender name (or number) the gateway shows, as .env.example documents it.
-    sms_sender: str = "Pengaduan"
-    sms_channel: str = "sms"  # sms | whatsapp: passed on to the gateway
-    session_idle_minutes: int = 60
-    session_max_hours: int = 12
-    upload_max_bytes: int = 10 * 1024 * 1024
-    upload_max_files: int = 5
-    # Evidence photos decoded at once per web worker, each in its own child process.
-    image_jobs: int = 2
-    # Fernet keys for personal data, newest first: the first encrypts, all decrypt.
-    encryption_keys: tuple[str, ...] = ()
-    # Key of the keyed hash (blind index) that makes NIKs unique without storing them.
-    blind_index_key: str = ""
-    # Where evidence files live: "filesystem" (data_dir/uploads, one host) or "s3" (an
-    # S3-compatible bucket that several hosts share).
-    storage: str = "filesystem"
-    s3_endpoint_url: str = ""
-    s3_bucket: str = ""
-    s3_region: str = ""
-    s3_access_key_id: str = ""
-    s3_secret_access_key: str = ""
-    s3_prefix: str = ""
+    smtp_port: int = setting(
+        "PENGADUAN_SMTP_PORT", 25, "the mail server's port", read=Whole(minimum=1)
+    )
+    smtp_username: str = setting(
+        "PENGADUAN_SMTP_USERNAME", "", "the mail server's login", read=Verbatim()
+    )
+    smtp_password: str = setting(
+        "PENGADUAN_SMTP_PASSWORD", "", "the mail server's password", read=Verbatim()
+    )
+    smtp_security: str = setting(
+        "PENGADUAN_SMTP_SECURITY",
+        "none",
+        "none, starttls or tls",
+        read=Choice(options=("none", "starttls", "tls")),
+    )
+    smtp_timeout: int = setting(
+        "PENGADUAN_SMTP_TIMEOUT", 30, "seconds per mail server conversation", read=Whole(minimum=1)
+    )
+    mail_from: str = setting(
+        "PENGADUAN_MAIL_FROM",
+        "Pengaduan <no-reply@localhost>",
+        "the sender of every mail",
+        read=Verbatim(),
+    )
+    outbox_in_app: bool = setting(
+        "PENGADUAN_OUTBOX_IN_APP",
+        True,
+        "deliver the outbox from each app worker (true) or only from `pengaduan worker`",
+        read=Switch(),
+    )
+    outbox_max_attempts: int = setting(
+        "PENGADUAN_OUTBOX_MAX_ATTEMPTS",
+        12,
+        "delivery attempts per outbox message before it is dead (shown to admins)",
+        read=Whole(minimum=1),
+    )
+    outbox_retry_seconds: int = setting(
+        "PENGADUAN_OUTBOX_RETRY_SECONDS",
+        15,
+        "the wait after the first failed delivery (doubling each time)",
+        read=Whole(minimum=1),
+    )
+    outbox_max_retry_seconds: int = setting(
+        "PENGADUAN_OUTBOX_MAX_RETRY_SECONDS",
+        3600,
+        "the longest wait between delivery attempts",
+        read=Whole(minimum=1),
+    )
+    sms_gateway_url: str = setting(
+        "PENGADUAN_SMS_GATEWAY_URL",
+        "",
+        "SMS/WhatsApp through an HTTP gateway (JSON POST with a bearer token); off without",
+        read=Url(blank_is_unset=True),
+    )
+    sms_gateway_token: str = setting("PENGADUAN_SMS_GATEWAY_TOKEN", "", "the gateway's token")
+    sms_gateway_timeout: int = setting(
+        "PENGADUAN_SMS_GATEWAY_TIMEOUT", 10, "seconds per gateway request", read=Whole(minimum=1)
+    )
+    sms_sender: str = setting(
+        "PENGADUAN_SMS_SENDER",
+        "Pengaduan",
+        "the sender name (or number) the gateway shows on each message",
+    )
+    sms_channel: str = setting(
+        "PENGADUAN_SMS_CHANNEL",
+        "sms",
+        "sms or whatsapp: passed on to the gateway",
+        read=Choice(options=("sms", "whatsapp")),
+    )
+    session_idle_minutes: int = setting(
+        "PENGADUAN_SESSION_IDLE_MINUTES", 60, "a session's idle timeout", read=Whole(minimum=1)
+    )
+    session_max_hours: int = setting(
+        "PENGADUAN_SESSION_MAX_HOURS", 12, "a session's absolute lifetime", read=Whole(minimum=1)
+    )
+    upload_max_bytes: int = setting(
+        "PENGADUAN_UPLOAD_MAX_BYTES",
+        10 * 1024 * 1024,
+        "bytes per evidence file",
+        read=Whole(minimum=1),
+    )
+    upload_max_files: int = setting(
+        "PENGADUAN_UPLOAD_MAX_FILES", 5, "evidence files per complaint", read=Whole(minimum=1)
+    )
+    image_jobs: int = setting(
+        "PENGADUAN_IMAGE_JOBS",
+        2,
+        "evidence photos decoded at once per web worker, each in its own child process",
+        read=Whole(minimum=1),
+    )
+    encryption_keys: tuple[str, ...] = setting(
+        "PENGADUAN_ENCRYPTION_KEYS",
+        (),
+        "Fernet keys for personal data, newest first: the first encrypts, all decrypt",
+        read=FernetKeys(),
+        production="PENGADUAN_ENCRYPTION_KEYS (Fernet keys, newest first)",
+    )
+    blind_index_key: str = setting(
+        "PENGADUAN_BLIND_INDEX_KEY",
+        "",
+        "key of the keyed hash (blind index) that makes NIKs unique without storing them",
+        production="PENGADUAN_BLIND_INDEX_KEY (a long random string)",
+    )
+    storage: str = setting(
+        "PENGADUAN_STORAGE",
+        "filesystem",
+        "where evidence files live: filesystem (data_dir/uploads, one host) or s3 (shared)",
+        read=Choice(options=("filesystem", "s3")),
+    )
+    s3_endpoint_url: str = setting(
+        "PENGADUAN_S3_ENDPOINT_URL", "", "MinIO, Garage or Ceph address (empty for AWS S3)"
+    )
+    s3_bucket: str = setting("PENGADUAN_S3_BUCKET", "", "the bucket's name")
+    s3_region: str = setting("PENGADUAN_S3_REGION", "", "the bucket's region")
+    s3_access_key_id: str = setting("PENGADUAN_S3_ACCESS_KEY_ID", "", "the S3 key's id")
+    s3_secret_access_key: str = setting("PENGADUAN_S3_SECRET_ACCESS_KEY", "", "the S3 key")
+    s3_prefix: str = setting(
+        "PENGADUAN_S3_PREFIX", "", "a prefix for object names (agencies sharing a bucket)"
+    )
 
     @property
     def is_production(self) -> bool:
@@ -137,6 +270,61 @@ class Settings:
         return bool(self.sms_gateway_url)
 
 
+def described() -> Iterator[tuple[str, Any, str]]:
+    """Each setting's environment variable, default and purpose, in the order of the table."""
+    for f in environment_fields(Settings):
+        yield f.metadata["env"], default_of(f), f.metadata["help"]
+
+
+def _production_needs(values: dict[str, Any], errors: list[str]) -> None:
+    if values["mode"] != "production":
+        return
+    missing = [
+        f.metadata["production"]
+        for f in environment_fields(Settings)
+        if f.metadata["production"] and not values[f.name]
+    ]
+    if missing:
+        errors.append(
+            "production mode needs " + " and ".join(missing) + "; the embedded database "
+            "and generated keys are for development only"
+        )
+    elif len(values["secret_key"]) < 32:
+        errors.append("PENGADUAN_SECRET_KEY must be at least 32 characters in production")
+    if values["bcrypt_rounds"] < 10:
+        errors.append("PENGADUAN_BCRYPT_ROUNDS must be at least 10 in production")
+
+
+def _mail_transport(values: dict[str, Any], given: set[str]) -> str:
+    if "smtp_host" in given:
+        return "smtp"
+    return "none" if values["mode"] == "production" else "mailbox"
+
+
+def _s3_needs(values: dict[str, Any], errors: list[str]) -> None:
+    if values["storage"] != "s3":
+        return
+    missing = []
+    if not values["s3_bucket"]:
+        missing.append("PENGADUAN_S3_BUCKET (the bucket's name)")
+    if not values["s3_endpoint_url"] and not values["s3_region"]:
+        missing.append(
+            "PENGADUAN_S3_ENDPOINT_URL (your MinIO, Garage or Ceph address) or "
+            "PENGADUAN_S3_REGION (for AWS S3)"
+        )
+    key, secret = values["s3_access_key_id"], values["s3_secret_access_key"]
+    if bool(key) != bool(secret):
+        missing.append("both PENGADUAN_S3_ACCESS_KEY_ID and PENGADUAN_S3_SECRET_ACCESS_KEY")
+    elif values["mode"] == "production" and not key and values["s3_endpoint_url"]:
+        # AWS may hand credentials to the host (instance roles); other stores need keys.
+        missing.append("PENGADUAN_S3_ACCESS_KEY_ID and PENGADUAN_S3_SECRET_ACCESS_KEY")
+    if missing:
+        errors.append("PENGADUAN_STORAGE=s3 needs " + " and ".join(missing))
+    endpoint = values["s3_endpoint_url"]
+    if endpoint and not endpoint.startswith(("http://", "https://")):
+        errors.append("PENGADUAN_S3_ENDPOINT_URL must start with http:// or https://")
+
+
 def _development_secret(data_dir: Path) -> str:
     """A random key kept in the data folder, so every worker and restart shares it."""
     path = data_dir / "secret_key"
@@ -153,8 +341,6 @@ def _development_secret(data_dir: Path) -> str:
 
 def _development_keys(data_dir: Path) -> tuple[str, str]:
     """A Fernet key and a blind-index key kept in the data folder (development only)."""
-    import base64
-
     path = data_dir / "personal_data_keys"
     if not path.exists():
         data_dir.mkdir(parents=True, exist_ok=True)
@@ -168,177 +354,32 @@ def _development_keys(data_dir: Path) -> tuple[str, str]:
     return fernet, blind
 
 
-def _fernet_keys(raw: str, errors: list[str]) -> tuple[str, ...]:
-    import base64
-    import binascii
-
-    keys = tuple(k.strip() for k in raw.split(",") if k.strip())
-    for position, key in enumerate(keys, 1):
-        try:
-            if len(base64.urlsafe_b64decode(key.encode())) != 32:
-                raise ValueError
-        except (ValueError, binascii.Error):
-            errors.append(
-                f"PENGADUAN_ENCRYPTION_KEYS: key {position} is not a Fernet key "
-                "(32 url-safe base64-encoded bytes)"
-            )
-    return keys
+def _fill_development_secrets(values: dict[str, Any]) -> None:
+    """Secrets not given, generated once into the data folder (production was refused)."""
+    if not values["secret_key"]:
+        values["secret_key"] = _development_secret(values["data_dir"])
+    if not values["encryption_keys"] or not values["blind_index_key"]:
+        fernet, blind = _development_keys(values["data_dir"])
+        values["encryption_keys"] = values["encryption_keys"] or (fernet,)
+        values["blind_index_key"] = values["blind_index_key"] or blind
 
 
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     """Build settings from an environment mapping, raising SettingsError with every problem."""
     env = dict(os.environ if environ is None else environ)
     errors: list[str] = []
-
-    mode = env.get("PENGADUAN_MODE", "development").strip().lower() or "development"
-    if mode not in MODES:
-        errors.append(f"PENGADUAN_MODE must be one of {', '.join(MODES)}, got {mode!r}")
-        mode = "development"
-
-    data_dir = Path(env.get("PENGADUAN_DATA_DIR") or "var").expanduser().resolve()
-    database_url = (env.get("DATABASE_URL") or "").strip() or None
-    secret_key = (env.get("PENGADUAN_SECRET_KEY") or "").strip()
-
-    encryption_keys = _fernet_keys(env.get("PENGADUAN_ENCRYPTION_KEYS") or "", errors)
-    blind_index_key = (env.get("PENGADUAN_BLIND_INDEX_KEY") or "").strip()
-
-    if mode == "production":
-        missing = []
-        if not secret_key:
-            missing.append("PENGADUAN_SECRET_KEY (a long random string)")
-        if not database_url:
-            missing.append("DATABASE_URL (postgresql://user:password@host:5432/dbname)")
-        if not encryption_keys:
-            missing.append("PENGADUAN_ENCRYPTION_KEYS (Fernet keys, newest first)")
-        if not blind_index_key:
-            missing.append("PENGADUAN_BLIND_INDEX_KEY (a long random string)")
-        if missing:
-            errors.append(
-                "production mode needs " + " and ".join(missing) + "; the embedded database "
-                "and generated keys are for development only"
-            )
-        elif len(secret_key) < 32:
-            errors.append("PENGADUAN_SECRET_KEY must be at least 32 characters in production")
-
-    language = (env.get("PENGADUAN_DEFAULT_LANGUAGE") or "id").strip().lower()
-    if language not in LANGUAGES:
-        errors.append(f"PENGADUAN_DEFAULT_LANGUAGE must be one of {', '.join(LANGUAGES)}")
-        language = "id"
-
-    smtp_host = (env.get("PENGADUAN_SMTP_HOST") or "").strip()
-    if smtp_host:
-        mail_transport = "smtp"
-    else:
-        mail_transport = "none" if mode == "production" else "mailbox"
-
-    smtp_security = (env.get("PENGADUAN_SMTP_SECURITY") or "none").strip().lower()
-    if smtp_security not in ("none", "starttls", "tls"):
-        errors.append("PENGADUAN_SMTP_SECURITY must be none, starttls or tls")
-
-    bcrypt_rounds = _int(env, "PENGADUAN_BCRYPT_ROUNDS", 12, errors, minimum=4)
-    if bcrypt_rounds > 31:
-        errors.append("PENGADUAN_BCRYPT_ROUNDS must be at most 31")
-    if mode == "production" and bcrypt_rounds < 10:
-        errors.append("PENGADUAN_BCRYPT_ROUNDS must be at least 10 in production")
-
-    base_url = (env.get("PENGADUAN_BASE_URL") or "http://127.0.0.1:8000").strip().rstrip("/")
-    if not base_url.startswith(("http://", "https://")):
-        errors.append("PENGADUAN_BASE_URL must start with http:// or https://")
-
-    sms_gateway_url = (env.get("PENGADUAN_SMS_GATEWAY_URL") or "").strip()
-    if sms_gateway_url and not sms_gateway_url.startswith(("http://", "https://")):
-        errors.append("PENGADUAN_SMS_GATEWAY_URL must start with http:// or https://")
-    sms_channel = (env.get("PENGADUAN_SMS_CHANNEL") or "sms").strip().lower()
-    if sms_channel not in ("sms", "whatsapp"):
-        errors.append("PENGADUAN_SMS_CHANNEL must be sms or whatsapp")
-
-    storage = (env.get("PENGADUAN_STORAGE") or "filesystem").strip().lower()
-    s3 = {
-        name: (env.get(f"PENGADUAN_S3_{name.upper()}") or "").strip()
-        for name in ("endpoint_url", "bucket", "region", "access_key_id", "secret_access_key")
-    }
-    if storage not in ("filesystem", "s3"):
-        errors.append("PENGADUAN_STORAGE must be filesystem or s3")
-    elif storage == "s3":
-        missing = []
-        if not s3["bucket"]:
-            missing.append("PENGADUAN_S3_BUCKET (the bucket's name)")
-        if not s3["endpoint_url"] and not s3["region"]:
-            missing.append(
-                "PENGADUAN_S3_ENDPOINT_URL (your MinIO, Garage or Ceph address) or "
-                "PENGADUAN_S3_REGION (for AWS S3)"
-            )
-        if bool(s3["access_key_id"]) != bool(s3["secret_access_key"]):
-            missing.append("both PENGADUAN_S3_ACCESS_KEY_ID and PENGADUAN_S3_SECRET_ACCESS_KEY")
-        elif mode == "production" and not s3["access_key_id"] and s3["endpoint_url"]:
-            # AWS may hand credentials to the host (instance roles); other stores need keys.
-            missing.append("PENGADUAN_S3_ACCESS_KEY_ID and PENGADUAN_S3_SECRET_ACCESS_KEY")
-        if missing:
-            errors.append("PENGADUAN_STORAGE=s3 needs " + " and ".join(missing))
-        if s3["endpoint_url"] and not s3["endpoint_url"].startswith(("http://", "https://")):
-            errors.append("PENGADUAN_S3_ENDPOINT_URL must start with http:// or https://")
-
-    settings = Settings(
-        mode=mode,
-        secret_key=secret_key,
-        database_url=database_url,
-        data_dir=data_dir,
-        base_url=base_url,
-        default_language=language,
-        bcrypt_rounds=bcrypt_rounds,
-        db_pool_min=_int(env, "PENGADUAN_DB_POOL_MIN", 1, errors, minimum=1),
-        db_pool_max=_int(env, "PENGADUAN_DB_POOL_MAX", 20, errors, minimum=1),
-        db_start_wait_seconds=_int(env, "PENGADUAN_DB_START_WAIT_SECONDS", 60, errors),
-        smtp_host=smtp_host or "127.0.0.1",
-        mail_transport=mail_transport,
-        smtp_port=_int(env, "PENGADUAN_SMTP_PORT", 25, errors, minimum=1),
-        smtp_username=env.get("PENGADUAN_SMTP_USERNAME", ""),
-        smtp_password=env.get("PENGADUAN_SMTP_PASSWORD", ""),
-        smtp_security=smtp_security,
-        smtp_timeout=_int(env, "PENGADUAN_SMTP_TIMEOUT", 30, errors, minimum=1),
-        mail_from=env.get("PENGADUAN_MAIL_FROM") or "Pengaduan <no-reply@localhost>",
-        outbox_in_app=_bool(env, "PENGADUAN_OUTBOX_IN_APP", True, errors),
-        outbox_max_attempts=_int(env, "PENGADUAN_OUTBOX_MAX_ATTEMPTS", 12, errors, minimum=1),
-        outbox_retry_seconds=_int(env, "PENGADUAN_OUTBOX_RETRY_SECONDS", 15, errors, minimum=1),
-        outbox_max_retry_seconds=_int(
-            env, "PENGADUAN_OUTBOX_MAX_RETRY_SECONDS", 3600, errors, minimum=1
-        ),
-        sms_gateway_url=sms_gateway_url,
-        sms_gateway_token=env.get("PENGADUAN_SMS_GATEWAY_TOKEN", "").strip(),
-        sms_gateway_timeout=_int(env, "PENGADUAN_SMS_GATEWAY_TIMEOUT", 10, errors, minimum=1),
-        # Unset or empty: the default .env.example shows (an empty sender was sent before).
-        sms_sender=(env.get("PENGADUAN_SMS_SENDER") or "").strip() or "Pengaduan",
-        sms_channel=sms_channel,
-        session_idle_minutes=_int(env, "PENGADUAN_SESSION_IDLE_MINUTES", 60, errors, minimum=1),
-        session_max_hours=_int(env, "PENGADUAN_SESSION_MAX_HOURS", 12, errors, minimum=1),
-        upload_max_bytes=_int(env, "PENGADUAN_UPLOAD_MAX_BYTES", 10 * 1024 * 1024, errors, 1),
-        upload_max_files=_int(env, "PENGADUAN_UPLOAD_MAX_FILES", 5, errors, minimum=1),
-        image_jobs=_int(env, "PENGADUAN_IMAGE_JOBS", 2, errors, minimum=1),
-        encryption_keys=encryption_keys,
-        blind_index_key=blind_index_key,
-        storage=storage,
-        s3_endpoint_url=s3["endpoint_url"],
-        s3_bucket=s3["bucket"],
-        s3_region=s3["region"],
-        s3_access_key_id=s3["access_key_id"],
-        s3_secret_access_key=s3["secret_access_key"],
-        s3_prefix=(env.get("PENGADUAN_S3_PREFIX") or "").strip(),
-    )
+    values, given = read_environment(Settings, env, errors)
+    _production_needs(values, errors)
+    _s3_needs(values, errors)
     if errors:
         raise SettingsError("Invalid configuration:\n  - " + "\n  - ".join(errors))
-    if not settings.secret_key:
-        # Development only (production was refused above).
-        object.__setattr__(settings, "secret_key", _development_secret(data_dir))
-    if not settings.encryption_keys or not settings.blind_index_key:
-        fernet, blind = _development_keys(data_dir)
-        if not settings.encryption_keys:
-            object.__setattr__(settings, "encryption_keys", (fernet,))
-        if not settings.blind_index_key:
-            object.__setattr__(settings, "blind_index_key", blind)
-    return settings
+    values["mail_transport"] = _mail_transport(values, given)
+    _fill_development_secrets(values)
+    return Settings(**values)
 
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """The process's settings, read once."""
+    """The process's settings, read once (for the entry points: the CLI and the app factory;
+    everything else is given them)."""
     return load_settings()

@@ -30,6 +30,18 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _serve_two_workers(port: int, env: dict[str, str]) -> subprocess.Popen:
+    """`pengaduan serve` with two workers, its output kept, in a session of its own."""
+    return subprocess.Popen(
+        [*PENGADUAN, "serve", "--port", str(port), "--workers", "2"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+
+
 def test_production_refuses_to_start_and_says_what_is_missing(data_dir: Path) -> None:
     result = subprocess.run(
         [*PENGADUAN, "serve"],
@@ -80,14 +92,7 @@ def test_serve_with_two_workers_owns_and_stops_the_embedded_server(
     data_dir: Path, stop_signal: signal.Signals
 ) -> None:
     port = _free_port()
-    proc = subprocess.Popen(
-        [*PENGADUAN, "serve", "--port", str(port), "--workers", "2"],
-        env=_env(PENGADUAN_DATA_DIR=str(data_dir)),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
+    proc = _serve_two_workers(port, _env(PENGADUAN_DATA_DIR=str(data_dir)))
     try:
         _wait_healthy(f"http://127.0.0.1:{port}/healthz", proc)
         # Several requests land on both workers; all of them reach the database.
@@ -144,14 +149,7 @@ def test_create_admin_then_log_in(db_dsn: str, data_dir: Path) -> None:
 
 def test_serve_with_two_workers_against_database_url(db_dsn: str, data_dir: Path) -> None:
     port = _free_port()
-    proc = subprocess.Popen(
-        [*PENGADUAN, "serve", "--port", str(port), "--workers", "2"],
-        env=_env(PENGADUAN_DATA_DIR=str(data_dir), DATABASE_URL=db_dsn),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
+    proc = _serve_two_workers(port, _env(PENGADUAN_DATA_DIR=str(data_dir), DATABASE_URL=db_dsn))
     try:
         _wait_healthy(f"http://127.0.0.1:{port}/healthz", proc)
         for _ in range(10):

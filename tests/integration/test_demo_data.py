@@ -7,7 +7,8 @@ import httpx
 import pytest
 
 from pengaduan import demo
-from pengaduan.complaints.tables import STATUSES
+from pengaduan.complaints.statuses import STATUSES
+from pengaduan.demo.data import DEMO_ACCOUNTS
 from pengaduan.settings import Settings
 from tests.conftest import log_in
 
@@ -130,7 +131,7 @@ async def test_demo_citizens_can_edit_their_profile_the_first_time(
     finally:
         await conn.close()
     await demo.seed(settings, db_dsn)
-    for username in [a[0] for a in demo.DEMO_ACCOUNTS if a[2] == "citizen"]:
+    for username in [a[0] for a in DEMO_ACCOUNTS if a[2] == "citizen"]:
         await log_in(client, username, "pengaduan-warga-demo")
         page = (await client.get("/akun")).text
         assert 'id="profile-missing"' not in page
@@ -140,3 +141,25 @@ async def test_demo_citizens_can_edit_their_profile_the_first_time(
         response = await client.post("/akun", data=form)
         assert response.status_code == 303, username
         await client.post("/keluar")
+
+
+def test_generated_complaints_move_only_along_the_lifecycle() -> None:
+    """The generator takes its steps from the lifecycle's table, reaching every status."""
+    import random
+    from datetime import UTC, datetime
+
+    from pengaduan.complaints.lifecycle import TRANSITIONS
+    from pengaduan.demo import generation
+
+    category = {"id": 1, "name": "Jalan Rusak", "unit": 1, "deadline_days": 7}
+    base = generation.Base([category], citizens=[10], officers_by_unit={1: [2]}, admin_id=1)
+    moves = {(source, t.target) for t in TRANSITIONS.values() for source in t.sources}
+    rng, numbers, reached = random.Random(1), {}, set()
+    for _ in range(500):
+        complaint = generation.generate(rng, base, numbers, datetime.now(UTC), 730)
+        steps = [(old, new) for old, new, *_rest in complaint.history]
+        assert steps[0] == (None, "pending")
+        assert set(steps[1:]) <= moves
+        assert steps[-1][1] == complaint.status
+        reached.add(complaint.status)
+    assert reached == set(STATUSES)

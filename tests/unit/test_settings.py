@@ -278,3 +278,15 @@ def test_where_mail_goes_follows_the_smtp_host_and_the_mode(tmp_path: Path) -> N
             }
         smtp = load_settings(env)
         assert smtp.mail_transport == "smtp" and smtp.smtp_host == "mail.example"
+
+
+def test_every_setting_in_the_table_has_a_purpose_and_is_in_env_example() -> None:
+    import re
+
+    from pengaduan.settings import described
+
+    example = (Path(__file__).resolve().parents[2] / ".env.example").read_text()
+    documented = set(re.findall(r"^#?\s*((?:PENGADUAN_[A-Z0-9_]+)|DATABASE_URL)=", example, re.M))
+    rows = list(described())
+    assert len(rows) == 40 and all(purpose for _name, _default, purpose in rows)
+    assert {name for name, _default, _purpose in rows} - documented == set()

@@ -1,0 +1,95 @@
+"""What the benches share to set up what they measure: their environment, a free port for a
+server they start, logging in as a browser does (the login page for the CSRF cookie, then the
+form with the token in the header, as htmx sends it) and counting the SQL a page costs. httpx
+is imported by the callers: these take their clients."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def bench_environment() -> Path:
+    """Settings every bench's app runs with (its own data folder, bcrypt at its cheapest: logins
+    are not what is measured), and no line per request from httpx; returns that folder, where
+    the servers' logs go too."""
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    folder = ROOT / "var" / "bench"
+    os.environ["PENGADUAN_DATA_DIR"] = str(folder)
+    os.environ["PENGADUAN_BCRYPT_ROUNDS"] = "4"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def free_port() -> int:
+    """A TCP port on the loopback nobody listens on (for a server about to start)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _checked(identifier: str, response: Any, client: Any) -> Any:
+    if response.status_code != 303 or "sid" not in client.cookies:
+        raise SystemExit(f"{identifier} could not log in: {response.status_code}")
+    return response
+
+
+async def log_in(client: Any, identifier: str, password: str) -> Any:
+    """Log `client` (an httpx.AsyncClient) in; stops the bench when that fails."""
+    await client.get("/masuk")
+    response = await client.post(
+        "/masuk",
+        data={"identifier": identifier, "password": password},
+        headers={"x-csrftoken": client.cookies["csrftoken"]},
+    )
+    return _checked(identifier, response, client)
+
+
+def log_in_blocking(client: Any, identifier: str, password: str) -> Any:
+    """`log_in` for an httpx.Client."""
+    client.get("/masuk")
+    response = client.post(
+        "/masuk",
+        data={"identifier": identifier, "password": password},
+        headers={"x-csrftoken": client.cookies["csrftoken"]},
+    )
+    return _checked(identifier, response, client)
+
+
+def cookie_header(client: Any) -> str:
+    """The Cookie header the logged-in browser sends (session and CSRF cookie), for load
+    generators that take one."""
+    return f"sid={client.cookies['sid']}; csrftoken={client.cookies['csrftoken']}"
+
+
+@contextlib.contextmanager
+def counted_queries() -> Iterator[list[str]]:
+    """The SQL statements the app sends while the block runs, in-process: every Piccolo query
+    (built or raw) goes through the engine's run_querystring, the hot reads that bypass
+    Piccolo through db.fetch."""
+    from pengaduan import db
+    from pengaduan.db import ENGINE
+
+    sent: list[str] = []
+    original, original_fetch = ENGINE.run_querystring, db.fetch
+
+    async def counting(querystring: Any, in_pool: bool = True) -> Any:
+        sent.append(str(querystring))
+        return await original(querystring, in_pool=in_pool)
+
+    async def counting_fetch(sql: str, *args: Any) -> Any:
+        sent.append(sql)
+        return await original_fetch(sql, *args)
+
+    ENGINE.run_querystring, db.fetch = counting, counting_fetch
+    try:
+        yield sent
+    finally:
+        ENGINE.run_querystring, db.fetch = original, original_fetch
