@@ -25,6 +25,7 @@ import httpx
 import pytest
 from litestar import Litestar
 
+from pengaduan.clock import JAKARTA
 from pengaduan.complaints import lifecycle
 from pengaduan.complaints.lifecycle import Actor
 from pengaduan.db import migrations
@@ -32,7 +33,6 @@ from pengaduan.events import publish
 from pengaduan.handling.jobs import escalate_overdue
 from pengaduan.notifications.outbox import worker as outbox_worker
 from pengaduan.testing import SmtpSink, drop_database, recreate_database, settings_for
-from pengaduan.web.templating import JAKARTA
 from tests.conftest import PASSWORD, browser_client, log_in
 from tests.integration.handling_factory import make_category, make_complaint
 from tests.integration.test_access import ALLOWED, registered_routes

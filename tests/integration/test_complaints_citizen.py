@@ -18,13 +18,13 @@ from babel.dates import format_datetime
 from litestar import Litestar
 from PIL import ExifTags, Image, PngImagePlugin
 
+from pengaduan.clock import JAKARTA
 from pengaduan.complaints import editing, evidence, filing, lifecycle, numbering, statuses
 from pengaduan.complaints.forms import ComplaintFields
 from pengaduan.complaints.lifecycle import Actor
 from pengaduan.complaints.storage import FileSystemStorage
 from tests.conftest import browser_client, log_in, make_unit, make_user
 
-JAKARTA = numbering.JAKARTA
 NUMBER = re.compile(r"^ADU-\d{4}-\d{6}$")
 ALPHABET = set(numbering.TRACKING_ALPHABET)
 
@@ -247,7 +247,7 @@ async def test_filing_gives_a_number_a_tracking_code_a_deadline_and_routes_to_th
     complaint_id = complaint_id_of(response)
     (row,) = await _rows(db_dsn, "SELECT * FROM complaints WHERE id = $1", complaint_id)
     assert NUMBER.match(row["number"]) and row["number"].startswith(
-        f"ADU-{datetime.now(numbering.JAKARTA).year}-"
+        f"ADU-{datetime.now(JAKARTA).year}-"
     )
     assert len(row["tracking_code"]) == 8 and set(row["tracking_code"]) <= ALPHABET
     assert row["status"] == "pending" and row["unit"] == world["unit"]
@@ -324,7 +324,7 @@ async def test_twenty_concurrent_submits_get_twenty_distinct_consecutive_numbers
 async def test_numbering_continues_after_numbers_written_around_the_sequence(
     world: dict[str, int], db_dsn: str
 ) -> None:
-    year = datetime.now(numbering.JAKARTA).year
+    year = datetime.now(JAKARTA).year
 
     async def demo_complaint(number: str) -> None:
         """Written straight to the table, as `seed-demo` does (around the sequence)."""

@@ -10,9 +10,10 @@ import asyncpg
 import httpx
 import pytest
 
+from pengaduan.clock import JAKARTA
 from pengaduan.statistics import figures as stats
 from pengaduan.statistics import public, queries
-from pengaduan.statistics.filters import JAKARTA, StatsFilters
+from pengaduan.statistics.filters import StatsFilters
 from tests.conftest import make_unit
 from tests.integration.handling_factory import make_category, make_complaint
 

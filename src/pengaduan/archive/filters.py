@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from pengaduan.complaints.statuses import STATUSES
 from pengaduan.i18n import _
@@ -26,7 +25,6 @@ from pengaduan.web.values import (
 MAX_PAGE = 100_000
 # Statuses the archive shows (a withdrawn complaint is the reporter's to take back).
 ARCHIVE_STATUSES = tuple(code for code in STATUSES if code != "withdrawn")
-JAKARTA = ZoneInfo("Asia/Jakarta")
 # A complaint number, typed with any case and with spaces or dashes (or neither) between parts
 # (a phone's keyboard may turn "-" into another dash); without "ADU" a year and a serial
 # apart ("2026-27", "2026 000027") are a number too: nobody searches the text for that.

@@ -12,7 +12,8 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from pengaduan import db
-from pengaduan.archive.filters import JAKARTA, ArchiveFilters, one_line
+from pengaduan.archive.filters import ArchiveFilters, one_line
+from pengaduan.clock import JAKARTA
 from pengaduan.complaints.statuses import OPEN_STATUSES
 
 PAGE_SIZE = 20

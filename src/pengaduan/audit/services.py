@@ -8,15 +8,13 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from pengaduan import db
 from pengaduan.audit import wording
 from pengaduan.audit.tables import AuditLog
+from pengaduan.clock import JAKARTA
 from pengaduan.i18n import _
 from pengaduan.web.values import date_message, day, page_number, shown, text, unreadable_message
-
-JAKARTA = ZoneInfo("Asia/Jakarta")
 
 
 async def record(

@@ -12,6 +12,7 @@ from typing import Any
 import asyncpg
 
 from pengaduan import db
+from pengaduan.clock import JAKARTA
 from pengaduan.complaints import numbering, repeats, submission
 from pengaduan.complaints.evidence import StoredEvidence
 from pengaduan.complaints.forms import ComplaintFields
@@ -114,7 +115,7 @@ async def _create_once(
     now = datetime.now(UTC)
     complaint = submission.NewComplaint(
         id=row["id"],
-        number=numbering.number_for(now.astimezone(numbering.JAKARTA).year, row["number_value"]),
+        number=numbering.number_for(now.astimezone(JAKARTA).year, row["number_value"]),
         tracking_code=numbering.new_tracking_code(),
         reporter=reporter_id,
         unit=row["unit"],

@@ -4,12 +4,10 @@ and its tracking code (what a reporter without an account follows it with)."""
 from __future__ import annotations
 
 import secrets
-from zoneinfo import ZoneInfo
 
 from pengaduan import db
 
 # The year in a number is the year in Jakarta when the complaint was filed.
-JAKARTA = ZoneInfo("Asia/Jakarta")
 TRACKING_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read over the phone
 
 

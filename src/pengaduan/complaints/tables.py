@@ -15,10 +15,7 @@ from piccolo.table import Table
 
 from pengaduan.accounts.tables import User
 from pengaduan.agency.tables import Category, Unit
-from pengaduan.complaints.statuses import OPEN_STATUSES, STATUSES
 from pengaduan.db import ENGINE
-
-__all__ = ["OPEN_STATUSES", "STATUSES"]  # re-exported until every reader imports statuses
 
 PRIORITIES = ("low", "normal", "high", "urgent")
 

@@ -20,12 +20,12 @@ from babel.dates import TIMEDELTA_UNITS, format_datetime, format_timedelta, get_
 
 from pengaduan import db, i18n
 from pengaduan.archive.services import COUNT_CAP
+from pengaduan.clock import JAKARTA
 from pengaduan.complaints import statuses
 from pengaduan.complaints.statuses import OPEN_SQL, OPEN_STATUSES, STATUSES
 from pengaduan.complaints.tables import PRIORITIES
 from pengaduan.i18n import _
 from pengaduan.web.labels import priority_label
-from pengaduan.web.templating import JAKARTA
 from pengaduan.web.values import page_number, record_id, text
 
 PAGE_SIZE = 25

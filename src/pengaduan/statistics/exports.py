@@ -15,13 +15,13 @@ from datetime import datetime
 from typing import Any
 
 from pengaduan import db
+from pengaduan.clock import JAKARTA
 from pengaduan.complaints import statuses
 from pengaduan.errors import INVALID, Refused
 from pengaduan.handling import queue
 from pengaduan.i18n import _, ngettext
 from pengaduan.statistics import charts
 from pengaduan.statistics.figures import Figures
-from pengaduan.statistics.filters import JAKARTA
 from pengaduan.web.labels import priority_label, status_label
 
 EXPORT_LIMIT = 50_000

@@ -8,12 +8,11 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
+from pengaduan.clock import JAKARTA
 from pengaduan.i18n import _
 from pengaduan.web.values import date_message, day, record_id, shown
 
-JAKARTA = ZoneInfo("Asia/Jakarta")
 PERIODS = ("7", "30", "90", "365", "month", "last_month", "year", "all", "custom")
 DEFAULT_PERIOD = "30"
 # The transparency page offers fewer choices (and so fewer cached views).

@@ -8,7 +8,6 @@ from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import format_datetime as babel_format_datetime
@@ -26,11 +25,11 @@ from litestar.response import Template
 from markupsafe import Markup
 
 from pengaduan import i18n
+from pengaduan.clock import JAKARTA
 from pengaduan.settings import project_root
 from pengaduan.web import labels, layout
 
 HX_VARY = "HX-Request"
-JAKARTA = ZoneInfo("Asia/Jakarta")
 
 
 def templates_dir() -> Path:
