@@ -262,7 +262,7 @@ async def test_an_officer_hears_their_units_queue_only(
     other_complaint = await make_complaint(
         reporter=world["citizen"],
         unit=world["other_unit"],
-        category=await make_category("Sampah", world["other_unit"], settings),
+        category=await make_category("Sampah", world["other_unit"]),
     )
     await _verify(other_complaint, world["other_officer"], world["other_unit"], settings)
     await _verify(world["theirs"], world["officer"], world["unit"], settings)
