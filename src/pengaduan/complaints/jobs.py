@@ -16,11 +16,11 @@ async def close_resolved(settings: Settings, now: datetime | None = None) -> int
 
 
 def register(scheduler: Scheduler, settings: Settings) -> None:
-    # At start too: a complaint whose reopen window ended while no process ran (or in the
-    # first hour after a start) must not stay resolved for another hour.
     async def close() -> int:
         return await close_resolved(settings)
 
+    # At start too: a complaint whose reopen window ended while no process ran (or in the
+    # first hour after a start) must not stay resolved for another hour.
     scheduler.register(Job("close_resolved", timedelta(hours=1), close, at_start=True))
 
     async def sweep_evidence() -> int:
