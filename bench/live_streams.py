@@ -207,14 +207,17 @@ def change_status(dsn: str, complaint: int, actor: dict[str, int], out: dict[str
     async def run() -> None:
         from pengaduan import db
         from pengaduan.complaints import lifecycle
+        from pengaduan.testing import settings_for
 
         db.configure_engine(dsn)
         await db.check_connection(dsn)
+        settings = settings_for(dsn)
         out["start"] = time.monotonic()
         await lifecycle.apply(
             complaint,
             "start",
             lifecycle.Actor(user_id=actor["user_id"], role="officer", unit_id=actor["unit_id"]),
+            settings=settings,
         )
         out["commit"] = time.monotonic()
 

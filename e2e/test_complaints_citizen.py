@@ -51,6 +51,7 @@ def handle_and_resolve(dsn: str, complaint_id: int, response: str) -> None:
     async def work() -> None:
         from pengaduan.complaints import lifecycle
         from pengaduan.db import migrations
+        from pengaduan.settings import get_settings
 
         conn = await asyncpg.connect(dsn)
         try:
@@ -63,10 +64,11 @@ def handle_and_resolve(dsn: str, complaint_id: int, response: str) -> None:
             await conn.close()
         actor = lifecycle.Actor(officer["id"], "officer", officer["unit"], "127.0.0.1")
         # No pool of this thread's loop: Piccolo opens a connection per transaction.
+        settings = get_settings()  # this process's, as the services read them before
         async with migrations.engine_at(dsn):
-            await lifecycle.apply(complaint_id, "verify", actor)
-            await lifecycle.apply(complaint_id, "start", actor)
-            await lifecycle.apply(complaint_id, "resolve", actor, text=response)
+            await lifecycle.apply(complaint_id, "verify", actor, settings=settings)
+            await lifecycle.apply(complaint_id, "start", actor, settings=settings)
+            await lifecycle.apply(complaint_id, "resolve", actor, text=response, settings=settings)
 
     run_async(work)
 

@@ -32,6 +32,7 @@ from pengaduan.db import migrations
 from pengaduan.events import publish
 from pengaduan.handling.jobs import escalate_overdue
 from pengaduan.notifications.outbox import worker as outbox_worker
+from pengaduan.settings import Settings
 from pengaduan.testing import SmtpSink, drop_database, recreate_database, settings_for
 from tests.conftest import PASSWORD, browser_client, log_in
 from tests.integration.handling_factory import make_category, make_complaint
@@ -165,6 +166,7 @@ async def story(
     db_dsn: str,
     smtp_sink: SmtpSink,
     listeners,
+    settings: Settings,
 ) -> dict[str, Any]:
     """An anonymous reporter who does everything a reporter can on two anonymous complaints,
     with the staff's live streams open throughout and the outbox delivered at the end."""
@@ -215,9 +217,9 @@ async def story(
     await _send_form(reporter, f"/pengaduan/{b}/cabut", f"/pengaduan/{b}/cabut", {})
 
     staff = Actor(user_id=people["officer"], role="officer", unit_id=people["unit"])
-    await lifecycle.apply(a, "verify", staff)
-    await lifecycle.apply(a, "start", staff)
-    await lifecycle.apply(a, "resolve", staff, text="Lampu sudah diganti.")
+    await lifecycle.apply(a, "verify", staff, settings=settings)
+    await lifecycle.apply(a, "start", staff, settings=settings)
+    await lifecycle.apply(a, "resolve", staff, text="Lampu sudah diganti.", settings=settings)
     # Reopen; overdue meanwhile, so the unit's admins and the officer are told by mail.
     await _send_form(
         reporter, f"/pengaduan/{a}", f"/pengaduan/{a}/buka-kembali", {"reason": "Padam lagi."}
@@ -225,8 +227,8 @@ async def story(
     await _execute(
         db_dsn, "UPDATE complaints SET due_at = now() - interval '1 day' WHERE id = $1", a
     )
-    assert await escalate_overdue() == 1
-    await lifecycle.apply(a, "resolve", staff, text="Kabel diganti juga.")
+    assert await escalate_overdue(settings) == 1
+    await lifecycle.apply(a, "resolve", staff, text="Kabel diganti juga.", settings=settings)
     await _send_form(
         reporter,
         f"/pengaduan/{a}",

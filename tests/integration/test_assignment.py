@@ -13,6 +13,7 @@ import pytest
 
 from pengaduan.errors import INVALID, Refused
 from pengaduan.handling import assignment
+from pengaduan.settings import Settings
 from tests.conftest import make_unit, make_user
 from tests.integration.agency_fixtures import make_category, make_complaint
 
@@ -224,7 +225,7 @@ async def test_bulk_assign_refuses_rows_of_another_unit_and_keeps_the_selection(
 
 
 async def test_assignment_events_reach_the_queue_and_complaint_channels(
-    app, world: dict[str, int], db_dsn: str
+    app, world: dict[str, int], db_dsn: str, settings: Settings
 ) -> None:
     received: list[tuple[str, dict]] = []
     arrived = asyncio.Event()
@@ -240,7 +241,11 @@ async def test_assignment_events_reach_the_queue_and_complaint_channels(
         for channel in channels:
             await listener.add_listener(channel, on_event)
         count = await assignment.assign(
-            [world["a0"]], world["officer"], admin_id=world["admin"], ip="10.0.0.1"
+            [world["a0"]],
+            world["officer"],
+            admin_id=world["admin"],
+            ip="10.0.0.1",
+            settings=settings,
         )
         assert count == 1
         await asyncio.wait_for(arrived.wait(), timeout=5)
@@ -257,29 +262,39 @@ async def test_assignment_events_reach_the_queue_and_complaint_channels(
 
 
 async def test_assigning_again_to_the_same_officer_changes_nothing(
-    app, world: dict[str, int], db_dsn: str
+    app, world: dict[str, int], db_dsn: str, settings: Settings
 ) -> None:
     first = await assignment.assign(
-        [world["a0"], world["a1"]], world["officer"], admin_id=world["admin"], ip=""
+        [world["a0"], world["a1"]],
+        world["officer"],
+        admin_id=world["admin"],
+        ip="",
+        settings=settings,
     )
     again = await assignment.assign(
-        [world["a0"], world["a1"]], world["officer"], admin_id=world["admin"], ip=""
+        [world["a0"], world["a1"]],
+        world["officer"],
+        admin_id=world["admin"],
+        ip="",
+        settings=settings,
     )
     assert (first, again) == (2, 0)
     assert len(await _rows(db_dsn, "SELECT 1 FROM notifications")) == 2
 
 
 async def test_an_inactive_officer_cannot_be_given_work(
-    app, world: dict[str, int], db_dsn: str
+    app, world: dict[str, int], db_dsn: str, settings: Settings
 ) -> None:
     await _rows(db_dsn, "UPDATE users SET is_active = false WHERE id = $1", world["second"])
     with pytest.raises(Refused) as refused:
-        await assignment.assign([world["a0"]], world["second"], admin_id=world["admin"], ip="")
+        await assignment.assign(
+            [world["a0"]], world["second"], admin_id=world["admin"], ip="", settings=settings
+        )
     assert refused.value.field == "officer"
 
 
 async def test_a_complaint_forwarded_while_the_assignment_waited_is_refused_by_name(
-    app, world: dict[str, int], db_dsn: str
+    app, world: dict[str, int], db_dsn: str, settings: Settings
 ) -> None:
     """The assignment waits on the row lock of a complaint being forwarded; after that commits
     it sees the new unit (not 'does not exist', which a join in the locking statement gave)."""
@@ -290,7 +305,13 @@ async def test_a_complaint_forwarded_while_the_assignment_waited_is_refused_by_n
                 "UPDATE complaints SET unit = $1 WHERE id = $2", world["other_unit"], world["a0"]
             )
             waiting = asyncio.create_task(
-                assignment.assign([world["a0"]], world["second"], admin_id=world["admin"], ip="")
+                assignment.assign(
+                    [world["a0"]],
+                    world["second"],
+                    admin_id=world["admin"],
+                    ip="",
+                    settings=settings,
+                )
             )
             blocked = 0
             for _ in range(1000):  # until the assignment waits for the lock (at most ~10 s)

@@ -23,6 +23,7 @@ from pengaduan.complaints import editing, evidence, filing, lifecycle, numbering
 from pengaduan.complaints.forms import ComplaintFields
 from pengaduan.complaints.lifecycle import Actor
 from pengaduan.complaints.storage import FileSystemStorage
+from pengaduan.settings import get_settings
 from tests.conftest import browser_client, log_in, make_unit, make_user
 
 NUMBER = re.compile(r"^ADU-\d{4}-\d{6}$")
@@ -74,7 +75,6 @@ def files(*items: tuple[str, bytes]) -> list[tuple[str, tuple[str, bytes, str]]]
 async def attach_evidence(complaint_id: int, reporter_id: int) -> int:
     """A small photo stored for real and recorded on the complaint (also for test_access)."""
     from pengaduan.complaints.tables import EvidenceFile
-    from pengaduan.settings import get_settings
 
     stored = await evidence.store(
         FileSystemStorage(get_settings().uploads_dir),
@@ -212,7 +212,7 @@ def fields(world: dict[str, int], **overrides: Any) -> ComplaintFields:
 
 async def file_directly(world: dict[str, int], reporter: str = "citizen", **overrides: Any) -> int:
     submitted = await filing.create_complaint(
-        reporter_id=world[reporter], fields=fields(world, **overrides)
+        reporter_id=world[reporter], fields=fields(world, **overrides), settings=get_settings()
     )
     return submitted.id
 
@@ -222,9 +222,15 @@ def officer(world: dict[str, int]) -> Actor:
 
 
 async def resolve(complaint_id: int, world: dict[str, int]) -> None:
-    await lifecycle.apply(complaint_id, "verify", officer(world))
-    await lifecycle.apply(complaint_id, "start", officer(world))
-    await lifecycle.apply(complaint_id, "resolve", officer(world), text="Lubang sudah ditambal.")
+    await lifecycle.apply(complaint_id, "verify", officer(world), settings=get_settings())
+    await lifecycle.apply(complaint_id, "start", officer(world), settings=get_settings())
+    await lifecycle.apply(
+        complaint_id,
+        "resolve",
+        officer(world),
+        text="Lubang sudah ditambal.",
+        settings=get_settings(),
+    )
 
 
 def speak(client: httpx.AsyncClient, language: str) -> None:
@@ -647,7 +653,7 @@ async def test_my_complaints_are_mine_newest_first_paginated_and_filtered(
 ) -> None:
     ids = [await file_directly(world, title=f"Laporan nomor {i:02d}") for i in range(22)]
     await file_directly(world, reporter="other_citizen", title="Laporan tetangga")
-    await editing.withdraw(ids[3], Actor(world["citizen"], "citizen"))
+    await editing.withdraw(ids[3], Actor(world["citizen"], "citizen"), settings=get_settings())
 
     page1 = (await citizen.get("/pengaduan-saya")).text
     titles = re.findall(r"Laporan nomor (\d\d)", page1)
@@ -731,7 +737,7 @@ async def test_edit_and_withdraw_only_while_pending(
         assert "pending" in message.lower() or "withdrawn" in message.lower(), message
 
     verified = await file_directly(world)
-    await lifecycle.apply(verified, "verify", officer(world))
+    await lifecycle.apply(verified, "verify", officer(world), settings=get_settings())
     response = await citizen.post(f"/pengaduan/{verified}/ubah", data=changed)
     assert response.status_code == 409
     assert (await citizen.post(f"/pengaduan/{verified}/cabut")).status_code == 409
@@ -829,7 +835,9 @@ async def test_messages_go_both_ways_and_internal_notes_never_reach_the_citizen(
         not in (await citizen.get(f"/pengaduan/{complaint_id}")).text
     )
     rejected = await file_directly(world)
-    await lifecycle.apply(rejected, "reject", officer(world), text="Bukan kewenangan kami.")
+    await lifecycle.apply(
+        rejected, "reject", officer(world), text="Bukan kewenangan kami.", settings=get_settings()
+    )
     response = await citizen.post(f"/pengaduan/{rejected}/pesan", data={"message": "Kenapa?"})
     assert response.status_code == 409
     assert "Bukan kewenangan kami." in (await citizen.get(f"/pengaduan/{rejected}")).text
@@ -872,7 +880,7 @@ async def test_a_complaint_closed_by_the_14_day_job_can_still_be_rated_once(
     complaint_id = await file_directly(world)
     await resolve(complaint_id, world)
     await _execute(db_dsn, "UPDATE complaints SET resolved_at = now() - interval '15 days'")
-    assert await lifecycle.close_expired() == 1
+    assert await lifecycle.close_expired(get_settings()) == 1
     response = await citizen.post(f"/pengaduan/{complaint_id}/nilai", data={"score": "3"})
     assert response.status_code == 303
     (row,) = await _rows(db_dsn, "SELECT status FROM complaints")
@@ -897,7 +905,9 @@ async def test_reopening_needs_a_reason_and_is_possible_within_14_days_only(
     assert row["status"] == "in_progress"
     assert "Lubangnya muncul lagi." in (await citizen.get(f"/pengaduan/{complaint_id}")).text
 
-    await lifecycle.apply(complaint_id, "resolve", officer(world), text="Ditambal ulang.")
+    await lifecycle.apply(
+        complaint_id, "resolve", officer(world), text="Ditambal ulang.", settings=get_settings()
+    )
     await _execute(db_dsn, "UPDATE complaints SET resolved_at = now() - interval '15 days'")
     assert "/buka-kembali" not in (await citizen.get(f"/pengaduan/{complaint_id}")).text
     late = await citizen.post(
@@ -931,7 +941,7 @@ async def test_past_the_reopen_window_the_reporter_is_told_why_before_and_after_
         f"can no longer be reopened: the time to reopen it after its resolution ended on {ended}."
         in html
     )
-    assert await lifecycle.close_expired() == 1
+    assert await lifecycle.close_expired(get_settings()) == 1
     html = (await citizen.get(f"/pengaduan/{complaint_id}")).text
     assert "status-closed" in html and 'id="reopen-ended"' in html and ended in html
     speak(citizen, "id")
@@ -987,7 +997,7 @@ async def test_tracking_shows_status_and_timeline_but_nothing_personal(
     citizen: httpx.AsyncClient, as_role, world: dict[str, int], db_dsn: str
 ) -> None:
     complaint_id, number, code = await _tracked(world, db_dsn, citizen)
-    await lifecycle.apply(complaint_id, "verify", officer(world))
+    await lifecycle.apply(complaint_id, "verify", officer(world), settings=get_settings())
     anonymous = await as_role(None)
     assert (await anonymous.get("/lacak")).status_code == 200
     response = await anonymous.post("/lacak", data={"number": number.lower(), "code": code})
@@ -1031,7 +1041,13 @@ async def test_tracking_a_private_complaint_shows_none_of_its_content(
     citizen: httpx.AsyncClient, as_role, world: dict[str, int], db_dsn: str
 ) -> None:
     complaint_id, number, code = await _tracked(world, db_dsn, citizen, private="1", anonymous="1")
-    await lifecycle.apply(complaint_id, "reject", officer(world), text="Alasan penolakan rinci.")
+    await lifecycle.apply(
+        complaint_id,
+        "reject",
+        officer(world),
+        text="Alasan penolakan rinci.",
+        settings=get_settings(),
+    )
     await citizen.post(f"/pengaduan/{complaint_id}/pesan", data={"message": "Pesan pribadi."})
     html = (await (await as_role(None)).post("/lacak", data={"number": number, "code": code})).text
     assert number in html and "status-rejected" in html

@@ -23,6 +23,7 @@ from pengaduan.complaints.lifecycle import Actor
 from pengaduan.db import ENGINE
 from pengaduan.events import publish
 from pengaduan.live.channels import LiveChannels
+from pengaduan.settings import Settings
 from tests.conftest import browser_client, log_in, make_unit, make_user, reads_in
 from tests.integration.handling_factory import make_category, make_complaint
 
@@ -169,9 +170,12 @@ async def _client(app: Litestar, username: str) -> httpx.AsyncClient:
     return client
 
 
-async def _verify(complaint_id: int, officer_id: int, unit_id: int) -> None:
+async def _verify(complaint_id: int, officer_id: int, unit_id: int, settings: Settings) -> None:
     await lifecycle.apply(
-        complaint_id, "verify", Actor(user_id=officer_id, role="officer", unit_id=unit_id)
+        complaint_id,
+        "verify",
+        Actor(user_id=officer_id, role="officer", unit_id=unit_id),
+        settings=settings,
     )
 
 
@@ -197,7 +201,7 @@ async def test_a_plain_request_gets_406_and_a_stranger_to_the_complaint_404(
 
 
 async def test_a_citizen_hears_of_their_own_complaints_only(
-    app: Litestar, as_role, world: dict[str, int], streams
+    app: Litestar, as_role, world: dict[str, int], streams, settings: Settings
 ) -> None:
     citizen: httpx.AsyncClient = await as_role("citizen")
     stream = await (await streams(citizen)).ready()
@@ -205,8 +209,8 @@ async def test_a_citizen_hears_of_their_own_complaints_only(
     assert "content-encoding" not in stream.headers
     assert stream.headers["cache-control"] == "no-store"
     # Another citizen's complaint changes: nothing. Then their own: the id, no data.
-    await _verify(world["theirs"], world["officer"], world["unit"])
-    await _verify(world["mine"], world["officer"], world["unit"])
+    await _verify(world["theirs"], world["officer"], world["unit"], settings)
+    await _verify(world["mine"], world["officer"], world["unit"], settings)
     # The change and the notification it brings (one transaction, so together).
     heard = [await stream.next_event(), await stream.next_event()]
     assert sorted(heard) == [("complaint", {"id": world["mine"]}), ("notification", {})]
@@ -217,14 +221,14 @@ async def test_a_citizen_hears_of_their_own_complaints_only(
 
 
 async def test_a_notification_heard_live_reads_in_the_listeners_language(
-    app: Litestar, as_role, world: dict[str, int], streams
+    app: Litestar, as_role, world: dict[str, int], streams, settings: Settings
 ) -> None:
     """Written while everyone works in Indonesian; the citizen reading in English hears of it
     and the part of the page that follows the event reads it in English."""
     citizen: httpx.AsyncClient = await as_role("citizen")
     reads_in(citizen, "en")
     stream = await (await streams(citizen)).ready()
-    await _verify(world["mine"], world["officer"], world["unit"])
+    await _verify(world["mine"], world["officer"], world["unit"], settings)
     heard = [await stream.next_event(), await stream.next_event()]
     assert ("notification", {}) in heard
     fragment = await citizen.get("/notifikasi", headers={"HX-Request": "true"})
@@ -251,7 +255,7 @@ async def test_following_one_complaint_brings_its_messages_once_per_change(
 
 
 async def test_an_officer_hears_their_units_queue_only(
-    app: Litestar, as_role, world: dict[str, int], streams
+    app: Litestar, as_role, world: dict[str, int], streams, settings: Settings
 ) -> None:
     officer: httpx.AsyncClient = await as_role("officer")
     stream = await (await streams(officer)).ready()
@@ -260,8 +264,8 @@ async def test_an_officer_hears_their_units_queue_only(
         unit=world["other_unit"],
         category=await make_category("Sampah", world["other_unit"]),
     )
-    await _verify(other_complaint, world["other_officer"], world["other_unit"])
-    await _verify(world["theirs"], world["officer"], world["unit"])
+    await _verify(other_complaint, world["other_officer"], world["other_unit"], settings)
+    await _verify(world["theirs"], world["officer"], world["unit"], settings)
     assert await stream.next_event() == ("queue", {"id": world["theirs"]})
     # Statistics are the admins'.
     await publish(["stats"], {"event": "status", "complaint": world["theirs"]})

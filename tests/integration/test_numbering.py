@@ -48,9 +48,11 @@ def _fields(category: int, title: str) -> ComplaintFields:
     )
 
 
-async def _submit(people: dict[str, int], category: int, title: str) -> filing.Submitted:
+async def _submit(
+    people: dict[str, int], category: int, title: str, settings: Settings
+) -> filing.Submitted:
     return await filing.create_complaint(
-        reporter_id=people["citizen"], fields=_fields(category, title)
+        reporter_id=people["citizen"], fields=_fields(category, title), settings=settings
     )
 
 
@@ -103,16 +105,18 @@ async def _wait_until_held(holder: asyncpg.Connection) -> None:
 
 
 async def test_submissions_commit_while_another_submission_is_open(
-    people: dict[str, int], category: int, held_submissions: asyncpg.Connection
+    people: dict[str, int], category: int, held_submissions: asyncpg.Connection, settings: Settings
 ) -> None:
     version_sql = "SELECT coalesce(sum(version), 0) FROM queue_versions WHERE unit = $1"
     versions_before = await held_submissions.fetchval(version_sql, people["unit"])
-    held = asyncio.create_task(_submit(people, category, "Tahan"))
+    held = asyncio.create_task(_submit(people, category, "Tahan", settings))
     try:
         await _wait_until_held(held_submissions)
         # 29 more at once, each on its own connection, while the first is mid-transaction.
         others = await asyncio.wait_for(
-            asyncio.gather(*(_submit(people, category, f"Laporan {i:02d}") for i in range(29))),
+            asyncio.gather(
+                *(_submit(people, category, f"Laporan {i:02d}", settings) for i in range(29))
+            ),
             TIMEOUT,
         )
         assert not held.done()
@@ -142,9 +146,9 @@ def test_the_number_format() -> None:
 
 
 async def test_a_rolled_back_submission_leaves_a_gap_and_the_next_one_works(
-    people: dict[str, int], category: int, db_dsn: str
+    people: dict[str, int], category: int, db_dsn: str, settings: Settings
 ) -> None:
-    first = await _submit(people, category, "Pertama")
+    first = await _submit(people, category, "Pertama", settings)
     conn = await asyncpg.connect(db_dsn)
     try:
         await conn.execute(
@@ -154,14 +158,14 @@ async def test_a_rolled_back_submission_leaves_a_gap_and_the_next_one_works(
             " FOR EACH ROW EXECUTE FUNCTION refuse_submission();"
         )
         with pytest.raises(asyncpg.RaiseError):
-            await _submit(people, category, "Gagal")
+            await _submit(people, category, "Gagal", settings)
     finally:
         await conn.execute(
             "DROP TRIGGER IF EXISTS refuse_submission ON status_history;"
             " DROP FUNCTION IF EXISTS refuse_submission();"
         )
         await conn.close()
-    after = await _submit(people, category, "Ketiga")
+    after = await _submit(people, category, "Ketiga", settings)
     value = int(first.number.rsplit("-", 1)[1])
     assert int(after.number.rsplit("-", 1)[1]) == value + 2  # the failed one's number is gone
 
@@ -175,7 +179,7 @@ async def test_numbers_continue_past_the_demo_data(
         highest = await conn.fetchval(
             "SELECT max(split_part(number, '-', 3)::bigint) FROM complaints"
         )
-        submitted = await _submit(people, category, "Setelah demo")
+        submitted = await _submit(people, category, "Setelah demo", settings)
         # Straight from the sequence, with no collision to recover from.
         assert await conn.fetchval("SELECT last_value FROM complaint_numbers") == int(
             submitted.number.rsplit("-", 1)[1]

@@ -33,14 +33,9 @@ def gateway() -> Iterator[GatewaySink]:
 
 
 @pytest.fixture
-def sms_on(monkeypatch: pytest.MonkeyPatch, gateway: GatewaySink) -> Iterator[None]:
-    """The process settings (read by the services that queue messages) with the gateway."""
-    for name, value in gateway.settings_env().items():
-        monkeypatch.setenv(name, value)
-    get_settings.cache_clear()
-    yield
-    monkeypatch.undo()
-    get_settings.cache_clear()
+def sms_on(db_dsn: str, gateway: GatewaySink) -> Settings:
+    """Settings with the gateway, for the services that queue messages."""
+    return settings_for(db_dsn, **gateway.settings_env())
 
 
 def _settings(db_dsn: str, smtp: SmtpSink | None, gateway: GatewaySink) -> Settings:
@@ -78,25 +73,26 @@ async def _complaint(reporter: int) -> tuple[int, str]:
     return complaint, row["number"]
 
 
-async def _verify(complaint_id: int) -> None:
+async def _verify(complaint_id: int, settings: Settings) -> None:
     """An admin verifies it (through the lifecycle, as the officer's button does)."""
     admin = await make_user("admin", f"admin{complaint_id}")
-    await lifecycle.apply(complaint_id, "verify", lifecycle.Actor(user_id=admin, role="admin"))
+    await lifecycle.apply(
+        complaint_id, "verify", lifecycle.Actor(user_id=admin, role="admin"), settings=settings
+    )
 
 
 # --- queueing respects the choices ------------------------------------------------------------
 
 
-@pytest.mark.usefixtures("sms_on")
 async def test_sms_is_queued_for_user_id_without_the_phone_number(
-    app: Litestar, db_dsn: str
+    app: Litestar, db_dsn: str, sms_on: Settings
 ) -> None:
     citizen = await _citizen_with_phone()
     await services.save_preferences(
         citizen, "citizen", email=set(services.CITIZEN_KINDS), sms_kinds={"verified"}
     )
     complaint, number = await _complaint(citizen)
-    await _verify(complaint)
+    await _verify(complaint, sms_on)
 
     rows = await _rows(db_dsn)
     sms = [r for r in rows if r["channel"] == "sms"]
@@ -111,21 +107,23 @@ async def test_sms_is_queued_for_user_id_without_the_phone_number(
     ]
 
 
-@pytest.mark.usefixtures("sms_on")
-async def test_preferences_turn_channels_off_per_kind(app: Litestar, db_dsn: str) -> None:
+async def test_preferences_turn_channels_off_per_kind(
+    app: Litestar, db_dsn: str, sms_on: Settings
+) -> None:
     citizen = await _citizen_with_phone()
     # Email for nothing, SMS only when resolved: verifying queues neither.
     await services.save_preferences(citizen, "citizen", email=set(), sms_kinds={"resolved"})
     complaint, _number = await _complaint(citizen)
-    await _verify(complaint)
+    await _verify(complaint, sms_on)
     assert await _rows(db_dsn) == []
     # The centre still gets it.
     [note] = await _rows(db_dsn, "SELECT kind FROM notifications")
     assert note["kind"] == "verified"
 
 
-@pytest.mark.usefixtures("sms_on")
-async def test_no_sms_without_a_phone_number_or_by_default(app: Litestar, db_dsn: str) -> None:
+async def test_no_sms_without_a_phone_number_or_by_default(
+    app: Litestar, db_dsn: str, sms_on: Settings
+) -> None:
     no_phone = await _citizen_with_phone("tanpa", phone=None)
     await services.save_preferences(
         no_phone, "citizen", email=set(), sms_kinds=set(services.CITIZEN_KINDS)
@@ -133,19 +131,21 @@ async def test_no_sms_without_a_phone_number_or_by_default(app: Litestar, db_dsn
     by_default = await _citizen_with_phone("bawaan")
     for reporter in (no_phone, by_default):
         complaint, _number = await _complaint(reporter)
-        await _verify(complaint)
+        await _verify(complaint, sms_on)
     channels = [r["channel"] for r in await _rows(db_dsn)]
     assert "sms" not in channels
     assert channels == ["email"]  # the default: email yes (bawaan), SMS no
 
 
-async def test_no_sms_is_queued_without_a_gateway(app: Litestar, db_dsn: str) -> None:
+async def test_no_sms_is_queued_without_a_gateway(
+    app: Litestar, db_dsn: str, settings: Settings
+) -> None:
     citizen = await _citizen_with_phone()
     await services.save_preferences(
         citizen, "citizen", email=set(), sms_kinds=set(services.CITIZEN_KINDS)
     )
     complaint, _number = await _complaint(citizen)
-    await _verify(complaint)
+    await _verify(complaint, settings)
     assert await _rows(db_dsn) == []
 
 
@@ -335,7 +335,7 @@ async def _mail_kinds(dsn: str) -> list[tuple[str, str]]:
 
 
 async def test_reply_assignment_and_reopening_reach_the_outbox_as_the_users_chose(
-    app: Litestar, db_dsn: str, people: dict[str, int]
+    app: Litestar, db_dsn: str, people: dict[str, int], settings: Settings
 ) -> None:
     from datetime import UTC, datetime
 
@@ -346,8 +346,10 @@ async def test_reply_assignment_and_reopening_reach_the_outbox_as_the_users_chos
         reporter=people["citizen"], category=category, unit=people["unit"], status="in_progress"
     )
     officer = lifecycle.Actor(user_id=people["officer"], role="officer", unit_id=people["unit"])
-    await messages.reply(complaint, officer, "Sedang kami kerjakan.")
-    await assignment.assign([complaint], people["officer"], admin_id=people["admin"], ip="")
+    await messages.reply(complaint, officer, "Sedang kami kerjakan.", settings=settings)
+    await assignment.assign(
+        [complaint], people["officer"], admin_id=people["admin"], ip="", settings=settings
+    )
     assert await _mail_kinds(db_dsn) == [
         ("petugas@uji.test", "notification_assigned"),
         ("warga@uji.test", "notification_reply"),
@@ -370,7 +372,7 @@ async def test_reply_assignment_and_reopening_reach_the_outbox_as_the_users_chos
         {Complaint.status: "resolved", Complaint.resolved_at: datetime.now(UTC)}
     ).where(Complaint.id == complaint)
     reporter = lifecycle.Actor(user_id=people["citizen"], role="citizen")
-    await lifecycle.apply(complaint, "reopen", reporter, text="Masih berlubang.")
+    await lifecycle.apply(complaint, "reopen", reporter, text="Masih berlubang.", settings=settings)
     kinds = [k for _to, k in await _mail_kinds(db_dsn)]
     assert "notification_reopened" not in kinds
     [note] = await _rows(db_dsn, "SELECT \"user\" FROM notifications WHERE kind = 'reopened'")
@@ -409,9 +411,8 @@ def test_the_notification_mail_renders_in_the_recipients_language(
 # --- written in the recipient's language when sent ------------------------------------------
 
 
-@pytest.mark.usefixtures("sms_on")
 async def test_mail_and_sms_are_written_in_the_language_the_recipient_uses_when_sent(
-    app: Litestar, db_dsn: str, people: dict[str, int], gateway: GatewaySink
+    app: Litestar, db_dsn: str, people: dict[str, int], gateway: GatewaySink, sms_on: Settings
 ) -> None:
     from pengaduan.accounts.profile import set_language
     from pengaduan.handling import messages
@@ -422,9 +423,9 @@ async def test_mail_and_sms_are_written_in_the_language_the_recipient_uses_when_
     )
     complaint, number = await _complaint(citizen)
     # Queued while the account reads Indonesian, by an admin working in Indonesian...
-    await _verify(complaint)
+    await _verify(complaint, sms_on)
     admin = lifecycle.Actor(user_id=people["admin"], role="admin")
-    await messages.reply(complaint, admin, "Kami cek besok.")
+    await messages.reply(complaint, admin, "Kami cek besok.", settings=sms_on)
     queued = [json.loads(r["payload"]) for r in await _rows(db_dsn)]
     assert any("Terverifikasi" in p.get("subject", p["text"]) for p in queued)
     # ...and sent after its owner switched to English.

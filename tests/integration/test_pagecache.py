@@ -18,6 +18,7 @@ from pengaduan.complaints import lifecycle
 from pengaduan.complaints.lifecycle import Actor
 from pengaduan.complaints.tables import Complaint
 from pengaduan.db import ENGINE
+from pengaduan.settings import Settings
 from pengaduan.web import pagecache
 from tests.conftest import browser_client, log_in, make_unit, make_user
 from tests.integration.handling_factory import make_category, make_complaint
@@ -145,7 +146,7 @@ async def test_the_session_lookup_reads_the_staff_users_version(
 
 
 async def test_the_queue_shows_each_change_at_once(
-    as_role, data: dict[str, int], count_queries: list[str]
+    as_role, data: dict[str, int], count_queries: list[str], settings: Settings
 ) -> None:
     d = data
     complaint = await make_complaint(
@@ -168,7 +169,7 @@ async def test_the_queue_shows_each_change_at_once(
 
     # A status change through the lifecycle.
     staff = Actor(user_id=d["officer"], role="officer", unit_id=d["unit"])
-    await lifecycle.apply(complaint, "verify", staff)
+    await lifecycle.apply(complaint, "verify", staff, settings=settings)
     page = await officer.get("/petugas/antrean")
     row = re.search(r'<li class="queue-row.*?</li>', page.text, re.S).group(0)
     assert "Terverifikasi" in row or "Verified" in row

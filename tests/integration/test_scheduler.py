@@ -17,7 +17,8 @@ from pengaduan import scheduler
 from pengaduan.app import create_app
 from pengaduan.complaints.jobs import close_resolved
 from pengaduan.db import ENGINE
-from pengaduan.handling.jobs import ESCALATE_OVERDUE, escalate_overdue
+from pengaduan.handling.jobs import escalate_overdue, escalation_job
+from pengaduan.settings import Settings
 from pengaduan.testing import settings_for
 from pengaduan.worker import scheduler_for
 from tests.conftest import make_unit, make_user, running
@@ -87,9 +88,9 @@ async def _mails(dsn: str) -> list[dict]:
 
 
 async def test_overdue_complaints_go_to_the_units_admins_and_the_officer(
-    app: Litestar, overdue: dict[str, int], db_dsn: str
+    app: Litestar, overdue: dict[str, int], db_dsn: str, settings: Settings
 ) -> None:
-    assert await escalate_overdue() == 2
+    assert await escalate_overdue(settings) == 2
     assert await _told(db_dsn) == {
         (overdue["admin_a"], overdue["late_a"]),
         (overdue["officer"], overdue["late_a"]),
@@ -130,18 +131,18 @@ async def test_overdue_complaints_go_to_the_units_admins_and_the_officer(
 
 
 async def test_escalation_repeats_only_after_a_day(
-    app: Litestar, overdue: dict[str, int], db_dsn: str
+    app: Litestar, overdue: dict[str, int], db_dsn: str, settings: Settings
 ) -> None:
     now = datetime.now(UTC)
-    assert await escalate_overdue(now) == 2
-    assert await escalate_overdue(now) == 0
-    assert await escalate_overdue(now + 23 * HOUR) == 0
+    assert await escalate_overdue(settings, now) == 2
+    assert await escalate_overdue(settings, now) == 0
+    assert await escalate_overdue(settings, now + 23 * HOUR) == 0
     assert len(await _rows(db_dsn, "SELECT 1 FROM notifications WHERE kind = 'overdue'")) == 4
     # Resolved meanwhile: no more reminders for it.
     await _rows(
         db_dsn, "UPDATE complaints SET status = 'resolved' WHERE id = $1", overdue["late_b"]
     )
-    assert await escalate_overdue(now + 25 * HOUR) == 1
+    assert await escalate_overdue(settings, now + 25 * HOUR) == 1
     rows = await _rows(
         db_dsn,
         "SELECT complaint, count(*) AS n FROM notifications WHERE kind = 'overdue'"
@@ -151,18 +152,18 @@ async def test_escalation_repeats_only_after_a_day(
 
 
 async def test_a_unit_without_admins_falls_back_to_admins_without_a_unit_only(
-    app: Litestar, overdue: dict[str, int], db_dsn: str
+    app: Litestar, overdue: dict[str, int], db_dsn: str, settings: Settings
 ) -> None:
-    await escalate_overdue()
+    await escalate_overdue(settings)
     told_about_b = {u for u, c in await _told(db_dsn) if c == overdue["late_b"]}
     assert told_about_b == {overdue["admin"], overdue["admin_unconfirmed"]}
     assert overdue["admin_c"] not in {u for u, _c in await _told(db_dsn)}
 
 
 async def test_two_concurrent_runs_do_the_work_once(
-    app: Litestar, overdue: dict[str, int], db_dsn: str
+    app: Litestar, overdue: dict[str, int], db_dsn: str, settings: Settings
 ) -> None:
-    job = ESCALATE_OVERDUE
+    job = escalation_job(settings)
     results = await asyncio.gather(scheduler.run_job(job), scheduler.run_job(job))
     # One ran it; the other was skipped (lock held) or found nothing left (ran after it).
     assert sorted(results, key=lambda r: r or 0)[-1] == 2
@@ -172,18 +173,18 @@ async def test_two_concurrent_runs_do_the_work_once(
 
 
 async def test_two_runs_without_the_lock_still_claim_each_complaint_once(
-    app: Litestar, overdue: dict[str, int], db_dsn: str
+    app: Litestar, overdue: dict[str, int], db_dsn: str, settings: Settings
 ) -> None:
     """Should a lock be lost with its connection, the row claims keep the work single."""
-    first, second = await asyncio.gather(escalate_overdue(), escalate_overdue())
+    first, second = await asyncio.gather(escalate_overdue(settings), escalate_overdue(settings))
     assert first + second == 2
     assert len(await _rows(db_dsn, "SELECT 1 FROM notifications WHERE kind = 'overdue'")) == 4
 
 
 async def test_a_job_whose_lock_is_held_elsewhere_is_skipped(
-    app: Litestar, overdue: dict[str, int], db_dsn: str
+    app: Litestar, overdue: dict[str, int], db_dsn: str, settings: Settings
 ) -> None:
-    job = ESCALATE_OVERDUE
+    job = escalation_job(settings)
     other_worker = await asyncpg.connect(db_dsn)
     try:
         assert await other_worker.fetchval(scheduler.TRY_LOCK, scheduler.lock_name(job))
@@ -198,7 +199,7 @@ async def test_a_job_whose_lock_is_held_elsewhere_is_skipped(
 
 
 async def test_resolved_complaints_close_fourteen_days_after_resolution(
-    app: Litestar, people: dict[str, int], db_dsn: str
+    app: Litestar, people: dict[str, int], db_dsn: str, settings: Settings
 ) -> None:
     now = datetime.now(UTC)
     category = await make_category(people["unit"])
@@ -206,7 +207,7 @@ async def test_resolved_complaints_close_fourteen_days_after_resolution(
     old = await make_complaint(**common, status="resolved", resolved_at=now - timedelta(days=15))
     recent = await make_complaint(**common, status="resolved", resolved_at=now - timedelta(days=13))
     still_open = await make_complaint(**common, status="in_progress")
-    assert await close_resolved() == 1
+    assert await close_resolved(settings) == 1
     rows = await _rows(db_dsn, "SELECT id, status, closed_at FROM complaints ORDER BY id")
     assert {r["id"]: r["status"] for r in rows} == {
         old: "closed",
@@ -219,7 +220,7 @@ async def test_resolved_complaints_close_fourteen_days_after_resolution(
         "closed",
         None,
     )
-    assert await close_resolved() == 0
+    assert await close_resolved(settings) == 0
 
 
 async def test_the_closing_job_runs_as_soon_as_the_scheduler_starts(

@@ -18,6 +18,7 @@ import pytest
 
 from pengaduan.complaints import filing
 from pengaduan.complaints.forms import ComplaintFields
+from pengaduan.settings import Settings
 from tests.integration.test_handling import count_queries
 
 __all__ = ["count_queries"]  # a fixture, used by name
@@ -172,7 +173,7 @@ async def test_a_submission_writes_its_rows_and_sends_what_its_listeners_need(
 
 
 async def test_an_anonymous_reporter_is_not_named_by_the_audit_entry(
-    people: dict[str, int], category: int, db_dsn: str
+    people: dict[str, int], category: int, db_dsn: str, settings: Settings
 ) -> None:
     fields = ComplaintFields(
         title="Lampu jalan mati",
@@ -186,7 +187,7 @@ async def test_an_anonymous_reporter_is_not_named_by_the_audit_entry(
         is_public=True,
     )
     done = await filing.create_complaint(
-        reporter_id=people["citizen"], fields=fields, ip="10.1.2.3"
+        reporter_id=people["citizen"], fields=fields, ip="10.1.2.3", settings=settings
     )
     conn = await asyncpg.connect(db_dsn)
     try:
@@ -200,7 +201,7 @@ async def test_an_anonymous_reporter_is_not_named_by_the_audit_entry(
 
 
 async def test_a_failed_submission_writes_and_sends_nothing(
-    people: dict[str, int], category: int, heard: Heard, db_dsn: str
+    people: dict[str, int], category: int, heard: Heard, db_dsn: str, settings: Settings
 ) -> None:
     conn = await asyncpg.connect(db_dsn)
     await conn.execute(
@@ -224,6 +225,7 @@ async def test_a_failed_submission_writes_and_sends_nothing(
                     is_anonymous=False,
                     is_public=True,
                 ),
+                settings=settings,
             )
         for table in ("complaints", "status_history", "audit_log", "notifications", "outbox"):
             assert await conn.fetchval(f"SELECT count(*) FROM {table}") == 0, table

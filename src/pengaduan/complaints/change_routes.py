@@ -15,7 +15,7 @@ from pengaduan.complaints.pages import CITIZEN, actor_of, detail_page, own, plai
 from pengaduan.errors import CONFLICT, INVALID, Refused
 from pengaduan.i18n import _
 from pengaduan.web.input import read_form
-from pengaduan.web.kit import client_ip, redirect
+from pengaduan.web.kit import SettingsDep, client_ip, redirect
 from pengaduan.web.templating import render
 
 
@@ -103,7 +103,9 @@ async def withdraw_confirm_page(request: Request, complaint_id: FromPath[int]) -
 
 
 @post("/pengaduan/{complaint_id:int}/cabut", name="complaints:withdraw", opt=CITIZEN)
-async def withdraw_complaint(request: Request, complaint_id: FromPath[int]) -> Response:
+async def withdraw_complaint(
+    request: Request, complaint_id: FromPath[int], settings: SettingsDep
+) -> Response:
     form = read_form(await request.form())
     if form.get("confirmed") != "1":
         # Not confirmed yet (a plain form post from the detail page): ask first.
@@ -113,7 +115,7 @@ async def withdraw_complaint(request: Request, complaint_id: FromPath[int]) -> R
             request.app.route_reverse("complaints:withdraw.confirm", complaint_id=complaint_id),
         )
     with plain_not_found():
-        await editing.withdraw(complaint_id, actor_of(request))
+        await editing.withdraw(complaint_id, actor_of(request), settings=settings)
     return redirect(request, _detail(request, complaint_id), _("You withdrew the complaint."))
 
 
@@ -121,7 +123,9 @@ async def withdraw_complaint(request: Request, complaint_id: FromPath[int]) -> R
 
 
 @post("/pengaduan/{complaint_id:int}/pesan", name="complaints:message", opt=CITIZEN)
-async def post_message(request: Request, complaint_id: FromPath[int]) -> Response:
+async def post_message(
+    request: Request, complaint_id: FromPath[int], settings: SettingsDep
+) -> Response:
     form = read_form(await request.form())
     body = form.get("message").strip().replace("\r\n", "\n")
     error = None
@@ -146,6 +150,7 @@ async def post_message(request: Request, complaint_id: FromPath[int]) -> Respons
             body,
             ip=client_ip(request),
             idempotency_key=forms.idempotency_key(form.get("idempotency_key")),
+            settings=settings,
         )
     return redirect(
         request, _detail(request, complaint_id, "#linimasa"), _("Your message is sent.")
@@ -153,7 +158,9 @@ async def post_message(request: Request, complaint_id: FromPath[int]) -> Respons
 
 
 @post("/pengaduan/{complaint_id:int}/nilai", name="complaints:rate", opt=CITIZEN)
-async def rate_complaint(request: Request, complaint_id: FromPath[int]) -> Response:
+async def rate_complaint(
+    request: Request, complaint_id: FromPath[int], settings: SettingsDep
+) -> Response:
     form = read_form(await request.form())
     raw_score, comment = form.get("score").strip(), form.get("comment").strip()
     errors = form.only("comment")
@@ -178,19 +185,22 @@ async def rate_complaint(request: Request, complaint_id: FromPath[int]) -> Respo
             int(raw_score),
             comment,
             idempotency_key=forms.idempotency_key(form.get("idempotency_key")),
+            settings=settings,
         )
     return redirect(request, _detail(request, complaint_id), _("Thank you for your rating."))
 
 
 @post("/pengaduan/{complaint_id:int}/buka-kembali", name="complaints:reopen", opt=CITIZEN)
-async def reopen_complaint(request: Request, complaint_id: FromPath[int]) -> Response:
+async def reopen_complaint(
+    request: Request, complaint_id: FromPath[int], settings: SettingsDep
+) -> Response:
     form = read_form(await request.form())
     error = form.errors.get("reason")
     if error is None:
         try:
             with plain_not_found():
                 await conversation.reopen(
-                    complaint_id, actor_of(request), form.get("reason").strip()
+                    complaint_id, actor_of(request), form.get("reason").strip(), settings=settings
                 )
         except Refused as refused:
             if refused.reason != INVALID:

@@ -16,6 +16,7 @@ from pengaduan.errors import CONFLICT, Refused
 from pengaduan.events import publish
 from pengaduan.i18n import _
 from pengaduan.notifications import services as notifications
+from pengaduan.settings import Settings
 
 
 async def post_message(
@@ -25,6 +26,7 @@ async def post_message(
     *,
     ip: str = "",
     idempotency_key: str | None = None,
+    settings: Settings,
 ) -> None:
     """A public message from the reporter; the handling officer (or the unit's officers while
     nobody has it) is told. Refused (a conflict) once the complaint is over. The form's key
@@ -52,14 +54,14 @@ async def post_message(
                 idempotency_key=idempotency_key,
             )
         )
-        await _tell_handlers(complaint, body)
+        await _tell_handlers(complaint, body, settings)
         await publish(
             [f"complaint_{complaint_id}", f"queue_{complaint['unit']}"],
             {"event": "message", "complaint": complaint_id},
         )
 
 
-async def _tell_handlers(complaint: dict[str, Any], body: str) -> None:
+async def _tell_handlers(complaint: dict[str, Any], body: str, settings: Settings) -> None:
     staff_ids = await lifecycle.handling_staff(complaint)
     for user in await notifications.recipients(staff_ids):
         with notifications.in_language(user["language"]):
@@ -68,6 +70,7 @@ async def _tell_handlers(complaint: dict[str, Any], body: str) -> None:
                 kind="message",
                 complaint_id=complaint["id"],
                 params={"number": complaint["number"], "text": body[:500]},
+                settings=settings,
             )
 
 
@@ -78,6 +81,7 @@ async def rate(
     comment: str,
     *,
     idempotency_key: str | None = None,
+    settings: Settings,
 ) -> None:
     """The reporter's one rating after resolution; a resolved complaint closes with it
     (through the lifecycle). A closed complaint not yet rated can still be rated. The form's
@@ -108,7 +112,7 @@ async def rate(
             ip=actor.ip,
         )
         if complaint["status"] == "resolved":
-            await lifecycle.apply(complaint_id, "close", actor)
+            await lifecycle.apply(complaint_id, "close", actor, settings=settings)
         else:
             await publish(
                 [f"complaint_{complaint_id}", "stats"],
@@ -116,8 +120,8 @@ async def rate(
             )
 
 
-async def reopen(complaint_id: int, actor: Actor, reason: str) -> None:
+async def reopen(complaint_id: int, actor: Actor, reason: str, *, settings: Settings) -> None:
     """Not satisfied: back to in progress within the reopening window
     (`statuses.REOPEN_WINDOW`) of the resolution, with a reason."""
     await check_reporter(complaint_id, actor.user_id)
-    await lifecycle.apply(complaint_id, "reopen", actor, text=reason)
+    await lifecycle.apply(complaint_id, "reopen", actor, text=reason, settings=settings)

@@ -16,6 +16,7 @@ from pengaduan.complaints.tables import Complaint
 from pengaduan.errors import CONFLICT, INVALID, Refused
 from pengaduan.events import publish
 from pengaduan.i18n import _
+from pengaduan.settings import Settings
 
 
 async def _least_busy_officer(unit_id: int) -> int | None:
@@ -113,7 +114,7 @@ async def update_complaint(
         )
 
 
-async def withdraw(complaint_id: int, actor: Actor) -> None:
+async def withdraw(complaint_id: int, actor: Actor, *, settings: Settings) -> None:
     """The reporter withdraws a pending complaint (through the lifecycle)."""
     await check_reporter(complaint_id, actor.user_id)
-    await lifecycle.apply(complaint_id, "withdraw", actor)
+    await lifecycle.apply(complaint_id, "withdraw", actor, settings=settings)

@@ -19,6 +19,7 @@ from pengaduan.complaints.forms import ComplaintFields
 from pengaduan.complaints.lifecycle import Actor
 from pengaduan.errors import INVALID, Refused
 from pengaduan.i18n import _
+from pengaduan.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,7 @@ async def create_complaint(
     idempotency_key: str | None = None,
     ip: str = "",
     checked: submission.Prepared | None = None,
+    settings: Settings,
 ) -> Submitted:
     """File a complaint, its evidence rows and everything the submission writes, in ONE
     transaction: number, tracking code, deadline, routing to the category's unit and (where
@@ -75,7 +77,9 @@ async def create_complaint(
     """
     for _attempt in range(3):
         try:
-            return await _create_once(reporter_id, fields, evidence, idempotency_key, ip, checked)
+            return await _create_once(
+                reporter_id, fields, evidence, idempotency_key, ip, checked, settings
+            )
         except asyncpg.UniqueViolationError as exc:
             constraint = exc.constraint_name or ""
             if "idempotency" in constraint and idempotency_key:
@@ -99,6 +103,7 @@ async def _create_once(
     idempotency_key: str | None,
     ip: str,
     checked: submission.Prepared | None,
+    settings: Settings,
 ) -> Submitted:
     if checked is not None and checked.numbered_for(fields.category_id):
         prepared = checked
@@ -131,5 +136,6 @@ async def _create_once(
         row["category"],
         prepared.recipient,
         Actor(user_id=reporter_id, role="citizen", ip=ip),
+        settings=settings,
     )
     return Submitted(complaint.id, complaint.number, complaint.tracking_code, True)

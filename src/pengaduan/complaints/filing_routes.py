@@ -249,6 +249,7 @@ async def create_complaint(
             idempotency_key=key,
             ip=client_ip(request),
             checked=checked,
+            settings=settings,
         )
     except Refused as refused:
         if refused.field is None:

@@ -10,15 +10,18 @@ from pengaduan.scheduler import Job, Scheduler
 from pengaduan.settings import Settings
 
 
-async def close_resolved(now: datetime | None = None) -> int:
+async def close_resolved(settings: Settings, now: datetime | None = None) -> int:
     """Close complaints resolved more than CLOSE_AFTER ago (the lifecycle does the work)."""
-    return await lifecycle.close_expired(now)
+    return await lifecycle.close_expired(settings, now)
 
 
 def register(scheduler: Scheduler, settings: Settings) -> None:
+    async def close() -> int:
+        return await close_resolved(settings)
+
     # At start too: a complaint whose reopen window ended while no process ran (or in the
     # first hour after a start) must not stay resolved for another hour.
-    scheduler.register(Job("close_resolved", timedelta(hours=1), close_resolved, at_start=True))
+    scheduler.register(Job("close_resolved", timedelta(hours=1), close, at_start=True))
 
     async def sweep_evidence() -> int:
         """Delete stored evidence blobs that no complaint refers to (failed or abandoned forms)."""

@@ -27,6 +27,7 @@ from pengaduan.errors import CONFLICT, FORBIDDEN, INVALID, NOT_FOUND, Refused
 from pengaduan.events import publish
 from pengaduan.i18n import _
 from pengaduan.notifications import services as notifications
+from pengaduan.settings import Settings
 
 MAX_TEXT = 5000
 
@@ -184,7 +185,9 @@ async def handling_staff(complaint: dict[str, Any]) -> list[int]:
     return [r["id"] for r in rows]
 
 
-async def _tell(complaint: dict[str, Any], transition: Transition, actor: Actor, text: str) -> None:
+async def _tell(
+    complaint: dict[str, Any], transition: Transition, actor: Actor, text: str, settings: Settings
+) -> None:
     """Notifications and mail for a status change (inside the transaction)."""
     number = complaint["number"]
     if transition.action == "reopen":
@@ -197,7 +200,8 @@ async def _tell(complaint: dict[str, Any], transition: Transition, actor: Actor,
                     complaint_id=complaint["id"],
                     number=number,
                     params={"number": number, "text": text[:500]},
-                    link=f"/petugas/pengaduan/{complaint['id']}",
+                    link=notifications.complaint_link(complaint["id"], staff=True),
+                    settings=settings,
                 )
         return
     if actor.user_id == complaint["reporter"]:
@@ -215,6 +219,7 @@ async def _tell(complaint: dict[str, Any], transition: Transition, actor: Actor,
                 params=params,
                 complaint_id=complaint["id"],
                 number=number,
+                settings=settings,
             )
             await notifications.mail(
                 user,
@@ -224,10 +229,11 @@ async def _tell(complaint: dict[str, Any], transition: Transition, actor: Actor,
                     "title": complaint["title"],
                     "status": transition.target,
                     "text": text if transition.action in ("reject", "resolve") else "",
-                    "link": f"/pengaduan/{complaint['id']}",
+                    "link": notifications.complaint_link(complaint["id"], staff=False),
                 },
                 kind=f"status_{transition.target}",
                 topic=transition.target,
+                settings=settings,
             )
 
 
@@ -239,6 +245,7 @@ async def apply(
     text: str = "",
     changes: dict[str, Any] | None = None,
     seen: str | None = None,
+    settings: Settings,
 ) -> dict[str, Any]:
     """Take `action` on the complaint; returns the complaint as it now is.
 
@@ -302,7 +309,7 @@ async def apply(
             },
             ip=actor.ip,
         )
-        await _tell(complaint, transition, actor, text.strip())
+        await _tell(complaint, transition, actor, text.strip(), settings)
         unit = (changes or {}).get("unit", complaint["unit"])
         # The reporter's channel too: their open pages (my complaints) follow every one of theirs.
         await publish(
@@ -319,7 +326,7 @@ async def apply(
         return complaint
 
 
-async def close_expired(now: datetime | None = None) -> int:
+async def close_expired(settings: Settings, now: datetime | None = None) -> int:
     """Close resolved complaints CLOSE_AFTER their resolution (the scheduled job); returns
     how many."""
     cutoff = (now or datetime.now(UTC)) - CLOSE_AFTER
@@ -337,6 +344,7 @@ async def close_expired(now: datetime | None = None) -> int:
                     "Closed automatically %(days)d days after resolution.",
                     days=CLOSE_AFTER.days,
                 ),
+                settings=settings,
             )
             closed += 1
         except Refused:

@@ -35,6 +35,7 @@ from pengaduan.events import notifications as events_of
 from pengaduan.events import publish_committed
 from pengaduan.notifications import outbox, texts
 from pengaduan.notifications import services as notifications
+from pengaduan.settings import Settings
 
 # $1 category, $2 reporter, $3 idempotency key (or NULL), $4 a category allowed even when
 # switched off (0: none), $5 whether to take the new complaint's id and number (and find its
@@ -191,7 +192,10 @@ class NewComplaint:
 
 
 def _told(
-    complaint: NewComplaint, fields: ComplaintFields, user: dict[str, Any] | None
+    complaint: NewComplaint,
+    fields: ComplaintFields,
+    user: dict[str, Any] | None,
+    settings: Settings,
 ) -> tuple[tuple[str, str, str] | None, list[tuple[str, str, str]]]:
     """The reporter's notification (title, body, params), and outbox rows (channel, recipient,
     payload), in their language; nothing for a reporter who is not active."""
@@ -202,7 +206,9 @@ def _told(
     with notifications.in_language(user["language"]):
         # Kept as the text of the moment; readers get it in their language (texts).
         title, body = texts.title_and_body("submitted", params)
-        sms = notifications.sms_for(user, "submitted", complaint.number, complaint.id)
+        sms = notifications.sms_for(
+            user, "submitted", complaint.number, complaint.id, settings=settings
+        )
         mail = notifications.mail_for(
             user,
             "complaint_received",
@@ -211,9 +217,10 @@ def _told(
                 "title": fields.title,
                 "tracking_code": complaint.tracking_code,
                 "due_at": complaint.due_at,
-                "link": f"/pengaduan/{complaint.id}",
+                "link": notifications.complaint_link(complaint.id, staff=False),
             },
             topic="submitted",
+            settings=settings,
         )
     if sms is not None:
         payload = outbox.sms_payload(sms[0], "submitted", sms[1])
@@ -232,6 +239,8 @@ async def write(
     category_id: int,
     recipient: dict[str, Any] | None,
     actor: Actor,
+    *,
+    settings: Settings,
 ) -> None:
     """Write the complaint and everything its submission writes, in one statement."""
     now = complaint.submitted_at
@@ -246,7 +255,7 @@ async def write(
         data={"number": complaint.number},
         ip=actor.ip,
     )
-    notice, mails = _told(complaint, fields, recipient)
+    notice, mails = _told(complaint, fields, recipient, settings)
     events = []
     if notice is not None:
         # The bell listens on the user's channel.

@@ -28,10 +28,11 @@ from pengaduan.handling.detail_routes import (
     visible_complaint,
 )
 from pengaduan.i18n import _
+from pengaduan.settings import Settings
 from pengaduan.web.errors import status_of
 from pengaduan.web.flash import flash_cookie
 from pengaduan.web.input import Form, FormInput, read_form
-from pengaduan.web.kit import is_htmx, redirect
+from pengaduan.web.kit import SettingsDep, is_htmx, redirect
 from pengaduan.web.templating import HX_VARY, is_partial, render
 from pengaduan.web.values import chosen_id
 
@@ -54,7 +55,7 @@ def _toast(message: str, level: str = "ok") -> dict[str, str]:
 class _Action:
     name: str  # the route is "handling:<name>"; the key in the page's `available`
     segment: str  # the last part of its path
-    run: Callable[[int, Actor, FormInput], Awaitable[Any]]
+    run: Callable[[int, Actor, FormInput, Settings], Awaitable[Any]]
     success: Callable[[], str]  # the message when it was done (translated when it is)
 
 
@@ -95,7 +96,9 @@ async def _refused(
     )
 
 
-async def _act(request: Request, complaint_id: int, action: _Action, form: FormInput) -> Response:
+async def _act(
+    request: Request, complaint_id: int, action: _Action, form: FormInput, settings: Settings
+) -> Response:
     """Run an action; answer with the detail (htmx) or a redirect, or with the page saying
     why it was refused (`_refused`)."""
     await visible_complaint(request, complaint_id)
@@ -103,7 +106,7 @@ async def _act(request: Request, complaint_id: int, action: _Action, form: FormI
     try:
         if form.errors:
             raise Refused(form.errors["form"], INVALID, field="form")
-        await action.run(complaint_id, actor, form)
+        await action.run(complaint_id, actor, form, settings)
     except Refused as refusal:
         return await _refused(request, complaint_id, action, refusal, form)
     success = action.success()
@@ -132,19 +135,27 @@ async def _act(request: Request, complaint_id: int, action: _Action, form: FormI
 def _status(action: str, text_field: str | None = None) -> Callable[..., Awaitable[Any]]:
     """A change of status through the lifecycle, with the text of `text_field` if it has one."""
 
-    def run(complaint_id: int, actor: Actor, form: FormInput) -> Awaitable[Any]:
+    def run(complaint_id: int, actor: Actor, form: FormInput, settings: Settings) -> Awaitable[Any]:
         text = form.get(text_field, "") if text_field else ""
-        return lifecycle.apply(complaint_id, action, actor, text=text, seen=_seen(form))
+        return lifecycle.apply(
+            complaint_id, action, actor, text=text, seen=_seen(form), settings=settings
+        )
 
     return run
 
 
-def _message(write: Callable[..., Awaitable[Any]], text_field: str) -> Callable[..., Any]:
-    """A message (reply, note) with the text of `text_field`, written once per form key."""
+def _message(
+    write: Callable[..., Awaitable[Any]], text_field: str, *, tells: bool = False
+) -> Callable[..., Any]:
+    """A message (reply, note) with the text of `text_field`, written once per form key;
+    `tells`: writing it tells someone (it is given the settings)."""
 
-    def run(complaint_id: int, actor: Actor, form: FormInput) -> Awaitable[Any]:
+    def run(complaint_id: int, actor: Actor, form: FormInput, settings: Settings) -> Awaitable[Any]:
         text = form.get(text_field, "")
-        return write(complaint_id, actor, text, idempotency_key=_key(form), seen=_seen(form))
+        told = {"settings": settings} if tells else {}
+        return write(
+            complaint_id, actor, text, idempotency_key=_key(form), seen=_seen(form), **told
+        )
 
     return run
 
@@ -153,18 +164,19 @@ _ACTIONS = (
     _Action(
         "claim",
         "ambil",
-        lambda cid, actor, form: actions.claim(cid, actor, seen=_seen(form)),
+        lambda cid, actor, form, _settings: actions.claim(cid, actor, seen=_seen(form)),
         lambda: _("You have taken this complaint."),
     ),
     _Action(
         "verify",
         "verifikasi",
-        lambda cid, actor, form: actions.verify(
+        lambda cid, actor, form, settings: actions.verify(
             cid,
             actor,
             category_id=chosen_id(form.get("category")),
             priority=form.get("priority", ""),
             seen=_seen(form),
+            settings=settings,
         ),
         lambda: _("The complaint is verified."),
     ),
@@ -184,7 +196,7 @@ _ACTIONS = (
     _Action(
         "reply",
         "balas",
-        _message(messages.reply, "body"),
+        _message(messages.reply, "body", tells=True),
         lambda: _("Your reply is sent to the reporter."),
     ),
     _Action(
@@ -196,7 +208,7 @@ _ACTIONS = (
     _Action(
         "forward",
         "teruskan",
-        lambda cid, actor, form: forwarding.forward(
+        lambda cid, actor, form, _settings: forwarding.forward(
             cid,
             actor,
             chosen_id(form.get("unit")),
@@ -209,8 +221,8 @@ _ACTIONS = (
     _Action(
         "reassign",
         "tugaskan",
-        lambda cid, actor, form: actions.reassign(
-            cid, actor, chosen_id(form.get("officer")), seen=_seen(form)
+        lambda cid, actor, form, settings: actions.reassign(
+            cid, actor, chosen_id(form.get("officer")), seen=_seen(form), settings=settings
         ),
         lambda: _("The complaint is assigned."),
     ),
@@ -218,8 +230,10 @@ _ACTIONS = (
 
 
 def _route(action: _Action) -> HTTPRouteHandler:
-    async def handler(request: Request, complaint_id: FromPath[int], data: Form) -> Response:
-        return await _act(request, complaint_id, action, read_form(data))
+    async def handler(
+        request: Request, complaint_id: FromPath[int], data: Form, settings: SettingsDep
+    ) -> Response:
+        return await _act(request, complaint_id, action, read_form(data), settings)
 
     handler.__name__ = handler.__qualname__ = action.name
     return post(

@@ -24,6 +24,8 @@ from pengaduan.events import publish
 from pengaduan.handling.messages import tell_each
 from pengaduan.handling.preconditions import lock, not_found, require_open
 from pengaduan.i18n import _
+from pengaduan.notifications.texts import complaint_link
+from pengaduan.settings import Settings
 
 
 async def _give(
@@ -76,7 +78,12 @@ async def claim(complaint_id: int, actor: Actor, *, seen: str | None = None) -> 
 
 
 async def reassign(
-    complaint_id: int, actor: Actor, officer_id: int | None, *, seen: str | None = None
+    complaint_id: int,
+    actor: Actor,
+    officer_id: int | None,
+    *,
+    seen: str | None = None,
+    settings: Settings,
 ) -> dict[str, Any]:
     """Give the complaint to an active officer of its unit.
 
@@ -126,7 +133,8 @@ async def reassign(
                 "assigned",
                 complaint,
                 params={"number": complaint["number"], "title": complaint["title"]},
-                link=f"/petugas/pengaduan/{complaint_id}",
+                link=complaint_link(complaint_id, staff=True),
+                settings=settings,
             )
         await publish(
             [f"complaint_{complaint_id}", f"queue_{complaint['unit']}"],
@@ -143,6 +151,7 @@ async def verify(
     category_id: int | None,
     priority: str,
     seen: str | None = None,
+    settings: Settings,
 ) -> dict[str, Any]:
     """Verify through the lifecycle, classifying on the way: a new category brings its
     deadline (due = submitted + its days) and, when its default unit differs, that unit
@@ -173,4 +182,6 @@ async def verify(
         changes["due_at"] = current["submitted_at"] + timedelta(days=category["deadline_days"])
         if category["default_unit"] != current["unit"]:
             changes.update(unit=category["default_unit"], officer=None, assigned_at=None)
-    return await lifecycle.apply(complaint_id, "verify", actor, changes=changes, seen=seen)
+    return await lifecycle.apply(
+        complaint_id, "verify", actor, changes=changes, seen=seen, settings=settings
+    )

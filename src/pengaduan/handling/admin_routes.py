@@ -14,8 +14,9 @@ from pengaduan.complaints.tables import PRIORITIES
 from pengaduan.errors import INVALID, NOT_FOUND, Refused
 from pengaduan.handling import assignment, queue
 from pengaduan.i18n import _, ngettext
+from pengaduan.settings import Settings
 from pengaduan.web.input import Form, FormInput, read_form
-from pengaduan.web.kit import client_ip, redirect
+from pengaduan.web.kit import SettingsDep, client_ip, redirect
 from pengaduan.web.templating import render
 from pengaduan.web.values import record_id
 
@@ -57,7 +58,9 @@ async def _list_page(
     )
 
 
-async def _assign(request: Request, form: FormInput, ids: list[int], form_field: str) -> int:
+async def _assign(
+    request: Request, form: FormInput, ids: list[int], form_field: str, settings: Settings
+) -> int:
     """Assign the complaints to the form's officer (`assignment.assign`); what is wrong with
     the form itself is refused beside `form_field`."""
     if form.errors:
@@ -65,7 +68,9 @@ async def _assign(request: Request, form: FormInput, ids: list[int], form_field:
     officer_id = record_id(form.get("officer"))
     if officer_id is None:
         raise Refused(_("Choose an officer."), INVALID, field="officer")
-    return await assignment.assign(ids, officer_id, admin_id=request.user.id, ip=client_ip(request))
+    return await assignment.assign(
+        ids, officer_id, admin_id=request.user.id, ip=client_ip(request), settings=settings
+    )
 
 
 @get(LIST, name="admin:complaints", opt=ADMIN)
@@ -75,7 +80,7 @@ async def complaints_list(request: Request) -> Template:
 
 
 @post(f"{LIST}/tugaskan", name="admin:complaints.assign", opt=ADMIN)
-async def complaints_bulk_assign(request: Request, data: Form) -> Response:
+async def complaints_bulk_assign(request: Request, data: Form, settings: SettingsDep) -> Response:
     """Assign the ticked complaints to one officer; all or none, back to the same list."""
     form = read_form(data)
     filters = queue.QueueFilters.from_query(
@@ -85,7 +90,7 @@ async def complaints_bulk_assign(request: Request, data: Form) -> Response:
     ids = [i for i in map(record_id, form.getall("complaint")) if i is not None]
     officer = form.get("officer")
     try:
-        count = await _assign(request, form, ids, "form")
+        count = await _assign(request, form, ids, "form", settings)
     except Refused as refused:
         if refused.field is None:
             raise
@@ -138,11 +143,13 @@ async def complaint_assign_page(request: Request, complaint_id: FromPath[int]) -
 
 
 @post(f"{LIST}/{{complaint_id:int}}/tugaskan", name="admin:complaints.assign_one.submit", opt=ADMIN)
-async def complaint_assign(request: Request, complaint_id: FromPath[int], data: Form) -> Response:
+async def complaint_assign(
+    request: Request, complaint_id: FromPath[int], data: Form, settings: SettingsDep
+) -> Response:
     form = read_form(data)
     officer = form.get("officer")
     try:
-        count = await _assign(request, form, [complaint_id], "officer")
+        count = await _assign(request, form, [complaint_id], "officer", settings)
     except Refused as refused:
         if refused.reason == NOT_FOUND:
             raise NotFoundException() from None

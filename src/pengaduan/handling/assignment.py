@@ -15,6 +15,7 @@ from pengaduan.errors import INVALID, NOT_FOUND, Refused
 from pengaduan.events import publish
 from pengaduan.i18n import _, ngettext
 from pengaduan.notifications import services as notifications
+from pengaduan.settings import Settings
 
 MAX_BATCH = 200
 
@@ -23,7 +24,9 @@ def _numbers(rows: list[dict[str, Any]]) -> str:
     return ", ".join(r["number"] for r in rows)
 
 
-async def assign(complaint_ids: list[int], officer_id: int, *, admin_id: int, ip: str) -> int:
+async def assign(
+    complaint_ids: list[int], officer_id: int, *, admin_id: int, ip: str, settings: Settings
+) -> int:
     """Assign the complaints to the officer, all or none; returns how many changed hands.
 
     The officer must be active and of every complaint's unit; the complaints must be open.
@@ -118,7 +121,8 @@ async def assign(complaint_ids: list[int], officer_id: int, *, admin_id: int, ip
                         complaint_id=row["id"],
                         number=row["number"],
                         params={"number": row["number"], "title": row["title"]},
-                        link=f"/petugas/pengaduan/{row['id']}",
+                        link=notifications.complaint_link(row["id"], staff=True),
+                        settings=settings,
                     )
             await publish(
                 [f"complaint_{row['id']}", f"queue_{row['unit']}"],

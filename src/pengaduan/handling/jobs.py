@@ -50,7 +50,7 @@ def _staff_recipients(complaint: Any, admins: list[Any]) -> list[int]:
     return list(dict.fromkeys(ids))
 
 
-async def _escalate_batch(now: datetime) -> int:
+async def _escalate_batch(now: datetime, settings: Settings) -> int:
     async with ENGINE.transaction():
         claimed = await db.fetch(CLAIM_OVERDUE, now, now - RENOTIFY_AFTER, ESCALATION_BATCH)
         if not claimed:
@@ -65,7 +65,7 @@ async def _escalate_batch(now: datetime) -> int:
                 user = people.get(user_id)
                 if user is None:
                     continue  # deactivated meanwhile
-                await _tell_overdue(user, complaint)
+                await _tell_overdue(user, complaint, settings)
                 told.append(user_id)
             await audit.record(
                 actor_id=None,
@@ -77,7 +77,7 @@ async def _escalate_batch(now: datetime) -> int:
         return len(claimed)
 
 
-async def _tell_overdue(user: dict[str, Any], complaint: Any) -> None:
+async def _tell_overdue(user: dict[str, Any], complaint: Any, settings: Settings) -> None:
     """One in-app notification and one mail (to a confirmed address), in the user's language."""
     number = complaint["number"]
     with notifications.in_language(user["language"]):
@@ -87,6 +87,7 @@ async def _tell_overdue(user: dict[str, Any], complaint: Any) -> None:
             complaint_id=complaint["id"],
             number=number,
             params={"number": number, "title": complaint["title"], "unit": complaint["unit_name"]},
+            settings=settings,
         )
         await notifications.mail(
             user,
@@ -97,14 +98,15 @@ async def _tell_overdue(user: dict[str, Any], complaint: Any) -> None:
                 "unit": complaint["unit_name"],
                 "due_at": complaint["due_at"],
                 "status": complaint["status"],
-                "link": f"/petugas/pengaduan/{complaint['id']}",
+                "link": notifications.complaint_link(complaint["id"], staff=True),
             },
             kind="overdue",
             topic="overdue",
+            settings=settings,
         )
 
 
-async def escalate_overdue(now: datetime | None = None) -> int:
+async def escalate_overdue(settings: Settings, now: datetime | None = None) -> int:
     """Tell the unit's admins and the assigned officer about open complaints past their due
     date (again a day later while they stay so); returns how many complaints were escalated.
 
@@ -114,14 +116,20 @@ async def escalate_overdue(now: datetime | None = None) -> int:
     now = now or datetime.now(UTC)
     total = 0
     while True:
-        done = await _escalate_batch(now)
+        done = await _escalate_batch(now, settings)
         total += done
         if done < ESCALATION_BATCH:
             return total
 
 
-ESCALATE_OVERDUE = Job("escalate_overdue", timedelta(minutes=10), escalate_overdue)
+def escalation_job(settings: Settings) -> Job:
+    """`escalate_overdue` every ten minutes, telling people as `settings` say (links, SMS)."""
+
+    async def escalate() -> int:
+        return await escalate_overdue(settings)
+
+    return Job("escalate_overdue", timedelta(minutes=10), escalate)
 
 
 def register(scheduler: Scheduler, settings: Settings) -> None:
-    scheduler.register(ESCALATE_OVERDUE)
+    scheduler.register(escalation_job(settings))

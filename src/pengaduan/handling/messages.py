@@ -19,6 +19,7 @@ from pengaduan.events import publish
 from pengaduan.handling.preconditions import checked_text, lock, not_now
 from pengaduan.i18n import _
 from pengaduan.notifications import services as notifications
+from pengaduan.settings import Settings
 
 # Public replies are possible until the complaint is finished for good.
 REPLY_STATUSES = (*OPEN_STATUSES, "resolved")
@@ -49,7 +50,12 @@ async def write_message(
 
 
 async def tell_each(
-    user_ids: list[int], kind: str, complaint: dict[str, Any], params: dict[str, Any], link: str
+    user_ids: list[int],
+    kind: str,
+    complaint: dict[str, Any],
+    params: dict[str, Any],
+    link: str,
+    settings: Settings,
 ) -> None:
     """Notify each of the users about the complaint, in their own language (inside the
     caller's transaction: the outbox rows commit with the change)."""
@@ -62,6 +68,7 @@ async def tell_each(
                 number=complaint["number"],
                 params=params,
                 link=link,
+                settings=settings,
             )
 
 
@@ -110,6 +117,7 @@ async def reply(
     *,
     idempotency_key: str | None = None,
     seen: str | None = None,
+    settings: Settings,
 ) -> dict[str, Any]:
     """A public message to the reporter, who is told in their own language.
 
@@ -138,7 +146,8 @@ async def reply(
             "reply",
             complaint,
             params={"number": complaint["number"], "text": body[:500]},
-            link=f"/pengaduan/{complaint_id}",
+            link=notifications.complaint_link(complaint_id, staff=False),
+            settings=settings,
         )
         await publish(
             [f"complaint_{complaint_id}", f"queue_{complaint['unit']}"],

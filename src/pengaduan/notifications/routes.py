@@ -65,7 +65,7 @@ async def show_notification(request: Request, notification_id: FromPath[int]) ->
     item = await services.own(request.user.id, notification_id)
     if item is None:
         raise NotFoundException()
-    return redirect(request, services.complaint_link(request.user.role, item["complaint"]))
+    return redirect(request, services.opening_link(request.user.role, item["complaint"]))
 
 
 @post("/notifikasi/{notification_id:int}", name="notifications:open", opt={"access": "user"})
@@ -75,7 +75,7 @@ async def open_notification(request: Request, notification_id: FromPath[int]) ->
     item = await services.mark_read(request.user.id, notification_id)
     if item is None:
         raise NotFoundException()
-    return redirect(request, services.complaint_link(request.user.role, item["complaint"]))
+    return redirect(request, services.opening_link(request.user.role, item["complaint"]))
 
 
 @post("/notifikasi/{notification_id:int}/baca", name="notifications:read", opt={"access": "user"})

@@ -17,12 +17,13 @@ from pengaduan.notifications.tables import Notification, NotificationPreference
 from pengaduan.notifications.texts import (  # noqa: F401
     CITIZEN_KINDS,
     STAFF_KINDS,
+    complaint_link,
     in_language,
     kind_label,
     sms_link,
     sms_text,
 )
-from pengaduan.settings import get_settings
+from pengaduan.settings import Settings
 
 KINDS = CITIZEN_KINDS + STAFF_KINDS
 CHANNELS = ("email", "sms")
@@ -75,6 +76,7 @@ async def notify(
     params: dict[str, Any],
     complaint_id: int | None = None,
     number: str | None = None,
+    settings: Settings,
 ) -> None:
     """One in-app notification of `kind` with its `params` (codes and what people wrote, never
     translated words: notifications.texts says them in the reader's language); joins the
@@ -98,21 +100,25 @@ async def notify(
     )
     # The bell listens on the user's channel.
     await publish([f"user_{user['id']}"], {"event": "notification"})
-    sms = sms_for(user, kind, number, complaint_id)
+    sms = sms_for(user, kind, number, complaint_id, settings=settings)
     if sms is not None:
         text, render = sms
         await enqueue_sms(user_id=user["id"], text=text, kind=kind, render=render)
 
 
 def sms_for(
-    user: dict[str, Any], kind: str, number: str | None, complaint_id: int | None
+    user: dict[str, Any],
+    kind: str,
+    number: str | None,
+    complaint_id: int | None,
+    *,
+    settings: Settings,
 ) -> tuple[str, dict[str, Any]] | None:
     """The SMS `notify` queues (in the current language) and what writes it again when sent,
     or None: only with the complaint's number, to a user with a phone who chose SMS for this
     kind, when a gateway is configured."""
     if not (number and user.get("has_phone") and wants(user, "sms", kind)):
         return None
-    settings = get_settings()
     if not settings.sms_enabled:
         return None
     # Written again when sent, in the language the recipient uses then.
@@ -128,6 +134,7 @@ async def mail(
     *,
     topic: str | None = None,
     notification: dict[str, Any] | None = None,
+    settings: Settings,
 ) -> None:
     """Mail through the outbox, only to a confirmed address (no other mail may go to one),
     and for a notification (`topic`: its kind) only if the user wants that kind by email.
@@ -137,7 +144,9 @@ async def mail(
     of a `notification` (its kind and params) for the "notification" template. A `link` in
     the context that is a path becomes an absolute address on this site.
     """
-    found = mail_for(user, template, context, topic=topic, notification=notification)
+    found = mail_for(
+        user, template, context, topic=topic, notification=notification, settings=settings
+    )
     if found is not None:
         rendered, spec = found
         await enqueue_email(to=user["email"], mail=rendered, kind=kind, render=spec)
@@ -150,6 +159,7 @@ def mail_for(
     *,
     topic: str | None = None,
     notification: dict[str, Any] | None = None,
+    settings: Settings,
 ) -> tuple[RenderedMail, dict[str, Any]] | None:
     """The mail `mail` queues for the user (rendered in their language) and its spec, which
     writes it again when sent; None when none may or should go (see `mail`)."""
@@ -159,7 +169,7 @@ def mail_for(
         return None
     context = dict(context)
     if str(context.get("link", "")).startswith("/"):
-        context["link"] = get_settings().base_url + context["link"]
+        context["link"] = settings.base_url + context["link"]
     spec = texts.mail_spec(template, context, user_id=user["id"], notification=notification)
     rendered = texts.render_notification_mail(
         spec, language=user["language"], full_name=user["full_name"]
@@ -175,17 +185,26 @@ async def tell(
     complaint_id: int,
     number: str,
     link: str,
+    settings: Settings,
 ) -> None:
     """In-app, SMS and a plain notification mail (subject: the title) for `kind`, as the user
     chose; call inside `in_language(user["language"])` and the changing transaction."""
-    await notify(user, kind=kind, params=params, complaint_id=complaint_id, number=number)
+    await notify(
+        user,
+        kind=kind,
+        params=params,
+        complaint_id=complaint_id,
+        number=number,
+        settings=settings,
+    )
     await mail(
         user,
         "notification",
-        {"link": link, "settings_link": get_settings().base_url + "/notifikasi/pengaturan"},
+        {"link": link, "settings_link": settings.base_url + "/notifikasi/pengaturan"},
         kind=f"notification_{kind}",
         topic=kind,
         notification={"kind": kind, "params": params},
+        settings=settings,
     )
 
 
@@ -251,13 +270,11 @@ async def mark_all_read(user_id: int) -> int:
     return len(rows)
 
 
-def complaint_link(role: str, complaint_id: int | None) -> str:
+def opening_link(role: str, complaint_id: int | None) -> str:
     """Where opening a notification goes: the complaint as this user sees it."""
     if complaint_id is None:
         return "/notifikasi"
-    if role in ("officer", "admin"):
-        return f"/petugas/pengaduan/{complaint_id}"
-    return f"/pengaduan/{complaint_id}"
+    return complaint_link(complaint_id, staff=role in ("officer", "admin"))
 
 
 # --- preferences ------------------------------------------------------------------------------

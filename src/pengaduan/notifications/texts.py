@@ -129,16 +129,28 @@ def _params(value: object) -> Mapping[str, Any] | None:
     return value if isinstance(value, Mapping) else None
 
 
+# --- links --------------------------------------------------------------------------------------
+
+
+def complaint_link(complaint_id: int, *, staff: bool) -> str:
+    """The path of a complaint's page: the handling side's (`staff`) or the reporter's. Every
+    notification, mail and SMS that points at a complaint builds its link here (services have
+    no request to ask `url_for`; these are the paths of "handling:detail" and the reporter's
+    complaint page)."""
+    if staff:
+        return f"/petugas/pengaduan/{complaint_id}"
+    return f"/pengaduan/{complaint_id}"
+
+
 # --- SMS ----------------------------------------------------------------------------------------
 
 
 def sms_link(kind: str, number: str, complaint_id: int | None, *, base_url: str) -> str:
     """The reporter's tracking page for the complaint; the handling side's own page (on the
     site at `base_url`)."""
-    base = base_url
     if kind in STAFF_KINDS and complaint_id is not None:
-        return f"{base}/petugas/pengaduan/{complaint_id}"
-    return f"{base}/lacak?nomor={quote(number)}"
+        return base_url + complaint_link(complaint_id, staff=True)
+    return f"{base_url}/lacak?nomor={quote(number)}"
 
 
 def sms_text(kind: str, number: str, complaint_id: int | None = None, *, base_url: str) -> str:
