@@ -10,25 +10,20 @@ import concurrent.futures
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
 from pengaduan import demo
-from pengaduan.testing import (
-    SmtpSink,
-    drop_database,
-    recreate_database,
-    settings_for,
-    truncate_all,
-)
+from tests.support.databases import drop_database, recreate_database, settings_for, truncate_all
+from tests.support.mail import SmtpSink
+from tests.support.net import free_port
+from tests.support.serving import answers_health
+from tests.support.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
@@ -52,12 +47,6 @@ def run_async(coroutine_fn, *args):
         return pool.submit(asyncio.run, coroutine_fn(*args)).result()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class LiveServer:
     """`pengaduan serve` in a subprocess, with its own database."""
 
@@ -65,7 +54,7 @@ class LiveServer:
         self, dsn: str, data_dir: Path, workers: int = 1, extra_env: dict[str, str] | None = None
     ) -> None:
         self.dsn = dsn
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = data_dir / f"server-{self.port}.log"
         data_dir.mkdir(parents=True, exist_ok=True)
@@ -98,17 +87,15 @@ class LiveServer:
         )
 
     def wait_healthy(self, seconds: float = 60) -> None:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
+        def up() -> bool:
             if self.proc.poll() is not None:
                 pytest.fail(f"the app exited with {self.proc.returncode}:\n{self.output()}")
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.25)
-        pytest.fail(f"the app did not answer /healthz in {seconds:.0f} s:\n{self.output()}")
+            return answers_health(f"{self.url}/healthz")
+
+        try:
+            wait_until(up, "the app answering /healthz", seconds, poll=0.25)
+        except TimeoutError:
+            pytest.fail(f"the app did not answer /healthz in {seconds:.0f} s:\n{self.output()}")
 
     def output(self) -> str:
         self.log.flush()

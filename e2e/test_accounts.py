@@ -10,7 +10,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from e2e.conftest import PHONE, LiveServer
 from e2e.pages import AdminUsersPage, LoginPage, PasswordPage, RegisterPage
-from pengaduan.testing import ReceivedMail, SmtpSink
+from tests.support.mail import ReceivedMail, SmtpSink
 
 TEXTS = {
     "id": {

@@ -10,7 +10,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from e2e.conftest import ROOT, LiveServer, reset_demo, run_async
 from e2e.test_handling import CITIZEN_PASSWORD, OFFICER_PASSWORD, _add_complaint, _logged_in
-from pengaduan.testing import SmtpSink
+from tests.support.mail import SmtpSink
 
 
 @pytest.fixture(scope="module")

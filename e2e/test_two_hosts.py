@@ -22,8 +22,9 @@ from e2e.test_complaints_citizen import CITIZEN, file_complaint, log_in, photo  
 from e2e.test_handling import OFFICER_PASSWORD, _logged_in
 from e2e.test_live import _mark_unreloaded, _run_to_in_progress, _still_unreloaded
 from pengaduan import demo
-from pengaduan.testing import SmtpSink, drop_database, recreate_database, settings_for, truncate_all
-from tests.s3 import S3Server, moto_server
+from tests.support.databases import drop_database, recreate_database, settings_for, truncate_all
+from tests.support.mail import SmtpSink
+from tests.support.s3 import S3Server, moto_server
 
 
 @dataclass(frozen=True)

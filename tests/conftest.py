@@ -18,7 +18,7 @@ from litestar import Litestar
 from pengaduan.app import create_app
 from pengaduan.db import migrations
 from pengaduan.settings import Settings
-from pengaduan.testing import drop_database, recreate_database, settings_for, truncate_all
+from tests.support.databases import drop_database, recreate_database, settings_for, truncate_all
 
 ISOLATION_TIMINGS: list[float] = []
 

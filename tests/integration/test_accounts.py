@@ -12,8 +12,8 @@ import pytest
 from litestar import Litestar
 
 from pengaduan.accounts import sessions as session_service
-from pengaduan.testing import settings_for
 from tests.conftest import PASSWORD, browser_client, log_in, make_user
+from tests.support.databases import settings_for
 
 NIK = "3273014507900002"  # Bandung, a woman born 05-07-1990
 GOOD = {

@@ -31,13 +31,14 @@ from pengaduan.complaints.lifecycle import Actor
 from pengaduan.db import migrations
 from pengaduan.events import publish
 from pengaduan.notifications import outbox
-from pengaduan.testing import SmtpSink, drop_database, recreate_database, settings_for
 from pengaduan.web.templating import JAKARTA
 from tests.conftest import PASSWORD, browser_client, log_in
 from tests.integration.handling_factory import make_category, make_complaint
 from tests.integration.test_access import ALLOWED, registered_routes
 from tests.integration.test_complaints_citizen import attach_evidence, storage  # noqa: F401
 from tests.integration.test_live import StreamCall
+from tests.support.databases import drop_database, recreate_database, settings_for
+from tests.support.mail import SmtpSink
 
 # Distinctive values, so that finding one anywhere means the reporter was named.
 REPORTER = {

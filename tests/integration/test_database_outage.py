@@ -19,9 +19,10 @@ from pengaduan import db
 from pengaduan.app import create_app
 from pengaduan.db import embedded, migrations
 from pengaduan.live.channels import LiveChannels
-from pengaduan.testing import SmtpSink, settings_for
 from tests.conftest import browser_client, log_in, make_unit, make_user, running
-from tests.postgres_control import OwnPostgres, own_postgres
+from tests.support.databases import settings_for
+from tests.support.mail import SmtpSink
+from tests.support.postgres import OwnPostgres, own_postgres
 
 
 async def wait_until(check: Callable[[], Awaitable[bool]], seconds: float = 30) -> None:

@@ -23,7 +23,7 @@ from pengaduan.complaints.storage import (
 from pengaduan.settings import load_settings
 from tests.integration import test_complaints_citizen as filing
 from tests.integration.test_complaints_citizen import _rows, complaint_id_of, jpeg, pdf, submit
-from tests.s3 import ACCESS_KEY, REGION, SECRET_KEY, S3Server, moto_server
+from tests.support.s3 import ACCESS_KEY, REGION, SECRET_KEY, S3Server, moto_server
 
 citizen, world, storage = filing.citizen, filing.world, filing.storage
 

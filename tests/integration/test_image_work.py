@@ -19,7 +19,6 @@ from PIL import Image
 from pengaduan.complaints import evidence
 from pengaduan.complaints.imaging import ImageWorkers
 from pengaduan.complaints.storage import FileSystemStorage
-from pengaduan.testing import black_png
 from tests.conftest import browser_client
 from tests.integration import test_complaints_citizen as filing
 from tests.integration.test_complaints_citizen import (
@@ -31,6 +30,7 @@ from tests.integration.test_complaints_citizen import (
     good_form,
     jpeg,
 )
+from tests.support.images import black_png
 
 # The filing tests' fixtures: a citizen's client, a category to file under, the storage.
 citizen, world, storage = filing.citizen, filing.world, filing.storage

@@ -403,7 +403,8 @@ async def test_stopping_the_server_ends_open_streams_at_once(
 
     from pengaduan.accounts.sessions import hash_id
     from pengaduan.accounts.tables import Session
-    from tests.integration.test_cli import PENGADUAN, _env, _free_port, _wait_healthy
+    from tests.support.net import free_port
+    from tests.support.serving import PENGADUAN, cli_env, wait_healthy
 
     secret = "live-stream-stop-test-" + "k" * 20
     cookies = []
@@ -422,12 +423,12 @@ async def test_stopping_the_server_ends_open_streams_at_once(
             )
         )
         cookies.append(Signer(secret, salt="pengaduan.session").sign(session_id).decode())
-    port = _free_port()
+    port = free_port()
     log_path = data_dir / "serve.log"
     with log_path.open("w") as log:
         proc = subprocess.Popen(  # noqa: ASYNC220 (starting it does not wait)
             [*PENGADUAN, "serve", "--port", str(port), "--workers", "2"],
-            env=_env(
+            env=cli_env(
                 PENGADUAN_DATA_DIR=str(data_dir),
                 DATABASE_URL=db_dsn,
                 PENGADUAN_SECRET_KEY=secret,
@@ -438,7 +439,7 @@ async def test_stopping_the_server_ends_open_streams_at_once(
             start_new_session=True,
         )
     try:
-        await asyncio.to_thread(_wait_healthy, f"http://127.0.0.1:{port}/healthz", proc)
+        await asyncio.to_thread(wait_healthy, f"http://127.0.0.1:{port}/healthz", proc)
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=WAIT) as http:
             async with _open_streams(http, cookies) as responses:
                 texts = []

@@ -194,7 +194,7 @@ async def test_the_migration_starts_the_sequence_past_numbers_and_counters(
     from piccolo.apps.migrations.commands.forwards import ForwardsMigrationManager
 
     from pengaduan.db import migrations
-    from pengaduan.testing import drop_database, recreate_database
+    from tests.support.databases import drop_database, recreate_database
 
     name = "pengaduan_numbering_migration"
     dsn = await recreate_database(pg_server_dsn, name)

@@ -21,8 +21,10 @@ from pengaduan.db import ENGINE
 from pengaduan.notifications import outbox
 from pengaduan.notifications.mail import RenderedMail, render_mail
 from pengaduan.settings import Settings
-from pengaduan.testing import SmtpSink, free_port, settings_for
 from tests.conftest import running
+from tests.support.databases import settings_for
+from tests.support.mail import SmtpSink
+from tests.support.net import free_port
 
 MAIL = RenderedMail(subject="Halo", text="Teks biasa\n", html="<p>Teks <b>HTML</b></p>")
 

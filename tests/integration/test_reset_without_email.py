@@ -13,8 +13,9 @@ from litestar import Litestar
 
 from pengaduan.accounts import reset_codes
 from pengaduan.notifications import outbox
-from pengaduan.testing import GatewaySink, settings_for
 from tests.conftest import browser_client, log_in
+from tests.support.databases import settings_for
+from tests.support.sms import GatewaySink
 
 NIK = "3273014507900002"
 OLD_PASSWORD = "kopi-susu-pagi-2026"

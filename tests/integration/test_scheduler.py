@@ -16,9 +16,9 @@ from litestar import Litestar
 from pengaduan import scheduler
 from pengaduan.app import create_app
 from pengaduan.db import ENGINE
-from pengaduan.testing import settings_for
 from tests.conftest import make_unit, make_user, running
 from tests.integration.agency_fixtures import make_category, make_complaint
+from tests.support.databases import settings_for
 
 HOUR = timedelta(hours=1)
 

@@ -17,8 +17,9 @@ from litestar import Litestar
 
 from pengaduan.accounts import services, throttle
 from pengaduan.notifications import outbox
-from pengaduan.testing import SmtpSink, settings_for
 from tests.conftest import PASSWORD, browser_client
+from tests.support.databases import settings_for
+from tests.support.mail import SmtpSink
 
 LIMIT = throttle.FREE_FAILURES["account"]
 WRONG = "bukan-sandinya-1"

@@ -29,9 +29,10 @@ import pytest
 
 from pengaduan import db
 from pengaduan.db import embedded, migrations
-from pengaduan.testing import SmtpSink, free_port
 from tests.conftest import PASSWORD, make_unit, make_user
-from tests.postgres_control import OwnPostgres, own_postgres
+from tests.support.mail import SmtpSink
+from tests.support.net import free_port
+from tests.support.postgres import OwnPostgres, own_postgres
 
 CITIZENS = 10
 COMPLAINTS_EACH = 5
