@@ -12,7 +12,8 @@ import pytest
 from litestar import Litestar
 
 from pengaduan.accounts import sessions as session_service
-from tests.conftest import PASSWORD, browser_client, log_in, make_user
+from tests.conftest import browser_client, log_in
+from tests.factories import PASSWORD, make_user
 from tests.support.databases import settings_for
 
 NIK = "3273014507900002"  # Bandung, a woman born 05-07-1990

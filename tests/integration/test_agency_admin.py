@@ -8,11 +8,7 @@ import json
 import asyncpg
 import httpx
 
-from tests.integration.agency_fixtures import (
-    make_category,
-    make_complaint,
-    make_response_template,
-)
+from tests.factories import make_category, make_complaint, make_response_template
 
 
 async def _rows(dsn: str, sql: str, *args: object) -> list[asyncpg.Record]:

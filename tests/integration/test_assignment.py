@@ -12,8 +12,7 @@ import httpx
 import pytest
 
 from pengaduan.handling import assignment
-from tests.conftest import make_unit, make_user
-from tests.integration.agency_fixtures import make_category, make_complaint
+from tests.factories import make_category, make_complaint, make_unit, make_user
 
 
 async def _rows(dsn: str, sql: str, *args: object) -> list[asyncpg.Record]:

@@ -16,13 +16,15 @@ import httpx
 import pytest
 from babel.dates import format_datetime
 from litestar import Litestar
-from PIL import ExifTags, Image, PngImagePlugin
+from PIL import Image
 
 from pengaduan.complaints import evidence, lifecycle, services
 from pengaduan.complaints.forms import ComplaintFields
 from pengaduan.complaints.lifecycle import Actor
 from pengaduan.complaints.storage import FileSystemStorage
-from tests.conftest import browser_client, log_in, make_unit, make_user
+from tests.conftest import browser_client, log_in
+from tests.factories import make_unit, make_user
+from tests.support.images import jpeg, pdf, png_with_text
 
 JAKARTA = services.JAKARTA
 NUMBER = re.compile(r"^ADU-\d{4}-\d{6}$")
@@ -32,63 +34,12 @@ ALPHABET = set(services.TRACKING_ALPHABET)
 # --- files -------------------------------------------------------------------------------------
 
 
-def jpeg(size: tuple[int, int] = (2000, 1500), *, gps: bool = True, orientation: int = 1) -> bytes:
-    """A photo as a phone makes it: EXIF with GPS position, camera and orientation."""
-    image = Image.new("RGB", size, (200, 30, 30))
-    image.paste((20, 20, 220), (0, 0, size[0] // 2, size[1] // 4))
-    exif = Image.Exif()
-    exif[ExifTags.Base.Make] = "KameraHP"
-    exif[ExifTags.Base.Orientation] = orientation
-    if gps:
-        gps_ifd = exif.get_ifd(ExifTags.IFD.GPSInfo)
-        gps_ifd[ExifTags.GPS.GPSLatitudeRef] = "S"
-        gps_ifd[ExifTags.GPS.GPSLatitude] = (6.0, 54.0, 53.0)
-        gps_ifd[ExifTags.GPS.GPSLongitudeRef] = "E"
-        gps_ifd[ExifTags.GPS.GPSLongitude] = (107.0, 36.0, 35.0)
-    out = io.BytesIO()
-    image.save(out, "JPEG", exif=exif, quality=90)
-    return out.getvalue()
-
-
-def png_with_text() -> bytes:
-    info = PngImagePlugin.PngInfo()
-    info.add_text("Author", "Siti Nurhaliza, Jl. Rahasia 7")
-    out = io.BytesIO()
-    Image.new("RGBA", (400, 300), (0, 120, 0, 128)).save(out, "PNG", pnginfo=info)
-    return out.getvalue()
-
-
-def pdf(*, complete: bool = True) -> bytes:
-    body = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n"
-    return body + (b"%%EOF\n" if complete else b"")
-
-
 TEXT = b"Ini hanya catatan biasa, bukan foto.\n"
 
 
 def files(*items: tuple[str, bytes]) -> list[tuple[str, tuple[str, bytes, str]]]:
     # The browser's content type says "image/jpeg" for everything: it must not matter.
     return [("evidence", (name, data, "image/jpeg")) for name, data in items]
-
-
-async def attach_evidence(complaint_id: int, reporter_id: int) -> int:
-    """A small photo stored for real and recorded on the complaint (also for test_access)."""
-    from pengaduan.complaints.tables import EvidenceFile
-    from pengaduan.settings import get_settings
-
-    stored = await evidence.store(
-        FileSystemStorage(get_settings().uploads_dir),
-        evidence.prepare("foto.jpg", jpeg((64, 48)), 10_000_000),
-    )
-    rows = await EvidenceFile.insert(
-        EvidenceFile(
-            complaint=complaint_id,
-            uploaded_by=reporter_id,
-            uploaded_at=datetime.now(UTC),
-            **dataclasses.asdict(stored),
-        )
-    ).returning(EvidenceFile.id)
-    return rows[0]["id"]
 
 
 # --- fixtures and helpers ----------------------------------------------------------------------

@@ -19,7 +19,8 @@ from pengaduan import db
 from pengaduan.app import create_app
 from pengaduan.db import embedded, migrations
 from pengaduan.live.channels import LiveChannels
-from tests.conftest import browser_client, log_in, make_unit, make_user, running
+from tests.conftest import browser_client, log_in, running
+from tests.factories import make_unit, make_user
 from tests.support.databases import settings_for
 from tests.support.mail import SmtpSink
 from tests.support.postgres import OwnPostgres, own_postgres

@@ -23,8 +23,8 @@ from pengaduan.complaints.lifecycle import Actor
 from pengaduan.db import ENGINE
 from pengaduan.events import publish
 from pengaduan.live.channels import LiveChannels
-from tests.conftest import browser_client, log_in, make_unit, make_user, reads_in
-from tests.integration.handling_factory import make_category, make_complaint
+from tests.conftest import browser_client, log_in, reads_in
+from tests.factories import make_category, make_complaint, make_unit, make_user
 
 # Generous: only a failure waits this long.
 WAIT = 10.0
@@ -155,7 +155,7 @@ async def world(people: dict[str, int]) -> dict[str, int]:
     d["citizen2"] = await make_user("citizen", "warga2")
     d["other_unit"] = await make_unit("Dinas Lain")
     d["other_officer"] = await make_user("officer", "petugas.lain", unit=d["other_unit"])
-    d["category"] = await make_category("Jalan Rusak", d["unit"])
+    d["category"] = await make_category(d["unit"], "Jalan Rusak", deadline_days=7)
     d["mine"] = await make_complaint(reporter=d["citizen"], unit=d["unit"], category=d["category"])
     d["theirs"] = await make_complaint(
         reporter=d["citizen2"], unit=d["unit"], category=d["category"]
@@ -258,7 +258,7 @@ async def test_an_officer_hears_their_units_queue_only(
     other_complaint = await make_complaint(
         reporter=world["citizen"],
         unit=world["other_unit"],
-        category=await make_category("Sampah", world["other_unit"]),
+        category=await make_category(world["other_unit"], "Sampah", deadline_days=7),
     )
     await _verify(other_complaint, world["other_officer"], world["other_unit"])
     await _verify(world["theirs"], world["officer"], world["unit"])

@@ -15,7 +15,7 @@ from pengaduan import db
 from pengaduan.complaints.tables import Complaint
 from pengaduan.db import migrations
 from tests.conftest import reads_in
-from tests.integration.agency_fixtures import make_category, make_complaint
+from tests.factories import make_category, make_complaint
 from tests.support.databases import drop_database, recreate_database
 
 # The migration that adds notifications.params, and the one before it.

@@ -16,8 +16,7 @@ from pengaduan.accounts.personal_data import cipher_for
 from pengaduan.complaints import lifecycle
 from pengaduan.notifications import outbox, services
 from pengaduan.settings import Settings, get_settings
-from tests.conftest import make_unit, make_user
-from tests.integration.agency_fixtures import make_category, make_complaint
+from tests.factories import make_category, make_complaint, make_unit, make_user
 from tests.support.databases import settings_for
 from tests.support.mail import SmtpSink
 from tests.support.net import free_port

@@ -19,8 +19,8 @@ from pengaduan.complaints.lifecycle import Actor
 from pengaduan.complaints.tables import Complaint
 from pengaduan.db import ENGINE
 from pengaduan.web import pagecache
-from tests.conftest import browser_client, log_in, make_unit, make_user
-from tests.integration.handling_factory import make_category, make_complaint
+from tests.conftest import browser_client, log_in
+from tests.factories import make_category, make_complaint, make_unit, make_user
 
 
 @pytest.fixture
@@ -28,9 +28,9 @@ async def data(people: dict[str, int]) -> dict[str, int]:
     other_unit = await make_unit("Dinas Lain")
     return {
         **people,
-        "category": await make_category("Jalan Rusak", people["unit"]),
+        "category": await make_category(people["unit"], "Jalan Rusak", deadline_days=7),
         "other_unit": other_unit,
-        "other_category": await make_category("Sampah", other_unit),
+        "other_category": await make_category(other_unit, "Sampah", deadline_days=7),
         "other_officer": await make_user("officer", "petugas.lain", unit=other_unit),
     }
 

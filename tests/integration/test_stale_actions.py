@@ -14,8 +14,8 @@ import httpx
 import pytest
 from litestar import Litestar
 
-from tests.conftest import browser_client, log_in, make_user
-from tests.integration.handling_factory import make_category, make_complaint
+from tests.conftest import browser_client, log_in
+from tests.factories import make_category, make_complaint, make_user
 
 HTMX = {"HX-Request": "true"}
 
@@ -50,7 +50,7 @@ def _conflict(page: str) -> str:
 @pytest.fixture
 async def case(people: dict[str, int]) -> dict[str, int]:
     data = dict(people)
-    data["category"] = await make_category("Jalan Rusak", people["unit"])
+    data["category"] = await make_category(people["unit"], "Jalan Rusak", deadline_days=7)
     data["complaint"] = await make_complaint(
         reporter=people["citizen"], unit=people["unit"], category=data["category"]
     )
@@ -150,7 +150,7 @@ async def test_text_typed_for_an_action_that_no_longer_fits_is_shown_apart(
 async def test_a_message_from_the_anonymous_reporter_meanwhile_is_said_without_a_name(
     app: Litestar, as_role, people: dict[str, int], db_dsn: str
 ) -> None:
-    category = await make_category("Drainase", people["unit"])
+    category = await make_category(people["unit"], "Drainase", deadline_days=7)
     reporter = await make_user("citizen", "siti.pelapor")
     complaint = await make_complaint(
         reporter=reporter, unit=people["unit"], category=category, is_anonymous=True

@@ -18,9 +18,6 @@ import pytest
 
 from pengaduan.complaints import services
 from pengaduan.complaints.forms import ComplaintFields
-from tests.integration.test_handling import count_queries
-
-__all__ = ["count_queries"]  # a fixture, used by name
 
 TIMEOUT = 20.0
 SENTINEL = "sentinel"

@@ -17,7 +17,8 @@ from litestar import Litestar
 
 from pengaduan.accounts import services, throttle
 from pengaduan.notifications import outbox
-from tests.conftest import PASSWORD, browser_client
+from tests.conftest import browser_client
+from tests.factories import PASSWORD
 from tests.support.databases import settings_for
 from tests.support.mail import SmtpSink
 

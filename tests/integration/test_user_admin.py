@@ -10,7 +10,8 @@ import asyncpg
 import httpx
 from litestar import Litestar
 
-from tests.conftest import PASSWORD, browser_client, log_in, make_user
+from tests.conftest import browser_client, log_in
+from tests.factories import PASSWORD, make_user
 
 
 async def _rows(dsn: str, sql: str, *args: object) -> list[asyncpg.Record]:

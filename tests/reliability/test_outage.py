@@ -29,7 +29,7 @@ import pytest
 
 from pengaduan import db
 from pengaduan.db import embedded, migrations
-from tests.conftest import PASSWORD, make_unit, make_user
+from tests.factories import PASSWORD, make_unit, make_user
 from tests.support.mail import SmtpSink
 from tests.support.net import free_port
 from tests.support.postgres import OwnPostgres, own_postgres
