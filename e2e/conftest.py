@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import io
 import os
 import shutil
 import signal
@@ -16,8 +17,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
+from e2e.pages import LoginPage
 from pengaduan import demo
 from tests.support.databases import drop_database, recreate_database, settings_for, truncate_all
 from tests.support.mail import SmtpSink
@@ -189,3 +192,32 @@ def nojs_page(browser: Browser) -> Iterator[Page]:
     ctx.set_default_timeout(10_000)
     yield ctx.new_page()
     ctx.close()
+
+
+@pytest.fixture(params=["page", "nojs_page"], ids=["js", "nojs"])
+def any_page(request: pytest.FixtureRequest) -> Page:
+    """The same journey with JavaScript on and off."""
+    return request.getfixturevalue(request.param)
+
+
+def logged_in(browser: Browser, server: LiveServer, username: str, password: str) -> Page:
+    """A page of a browser context of its own (a second person), logged in; close it with
+    `page.context.close()`."""
+    context: BrowserContext = browser.new_context(viewport=PHONE, locale="id-ID")
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    LoginPage(page, server.url).log_in(username, password)
+    page.wait_for_url(lambda url: "/masuk" not in url)
+    return page
+
+
+@pytest.fixture
+def photo(tmp_path: Path) -> Path:
+    """A phone photo of a pothole (JPEG, 1200×900)."""
+    path = tmp_path / "jalan-berlubang.jpg"
+    image = Image.new("RGB", (1200, 900), (120, 110, 100))
+    image.paste((40, 40, 40), (400, 300, 800, 600))
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=80)
+    path.write_bytes(buffer.getvalue())
+    return path

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from playwright.sync_api import Locator, Page
 
+from e2e.data import CITIZEN
+
 
 class ShellPage:
     """Any page: the header with the language switch."""
@@ -34,6 +36,19 @@ class ShellPage:
     def switch_language(self, code: str) -> None:
         with self.page.expect_navigation():
             self.page.locator(f".lang button[value={code}]").click()
+
+    # -- live updates: the page changes in place, never reloaded
+
+    def wait_live(self) -> None:
+        """Until live.js got `ready`: the page's stream is subscribed on its worker."""
+        self.page.locator("body[data-live=open]").wait_for(state="attached")
+
+    def mark_unreloaded(self) -> None:
+        """A mark in this document's window; a reload or a full navigation loses it."""
+        self.page.evaluate("window.__notReloaded = true")
+
+    def still_unreloaded(self) -> bool:
+        return self.page.evaluate("window.__notReloaded === true")
 
 
 class HomePage(ShellPage):
@@ -76,6 +91,16 @@ class LoginPage(ShellPage):
     @property
     def flash(self) -> Locator:
         return self.page.locator("main .alert").first
+
+
+def log_in(
+    page: Page, base_url: str, account: tuple[str, str] = CITIZEN, landing: str = "/akun"
+) -> LoginPage:
+    """Logged in with `account` (the demo citizen), once its landing page is shown."""
+    login = LoginPage(page, base_url)
+    login.log_in(*account)
+    page.wait_for_url(base_url + landing)
+    return login
 
 
 class PasswordPage(ShellPage):

@@ -56,14 +56,15 @@ class ArchivePage(ShellPage):
         self.form.locator("select[name=category]").select_option(label=name)
         self._apply()
 
-    def open_complaint(self, title: str) -> ComplaintPage:
+    def open_complaint(self, title: str) -> PublicComplaintPage:
         self.row(title).locator("a").first.click()
         self.page.wait_for_url("**/arsip/ADU-*")
-        return ComplaintPage(self.page, self.base_url)
+        return PublicComplaintPage(self.page, self.base_url)
 
 
-class ComplaintPage(ShellPage):
-    """/arsip/{number}: one public complaint."""
+class PublicComplaintPage(ShellPage):
+    """/arsip/{number}: one public complaint (the reporter's own view is
+    pages_complaints.ComplaintPage)."""
 
     @property
     def official_response(self) -> Locator:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from playwright.sync_api import Locator
+from playwright.sync_api import Locator, Page
 
 from e2e.pages import ShellPage
 
@@ -90,6 +90,10 @@ class ComplaintPage(ShellPage):
         return self.page.locator("#timeline")
 
     @property
+    def bell(self) -> Locator:
+        return self.page.locator("#notif-bell")
+
+    @property
     def evidence_thumbnails(self) -> Locator:
         return self.page.locator(".evidence img")
 
@@ -106,8 +110,12 @@ class ComplaintPage(ShellPage):
         self.page.locator("main form button[type=submit]").click()
         self.page.wait_for_url(re.compile(r"/pengaduan/\d+$"))
 
+    @property
+    def message_box(self) -> Locator:
+        return self.page.locator("#f-message")
+
     def send_message(self, text: str) -> None:
-        self.page.fill("#f-message", text)
+        self.message_box.fill(text)
         self.page.locator("form[action$='/pesan'] button[type=submit]").click()
 
     def rate(self, score: int, comment: str = "") -> None:
@@ -143,3 +151,21 @@ class TrackPage(ShellPage):
     @property
     def form_error(self) -> Locator:
         return self.page.locator("#form-error")
+
+
+def file_complaint(page: Page, base_url: str, photo: Path | None = None, **fields) -> ReceiptPage:
+    """The new-complaint form filled in (defaults: a pothole in Bandung) and sent."""
+    form = NewComplaintPage(page, base_url).open_form()
+    form.fill(
+        title=fields.pop("title", "Jalan berlubang di depan SD Negeri 5"),
+        description=fields.pop(
+            "description", "Lubang selebar satu meter, sudah dua pengendara motor jatuh."
+        ),
+        category=fields.pop("category", "Jalan Rusak"),
+        location=fields.pop("location", "Jl. Merdeka No. 5, Bandung"),
+        **fields,
+    )
+    if photo:
+        form.attach(photo)
+    form.submit()
+    return ReceiptPage(page, base_url).wait()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from playwright.sync_api import Locator
+from playwright.sync_api import Locator, expect
 
 from e2e.pages import ShellPage
 
@@ -89,6 +89,19 @@ class HandlingPage(ShellPage):
 
     def claim(self) -> None:
         self.page.locator("#claim").click()
+
+    def run_to_in_progress(
+        self, complaint_id: int, officer_name: str = "Budi Santoso"
+    ) -> HandlingPage:
+        """Opened, claimed, verified and started, each answer awaited before the next."""
+        self.open_complaint(complaint_id)
+        self.claim()
+        expect(self.officer).to_have_text(officer_name)
+        self.verify()
+        expect(self.section).to_have_attribute("data-status", "verified")
+        self.start()
+        expect(self.section).to_have_attribute("data-status", "in_progress")
+        return self
 
     def verify(self, *, category: str | None = None, priority: str | None = None) -> None:
         if category:

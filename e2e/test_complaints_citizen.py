@@ -13,79 +13,17 @@ from PIL import Image
 from playwright.sync_api import Page, expect
 
 from e2e.conftest import LiveServer, run_async
-from e2e.pages import LoginPage
-from e2e.pages_complaints import ComplaintPage, NewComplaintPage, ReceiptPage, TrackPage
+from e2e.data import CITIZEN_NAME, handle_and_resolve
+from e2e.pages import LoginPage, log_in
+from e2e.pages_complaints import (
+    ComplaintPage,
+    NewComplaintPage,
+    ReceiptPage,
+    TrackPage,
+    file_complaint,
+)
 
-CITIZEN = ("warga", "pengaduan-warga-demo")
-CITIZEN_NAME = "Andi Pratama"
 NUMBER = re.compile(r"^ADU-\d{4}-\d{6}$")
-
-
-@pytest.fixture(params=["page", "nojs_page"], ids=["js", "nojs"])
-def any_page(request: pytest.FixtureRequest) -> Page:
-    """The same journey with JavaScript on and off."""
-    return request.getfixturevalue(request.param)
-
-
-@pytest.fixture
-def photo(tmp_path: Path) -> Path:
-    path = tmp_path / "jalan-berlubang.jpg"
-    image = Image.new("RGB", (1200, 900), (120, 110, 100))
-    image.paste((40, 40, 40), (400, 300, 800, 600))
-    buffer = io.BytesIO()
-    image.save(buffer, "JPEG", quality=80)
-    path.write_bytes(buffer.getvalue())
-    return path
-
-
-def log_in(page: Page, url: str) -> LoginPage:
-    login = LoginPage(page, url)
-    login.log_in(*CITIZEN)
-    page.wait_for_url(url + "/akun")
-    return login
-
-
-def handle_and_resolve(dsn: str, complaint_id: int, response: str) -> None:
-    """The unit's officer verifies, starts and resolves it, through the lifecycle service."""
-
-    async def work() -> None:
-        from pengaduan.complaints import lifecycle
-        from pengaduan.db import migrations
-
-        conn = await asyncpg.connect(dsn)
-        try:
-            officer = await conn.fetchrow(
-                "SELECT u.id, u.unit FROM users u JOIN complaints c ON c.unit = u.unit"
-                " WHERE c.id = $1 AND u.role = 'officer' ORDER BY u.id LIMIT 1",
-                complaint_id,
-            )
-        finally:
-            await conn.close()
-        actor = lifecycle.Actor(officer["id"], "officer", officer["unit"], "127.0.0.1")
-        # No pool of this thread's loop: Piccolo opens a connection per transaction.
-        async with migrations.engine_at(dsn):
-            await lifecycle.apply(complaint_id, "verify", actor)
-            await lifecycle.apply(complaint_id, "start", actor)
-            await lifecycle.apply(complaint_id, "resolve", actor, text=response)
-
-    run_async(work)
-
-
-def file_complaint(page: Page, base_url: str, photo: Path | None = None, **fields) -> ReceiptPage:
-    form = NewComplaintPage(page, base_url).open_form()
-    form.fill(
-        title=fields.pop("title", "Jalan berlubang di depan SD Negeri 5"),
-        description=fields.pop(
-            "description", "Lubang selebar satu meter, sudah dua pengendara motor jatuh."
-        ),
-        category=fields.pop("category", "Jalan Rusak"),
-        location=fields.pop("location", "Jl. Merdeka No. 5, Bandung"),
-        **fields,
-    )
-    if photo:
-        form.attach(photo)
-    form.submit()
-    return ReceiptPage(page, base_url).wait()
 
 
 def test_file_edit_see_handled_and_rate_a_complaint_with_a_photo(
@@ -119,7 +57,9 @@ def test_file_edit_see_handled_and_rate_a_complaint_with_a_photo(
     complaint.save_title("Jalan berlubang besar di depan SD Negeri 5")
     expect(page.locator("main h1")).to_have_text("Jalan berlubang besar di depan SD Negeri 5")
 
-    handle_and_resolve(live_server.dsn, complaint_id, "Lubang sudah ditambal tim lapangan.")
+    run_async(
+        handle_and_resolve, live_server.dsn, complaint_id, "Lubang sudah ditambal tim lapangan."
+    )
     complaint.open_complaint(complaint_id)
     expect(complaint.status).to_have_class(re.compile("status-resolved"))
     expect(complaint.timeline).to_contain_text("Lubang sudah ditambal tim lapangan.")

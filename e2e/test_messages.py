@@ -5,18 +5,18 @@ from __future__ import annotations
 
 from playwright.sync_api import Browser, expect
 
-from e2e.conftest import LiveServer, run_async
+from e2e.conftest import LiveServer, logged_in, run_async
+from e2e.data import DLH, OFFICER_PASSWORD, add_complaint
 from e2e.pages import ShellPage
 from e2e.pages_handling import HandlingPage
-from e2e.test_handling import DLH, OFFICER_PASSWORD, _add_complaint, _logged_in
 
 
 def test_action_messages_replace_each_other_and_do_not_come_back(
     browser: Browser, live_server: LiveServer, demo_data: None
 ) -> None:
-    complaint_id, _number = run_async(_add_complaint, live_server.dsn, "Trotoar Braga amblas")
-    other_id, _other = run_async(_add_complaint, live_server.dsn, "Trotoar Braga retak")
-    page = _logged_in(browser, live_server, "petugas.pupr", OFFICER_PASSWORD)
+    complaint_id, _number = run_async(add_complaint, live_server.dsn, "Trotoar Braga amblas")
+    other_id, _other = run_async(add_complaint, live_server.dsn, "Trotoar Braga retak")
+    page = logged_in(browser, live_server, "petugas.pupr", OFFICER_PASSWORD)
     toasts = page.locator("#toasts .toast")
     flashes = page.locator("main .alert[data-flash]")
     try:

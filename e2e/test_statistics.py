@@ -11,10 +11,10 @@ from urllib.parse import parse_qs, urlsplit
 from playwright.sync_api import Page, expect
 
 from e2e.conftest import LiveServer
+from e2e.data import ADMIN
 from e2e.pages import LoginPage
 from e2e.pages_statistics import StatisticsPage
 
-ADMIN = ("admin", "pengaduan-admin-demo")
 UNIT = "Dinas Lingkungan Hidup"
 
 
