@@ -13,6 +13,7 @@ import pytest
 
 from pengaduan.handling import assignment
 from tests.factories import make_category, make_complaint, make_unit, make_user
+from tests.support.waiting import wait_until_async
 
 
 async def _rows(dsn: str, sql: str, *args: object) -> list[asyncpg.Record]:
@@ -290,14 +291,10 @@ async def test_a_complaint_forwarded_while_the_assignment_waited_is_refused_by_n
             waiting = asyncio.create_task(
                 assignment.assign([world["a0"]], world["second"], admin_id=world["admin"], ip="")
             )
-            blocked = 0
-            for _ in range(1000):  # until the assignment waits for the lock (at most ~10 s)
-                blocked = await forwarding.fetchval(
-                    "SELECT count(*) FROM pg_locks WHERE NOT granted"
-                )
-                if blocked:
-                    break
-                await asyncio.sleep(0.01)
+            blocked = await wait_until_async(
+                lambda: forwarding.fetchval("SELECT count(*) FROM pg_locks WHERE NOT granted"),
+                "the assignment waiting for the row lock",
+            )
             assert blocked, "the assignment never waited for the row lock"
         with pytest.raises(assignment.AssignmentRefused) as refused:
             await waiting

@@ -20,6 +20,7 @@ from pengaduan.handling import actions
 from pengaduan.web import pagecache
 from tests.conftest import browser_client, log_in
 from tests.factories import make_category, make_complaint_in, make_unit, make_user
+from tests.support.waiting import wait_until_async
 
 HTMX = {"HX-Request": "true"}
 
@@ -337,12 +338,10 @@ async def test_a_claim_that_waited_for_the_row_lock_names_the_officer_who_won(
                 complaint,
             )
             waiting = asyncio.create_task(actions.claim(complaint, loser))
-            blocked = 0
-            for _ in range(1000):  # until the claim waits for the lock (at most ~10 s)
-                blocked = await winner.fetchval("SELECT count(*) FROM pg_locks WHERE NOT granted")
-                if blocked:
-                    break
-                await asyncio.sleep(0.01)
+            blocked = await wait_until_async(
+                lambda: winner.fetchval("SELECT count(*) FROM pg_locks WHERE NOT granted"),
+                "the claim waiting for the row lock",
+            )
             assert blocked, "the claim never waited for the row lock"
         with pytest.raises(actions.ActionRefused) as refused:
             await waiting

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import time
-from collections.abc import Callable
 from contextlib import AsyncExitStack
 
 import httpx
@@ -31,6 +29,7 @@ from tests.integration.test_complaints_citizen import (
     jpeg,
 )
 from tests.support.images import black_png
+from tests.support.waiting import wait_until_async
 
 # The filing tests' fixtures: a citizen's client, a category to file under, the storage.
 citizen, world, storage = filing.citizen, filing.world, filing.storage
@@ -66,16 +65,6 @@ def _image_children() -> list[psutil.Process]:
         except psutil.NoSuchProcess:
             continue
     return found
-
-
-async def _until(condition: Callable[[], object], what: str, seconds: float = 60) -> object:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        result = condition()
-        if result:
-            return result
-        await asyncio.sleep(0.005)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _decoding_child() -> psutil.Process | None:
@@ -163,7 +152,9 @@ async def test_a_killed_image_child_is_replaced_and_its_image_tried_again() -> N
     workers = ImageWorkers(1)
     try:
         task = asyncio.create_task(workers.prepare("gelap.png", black_png(7000, 7000), 10 * MB))
-        child = await _until(_decoding_child, "an image child decoding the image")
+        child = await wait_until_async(
+            _decoding_child, "an image child decoding the image", 60, poll=0.005
+        )
         child.kill()
         prepared = await task
         assert workers.broken_pools == 1
@@ -173,9 +164,11 @@ async def test_a_killed_image_child_is_replaced_and_its_image_tried_again() -> N
         assert Image.open(io.BytesIO(small.data)).size == (64, 48)
     finally:
         await workers.close()
-    await _until(
+    await wait_until_async(
         lambda: not {process.pid for process in _image_children()} - others,
         "the image children to stop",
+        60,
+        poll=0.005,
     )
 
 
@@ -192,7 +185,7 @@ async def test_an_image_whose_child_dies_every_time_is_refused_with_its_name() -
                 child.kill()
             return False
 
-        await _until(kill_a_decoding_child, "the image to be refused")
+        await wait_until_async(kill_a_decoding_child, "the image to be refused", 60, poll=0.005)
         with pytest.raises(evidence.EvidenceRefused, match=r"racun\.png"):
             task.result()
         assert workers.broken_pools == 2

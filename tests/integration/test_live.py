@@ -25,6 +25,7 @@ from pengaduan.events import publish
 from pengaduan.live.channels import LiveChannels
 from tests.conftest import browser_client, log_in, reads_in
 from tests.factories import make_category, make_complaint, make_unit, make_user
+from tests.support.waiting import wait_until_async
 
 # Generous: only a failure waits this long.
 WAIT = 10.0
@@ -343,10 +344,10 @@ async def test_a_closed_tab_unsubscribes_at_once(
     assert plugin.subscriber_count == before
     assert f"complaint_{world['mine']}" not in plugin._channels
     # The keeper UNLISTENs the channel nobody follows any more.
-    for _ in range(100):
-        if f"complaint_{world['mine']}" not in plugin.backend._subscribed_channels:
-            break
-        await asyncio.sleep(0.05)
+    await wait_until_async(
+        lambda: f"complaint_{world['mine']}" not in plugin.backend._subscribed_channels,
+        "the channel UNLISTENed",
+    )
     assert f"complaint_{world['mine']}" not in plugin.backend._subscribed_channels
 
 

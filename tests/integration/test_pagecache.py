@@ -21,6 +21,7 @@ from pengaduan.db import ENGINE
 from pengaduan.web import pagecache
 from tests.conftest import browser_client, log_in
 from tests.factories import make_category, make_complaint, make_unit, make_user
+from tests.support.waiting import wait_until_async
 
 
 @pytest.fixture
@@ -289,7 +290,10 @@ async def test_the_pool_serves_connections_in_order_of_asking(app) -> None:
     late: list[asyncio.Task] = []
     release, all_taken = asyncio.Event(), asyncio.Event()
 
+    asked: list[str] = []
+
     async def ask(name: str) -> None:
+        asked.append(name)  # nothing awaited from here until it waits for its turn
         async with db.pooled():
             order.append(name)
             await asyncio.sleep(0)
@@ -306,7 +310,7 @@ async def test_the_pool_serves_connections_in_order_of_asking(app) -> None:
     holders = [asyncio.create_task(hold(i)) for i in range(size)]
     await all_taken.wait()
     waiters = [asyncio.create_task(ask(f"w{i}")) for i in range(5)]
-    await asyncio.sleep(0.05)
+    await wait_until_async(lambda: len(asked) == 5, "every waiter waiting for its turn")
     release.set()
     await asyncio.gather(*holders, *waiters)
     await asyncio.gather(*late)

@@ -19,6 +19,7 @@ from pengaduan.db import ENGINE
 from tests.conftest import running
 from tests.factories import make_category, make_complaint, make_unit, make_user
 from tests.support.databases import settings_for
+from tests.support.waiting import wait_until_async
 
 HOUR = timedelta(hours=1)
 
@@ -235,13 +236,12 @@ async def test_the_closing_job_runs_as_soon_as_the_scheduler_starts(
     loop = scheduler.Scheduler()  # the app's jobs and first delays
     loop.start()
     try:
-        deadline = asyncio.get_running_loop().time() + 20
-        status = "resolved"
-        while status != "closed" and asyncio.get_running_loop().time() < deadline:
-            await asyncio.sleep(0.05)
+
+        async def closed() -> bool:
             (row,) = await _rows(db_dsn, "SELECT status FROM complaints WHERE id = $1", expired)
-            status = row["status"]
-        assert status == "closed"
+            return row["status"] == "closed"
+
+        assert await wait_until_async(closed, "the expired complaint closed", 20)
     finally:
         await loop.stop()
 
@@ -266,10 +266,9 @@ async def test_the_loop_runs_each_job_on_its_interval_until_stopped(app: Litesta
     )
     loop.start()
     try:
-        for _ in range(200):
-            if runs.count("tick") >= 3 and runs.count("broken") >= 3:
-                break
-            await asyncio.sleep(0.02)
+        await wait_until_async(
+            lambda: runs.count("tick") >= 3 and runs.count("broken") >= 3, "three rounds of each"
+        )
         assert runs.count("tick") >= 3 and runs.count("broken") >= 3
         assert loop.running
     finally:
@@ -319,10 +318,7 @@ async def test_a_job_that_finds_the_database_away_is_retried_soon_and_logged_onc
     )
     loop.start()
     try:
-        for _ in range(500):
-            if len(attempts) >= 4:
-                break
-            await asyncio.sleep(0.01)
+        await wait_until_async(lambda: len(attempts) >= 4, "the fourth attempt", 5)
         assert len(attempts) == 4
     finally:
         await loop.stop()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -21,6 +20,7 @@ from tests.conftest import browser_client
 from tests.factories import PASSWORD
 from tests.support.databases import settings_for
 from tests.support.mail import SmtpSink
+from tests.support.waiting import wait_until_async
 
 LIMIT = throttle.FREE_FAILURES["account"]
 WRONG = "bukan-sandinya-1"
@@ -33,14 +33,6 @@ async def _rows(dsn: str, sql: str, *args: object) -> list[asyncpg.Record]:
         return await conn.fetch(sql, *args)
     finally:
         await conn.close()
-
-
-async def until(condition: Callable[[], bool], what: str, timeout: float = 20.0) -> None:  # noqa: ASYNC109
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"still waiting for {what}")
-        await asyncio.sleep(0.01)
 
 
 class PasswordGate:
@@ -73,9 +65,10 @@ def _login(client: httpx.AsyncClient, identifier: str, password: str) -> asyncio
 
 async def _decided(gate: PasswordGate, tasks: list[asyncio.Task]) -> None:
     """Every request has reached the password check or been answered."""
-    await until(
+    await wait_until_async(
         lambda: len(gate.checked) + sum(t.done() for t in tasks) == len(tasks),
         "every login attempt to be refused or to reach the password check",
+        20,
     )
 
 
@@ -278,11 +271,11 @@ async def test_reset_is_answered_alike_before_its_work_is_done(
             known = asyncio.create_task(
                 client.post("/lupa-sandi", data={"identifier": "warga"}, headers=plain)
             )
-            await until(lambda: len(answers) == 1, "the answer for a known account", 10)
+            await wait_until_async(lambda: len(answers) == 1, "the answer for a known account", 10)
             unknown = asyncio.create_task(
                 client.post("/lupa-sandi", data={"identifier": "tidak-ada"}, headers=plain)
             )
-            await until(lambda: len(answers) == 2, "the answer for an unknown name", 10)
+            await wait_until_async(lambda: len(answers) == 2, "the answer for an unknown name", 10)
             await transaction.rollback()
             await asyncio.gather(known, unknown)
     finally:
