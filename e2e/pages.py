@@ -23,6 +23,49 @@ class ShellPage:
         return self.page.locator("main h1").first
 
     @property
+    def main(self) -> Locator:
+        return self.page.locator("main")
+
+    @property
+    def body(self) -> Locator:
+        return self.page.locator("body")
+
+    @property
+    def header(self) -> Locator:
+        return self.page.locator("header")
+
+    @property
+    def flash(self) -> Locator:
+        """The first message at the top of the page (a flash after a redirect, a notice)."""
+        return self.page.locator("main .alert").first
+
+    @property
+    def ok_flash(self) -> Locator:
+        return self.page.locator("main .alert.ok")
+
+    @property
+    def info_flash(self) -> Locator:
+        return self.page.locator("main .alert.info")
+
+    @property
+    def flashes(self) -> Locator:
+        """The one-time messages carried over a redirect."""
+        return self.page.locator("main .alert[data-flash]")
+
+    @property
+    def toasts(self) -> Locator:
+        return self.page.locator("#toasts .toast")
+
+    @property
+    def bell(self) -> Locator:
+        return self.page.locator("#notif-bell")
+
+    @property
+    def bell_count(self) -> Locator:
+        """The unread count on the header's bell (absent when nothing is unread)."""
+        return self.bell.locator(".bell-count")
+
+    @property
     def language(self) -> str:
         return self.page.locator("html").get_attribute("lang") or ""
 
@@ -56,6 +99,11 @@ class HomePage(ShellPage):
     def categories(self) -> Locator:
         return self.page.locator(".categories li")
 
+    @property
+    def archive_list(self) -> Locator:
+        """The latest public complaints."""
+        return self.page.locator("main .archive-list")
+
 
 class RegisterPage(ShellPage):
     def open_form(self) -> RegisterPage:
@@ -72,6 +120,13 @@ class RegisterPage(ShellPage):
     def error(self, field: str) -> Locator:
         return self.page.locator(f"#e-{field}")
 
+    def field(self, name: str) -> Locator:
+        return self.page.locator(f"#f-{name}")
+
+    def confirm_email(self) -> None:
+        """On the page the mailed link opens: opening it alone confirms nothing."""
+        self.page.locator("#confirm-email").click()
+
 
 class LoginPage(ShellPage):
     def log_in(self, identifier: str, password: str) -> None:
@@ -87,10 +142,6 @@ class LoginPage(ShellPage):
     def log_out(self) -> None:
         self.menu_link("/akun")  # opens the menu the button is in
         self.page.locator("header form[action='/keluar'] button").click()
-
-    @property
-    def flash(self) -> Locator:
-        return self.page.locator("main .alert").first
 
 
 def log_in(
@@ -109,6 +160,14 @@ class PasswordPage(ShellPage):
         self.page.fill("#f-identifier", identifier)
         self.page.locator("main form button[type=submit]").click()
 
+    @property
+    def reset_sent(self) -> Locator:
+        return self.page.locator("#reset-sent")
+
+    @property
+    def password_field(self) -> Locator:
+        return self.page.locator("#f-password")
+
     def set_password(self, password: str) -> None:
         self.page.fill("#f-password", password)
         self.page.fill("#f-password_confirm", password)
@@ -123,3 +182,8 @@ class AdminUsersPage(ShellPage):
         for name, value in values.items():
             self.page.fill(f"#f-{name}", value)
         self.page.locator("main form button[type=submit]").click()
+
+    @property
+    def role(self) -> Locator:
+        """The role on the account's page (shown after creating it)."""
+        return self.page.locator("#user-role")

@@ -43,13 +43,17 @@ class ArchivePage(ShellPage):
             with self.page.expect_navigation():
                 self.form.locator("button[type=submit]").click()
 
+    @property
+    def search_box(self) -> Locator:
+        return self.form.locator("input[name=q]")
+
     def search(self, text: str) -> None:
-        self.form.locator("input[name=q]").fill(text)
+        self.search_box.fill(text)
         self._apply()
 
     def type_search(self, text: str) -> None:
         """Key by key, as a person types (with JavaScript each pause searches)."""
-        self.form.locator("input[name=q]").press_sequentially(text, delay=60)
+        self.search_box.press_sequentially(text, delay=60)
         self._apply()
 
     def filter_category(self, name: str) -> None:

@@ -36,6 +36,14 @@ class NewComplaintPage(ShellPage):
         if private:
             self.page.locator("input[name=private]").check()
 
+    @property
+    def locate_button(self) -> Locator:
+        """ "Use my location": an enhancement, only where scripts run."""
+        return self.page.locator("button.locate")
+
+    def field(self, name: str) -> Locator:
+        return self.page.locator(f"#f-{name}")
+
     def attach(self, *files: Path) -> None:
         self.page.set_input_files("#f-evidence", [str(f) for f in files])
 
@@ -90,19 +98,15 @@ class ComplaintPage(ShellPage):
         return self.page.locator("#timeline")
 
     @property
-    def bell(self) -> Locator:
-        return self.page.locator("#notif-bell")
-
-    @property
     def evidence_thumbnails(self) -> Locator:
         return self.page.locator(".evidence img")
 
     @property
-    def flash(self) -> Locator:
-        return self.page.locator("main .alert").first
+    def edit_link(self) -> Locator:
+        return self.page.locator("main a[href$='/ubah']")
 
     def edit(self) -> None:
-        self.page.locator("main a[href$='/ubah']").click()
+        self.edit_link.click()
         self.page.wait_for_url(re.compile(r"/ubah$"))
 
     def save_title(self, title: str) -> None:
@@ -131,6 +135,10 @@ class ComplaintPage(ShellPage):
     def withdraw_button(self) -> Locator:
         return self.page.locator("form[action$='/cabut'] button[type=submit]")
 
+    def keep(self) -> None:
+        """ "No" on the page that asks before withdrawing (reached without JavaScript)."""
+        self.page.locator("main a.btn", has_text="Tidak").click()
+
     @property
     def confirm_withdrawal(self) -> Locator:
         """On the confirmation page (reached without JavaScript)."""
@@ -151,6 +159,15 @@ class TrackPage(ShellPage):
     @property
     def form_error(self) -> Locator:
         return self.page.locator("#form-error")
+
+    def result_status(self, code: str) -> Locator:
+        """The result's status badge, if it is `code`."""
+        return self.result.locator(f".status-{code}").first
+
+    @property
+    def result_files(self) -> Locator:
+        """Evidence shown with the result: images or links to them (never, for the public)."""
+        return self.page.locator("#track-result img, #track-result a[href*='/bukti/']")
 
 
 def file_complaint(page: Page, base_url: str, photo: Path | None = None, **fields) -> ReceiptPage:

@@ -21,6 +21,10 @@ class QueuePage(ShellPage):
     def row(self, number: str) -> Locator:
         return self.rows.filter(has_text=number)
 
+    @property
+    def list(self) -> Locator:
+        return self.page.locator("#queue")
+
     def tab(self, view: str) -> Locator:
         return self.page.locator(f".queue-tabs a[href*='view={view}']")
 
@@ -55,6 +59,10 @@ class HandlingPage(ShellPage):
         return self.page.locator("#complaint-officer")
 
     @property
+    def reporter(self) -> Locator:
+        return self.page.locator("#complaint-reporter")
+
+    @property
     def unit(self) -> Locator:
         return self.page.locator("#complaint-unit")
 
@@ -79,6 +87,24 @@ class HandlingPage(ShellPage):
     def error_toast(self) -> Locator:
         return self.page.locator("#toasts .toast.error").last
 
+    @property
+    def refused(self) -> bool:
+        """An error toast is shown (the action was refused)."""
+        return self.page.locator("#toasts .toast.error").count() > 0
+
+    @property
+    def claim_button(self) -> Locator:
+        return self.page.locator("#claim")
+
+    def wait_claim_settled(self) -> None:
+        """Until the claim's answer is shown: taken (the section comes back without the
+        button) or refused (an error toast)."""
+        self.page.locator("#toasts .toast.error, #complaint:not(:has(#claim))").first.wait_for()
+
+    @property
+    def internal_notes(self) -> Locator:
+        return self.timeline.locator("li.internal")
+
     def error(self, field: str) -> Locator:
         return self.page.locator(f"#e-{field}")
 
@@ -88,7 +114,7 @@ class HandlingPage(ShellPage):
             self.page.locator(f"details:has(#{field_id}) > summary").click()
 
     def claim(self) -> None:
-        self.page.locator("#claim").click()
+        self.claim_button.click()
 
     def run_to_in_progress(
         self, complaint_id: int, officer_name: str = "Budi Santoso"

@@ -43,7 +43,7 @@ def test_admin_sets_up_a_unit_and_category_that_citizens_see_until_deactivated(
 
         categories.open_category("Hidran Rusak")
         categories.deactivate()
-        expect(page.locator("main .alert.info")).to_be_visible()  # marked inactive
+        expect(categories.info_flash).to_be_visible()  # marked inactive
 
         choice.open_choice()
         expect(choice.names.filter(has_text="Jalan Rusak")).to_have_count(1)

@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 
 from e2e.conftest import LiveServer, run_async
 from e2e.data import PRIVATE_TITLE, PUBLIC_TITLE, RESPONSE, add_known_complaints
-from e2e.pages import LoginPage
+from e2e.pages import HomePage, LoginPage
 from e2e.pages_archive import ArchivePage, PublicComplaintPage, SimilarHint
 
 
@@ -52,7 +52,7 @@ def test_search_filter_and_read_the_official_response(
     detail = archive.open_complaint(PUBLIC_TITLE)
     expect(detail.heading).to_have_text(PUBLIC_TITLE)
     expect(detail.official_response).to_contain_text(RESPONSE)
-    expect(page.locator("main")).not_to_contain_text("E2ETRACK")
+    expect(detail.main).not_to_contain_text("E2ETRACK")
 
 
 @pytest.mark.parametrize("js", [True, False], ids=["js", "nojs"])
@@ -68,7 +68,7 @@ def test_a_private_complaint_is_absent_from_the_archive_and_its_search(
 
     missing = PublicComplaintPage(page, live_server.url).open(f"/arsip/{known['private']}")
     expect(missing.heading).to_have_text("Halaman tidak ditemukan")
-    expect(page.locator("main")).not_to_contain_text(PRIVATE_TITLE)
+    expect(missing.main).not_to_contain_text(PRIVATE_TITLE)
 
 
 @pytest.mark.parametrize("js", [True, False], ids=["js", "nojs"])
@@ -80,14 +80,14 @@ def test_a_complaint_number_typed_in_the_search_finds_it(
     number = known["public"]  # ADU-2026-900001
     # Lower case with spaces, as typed on a phone; then without the prefix.
     for typed in (number.lower().replace("-", " "), number.removeprefix("ADU-")):
-        archive.form.locator("input[name=q]").fill("")
+        archive.search_box.fill("")
         archive.type_search(typed)
         # The results of what was typed (not of an earlier search still on the page).
         expect(page).to_have_url(re.compile(re.escape(urlencode({"q": typed.strip()}))))
         expect(archive.rows).to_have_count(1)
         expect(archive.row(PUBLIC_TITLE)).to_be_visible()
         expect(archive.count).to_contain_text("1")
-    archive.form.locator("input[name=q]").fill("")
+    archive.search_box.fill("")
     archive.type_search(known["private"].lower())
     expect(page).to_have_url(re.compile(re.escape(urlencode({"q": known["private"].lower()}))))
     expect(archive.rows).to_have_count(0)
@@ -97,8 +97,8 @@ def test_the_archive_is_linked_from_every_page_and_the_home_page(
     page: Page, live_server: LiveServer, known: dict[str, str]
 ) -> None:
     home = ArchivePage(page, live_server.url).open("/")
-    expect(page.locator("main .archive-list")).to_contain_text(PUBLIC_TITLE)
-    expect(page.locator("main")).not_to_contain_text(PRIVATE_TITLE)
+    expect(HomePage(page, live_server.url).archive_list).to_contain_text(PUBLIC_TITLE)
+    expect(home.main).not_to_contain_text(PRIVATE_TITLE)
     home.menu_link("/arsip").click()
     page.wait_for_url(f"{live_server.url}/arsip")
     expect(home.results).to_contain_text(PUBLIC_TITLE)

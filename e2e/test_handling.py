@@ -8,7 +8,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from e2e.conftest import PHONE, LiveServer, logged_in, run_async
 from e2e.data import CITIZEN_PASSWORD, DLH, OFFICER_PASSWORD, add_complaint, add_pupr_officer, fetch
-from e2e.pages import LoginPage
+from e2e.pages import LoginPage, ShellPage
 from e2e.pages_complaints import ComplaintPage
 from e2e.pages_handling import HandlingPage, QueuePage
 
@@ -50,7 +50,9 @@ def test_officer_claims_verifies_processes_and_resolves_while_the_citizen_follow
         handling.resolve("Lubang sudah ditambal dan diaspal ulang.")
         expect(handling.section).to_have_attribute("data-status", "resolved")
         _citizen_status(citizen, live_server, complaint_id, "resolved")
-        expect(citizen.locator("main")).to_contain_text("Lubang sudah ditambal dan diaspal ulang.")
+        expect(ShellPage(citizen, live_server.url).main).to_contain_text(
+            "Lubang sudah ditambal dan diaspal ulang."
+        )
     finally:
         officer.context.close()
         citizen.context.close()
@@ -72,7 +74,7 @@ def test_handling_works_without_javascript(
         handling = queue.open_complaint(number)
         with page.expect_navigation():
             handling.claim()
-        expect(page.locator("main .alert.ok")).to_be_visible()  # the flash after the redirect
+        expect(handling.ok_flash).to_be_visible()  # the flash after the redirect
         expect(handling.officer).to_have_text("Budi Santoso")
         with page.expect_navigation():
             handling.verify()
@@ -95,7 +97,7 @@ def test_officer_rejects_with_a_reason_the_citizen_reads(
         handling.reject(reason)
         expect(handling.section).to_have_attribute("data-status", "rejected")
         _citizen_status(citizen, live_server, complaint_id, "rejected")
-        expect(citizen.locator("main")).to_contain_text(reason)
+        expect(ShellPage(citizen, live_server.url).main).to_contain_text(reason)
     finally:
         officer.context.close()
         citizen.context.close()
@@ -114,7 +116,7 @@ def test_forwarded_complaint_leaves_the_queue_and_enters_the_other_units(
         handling = HandlingPage(pupr, live_server.url).open_complaint(complaint_id)
         handling.forward(DLH, "Ini tumpukan sampah, bukan kerusakan jalan.")
         pupr.wait_for_url(f"{live_server.url}/petugas/antrean")
-        expect(pupr.locator("main .alert.ok")).to_be_visible()
+        expect(handling.ok_flash).to_be_visible()
         expect(QueuePage(pupr, live_server.url).row(number)).to_have_count(0)
 
         dlh_queue = QueuePage(dlh, live_server.url).open_queue("view=unassigned")
@@ -139,15 +141,13 @@ def test_two_officers_claim_at_once_and_one_is_told_who_won(
             HandlingPage(p, live_server.url).open_complaint(complaint_id) for p in (first, second)
         ]
         for handling in pages:
-            expect(handling.page.locator("#claim")).to_be_visible()
+            expect(handling.claim_button).to_be_visible()
         # Both saw it unassigned; both press "take" (the second before the first's answer).
         for handling in pages:
             handling.claim()
         # Each page settles: taken (the section comes back without the button) or refused.
         for handling in pages:
-            handling.page.locator(
-                "#toasts .toast.error, #complaint:not(:has(#claim))"
-            ).first.wait_for()
+            handling.wait_claim_settled()
         (winner,) = run_async(
             fetch,
             live_server.dsn,
@@ -157,7 +157,7 @@ def test_two_officers_claim_at_once_and_one_is_told_who_won(
         assert winner["full_name"] in ("Budi Santoso", "Rahmat Hidayat")
         outcomes = []
         for handling in pages:
-            if handling.page.locator("#toasts .toast.error").count():
+            if handling.refused:
                 outcomes.append("refused")
                 expect(handling.error_toast).to_contain_text(winner["full_name"])
             else:
@@ -179,15 +179,15 @@ def test_an_internal_note_never_reaches_the_citizen(
     try:
         handling = HandlingPage(officer, live_server.url).open_complaint(complaint_id)
         handling.add_note(secret)
-        expect(handling.timeline.locator("li.internal")).to_contain_text(secret)
+        expect(handling.internal_notes).to_contain_text(secret)
         handling.reply("Terima kasih, tim kami akan meninjau lokasi.")
         expect(handling.timeline).to_contain_text("tim kami akan meninjau lokasi")
 
         for path in (f"/pengaduan/{complaint_id}", "/pengaduan-saya", f"/arsip/{number}", "/arsip"):
-            citizen.goto(live_server.url + path)
-            expect(citizen.locator("body")).not_to_contain_text("Kontraktor lama")
-        citizen.goto(f"{live_server.url}/pengaduan/{complaint_id}")
-        expect(citizen.locator("main")).to_contain_text("tim kami akan meninjau lokasi")
+            seen = ShellPage(citizen, live_server.url).open(path)
+            expect(seen.body).not_to_contain_text("Kontraktor lama")
+        mine = ComplaintPage(citizen, live_server.url).open_complaint(complaint_id)
+        expect(mine.main).to_contain_text("tim kami akan meninjau lokasi")
         rows = run_async(
             fetch,
             live_server.dsn,

@@ -137,7 +137,7 @@ def test_the_bell_counts_up_when_the_officer_resolves(
         handling = HandlingPage(officer, server.url).run_to_in_progress(complaint_id)
         mine = ComplaintPage(citizen, server.url).open_complaint(complaint_id)
         mine.wait_live()
-        count = mine.bell.locator(".bell-count")
+        count = mine.bell_count
         before = int(count.inner_text()) if count.count() else 0
         mine.mark_unreloaded()
 
