@@ -20,17 +20,10 @@ from pengaduan.handling import actions
 from pengaduan.web import pagecache
 from tests.conftest import browser_client, log_in
 from tests.factories import make_category, make_complaint_in, make_unit, make_user
+from tests.support.databases import fetch_rows
 from tests.support.waiting import wait_until_async
 
 HTMX = {"HX-Request": "true"}
-
-
-async def _rows(dsn: str, sql: str, *args: object) -> list[asyncpg.Record]:
-    conn = await asyncpg.connect(dsn)
-    try:
-        return await conn.fetch(sql, *args)
-    finally:
-        await conn.close()
 
 
 async def _client_for(app: Litestar, username: str) -> httpx.AsyncClient:
@@ -314,10 +307,12 @@ async def test_two_officers_claiming_at_once_one_wins(
     codes = sorted(r.status_code for r in answers)
     assert codes == [303, 409], codes
     loser = next(r for r in answers if r.status_code == 409)
-    (row,) = await _rows(db_dsn, "SELECT officer FROM complaints WHERE id = $1", complaint)
+    (row,) = await fetch_rows(db_dsn, "SELECT officer FROM complaints WHERE id = $1", complaint)
     winner_name = {d["officer"]: "Petugas", d["officer2"]: "Petugas2"}[row["officer"]]
     assert f"{winner_name} " in loser.text  # "<name> has taken this complaint already"
-    claims = await _rows(db_dsn, "SELECT actor FROM audit_log WHERE action = 'complaint.claim'")
+    claims = await fetch_rows(
+        db_dsn, "SELECT actor FROM audit_log WHERE action = 'complaint.claim'"
+    )
     assert [c["actor"] for c in claims] == [row["officer"]]
 
 
@@ -463,18 +458,18 @@ async def test_verify_start_and_resolve_through_the_lifecycle(
     assert done.status_code == 200
     assert done.text.lstrip().startswith('<section id="complaint"')
     assert "pengaduan:toast" in done.headers["hx-trigger"]
-    (row,) = await _rows(
+    (row,) = await fetch_rows(
         db_dsn,
         "SELECT status, priority, first_response_at FROM complaints WHERE id = $1",
         complaint,
     )
     assert (row["status"], row["priority"]) == ("resolved", "high")
     assert row["first_response_at"] is not None
-    history = await _rows(
+    history = await fetch_rows(
         db_dsn, "SELECT new_status FROM status_history WHERE complaint = $1 ORDER BY id", complaint
     )
     assert [h["new_status"] for h in history] == ["pending", "verified", "in_progress", "resolved"]
-    official = await _rows(
+    official = await fetch_rows(
         db_dsn, "SELECT body FROM messages WHERE complaint = $1 AND is_official_response", complaint
     )
     assert [m["body"] for m in official] == ["Jalan sudah ditambal."]
@@ -496,7 +491,7 @@ async def test_a_new_category_recomputes_the_due_date_and_moves_the_unit(
     )
     # It left this officer's unit: back to the queue.
     assert moved.status_code == 303 and moved.headers["location"] == "/petugas/antrean"
-    (row,) = await _rows(
+    (row,) = await fetch_rows(
         db_dsn,
         "SELECT status, category, unit, officer, due_at FROM complaints WHERE id = $1",
         complaint,
@@ -513,7 +508,7 @@ async def test_a_new_category_recomputes_the_due_date_and_moves_the_unit(
         f"/petugas/pengaduan/{second}/verifikasi", data={"category": str(nearby)}
     )
     assert response.status_code == 303
-    (row,) = await _rows(
+    (row,) = await fetch_rows(
         db_dsn, "SELECT unit, officer, due_at FROM complaints WHERE id = $1", second
     )
     assert (row["unit"], row["officer"]) == (d["unit"], d["officer"])
@@ -537,9 +532,9 @@ async def test_reject_needs_a_reason_and_keeps_what_was_typed(
         f"/petugas/pengaduan/{complaint}/tolak", data={"reason": "Bukan kewenangan kota."}
     )
     assert done.status_code == 303
-    (row,) = await _rows(db_dsn, "SELECT status FROM complaints WHERE id = $1", complaint)
+    (row,) = await fetch_rows(db_dsn, "SELECT status FROM complaints WHERE id = $1", complaint)
     assert row["status"] == "rejected"
-    notes = await _rows(
+    notes = await fetch_rows(
         db_dsn,
         "SELECT body FROM notifications WHERE \"user\" = $1 AND kind = 'rejected'",
         d["citizen"],
@@ -564,16 +559,16 @@ async def test_a_public_reply_tells_the_reporter_in_their_language(
         f"/petugas/pengaduan/{complaint}/balas", data={"body": "Tim kami meninjau lokasi besok."}
     )
     assert sent.status_code == 303
-    (note,) = await _rows(
+    (note,) = await fetch_rows(
         db_dsn, 'SELECT kind, title, body FROM notifications WHERE "user" = $1', d["citizen"]
     )
     assert note["kind"] == "reply" and note["body"] == "Tim kami meninjau lokasi besok."
     assert note["title"] == "New reply on your complaint ADU-2026-000901"
-    (row,) = await _rows(
+    (row,) = await fetch_rows(
         db_dsn, "SELECT first_response_at, status FROM complaints WHERE id = $1", complaint
     )
     assert row["first_response_at"] is not None and row["status"] == "pending"
-    (message,) = await _rows(
+    (message,) = await fetch_rows(
         db_dsn, "SELECT visibility FROM messages WHERE complaint = $1", complaint
     )
     assert message["visibility"] == "public"
@@ -600,12 +595,12 @@ async def test_an_internal_note_never_reaches_the_citizen(
         assert (
             await officer.post(f"/petugas/pengaduan/{complaint}/{path}", data=data)
         ).status_code == 303
-    notifications = await _rows(db_dsn, "SELECT title, body FROM notifications")
-    outbox = await _rows(db_dsn, "SELECT payload::text AS payload FROM outbox")
+    notifications = await fetch_rows(db_dsn, "SELECT title, body FROM notifications")
+    outbox = await fetch_rows(db_dsn, "SELECT payload::text AS payload FROM outbox")
     assert notifications and outbox
     for row in [*notifications, *outbox]:
         assert "rahasia" not in " ".join(str(v) for v in row.values())
-    (note,) = await _rows(db_dsn, "SELECT visibility FROM messages WHERE body = $1", secret)
+    (note,) = await fetch_rows(db_dsn, "SELECT visibility FROM messages WHERE body = $1", secret)
     assert note["visibility"] == "internal"
     # The citizen's own pages (where they exist) and the public archive never show it.
     citizen: httpx.AsyncClient = await as_role("citizen")
@@ -683,16 +678,18 @@ async def test_forward_moves_the_complaint_to_the_other_units_queue(
         assert "Dinas Uji" in detail.text and "Sampah, bukan jalan." in detail.text
     finally:
         await other.aclose()
-    (row,) = await _rows(
+    (row,) = await fetch_rows(
         db_dsn, "SELECT unit, officer, assigned_at FROM complaints WHERE id = $1", complaint
     )
     assert (row["unit"], row["officer"], row["assigned_at"]) == (d["other_unit"], None, None)
-    (note,) = await _rows(
+    (note,) = await fetch_rows(
         db_dsn, "SELECT body, visibility FROM messages WHERE complaint = $1", complaint
     )
     assert note["visibility"] == "internal"
     assert "Dinas Uji" in note["body"] and "Dinas Lain" in note["body"]
-    (entry,) = await _rows(db_dsn, "SELECT data FROM audit_log WHERE action = 'complaint.forward'")
+    (entry,) = await fetch_rows(
+        db_dsn, "SELECT data FROM audit_log WHERE action = 'complaint.forward'"
+    )
     assert json.loads(entry["data"])["to"] == d["other_unit"]
 
 
@@ -728,23 +725,27 @@ async def test_forwarding_leaves_no_category_of_the_old_unit_behind(
     assert foreign.status_code == 422 and 'id="e-forward_category"' in foreign.text
     nothing = await officer.post(path, data={"unit": str(empty), "forward_note": note})
     assert nothing.status_code == 422 and "has no active category" in nothing.text
-    (row,) = await _rows(db_dsn, "SELECT unit, category FROM complaints WHERE id = $1", complaint)
+    (row,) = await fetch_rows(
+        db_dsn, "SELECT unit, category FROM complaints WHERE id = $1", complaint
+    )
     assert (row["unit"], row["category"]) == (d["unit"], d["category"])
 
     moved = await officer.post(
         path, data={"unit": str(transport), "forward_note": note, "forward_category": str(lamps)}
     )
     assert moved.status_code == 303
-    (row,) = await _rows(
+    (row,) = await fetch_rows(
         db_dsn, "SELECT unit, category, due_at FROM complaints WHERE id = $1", complaint
     )
     # The category of the new unit, with its deadline (counted from submission, as on verify).
     assert (row["unit"], row["category"]) == (transport, lamps)
     assert row["due_at"] == submitted + timedelta(days=2)
-    (history,) = await _rows(db_dsn, "SELECT body, visibility FROM messages")
+    (history,) = await fetch_rows(db_dsn, "SELECT body, visibility FROM messages")
     assert history["visibility"] == "internal"
     assert "category Jalan Rusak → Lampu Jalan" in history["body"] and note in history["body"]
-    (entry,) = await _rows(db_dsn, "SELECT data FROM audit_log WHERE action = 'complaint.forward'")
+    (entry,) = await fetch_rows(
+        db_dsn, "SELECT data FROM audit_log WHERE action = 'complaint.forward'"
+    )
     data = json.loads(entry["data"])
     assert (data["category_from"], data["category_to"]) == (d["category"], lamps)
 
@@ -755,7 +756,7 @@ async def test_forwarding_leaves_no_category_of_the_old_unit_behind(
         data={"unit": str(d["other_unit"]), "forward_note": "Sampah."},
     )
     assert response.status_code == 303
-    (row,) = await _rows(db_dsn, "SELECT category FROM complaints WHERE id = $1", single)
+    (row,) = await fetch_rows(db_dsn, "SELECT category FROM complaints WHERE id = $1", single)
     assert row["category"] == d["other_category"]
     # A category that already belongs to the unit it goes to stays.
     own = await make_complaint_in(d, category=d["other_category"])
@@ -764,7 +765,7 @@ async def test_forwarding_leaves_no_category_of_the_old_unit_behind(
         data={"unit": str(d["other_unit"]), "forward_note": "Kembali ke unitnya."},
     )
     assert response.status_code == 303
-    (row,) = await _rows(db_dsn, "SELECT category, due_at FROM complaints WHERE id = $1", own)
+    (row,) = await fetch_rows(db_dsn, "SELECT category, due_at FROM complaints WHERE id = $1", own)
     assert row["category"] == d["other_category"]
 
 
@@ -783,9 +784,11 @@ async def test_reassign_to_another_officer_of_the_unit(
         f"/petugas/pengaduan/{mine}/tugaskan", data={"officer": str(d["officer2"])}
     )
     assert handed.status_code == 303
-    (row,) = await _rows(db_dsn, "SELECT officer FROM complaints WHERE id = $1", mine)
+    (row,) = await fetch_rows(db_dsn, "SELECT officer FROM complaints WHERE id = $1", mine)
     assert row["officer"] == d["officer2"]
-    (told,) = await _rows(db_dsn, 'SELECT kind FROM notifications WHERE "user" = $1', d["officer2"])
+    (told,) = await fetch_rows(
+        db_dsn, 'SELECT kind FROM notifications WHERE "user" = $1', d["officer2"]
+    )
     assert told["kind"] == "assigned"
     # An officer does not take work away from a colleague; an admin may.
     taken = await officer.post(
@@ -797,7 +800,7 @@ async def test_reassign_to_another_officer_of_the_unit(
         f"/petugas/pengaduan/{theirs}/tugaskan", data={"officer": str(d["officer"])}
     )
     assert assigned.status_code == 303
-    entries = await _rows(
+    entries = await fetch_rows(
         db_dsn, "SELECT count(*) AS n FROM audit_log WHERE action = 'complaint.assign'"
     )
     assert entries[0]["n"] == 2

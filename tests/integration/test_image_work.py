@@ -20,15 +20,14 @@ from pengaduan.complaints.storage import FileSystemStorage
 from tests.conftest import browser_client
 from tests.integration import test_complaints_citizen as filing
 from tests.integration.test_complaints_citizen import (
-    _rows,
     blobs,
     count,
     files,
     form_key,
     good_form,
-    jpeg,
 )
-from tests.support.images import black_png
+from tests.support.databases import fetch_rows
+from tests.support.images import black_png, jpeg
 from tests.support.waiting import wait_until_async
 
 # The filing tests' fixtures: a citizen's client, a category to file under, the storage.
@@ -102,7 +101,7 @@ async def test_a_7000_pixel_square_png_costs_the_web_worker_nothing_and_its_chil
     assert 0 < workers.peak_child_rss <= CHILD_BOUND, workers.peak_child_rss // MB
 
     # Still cleaned and scaled as every photo is.
-    rows = await _rows(db_dsn, "SELECT * FROM evidence_files ORDER BY id")
+    rows = await fetch_rows(db_dsn, "SELECT * FROM evidence_files ORDER BY id")
     assert len(rows) == 2 and rows[0]["storage_key"] == rows[1]["storage_key"]
     full = Image.open(io.BytesIO(await storage.read(rows[0]["storage_key"])))
     assert full.format == "PNG" and full.size == (1600, 1600)

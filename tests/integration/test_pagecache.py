@@ -43,25 +43,6 @@ async def _versions() -> dict[int, int]:
     return {row["unit"]: row["version"] for row in rows}
 
 
-@pytest.fixture
-def count_queries(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    sent: list[str] = []
-    original = ENGINE.run_querystring
-    original_fetch = db.fetch
-
-    async def counting(querystring, in_pool: bool = True):
-        sent.append(str(querystring))
-        return await original(querystring, in_pool=in_pool)
-
-    async def counting_fetch(sql: str, *args):
-        sent.append(sql)
-        return await original_fetch(sql, *args)
-
-    monkeypatch.setattr(ENGINE, "run_querystring", counting)
-    monkeypatch.setattr(db, "fetch", counting_fetch)
-    return sent
-
-
 # --- the versions the database keeps ------------------------------------------------------------
 
 

@@ -18,18 +18,10 @@ from pengaduan.app import create_app
 from pengaduan.db import ENGINE
 from tests.conftest import running
 from tests.factories import make_category, make_complaint, make_unit, make_user
-from tests.support.databases import settings_for
+from tests.support.databases import fetch_rows, settings_for
 from tests.support.waiting import wait_until_async
 
 HOUR = timedelta(hours=1)
-
-
-async def _rows(dsn: str, sql: str, *args: object) -> list[asyncpg.Record]:
-    conn = await asyncpg.connect(dsn)
-    try:
-        return await conn.fetch(sql, *args)
-    finally:
-        await conn.close()
 
 
 @pytest.fixture
@@ -42,11 +34,13 @@ async def overdue(people: dict[str, int], db_dsn: str) -> dict[str, int]:
     ids = {**people, "unit_b": unit_b}
     ids["admin_a"] = await make_user("admin", "admin.a", unit=unit_a)
     ids["admin_a_gone"] = await make_user("admin", "admin.a.lama", unit=unit_a)
-    await _rows(db_dsn, "UPDATE users SET is_active = false WHERE id = $1", ids["admin_a_gone"])
+    await fetch_rows(
+        db_dsn, "UPDATE users SET is_active = false WHERE id = $1", ids["admin_a_gone"]
+    )
     # An admin of another unit hears nothing of these; one without a confirmed email gets no mail.
     ids["admin_c"] = await make_user("admin", "admin.c", unit=await make_unit("Dinas C"))
     ids["admin_unconfirmed"] = await make_user("admin", "admin.baru", confirmed=False)
-    await _rows(db_dsn, "UPDATE users SET language = 'en' WHERE id = $1", ids["admin_a"])
+    await fetch_rows(db_dsn, "UPDATE users SET language = 'en' WHERE id = $1", ids["admin_a"])
     roads = await make_category(unit_a, "Jalan Rusak")
     trash = await make_category(unit_b, "Sampah")
     ids["late_a"] = await make_complaint(
@@ -75,12 +69,14 @@ async def overdue(people: dict[str, int], db_dsn: str) -> dict[str, int]:
 
 
 async def _told(dsn: str) -> set[tuple[int, int]]:
-    rows = await _rows(dsn, "SELECT \"user\", complaint FROM notifications WHERE kind = 'overdue'")
+    rows = await fetch_rows(
+        dsn, "SELECT \"user\", complaint FROM notifications WHERE kind = 'overdue'"
+    )
     return {(r["user"], r["complaint"]) for r in rows}
 
 
 async def _mails(dsn: str) -> list[dict]:
-    rows = await _rows(dsn, "SELECT recipient, payload FROM outbox ORDER BY id")
+    rows = await fetch_rows(dsn, "SELECT recipient, payload FROM outbox ORDER BY id")
     return [{"to": r["recipient"], **json.loads(r["payload"])} for r in rows]
 
 
@@ -101,23 +97,23 @@ async def test_overdue_complaints_go_to_the_units_admins_and_the_officer(
         "petugas@uji.test",
     ]
     assert all(m["kind"] == "overdue" for m in mails)
-    (number_a,) = await _rows(
+    (number_a,) = await fetch_rows(
         db_dsn, "SELECT number FROM complaints WHERE id = $1", overdue["late_a"]
     )
     (english,) = [m for m in mails if m["to"] == "admin.a@uji.test"]
     assert english["subject"] == f"Overdue: complaint {number_a['number']}"
     assert f"/petugas/pengaduan/{overdue['late_a']}" in english["text"]
     assert "Dinas Uji" in english["text"] and "In progress" in english["text"]
-    (note,) = await _rows(
+    (note,) = await fetch_rows(
         db_dsn, 'SELECT title FROM notifications WHERE "user" = $1', overdue["admin_a"]
     )
     assert note["title"] == f"Complaint {number_a['number']} is overdue"
 
-    stamped = await _rows(
+    stamped = await fetch_rows(
         db_dsn, "SELECT id FROM complaints WHERE overdue_notified_at IS NOT NULL ORDER BY id"
     )
     assert [r["id"] for r in stamped] == [overdue["late_a"], overdue["late_b"]]
-    audit = await _rows(
+    audit = await fetch_rows(
         db_dsn,
         "SELECT actor, target_id FROM audit_log WHERE action = 'complaint.overdue_escalated'",
     )
@@ -134,13 +130,13 @@ async def test_escalation_repeats_only_after_a_day(
     assert await scheduler.escalate_overdue(now) == 2
     assert await scheduler.escalate_overdue(now) == 0
     assert await scheduler.escalate_overdue(now + 23 * HOUR) == 0
-    assert len(await _rows(db_dsn, "SELECT 1 FROM notifications WHERE kind = 'overdue'")) == 4
+    assert len(await fetch_rows(db_dsn, "SELECT 1 FROM notifications WHERE kind = 'overdue'")) == 4
     # Resolved meanwhile: no more reminders for it.
-    await _rows(
+    await fetch_rows(
         db_dsn, "UPDATE complaints SET status = 'resolved' WHERE id = $1", overdue["late_b"]
     )
     assert await scheduler.escalate_overdue(now + 25 * HOUR) == 1
-    rows = await _rows(
+    rows = await fetch_rows(
         db_dsn,
         "SELECT complaint, count(*) AS n FROM notifications WHERE kind = 'overdue'"
         " GROUP BY complaint",
@@ -165,7 +161,7 @@ async def test_two_concurrent_runs_do_the_work_once(
     # One ran it; the other was skipped (lock held) or found nothing left (ran after it).
     assert sorted(results, key=lambda r: r or 0)[-1] == 2
     assert sum(r or 0 for r in results) == 2
-    assert len(await _rows(db_dsn, "SELECT 1 FROM notifications WHERE kind = 'overdue'")) == 4
+    assert len(await fetch_rows(db_dsn, "SELECT 1 FROM notifications WHERE kind = 'overdue'")) == 4
     assert len(await _mails(db_dsn)) == 3
 
 
@@ -175,7 +171,7 @@ async def test_two_runs_without_the_lock_still_claim_each_complaint_once(
     """Should a lock be lost with its connection, the row claims keep the work single."""
     first, second = await asyncio.gather(scheduler.escalate_overdue(), scheduler.escalate_overdue())
     assert first + second == 2
-    assert len(await _rows(db_dsn, "SELECT 1 FROM notifications WHERE kind = 'overdue'")) == 4
+    assert len(await fetch_rows(db_dsn, "SELECT 1 FROM notifications WHERE kind = 'overdue'")) == 4
 
 
 async def test_a_job_whose_lock_is_held_elsewhere_is_skipped(
@@ -206,13 +202,13 @@ async def test_resolved_complaints_close_fourteen_days_after_resolution(
     recent = await make_complaint(**common, status="resolved", resolved_at=now - timedelta(days=13))
     still_open = await make_complaint(**common, status="in_progress")
     assert await scheduler.close_resolved() == 1
-    rows = await _rows(db_dsn, "SELECT id, status, closed_at FROM complaints ORDER BY id")
+    rows = await fetch_rows(db_dsn, "SELECT id, status, closed_at FROM complaints ORDER BY id")
     assert {r["id"]: r["status"] for r in rows} == {
         old: "closed",
         recent: "resolved",
         still_open: "in_progress",
     }
-    (history,) = await _rows(db_dsn, "SELECT * FROM status_history WHERE complaint = $1", old)
+    (history,) = await fetch_rows(db_dsn, "SELECT * FROM status_history WHERE complaint = $1", old)
     assert (history["old_status"], history["new_status"], history["changed_by"]) == (
         "resolved",
         "closed",
@@ -238,7 +234,9 @@ async def test_the_closing_job_runs_as_soon_as_the_scheduler_starts(
     try:
 
         async def closed() -> bool:
-            (row,) = await _rows(db_dsn, "SELECT status FROM complaints WHERE id = $1", expired)
+            (row,) = await fetch_rows(
+                db_dsn, "SELECT status FROM complaints WHERE id = $1", expired
+            )
             return row["status"] == "closed"
 
         assert await wait_until_async(closed, "the expired complaint closed", 20)

@@ -18,21 +18,13 @@ from pengaduan.accounts import services, throttle
 from pengaduan.notifications import outbox
 from tests.conftest import browser_client
 from tests.factories import PASSWORD
-from tests.support.databases import settings_for
+from tests.support.databases import fetch_rows, settings_for
 from tests.support.mail import SmtpSink
 from tests.support.waiting import wait_until_async
 
 LIMIT = throttle.FREE_FAILURES["account"]
 WRONG = "bukan-sandinya-1"
 CSRF = re.compile(r'name="_csrf_token" value="[^"]*"|"x-csrftoken": "[^"]*"')
-
-
-async def _rows(dsn: str, sql: str, *args: object) -> list[asyncpg.Record]:
-    conn = await asyncpg.connect(dsn)
-    try:
-        return await conn.fetch(sql, *args)
-    finally:
-        await conn.close()
 
 
 class PasswordGate:
@@ -87,7 +79,7 @@ async def test_twenty_simultaneous_attempts_check_at_most_the_limit(
     assert len(gate.checked) == LIMIT
     # The attempt that reached the limit tells the wait; the rest before it say "wrong".
     assert statuses == [422] * (LIMIT - 1) + [429] * (20 - LIMIT + 1)
-    (row,) = await _rows(
+    (row,) = await fetch_rows(
         db_dsn, "SELECT failures FROM login_throttles WHERE key = $1", f"user:{people['citizen']}"
     )
     assert row["failures"] == LIMIT
@@ -109,7 +101,7 @@ async def test_the_right_password_cannot_slip_past_a_lock_being_placed(
     assert right.status_code == 429 and int(right.headers["retry-after"]) > 0
     assert 'value="warga"' in right.text  # the typed name kept in the form
     assert PASSWORD not in gate.checked and len(gate.checked) == LIMIT
-    assert await _rows(db_dsn, 'SELECT id FROM sessions WHERE "user" IS NOT NULL') == []
+    assert await fetch_rows(db_dsn, 'SELECT id FROM sessions WHERE "user" IS NOT NULL') == []
 
 
 @pytest.mark.parametrize(
@@ -152,7 +144,7 @@ async def test_right_logins_do_not_use_up_the_addresses_allowance(
                 "/masuk", data={"identifier": "warga", "password": PASSWORD}
             )
             assert response.status_code == 303
-    rows = await _rows(db_dsn, "SELECT failures, locked_until FROM login_throttles")
+    rows = await fetch_rows(db_dsn, "SELECT failures, locked_until FROM login_throttles")
     assert all(r["failures"] == 0 and r["locked_until"] is None for r in rows)
 
 
@@ -162,7 +154,7 @@ async def test_the_wait_doubles_when_the_lock_is_over_and_the_next_password_is_w
     async with browser_client(app) as client:
         for _ in range(LIMIT):
             await client.post("/masuk", data={"identifier": "warga", "password": WRONG})
-        await _rows(db_dsn, "UPDATE login_throttles SET locked_until = now() - interval '1 s'")
+        await fetch_rows(db_dsn, "UPDATE login_throttles SET locked_until = now() - interval '1 s'")
         again = await client.post("/masuk", data={"identifier": "warga", "password": WRONG})
     wait = throttle.wait_after("account", LIMIT + 1).total_seconds()
     assert again.status_code == 429 and wait - 5 < int(again.headers["retry-after"]) <= wait
@@ -227,7 +219,7 @@ async def test_reset_requests_are_limited_per_address(
     assert response.status_code == 429 and 0 < int(response.headers["retry-after"]) <= 3600
     assert "Terlalu banyak permintaan" in response.text
     assert 'value="warga"' in response.text
-    assert await _rows(db_dsn, "SELECT id FROM outbox") == []
+    assert await fetch_rows(db_dsn, "SELECT id FROM outbox") == []
 
 
 def _answered_early(app: Litestar, answers: list[dict[str, Any]]) -> Callable:

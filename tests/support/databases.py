@@ -71,3 +71,13 @@ def settings_for(dsn: str, **overrides: str) -> Settings:
     }
     env.update(overrides)
     return load_settings(env)
+
+
+async def fetch_rows(dsn: str, sql: str, *args: object) -> list[asyncpg.Record]:
+    """`sql` on a connection of its own, outside the app's pool and transactions: what another
+    client of the database sees."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        return await conn.fetch(sql, *args)
+    finally:
+        await conn.close()
