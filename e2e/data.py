@@ -17,19 +17,11 @@ ADMIN = ("admin", "pengaduan-admin-demo")
 CITIZEN = ("warga", "pengaduan-warga-demo")
 CITIZEN_NAME = "Andi Pratama"
 
-OFFICER_PASSWORD = "pengaduan-petugas-demo"
-CITIZEN_PASSWORD = "pengaduan-warga-demo"
+OFFICER_PASSWORD = "pengaduan-petugas-demo"  # every demo officer's
+CITIZEN_PASSWORD = CITIZEN[1]  # every demo citizen's
 PUPR = "Dinas Pekerjaan Umum dan Penataan Ruang"
 DLH = "Dinas Lingkungan Hidup"
 _numbers = itertools.count(1)
-
-
-async def fetch(dsn: str, sql: str, *args: object) -> list[asyncpg.Record]:
-    conn = await asyncpg.connect(dsn)
-    try:
-        return await conn.fetch(sql, *args)
-    finally:
-        await conn.close()
 
 
 async def add_complaint(dsn: str, title: str, reporter: str = "warga") -> tuple[int, str]:

@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from e2e.conftest import PHONE, LiveServer
+from e2e.data import ADMIN, CITIZEN
 from e2e.pages import AdminUsersPage, LoginPage, PasswordPage, RegisterPage, ShellPage
 from tests.support.mail import ReceivedMail, SmtpSink
 
@@ -85,7 +86,7 @@ def test_login_is_throttled_after_repeated_failures(
     for _ in range(5):
         login.log_in("warga", "bukan-sandinya")
     expect(login.form_error).to_contain_text(TEXTS[lang]["wait"])
-    login.log_in("warga", "pengaduan-warga-demo")  # even the right password waits
+    login.log_in(*CITIZEN)  # even the right password waits
     expect(login.form_error).to_be_visible()
     assert "/masuk" in page.url
 
@@ -116,7 +117,7 @@ def test_admin_creates_an_officer_who_logs_in_to_the_officer_page(
     officer_ctx = browser.new_context(viewport=PHONE, locale="en-US")
     try:
         admin = admin_ctx.new_page()
-        LoginPage(admin, live_server.url).log_in("admin", "pengaduan-admin-demo")
+        LoginPage(admin, live_server.url).log_in(*ADMIN)
         admin.wait_for_url(f"{live_server.url}/admin/statistik")
         users = AdminUsersPage(admin, live_server.url)
         users.create_staff(

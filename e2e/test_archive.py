@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from e2e.conftest import LiveServer, run_async
-from e2e.data import PRIVATE_TITLE, PUBLIC_TITLE, RESPONSE, add_known_complaints
+from e2e.data import CITIZEN, PRIVATE_TITLE, PUBLIC_TITLE, RESPONSE, add_known_complaints
 from e2e.pages import HomePage, LoginPage
 from e2e.pages_archive import ArchivePage, PublicComplaintPage, SimilarHint
 
@@ -108,7 +108,7 @@ def test_the_archive_is_linked_from_every_page_and_the_home_page(
 def test_typing_a_title_shows_similar_open_public_complaints(
     page: Page, live_server: LiveServer, known: dict[str, str]
 ) -> None:
-    LoginPage(page, live_server.url).log_in("warga", "pengaduan-warga-demo")
+    LoginPage(page, live_server.url).log_in(*CITIZEN)
     page.wait_for_url(f"{live_server.url}/akun")
     hint = SimilarHint(page, live_server.url).open_form()
     hint.type_title("jalan amblas cisitu")

@@ -7,10 +7,11 @@ from __future__ import annotations
 from playwright.sync_api import Browser, Page, expect
 
 from e2e.conftest import PHONE, LiveServer, logged_in, run_async
-from e2e.data import CITIZEN_PASSWORD, DLH, OFFICER_PASSWORD, add_complaint, add_pupr_officer, fetch
+from e2e.data import CITIZEN_PASSWORD, DLH, OFFICER_PASSWORD, add_complaint, add_pupr_officer
 from e2e.pages import LoginPage, ShellPage
 from e2e.pages_complaints import ComplaintPage
 from e2e.pages_handling import HandlingPage, QueuePage
+from tests.support.databases import fetch_rows
 
 
 def _citizen_status(page: Page, server: LiveServer, complaint_id: int, status: str) -> None:
@@ -149,7 +150,7 @@ def test_two_officers_claim_at_once_and_one_is_told_who_won(
         for handling in pages:
             handling.wait_claim_settled()
         (winner,) = run_async(
-            fetch,
+            fetch_rows,
             live_server.dsn,
             "SELECT u.full_name FROM complaints c JOIN users u ON u.id = c.officer WHERE c.id = $1",
             complaint_id,
@@ -189,7 +190,7 @@ def test_an_internal_note_never_reaches_the_citizen(
         mine = ComplaintPage(citizen, live_server.url).open_complaint(complaint_id)
         expect(mine.main).to_contain_text("tim kami akan meninjau lokasi")
         rows = run_async(
-            fetch,
+            fetch_rows,
             live_server.dsn,
             "SELECT n.title || ' ' || n.body AS text FROM notifications n"
             " JOIN users u ON u.id = n.\"user\" WHERE u.username = 'warga'"
