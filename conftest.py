@@ -23,7 +23,7 @@ import pytest  # noqa: E402
 
 from pengaduan import db  # noqa: E402
 from pengaduan.db import embedded  # noqa: E402
-from pengaduan.testing import SmtpSink  # noqa: E402
+from tests.support.mail import SmtpSink  # noqa: E402
 
 
 @pytest.fixture(scope="session")

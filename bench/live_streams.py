@@ -35,6 +35,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # tests.support: test databases and settings, outside the package
 sys.path.insert(0, str(ROOT / "bench"))
 
 import queue_load  # noqa: E402
@@ -55,7 +56,7 @@ async def prepare(streams: int) -> tuple[str, int, dict[str, int], list[tuple[st
     from pengaduan.accounts.passwords import hash_password_sync
     from pengaduan.accounts.sessions import hash_id
     from pengaduan.db import embedded, migrations
-    from pengaduan.testing import recreate_database, settings_for
+    from tests.support.databases import recreate_database, settings_for
 
     server = embedded.start_embedded(ROOT / "var" / "bench-pgdata")
     dsn = await recreate_database(db.with_database(server.server_dsn, "postgres"), DATABASE)
@@ -205,9 +206,10 @@ def change_status(dsn: str, complaint: int, actor: dict[str, int], out: dict[str
     """The status change through the lifecycle, in its own thread and loop."""
 
     async def run() -> None:
+        from tests.support.databases import settings_for
+
         from pengaduan import db
         from pengaduan.complaints import lifecycle
-        from pengaduan.testing import settings_for
 
         db.configure_engine(dsn)
         await db.check_connection(dsn)

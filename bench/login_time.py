@@ -15,12 +15,14 @@ import argparse
 import asyncio
 import os
 import statistics
+import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # tests.support: test databases and settings, outside the package
 
 
 async def main(rounds: int, samples: int) -> None:
@@ -37,7 +39,7 @@ async def main(rounds: int, samples: int) -> None:
     from pengaduan.app import create_app
     from pengaduan.db import embedded, migrations
     from pengaduan.notifications.tables import Outbox
-    from pengaduan.testing import recreate_database, settings_for
+    from tests.support.databases import recreate_database, settings_for
 
     server = embedded.start_embedded(ROOT / "var" / "bench-pgdata")
     dsn = await recreate_database(db.with_database(server.server_dsn, "postgres"), "bench")

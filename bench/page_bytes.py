@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urljoin
@@ -20,6 +21,7 @@ from urllib.parse import urljoin
 from harness import log_in
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # tests.support: test databases and settings, outside the package
 PAGES = {
     "New complaint": "/pengaduan/baru",
     "My complaints": "/pengaduan-saya",
@@ -74,7 +76,7 @@ async def main() -> None:
     from pengaduan import db, demo
     from pengaduan.app import create_app
     from pengaduan.db import embedded, migrations
-    from pengaduan.testing import recreate_database, settings_for
+    from tests.support.databases import recreate_database, settings_for
 
     server = embedded.start_embedded(ROOT / "var" / "bench-pgdata")
     dsn = await recreate_database(db.with_database(server.server_dsn, "postgres"), "bench_pages")

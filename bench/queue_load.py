@@ -39,6 +39,7 @@ from pathlib import Path
 from harness import bench_environment, cookie_header, counted_queries, free_port, log_in
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # tests.support: test databases and settings, outside the package
 DATABASE = "bench_queue"
 PASSWORD = "bench-petugas-sandi"
 TARGET_SHARE = 0.15
@@ -73,7 +74,7 @@ async def prepare_database(
     from pengaduan import db, demo
     from pengaduan.accounts.passwords import hash_password_sync
     from pengaduan.db import embedded, migrations
-    from pengaduan.testing import recreate_database, settings_for
+    from tests.support.databases import recreate_database, settings_for
 
     server = embedded.start_embedded(ROOT / "var" / "bench-pgdata")
     if reuse:
@@ -238,8 +239,8 @@ async def queries_per_page(dsn: str) -> tuple[int, int, int]:
     import httpx
 
     from pengaduan.app import create_app
-    from pengaduan.testing import settings_for
     from pengaduan.web import pagecache
+    from tests.support.databases import settings_for
 
     app = create_app(
         settings_for(

@@ -31,6 +31,7 @@ from pathlib import Path
 from harness import log_in
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # tests.support: test databases and settings, outside the package
 DATABASE = "bench_stats"
 TARGET_SECONDS = 1.0
 CHUNK = 100_000
@@ -114,7 +115,7 @@ async def prepare(reuse: bool) -> str:
     from pengaduan import db, demo
     from pengaduan.accounts.passwords import hash_password_sync
     from pengaduan.db import embedded, migrations
-    from pengaduan.testing import recreate_database, settings_for
+    from tests.support.databases import recreate_database, settings_for
 
     server = embedded.start_embedded(ROOT / "var" / "bench-pgdata")
     dsn = db.with_database(server.server_dsn, DATABASE)
@@ -253,7 +254,7 @@ async def measure(dsn: str, runs: int) -> list[tuple[str, list[float], int]]:
 
     from pengaduan.app import create_app
     from pengaduan.statistics import public
-    from pengaduan.testing import settings_for
+    from tests.support.databases import settings_for
 
     app = create_app(
         settings_for(

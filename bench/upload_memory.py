@@ -29,6 +29,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # tests.support: test databases and settings, outside the package
 sys.path.insert(0, str(ROOT / "bench"))
 
 import queue_load  # noqa: E402
@@ -159,7 +160,7 @@ def pss(processes: list) -> int:
 
 
 def hostile_pngs() -> list[tuple[str, bytes]]:
-    from pengaduan.testing import black_png
+    from tests.support.images import black_png
 
     dark = black_png(7000, 7000)
     return [(f"gelap{i}.png", dark) for i in range(1, 6)]

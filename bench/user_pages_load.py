@@ -37,6 +37,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # tests.support: test databases and settings, outside the package
 sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT / "src"))
 
@@ -125,7 +126,7 @@ async def _log_in(client, who: tuple[str, str]) -> None:
 
 def _app(dsn: str):
     from pengaduan.app import create_app
-    from pengaduan.testing import settings_for
+    from tests.support.databases import settings_for
 
     return create_app(
         settings_for(

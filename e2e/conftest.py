@@ -7,28 +7,26 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import io
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
+from PIL import Image
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
+from e2e.pages import LoginPage
 from pengaduan import demo
-from pengaduan.testing import (
-    SmtpSink,
-    drop_database,
-    recreate_database,
-    settings_for,
-    truncate_all,
-)
+from tests.support.databases import drop_database, recreate_database, settings_for, truncate_all
+from tests.support.mail import SmtpSink
+from tests.support.net import free_port
+from tests.support.serving import answers_health
+from tests.support.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
@@ -52,12 +50,6 @@ def run_async(coroutine_fn, *args):
         return pool.submit(asyncio.run, coroutine_fn(*args)).result()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class LiveServer:
     """`pengaduan serve` in a subprocess, with its own database."""
 
@@ -65,7 +57,7 @@ class LiveServer:
         self, dsn: str, data_dir: Path, workers: int = 1, extra_env: dict[str, str] | None = None
     ) -> None:
         self.dsn = dsn
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = data_dir / f"server-{self.port}.log"
         data_dir.mkdir(parents=True, exist_ok=True)
@@ -98,17 +90,15 @@ class LiveServer:
         )
 
     def wait_healthy(self, seconds: float = 60) -> None:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
+        def up() -> bool:
             if self.proc.poll() is not None:
                 pytest.fail(f"the app exited with {self.proc.returncode}:\n{self.output()}")
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.25)
-        pytest.fail(f"the app did not answer /healthz in {seconds:.0f} s:\n{self.output()}")
+            return answers_health(f"{self.url}/healthz")
+
+        try:
+            wait_until(up, "the app answering /healthz", seconds, poll=0.25)
+        except TimeoutError:
+            pytest.fail(f"the app did not answer /healthz in {seconds:.0f} s:\n{self.output()}")
 
     def output(self) -> str:
         self.log.flush()
@@ -202,3 +192,32 @@ def nojs_page(browser: Browser) -> Iterator[Page]:
     ctx.set_default_timeout(10_000)
     yield ctx.new_page()
     ctx.close()
+
+
+@pytest.fixture(params=["page", "nojs_page"], ids=["js", "nojs"])
+def any_page(request: pytest.FixtureRequest) -> Page:
+    """The same journey with JavaScript on and off."""
+    return request.getfixturevalue(request.param)
+
+
+def logged_in(browser: Browser, server: LiveServer, username: str, password: str) -> Page:
+    """A page of a browser context of its own (a second person), logged in; close it with
+    `page.context.close()`."""
+    context: BrowserContext = browser.new_context(viewport=PHONE, locale="id-ID")
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    LoginPage(page, server.url).log_in(username, password)
+    page.wait_for_url(lambda url: "/masuk" not in url)
+    return page
+
+
+@pytest.fixture
+def photo(tmp_path: Path) -> Path:
+    """A phone photo of a pothole (JPEG, 1200×900)."""
+    path = tmp_path / "jalan-berlubang.jpg"
+    image = Image.new("RGB", (1200, 900), (120, 110, 100))
+    image.paste((40, 40, 40), (400, 300, 800, 600))
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=80)
+    path.write_bytes(buffer.getvalue())
+    return path

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from playwright.sync_api import Locator, Page
 
+from e2e.data import CITIZEN
+
 
 class ShellPage:
     """Any page: the header with the language switch."""
@@ -21,6 +23,49 @@ class ShellPage:
         return self.page.locator("main h1").first
 
     @property
+    def main(self) -> Locator:
+        return self.page.locator("main")
+
+    @property
+    def body(self) -> Locator:
+        return self.page.locator("body")
+
+    @property
+    def header(self) -> Locator:
+        return self.page.locator("header")
+
+    @property
+    def flash(self) -> Locator:
+        """The first message at the top of the page (a flash after a redirect, a notice)."""
+        return self.page.locator("main .alert").first
+
+    @property
+    def ok_flash(self) -> Locator:
+        return self.page.locator("main .alert.ok")
+
+    @property
+    def info_flash(self) -> Locator:
+        return self.page.locator("main .alert.info")
+
+    @property
+    def flashes(self) -> Locator:
+        """The one-time messages carried over a redirect."""
+        return self.page.locator("main .alert[data-flash]")
+
+    @property
+    def toasts(self) -> Locator:
+        return self.page.locator("#toasts .toast")
+
+    @property
+    def bell(self) -> Locator:
+        return self.page.locator("#notif-bell")
+
+    @property
+    def bell_count(self) -> Locator:
+        """The unread count on the header's bell (absent when nothing is unread)."""
+        return self.bell.locator(".bell-count")
+
+    @property
     def language(self) -> str:
         return self.page.locator("html").get_attribute("lang") or ""
 
@@ -35,11 +80,29 @@ class ShellPage:
         with self.page.expect_navigation():
             self.page.locator(f".lang button[value={code}]").click()
 
+    # -- live updates: the page changes in place, never reloaded
+
+    def wait_live(self) -> None:
+        """Until live.js got `ready`: the page's stream is subscribed on its worker."""
+        self.page.locator("body[data-live=open]").wait_for(state="attached")
+
+    def mark_unreloaded(self) -> None:
+        """A mark in this document's window; a reload or a full navigation loses it."""
+        self.page.evaluate("window.__notReloaded = true")
+
+    def still_unreloaded(self) -> bool:
+        return self.page.evaluate("window.__notReloaded === true")
+
 
 class HomePage(ShellPage):
     @property
     def categories(self) -> Locator:
         return self.page.locator(".categories li")
+
+    @property
+    def archive_list(self) -> Locator:
+        """The latest public complaints."""
+        return self.page.locator("main .archive-list")
 
 
 class RegisterPage(ShellPage):
@@ -57,6 +120,13 @@ class RegisterPage(ShellPage):
     def error(self, field: str) -> Locator:
         return self.page.locator(f"#e-{field}")
 
+    def field(self, name: str) -> Locator:
+        return self.page.locator(f"#f-{name}")
+
+    def confirm_email(self) -> None:
+        """On the page the mailed link opens: opening it alone confirms nothing."""
+        self.page.locator("#confirm-email").click()
+
 
 class LoginPage(ShellPage):
     def log_in(self, identifier: str, password: str) -> None:
@@ -73,9 +143,15 @@ class LoginPage(ShellPage):
         self.menu_link("/akun")  # opens the menu the button is in
         self.page.locator("header form[action='/keluar'] button").click()
 
-    @property
-    def flash(self) -> Locator:
-        return self.page.locator("main .alert").first
+
+def log_in(
+    page: Page, base_url: str, account: tuple[str, str] = CITIZEN, landing: str = "/akun"
+) -> LoginPage:
+    """Logged in with `account` (the demo citizen), once its landing page is shown."""
+    login = LoginPage(page, base_url)
+    login.log_in(*account)
+    page.wait_for_url(base_url + landing)
+    return login
 
 
 class PasswordPage(ShellPage):
@@ -83,6 +159,14 @@ class PasswordPage(ShellPage):
         self.open("/lupa-sandi")
         self.page.fill("#f-identifier", identifier)
         self.page.locator("main form button[type=submit]").click()
+
+    @property
+    def reset_sent(self) -> Locator:
+        return self.page.locator("#reset-sent")
+
+    @property
+    def password_field(self) -> Locator:
+        return self.page.locator("#f-password")
 
     def set_password(self, password: str) -> None:
         self.page.fill("#f-password", password)
@@ -98,3 +182,8 @@ class AdminUsersPage(ShellPage):
         for name, value in values.items():
             self.page.fill(f"#f-{name}", value)
         self.page.locator("main form button[type=submit]").click()
+
+    @property
+    def role(self) -> Locator:
+        """The role on the account's page (shown after creating it)."""
+        return self.page.locator("#user-role")

@@ -79,6 +79,18 @@ class AdminComplaintsPage(ShellPage):
     def row(self, number: str) -> Locator:
         return self.rows.filter(has_text=number)
 
+    def unit_value(self, name: str) -> str:
+        """The id the unit filter sends for the unit called `name`."""
+        return self.page.locator("select[name=unit] option", has_text=name).get_attribute("value")
+
+    @property
+    def count(self) -> Locator:
+        return self.page.locator("#complaint-count")
+
+    @property
+    def csv_link(self) -> Locator:
+        return self.page.locator("#export-complaints-csv")
+
     def filter_unit(self, unit_id: int) -> None:
         with self.page.expect_response(lambda r: "/admin/pengaduan?" in r.url):
             self.page.locator("main form[role=search] select[name=unit]").select_option(
@@ -96,7 +108,3 @@ class AdminComplaintsPage(ShellPage):
         self.page.select_option("#f-officer", str(officer_id))
         with self.page.expect_navigation():
             self.page.locator("#bulk-assign .bulk-bar button[type=submit]").click()
-
-    @property
-    def flash(self) -> Locator:
-        return self.page.locator("main .alert").first

@@ -43,27 +43,32 @@ class ArchivePage(ShellPage):
             with self.page.expect_navigation():
                 self.form.locator("button[type=submit]").click()
 
+    @property
+    def search_box(self) -> Locator:
+        return self.form.locator("input[name=q]")
+
     def search(self, text: str) -> None:
-        self.form.locator("input[name=q]").fill(text)
+        self.search_box.fill(text)
         self._apply()
 
     def type_search(self, text: str) -> None:
         """Key by key, as a person types (with JavaScript each pause searches)."""
-        self.form.locator("input[name=q]").press_sequentially(text, delay=60)
+        self.search_box.press_sequentially(text, delay=60)
         self._apply()
 
     def filter_category(self, name: str) -> None:
         self.form.locator("select[name=category]").select_option(label=name)
         self._apply()
 
-    def open_complaint(self, title: str) -> ComplaintPage:
+    def open_complaint(self, title: str) -> PublicComplaintPage:
         self.row(title).locator("a").first.click()
         self.page.wait_for_url("**/arsip/ADU-*")
-        return ComplaintPage(self.page, self.base_url)
+        return PublicComplaintPage(self.page, self.base_url)
 
 
-class ComplaintPage(ShellPage):
-    """/arsip/{number}: one public complaint."""
+class PublicComplaintPage(ShellPage):
+    """/arsip/{number}: one public complaint (the reporter's own view is
+    pages_complaints.ComplaintPage)."""
 
     @property
     def official_response(self) -> Locator:

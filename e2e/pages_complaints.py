@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from playwright.sync_api import Locator
+from playwright.sync_api import Locator, Page
 
 from e2e.pages import ShellPage
 
@@ -35,6 +35,14 @@ class NewComplaintPage(ShellPage):
             self.page.locator("input[name=anonymous]").check()
         if private:
             self.page.locator("input[name=private]").check()
+
+    @property
+    def locate_button(self) -> Locator:
+        """ "Use my location": an enhancement, only where scripts run."""
+        return self.page.locator("button.locate")
+
+    def field(self, name: str) -> Locator:
+        return self.page.locator(f"#f-{name}")
 
     def attach(self, *files: Path) -> None:
         self.page.set_input_files("#f-evidence", [str(f) for f in files])
@@ -94,11 +102,11 @@ class ComplaintPage(ShellPage):
         return self.page.locator(".evidence img")
 
     @property
-    def flash(self) -> Locator:
-        return self.page.locator("main .alert").first
+    def edit_link(self) -> Locator:
+        return self.page.locator("main a[href$='/ubah']")
 
     def edit(self) -> None:
-        self.page.locator("main a[href$='/ubah']").click()
+        self.edit_link.click()
         self.page.wait_for_url(re.compile(r"/ubah$"))
 
     def save_title(self, title: str) -> None:
@@ -106,8 +114,12 @@ class ComplaintPage(ShellPage):
         self.page.locator("main form button[type=submit]").click()
         self.page.wait_for_url(re.compile(r"/pengaduan/\d+$"))
 
+    @property
+    def message_box(self) -> Locator:
+        return self.page.locator("#f-message")
+
     def send_message(self, text: str) -> None:
-        self.page.fill("#f-message", text)
+        self.message_box.fill(text)
         self.page.locator("form[action$='/pesan'] button[type=submit]").click()
 
     def rate(self, score: int, comment: str = "") -> None:
@@ -122,6 +134,10 @@ class ComplaintPage(ShellPage):
     @property
     def withdraw_button(self) -> Locator:
         return self.page.locator("form[action$='/cabut'] button[type=submit]")
+
+    def keep(self) -> None:
+        """ "No" on the page that asks before withdrawing (reached without JavaScript)."""
+        self.page.locator("main a.btn", has_text="Tidak").click()
 
     @property
     def confirm_withdrawal(self) -> Locator:
@@ -143,3 +159,30 @@ class TrackPage(ShellPage):
     @property
     def form_error(self) -> Locator:
         return self.page.locator("#form-error")
+
+    def result_status(self, code: str) -> Locator:
+        """The result's status badge, if it is `code`."""
+        return self.result.locator(f".status-{code}").first
+
+    @property
+    def result_files(self) -> Locator:
+        """Evidence shown with the result: images or links to them (never, for the public)."""
+        return self.page.locator("#track-result img, #track-result a[href*='/bukti/']")
+
+
+def file_complaint(page: Page, base_url: str, photo: Path | None = None, **fields) -> ReceiptPage:
+    """The new-complaint form filled in (defaults: a pothole in Bandung) and sent."""
+    form = NewComplaintPage(page, base_url).open_form()
+    form.fill(
+        title=fields.pop("title", "Jalan berlubang di depan SD Negeri 5"),
+        description=fields.pop(
+            "description", "Lubang selebar satu meter, sudah dua pengendara motor jatuh."
+        ),
+        category=fields.pop("category", "Jalan Rusak"),
+        location=fields.pop("location", "Jl. Merdeka No. 5, Bandung"),
+        **fields,
+    )
+    if photo:
+        form.attach(photo)
+    form.submit()
+    return ReceiptPage(page, base_url).wait()

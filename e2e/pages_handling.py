@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from playwright.sync_api import Locator
+from playwright.sync_api import Locator, expect
 
 from e2e.pages import ShellPage
 
@@ -20,6 +20,10 @@ class QueuePage(ShellPage):
 
     def row(self, number: str) -> Locator:
         return self.rows.filter(has_text=number)
+
+    @property
+    def list(self) -> Locator:
+        return self.page.locator("#queue")
 
     def tab(self, view: str) -> Locator:
         return self.page.locator(f".queue-tabs a[href*='view={view}']")
@@ -55,6 +59,10 @@ class HandlingPage(ShellPage):
         return self.page.locator("#complaint-officer")
 
     @property
+    def reporter(self) -> Locator:
+        return self.page.locator("#complaint-reporter")
+
+    @property
     def unit(self) -> Locator:
         return self.page.locator("#complaint-unit")
 
@@ -79,6 +87,24 @@ class HandlingPage(ShellPage):
     def error_toast(self) -> Locator:
         return self.page.locator("#toasts .toast.error").last
 
+    @property
+    def refused(self) -> bool:
+        """An error toast is shown (the action was refused)."""
+        return self.page.locator("#toasts .toast.error").count() > 0
+
+    @property
+    def claim_button(self) -> Locator:
+        return self.page.locator("#claim")
+
+    def wait_claim_settled(self) -> None:
+        """Until the claim's answer is shown: taken (the section comes back without the
+        button) or refused (an error toast)."""
+        self.page.locator("#toasts .toast.error, #complaint:not(:has(#claim))").first.wait_for()
+
+    @property
+    def internal_notes(self) -> Locator:
+        return self.timeline.locator("li.internal")
+
     def error(self, field: str) -> Locator:
         return self.page.locator(f"#e-{field}")
 
@@ -88,7 +114,20 @@ class HandlingPage(ShellPage):
             self.page.locator(f"details:has(#{field_id}) > summary").click()
 
     def claim(self) -> None:
-        self.page.locator("#claim").click()
+        self.claim_button.click()
+
+    def run_to_in_progress(
+        self, complaint_id: int, officer_name: str = "Budi Santoso"
+    ) -> HandlingPage:
+        """Opened, claimed, verified and started, each answer awaited before the next."""
+        self.open_complaint(complaint_id)
+        self.claim()
+        expect(self.officer).to_have_text(officer_name)
+        self.verify()
+        expect(self.section).to_have_attribute("data-status", "verified")
+        self.start()
+        expect(self.section).to_have_attribute("data-status", "in_progress")
+        return self
 
     def verify(self, *, category: str | None = None, priority: str | None = None) -> None:
         if category:

@@ -8,14 +8,6 @@ from e2e.pages import ShellPage
 
 
 class NotificationCentre(ShellPage):
-    @property
-    def bell(self) -> Locator:
-        return self.page.locator("#notif-bell")
-
-    @property
-    def bell_count(self) -> Locator:
-        return self.page.locator("#notif-bell .bell-count")
-
     def open_from_bell(self) -> NotificationCentre:
         self.bell.locator("a").click()
         self.page.wait_for_url(self.base_url + "/notifikasi")

@@ -31,3 +31,25 @@ class StatisticsPage(ShellPage):
     @property
     def region(self) -> Locator:
         return self.page.locator("#stats-region")
+
+    @property
+    def category_chart(self) -> Locator:
+        return self.region.locator("#chart-category")
+
+    @property
+    def workload_rows(self) -> Locator:
+        """The officers' workload table (inside the region)."""
+        return self.region.locator("#officer-workload tbody tr")
+
+    def filter_without_javascript(self, **choices: str) -> None:
+        """Choose in the filter form (values by label, `period` by value) and send it."""
+        for field, label in choices.items():
+            if field == "period":
+                self.page.select_option(f"#f-{field}", value=label)
+            else:
+                self.page.select_option(f"#f-{field}", label=label)
+        with self.page.expect_navigation():
+            self.page.locator("#stats-filters button[type=submit]").click()
+
+    def chosen(self, field: str) -> Locator:
+        return self.page.locator(f"#f-{field} option:checked")

@@ -22,6 +22,7 @@ from pathlib import Path
 import asyncpg
 from playwright.sync_api import ConsoleMessage, Page
 
+from e2e.data import ADMIN, CITIZEN, OFFICER_PASSWORD
 from pengaduan.accounts.guards import ROLES_FOR
 from pengaduan.accounts.tokens import confirm_token, reset_token
 from pengaduan.notifications import mailbox
@@ -29,9 +30,9 @@ from pengaduan.settings import Settings
 
 MIN_TARGET = 44
 ACCOUNTS = {
-    "citizen": ("warga", "pengaduan-warga-demo"),
-    "officer": ("petugas.pupr", "pengaduan-petugas-demo"),
-    "admin": ("admin", "pengaduan-admin-demo"),
+    "citizen": CITIZEN,
+    "officer": ("petugas.pupr", OFFICER_PASSWORD),
+    "admin": ADMIN,
 }
 # GET routes that are not pages a person opens: each with the reason it is left out. Any other
 # GET route is walked, so a new page is measured without anyone remembering to add it.

@@ -9,8 +9,9 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from e2e.conftest import PHONE, LiveServer
-from e2e.pages import AdminUsersPage, LoginPage, PasswordPage, RegisterPage
-from pengaduan.testing import ReceivedMail, SmtpSink
+from e2e.data import ADMIN, CITIZEN
+from e2e.pages import AdminUsersPage, LoginPage, PasswordPage, RegisterPage, ShellPage
+from tests.support.mail import ReceivedMail, SmtpSink
 
 TEXTS = {
     "id": {
@@ -55,24 +56,24 @@ def test_register_confirm_log_in_and_out(
     )
     form.submit()
     expect(form.error("password_confirm")).to_be_visible()  # the typed values stay
-    expect(page.locator("#f-full_name")).to_have_value("Rina Marlina")
+    expect(form.field("full_name")).to_have_value("Rina Marlina")
     form.fill(password="hujan-di-bulan-juni", password_confirm="hujan-di-bulan-juni")
     form.submit()
     page.wait_for_url(f"{live_server.url}/masuk")
 
     (mail,) = mailbox.wait_for(1, to=email, timeout=20)
     page.goto(link_in(mail, live_server.url))
-    page.locator("#confirm-email").click()  # opening the link alone confirms nothing
-    expect(page.locator("main .alert")).to_contain_text(TEXTS[lang]["confirmed"])
+    form.confirm_email()
+    expect(form.flash).to_contain_text(TEXTS[lang]["confirmed"])
 
     login = LoginPage(page, live_server.url)
     login.log_in(email, "hujan-di-bulan-juni")
     page.wait_for_url(f"{live_server.url}/akun")
-    expect(page.locator("main")).to_contain_text("Rina Marlina")
-    expect(page.locator("main")).to_contain_text("3273")
+    expect(login.main).to_contain_text("Rina Marlina")
+    expect(login.main).to_contain_text("3273")
     login.log_out()
     expect(login.flash).to_contain_text(TEXTS[lang]["logged_out"])
-    expect(page.locator("header")).not_to_contain_text("Rina Marlina")
+    expect(login.header).not_to_contain_text("Rina Marlina")
 
 
 @pytest.mark.parametrize("lang", ["id", "en"])
@@ -85,7 +86,7 @@ def test_login_is_throttled_after_repeated_failures(
     for _ in range(5):
         login.log_in("warga", "bukan-sandinya")
     expect(login.form_error).to_contain_text(TEXTS[lang]["wait"])
-    login.log_in("warga", "pengaduan-warga-demo")  # even the right password waits
+    login.log_in(*CITIZEN)  # even the right password waits
     expect(login.form_error).to_be_visible()
     assert "/masuk" in page.url
 
@@ -95,15 +96,15 @@ def test_password_reset_by_mail(
 ) -> None:
     reset = PasswordPage(page, live_server.url)
     reset.request_reset("warga")
-    expect(page.locator("#reset-sent")).to_be_visible()
+    expect(reset.reset_sent).to_be_visible()
     (mail,) = mailbox.wait_for(1, to="warga@demo.pengaduan.test", timeout=20)
     link = link_in(mail, live_server.url)
     page.goto(link)
     reset.set_password("teh-hangat-pagi-hari")
     page.wait_for_url(f"{live_server.url}/masuk")
     page.goto(link)  # single use
-    expect(page.locator("main .alert")).to_be_visible()
-    assert page.locator("#f-password").count() == 0
+    expect(reset.flash).to_be_visible()
+    assert reset.password_field.count() == 0
     login = LoginPage(page, live_server.url)
     login.log_in("warga", "teh-hangat-pagi-hari")
     page.wait_for_url(f"{live_server.url}/akun")
@@ -116,9 +117,10 @@ def test_admin_creates_an_officer_who_logs_in_to_the_officer_page(
     officer_ctx = browser.new_context(viewport=PHONE, locale="en-US")
     try:
         admin = admin_ctx.new_page()
-        LoginPage(admin, live_server.url).log_in("admin", "pengaduan-admin-demo")
+        LoginPage(admin, live_server.url).log_in(*ADMIN)
         admin.wait_for_url(f"{live_server.url}/admin/statistik")
-        AdminUsersPage(admin, live_server.url).create_staff(
+        users = AdminUsersPage(admin, live_server.url)
+        users.create_staff(
             role="officer",
             unit="Dinas Perhubungan",
             full_name="Joko Susilo",
@@ -126,7 +128,7 @@ def test_admin_creates_an_officer_who_logs_in_to_the_officer_page(
             email="joko@dishub.go.id",
             nip="198703152010011002",
         )
-        expect(admin.locator("#user-role")).to_have_text("Petugas")
+        expect(users.role).to_have_text("Petugas")
         (mail,) = mailbox.wait_for(1, to="joko@dishub.go.id", timeout=20)
 
         officer = officer_ctx.new_page()
@@ -135,8 +137,9 @@ def test_admin_creates_an_officer_who_logs_in_to_the_officer_page(
         officer.wait_for_url(f"{live_server.url}/masuk")
         LoginPage(officer, live_server.url).log_in("joko.susilo", "lampu-jalan-menyala")
         officer.wait_for_url(f"{live_server.url}/petugas")
-        expect(officer.locator("main h1")).to_have_text("Dinas Perhubungan")
-        expect(officer.locator("header")).to_contain_text(TEXTS["en"]["my_unit"])
+        landing = ShellPage(officer, live_server.url)
+        expect(landing.heading).to_have_text("Dinas Perhubungan")
+        expect(landing.header).to_contain_text(TEXTS["en"]["my_unit"])
     finally:
         admin_ctx.close()
         officer_ctx.close()

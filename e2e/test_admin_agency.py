@@ -3,10 +3,10 @@ and bulk-assigns complaints to an officer from the all-units list."""
 
 from __future__ import annotations
 
-import asyncpg
 from playwright.sync_api import Browser, Page, expect
 
 from e2e.conftest import PHONE, LiveServer, run_async
+from e2e.data import ADMIN, CITIZEN, officers_of, unit_with_unassigned_work
 from e2e.pages import LoginPage
 from e2e.pages_admin import (
     AdminCategoriesPage,
@@ -14,9 +14,6 @@ from e2e.pages_admin import (
     AdminUnitsPage,
     CategoryChoice,
 )
-
-ADMIN = ("admin", "pengaduan-admin-demo")
-CITIZEN = ("warga", "pengaduan-warga-demo")
 
 
 def test_admin_sets_up_a_unit_and_category_that_citizens_see_until_deactivated(
@@ -46,7 +43,7 @@ def test_admin_sets_up_a_unit_and_category_that_citizens_see_until_deactivated(
 
         categories.open_category("Hidran Rusak")
         categories.deactivate()
-        expect(page.locator("main .alert.info")).to_be_visible()  # marked inactive
+        expect(categories.info_flash).to_be_visible()  # marked inactive
 
         choice.open_choice()
         expect(choice.names.filter(has_text="Jalan Rusak")).to_have_count(1)
@@ -55,47 +52,10 @@ def test_admin_sets_up_a_unit_and_category_that_citizens_see_until_deactivated(
         citizen_context.close()
 
 
-async def _unit_with_unassigned_work(dsn: str) -> dict:
-    """Two open complaints of the demo unit with the most open ones, made unassigned, and an
-    officer of that unit."""
-    conn = await asyncpg.connect(dsn)
-    try:
-        unit = await conn.fetchval(
-            "SELECT unit FROM complaints WHERE status IN ('pending', 'verified', 'in_progress')"
-            " GROUP BY unit ORDER BY count(*) DESC, unit LIMIT 1"
-        )
-        numbers = [
-            r["number"]
-            for r in await conn.fetch(
-                "UPDATE complaints SET officer = NULL WHERE id IN (SELECT id FROM complaints"
-                " WHERE unit = $1 AND status IN ('pending', 'verified', 'in_progress')"
-                " ORDER BY id LIMIT 2) RETURNING number",
-                unit,
-            )
-        ]
-        officer = await conn.fetchrow(
-            "SELECT id, full_name FROM users WHERE role = 'officer' AND unit = $1 LIMIT 1", unit
-        )
-        return {"unit": unit, "numbers": sorted(numbers), "officer": dict(officer)}
-    finally:
-        await conn.close()
-
-
-async def _officers_of(dsn: str, numbers: list[str]) -> dict[str, int | None]:
-    conn = await asyncpg.connect(dsn)
-    try:
-        rows = await conn.fetch(
-            "SELECT number, officer FROM complaints WHERE number = ANY($1)", numbers
-        )
-        return {r["number"]: r["officer"] for r in rows}
-    finally:
-        await conn.close()
-
-
 def test_admin_bulk_assigns_two_complaints_to_an_officer(
     page: Page, live_server: LiveServer, demo_data: None
 ) -> None:
-    work = run_async(_unit_with_unassigned_work, live_server.dsn)
+    work = run_async(unit_with_unassigned_work, live_server.dsn)
     assert len(work["numbers"]) == 2, "the demo data should have open complaints"
     LoginPage(page, live_server.url).log_in(*ADMIN)
     page.wait_for_url(f"{live_server.url}/admin/statistik")
@@ -111,7 +71,7 @@ def test_admin_bulk_assigns_two_complaints_to_an_officer(
     assert "unit=" in page.url  # back on the same filtered list
     for number in work["numbers"]:
         expect(complaints.row(number)).to_have_count(0)  # no longer unassigned
-    assert run_async(_officers_of, live_server.dsn, work["numbers"]) == {
+    assert run_async(officers_of, live_server.dsn, work["numbers"]) == {
         number: work["officer"]["id"] for number in work["numbers"]
     }
     complaints.open_list(f"q={work['numbers'][0]}")
@@ -122,7 +82,7 @@ def test_bulk_assign_works_without_javascript(
     nojs_page: Page, live_server: LiveServer, demo_data: None
 ) -> None:
     page = nojs_page
-    work = run_async(_unit_with_unassigned_work, live_server.dsn)
+    work = run_async(unit_with_unassigned_work, live_server.dsn)
     LoginPage(page, live_server.url).log_in(*ADMIN)
     page.wait_for_url(f"{live_server.url}/admin/statistik")
     complaints = AdminComplaintsPage(page, live_server.url)
@@ -131,6 +91,6 @@ def test_bulk_assign_works_without_javascript(
         complaints.tick(number)
     complaints.assign_ticked_to(work["officer"]["id"])
     assert f"unit={work['unit']}" in page.url
-    assert run_async(_officers_of, live_server.dsn, work["numbers"]) == {
+    assert run_async(officers_of, live_server.dsn, work["numbers"]) == {
         number: work["officer"]["id"] for number in work["numbers"]
     }

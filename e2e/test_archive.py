@@ -4,75 +4,15 @@ with JavaScript on (htmx swaps the results) and off (plain GET form); private on
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 from urllib.parse import urlencode
 
-import asyncpg
 import pytest
 from playwright.sync_api import Page, expect
 
 from e2e.conftest import LiveServer, run_async
-from e2e.pages import LoginPage
-from e2e.pages_archive import ArchivePage, ComplaintPage, SimilarHint
-
-PUBLIC_TITLE = "Jalan amblas di Jl. Cisitu Lama"
-PRIVATE_TITLE = "Jalan amblas rahasia di Cisitu Indah"
-OPEN_TITLE = "Jalan amblas di Cisitu belum diperbaiki"
-RESPONSE = "Jalan sudah ditimbun dan diaspal ulang oleh tim PUPR."
-
-
-async def add_known_complaints(dsn: str) -> dict[str, str]:
-    """One public resolved complaint with an official response and one private one, newest."""
-    conn = await asyncpg.connect(dsn)
-    try:
-        category = await conn.fetchrow(
-            "SELECT id, default_unit FROM categories WHERE name = 'Jalan Rusak'"
-        )
-        reporter = await conn.fetchval("SELECT id FROM users WHERE username = 'warga2'")
-        officer = await conn.fetchval("SELECT id FROM users WHERE username = 'petugas.pupr'")
-        now = datetime.now(UTC)
-        numbers = {}
-        for key, number, title, status, public in (
-            ("public", "ADU-2026-900001", PUBLIC_TITLE, "resolved", True),
-            ("private", "ADU-2026-900002", PRIVATE_TITLE, "in_progress", False),
-            ("open", "ADU-2026-900003", OPEN_TITLE, "verified", True),
-        ):
-            complaint_id = await conn.fetchval(
-                "INSERT INTO complaints (number, tracking_code, reporter, category, unit, officer,"
-                " title, body, location_text, status, priority, citizen_urgency, is_anonymous,"
-                " is_public, submitted_at, updated_at) VALUES ($1, 'E2ETRACK', $2, $3, $4, $5,"
-                " $6, 'Badan jalan amblas sedalam 30 cm.', 'Jl. Cisitu Lama, Kec. Coblong', $7,"
-                " 'normal', 'normal', false, $8, $9, $9) RETURNING id",
-                number,
-                reporter,
-                category["id"],
-                category["default_unit"],
-                officer,
-                title,
-                status,
-                public,
-                now,
-            )
-            await conn.execute(
-                "INSERT INTO status_history (complaint, old_status, new_status, changed_by,"
-                " note, changed_at) VALUES ($1, NULL, 'pending', $2, '', $3)",
-                complaint_id,
-                reporter,
-                now,
-            )
-            if status == "resolved":
-                await conn.execute(
-                    "INSERT INTO messages (complaint, author, body, visibility,"
-                    " is_official_response, created_at) VALUES ($1, $2, $3, 'public', true, $4)",
-                    complaint_id,
-                    officer,
-                    RESPONSE,
-                    now,
-                )
-            numbers[key] = number
-        return numbers
-    finally:
-        await conn.close()
+from e2e.data import CITIZEN, PRIVATE_TITLE, PUBLIC_TITLE, RESPONSE, add_known_complaints
+from e2e.pages import HomePage, LoginPage
+from e2e.pages_archive import ArchivePage, PublicComplaintPage, SimilarHint
 
 
 @pytest.fixture
@@ -112,7 +52,7 @@ def test_search_filter_and_read_the_official_response(
     detail = archive.open_complaint(PUBLIC_TITLE)
     expect(detail.heading).to_have_text(PUBLIC_TITLE)
     expect(detail.official_response).to_contain_text(RESPONSE)
-    expect(page.locator("main")).not_to_contain_text("E2ETRACK")
+    expect(detail.main).not_to_contain_text("E2ETRACK")
 
 
 @pytest.mark.parametrize("js", [True, False], ids=["js", "nojs"])
@@ -126,9 +66,9 @@ def test_a_private_complaint_is_absent_from_the_archive_and_its_search(
     expect(archive.rows).to_have_count(0)
     expect(archive.count).to_contain_text("0")
 
-    missing = ComplaintPage(page, live_server.url).open(f"/arsip/{known['private']}")
+    missing = PublicComplaintPage(page, live_server.url).open(f"/arsip/{known['private']}")
     expect(missing.heading).to_have_text("Halaman tidak ditemukan")
-    expect(page.locator("main")).not_to_contain_text(PRIVATE_TITLE)
+    expect(missing.main).not_to_contain_text(PRIVATE_TITLE)
 
 
 @pytest.mark.parametrize("js", [True, False], ids=["js", "nojs"])
@@ -140,14 +80,14 @@ def test_a_complaint_number_typed_in_the_search_finds_it(
     number = known["public"]  # ADU-2026-900001
     # Lower case with spaces, as typed on a phone; then without the prefix.
     for typed in (number.lower().replace("-", " "), number.removeprefix("ADU-")):
-        archive.form.locator("input[name=q]").fill("")
+        archive.search_box.fill("")
         archive.type_search(typed)
         # The results of what was typed (not of an earlier search still on the page).
         expect(page).to_have_url(re.compile(re.escape(urlencode({"q": typed.strip()}))))
         expect(archive.rows).to_have_count(1)
         expect(archive.row(PUBLIC_TITLE)).to_be_visible()
         expect(archive.count).to_contain_text("1")
-    archive.form.locator("input[name=q]").fill("")
+    archive.search_box.fill("")
     archive.type_search(known["private"].lower())
     expect(page).to_have_url(re.compile(re.escape(urlencode({"q": known["private"].lower()}))))
     expect(archive.rows).to_have_count(0)
@@ -157,8 +97,8 @@ def test_the_archive_is_linked_from_every_page_and_the_home_page(
     page: Page, live_server: LiveServer, known: dict[str, str]
 ) -> None:
     home = ArchivePage(page, live_server.url).open("/")
-    expect(page.locator("main .archive-list")).to_contain_text(PUBLIC_TITLE)
-    expect(page.locator("main")).not_to_contain_text(PRIVATE_TITLE)
+    expect(HomePage(page, live_server.url).archive_list).to_contain_text(PUBLIC_TITLE)
+    expect(home.main).not_to_contain_text(PRIVATE_TITLE)
     home.menu_link("/arsip").click()
     page.wait_for_url(f"{live_server.url}/arsip")
     expect(home.results).to_contain_text(PUBLIC_TITLE)
@@ -168,7 +108,7 @@ def test_the_archive_is_linked_from_every_page_and_the_home_page(
 def test_typing_a_title_shows_similar_open_public_complaints(
     page: Page, live_server: LiveServer, known: dict[str, str]
 ) -> None:
-    LoginPage(page, live_server.url).log_in("warga", "pengaduan-warga-demo")
+    LoginPage(page, live_server.url).log_in(*CITIZEN)
     page.wait_for_url(f"{live_server.url}/akun")
     hint = SimilarHint(page, live_server.url).open_form()
     hint.type_title("jalan amblas cisitu")

@@ -13,81 +13,19 @@ from PIL import Image
 from playwright.sync_api import Page, expect
 
 from e2e.conftest import LiveServer, run_async
-from e2e.pages import LoginPage
-from e2e.pages_complaints import ComplaintPage, NewComplaintPage, ReceiptPage, TrackPage
+from e2e.data import ADMIN, CITIZEN_NAME, OFFICER_PASSWORD, handle_and_resolve
+from e2e.pages import LoginPage, log_in
+from e2e.pages_archive import PublicComplaintPage
+from e2e.pages_complaints import (
+    ComplaintPage,
+    NewComplaintPage,
+    ReceiptPage,
+    TrackPage,
+    file_complaint,
+)
+from e2e.pages_handling import HandlingPage, QueuePage
 
-CITIZEN = ("warga", "pengaduan-warga-demo")
-CITIZEN_NAME = "Andi Pratama"
 NUMBER = re.compile(r"^ADU-\d{4}-\d{6}$")
-
-
-@pytest.fixture(params=["page", "nojs_page"], ids=["js", "nojs"])
-def any_page(request: pytest.FixtureRequest) -> Page:
-    """The same journey with JavaScript on and off."""
-    return request.getfixturevalue(request.param)
-
-
-@pytest.fixture
-def photo(tmp_path: Path) -> Path:
-    path = tmp_path / "jalan-berlubang.jpg"
-    image = Image.new("RGB", (1200, 900), (120, 110, 100))
-    image.paste((40, 40, 40), (400, 300, 800, 600))
-    buffer = io.BytesIO()
-    image.save(buffer, "JPEG", quality=80)
-    path.write_bytes(buffer.getvalue())
-    return path
-
-
-def log_in(page: Page, url: str) -> LoginPage:
-    login = LoginPage(page, url)
-    login.log_in(*CITIZEN)
-    page.wait_for_url(url + "/akun")
-    return login
-
-
-def handle_and_resolve(dsn: str, complaint_id: int, response: str) -> None:
-    """The unit's officer verifies, starts and resolves it, through the lifecycle service."""
-
-    async def work() -> None:
-        from pengaduan.complaints import lifecycle
-        from pengaduan.db import migrations
-        from pengaduan.settings import get_settings
-
-        conn = await asyncpg.connect(dsn)
-        try:
-            officer = await conn.fetchrow(
-                "SELECT u.id, u.unit FROM users u JOIN complaints c ON c.unit = u.unit"
-                " WHERE c.id = $1 AND u.role = 'officer' ORDER BY u.id LIMIT 1",
-                complaint_id,
-            )
-        finally:
-            await conn.close()
-        actor = lifecycle.Actor(officer["id"], "officer", officer["unit"], "127.0.0.1")
-        # No pool of this thread's loop: Piccolo opens a connection per transaction.
-        settings = get_settings()  # this process's, as the services read them before
-        async with migrations.engine_at(dsn):
-            await lifecycle.apply(complaint_id, "verify", actor, settings=settings)
-            await lifecycle.apply(complaint_id, "start", actor, settings=settings)
-            await lifecycle.apply(complaint_id, "resolve", actor, text=response, settings=settings)
-
-    run_async(work)
-
-
-def file_complaint(page: Page, base_url: str, photo: Path | None = None, **fields) -> ReceiptPage:
-    form = NewComplaintPage(page, base_url).open_form()
-    form.fill(
-        title=fields.pop("title", "Jalan berlubang di depan SD Negeri 5"),
-        description=fields.pop(
-            "description", "Lubang selebar satu meter, sudah dua pengendara motor jatuh."
-        ),
-        category=fields.pop("category", "Jalan Rusak"),
-        location=fields.pop("location", "Jl. Merdeka No. 5, Bandung"),
-        **fields,
-    )
-    if photo:
-        form.attach(photo)
-    form.submit()
-    return ReceiptPage(page, base_url).wait()
 
 
 def test_file_edit_see_handled_and_rate_a_complaint_with_a_photo(
@@ -100,9 +38,9 @@ def test_file_edit_see_handled_and_rate_a_complaint_with_a_photo(
     page, url = any_page, live_server.url
     log_in(page, url)
     # The "use my location" button is an enhancement: only where scripts run.
-    NewComplaintPage(page, url).open_form()
+    form = NewComplaintPage(page, url).open_form()
     javascript = request.node.callspec.id.startswith("js")
-    expect(page.locator("button.locate")).to_have_count(1 if javascript else 0)
+    expect(form.locate_button).to_have_count(1 if javascript else 0)
     receipt = file_complaint(page, url, photo, urgency="high")
     assert NUMBER.match(receipt.number)
     assert re.fullmatch(r"[A-Z2-9]{8}", receipt.tracking_code)
@@ -119,19 +57,21 @@ def test_file_edit_see_handled_and_rate_a_complaint_with_a_photo(
 
     complaint.edit()
     complaint.save_title("Jalan berlubang besar di depan SD Negeri 5")
-    expect(page.locator("main h1")).to_have_text("Jalan berlubang besar di depan SD Negeri 5")
+    expect(complaint.heading).to_have_text("Jalan berlubang besar di depan SD Negeri 5")
 
-    handle_and_resolve(live_server.dsn, complaint_id, "Lubang sudah ditambal tim lapangan.")
+    run_async(
+        handle_and_resolve, live_server.dsn, complaint_id, "Lubang sudah ditambal tim lapangan."
+    )
     complaint.open_complaint(complaint_id)
     expect(complaint.status).to_have_class(re.compile("status-resolved"))
     expect(complaint.timeline).to_contain_text("Lubang sudah ditambal tim lapangan.")
-    expect(page.locator("main a[href$='/ubah']")).to_have_count(0)
+    expect(complaint.edit_link).to_have_count(0)
 
     complaint.rate(5, "Cepat dan rapi, terima kasih.")
     page.wait_for_url(re.compile(rf"/pengaduan/{complaint_id}$"))
     expect(complaint.status).to_have_class(re.compile("status-closed"))
     expect(complaint.rating_form).to_have_count(0)
-    expect(page.locator("main")).to_contain_text("Cepat dan rapi, terima kasih.")
+    expect(complaint.main).to_contain_text("Cepat dan rapi, terima kasih.")
 
 
 def test_withdrawing_asks_first_with_and_without_javascript(
@@ -157,7 +97,7 @@ def test_withdrawing_asks_first_with_and_without_javascript(
         complaint.withdraw_button.click()
         page.wait_for_url(f"{url}/pengaduan/{complaint_id}/cabut")
         expect(complaint.status).to_have_count(0)
-        page.locator("main a.btn", has_text="Tidak").click()
+        complaint.keep()
         page.wait_for_url(f"{url}/pengaduan/{complaint_id}")
         expect(complaint.status).to_have_class(re.compile("status-pending"))
         complaint.withdraw_button.click()
@@ -186,10 +126,10 @@ def test_an_anonymous_complaint_is_tracked_by_number_and_code_without_its_report
 
     track.track(number.lower(), code.lower())
     expect(track.result).to_contain_text(number)
-    expect(track.result.locator(".status-pending").first).to_be_visible()
-    expect(page.locator("body")).not_to_contain_text(CITIZEN_NAME)
-    expect(page.locator("body")).not_to_contain_text("Jl. Merdeka No. 5")
-    assert page.locator("#track-result img, #track-result a[href*='/bukti/']").count() == 0
+    expect(track.result_status("pending")).to_be_visible()
+    expect(track.body).not_to_contain_text(CITIZEN_NAME)
+    expect(track.body).not_to_contain_text("Jl. Merdeka No. 5")
+    assert track.result_files.count() == 0
 
 
 def test_a_text_file_renamed_jpg_is_refused_with_a_message_naming_it(
@@ -208,7 +148,7 @@ def test_a_text_file_renamed_jpg_is_refused_with_a_message_naming_it(
     form.attach(fake, photo)
     form.submit()
     expect(form.error("evidence")).to_contain_text("foto-kerusakan.jpg")
-    expect(page.locator("#f-title")).to_have_value("Lampu jalan mati")
+    expect(form.field("title")).to_have_value("Lampu jalan mati")
     expect(form.kept_files).to_have_count(1)  # the real photo is kept, not chosen again
     form.submit()
     receipt = ReceiptPage(page, url).wait()
@@ -269,25 +209,25 @@ def test_an_anonymous_photo_complaint_keeps_its_reporter_and_position_hidden_eve
             assert max(stored.size) <= 1600
 
         for page, account, landing in (
-            (officer, ("petugas.pupr", "pengaduan-petugas-demo"), "/petugas"),
-            (admin, ("admin", "pengaduan-admin-demo"), "/admin/statistik"),
+            (officer, ("petugas.pupr", OFFICER_PASSWORD), "/petugas"),
+            (admin, ADMIN, "/admin/statistik"),
         ):
             LoginPage(page, url).log_in(*account)
             page.wait_for_url(url + landing)  # the login has finished
-            page.goto(f"{url}/petugas/pengaduan/{complaint_id}")
-            expect(page.locator("#complaint-reporter")).to_have_text("Anonim")
-            expect(page.locator("body")).not_to_contain_text(CITIZEN_NAME)
-            page.goto(f"{url}/petugas/antrean?q={number}")
-            expect(page.locator("main")).to_contain_text(number)
-            expect(page.locator("body")).not_to_contain_text(CITIZEN_NAME)
+            handling = HandlingPage(page, url).open_complaint(complaint_id)
+            expect(handling.reporter).to_have_text("Anonim")
+            expect(handling.body).not_to_contain_text(CITIZEN_NAME)
+            queue = QueuePage(page, url).open_queue(f"q={number}")
+            expect(queue.main).to_contain_text(number)
+            expect(queue.body).not_to_contain_text(CITIZEN_NAME)
 
-        officer.goto(f"{url}/arsip/{number}")
-        expect(officer.locator("main h1")).to_contain_text("Jalan amblas")
-        expect(officer.locator("main")).to_contain_text("Anonim")
-        expect(officer.locator("body")).not_to_contain_text(CITIZEN_NAME)
+        public = PublicComplaintPage(officer, url).open(f"/arsip/{number}")
+        expect(public.heading).to_contain_text("Jalan amblas")
+        expect(public.main).to_contain_text("Anonim")
+        expect(public.body).not_to_contain_text(CITIZEN_NAME)
         # The reporter still sees it as theirs.
-        citizen.goto(f"{url}/pengaduan/{complaint_id}")
-        expect(citizen.locator("main h1")).to_contain_text("Jalan amblas")
+        mine = ComplaintPage(citizen, url).open_complaint(complaint_id)
+        expect(mine.heading).to_contain_text("Jalan amblas")
     finally:
         for context in contexts:
             context.close()

@@ -4,109 +4,28 @@ internal notes that no citizen ever sees."""
 
 from __future__ import annotations
 
-import itertools
-from datetime import UTC, datetime, timedelta
+from playwright.sync_api import Browser, Page, expect
 
-import asyncpg
-from playwright.sync_api import Browser, BrowserContext, Page, expect
-
-from e2e.conftest import PHONE, LiveServer, run_async
-from e2e.pages import LoginPage
+from e2e.conftest import PHONE, LiveServer, logged_in, run_async
+from e2e.data import CITIZEN_PASSWORD, DLH, OFFICER_PASSWORD, add_complaint, add_pupr_officer
+from e2e.pages import LoginPage, ShellPage
+from e2e.pages_complaints import ComplaintPage
 from e2e.pages_handling import HandlingPage, QueuePage
-from pengaduan.accounts.passwords import hash_password_sync
-
-OFFICER_PASSWORD = "pengaduan-petugas-demo"
-CITIZEN_PASSWORD = "pengaduan-warga-demo"
-PUPR = "Dinas Pekerjaan Umum dan Penataan Ruang"
-DLH = "Dinas Lingkungan Hidup"
-_numbers = itertools.count(1)
-
-
-async def _add_complaint(dsn: str, title: str, reporter: str = "warga") -> tuple[int, str]:
-    """A pending, unassigned complaint of PUPR (category Jalan Rusak) by a demo citizen."""
-    number = f"ADU-2026-{950000 + next(_numbers):06d}"
-    conn = await asyncpg.connect(dsn)
-    try:
-        category = await conn.fetchrow(
-            "SELECT id, default_unit, deadline_days FROM categories WHERE name = 'Jalan Rusak'"
-        )
-        reporter_id = await conn.fetchval("SELECT id FROM users WHERE username = $1", reporter)
-        now = datetime.now(UTC)
-        complaint_id = await conn.fetchval(
-            "INSERT INTO complaints (number, tracking_code, reporter, category, unit, title, body,"
-            " location_text, latitude, longitude, status, priority, citizen_urgency,"
-            " is_anonymous, is_public, submitted_at, due_at, updated_at)"
-            " VALUES ($1, 'E2EHANDL', $2, $3, $4, $5, 'Lubang besar di tengah jalan.',"
-            " 'Jl. Dago No. 10, Bandung', -6.885, 107.613, 'pending', 'normal', 'normal',"
-            " false, true, $6, $7, $6) RETURNING id",
-            number,
-            reporter_id,
-            category["id"],
-            category["default_unit"],
-            title,
-            now,
-            now + timedelta(days=category["deadline_days"]),
-        )
-        await conn.execute(
-            "INSERT INTO status_history (complaint, old_status, new_status, changed_by, note,"
-            " changed_at) VALUES ($1, NULL, 'pending', $2, '', $3)",
-            complaint_id,
-            reporter_id,
-            now,
-        )
-    finally:
-        await conn.close()
-    return complaint_id, number
-
-
-async def _add_pupr_officer(dsn: str, username: str, full_name: str) -> None:
-    conn = await asyncpg.connect(dsn)
-    try:
-        unit = await conn.fetchval("SELECT id FROM units WHERE name = $1", PUPR)
-        await conn.execute(
-            "INSERT INTO users (username, email, email_confirmed_at, password_hash, full_name,"
-            " role, unit, nip, language, is_active, created_at, updated_at)"
-            " VALUES ($1, $2, now(), $3, $4, 'officer', $5, '198601012010010999', 'id', true,"
-            " now(), now())",
-            username,
-            f"{username}@demo.pengaduan.test",
-            hash_password_sync(OFFICER_PASSWORD, 4),
-            full_name,
-            unit,
-        )
-    finally:
-        await conn.close()
-
-
-async def _fetch(dsn: str, sql: str, *args: object) -> list[asyncpg.Record]:
-    conn = await asyncpg.connect(dsn)
-    try:
-        return await conn.fetch(sql, *args)
-    finally:
-        await conn.close()
-
-
-def _logged_in(browser: Browser, server: LiveServer, username: str, password: str) -> Page:
-    context: BrowserContext = browser.new_context(viewport=PHONE, locale="id-ID")
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    LoginPage(page, server.url).log_in(username, password)
-    page.wait_for_url(lambda url: "/masuk" not in url)
-    return page
+from tests.support.databases import fetch_rows
 
 
 def _citizen_status(page: Page, server: LiveServer, complaint_id: int, status: str) -> None:
     """The citizen's own complaint page shows the status (its badge carries the code)."""
-    page.goto(f"{server.url}/pengaduan/{complaint_id}")
-    expect(page.locator("#complaint-status")).to_have_class(f"badge status-{status}")
+    mine = ComplaintPage(page, server.url).open_complaint(complaint_id)
+    expect(mine.status).to_have_class(f"badge status-{status}")
 
 
 def test_officer_claims_verifies_processes_and_resolves_while_the_citizen_follows(
     browser: Browser, live_server: LiveServer, demo_data: None
 ) -> None:
-    complaint_id, number = run_async(_add_complaint, live_server.dsn, "Jalan Dago berlubang")
-    officer = _logged_in(browser, live_server, "petugas.pupr", OFFICER_PASSWORD)
-    citizen = _logged_in(browser, live_server, "warga", CITIZEN_PASSWORD)
+    complaint_id, number = run_async(add_complaint, live_server.dsn, "Jalan Dago berlubang")
+    officer = logged_in(browser, live_server, "petugas.pupr", OFFICER_PASSWORD)
+    citizen = logged_in(browser, live_server, "warga", CITIZEN_PASSWORD)
     try:
         queue = QueuePage(officer, live_server.url).open_queue("view=unassigned")
         expect(queue.row(number)).to_be_visible()
@@ -132,7 +51,9 @@ def test_officer_claims_verifies_processes_and_resolves_while_the_citizen_follow
         handling.resolve("Lubang sudah ditambal dan diaspal ulang.")
         expect(handling.section).to_have_attribute("data-status", "resolved")
         _citizen_status(citizen, live_server, complaint_id, "resolved")
-        expect(citizen.locator("main")).to_contain_text("Lubang sudah ditambal dan diaspal ulang.")
+        expect(ShellPage(citizen, live_server.url).main).to_contain_text(
+            "Lubang sudah ditambal dan diaspal ulang."
+        )
     finally:
         officer.context.close()
         citizen.context.close()
@@ -141,7 +62,7 @@ def test_officer_claims_verifies_processes_and_resolves_while_the_citizen_follow
 def test_handling_works_without_javascript(
     browser: Browser, live_server: LiveServer, demo_data: None
 ) -> None:
-    _complaint_id, number = run_async(_add_complaint, live_server.dsn, "Trotoar Dago amblas")
+    _complaint_id, number = run_async(add_complaint, live_server.dsn, "Trotoar Dago amblas")
     context = browser.new_context(viewport=PHONE, locale="id-ID", java_script_enabled=False)
     context.set_default_timeout(10_000)
     page = context.new_page()
@@ -154,7 +75,7 @@ def test_handling_works_without_javascript(
         handling = queue.open_complaint(number)
         with page.expect_navigation():
             handling.claim()
-        expect(page.locator("main .alert.ok")).to_be_visible()  # the flash after the redirect
+        expect(handling.ok_flash).to_be_visible()  # the flash after the redirect
         expect(handling.officer).to_have_text("Budi Santoso")
         with page.expect_navigation():
             handling.verify()
@@ -166,9 +87,9 @@ def test_handling_works_without_javascript(
 def test_officer_rejects_with_a_reason_the_citizen_reads(
     browser: Browser, live_server: LiveServer, demo_data: None
 ) -> None:
-    complaint_id, _number = run_async(_add_complaint, live_server.dsn, "Jalan tol rusak")
-    officer = _logged_in(browser, live_server, "petugas.pupr", OFFICER_PASSWORD)
-    citizen = _logged_in(browser, live_server, "warga", CITIZEN_PASSWORD)
+    complaint_id, _number = run_async(add_complaint, live_server.dsn, "Jalan tol rusak")
+    officer = logged_in(browser, live_server, "petugas.pupr", OFFICER_PASSWORD)
+    citizen = logged_in(browser, live_server, "warga", CITIZEN_PASSWORD)
     reason = "Jalan tol adalah kewenangan BPJT, bukan pemerintah kota."
     try:
         handling = HandlingPage(officer, live_server.url).open_complaint(complaint_id)
@@ -177,7 +98,7 @@ def test_officer_rejects_with_a_reason_the_citizen_reads(
         handling.reject(reason)
         expect(handling.section).to_have_attribute("data-status", "rejected")
         _citizen_status(citizen, live_server, complaint_id, "rejected")
-        expect(citizen.locator("main")).to_contain_text(reason)
+        expect(ShellPage(citizen, live_server.url).main).to_contain_text(reason)
     finally:
         officer.context.close()
         citizen.context.close()
@@ -186,9 +107,9 @@ def test_officer_rejects_with_a_reason_the_citizen_reads(
 def test_forwarded_complaint_leaves_the_queue_and_enters_the_other_units(
     browser: Browser, live_server: LiveServer, demo_data: None
 ) -> None:
-    complaint_id, number = run_async(_add_complaint, live_server.dsn, "Sampah di bahu jalan")
-    pupr = _logged_in(browser, live_server, "petugas.pupr", OFFICER_PASSWORD)
-    dlh = _logged_in(browser, live_server, "petugas.dlh", OFFICER_PASSWORD)
+    complaint_id, number = run_async(add_complaint, live_server.dsn, "Sampah di bahu jalan")
+    pupr = logged_in(browser, live_server, "petugas.pupr", OFFICER_PASSWORD)
+    dlh = logged_in(browser, live_server, "petugas.dlh", OFFICER_PASSWORD)
     try:
         QueuePage(dlh, live_server.url).open_queue("view=unassigned")
         expect(QueuePage(dlh, live_server.url).row(number)).to_have_count(0)
@@ -196,7 +117,7 @@ def test_forwarded_complaint_leaves_the_queue_and_enters_the_other_units(
         handling = HandlingPage(pupr, live_server.url).open_complaint(complaint_id)
         handling.forward(DLH, "Ini tumpukan sampah, bukan kerusakan jalan.")
         pupr.wait_for_url(f"{live_server.url}/petugas/antrean")
-        expect(pupr.locator("main .alert.ok")).to_be_visible()
+        expect(handling.ok_flash).to_be_visible()
         expect(QueuePage(pupr, live_server.url).row(number)).to_have_count(0)
 
         dlh_queue = QueuePage(dlh, live_server.url).open_queue("view=unassigned")
@@ -212,26 +133,24 @@ def test_forwarded_complaint_leaves_the_queue_and_enters_the_other_units(
 def test_two_officers_claim_at_once_and_one_is_told_who_won(
     browser: Browser, live_server: LiveServer, demo_data: None
 ) -> None:
-    run_async(_add_pupr_officer, live_server.dsn, "petugas.pupr2", "Rahmat Hidayat")
-    complaint_id, _number = run_async(_add_complaint, live_server.dsn, "Jembatan retak")
-    first = _logged_in(browser, live_server, "petugas.pupr", OFFICER_PASSWORD)
-    second = _logged_in(browser, live_server, "petugas.pupr2", OFFICER_PASSWORD)
+    run_async(add_pupr_officer, live_server.dsn, "petugas.pupr2", "Rahmat Hidayat")
+    complaint_id, _number = run_async(add_complaint, live_server.dsn, "Jembatan retak")
+    first = logged_in(browser, live_server, "petugas.pupr", OFFICER_PASSWORD)
+    second = logged_in(browser, live_server, "petugas.pupr2", OFFICER_PASSWORD)
     try:
         pages = [
             HandlingPage(p, live_server.url).open_complaint(complaint_id) for p in (first, second)
         ]
         for handling in pages:
-            expect(handling.page.locator("#claim")).to_be_visible()
+            expect(handling.claim_button).to_be_visible()
         # Both saw it unassigned; both press "take" (the second before the first's answer).
         for handling in pages:
             handling.claim()
         # Each page settles: taken (the section comes back without the button) or refused.
         for handling in pages:
-            handling.page.locator(
-                "#toasts .toast.error, #complaint:not(:has(#claim))"
-            ).first.wait_for()
+            handling.wait_claim_settled()
         (winner,) = run_async(
-            _fetch,
+            fetch_rows,
             live_server.dsn,
             "SELECT u.full_name FROM complaints c JOIN users u ON u.id = c.officer WHERE c.id = $1",
             complaint_id,
@@ -239,7 +158,7 @@ def test_two_officers_claim_at_once_and_one_is_told_who_won(
         assert winner["full_name"] in ("Budi Santoso", "Rahmat Hidayat")
         outcomes = []
         for handling in pages:
-            if handling.page.locator("#toasts .toast.error").count():
+            if handling.refused:
                 outcomes.append("refused")
                 expect(handling.error_toast).to_contain_text(winner["full_name"])
             else:
@@ -254,24 +173,24 @@ def test_two_officers_claim_at_once_and_one_is_told_who_won(
 def test_an_internal_note_never_reaches_the_citizen(
     browser: Browser, live_server: LiveServer, demo_data: None
 ) -> None:
-    complaint_id, number = run_async(_add_complaint, live_server.dsn, "Got mampet di Dago")
+    complaint_id, number = run_async(add_complaint, live_server.dsn, "Got mampet di Dago")
     secret = "Kontraktor lama belum dibayar, tunda sampai APBD-P."
-    officer = _logged_in(browser, live_server, "petugas.pupr", OFFICER_PASSWORD)
-    citizen = _logged_in(browser, live_server, "warga", CITIZEN_PASSWORD)
+    officer = logged_in(browser, live_server, "petugas.pupr", OFFICER_PASSWORD)
+    citizen = logged_in(browser, live_server, "warga", CITIZEN_PASSWORD)
     try:
         handling = HandlingPage(officer, live_server.url).open_complaint(complaint_id)
         handling.add_note(secret)
-        expect(handling.timeline.locator("li.internal")).to_contain_text(secret)
+        expect(handling.internal_notes).to_contain_text(secret)
         handling.reply("Terima kasih, tim kami akan meninjau lokasi.")
         expect(handling.timeline).to_contain_text("tim kami akan meninjau lokasi")
 
         for path in (f"/pengaduan/{complaint_id}", "/pengaduan-saya", f"/arsip/{number}", "/arsip"):
-            citizen.goto(live_server.url + path)
-            expect(citizen.locator("body")).not_to_contain_text("Kontraktor lama")
-        citizen.goto(f"{live_server.url}/pengaduan/{complaint_id}")
-        expect(citizen.locator("main")).to_contain_text("tim kami akan meninjau lokasi")
+            seen = ShellPage(citizen, live_server.url).open(path)
+            expect(seen.body).not_to_contain_text("Kontraktor lama")
+        mine = ComplaintPage(citizen, live_server.url).open_complaint(complaint_id)
+        expect(mine.main).to_contain_text("tim kami akan meninjau lokasi")
         rows = run_async(
-            _fetch,
+            fetch_rows,
             live_server.dsn,
             "SELECT n.title || ' ' || n.body AS text FROM notifications n"
             " JOIN users u ON u.id = n.\"user\" WHERE u.username = 'warga'"

@@ -5,20 +5,20 @@ from __future__ import annotations
 
 from playwright.sync_api import Browser, expect
 
-from e2e.conftest import LiveServer, run_async
+from e2e.conftest import LiveServer, logged_in, run_async
+from e2e.data import DLH, OFFICER_PASSWORD, add_complaint
 from e2e.pages import ShellPage
-from e2e.pages_handling import HandlingPage
-from e2e.test_handling import DLH, OFFICER_PASSWORD, _add_complaint, _logged_in
+from e2e.pages_handling import HandlingPage, QueuePage
 
 
 def test_action_messages_replace_each_other_and_do_not_come_back(
     browser: Browser, live_server: LiveServer, demo_data: None
 ) -> None:
-    complaint_id, _number = run_async(_add_complaint, live_server.dsn, "Trotoar Braga amblas")
-    other_id, _other = run_async(_add_complaint, live_server.dsn, "Trotoar Braga retak")
-    page = _logged_in(browser, live_server, "petugas.pupr", OFFICER_PASSWORD)
-    toasts = page.locator("#toasts .toast")
-    flashes = page.locator("main .alert[data-flash]")
+    complaint_id, _number = run_async(add_complaint, live_server.dsn, "Trotoar Braga amblas")
+    other_id, _other = run_async(add_complaint, live_server.dsn, "Trotoar Braga retak")
+    page = logged_in(browser, live_server, "petugas.pupr", OFFICER_PASSWORD)
+    shell = ShellPage(page, live_server.url)
+    toasts, flashes = shell.toasts, shell.flashes
     try:
         handling = HandlingPage(page, live_server.url).open_complaint(complaint_id)
         handling.claim()
@@ -49,7 +49,7 @@ def test_action_messages_replace_each_other_and_do_not_come_back(
         expect(page).to_have_url(f"{live_server.url}/petugas")
         page.go_back()
         expect(page).to_have_url(f"{live_server.url}/petugas/antrean")
-        expect(page.locator("#queue")).to_be_visible()
+        expect(QueuePage(page, live_server.url).list).to_be_visible()
         expect(flashes).to_have_count(0)
     finally:
         page.context.close()

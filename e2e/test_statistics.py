@@ -11,10 +11,11 @@ from urllib.parse import parse_qs, urlsplit
 from playwright.sync_api import Page, expect
 
 from e2e.conftest import LiveServer
+from e2e.data import ADMIN
 from e2e.pages import LoginPage
+from e2e.pages_admin import AdminComplaintsPage
 from e2e.pages_statistics import StatisticsPage
 
-ADMIN = ("admin", "pengaduan-admin-demo")
 UNIT = "Dinas Lingkungan Hidup"
 
 
@@ -42,10 +43,10 @@ def test_a_filter_swaps_only_the_figures_and_goes_into_the_url(
     for outside in ("#stats-title", "#stats-filters", "header.top"):
         assert stats.is_marked(outside), f"{outside} was replaced"
     assert not stats.is_marked("#stats-cards"), "the region was not swapped"
-    expect(stats.region.locator("#chart-category")).to_be_visible()
+    expect(stats.category_chart).to_be_visible()
     assert stats.card("total").inner_text() != total_before
     # The region shows the unit's officers only.
-    expect(page.locator("#officer-workload tbody tr")).to_have_count(1)
+    expect(stats.workload_rows).to_have_count(1)
 
     page.go_back()
     page.wait_for_url(lambda url: "unit=" not in url)
@@ -56,12 +57,12 @@ def test_the_filtered_complaint_list_downloads_as_csv(
     page: Page, live_server: LiveServer, demo_data: None
 ) -> None:
     _log_in(page, live_server)
-    page.goto(f"{live_server.url}/admin/pengaduan")
-    unit = page.locator("select[name=unit] option", has_text=UNIT).get_attribute("value")
-    page.goto(f"{live_server.url}/admin/pengaduan?status=any&unit={unit}")
-    count_text = page.locator("#complaint-count").inner_text()
+    complaints = AdminComplaintsPage(page, live_server.url).open_list()
+    unit = complaints.unit_value(UNIT)
+    complaints.open_list(f"status=any&unit={unit}")
+    count_text = complaints.count.inner_text()
     with page.expect_download() as download_info:
-        page.locator("#export-complaints-csv").click()
+        complaints.csv_link.click()
     download = download_info.value
     text = open(download.path(), encoding="utf-8-sig").read()
     rows = list(csv.reader(io.StringIO(text)))
@@ -79,11 +80,8 @@ def test_filters_work_without_javascript(
     LoginPage(page, live_server.url).log_in(*ADMIN)
     page.wait_for_url(f"{live_server.url}/admin/statistik")
     stats = StatisticsPage(page, live_server.url).open_dashboard()
-    page.select_option("#f-unit", label=UNIT)
-    page.select_option("#f-period", value="all")
-    with page.expect_navigation():
-        page.locator("#stats-filters button[type=submit]").click()
+    stats.filter_without_javascript(unit=UNIT, period="all")
     query = parse_qs(urlsplit(page.url).query)
     assert query["period"] == ["all"] and query["unit"] != [""]
-    expect(page.locator("#f-unit option:checked")).to_have_text(UNIT)
-    expect(stats.region.locator("#officer-workload tbody tr")).to_have_count(1)
+    expect(stats.chosen("unit")).to_have_text(UNIT)
+    expect(stats.workload_rows).to_have_count(1)

@@ -16,14 +16,15 @@ import pytest
 from cryptography.fernet import Fernet
 from playwright.sync_api import Browser, expect
 
-from e2e.conftest import PHONE, ROOT, LiveServer, run_async
-from e2e.pages_complaints import ComplaintPage
-from e2e.test_complaints_citizen import CITIZEN, file_complaint, log_in, photo  # noqa: F401
-from e2e.test_handling import OFFICER_PASSWORD, _logged_in
-from e2e.test_live import _mark_unreloaded, _run_to_in_progress, _still_unreloaded
+from e2e.conftest import PHONE, ROOT, LiveServer, logged_in, run_async
+from e2e.data import OFFICER_PASSWORD
+from e2e.pages import log_in
+from e2e.pages_complaints import ComplaintPage, file_complaint
+from e2e.pages_handling import HandlingPage
 from pengaduan import demo
-from pengaduan.testing import SmtpSink, drop_database, recreate_database, settings_for, truncate_all
-from tests.s3 import S3Server, moto_server
+from tests.support.databases import drop_database, recreate_database, settings_for, truncate_all
+from tests.support.mail import SmtpSink
+from tests.support.s3 import S3Server, moto_server
 
 
 @dataclass(frozen=True)
@@ -79,13 +80,13 @@ def _stored_files(folder: Path) -> list[Path]:
 def test_a_photo_sent_through_one_host_is_shown_by_the_other_and_live_updates_cross(
     browser: Browser,
     agency: Agency,
-    photo: Path,  # noqa: F811
+    photo: Path,
 ) -> None:
     a, b = agency.host_a, agency.host_b
     context = browser.new_context(viewport=PHONE, locale="id-ID")
     context.set_default_timeout(10_000)
     citizen = context.new_page()
-    officer = _logged_in(browser, a, "petugas.pupr", OFFICER_PASSWORD)
+    officer = logged_in(browser, a, "petugas.pupr", OFFICER_PASSWORD)
     try:
         # Logged in and filed through host A.
         log_in(citizen, a.url)
@@ -111,15 +112,15 @@ def test_a_photo_sent_through_one_host_is_shown_by_the_other_and_live_updates_cr
         assert full.headers["cache-control"] == "private, max-age=3600"
 
         # Live: the page stays open on B while the officer works on A.
-        expect(citizen.locator("body")).to_have_attribute("data-live", "open")
+        mine.wait_live()
         expect(mine.status).to_have_class("badge status-pending")
-        _mark_unreloaded(citizen)
-        handling = _run_to_in_progress(officer, a.url, complaint_id)
+        mine.mark_unreloaded()
+        handling = HandlingPage(officer, a.url).run_to_in_progress(complaint_id)
         expect(mine.status).to_have_class("badge status-in_progress")
         handling.resolve("Lubang sudah ditambal, terima kasih.")
         expect(mine.status).to_have_class("badge status-resolved")
         expect(mine.timeline).to_contain_text("Lubang sudah ditambal, terima kasih.")
-        assert _still_unreloaded(citizen)
+        assert mine.still_unreloaded()
         assert not _stored_files(ROOT / "var" / "e2e-host-b")
     finally:
         officer.context.close()

@@ -15,10 +15,12 @@ import httpx
 import pytest
 from litestar import Litestar
 
+from pengaduan import db
 from pengaduan.app import create_app
-from pengaduan.db import migrations
+from pengaduan.db import ENGINE, migrations
 from pengaduan.settings import Settings
-from pengaduan.testing import drop_database, recreate_database, settings_for, truncate_all
+from tests.factories import PASSWORD, make_category, make_unit, make_user
+from tests.support.databases import drop_database, recreate_database, settings_for, truncate_all
 
 ISOLATION_TIMINGS: list[float] = []
 
@@ -145,46 +147,6 @@ def pytest_terminal_summary(terminalreporter) -> None:
         )
 
 
-PASSWORD = "kata-sandi-uji-123"
-
-
-async def make_unit(name: str = "Dinas Uji") -> int:
-    from pengaduan.agency.tables import Unit
-
-    rows = await Unit.insert(Unit(name=name)).returning(Unit.id)
-    return rows[0]["id"]
-
-
-async def make_user(
-    role: str,
-    username: str,
-    *,
-    password: str = PASSWORD,
-    unit: int | None = None,
-    email: str | None = None,
-    confirmed: bool = True,
-) -> int:
-    """A user written directly (citizens' personal data is filled in by registration tests)."""
-    from datetime import UTC, datetime
-
-    from pengaduan.accounts.passwords import hash_password
-    from pengaduan.accounts.tables import User
-
-    rows = await User.insert(
-        User(
-            username=username,
-            full_name=username.title(),
-            role=role,
-            unit=unit,
-            email=email or f"{username}@uji.test",
-            email_confirmed_at=datetime.now(UTC) if confirmed else None,
-            nip="1" * 18 if role == "officer" and username == "petugas" else None,
-            password_hash=await hash_password(password, 4),
-        )
-    ).returning(User.id)
-    return rows[0]["id"]
-
-
 async def log_in(client: httpx.AsyncClient, username: str, password: str = PASSWORD) -> None:
     response = await client.post("/masuk", data={"identifier": username, "password": password})
     assert response.status_code == 303, response.text
@@ -210,6 +172,21 @@ async def people(app: Litestar) -> dict[str, int]:
 
 
 @pytest.fixture
+async def unit_data(people: dict[str, int]) -> dict[str, int]:
+    """The people's unit with a category and a second officer; another unit with its officer."""
+    other_unit = await make_unit("Dinas Lain")
+    data = dict(people)
+    data.update(
+        category=await make_category(people["unit"], "Jalan Rusak", deadline_days=14),
+        officer2=await make_user("officer", "petugas2", unit=people["unit"]),
+        other_unit=other_unit,
+        other_category=await make_category(other_unit, "Sampah", deadline_days=3, icon="🗑️"),
+        other_officer=await make_user("officer", "petugas.lain", unit=other_unit),
+    )
+    return data
+
+
+@pytest.fixture
 async def as_role(app: Litestar, people: dict[str, int]):
     """`await as_role("officer")`: a new client logged in with that role (None: anonymous)."""
     clients: list[httpx.AsyncClient] = []
@@ -230,3 +207,24 @@ async def as_role(app: Litestar, people: dict[str, int]):
     yield make
     for client in clients:
         await client.aclose()
+
+
+@pytest.fixture
+def count_queries(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Counts the SQL statements the app sends (every Piccolo query, raw or built, goes
+    through run_querystring; the hot reads that bypass Piccolo through db.fetch)."""
+    sent: list[str] = []
+    original = ENGINE.run_querystring
+    original_fetch = db.fetch
+
+    async def counting(querystring, in_pool: bool = True):
+        sent.append(str(querystring))
+        return await original(querystring, in_pool=in_pool)
+
+    async def counting_fetch(sql: str, *args):
+        sent.append(sql)
+        return await original_fetch(sql, *args)
+
+    monkeypatch.setattr(ENGINE, "run_querystring", counting)
+    monkeypatch.setattr(db, "fetch", counting_fetch)
+    return sent

@@ -186,11 +186,7 @@ def _concrete(path: str, ids: dict[str, int]) -> str:
 @pytest.fixture
 async def agency_ids(people: dict[str, int]) -> dict[str, int]:
     """Real ids for the agency routes' path parameters, added to `people`."""
-    from tests.integration.agency_fixtures import (
-        make_category,
-        make_complaint,
-        make_response_template,
-    )
+    from tests.factories import make_category, make_complaint, make_response_template
 
     people["category"] = await make_category(people["unit"])
     people["template"] = await make_response_template(people["category"])
@@ -203,7 +199,7 @@ async def agency_ids(people: dict[str, int]) -> dict[str, int]:
 @pytest.fixture
 async def evidence_ids(agency_ids: dict[str, int]) -> dict[str, int]:
     """An evidence file (stored for real) on the citizen's complaint, for `{file_id:int}`."""
-    from tests.integration.test_complaints_citizen import attach_evidence
+    from tests.factories import attach_evidence
 
     agency_ids["file"] = await attach_evidence(agency_ids["complaint"], agency_ids["citizen"])
     return agency_ids

@@ -6,14 +6,14 @@ import json
 import re
 from datetime import UTC, datetime, timedelta
 
-import asyncpg
 import httpx
 import pytest
 from litestar import Litestar
 
 from pengaduan.accounts import sessions as session_service
-from pengaduan.testing import settings_for
-from tests.conftest import PASSWORD, browser_client, log_in, make_user
+from tests.conftest import browser_client, log_in
+from tests.factories import PASSWORD, make_user
+from tests.support.databases import fetch_rows, settings_for
 
 NIK = "3273014507900002"  # Bandung, a woman born 05-07-1990
 GOOD = {
@@ -28,16 +28,8 @@ GOOD = {
 }
 
 
-async def _rows(dsn: str, sql: str, *args: object) -> list[asyncpg.Record]:
-    conn = await asyncpg.connect(dsn)
-    try:
-        return await conn.fetch(sql, *args)
-    finally:
-        await conn.close()
-
-
 async def _mails(dsn: str, kind: str | None = None) -> list[dict]:
-    rows = await _rows(dsn, "SELECT recipient, payload FROM outbox ORDER BY id")
+    rows = await fetch_rows(dsn, "SELECT recipient, payload FROM outbox ORDER BY id")
     mails = [{"to": r["recipient"], **json.loads(r["payload"])} for r in rows]
     return [m for m in mails if kind is None or m["kind"] == kind]
 
@@ -56,7 +48,7 @@ async def test_registration_creates_a_citizen_and_sends_a_confirmation(
 ) -> None:
     response = await client.post("/daftar", data=GOOD)
     assert response.status_code == 303 and response.headers["location"] == "/masuk"
-    (user,) = await _rows(db_dsn, "SELECT * FROM users")
+    (user,) = await fetch_rows(db_dsn, "SELECT * FROM users")
     assert user["username"] == "siti" and user["email"] == "siti.aminah@contoh.id"
     assert user["role"] == "citizen" and user["email_confirmed_at"] is None
     assert user["password_hash"].startswith("$2")
@@ -69,13 +61,13 @@ async def test_no_personal_data_in_plain_text_in_the_raw_rows(
     client: httpx.AsyncClient, db_dsn: str
 ) -> None:
     await client.post("/daftar", data=GOOD)
-    (row,) = await _rows(db_dsn, "SELECT u::text AS everything FROM users u")
+    (row,) = await fetch_rows(db_dsn, "SELECT u::text AS everything FROM users u")
     everything = row["everything"]
     for secret in (NIK, "81234567890", "Cihampelas", "3273014507"):
         assert secret not in everything
     # Nor anywhere else in the database (audit log, outbox, sessions).
     for table in ("audit_log", "outbox", "sessions"):
-        dump = await _rows(db_dsn, f"SELECT t::text AS t FROM {table} t")
+        dump = await fetch_rows(db_dsn, f"SELECT t::text AS t FROM {table} t")
         assert all(NIK not in r["t"] and "Cihampelas" not in r["t"] for r in dump)
 
 
@@ -106,7 +98,7 @@ async def test_every_problem_gets_its_own_message_and_values_are_kept(
         assert f'id="e-{field}"' in html, field
     assert 'value="Siti Aminah"' in html and "Jl. Cihampelas No. 12, Bandung" in html
     assert 'value="bukan-email"' in html and 'value="1234"' in html
-    assert await _rows(db_dsn, "SELECT id FROM users") == []
+    assert await fetch_rows(db_dsn, "SELECT id FROM users") == []
 
 
 @pytest.mark.parametrize(
@@ -178,12 +170,12 @@ async def test_confirmation_link_confirms_once_and_only_that_address(
     page = await client.get(link)
     assert page.status_code == 200 and "siti.aminah@contoh.id" in page.text
     # Opening the link changes nothing (mail scanners open links): its button confirms.
-    (row,) = await _rows(db_dsn, "SELECT email_confirmed_at FROM users")
+    (row,) = await fetch_rows(db_dsn, "SELECT email_confirmed_at FROM users")
     assert row["email_confirmed_at"] is None
     assert f'<form method="post" action="{link}"' in page.text
     done = await client.post(link)
     assert done.status_code == 200 and "siti.aminah@contoh.id" in done.text
-    (row,) = await _rows(db_dsn, "SELECT email_confirmed_at FROM users")
+    (row,) = await fetch_rows(db_dsn, "SELECT email_confirmed_at FROM users")
     assert row["email_confirmed_at"] is not None
     forged = await client.get(link[:-3] + "abc")
     assert forged.status_code == 400
@@ -208,7 +200,7 @@ async def test_a_changed_email_must_be_confirmed_again(
     assert (await client.get(old_link)).status_code == 400  # for the old address
     assert (await client.post(old_link)).status_code == 400
     assert (await client.post(_link(mails[-1]))).status_code == 200
-    (row,) = await _rows(db_dsn, "SELECT email, email_confirmed_at, full_name FROM users")
+    (row,) = await fetch_rows(db_dsn, "SELECT email, email_confirmed_at, full_name FROM users")
     assert row["email"] == "siti@baru.id" and row["email_confirmed_at"] is not None
 
 
@@ -287,7 +279,7 @@ async def test_login_is_throttled_per_account_with_the_wait_told(
         right = await client.post("/masuk", data={"identifier": "warga", "password": PASSWORD})
         assert right.status_code == 429
     # The count lives in the database (shared by every worker), keyed by account and address.
-    rows = await _rows(db_dsn, "SELECT key, failures, locked_until FROM login_throttles")
+    rows = await fetch_rows(db_dsn, "SELECT key, failures, locked_until FROM login_throttles")
     keys = {r["key"]: r for r in rows}
     account = f"user:{people['citizen']}"
     assert keys[account]["failures"] == 5 and keys[account]["locked_until"]
@@ -297,10 +289,12 @@ async def test_login_is_throttled_per_account_with_the_wait_told(
     assert wait_after("account", 6) == timedelta(seconds=60)
     assert wait_after("account", 30) == timedelta(minutes=15)
     # When the wait is over, the right password works and clears the count.
-    await _rows(db_dsn, "UPDATE login_throttles SET locked_until = now() - interval '1 second'")
+    await fetch_rows(
+        db_dsn, "UPDATE login_throttles SET locked_until = now() - interval '1 second'"
+    )
     async with browser_client(app) as client:
         await log_in(client, "warga")
-    rows = await _rows(db_dsn, "SELECT key FROM login_throttles WHERE key = $1", account)
+    rows = await fetch_rows(db_dsn, "SELECT key FROM login_throttles WHERE key = $1", account)
     assert rows == []
 
 
@@ -318,7 +312,7 @@ async def test_login_is_throttled_per_client_address(app: Litestar, people: dict
 async def test_inactive_user_cannot_log_in(
     client: httpx.AsyncClient, people: dict[str, int], db_dsn: str
 ) -> None:
-    await _rows(db_dsn, "UPDATE users SET is_active = false WHERE username = 'warga'")
+    await fetch_rows(db_dsn, "UPDATE users SET is_active = false WHERE username = 'warga'")
     response = await client.post("/masuk", data={"identifier": "warga", "password": PASSWORD})
     assert response.status_code == 422
 
@@ -326,7 +320,7 @@ async def test_inactive_user_cannot_log_in(
 async def test_a_deactivated_user_is_told_so_only_after_the_right_password(
     client: httpx.AsyncClient, people: dict[str, int], db_dsn: str
 ) -> None:
-    await _rows(db_dsn, "UPDATE users SET is_active = false WHERE username = 'warga'")
+    await fetch_rows(db_dsn, "UPDATE users SET is_active = false WHERE username = 'warga'")
     client.cookies.set("lang", "en")
     right = await client.post("/masuk", data={"identifier": "warga", "password": PASSWORD})
     assert right.status_code == 422 and "sid" not in right.cookies
@@ -357,7 +351,7 @@ async def test_session_id_is_new_at_login_no_fixation(
         )
         signed = response.cookies["sid"]
         assert signed and signed != "planted-by-attacker"
-    rows = await _rows(db_dsn, "SELECT id_hash FROM sessions")
+    rows = await fetch_rows(db_dsn, "SELECT id_hash FROM sessions")
     assert len(rows) == 1
     # The database holds a hash of the id, never the id itself.
     assert rows[0]["id_hash"] not in signed and signed.split(".")[0] not in rows[0]["id_hash"]
@@ -370,13 +364,15 @@ async def test_idle_timeout_and_absolute_lifetime(
         await log_in(client, "warga")
         assert (await client.get("/akun")).status_code == 200
         idle = settings.session_idle_minutes + 1
-        await _rows(db_dsn, f"UPDATE sessions SET last_seen_at = now() - interval '{idle} minutes'")
+        await fetch_rows(
+            db_dsn, f"UPDATE sessions SET last_seen_at = now() - interval '{idle} minutes'"
+        )
         response = await client.get("/akun")
         assert response.status_code == 303 and response.headers["location"].startswith("/masuk")
-        assert await _rows(db_dsn, "SELECT id FROM sessions") == []
+        assert await fetch_rows(db_dsn, "SELECT id FROM sessions") == []
     async with browser_client(app) as client:
         await log_in(client, "warga")
-        await _rows(db_dsn, "UPDATE sessions SET expires_at = now() - interval '1 second'")
+        await fetch_rows(db_dsn, "UPDATE sessions SET expires_at = now() - interval '1 second'")
         assert (await client.get("/akun")).status_code == 303
 
 
@@ -386,7 +382,7 @@ async def test_logout_ends_the_session(app: Litestar, people: dict[str, int], db
         old_cookie = client.cookies["sid"]
         response = await client.post("/keluar")
         assert response.status_code == 303
-        assert await _rows(db_dsn, "SELECT id FROM sessions") == []
+        assert await fetch_rows(db_dsn, "SELECT id FROM sessions") == []
         client.cookies.set("sid", old_cookie)  # a copied cookie is worthless now
         assert (await client.get("/akun")).status_code == 303
 
@@ -510,7 +506,7 @@ async def test_unconfirmed_address_gets_the_confirmation_not_a_reset(
 async def test_mail_follows_the_users_language(
     client: httpx.AsyncClient, people: dict[str, int], db_dsn: str
 ) -> None:
-    await _rows(db_dsn, "UPDATE users SET language = 'en' WHERE username = 'warga'")
+    await fetch_rows(db_dsn, "UPDATE users SET language = 'en' WHERE username = 'warga'")
     await client.post("/lupa-sandi", data={"identifier": "warga"})
     (mail,) = await _mails(db_dsn, "password_reset")
     assert "Reset your Pengaduan password" in mail["subject"]
@@ -522,7 +518,7 @@ async def test_mail_follows_the_users_language(
 async def test_sessions_table_never_holds_expired_rows_forever(
     app: Litestar, people: dict[str, int], db_dsn: str
 ) -> None:
-    await _rows(
+    await fetch_rows(
         db_dsn,
         'INSERT INTO sessions (id_hash, "user", data, created_at, last_seen_at, expires_at, ip,'
         " user_agent) VALUES ('old', $1, '{}', $2, $2, $2, '', '')",
@@ -531,4 +527,4 @@ async def test_sessions_table_never_holds_expired_rows_forever(
     )
     async with browser_client(app) as client:
         await log_in(client, "warga")
-    assert await _rows(db_dsn, "SELECT id FROM sessions WHERE id_hash = 'old'") == []
+    assert await fetch_rows(db_dsn, "SELECT id FROM sessions WHERE id_hash = 'old'") == []

@@ -8,29 +8,18 @@ import json
 import asyncpg
 import httpx
 
-from tests.integration.agency_fixtures import (
-    make_category,
-    make_complaint,
-    make_response_template,
-)
-
-
-async def _rows(dsn: str, sql: str, *args: object) -> list[asyncpg.Record]:
-    conn = await asyncpg.connect(dsn)
-    try:
-        return await conn.fetch(sql, *args)
-    finally:
-        await conn.close()
+from tests.factories import make_category, make_complaint, make_response_template
+from tests.support.databases import fetch_rows
 
 
 async def _english_admin(as_role, db_dsn: str) -> httpx.AsyncClient:
     """The admin, reading English (the login takes the account's language)."""
-    await _rows(db_dsn, "UPDATE users SET language = 'en' WHERE username = 'admin'")
+    await fetch_rows(db_dsn, "UPDATE users SET language = 'en' WHERE username = 'admin'")
     return await as_role("admin")
 
 
 async def _audit(dsn: str, action: str) -> list[asyncpg.Record]:
-    return await _rows(
+    return await fetch_rows(
         dsn,
         "SELECT actor, target_type, target_id, data, ip FROM audit_log WHERE action = $1"
         " ORDER BY id",
@@ -71,7 +60,7 @@ async def test_admin_creates_and_edits_a_unit_and_each_change_is_audited(
         "/admin/unit/baru", data={"name": "Dinas Perhubungan", "description": "Lampu jalan"}
     )
     assert created.status_code == 303 and created.headers["location"] == "/admin/unit"
-    (unit,) = await _rows(db_dsn, "SELECT * FROM units WHERE name = 'Dinas Perhubungan'")
+    (unit,) = await fetch_rows(db_dsn, "SELECT * FROM units WHERE name = 'Dinas Perhubungan'")
     assert unit["is_active"] and not unit["auto_assign"]
     listing = await admin.get("/admin/unit")
     assert "Unit Dinas Perhubungan created." in listing.text
@@ -88,7 +77,7 @@ async def test_admin_creates_and_edits_a_unit_and_each_change_is_audited(
         data={"name": "Dinas Perhubungan", "description": "Lampu jalan", "auto_assign": "on"},
     )
     assert saved.status_code == 303
-    (after,) = await _rows(db_dsn, "SELECT auto_assign FROM units WHERE id = $1", unit["id"])
+    (after,) = await fetch_rows(db_dsn, "SELECT auto_assign FROM units WHERE id = $1", unit["id"])
     assert after["auto_assign"] is True
 
     (create,) = await _audit(db_dsn, "unit.create")
@@ -117,16 +106,16 @@ async def test_a_unit_receiving_an_active_category_cannot_be_deactivated(
         and "Drainase, Jalan Rusak"
         in json.loads(toast.headers["hx-trigger"])["pengaduan:toast"]["message"]
     )
-    (row,) = await _rows(db_dsn, "SELECT is_active FROM units WHERE id = $1", unit)
+    (row,) = await fetch_rows(db_dsn, "SELECT is_active FROM units WHERE id = $1", unit)
     assert row["is_active"]
 
-    await _rows(db_dsn, "UPDATE categories SET is_active = false WHERE id <> $1", roads)
+    await fetch_rows(db_dsn, "UPDATE categories SET is_active = false WHERE id <> $1", roads)
     still = await admin.post(f"/admin/unit/{unit}/nonaktifkan")
     assert still.status_code == 409 and "Jalan Rusak" in still.text and "Drainase" not in still.text
     assert (await admin.post(f"/admin/kategori/{roads}/nonaktifkan")).status_code == 303
     done = await admin.post(f"/admin/unit/{unit}/nonaktifkan")
     assert done.status_code == 303
-    (row,) = await _rows(db_dsn, "SELECT is_active FROM units WHERE id = $1", unit)
+    (row,) = await fetch_rows(db_dsn, "SELECT is_active FROM units WHERE id = $1", unit)
     assert not row["is_active"]
     # An inactive unit is no choice for a category, and its category stays inactive.
     form = await admin.get("/admin/kategori/baru")
@@ -137,7 +126,7 @@ async def test_a_unit_receiving_an_active_category_cannot_be_deactivated(
     assert (await admin.post(f"/admin/unit/{unit}/aktifkan")).status_code == 303
     actions = [
         r["action"]
-        for r in await _rows(
+        for r in await fetch_rows(
             db_dsn, "SELECT action FROM audit_log WHERE target_type <> 'user' ORDER BY id"
         )
     ]
@@ -168,7 +157,7 @@ async def test_category_form_checks_every_field_and_keeps_the_values(
     for days in ("0", "abc", ""):
         again = await admin.post("/admin/kategori/baru", data={**form, "deadline_days": days})
         assert "Enter a number of days from 1 to 365." in again.text
-    inactive = await _rows(
+    inactive = await fetch_rows(
         db_dsn, "INSERT INTO units (name, is_active) VALUES ('Dinas Lama', false) RETURNING id"
     )
     old_unit = await admin.post(
@@ -194,7 +183,7 @@ async def test_a_new_category_is_offered_to_citizens_until_deactivated(
         },
     )
     assert created.status_code == 303
-    (category,) = await _rows(db_dsn, "SELECT * FROM categories WHERE name = 'Lampu Jalan'")
+    (category,) = await fetch_rows(db_dsn, "SELECT * FROM categories WHERE name = 'Lampu Jalan'")
     assert category["deadline_days"] == 7 and category["icon"] == "💡"
     assert category["default_unit"] == people["unit"] and category["is_active"]
     assert "Lampu Jalan" in (await client.get("/")).text
@@ -237,11 +226,11 @@ async def test_a_category_with_complaints_is_kept_and_an_unused_one_can_be_delet
     assert "This category has 1 complaint, so it is kept for its history." in page.text
     refused = await admin.post(f"/admin/kategori/{used}/hapus")
     assert refused.status_code == 409 and "Deactivate it instead." in refused.text
-    assert await _rows(db_dsn, "SELECT 1 FROM categories WHERE id = $1", used)
+    assert await fetch_rows(db_dsn, "SELECT 1 FROM categories WHERE id = $1", used)
 
     deleted = await admin.post(f"/admin/kategori/{unused}/hapus")
     assert deleted.status_code == 303
-    assert not await _rows(db_dsn, "SELECT 1 FROM categories WHERE id = $1", unused)
+    assert not await fetch_rows(db_dsn, "SELECT 1 FROM categories WHERE id = $1", unused)
     (entry,) = await _audit(db_dsn, "category.delete")
     assert json.loads(entry["data"]) == {"name": "Salah Ketik"}
     assert (await admin.get(f"/admin/kategori/{unused}")).status_code == 404
@@ -281,7 +270,7 @@ async def test_response_templates_are_created_edited_and_deactivated(
             data={"title": title, "body": f"Teks {title}.\nBaris kedua.", "category": category},
         )
         assert created.status_code == 303
-    rows = await _rows(db_dsn, "SELECT id, title, category, body FROM response_templates")
+    rows = await fetch_rows(db_dsn, "SELECT id, title, category, body FROM response_templates")
     by_title = {r["title"]: r for r in rows}
     assert by_title["Salam pembuka"]["category"] is None
     assert by_title["Survei lokasi"]["body"] == "Teks Survei lokasi.\nBaris kedua."
@@ -304,7 +293,7 @@ async def test_response_templates_are_created_edited_and_deactivated(
 
     actions = [
         r["action"]
-        for r in await _rows(
+        for r in await fetch_rows(
             db_dsn,
             "SELECT action FROM audit_log WHERE target_type = 'response_template'"
             " AND target_id = $1 ORDER BY id",

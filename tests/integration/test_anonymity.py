@@ -33,12 +33,13 @@ from pengaduan.events import publish
 from pengaduan.handling.jobs import escalate_overdue
 from pengaduan.notifications.outbox import worker as outbox_worker
 from pengaduan.settings import Settings
-from pengaduan.testing import SmtpSink, drop_database, recreate_database, settings_for
-from tests.conftest import PASSWORD, browser_client, log_in
-from tests.integration.handling_factory import make_category, make_complaint
+from tests.conftest import browser_client, log_in
+from tests.factories import PASSWORD, attach_evidence, make_category, make_complaint
 from tests.integration.test_access import ALLOWED, registered_routes
-from tests.integration.test_complaints_citizen import attach_evidence, storage  # noqa: F401
+from tests.integration.test_complaints_citizen import storage  # noqa: F401
 from tests.integration.test_live import StreamCall
+from tests.support.databases import drop_database, recreate_database, settings_for
+from tests.support.mail import SmtpSink
 
 # Distinctive values, so that finding one anywhere means the reporter was named.
 REPORTER = {
@@ -171,7 +172,7 @@ async def story(
     """An anonymous reporter who does everything a reporter can on two anonymous complaints,
     with the staff's live streams open throughout and the outbox delivered at the end."""
     world: dict[str, Any] = dict(people)
-    world["category"] = await make_category("Penerangan Jalan", people["unit"])
+    world["category"] = await make_category(people["unit"], "Penerangan Jalan", deadline_days=7)
     # Another complaint of the unit: its queue event closes the live streams' recording.
     world["other"] = await make_complaint(
         reporter=people["citizen"], unit=people["unit"], category=world["category"]
@@ -479,7 +480,7 @@ async def test_a_complaint_made_anonymous_later_loses_the_name_in_earlier_entrie
     as_role, people: dict[str, int], db_dsn: str
 ) -> None:
     citizen: httpx.AsyncClient = await as_role("citizen")
-    category = await make_category("Penerangan Jalan", people["unit"])
+    category = await make_category(people["unit"], "Penerangan Jalan", deadline_days=7)
     complaint = await _submit(citizen, category, anonymous="")
     named = await _execute(
         db_dsn,

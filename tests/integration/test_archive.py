@@ -19,7 +19,7 @@ from pengaduan.archive.filters import ArchiveFilters
 from pengaduan.complaints.tables import Complaint
 from pengaduan.db import ENGINE
 from pengaduan.settings import Settings
-from tests.conftest import make_unit, make_user
+from tests.factories import make_unit, make_user
 
 NOW = datetime(2026, 3, 10, 5, 0, tzinfo=UTC)
 _numbers = itertools.count(1)

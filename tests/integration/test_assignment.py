@@ -14,16 +14,9 @@ import pytest
 from pengaduan.errors import INVALID, Refused
 from pengaduan.handling import assignment
 from pengaduan.settings import Settings
-from tests.conftest import make_unit, make_user
-from tests.integration.agency_fixtures import make_category, make_complaint
-
-
-async def _rows(dsn: str, sql: str, *args: object) -> list[asyncpg.Record]:
-    conn = await asyncpg.connect(dsn)
-    try:
-        return await conn.fetch(sql, *args)
-    finally:
-        await conn.close()
+from tests.factories import make_category, make_complaint, make_unit, make_user
+from tests.support.databases import fetch_rows
+from tests.support.waiting import wait_until_async
 
 
 @pytest.fixture
@@ -34,7 +27,7 @@ async def world(people: dict[str, int], db_dsn: str) -> dict[str, int]:
     roads = await make_category(people["unit"], "Jalan Rusak")
     trash = await make_category(other_unit, "Sampah")
     second = await make_user("officer", "petugas2", unit=people["unit"])
-    await _rows(db_dsn, "UPDATE users SET language = 'en' WHERE id = $1", second)
+    await fetch_rows(db_dsn, "UPDATE users SET language = 'en' WHERE id = $1", second)
     stranger = await make_user("officer", "petugas.lain", unit=other_unit)
     ids = {**people, "other_unit": other_unit, "second": second, "stranger": stranger}
     for n in range(3):
@@ -48,12 +41,12 @@ async def world(people: dict[str, int], db_dsn: str) -> dict[str, int]:
 
 
 async def _english_admin(as_role, db_dsn: str) -> httpx.AsyncClient:
-    await _rows(db_dsn, "UPDATE users SET language = 'en' WHERE username = 'admin'")
+    await fetch_rows(db_dsn, "UPDATE users SET language = 'en' WHERE username = 'admin'")
     return await as_role("admin")
 
 
 async def _number(dsn: str, complaint_id: int) -> str:
-    (row,) = await _rows(dsn, "SELECT number FROM complaints WHERE id = $1", complaint_id)
+    (row,) = await fetch_rows(dsn, "SELECT number FROM complaints WHERE id = $1", complaint_id)
     return row["number"]
 
 
@@ -73,13 +66,13 @@ async def test_admin_assigns_then_reassigns_one_complaint(
         f"/admin/pengaduan/{complaint}/tugaskan", data={"officer": str(world["second"])}
     )
     assert moved.status_code == 303
-    (row,) = await _rows(
+    (row,) = await fetch_rows(
         db_dsn, "SELECT officer, assigned_at, status FROM complaints WHERE id = $1", complaint
     )
     assert row["officer"] == world["second"] and row["assigned_at"] is not None
     assert row["status"] == "pending"  # assignment is no status change
 
-    audit = await _rows(
+    audit = await fetch_rows(
         db_dsn,
         "SELECT actor, target_id, data, ip FROM audit_log WHERE action = 'complaint.assign'"
         " ORDER BY id",
@@ -91,7 +84,7 @@ async def test_admin_assigns_then_reassigns_one_complaint(
     assert {(a["actor"], a["target_id"], a["ip"]) for a in audit} == {
         (world["admin"], str(complaint), "127.0.0.1")
     }
-    notes = await _rows(
+    notes = await fetch_rows(
         db_dsn, 'SELECT "user", kind, title, complaint FROM notifications ORDER BY id'
     )
     assert [(n["user"], n["kind"], n["complaint"]) for n in notes] == [
@@ -118,16 +111,16 @@ async def test_single_assignment_refuses_officers_of_another_unit_and_closed_com
         f"/admin/pengaduan/{complaint}/tugaskan", data={"officer": str(world["admin"])}
     )
     assert admin_as_officer.status_code == 422
-    await _rows(db_dsn, "UPDATE complaints SET status = 'closed' WHERE id = $1", complaint)
+    await fetch_rows(db_dsn, "UPDATE complaints SET status = 'closed' WHERE id = $1", complaint)
     closed = await admin.post(
         f"/admin/pengaduan/{complaint}/tugaskan", data={"officer": str(world["officer"])}
     )
     assert closed.status_code == 409 and "is no longer open" in closed.text
     missing = await admin.post("/admin/pengaduan/999/tugaskan", data={"officer": "1"})
     assert missing.status_code == 404
-    (row,) = await _rows(db_dsn, "SELECT officer FROM complaints WHERE id = $1", complaint)
+    (row,) = await fetch_rows(db_dsn, "SELECT officer FROM complaints WHERE id = $1", complaint)
     assert row["officer"] is None
-    assert not await _rows(db_dsn, "SELECT 1 FROM audit_log WHERE action = 'complaint.assign'")
+    assert not await fetch_rows(db_dsn, "SELECT 1 FROM audit_log WHERE action = 'complaint.assign'")
 
 
 async def test_the_all_units_list_filters_like_the_queue(
@@ -167,18 +160,18 @@ async def test_bulk_assign_assigns_all_ticked_complaints_and_returns_to_the_same
     assert response.status_code == 303
     location = response.headers["location"]
     assert location.startswith("/admin/pengaduan?") and location.endswith(back)
-    rows = await _rows(db_dsn, "SELECT id, officer FROM complaints ORDER BY id")
+    rows = await fetch_rows(db_dsn, "SELECT id, officer FROM complaints ORDER BY id")
     assert {r["id"]: r["officer"] for r in rows} == {
         world["a0"]: world["officer"],
         world["a1"]: world["officer"],
         world["a2"]: None,
         world["b0"]: None,
     }
-    audit = await _rows(
+    audit = await fetch_rows(
         db_dsn, "SELECT target_id FROM audit_log WHERE action = 'complaint.assign' ORDER BY id"
     )
     assert [a["target_id"] for a in audit] == [str(world["a0"]), str(world["a1"])]
-    notes = await _rows(
+    notes = await fetch_rows(
         db_dsn, "SELECT \"user\", complaint FROM notifications WHERE kind = 'assigned'"
     )
     assert {(n["user"], n["complaint"]) for n in notes} == {
@@ -211,8 +204,8 @@ async def test_bulk_assign_refuses_rows_of_another_unit_and_keeps_the_selection(
     assert f'id="pick-{world["a0"]}" aria-label="Select' in response.text
     assert response.text.count(" checked>") == 2
     assert f'<option value="{world["officer"]}" selected>' in response.text
-    assert not await _rows(db_dsn, "SELECT 1 FROM complaints WHERE officer IS NOT NULL")
-    assert not await _rows(db_dsn, "SELECT 1 FROM notifications")
+    assert not await fetch_rows(db_dsn, "SELECT 1 FROM complaints WHERE officer IS NOT NULL")
+    assert not await fetch_rows(db_dsn, "SELECT 1 FROM notifications")
 
     nothing = await admin.post(
         "/admin/pengaduan/tugaskan", data={"officer": str(world["officer"]), "back": ""}
@@ -279,13 +272,13 @@ async def test_assigning_again_to_the_same_officer_changes_nothing(
         settings=settings,
     )
     assert (first, again) == (2, 0)
-    assert len(await _rows(db_dsn, "SELECT 1 FROM notifications")) == 2
+    assert len(await fetch_rows(db_dsn, "SELECT 1 FROM notifications")) == 2
 
 
 async def test_an_inactive_officer_cannot_be_given_work(
     app, world: dict[str, int], db_dsn: str, settings: Settings
 ) -> None:
-    await _rows(db_dsn, "UPDATE users SET is_active = false WHERE id = $1", world["second"])
+    await fetch_rows(db_dsn, "UPDATE users SET is_active = false WHERE id = $1", world["second"])
     with pytest.raises(Refused) as refused:
         await assignment.assign(
             [world["a0"]], world["second"], admin_id=world["admin"], ip="", settings=settings
@@ -313,14 +306,10 @@ async def test_a_complaint_forwarded_while_the_assignment_waited_is_refused_by_n
                     settings=settings,
                 )
             )
-            blocked = 0
-            for _ in range(1000):  # until the assignment waits for the lock (at most ~10 s)
-                blocked = await forwarding.fetchval(
-                    "SELECT count(*) FROM pg_locks WHERE NOT granted"
-                )
-                if blocked:
-                    break
-                await asyncio.sleep(0.01)
+            blocked = await wait_until_async(
+                lambda: forwarding.fetchval("SELECT count(*) FROM pg_locks WHERE NOT granted"),
+                "the assignment waiting for the row lock",
+            )
             assert blocked, "the assignment never waited for the row lock"
         with pytest.raises(Refused) as refused:
             await waiting
@@ -328,7 +317,7 @@ async def test_a_complaint_forwarded_while_the_assignment_waited_is_refused_by_n
         await forwarding.close()
     assert refused.value.reason == INVALID, refused.value.message
     assert await _number(db_dsn, world["a0"]) in refused.value.message
-    (row,) = await _rows(db_dsn, "SELECT officer FROM complaints WHERE id = $1", world["a0"])
+    (row,) = await fetch_rows(db_dsn, "SELECT officer FROM complaints WHERE id = $1", world["a0"])
     assert row["officer"] is None
 
 
@@ -381,5 +370,5 @@ async def test_an_officers_load_is_counted_up_to_its_cap(
 
 
 async def _category_of(dsn: str, complaint_id: int) -> int:
-    (row,) = await _rows(dsn, "SELECT category FROM complaints WHERE id = $1", complaint_id)
+    (row,) = await fetch_rows(dsn, "SELECT category FROM complaints WHERE id = $1", complaint_id)
     return row["category"]

@@ -2,32 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import socket
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-PENGADUAN = [sys.executable, "-m", "pengaduan.cli"]
-
-
-def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PENGADUAN_")}
-    env.pop("DATABASE_URL", None)
-    env["PENGADUAN_BCRYPT_ROUNDS"] = "4"
-    env.update(extra)
-    return env
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.support.net import free_port
+from tests.support.serving import PENGADUAN, cli_env, wait_healthy
 
 
 def _serve_two_workers(port: int, env: dict[str, str]) -> subprocess.Popen:
@@ -45,7 +28,7 @@ def _serve_two_workers(port: int, env: dict[str, str]) -> subprocess.Popen:
 def test_production_refuses_to_start_and_says_what_is_missing(data_dir: Path) -> None:
     result = subprocess.run(
         [*PENGADUAN, "serve"],
-        env=_env(PENGADUAN_MODE="production", PENGADUAN_DATA_DIR=str(data_dir)),
+        env=cli_env(PENGADUAN_MODE="production", PENGADUAN_DATA_DIR=str(data_dir)),
         capture_output=True,
         text=True,
         timeout=60,
@@ -55,12 +38,12 @@ def test_production_refuses_to_start_and_says_what_is_missing(data_dir: Path) ->
 
 
 def test_unreachable_database_stops_start_up(data_dir: Path) -> None:
-    port = _free_port()
+    port = free_port()
     result = subprocess.run(
         [*PENGADUAN, "serve", "--port", str(port)],
-        env=_env(
+        env=cli_env(
             PENGADUAN_DATA_DIR=str(data_dir),
-            DATABASE_URL=f"postgresql://nobody:secret@127.0.0.1:{_free_port()}/none",
+            DATABASE_URL=f"postgresql://nobody:secret@127.0.0.1:{free_port()}/none",
         ),
         capture_output=True,
         text=True,
@@ -73,28 +56,14 @@ def test_unreachable_database_stops_start_up(data_dir: Path) -> None:
         httpx.get(f"http://127.0.0.1:{port}/healthz")
 
 
-def _wait_healthy(url: str, proc: subprocess.Popen, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"server exited with {proc.returncode}")
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise AssertionError("server did not become healthy")
-
-
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_serve_with_two_workers_owns_and_stops_the_embedded_server(
     data_dir: Path, stop_signal: signal.Signals
 ) -> None:
-    port = _free_port()
-    proc = _serve_two_workers(port, _env(PENGADUAN_DATA_DIR=str(data_dir)))
+    port = free_port()
+    proc = _serve_two_workers(port, cli_env(PENGADUAN_DATA_DIR=str(data_dir)))
     try:
-        _wait_healthy(f"http://127.0.0.1:{port}/healthz", proc)
+        wait_healthy(f"http://127.0.0.1:{port}/healthz", proc)
         # Several requests land on both workers; all of them reach the database.
         for _ in range(10):
             page = httpx.get(f"http://127.0.0.1:{port}/")
@@ -109,7 +78,7 @@ def test_serve_with_two_workers_owns_and_stops_the_embedded_server(
 
 
 def test_create_admin_then_log_in(db_dsn: str, data_dir: Path) -> None:
-    env = _env(PENGADUAN_DATA_DIR=str(data_dir), DATABASE_URL=db_dsn)
+    env = cli_env(PENGADUAN_DATA_DIR=str(data_dir), DATABASE_URL=db_dsn)
     args = [
         *PENGADUAN,
         "create-admin",
@@ -148,10 +117,10 @@ def test_create_admin_then_log_in(db_dsn: str, data_dir: Path) -> None:
 
 
 def test_serve_with_two_workers_against_database_url(db_dsn: str, data_dir: Path) -> None:
-    port = _free_port()
-    proc = _serve_two_workers(port, _env(PENGADUAN_DATA_DIR=str(data_dir), DATABASE_URL=db_dsn))
+    port = free_port()
+    proc = _serve_two_workers(port, cli_env(PENGADUAN_DATA_DIR=str(data_dir), DATABASE_URL=db_dsn))
     try:
-        _wait_healthy(f"http://127.0.0.1:{port}/healthz", proc)
+        wait_healthy(f"http://127.0.0.1:{port}/healthz", proc)
         for _ in range(10):
             assert httpx.get(f"http://127.0.0.1:{port}/").status_code == 200
         # No embedded server was started: DATABASE_URL was used as it is.
@@ -170,7 +139,7 @@ def test_serve_with_two_workers_against_database_url(db_dsn: str, data_dir: Path
 def test_seed_demo_refuses_production(data_dir: Path) -> None:
     result = subprocess.run(
         [*PENGADUAN, "seed-demo"],
-        env=_env(
+        env=cli_env(
             PENGADUAN_MODE="production",
             PENGADUAN_DATA_DIR=str(data_dir),
             PENGADUAN_SECRET_KEY="s" * 40,

@@ -16,7 +16,7 @@ import httpx
 import pytest
 from babel.dates import format_datetime
 from litestar import Litestar
-from PIL import ExifTags, Image, PngImagePlugin
+from PIL import Image
 
 from pengaduan.clock import JAKARTA
 from pengaduan.complaints import editing, evidence, filing, lifecycle, numbering, statuses
@@ -24,44 +24,16 @@ from pengaduan.complaints.forms import ComplaintFields
 from pengaduan.complaints.lifecycle import Actor
 from pengaduan.complaints.storage import FileSystemStorage
 from pengaduan.settings import get_settings
-from tests.conftest import browser_client, log_in, make_unit, make_user
+from tests.conftest import browser_client, log_in
+from tests.factories import make_unit, make_user
+from tests.support.databases import fetch_rows
+from tests.support.images import jpeg, pdf, png_with_text
 
 NUMBER = re.compile(r"^ADU-\d{4}-\d{6}$")
 ALPHABET = set(numbering.TRACKING_ALPHABET)
 
 
 # --- files -------------------------------------------------------------------------------------
-
-
-def jpeg(size: tuple[int, int] = (2000, 1500), *, gps: bool = True, orientation: int = 1) -> bytes:
-    """A photo as a phone makes it: EXIF with GPS position, camera and orientation."""
-    image = Image.new("RGB", size, (200, 30, 30))
-    image.paste((20, 20, 220), (0, 0, size[0] // 2, size[1] // 4))
-    exif = Image.Exif()
-    exif[ExifTags.Base.Make] = "KameraHP"
-    exif[ExifTags.Base.Orientation] = orientation
-    if gps:
-        gps_ifd = exif.get_ifd(ExifTags.IFD.GPSInfo)
-        gps_ifd[ExifTags.GPS.GPSLatitudeRef] = "S"
-        gps_ifd[ExifTags.GPS.GPSLatitude] = (6.0, 54.0, 53.0)
-        gps_ifd[ExifTags.GPS.GPSLongitudeRef] = "E"
-        gps_ifd[ExifTags.GPS.GPSLongitude] = (107.0, 36.0, 35.0)
-    out = io.BytesIO()
-    image.save(out, "JPEG", exif=exif, quality=90)
-    return out.getvalue()
-
-
-def png_with_text() -> bytes:
-    info = PngImagePlugin.PngInfo()
-    info.add_text("Author", "Siti Nurhaliza, Jl. Rahasia 7")
-    out = io.BytesIO()
-    Image.new("RGBA", (400, 300), (0, 120, 0, 128)).save(out, "PNG", pnginfo=info)
-    return out.getvalue()
-
-
-def pdf(*, complete: bool = True) -> bytes:
-    body = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n"
-    return body + (b"%%EOF\n" if complete else b"")
 
 
 TEXT = b"Ini hanya catatan biasa, bukan foto.\n"
@@ -72,34 +44,7 @@ def files(*items: tuple[str, bytes]) -> list[tuple[str, tuple[str, bytes, str]]]
     return [("evidence", (name, data, "image/jpeg")) for name, data in items]
 
 
-async def attach_evidence(complaint_id: int, reporter_id: int) -> int:
-    """A small photo stored for real and recorded on the complaint (also for test_access)."""
-    from pengaduan.complaints.tables import EvidenceFile
-
-    stored = await evidence.store(
-        FileSystemStorage(get_settings().uploads_dir),
-        evidence.prepare("foto.jpg", jpeg((64, 48)), 10_000_000),
-    )
-    rows = await EvidenceFile.insert(
-        EvidenceFile(
-            complaint=complaint_id,
-            uploaded_by=reporter_id,
-            uploaded_at=datetime.now(UTC),
-            **dataclasses.asdict(stored),
-        )
-    ).returning(EvidenceFile.id)
-    return rows[0]["id"]
-
-
 # --- fixtures and helpers ----------------------------------------------------------------------
-
-
-async def _rows(dsn: str, sql: str, *args: object) -> list[asyncpg.Record]:
-    conn = await asyncpg.connect(dsn)
-    try:
-        return await conn.fetch(sql, *args)
-    finally:
-        await conn.close()
 
 
 async def _execute(dsn: str, sql: str, *args: object) -> None:
@@ -240,7 +185,7 @@ def speak(client: httpx.AsyncClient, language: str) -> None:
 
 
 async def count(dsn: str, table: str) -> int:
-    return (await _rows(dsn, f"SELECT count(*) AS n FROM {table}"))[0]["n"]
+    return (await fetch_rows(dsn, f"SELECT count(*) AS n FROM {table}"))[0]["n"]
 
 
 # --- filing ------------------------------------------------------------------------------------
@@ -251,7 +196,7 @@ async def test_filing_gives_a_number_a_tracking_code_a_deadline_and_routes_to_th
 ) -> None:
     response = await submit(citizen, world, ("lubang.jpg", jpeg()), private="1")
     complaint_id = complaint_id_of(response)
-    (row,) = await _rows(db_dsn, "SELECT * FROM complaints WHERE id = $1", complaint_id)
+    (row,) = await fetch_rows(db_dsn, "SELECT * FROM complaints WHERE id = $1", complaint_id)
     assert NUMBER.match(row["number"]) and row["number"].startswith(
         f"ADU-{datetime.now(JAKARTA).year}-"
     )
@@ -263,11 +208,11 @@ async def test_filing_gives_a_number_a_tracking_code_a_deadline_and_routes_to_th
     assert (row["latitude"], row["longitude"]) == (-6.914744, 107.60981)
     assert row["reporter"] == world["citizen"]
     # The lifecycle wrote the submission: history, audit, notification, confirmation mail.
-    (history,) = await _rows(db_dsn, "SELECT * FROM status_history")
+    (history,) = await fetch_rows(db_dsn, "SELECT * FROM status_history")
     assert (history["old_status"], history["new_status"]) == (None, "pending")
-    assert await _rows(db_dsn, "SELECT 1 FROM audit_log WHERE action = 'complaint.submit'")
+    assert await fetch_rows(db_dsn, "SELECT 1 FROM audit_log WHERE action = 'complaint.submit'")
     assert await count(db_dsn, "notifications") == 1
-    (mail,) = await _rows(db_dsn, "SELECT recipient, payload FROM outbox")
+    (mail,) = await fetch_rows(db_dsn, "SELECT recipient, payload FROM outbox")
     assert mail["recipient"] == "warga@uji.test" and row["tracking_code"] in mail["payload"]
     assert await count(db_dsn, "evidence_files") == 1
 
@@ -303,7 +248,7 @@ async def test_auto_assign_picks_the_least_busy_officer_and_the_lowest_id_on_tie
     first = await file_directly(world, category_id=world["auto_category"])
     second = await file_directly(world, category_id=world["auto_category"])
     third = await file_directly(world, category_id=world["auto_category"])
-    rows = await _rows(
+    rows = await fetch_rows(
         db_dsn, "SELECT id, officer, assigned_at, due_at - submitted_at AS d FROM complaints"
     )
     by_id = {r["id"]: r for r in rows}
@@ -360,7 +305,9 @@ async def test_numbering_continues_after_numbers_written_around_the_sequence(
     # moves it.
     await demo_complaint(f"ADU-{year}-000043")
     second = await file_directly(world)
-    rows = {r["id"]: r["number"] for r in await _rows(db_dsn, "SELECT id, number FROM complaints")}
+    rows = {
+        r["id"]: r["number"] for r in await fetch_rows(db_dsn, "SELECT id, number FROM complaints")
+    }
     assert rows[first] == f"ADU-{year}-000042"
     assert rows[second] == f"ADU-{year}-000044"
 
@@ -422,7 +369,9 @@ async def test_invalid_form_comes_back_with_messages_values_and_the_accepted_fil
     data = good_form(world, key)
     response = await citizen.post("/pengaduan/baru", data={**data, "kept": kept})
     complaint_id = complaint_id_of(response)
-    (row,) = await _rows(db_dsn, "SELECT * FROM evidence_files WHERE complaint = $1", complaint_id)
+    (row,) = await fetch_rows(
+        db_dsn, "SELECT * FROM evidence_files WHERE complaint = $1", complaint_id
+    )
     assert row["original_name"] == "lubang.jpg" and await storage.exists(row["storage_key"])
 
     # A kept token is the uploader's only and cannot be forged.
@@ -448,7 +397,7 @@ async def test_photos_lose_all_metadata_get_upright_and_are_scaled_with_a_thumbn
     assert b"KameraHP" in original and Image.open(io.BytesIO(original)).getexif()
     response = await submit(citizen, world, ("jalan.jpg", original), ("peta.png", png_with_text()))
     complaint_id_of(response)
-    rows = await _rows(db_dsn, "SELECT * FROM evidence_files ORDER BY id")
+    rows = await fetch_rows(db_dsn, "SELECT * FROM evidence_files ORDER BY id")
     photo, drawing = rows
     full = await storage.read(photo["storage_key"])
     assert b"Exif" not in full and b"KameraHP" not in full
@@ -473,7 +422,7 @@ async def test_the_type_comes_from_the_content_not_the_name(
         citizen, world, ("dokumen.pdf", png_with_text()), ("gambar.jpg", webp.getvalue())
     )
     complaint_id_of(response)
-    rows = await _rows(db_dsn, "SELECT mime_type, storage_key FROM evidence_files ORDER BY id")
+    rows = await fetch_rows(db_dsn, "SELECT mime_type, storage_key FROM evidence_files ORDER BY id")
     assert [r["mime_type"] for r in rows] == ["image/png", "image/webp"]
     assert rows[0]["storage_key"].endswith(".png") and rows[1]["storage_key"].endswith(".webp")
 
@@ -485,7 +434,7 @@ async def test_pdfs_must_be_complete_and_are_kept_as_they_are(
     assert response.status_code == 422 and "surat.pdf" in response.text
     response = await submit(citizen, world, ("surat.pdf", pdf()))
     complaint_id_of(response)
-    (row,) = await _rows(db_dsn, "SELECT * FROM evidence_files")
+    (row,) = await fetch_rows(db_dsn, "SELECT * FROM evidence_files")
     assert row["mime_type"] == "application/pdf" and row["thumbnail_key"] is None
     assert await storage.read(row["storage_key"]) == pdf()
 
@@ -553,7 +502,7 @@ async def test_a_failure_in_the_middle_leaves_no_rows_and_only_orphans_that_the_
         "outbox",
     ):
         assert await count(db_dsn, table) == 0, table
-    assert not await _rows(db_dsn, "SELECT 1 FROM audit_log WHERE target_type = 'complaint'")
+    assert not await fetch_rows(db_dsn, "SELECT 1 FROM audit_log WHERE target_type = 'complaint'")
     # The blobs were written before the transaction; nothing refers to them.
     assert len(blobs(storage)) == 3  # photo, its thumbnail, the PDF
     assert await evidence.remove_orphans(storage, older_than=timedelta(hours=1)) == 0  # grace
@@ -609,7 +558,7 @@ async def test_evidence_is_served_to_the_reporter_and_the_units_staff_only(
         await submit(citizen, world, ("lubang jalan (1).jpg", jpeg()), ("surat.pdf", pdf()))
     )
     photo, letter = (
-        r["id"] for r in await _rows(db_dsn, "SELECT id FROM evidence_files ORDER BY id")
+        r["id"] for r in await fetch_rows(db_dsn, "SELECT id FROM evidence_files ORDER BY id")
     )
     url = f"/pengaduan/{complaint_id}/bukti/{photo}"
     response = await citizen.get(url)
@@ -675,7 +624,7 @@ async def test_the_detail_page_is_the_reporters_only(
     citizen: httpx.AsyncClient, as_role, world: dict[str, int], db_dsn: str
 ) -> None:
     complaint_id = complaint_id_of(await submit(citizen, world, ("lubang.jpg", jpeg())))
-    (row,) = await _rows(db_dsn, "SELECT number, tracking_code FROM complaints")
+    (row,) = await fetch_rows(db_dsn, "SELECT number, tracking_code FROM complaints")
     html = (await citizen.get(f"/pengaduan/{complaint_id}")).text
     assert row["number"] in html and row["tracking_code"] in html
     assert f"/pengaduan/{complaint_id}/bukti/" in html and "ukuran=kecil" in html
@@ -712,7 +661,7 @@ async def test_edit_and_withdraw_only_while_pending(
     }
     response = await citizen.post(f"/pengaduan/{complaint_id}/ubah", data=changed)
     assert response.status_code == 303
-    (row,) = await _rows(db_dsn, "SELECT * FROM complaints")
+    (row,) = await fetch_rows(db_dsn, "SELECT * FROM complaints")
     assert row["title"] == "Jalan berlubang besar di depan pasar" and row["is_anonymous"]
     # Another category routes it again: its unit, deadline and officer.
     assert row["unit"] == world["auto_unit"] and row["officer"] == world["officer_a"]
@@ -722,7 +671,7 @@ async def test_edit_and_withdraw_only_while_pending(
 
     response = await citizen.post(f"/pengaduan/{complaint_id}/cabut", data={"confirmed": "1"})
     assert response.status_code == 303
-    (row,) = await _rows(db_dsn, "SELECT status FROM complaints")
+    (row,) = await fetch_rows(db_dsn, "SELECT status FROM complaints")
     assert row["status"] == "withdrawn"
     html = (await citizen.get(f"/pengaduan/{complaint_id}")).text
     assert f"/pengaduan/{complaint_id}/ubah" not in html and "/cabut" not in html
@@ -755,7 +704,7 @@ async def test_withdrawing_without_javascript_asks_for_confirmation_first(
     asked = await citizen.post(f"/pengaduan/{complaint_id}/cabut")
     assert asked.status_code == 303
     assert asked.headers["location"] == f"/pengaduan/{complaint_id}/cabut"
-    (row,) = await _rows(db_dsn, "SELECT status FROM complaints")
+    (row,) = await fetch_rows(db_dsn, "SELECT status FROM complaints")
     assert row["status"] == "pending"
     speak(citizen, "en")
     page = await citizen.get(asked.headers["location"])
@@ -764,7 +713,7 @@ async def test_withdrawing_without_javascript_asks_for_confirmation_first(
     assert f'href="/pengaduan/{complaint_id}">No, keep it<' in page.text
     done = await citizen.post(f"/pengaduan/{complaint_id}/cabut", data={"confirmed": "1"})
     assert done.status_code == 303 and done.headers["location"] == f"/pengaduan/{complaint_id}"
-    (row,) = await _rows(db_dsn, "SELECT status FROM complaints")
+    (row,) = await fetch_rows(db_dsn, "SELECT status FROM complaints")
     assert row["status"] == "withdrawn"
     # Once it is no longer pending there is nothing to confirm.
     assert (await citizen.get(f"/pengaduan/{complaint_id}/cabut")).status_code == 409
@@ -786,7 +735,7 @@ async def test_messages_go_both_ways_and_internal_notes_never_reach_the_citizen(
     )
     assert response.status_code == 303
     # The unit's officer is told (nobody has the complaint yet).
-    assert await _rows(
+    assert await fetch_rows(
         db_dsn,
         "SELECT 1 FROM notifications WHERE \"user\" = $1 AND kind = 'message'",
         world["officer"],
@@ -808,7 +757,7 @@ async def test_messages_go_both_ways_and_internal_notes_never_reach_the_citizen(
             created_at=now,
         ),
     )
-    track = await _rows(db_dsn, "SELECT number, tracking_code FROM complaints")
+    track = await fetch_rows(db_dsn, "SELECT number, tracking_code FROM complaints")
     pages = [
         (await citizen.get(f"/pengaduan/{complaint_id}")).text,
         (await citizen.get(f"/pengaduan/{complaint_id}/linimasa")).text,
@@ -863,7 +812,7 @@ async def test_rating_closes_the_resolved_complaint_and_is_given_once(
         f"/pengaduan/{complaint_id}/nilai", data={"score": "4", "comment": "Cepat, terima kasih."}
     )
     assert response.status_code == 303
-    (row,) = await _rows(
+    (row,) = await fetch_rows(
         db_dsn,
         "SELECT c.status, r.score, r.comment FROM complaints c JOIN ratings r ON r.complaint = c.id",
     )
@@ -883,7 +832,7 @@ async def test_a_complaint_closed_by_the_14_day_job_can_still_be_rated_once(
     assert await lifecycle.close_expired(get_settings()) == 1
     response = await citizen.post(f"/pengaduan/{complaint_id}/nilai", data={"score": "3"})
     assert response.status_code == 303
-    (row,) = await _rows(db_dsn, "SELECT status FROM complaints")
+    (row,) = await fetch_rows(db_dsn, "SELECT status FROM complaints")
     assert row["status"] == "closed"
     assert (
         await citizen.post(f"/pengaduan/{complaint_id}/nilai", data={"score": "3"})
@@ -901,7 +850,7 @@ async def test_reopening_needs_a_reason_and_is_possible_within_14_days_only(
         f"/pengaduan/{complaint_id}/buka-kembali", data={"reason": "Lubangnya muncul lagi."}
     )
     assert response.status_code == 303
-    (row,) = await _rows(db_dsn, "SELECT status FROM complaints")
+    (row,) = await fetch_rows(db_dsn, "SELECT status FROM complaints")
     assert row["status"] == "in_progress"
     assert "Lubangnya muncul lagi." in (await citizen.get(f"/pengaduan/{complaint_id}")).text
 
@@ -987,7 +936,7 @@ async def test_an_overdue_complaint_shows_the_reporter_since_when_it_is_late(
 
 async def _tracked(world: dict[str, int], db_dsn: str, client: httpx.AsyncClient, **kw: Any):
     complaint_id = complaint_id_of(await submit(client, world, ("lubang.jpg", jpeg()), **kw))
-    (row,) = await _rows(
+    (row,) = await fetch_rows(
         db_dsn, "SELECT number, tracking_code FROM complaints WHERE id = $1", complaint_id
     )
     return complaint_id, row["number"], row["tracking_code"]
@@ -1068,5 +1017,5 @@ async def test_an_anonymous_complaint_shows_the_reporter_only_to_the_reporter(
     complaint_id = complaint_id_of(await submit(citizen, world, anonymous="1"))
     html = (await citizen.get(f"/pengaduan/{complaint_id}")).text
     assert "anonymous" in html.lower() or "anonim" in html.lower()
-    (row,) = await _rows(db_dsn, "SELECT is_anonymous, reporter FROM complaints")
+    (row,) = await fetch_rows(db_dsn, "SELECT is_anonymous, reporter FROM complaints")
     assert row["is_anonymous"] and row["reporter"] == world["citizen"]

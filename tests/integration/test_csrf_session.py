@@ -9,8 +9,9 @@ import httpx
 from litestar import Litestar
 
 from pengaduan.app import create_app
-from pengaduan.testing import settings_for
-from tests.conftest import PASSWORD, browser_client, log_in
+from tests.conftest import browser_client, log_in
+from tests.factories import PASSWORD
+from tests.support.databases import settings_for
 
 TOKEN = re.compile(r'"x-csrftoken": "([^"]+)"')
 

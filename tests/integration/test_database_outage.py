@@ -7,8 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from html import unescape
 from pathlib import Path
 
@@ -19,16 +18,12 @@ from pengaduan import db
 from pengaduan.app import create_app
 from pengaduan.db import embedded, migrations
 from pengaduan.live.channels import LiveChannels
-from pengaduan.testing import SmtpSink, settings_for
-from tests.conftest import browser_client, log_in, make_unit, make_user, running
-from tests.postgres_control import OwnPostgres, own_postgres
-
-
-async def wait_until(check: Callable[[], Awaitable[bool]], seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while not await check():
-        assert time.monotonic() < deadline, "condition not met in time"
-        await asyncio.sleep(0.05)
+from tests.conftest import browser_client, log_in, running
+from tests.factories import make_unit, make_user
+from tests.support.databases import settings_for
+from tests.support.mail import SmtpSink
+from tests.support.postgres import OwnPostgres, own_postgres
+from tests.support.waiting import wait_until_async
 
 
 class Outage:
@@ -154,7 +149,7 @@ async def test_an_outage_answers_503_keeps_the_form_logs_once_and_recovers(
         async def healthy() -> bool:
             return (await visitor.get("/healthz")).status_code == 200
 
-        await wait_until(healthy)
+        await wait_until_async(healthy, "the app healthy", 30)
         # Sent again from the 503 page: stored once, however often it is sent.
         again = hidden_fields(sent.text)
         first = await citizen.post("/pengaduan/baru", data=again, files=[("evidence", ("", b""))])
@@ -166,14 +161,14 @@ async def test_an_outage_answers_503_keeps_the_form_logs_once_and_recovers(
         async def recovery_logged() -> bool:
             return any("reachable again" in r.getMessage() for r in caplog.records)
 
-        await wait_until(recovery_logged)
+        await wait_until_async(recovery_logged, "the recovery logged", 30)
         # The live events' LISTEN connection came back by itself.
         listen = outage.app.plugins.get(LiveChannels).backend
 
         async def listening_again() -> bool:
             return listen.reconnects >= 1 and not listen._listener_conn.is_closed()
 
-        await wait_until(listening_again)
+        await wait_until_async(listening_again, "listening again", 30)
         # The outbox worker came through the outage: the complaint's receipt is mailed.
         await outage.mailbox.wait_for_async(1, to="warga@uji.test", timeout=30)
         warnings = outage_lines(caplog)
@@ -197,7 +192,7 @@ async def test_a_pool_connection_cut_by_a_crash_restart_is_replaced(
             statuses.add(status)
             return status == 200
 
-        await wait_until(answered_200)
+        await wait_until_async(answered_200, "a 200 answer", 30)
         assert statuses <= {200, 503}
         assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
@@ -241,7 +236,7 @@ async def test_a_worker_starting_while_the_database_is_down_waits_for_it(data_di
                 assert not task.done(), task.exception()
                 return any("waiting up to" in line for line in lines.messages)
 
-            await wait_until(waiting)
+            await wait_until_async(waiting, "the worker waiting for the database", 30)
             assert not started.is_set()
             await asyncio.to_thread(pg.start)
             await asyncio.wait_for(started.wait(), 30)

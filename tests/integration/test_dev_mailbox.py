@@ -19,8 +19,8 @@ from pengaduan.notifications import outbox, outbox_view
 from pengaduan.notifications.mail import RenderedMail
 from pengaduan.notifications.outbox import worker as outbox_worker
 from pengaduan.settings import Settings
-from pengaduan.testing import settings_for
 from tests.conftest import browser_client
+from tests.support.databases import settings_for
 
 
 def _production(db_dsn: str, data_dir: Path | None = None, **extra: str) -> Settings:

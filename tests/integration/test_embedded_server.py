@@ -7,18 +7,19 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
+
+from tests.support.waiting import wait_until
 
 START = textwrap.dedent(
     """
-    import sys, time
+    import signal, sys
     from pathlib import Path
     from pengaduan.db.embedded import start_embedded
     server = start_embedded(Path(sys.argv[1]))
     print(server.handle.get_pid(), flush=True)
     if len(sys.argv) > 2:
-        time.sleep(600)
+        signal.pause()  # held until the test kills it
     """
 )
 
@@ -42,12 +43,11 @@ def _alive(pid: int) -> bool:
 
 
 def _gone(pid: int, seconds: float = 20) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if not _alive(pid):
-            return True
-        time.sleep(0.2)
-    return False
+    try:
+        wait_until(lambda: not _alive(pid), f"process {pid} gone", seconds, poll=0.2)
+    except TimeoutError:
+        return False
+    return True
 
 
 def test_started_on_demand_and_stopped_when_its_owner_exits(data_dir: Path) -> None:

@@ -22,8 +22,10 @@ from pengaduan.complaints.storage import (
 )
 from pengaduan.settings import load_settings
 from tests.integration import test_complaints_citizen as filing
-from tests.integration.test_complaints_citizen import _rows, complaint_id_of, jpeg, pdf, submit
-from tests.s3 import ACCESS_KEY, REGION, SECRET_KEY, S3Server, moto_server
+from tests.integration.test_complaints_citizen import complaint_id_of, submit
+from tests.support.databases import fetch_rows
+from tests.support.images import jpeg, pdf
+from tests.support.s3 import ACCESS_KEY, REGION, SECRET_KEY, S3Server, moto_server
 
 citizen, world, storage = filing.citizen, filing.world, filing.storage
 
@@ -176,7 +178,7 @@ async def test_a_photo_filed_with_the_s3_backend_is_served_from_the_bucket(
 ) -> None:
     response = await submit(citizen, world, ("lubang.jpg", jpeg()), ("surat.pdf", pdf()))
     complaint_id = complaint_id_of(response)
-    photo, letter = await _rows(
+    photo, letter = await fetch_rows(
         db_dsn, "SELECT * FROM evidence_files WHERE complaint = $1 ORDER BY id", complaint_id
     )
     keys = {photo["storage_key"], photo["thumbnail_key"], letter["storage_key"]}
@@ -215,6 +217,8 @@ async def test_a_file_kept_across_a_failed_form_is_checked_in_the_bucket(
         "/pengaduan/baru", data={**filing.good_form(world, key), "kept": [kept]}
     )
     complaint_id = complaint_id_of(response)
-    (row,) = await _rows(db_dsn, "SELECT * FROM evidence_files WHERE complaint = $1", complaint_id)
+    (row,) = await fetch_rows(
+        db_dsn, "SELECT * FROM evidence_files WHERE complaint = $1", complaint_id
+    )
     assert await bucket_storage.exists(row["storage_key"])
     assert await evidence.remove_orphans(bucket_storage, older_than=timedelta(0)) == 0

@@ -13,8 +13,7 @@ import pytest
 
 from pengaduan.audit.tables import AuditLog
 from pengaduan.statistics import exports
-from tests.conftest import make_unit, make_user
-from tests.integration.handling_factory import make_category, make_complaint
+from tests.factories import make_category, make_complaint, make_unit, make_user
 
 
 @pytest.fixture
@@ -23,8 +22,8 @@ async def listed(people: dict[str, int]) -> dict[str, object]:
     unit B: one. The admin list's default shows open ones only."""
     now = datetime.now(UTC)
     unit_b = await make_unit("Dinas Lain")
-    cat_a = await make_category("Jalan Rusak", people["unit"])
-    cat_b = await make_category("Lampu Jalan", unit_b)
+    cat_a = await make_category(people["unit"], "Jalan Rusak", deadline_days=7)
+    cat_b = await make_category(unit_b, "Lampu Jalan", deadline_days=7)
     secret = await make_user("citizen", "rahasiawan")
     made = {
         "open": await make_complaint(

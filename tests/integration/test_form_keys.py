@@ -11,7 +11,7 @@ import pytest
 from litestar import Litestar
 
 from pengaduan.complaints.tables import Message, Rating
-from tests.integration.agency_fixtures import make_category, make_complaint
+from tests.factories import make_category, make_complaint
 
 KEY = re.compile(r'name="idempotency_key" value="([A-Za-z0-9_-]{16,64})"')
 

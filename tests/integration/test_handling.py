@@ -15,24 +15,16 @@ import httpx
 import pytest
 from litestar import Litestar
 
-from pengaduan import db
 from pengaduan.complaints.lifecycle import Actor
-from pengaduan.db import ENGINE
 from pengaduan.errors import CONFLICT, Refused
 from pengaduan.handling import actions
 from pengaduan.web import pagecache
-from tests.conftest import browser_client, log_in, make_unit, make_user
-from tests.integration.handling_factory import make_category, make_complaint
+from tests.conftest import browser_client, log_in
+from tests.factories import make_category, make_complaint_in, make_unit, make_user
+from tests.support.databases import fetch_rows
+from tests.support.waiting import wait_until_async
 
 HTMX = {"HX-Request": "true"}
-
-
-async def _rows(dsn: str, sql: str, *args: object) -> list[asyncpg.Record]:
-    conn = await asyncpg.connect(dsn)
-    try:
-        return await conn.fetch(sql, *args)
-    finally:
-        await conn.close()
 
 
 async def _client_for(app: Litestar, username: str) -> httpx.AsyncClient:
@@ -46,28 +38,6 @@ def _numbers(html: str) -> list[str]:
     return re.findall(r'class="queue-title"[^>]*><strong>(ADU-[0-9-]+)</strong>', html)
 
 
-@pytest.fixture
-async def unit_data(people: dict[str, int]) -> dict[str, int]:
-    """The people's unit with a category and a second officer; another unit with its officer."""
-    other_unit = await make_unit("Dinas Lain")
-    data = dict(people)
-    data.update(
-        category=await make_category("Jalan Rusak", people["unit"], deadline_days=14),
-        officer2=await make_user("officer", "petugas2", unit=people["unit"]),
-        other_unit=other_unit,
-        other_category=await make_category("Sampah", other_unit, deadline_days=3, icon="🗑️"),
-        other_officer=await make_user("officer", "petugas.lain", unit=other_unit),
-    )
-    return data
-
-
-async def _complaint(d: dict[str, int], **fields) -> int:
-    fields.setdefault("reporter", d["citizen"])
-    fields.setdefault("unit", d["unit"])
-    fields.setdefault("category", d["category"])
-    return await make_complaint(**fields)
-
-
 # --- the queue ---------------------------------------------------------------------------------
 
 
@@ -75,11 +45,11 @@ async def test_queue_views_show_mine_unassigned_and_the_whole_unit(
     as_role, unit_data: dict[str, int]
 ) -> None:
     d = unit_data
-    await _complaint(d, number="ADU-2026-000101", officer=d["officer"])
-    await _complaint(d, number="ADU-2026-000102")
-    await _complaint(d, number="ADU-2026-000103", officer=d["officer2"])
-    await _complaint(d, number="ADU-2026-000104", status="resolved", officer=d["officer"])
-    await _complaint(
+    await make_complaint_in(d, number="ADU-2026-000101", officer=d["officer"])
+    await make_complaint_in(d, number="ADU-2026-000102")
+    await make_complaint_in(d, number="ADU-2026-000103", officer=d["officer2"])
+    await make_complaint_in(d, number="ADU-2026-000104", status="resolved", officer=d["officer"])
+    await make_complaint_in(
         d, number="ADU-2026-000105", unit=d["other_unit"], category=d["other_category"]
     )
     officer: httpx.AsyncClient = await as_role("officer")
@@ -103,8 +73,8 @@ async def test_admin_queue_covers_every_unit_and_filters_by_unit(
     as_role, unit_data: dict[str, int]
 ) -> None:
     d = unit_data
-    await _complaint(d, number="ADU-2026-000201")
-    await _complaint(
+    await make_complaint_in(d, number="ADU-2026-000201")
+    await make_complaint_in(
         d, number="ADU-2026-000202", unit=d["other_unit"], category=d["other_category"]
     )
     admin: httpx.AsyncClient = await as_role("admin")
@@ -120,11 +90,21 @@ async def test_queue_is_sorted_by_priority_then_due_date(
 ) -> None:
     d = unit_data
     now = datetime.now(UTC)
-    await _complaint(d, number="ADU-2026-000301", priority="low", due_at=now + timedelta(days=1))
-    await _complaint(d, number="ADU-2026-000302", priority="normal", due_at=now + timedelta(days=5))
-    await _complaint(d, number="ADU-2026-000303", priority="urgent", due_at=now + timedelta(days=9))
-    await _complaint(d, number="ADU-2026-000304", priority="normal", due_at=now + timedelta(days=2))
-    await _complaint(d, number="ADU-2026-000305", priority="high", due_at=now - timedelta(days=1))
+    await make_complaint_in(
+        d, number="ADU-2026-000301", priority="low", due_at=now + timedelta(days=1)
+    )
+    await make_complaint_in(
+        d, number="ADU-2026-000302", priority="normal", due_at=now + timedelta(days=5)
+    )
+    await make_complaint_in(
+        d, number="ADU-2026-000303", priority="urgent", due_at=now + timedelta(days=9)
+    )
+    await make_complaint_in(
+        d, number="ADU-2026-000304", priority="normal", due_at=now + timedelta(days=2)
+    )
+    await make_complaint_in(
+        d, number="ADU-2026-000305", priority="high", due_at=now - timedelta(days=1)
+    )
     officer: httpx.AsyncClient = await as_role("officer")
     page = await officer.get("/petugas/antrean")
     assert _numbers(page.text) == [
@@ -141,11 +121,13 @@ async def test_queue_filters_by_status_category_priority_and_overdue(
 ) -> None:
     d = unit_data
     now = datetime.now(UTC)
-    second_category = await make_category("Drainase", d["unit"])
-    await _complaint(d, number="ADU-2026-000401", status="verified", priority="high")
-    await _complaint(d, number="ADU-2026-000402", category=second_category)
-    await _complaint(d, number="ADU-2026-000403", due_at=now - timedelta(hours=2))
-    await _complaint(d, number="ADU-2026-000404", status="closed", due_at=now - timedelta(days=9))
+    second_category = await make_category(d["unit"], "Drainase", deadline_days=7)
+    await make_complaint_in(d, number="ADU-2026-000401", status="verified", priority="high")
+    await make_complaint_in(d, number="ADU-2026-000402", category=second_category)
+    await make_complaint_in(d, number="ADU-2026-000403", due_at=now - timedelta(hours=2))
+    await make_complaint_in(
+        d, number="ADU-2026-000404", status="closed", due_at=now - timedelta(days=9)
+    )
     officer: httpx.AsyncClient = await as_role("officer")
 
     async def shown(query: str) -> list[str]:
@@ -162,14 +144,14 @@ async def test_queue_filters_by_status_category_priority_and_overdue(
 
 async def test_queue_search_by_number_or_words(as_role, unit_data: dict[str, int]) -> None:
     d = unit_data
-    await _complaint(d, number="ADU-2026-000501", title="Lampu jalan mati di gang mawar")
-    await _complaint(
+    await make_complaint_in(d, number="ADU-2026-000501", title="Lampu jalan mati di gang mawar")
+    await make_complaint_in(
         d,
         number="ADU-2026-000502",
         title="Saluran tersumbat",
         body="Selokan penuh sampah plastik dan lumpur sejak minggu lalu.",
     )
-    await _complaint(d, number="ADU-2026-000503", title="Trotoar rusak")
+    await make_complaint_in(d, number="ADU-2026-000503", title="Trotoar rusak")
     officer: httpx.AsyncClient = await as_role("officer")
 
     async def found(q: str) -> list[str]:
@@ -187,7 +169,9 @@ async def test_queue_pages_hold_25_complaints(as_role, unit_data: dict[str, int]
     d = unit_data
     now = datetime.now(UTC)
     for i in range(30):
-        await _complaint(d, number=f"ADU-2026-{600 + i:06d}", due_at=now + timedelta(hours=i + 1))
+        await make_complaint_in(
+            d, number=f"ADU-2026-{600 + i:06d}", due_at=now + timedelta(hours=i + 1)
+        )
     officer: httpx.AsyncClient = await as_role("officer")
     first = await officer.get("/petugas/antrean")
     assert len(_numbers(first.text)) == 25
@@ -211,7 +195,7 @@ async def test_pages_follow_the_urgency_order_across_priorities_and_statuses(
         priority, status = priorities[i * 7 % 4], statuses[i % 3]
         due = now + timedelta(hours=(i * 13) % 29 - 5)
         number = f"ADU-2026-{1200 + i:06d}"
-        complaint = await _complaint(
+        complaint = await make_complaint_in(
             d,
             number=number,
             priority=priority,
@@ -220,7 +204,7 @@ async def test_pages_follow_the_urgency_order_across_priorities_and_statuses(
             officer=d["officer"] if i % 2 else None,
         )
         expected.append((priorities.index(priority), due, complaint, number, i % 2 == 0))
-    await _complaint(d, number="ADU-2026-001299", priority="urgent", status="closed")
+    await make_complaint_in(d, number="ADU-2026-001299", priority="urgent", status="closed")
     officer: httpx.AsyncClient = await as_role("officer")
     shown = []
     for page in (1, 2):
@@ -233,7 +217,7 @@ async def test_pages_follow_the_urgency_order_across_priorities_and_statuses(
 async def test_htmx_gets_only_the_list_which_refreshes_itself(
     as_role, unit_data: dict[str, int]
 ) -> None:
-    await _complaint(unit_data, number="ADU-2026-000701")
+    await make_complaint_in(unit_data, number="ADU-2026-000701")
     officer: httpx.AsyncClient = await as_role("officer")
     page = await officer.get("/petugas/antrean?view=unassigned")
     assert 'src="/static/js/queue.js' in page.text
@@ -250,27 +234,6 @@ async def test_htmx_gets_only_the_list_which_refreshes_itself(
     assert "[" not in re.search(r'hx-trigger="([^"]*)"', fragment.text).group(1)  # no eval
 
 
-@pytest.fixture
-def count_queries(monkeypatch: pytest.MonkeyPatch):
-    """Counts the SQL statements the app sends (every Piccolo query, raw or built, goes
-    through run_querystring; the hot reads that bypass Piccolo through db.fetch)."""
-    sent: list[str] = []
-    original = ENGINE.run_querystring
-    original_fetch = db.fetch
-
-    async def counting(querystring, in_pool: bool = True):
-        sent.append(str(querystring))
-        return await original(querystring, in_pool=in_pool)
-
-    async def counting_fetch(sql: str, *args):
-        sent.append(sql)
-        return await original_fetch(sql, *args)
-
-    monkeypatch.setattr(ENGINE, "run_querystring", counting)
-    monkeypatch.setattr(db, "fetch", counting_fetch)
-    return sent
-
-
 async def test_a_queue_page_costs_the_same_few_queries_however_many_rows(
     as_role, unit_data: dict[str, int], count_queries: list[str]
 ) -> None:
@@ -281,7 +244,7 @@ async def test_a_queue_page_costs_the_same_few_queries_however_many_rows(
         while len(_numbers((await officer.get("/petugas/antrean?status=any")).text)) < min(
             total, 25
         ):
-            await _complaint(d, officer=d["officer2"])
+            await make_complaint_in(d, officer=d["officer2"])
         for kind, headers in (("page", {}), ("list", HTMX)):
             pagecache.clear()  # rendered from the database (the cache has its own test below)
             count_queries.clear()
@@ -303,9 +266,9 @@ async def test_a_queue_page_costs_the_same_few_queries_however_many_rows(
 async def test_overdue_and_due_soon_are_flagged(as_role, unit_data: dict[str, int]) -> None:
     d = unit_data
     now = datetime.now(UTC)
-    late = await _complaint(d, number="ADU-2026-000801", due_at=now - timedelta(hours=1))
-    await _complaint(d, number="ADU-2026-000802", due_at=now + timedelta(hours=5))
-    await _complaint(d, number="ADU-2026-000803", due_at=now + timedelta(days=5))
+    late = await make_complaint_in(d, number="ADU-2026-000801", due_at=now - timedelta(hours=1))
+    await make_complaint_in(d, number="ADU-2026-000802", due_at=now + timedelta(hours=5))
+    await make_complaint_in(d, number="ADU-2026-000803", due_at=now + timedelta(days=5))
     officer: httpx.AsyncClient = await as_role("officer")
     page = await officer.get("/petugas/antrean")
 
@@ -331,7 +294,7 @@ async def test_two_officers_claiming_at_once_one_wins(
     app: Litestar, people: dict[str, int], unit_data: dict[str, int], db_dsn: str
 ) -> None:
     d = unit_data
-    complaint = await _complaint(d)
+    complaint = await make_complaint_in(d)
     first = await _client_for(app, "petugas")
     second = await _client_for(app, "petugas2")
     try:
@@ -345,10 +308,12 @@ async def test_two_officers_claiming_at_once_one_wins(
     codes = sorted(r.status_code for r in answers)
     assert codes == [303, 409], codes
     loser = next(r for r in answers if r.status_code == 409)
-    (row,) = await _rows(db_dsn, "SELECT officer FROM complaints WHERE id = $1", complaint)
+    (row,) = await fetch_rows(db_dsn, "SELECT officer FROM complaints WHERE id = $1", complaint)
     winner_name = {d["officer"]: "Petugas", d["officer2"]: "Petugas2"}[row["officer"]]
     assert f"{winner_name} " in loser.text  # "<name> has taken this complaint already"
-    claims = await _rows(db_dsn, "SELECT actor FROM audit_log WHERE action = 'complaint.claim'")
+    claims = await fetch_rows(
+        db_dsn, "SELECT actor FROM audit_log WHERE action = 'complaint.claim'"
+    )
     assert [c["actor"] for c in claims] == [row["officer"]]
 
 
@@ -358,7 +323,7 @@ async def test_a_claim_that_waited_for_the_row_lock_names_the_officer_who_won(
     """The loser of a race waits on the row lock; once the winner commits, it is told who won
     (a join in the locking statement would still see the complaint unassigned: no name)."""
     d = unit_data
-    complaint = await _complaint(d)
+    complaint = await make_complaint_in(d)
     loser = Actor(user_id=d["officer"], role="officer", unit_id=people["unit"])
     winner = await asyncpg.connect(db_dsn)
     try:
@@ -369,12 +334,10 @@ async def test_a_claim_that_waited_for_the_row_lock_names_the_officer_who_won(
                 complaint,
             )
             waiting = asyncio.create_task(actions.claim(complaint, loser))
-            blocked = 0
-            for _ in range(1000):  # until the claim waits for the lock (at most ~10 s)
-                blocked = await winner.fetchval("SELECT count(*) FROM pg_locks WHERE NOT granted")
-                if blocked:
-                    break
-                await asyncio.sleep(0.01)
+            blocked = await wait_until_async(
+                lambda: winner.fetchval("SELECT count(*) FROM pg_locks WHERE NOT granted"),
+                "the claim waiting for the row lock",
+            )
             assert blocked, "the claim never waited for the row lock"
         with pytest.raises(Refused) as refused:
             await waiting
@@ -386,9 +349,9 @@ async def test_a_claim_that_waited_for_the_row_lock_names_the_officer_who_won(
 
 async def test_claim_refusals(as_role, app: Litestar, unit_data: dict[str, int]) -> None:
     d = unit_data
-    taken = await _complaint(d, officer=d["officer2"])
-    done = await _complaint(d, status="resolved")
-    elsewhere = await _complaint(d, unit=d["other_unit"], category=d["other_category"])
+    taken = await make_complaint_in(d, officer=d["officer2"])
+    done = await make_complaint_in(d, status="resolved")
+    elsewhere = await make_complaint_in(d, unit=d["other_unit"], category=d["other_category"])
     officer: httpx.AsyncClient = await as_role("officer")
     response = await officer.post(f"/petugas/pengaduan/{taken}/ambil", headers=HTMX)
     assert response.status_code == 409
@@ -409,7 +372,7 @@ async def test_detail_page_shows_the_complaint_with_its_location_and_evidence(
     as_role, unit_data: dict[str, int], db_dsn: str
 ) -> None:
     d = unit_data
-    complaint = await _complaint(
+    complaint = await make_complaint_in(
         d,
         title="Jembatan retak",
         location_text="Jl. Merdeka No. 1",
@@ -440,7 +403,7 @@ async def test_staff_outside_the_unit_get_404_and_citizens_403(
     as_role, app: Litestar, unit_data: dict[str, int]
 ) -> None:
     d = unit_data
-    complaint = await _complaint(d)
+    complaint = await make_complaint_in(d)
     outsider = await _client_for(app, "petugas.lain")
     citizen: httpx.AsyncClient = await as_role("citizen")
     try:
@@ -475,7 +438,7 @@ async def test_verify_start_and_resolve_through_the_lifecycle(
     as_role, unit_data: dict[str, int], db_dsn: str
 ) -> None:
     d = unit_data
-    complaint = await _complaint(d)
+    complaint = await make_complaint_in(d)
     officer: httpx.AsyncClient = await as_role("officer")
     base = f"/petugas/pengaduan/{complaint}"
     # Without JavaScript: Post/Redirect/Get with a message.
@@ -496,18 +459,18 @@ async def test_verify_start_and_resolve_through_the_lifecycle(
     assert done.status_code == 200
     assert done.text.lstrip().startswith('<section id="complaint"')
     assert "pengaduan:toast" in done.headers["hx-trigger"]
-    (row,) = await _rows(
+    (row,) = await fetch_rows(
         db_dsn,
         "SELECT status, priority, first_response_at FROM complaints WHERE id = $1",
         complaint,
     )
     assert (row["status"], row["priority"]) == ("resolved", "high")
     assert row["first_response_at"] is not None
-    history = await _rows(
+    history = await fetch_rows(
         db_dsn, "SELECT new_status FROM status_history WHERE complaint = $1 ORDER BY id", complaint
     )
     assert [h["new_status"] for h in history] == ["pending", "verified", "in_progress", "resolved"]
-    official = await _rows(
+    official = await fetch_rows(
         db_dsn, "SELECT body FROM messages WHERE complaint = $1 AND is_official_response", complaint
     )
     assert [m["body"] for m in official] == ["Jalan sudah ditambal."]
@@ -518,7 +481,7 @@ async def test_a_new_category_recomputes_the_due_date_and_moves_the_unit(
 ) -> None:
     d = unit_data
     submitted = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
-    complaint = await _complaint(d, submitted_at=submitted, officer=d["officer"])
+    complaint = await make_complaint_in(d, submitted_at=submitted, officer=d["officer"])
     officer: httpx.AsyncClient = await as_role("officer")
     bad = await officer.post(
         f"/petugas/pengaduan/{complaint}/verifikasi", data={"category": "999999"}
@@ -529,7 +492,7 @@ async def test_a_new_category_recomputes_the_due_date_and_moves_the_unit(
     )
     # It left this officer's unit: back to the queue.
     assert moved.status_code == 303 and moved.headers["location"] == "/petugas/antrean"
-    (row,) = await _rows(
+    (row,) = await fetch_rows(
         db_dsn,
         "SELECT status, category, unit, officer, due_at FROM complaints WHERE id = $1",
         complaint,
@@ -540,13 +503,13 @@ async def test_a_new_category_recomputes_the_due_date_and_moves_the_unit(
     assert (await officer.get(f"/petugas/pengaduan/{complaint}")).status_code == 404
 
     # Same unit, other deadline: the due date changes, the unit and officer stay.
-    second = await _complaint(d, submitted_at=submitted, officer=d["officer"])
-    nearby = await make_category("Drainase", d["unit"], deadline_days=5)
+    second = await make_complaint_in(d, submitted_at=submitted, officer=d["officer"])
+    nearby = await make_category(d["unit"], "Drainase", deadline_days=5)
     response = await officer.post(
         f"/petugas/pengaduan/{second}/verifikasi", data={"category": str(nearby)}
     )
     assert response.status_code == 303
-    (row,) = await _rows(
+    (row,) = await fetch_rows(
         db_dsn, "SELECT unit, officer, due_at FROM complaints WHERE id = $1", second
     )
     assert (row["unit"], row["officer"]) == (d["unit"], d["officer"])
@@ -557,7 +520,7 @@ async def test_reject_needs_a_reason_and_keeps_what_was_typed(
     as_role, unit_data: dict[str, int], db_dsn: str
 ) -> None:
     d = unit_data
-    complaint = await _complaint(d)
+    complaint = await make_complaint_in(d)
     officer: httpx.AsyncClient = await as_role("officer")
     empty = await officer.post(f"/petugas/pengaduan/{complaint}/tolak", data={"reason": ""})
     assert empty.status_code == 422 and 'id="e-reason"' in empty.text
@@ -570,9 +533,9 @@ async def test_reject_needs_a_reason_and_keeps_what_was_typed(
         f"/petugas/pengaduan/{complaint}/tolak", data={"reason": "Bukan kewenangan kota."}
     )
     assert done.status_code == 303
-    (row,) = await _rows(db_dsn, "SELECT status FROM complaints WHERE id = $1", complaint)
+    (row,) = await fetch_rows(db_dsn, "SELECT status FROM complaints WHERE id = $1", complaint)
     assert row["status"] == "rejected"
-    notes = await _rows(
+    notes = await fetch_rows(
         db_dsn,
         "SELECT body FROM notifications WHERE \"user\" = $1 AND kind = 'rejected'",
         d["citizen"],
@@ -589,7 +552,7 @@ async def test_a_public_reply_tells_the_reporter_in_their_language(
         await conn.execute("UPDATE users SET language = 'en' WHERE id = $1", d["citizen"])
     finally:
         await conn.close()
-    complaint = await _complaint(d, number="ADU-2026-000901")
+    complaint = await make_complaint_in(d, number="ADU-2026-000901")
     officer: httpx.AsyncClient = await as_role("officer")
     empty = await officer.post(f"/petugas/pengaduan/{complaint}/balas", data={"body": " "})
     assert empty.status_code == 422 and 'id="e-body"' in empty.text
@@ -597,16 +560,16 @@ async def test_a_public_reply_tells_the_reporter_in_their_language(
         f"/petugas/pengaduan/{complaint}/balas", data={"body": "Tim kami meninjau lokasi besok."}
     )
     assert sent.status_code == 303
-    (note,) = await _rows(
+    (note,) = await fetch_rows(
         db_dsn, 'SELECT kind, title, body FROM notifications WHERE "user" = $1', d["citizen"]
     )
     assert note["kind"] == "reply" and note["body"] == "Tim kami meninjau lokasi besok."
     assert note["title"] == "New reply on your complaint ADU-2026-000901"
-    (row,) = await _rows(
+    (row,) = await fetch_rows(
         db_dsn, "SELECT first_response_at, status FROM complaints WHERE id = $1", complaint
     )
     assert row["first_response_at"] is not None and row["status"] == "pending"
-    (message,) = await _rows(
+    (message,) = await fetch_rows(
         db_dsn, "SELECT visibility FROM messages WHERE complaint = $1", complaint
     )
     assert message["visibility"] == "public"
@@ -617,7 +580,7 @@ async def test_an_internal_note_never_reaches_the_citizen(
 ) -> None:
     d = unit_data
     secret = "Catatan rahasia: kontraktor lama bermasalah"
-    complaint = await _complaint(d, number="ADU-2026-001001")
+    complaint = await make_complaint_in(d, number="ADU-2026-001001")
     officer: httpx.AsyncClient = await as_role("officer")
     response = await officer.post(f"/petugas/pengaduan/{complaint}/catatan", data={"note": secret})
     assert response.status_code == 303
@@ -633,12 +596,12 @@ async def test_an_internal_note_never_reaches_the_citizen(
         assert (
             await officer.post(f"/petugas/pengaduan/{complaint}/{path}", data=data)
         ).status_code == 303
-    notifications = await _rows(db_dsn, "SELECT title, body FROM notifications")
-    outbox = await _rows(db_dsn, "SELECT payload::text AS payload FROM outbox")
+    notifications = await fetch_rows(db_dsn, "SELECT title, body FROM notifications")
+    outbox = await fetch_rows(db_dsn, "SELECT payload::text AS payload FROM outbox")
     assert notifications and outbox
     for row in [*notifications, *outbox]:
         assert "rahasia" not in " ".join(str(v) for v in row.values())
-    (note,) = await _rows(db_dsn, "SELECT visibility FROM messages WHERE body = $1", secret)
+    (note,) = await fetch_rows(db_dsn, "SELECT visibility FROM messages WHERE body = $1", secret)
     assert note["visibility"] == "internal"
     # The citizen's own pages (where they exist) and the public archive never show it.
     citizen: httpx.AsyncClient = await as_role("citizen")
@@ -658,7 +621,7 @@ async def test_anonymous_reporters_are_never_shown_to_staff(
 ) -> None:
     d = unit_data
     reporter = await make_user("citizen", "siti.pelapor")  # full name "Siti.Pelapor"
-    complaint = await _complaint(d, reporter=reporter, is_anonymous=True)
+    complaint = await make_complaint_in(d, reporter=reporter, is_anonymous=True)
     conn = await asyncpg.connect(db_dsn)
     try:
         await conn.execute(
@@ -689,7 +652,7 @@ async def test_forward_moves_the_complaint_to_the_other_units_queue(
     as_role, app: Litestar, unit_data: dict[str, int], db_dsn: str
 ) -> None:
     d = unit_data
-    complaint = await _complaint(d, number="ADU-2026-001101", officer=d["officer"])
+    complaint = await make_complaint_in(d, number="ADU-2026-001101", officer=d["officer"])
     officer: httpx.AsyncClient = await as_role("officer")
     assert "ADU-2026-001101" in (await officer.get("/petugas/antrean")).text
     missing = await officer.post(
@@ -716,16 +679,18 @@ async def test_forward_moves_the_complaint_to_the_other_units_queue(
         assert "Dinas Uji" in detail.text and "Sampah, bukan jalan." in detail.text
     finally:
         await other.aclose()
-    (row,) = await _rows(
+    (row,) = await fetch_rows(
         db_dsn, "SELECT unit, officer, assigned_at FROM complaints WHERE id = $1", complaint
     )
     assert (row["unit"], row["officer"], row["assigned_at"]) == (d["other_unit"], None, None)
-    (note,) = await _rows(
+    (note,) = await fetch_rows(
         db_dsn, "SELECT body, visibility FROM messages WHERE complaint = $1", complaint
     )
     assert note["visibility"] == "internal"
     assert "Dinas Uji" in note["body"] and "Dinas Lain" in note["body"]
-    (entry,) = await _rows(db_dsn, "SELECT data FROM audit_log WHERE action = 'complaint.forward'")
+    (entry,) = await fetch_rows(
+        db_dsn, "SELECT data FROM audit_log WHERE action = 'complaint.forward'"
+    )
     assert json.loads(entry["data"])["to"] == d["other_unit"]
 
 
@@ -734,11 +699,11 @@ async def test_forwarding_leaves_no_category_of_the_old_unit_behind(
 ) -> None:
     d = unit_data
     transport = await make_unit("Dinas Perhubungan")
-    lamps = await make_category("Lampu Jalan", transport, deadline_days=2, icon="💡")
-    await make_category("Angkutan Umum", transport, deadline_days=30, icon="🚌")
+    lamps = await make_category(transport, "Lampu Jalan", deadline_days=2, icon="💡")
+    await make_category(transport, "Angkutan Umum", deadline_days=30, icon="🚌")
     empty = await make_unit("Dinas Tanpa Kategori")
     submitted = datetime(2026, 3, 1, 3, 0, tzinfo=UTC)
-    complaint = await _complaint(d, status="verified", submitted_at=submitted)
+    complaint = await make_complaint_in(d, status="verified", submitted_at=submitted)
     officer: httpx.AsyncClient = await as_role("officer")
     officer.cookies.set("lang", "en", domain="testserver.local")
     path = f"/petugas/pengaduan/{complaint}/teruskan"
@@ -761,43 +726,47 @@ async def test_forwarding_leaves_no_category_of_the_old_unit_behind(
     assert foreign.status_code == 422 and 'id="e-forward_category"' in foreign.text
     nothing = await officer.post(path, data={"unit": str(empty), "forward_note": note})
     assert nothing.status_code == 422 and "has no active category" in nothing.text
-    (row,) = await _rows(db_dsn, "SELECT unit, category FROM complaints WHERE id = $1", complaint)
+    (row,) = await fetch_rows(
+        db_dsn, "SELECT unit, category FROM complaints WHERE id = $1", complaint
+    )
     assert (row["unit"], row["category"]) == (d["unit"], d["category"])
 
     moved = await officer.post(
         path, data={"unit": str(transport), "forward_note": note, "forward_category": str(lamps)}
     )
     assert moved.status_code == 303
-    (row,) = await _rows(
+    (row,) = await fetch_rows(
         db_dsn, "SELECT unit, category, due_at FROM complaints WHERE id = $1", complaint
     )
     # The category of the new unit, with its deadline (counted from submission, as on verify).
     assert (row["unit"], row["category"]) == (transport, lamps)
     assert row["due_at"] == submitted + timedelta(days=2)
-    (history,) = await _rows(db_dsn, "SELECT body, visibility FROM messages")
+    (history,) = await fetch_rows(db_dsn, "SELECT body, visibility FROM messages")
     assert history["visibility"] == "internal"
     assert "category Jalan Rusak → Lampu Jalan" in history["body"] and note in history["body"]
-    (entry,) = await _rows(db_dsn, "SELECT data FROM audit_log WHERE action = 'complaint.forward'")
+    (entry,) = await fetch_rows(
+        db_dsn, "SELECT data FROM audit_log WHERE action = 'complaint.forward'"
+    )
     data = json.loads(entry["data"])
     assert (data["category_from"], data["category_to"]) == (d["category"], lamps)
 
     # A unit with one category: that one, without asking.
-    single = await _complaint(d, status="in_progress")
+    single = await make_complaint_in(d, status="in_progress")
     response = await officer.post(
         f"/petugas/pengaduan/{single}/teruskan",
         data={"unit": str(d["other_unit"]), "forward_note": "Sampah."},
     )
     assert response.status_code == 303
-    (row,) = await _rows(db_dsn, "SELECT category FROM complaints WHERE id = $1", single)
+    (row,) = await fetch_rows(db_dsn, "SELECT category FROM complaints WHERE id = $1", single)
     assert row["category"] == d["other_category"]
     # A category that already belongs to the unit it goes to stays.
-    own = await _complaint(d, category=d["other_category"])
+    own = await make_complaint_in(d, category=d["other_category"])
     response = await officer.post(
         f"/petugas/pengaduan/{own}/teruskan",
         data={"unit": str(d["other_unit"]), "forward_note": "Kembali ke unitnya."},
     )
     assert response.status_code == 303
-    (row,) = await _rows(db_dsn, "SELECT category, due_at FROM complaints WHERE id = $1", own)
+    (row,) = await fetch_rows(db_dsn, "SELECT category, due_at FROM complaints WHERE id = $1", own)
     assert row["category"] == d["other_category"]
 
 
@@ -805,8 +774,8 @@ async def test_reassign_to_another_officer_of_the_unit(
     as_role, unit_data: dict[str, int], db_dsn: str
 ) -> None:
     d = unit_data
-    mine = await _complaint(d, officer=d["officer"])
-    theirs = await _complaint(d, officer=d["officer2"])
+    mine = await make_complaint_in(d, officer=d["officer"])
+    theirs = await make_complaint_in(d, officer=d["officer2"])
     officer: httpx.AsyncClient = await as_role("officer")
     outsider = await officer.post(
         f"/petugas/pengaduan/{mine}/tugaskan", data={"officer": str(d["other_officer"])}
@@ -816,9 +785,11 @@ async def test_reassign_to_another_officer_of_the_unit(
         f"/petugas/pengaduan/{mine}/tugaskan", data={"officer": str(d["officer2"])}
     )
     assert handed.status_code == 303
-    (row,) = await _rows(db_dsn, "SELECT officer FROM complaints WHERE id = $1", mine)
+    (row,) = await fetch_rows(db_dsn, "SELECT officer FROM complaints WHERE id = $1", mine)
     assert row["officer"] == d["officer2"]
-    (told,) = await _rows(db_dsn, 'SELECT kind FROM notifications WHERE "user" = $1', d["officer2"])
+    (told,) = await fetch_rows(
+        db_dsn, 'SELECT kind FROM notifications WHERE "user" = $1', d["officer2"]
+    )
     assert told["kind"] == "assigned"
     # An officer does not take work away from a colleague; an admin may.
     taken = await officer.post(
@@ -830,7 +801,7 @@ async def test_reassign_to_another_officer_of_the_unit(
         f"/petugas/pengaduan/{theirs}/tugaskan", data={"officer": str(d["officer"])}
     )
     assert assigned.status_code == 303
-    entries = await _rows(
+    entries = await fetch_rows(
         db_dsn, "SELECT count(*) AS n FROM audit_log WHERE action = 'complaint.assign'"
     )
     assert entries[0]["n"] == 2
@@ -840,7 +811,7 @@ async def test_a_response_template_fills_the_reply_box(
     as_role, unit_data: dict[str, int], db_dsn: str
 ) -> None:
     d = unit_data
-    complaint = await _complaint(d)
+    complaint = await make_complaint_in(d)
     conn = await asyncpg.connect(db_dsn)
     try:
         ids = {}
@@ -887,7 +858,7 @@ async def test_a_response_template_fills_the_reply_box(
 
 async def test_actions_are_refused_in_the_wrong_status(as_role, unit_data: dict[str, int]) -> None:
     d = unit_data
-    closed = await _complaint(d, status="closed")
+    closed = await make_complaint_in(d, status="closed")
     officer: httpx.AsyncClient = await as_role("officer")
     for path, data in (
         ("verifikasi", {}),

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import time
-from collections.abc import Callable
 from contextlib import AsyncExitStack
 
 import httpx
@@ -19,18 +17,18 @@ from PIL import Image
 from pengaduan.complaints.imaging import ImageWorkers
 from pengaduan.complaints.storage import FileSystemStorage
 from pengaduan.errors import Refused
-from pengaduan.testing import black_png
 from tests.conftest import browser_client
 from tests.integration import test_complaints_citizen as filing
 from tests.integration.test_complaints_citizen import (
-    _rows,
     blobs,
     count,
     files,
     form_key,
     good_form,
-    jpeg,
 )
+from tests.support.databases import fetch_rows
+from tests.support.images import black_png, jpeg
+from tests.support.waiting import wait_until_async
 
 # The filing tests' fixtures: a citizen's client, a category to file under, the storage.
 citizen, world, storage = filing.citizen, filing.world, filing.storage
@@ -68,16 +66,6 @@ def _image_children() -> list[psutil.Process]:
     return found
 
 
-async def _until(condition: Callable[[], object], what: str, seconds: float = 60) -> object:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        result = condition()
-        if result:
-            return result
-        await asyncio.sleep(0.005)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def _decoding_child() -> psutil.Process | None:
     """An image child in the middle of a large decode (over 100 MB resident)."""
     for process in _image_children():
@@ -113,7 +101,7 @@ async def test_a_7000_pixel_square_png_costs_the_web_worker_nothing_and_its_chil
     assert 0 < workers.peak_child_rss <= CHILD_BOUND, workers.peak_child_rss // MB
 
     # Still cleaned and scaled as every photo is.
-    rows = await _rows(db_dsn, "SELECT * FROM evidence_files ORDER BY id")
+    rows = await fetch_rows(db_dsn, "SELECT * FROM evidence_files ORDER BY id")
     assert len(rows) == 2 and rows[0]["storage_key"] == rows[1]["storage_key"]
     full = Image.open(io.BytesIO(await storage.read(rows[0]["storage_key"])))
     assert full.format == "PNG" and full.size == (1600, 1600)
@@ -163,7 +151,9 @@ async def test_a_killed_image_child_is_replaced_and_its_image_tried_again() -> N
     workers = ImageWorkers(1)
     try:
         task = asyncio.create_task(workers.prepare("gelap.png", black_png(7000, 7000), 10 * MB))
-        child = await _until(_decoding_child, "an image child decoding the image")
+        child = await wait_until_async(
+            _decoding_child, "an image child decoding the image", 60, poll=0.005
+        )
         child.kill()
         prepared = await task
         assert workers.broken_pools == 1
@@ -173,9 +163,11 @@ async def test_a_killed_image_child_is_replaced_and_its_image_tried_again() -> N
         assert Image.open(io.BytesIO(small.data)).size == (64, 48)
     finally:
         await workers.close()
-    await _until(
+    await wait_until_async(
         lambda: not {process.pid for process in _image_children()} - others,
         "the image children to stop",
+        60,
+        poll=0.005,
     )
 
 
@@ -192,7 +184,7 @@ async def test_an_image_whose_child_dies_every_time_is_refused_with_its_name() -
                 child.kill()
             return False
 
-        await _until(kill_a_decoding_child, "the image to be refused")
+        await wait_until_async(kill_a_decoding_child, "the image to be refused", 60, poll=0.005)
         with pytest.raises(Refused, match=r"racun\.png"):
             task.result()
         assert workers.broken_pools == 2

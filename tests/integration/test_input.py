@@ -13,7 +13,7 @@ import httpx
 import pytest
 from litestar import Litestar
 
-from tests.integration.agency_fixtures import make_category, make_complaint, make_response_template
+from tests.factories import make_category, make_complaint, make_response_template
 from tests.integration.test_input_fuzz import routes_of
 
 PAST = "2147483648"  # one past PostgreSQL's integer

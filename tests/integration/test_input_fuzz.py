@@ -545,13 +545,13 @@ class Target:
 async def fuzz_ids(people: dict[str, int]) -> dict[str, int]:
     """Real rows for the path parameters: complaints in several states, and a spare user for the
     admin's user actions (the fuzzed accounts must stay as they are)."""
-    from tests.conftest import make_user
-    from tests.integration.agency_fixtures import (
+    from tests.factories import (
+        attach_evidence,
         make_category,
         make_complaint,
         make_response_template,
+        make_user,
     )
-    from tests.integration.test_complaints_citizen import attach_evidence
 
     people["category"] = await make_category(people["unit"])
     people["template"] = await make_response_template(people["category"])

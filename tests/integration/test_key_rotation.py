@@ -19,7 +19,7 @@ from pengaduan.accounts.personal_data import (
     UndecryptableData,
     rotate_all,
 )
-from pengaduan.testing import settings_for
+from tests.support.databases import settings_for
 
 BLIND = "blind-index-key-for-rotation-tests"
 CREATED = datetime(2026, 1, 5, 8, 30, tzinfo=UTC)

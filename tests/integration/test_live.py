@@ -24,8 +24,9 @@ from pengaduan.db import ENGINE
 from pengaduan.events import publish
 from pengaduan.live.channels import LiveChannels
 from pengaduan.settings import Settings
-from tests.conftest import browser_client, log_in, make_unit, make_user, reads_in
-from tests.integration.handling_factory import make_category, make_complaint
+from tests.conftest import browser_client, log_in, reads_in
+from tests.factories import make_category, make_complaint, make_unit, make_user
+from tests.support.waiting import wait_until_async
 
 # Generous: only a failure waits this long.
 WAIT = 10.0
@@ -156,7 +157,7 @@ async def world(people: dict[str, int]) -> dict[str, int]:
     d["citizen2"] = await make_user("citizen", "warga2")
     d["other_unit"] = await make_unit("Dinas Lain")
     d["other_officer"] = await make_user("officer", "petugas.lain", unit=d["other_unit"])
-    d["category"] = await make_category("Jalan Rusak", d["unit"])
+    d["category"] = await make_category(d["unit"], "Jalan Rusak", deadline_days=7)
     d["mine"] = await make_complaint(reporter=d["citizen"], unit=d["unit"], category=d["category"])
     d["theirs"] = await make_complaint(
         reporter=d["citizen2"], unit=d["unit"], category=d["category"]
@@ -262,7 +263,7 @@ async def test_an_officer_hears_their_units_queue_only(
     other_complaint = await make_complaint(
         reporter=world["citizen"],
         unit=world["other_unit"],
-        category=await make_category("Sampah", world["other_unit"]),
+        category=await make_category(world["other_unit"], "Sampah", deadline_days=7),
     )
     await _verify(other_complaint, world["other_officer"], world["other_unit"], settings)
     await _verify(world["theirs"], world["officer"], world["unit"], settings)
@@ -347,10 +348,10 @@ async def test_a_closed_tab_unsubscribes_at_once(
     assert plugin.subscriber_count == before
     assert f"complaint_{world['mine']}" not in plugin._channels
     # The keeper UNLISTENs the channel nobody follows any more.
-    for _ in range(100):
-        if f"complaint_{world['mine']}" not in plugin.backend._subscribed_channels:
-            break
-        await asyncio.sleep(0.05)
+    await wait_until_async(
+        lambda: f"complaint_{world['mine']}" not in plugin.backend._subscribed_channels,
+        "the channel UNLISTENed",
+    )
     assert f"complaint_{world['mine']}" not in plugin.backend._subscribed_channels
 
 
@@ -407,7 +408,8 @@ async def test_stopping_the_server_ends_open_streams_at_once(
 
     from pengaduan.accounts.sessions import hash_id
     from pengaduan.accounts.tables import Session
-    from tests.integration.test_cli import PENGADUAN, _env, _free_port, _wait_healthy
+    from tests.support.net import free_port
+    from tests.support.serving import PENGADUAN, cli_env, wait_healthy
 
     secret = "live-stream-stop-test-" + "k" * 20
     cookies = []
@@ -426,12 +428,12 @@ async def test_stopping_the_server_ends_open_streams_at_once(
             )
         )
         cookies.append(Signer(secret, salt="pengaduan.session").sign(session_id).decode())
-    port = _free_port()
+    port = free_port()
     log_path = data_dir / "serve.log"
     with log_path.open("w") as log:
         proc = subprocess.Popen(  # noqa: ASYNC220 (starting it does not wait)
             [*PENGADUAN, "serve", "--port", str(port), "--workers", "2"],
-            env=_env(
+            env=cli_env(
                 PENGADUAN_DATA_DIR=str(data_dir),
                 DATABASE_URL=db_dsn,
                 PENGADUAN_SECRET_KEY=secret,
@@ -442,7 +444,7 @@ async def test_stopping_the_server_ends_open_streams_at_once(
             start_new_session=True,
         )
     try:
-        await asyncio.to_thread(_wait_healthy, f"http://127.0.0.1:{port}/healthz", proc)
+        await asyncio.to_thread(wait_healthy, f"http://127.0.0.1:{port}/healthz", proc)
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=WAIT) as http:
             async with _open_streams(http, cookies) as responses:
                 texts = []

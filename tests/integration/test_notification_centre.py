@@ -11,7 +11,7 @@ import pytest
 from litestar import Litestar
 
 from pengaduan.notifications.tables import Notification
-from tests.integration.agency_fixtures import make_category, make_complaint
+from tests.factories import make_category, make_complaint
 
 HTMX = {"HX-Request": "true"}
 
@@ -44,7 +44,9 @@ async def _unread(user_id: int) -> int:
 @pytest.fixture
 async def complaint(people: dict[str, int]) -> int:
     category = await make_category(people["unit"])
-    return await make_complaint(reporter=people["citizen"], category=category, unit=people["unit"])
+    return await make_complaint(
+        reporter=people["citizen"], category=category, unit=people["unit"], tracking_code="ABCD2345"
+    )
 
 
 async def test_the_bell_shows_the_unread_count_on_every_page(

@@ -14,9 +14,9 @@ from litestar import Litestar
 from pengaduan import db
 from pengaduan.complaints.tables import Complaint
 from pengaduan.db import migrations
-from pengaduan.testing import drop_database, recreate_database
 from tests.conftest import reads_in
-from tests.integration.agency_fixtures import make_category, make_complaint
+from tests.factories import make_category, make_complaint
+from tests.support.databases import drop_database, recreate_database
 
 # The migration that adds notifications.params, and the one before it.
 PARAMS_MIGRATION = "2026-12-04T16:00:00:000000"

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import time
 from collections.abc import AsyncIterator
 
 import asyncpg
@@ -16,6 +15,7 @@ from pengaduan import demo
 from pengaduan.complaints import filing, numbering
 from pengaduan.complaints.forms import ComplaintFields
 from pengaduan.settings import Settings
+from tests.support.waiting import wait_until_async
 
 NUMBER = re.compile(r"^ADU-\d{4}-\d{6,}$")
 HOLD_LOCK = 7_130_001
@@ -90,18 +90,15 @@ async def held_submissions(db_dsn: str) -> AsyncIterator[asyncpg.Connection]:
 
 
 async def _wait_until_held(holder: asyncpg.Connection) -> None:
-    deadline = time.monotonic() + TIMEOUT
-    while True:
-        waiting = await holder.fetchval(
+    await wait_until_async(
+        lambda: holder.fetchval(
             "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
             " AND objid = $1",
             HOLD_LOCK,
-        )
-        if waiting:
-            return
-        if time.monotonic() >= deadline:
-            raise TimeoutError("the held submission never reached its hold")
-        await asyncio.sleep(0.05)
+        ),
+        "the held submission reaching its hold",
+        TIMEOUT,
+    )
 
 
 async def test_submissions_commit_while_another_submission_is_open(
@@ -198,7 +195,7 @@ async def test_the_migration_starts_the_sequence_past_numbers_and_counters(
     from piccolo.apps.migrations.commands.forwards import ForwardsMigrationManager
 
     from pengaduan.db import migrations
-    from pengaduan.testing import drop_database, recreate_database
+    from tests.support.databases import drop_database, recreate_database
 
     name = "pengaduan_numbering_migration"
     dsn = await recreate_database(pg_server_dsn, name)

@@ -21,9 +21,12 @@ from pengaduan.notifications.mail import RenderedMail, render_mail
 from pengaduan.notifications.outbox import attempts, email_delivery
 from pengaduan.notifications.outbox import worker as outbox_worker
 from pengaduan.settings import Settings
-from pengaduan.testing import SmtpSink, free_port, settings_for
 from tests.conftest import running
 from tests.integration.outbox_helpers import make_due, quiet_session_app  # noqa: F401
+from tests.support.databases import settings_for
+from tests.support.mail import SmtpSink
+from tests.support.net import free_port
+from tests.support.waiting import wait_until_async
 
 MAIL = RenderedMail(subject="Halo", text="Teks biasa\n", html="<p>Teks <b>HTML</b></p>")
 
@@ -65,7 +68,8 @@ async def test_message_of_a_rolled_back_transaction_is_never_sent(
 
     assert await outbox_worker.deliver_due(mail_settings) == 0
     assert await _rows(db_dsn) == []
-    await asyncio.sleep(0.2)
+    # No wait for stragglers: the sink records a message before it answers 250, so whatever
+    # deliver_due sent had arrived when it returned.
     assert smtp_sink.messages == []
 
 
@@ -109,7 +113,8 @@ async def test_committed_message_arrives_with_text_and_html(
     assert message["Date"] is not None
     # Delivered means done: another round sends nothing.
     assert await outbox_worker.deliver_due(mail_settings) == 0
-    await asyncio.sleep(0.2)
+    # No wait for stragglers: the sink records a message before it answers 250, so whatever
+    # deliver_due sent had arrived when it returned.
     assert len(smtp_sink.messages) == 1
 
 
@@ -147,7 +152,8 @@ async def test_server_down_delays_mail_and_loses_none(db_dsn: str) -> None:
         received = await sink.wait_for_async(3)
         await make_due(db_dsn)
         assert await outbox_worker.deliver_due(settings) == 0
-        await asyncio.sleep(0.2)
+        # No wait for stragglers: the sink records a message before it answers 250, so whatever
+        # deliver_due sent had arrived when it returned.
         assert len(sink.messages) == 3
         assert sorted(r for m in received for r in m.recipients) == sorted(recipients)
         assert all(r["sent_at"] is not None for r in await _rows(db_dsn))
@@ -256,7 +262,7 @@ async def test_two_workers_send_each_message_exactly_once(
     assert first > 0 and second > 0  # both really worked, side by side
 
     received = await smtp_sink.wait_for_async(60)
-    await asyncio.sleep(0.3)
+    # Both workers have returned: a duplicate would have arrived before their deliver_due did.
     received = smtp_sink.messages
     ids = [m.message["Message-ID"] for m in received]
     assert len(ids) == 60 and len(set(ids)) == 60
@@ -270,6 +276,18 @@ async def test_two_workers_send_each_message_exactly_once(
 # --- the worker ------------------------------------------------------------------------------
 
 
+async def listening() -> bool:
+    """A connection to this database has LISTENed to the outbox channel (the worker's own,
+    outside the pool): a NOTIFY from now on wakes the worker."""
+    return bool(
+        await db.fetchval(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+            " AND query LIKE 'LISTEN %' AND query LIKE '%' || $1 || '%'",
+            outbox.NOTIFY_CHANNEL,
+        )
+    )
+
+
 async def test_worker_wakes_on_notify_and_stops_promptly(
     mail_settings: Settings, smtp_sink: SmtpSink
 ) -> None:
@@ -277,7 +295,7 @@ async def test_worker_wakes_on_notify_and_stops_promptly(
     worker = outbox_worker.OutboxWorker(mail_settings, idle_seconds=60, busy_seconds=60)
     worker.start()
     try:
-        await asyncio.sleep(0.5)  # its first, empty round is done and it is listening
+        await wait_until_async(listening, "the worker LISTENing")
         started = time.monotonic()
         await _enqueue_many(1, prefix="segera")
         await smtp_sink.wait_for_async(1, to="segera0@example.test", timeout=5)

@@ -17,10 +17,12 @@ from pengaduan.complaints import lifecycle
 from pengaduan.notifications import outbox, services
 from pengaduan.notifications.outbox import worker as outbox_worker
 from pengaduan.settings import Settings, get_settings
-from pengaduan.testing import GatewaySink, SmtpSink, free_port, settings_for
-from tests.conftest import make_unit, make_user
-from tests.integration.agency_fixtures import make_category, make_complaint
+from tests.factories import make_category, make_complaint, make_unit, make_user
 from tests.integration.outbox_helpers import make_due, quiet_session_app  # noqa: F401
+from tests.support.databases import settings_for
+from tests.support.mail import SmtpSink
+from tests.support.net import free_port
+from tests.support.sms import GatewaySink
 
 PHONE = "081234567890"
 

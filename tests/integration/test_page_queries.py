@@ -9,10 +9,7 @@ import pytest
 
 from pengaduan.web import pagecache
 from tests.conftest import browser_client, log_in
-from tests.integration.agency_fixtures import make_response_template
-from tests.integration.test_handling import _complaint, count_queries, unit_data
-
-__all__ = ["count_queries", "unit_data"]  # fixtures, used by name
+from tests.factories import make_complaint_in, make_response_template
 
 
 @pytest.fixture
@@ -58,7 +55,7 @@ async def test_the_staff_complaint_page_costs_four_queries(
     as_role, unit_data: dict[str, int], count_queries: list[str], status: str
 ) -> None:
     d = unit_data
-    complaint = await _complaint(d, title="Jembatan retak", status=status)
+    complaint = await make_complaint_in(d, title="Jembatan retak", status=status)
     await make_response_template(d["category"], "Sedang kami tinjau")
     await make_response_template(None, "Untuk semua kategori")
     officer: httpx.AsyncClient = await as_role("officer")
@@ -80,9 +77,9 @@ async def test_the_citizen_pages_cost_a_fixed_few_queries(
     as_role, unit_data: dict[str, int], count_queries: list[str], through_piccolo: list[str]
 ) -> None:
     d = unit_data
-    complaint = await _complaint(d, title="Lampu jalan padam")
+    complaint = await make_complaint_in(d, title="Lampu jalan padam")
     for n in range(3):
-        await _complaint(d, title=f"Keluhan lain {n}")
+        await make_complaint_in(d, title=f"Keluhan lain {n}")
     citizen: httpx.AsyncClient = await as_role("citizen")
     # Path, what it must show, and its queries: the session lookup first, then the complaint,
     # its status history, its public messages and its evidence; the page of My complaints and
@@ -105,7 +102,7 @@ async def test_the_admin_complaint_list_costs_four_queries(
     as_role, unit_data: dict[str, int], count_queries: list[str]
 ) -> None:
     d = unit_data
-    await _complaint(d, title="Trotoar rusak", officer=d["officer2"])
+    await make_complaint_in(d, title="Trotoar rusak", officer=d["officer2"])
     admin: httpx.AsyncClient = await as_role("admin")
     await admin.get("/admin/pengaduan")
     pagecache.clear()
@@ -124,7 +121,7 @@ async def test_the_tracking_page_with_number_and_code_costs_three_queries_throug
     count_queries: list[str],
     through_piccolo: list[str],
 ) -> None:
-    await _complaint(unit_data, number="ADU-2026-000777", title="Got mampet", is_public=True)
+    await make_complaint_in(unit_data, number="ADU-2026-000777", title="Got mampet", is_public=True)
     path = "/lacak?nomor=ADU-2026-000777&kode=KODE1234"
     await client.get(path)
     count_queries.clear()
@@ -142,7 +139,7 @@ async def test_the_admin_complaint_list_keeps_its_rows_rendered_until_they_chang
     from pengaduan.complaints.tables import Complaint
     from pengaduan.web import templating
 
-    complaint = await _complaint(unit_data, title="Saluran tersumbat")
+    complaint = await make_complaint_in(unit_data, title="Saluran tersumbat")
     admin: httpx.AsyncClient = await as_role("admin")
     templating._FRAGMENTS.clear()
     page = await admin.get("/admin/pengaduan")
@@ -163,7 +160,7 @@ async def test_my_complaints_keeps_its_rows_rendered_until_they_change(
     from pengaduan.complaints.tables import Complaint
     from pengaduan.web import templating
 
-    complaint = await _complaint(unit_data, title="Pohon tumbang")
+    complaint = await make_complaint_in(unit_data, title="Pohon tumbang")
     citizen: httpx.AsyncClient = await as_role("citizen")
     templating._FRAGMENTS.clear()
     page = await citizen.get("/pengaduan-saya")

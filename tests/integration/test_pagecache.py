@@ -20,8 +20,9 @@ from pengaduan.complaints.tables import Complaint
 from pengaduan.db import ENGINE
 from pengaduan.settings import Settings
 from pengaduan.web import pagecache
-from tests.conftest import browser_client, log_in, make_unit, make_user
-from tests.integration.handling_factory import make_category, make_complaint
+from tests.conftest import browser_client, log_in
+from tests.factories import make_category, make_complaint, make_unit, make_user
+from tests.support.waiting import wait_until_async
 
 
 @pytest.fixture
@@ -29,9 +30,9 @@ async def data(people: dict[str, int]) -> dict[str, int]:
     other_unit = await make_unit("Dinas Lain")
     return {
         **people,
-        "category": await make_category("Jalan Rusak", people["unit"]),
+        "category": await make_category(people["unit"], "Jalan Rusak", deadline_days=7),
         "other_unit": other_unit,
-        "other_category": await make_category("Sampah", other_unit),
+        "other_category": await make_category(other_unit, "Sampah", deadline_days=7),
         "other_officer": await make_user("officer", "petugas.lain", unit=other_unit),
     }
 
@@ -41,25 +42,6 @@ async def _versions() -> dict[int, int]:
         "SELECT unit, sum(version)::bigint AS version FROM queue_versions GROUP BY unit"
     )
     return {row["unit"]: row["version"] for row in rows}
-
-
-@pytest.fixture
-def count_queries(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    sent: list[str] = []
-    original = ENGINE.run_querystring
-    original_fetch = db.fetch
-
-    async def counting(querystring, in_pool: bool = True):
-        sent.append(str(querystring))
-        return await original(querystring, in_pool=in_pool)
-
-    async def counting_fetch(sql: str, *args):
-        sent.append(sql)
-        return await original_fetch(sql, *args)
-
-    monkeypatch.setattr(ENGINE, "run_querystring", counting)
-    monkeypatch.setattr(db, "fetch", counting_fetch)
-    return sent
 
 
 # --- the versions the database keeps ------------------------------------------------------------
@@ -290,7 +272,10 @@ async def test_the_pool_serves_connections_in_order_of_asking(app) -> None:
     late: list[asyncio.Task] = []
     release, all_taken = asyncio.Event(), asyncio.Event()
 
+    asked: list[str] = []
+
     async def ask(name: str) -> None:
+        asked.append(name)  # nothing awaited from here until it waits for its turn
         async with db.pooled():
             order.append(name)
             await asyncio.sleep(0)
@@ -307,7 +292,7 @@ async def test_the_pool_serves_connections_in_order_of_asking(app) -> None:
     holders = [asyncio.create_task(hold(i)) for i in range(size)]
     await all_taken.wait()
     waiters = [asyncio.create_task(ask(f"w{i}")) for i in range(5)]
-    await asyncio.sleep(0.05)
+    await wait_until_async(lambda: len(asked) == 5, "every waiter waiting for its turn")
     release.set()
     await asyncio.gather(*holders, *waiters)
     await asyncio.gather(*late)

@@ -15,7 +15,7 @@ from pengaduan import db
 from pengaduan.complaints.tables import Complaint
 from pengaduan.web import flash, publiccache
 from tests.conftest import browser_client
-from tests.integration.handling_factory import make_category, make_complaint
+from tests.factories import make_category, make_complaint
 
 SHARED = ["/", "/arsip", "/arsip?q=jalan", "/transparansi"]
 ALL = [*SHARED, "/lacak"]
@@ -24,7 +24,7 @@ TOKENS = re.compile(r"x-csrftoken|_csrf_token")
 
 @pytest.fixture
 async def world(people: dict[str, int]) -> dict[str, int]:
-    category = await make_category("Jalan Rusak", people["unit"])
+    category = await make_category(people["unit"], "Jalan Rusak", deadline_days=7)
     await make_complaint(
         reporter=people["citizen"],
         unit=people["unit"],

@@ -6,15 +6,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-import asyncpg
 import httpx
 import pytest
 from litestar import Litestar
 
 from pengaduan.accounts import reset_codes
 from pengaduan.notifications.outbox import worker as outbox_worker
-from pengaduan.testing import GatewaySink, settings_for
 from tests.conftest import browser_client, log_in
+from tests.support.databases import fetch_rows, settings_for
+from tests.support.sms import GatewaySink
 
 NIK = "3273014507900002"
 OLD_PASSWORD = "kopi-susu-pagi-2026"
@@ -30,14 +30,6 @@ CITIZEN = {
     "password_confirm": OLD_PASSWORD,
 }
 WRONG = "Nama pengguna atau kode salah, atau kode sudah kedaluwarsa."  # the default language
-
-
-async def _rows(dsn: str, sql: str, *args: object) -> list[asyncpg.Record]:
-    conn = await asyncpg.connect(dsn)
-    try:
-        return await conn.fetch(sql, *args)
-    finally:
-        await conn.close()
 
 
 async def _register_without_email(app: Litestar) -> int:
@@ -96,7 +88,7 @@ async def test_a_citizen_without_email_resets_with_a_code_by_sms(
     assert sms.body["to"].endswith("81234567890")
     code = re.search(r"\b([0-9]{6})\b", sms.body["text"]).group(1)
     # Only a keyed hash of it is stored.
-    [stored] = await _rows(db_dsn, "SELECT * FROM password_reset_codes")
+    [stored] = await fetch_rows(db_dsn, "SELECT * FROM password_reset_codes")
     assert stored["channel"] == "sms" and code not in stored["code_hash"]
 
     wrong_code = f"{(int(code) + 1) % 1_000_000:06d}"
@@ -115,7 +107,7 @@ async def test_a_citizen_without_email_resets_with_a_code_by_sms(
         await log_in(browser, "siti", NEW_PASSWORD)
     actions = [
         r["action"]
-        for r in await _rows(
+        for r in await fetch_rows(
             db_dsn, "SELECT action FROM audit_log WHERE target_id = $1 ORDER BY id", str(user_id)
         )
     ]
@@ -178,7 +170,7 @@ async def test_officer_assisted_reset_checks_the_nik_and_is_audited(
         f"/petugas/layanan-sandi/{user_id}", data={"nik": "3273014507900003"}
     )
     assert wrong.status_code == 422 and 'id="desk-code"' not in wrong.text
-    assert await _rows(db_dsn, "SELECT * FROM password_reset_codes") == []
+    assert await fetch_rows(db_dsn, "SELECT * FROM password_reset_codes") == []
 
     right = await officer.post(
         f"/petugas/layanan-sandi/{user_id}", data={"nik": "3273 0145 0790 0002"}
@@ -186,7 +178,7 @@ async def test_officer_assisted_reset_checks_the_nik_and_is_audited(
     assert right.status_code == 200 and "no-store" in right.headers["cache-control"]
     code = re.search(r'id="desk-code".*?<strong>([0-9]{8})</strong>', right.text, re.S).group(1)
 
-    audit = await _rows(
+    audit = await fetch_rows(
         db_dsn,
         "SELECT actor, action FROM audit_log WHERE target_id = $1 AND action LIKE 'account.desk%'"
         " ORDER BY id",
@@ -206,7 +198,7 @@ async def test_officer_assisted_reset_checks_the_nik_and_is_audited(
     assert (await _redeem(client, code, password="kue-lapis-legit-2026")).status_code == 422
     async with browser_client(app) as browser:
         await log_in(browser, "siti", NEW_PASSWORD)
-    [changed] = await _rows(
+    [changed] = await fetch_rows(
         db_dsn,
         "SELECT actor FROM audit_log WHERE action = 'account.password_code_desk'",
     )

@@ -19,20 +19,13 @@ from pengaduan.complaints.jobs import close_resolved
 from pengaduan.db import ENGINE
 from pengaduan.handling.jobs import escalate_overdue, escalation_job
 from pengaduan.settings import Settings
-from pengaduan.testing import settings_for
 from pengaduan.worker import scheduler_for
-from tests.conftest import make_unit, make_user, running
-from tests.integration.agency_fixtures import make_category, make_complaint
+from tests.conftest import running
+from tests.factories import make_category, make_complaint, make_unit, make_user
+from tests.support.databases import fetch_rows, settings_for
+from tests.support.waiting import wait_until_async
 
 HOUR = timedelta(hours=1)
-
-
-async def _rows(dsn: str, sql: str, *args: object) -> list[asyncpg.Record]:
-    conn = await asyncpg.connect(dsn)
-    try:
-        return await conn.fetch(sql, *args)
-    finally:
-        await conn.close()
 
 
 @pytest.fixture
@@ -45,11 +38,13 @@ async def overdue(people: dict[str, int], db_dsn: str) -> dict[str, int]:
     ids = {**people, "unit_b": unit_b}
     ids["admin_a"] = await make_user("admin", "admin.a", unit=unit_a)
     ids["admin_a_gone"] = await make_user("admin", "admin.a.lama", unit=unit_a)
-    await _rows(db_dsn, "UPDATE users SET is_active = false WHERE id = $1", ids["admin_a_gone"])
+    await fetch_rows(
+        db_dsn, "UPDATE users SET is_active = false WHERE id = $1", ids["admin_a_gone"]
+    )
     # An admin of another unit hears nothing of these; one without a confirmed email gets no mail.
     ids["admin_c"] = await make_user("admin", "admin.c", unit=await make_unit("Dinas C"))
     ids["admin_unconfirmed"] = await make_user("admin", "admin.baru", confirmed=False)
-    await _rows(db_dsn, "UPDATE users SET language = 'en' WHERE id = $1", ids["admin_a"])
+    await fetch_rows(db_dsn, "UPDATE users SET language = 'en' WHERE id = $1", ids["admin_a"])
     roads = await make_category(unit_a, "Jalan Rusak")
     trash = await make_category(unit_b, "Sampah")
     ids["late_a"] = await make_complaint(
@@ -78,12 +73,14 @@ async def overdue(people: dict[str, int], db_dsn: str) -> dict[str, int]:
 
 
 async def _told(dsn: str) -> set[tuple[int, int]]:
-    rows = await _rows(dsn, "SELECT \"user\", complaint FROM notifications WHERE kind = 'overdue'")
+    rows = await fetch_rows(
+        dsn, "SELECT \"user\", complaint FROM notifications WHERE kind = 'overdue'"
+    )
     return {(r["user"], r["complaint"]) for r in rows}
 
 
 async def _mails(dsn: str) -> list[dict]:
-    rows = await _rows(dsn, "SELECT recipient, payload FROM outbox ORDER BY id")
+    rows = await fetch_rows(dsn, "SELECT recipient, payload FROM outbox ORDER BY id")
     return [{"to": r["recipient"], **json.loads(r["payload"])} for r in rows]
 
 
@@ -104,23 +101,23 @@ async def test_overdue_complaints_go_to_the_units_admins_and_the_officer(
         "petugas@uji.test",
     ]
     assert all(m["kind"] == "overdue" for m in mails)
-    (number_a,) = await _rows(
+    (number_a,) = await fetch_rows(
         db_dsn, "SELECT number FROM complaints WHERE id = $1", overdue["late_a"]
     )
     (english,) = [m for m in mails if m["to"] == "admin.a@uji.test"]
     assert english["subject"] == f"Overdue: complaint {number_a['number']}"
     assert f"/petugas/pengaduan/{overdue['late_a']}" in english["text"]
     assert "Dinas Uji" in english["text"] and "In progress" in english["text"]
-    (note,) = await _rows(
+    (note,) = await fetch_rows(
         db_dsn, 'SELECT title FROM notifications WHERE "user" = $1', overdue["admin_a"]
     )
     assert note["title"] == f"Complaint {number_a['number']} is overdue"
 
-    stamped = await _rows(
+    stamped = await fetch_rows(
         db_dsn, "SELECT id FROM complaints WHERE overdue_notified_at IS NOT NULL ORDER BY id"
     )
     assert [r["id"] for r in stamped] == [overdue["late_a"], overdue["late_b"]]
-    audit = await _rows(
+    audit = await fetch_rows(
         db_dsn,
         "SELECT actor, target_id FROM audit_log WHERE action = 'complaint.overdue_escalated'",
     )
@@ -137,13 +134,13 @@ async def test_escalation_repeats_only_after_a_day(
     assert await escalate_overdue(settings, now) == 2
     assert await escalate_overdue(settings, now) == 0
     assert await escalate_overdue(settings, now + 23 * HOUR) == 0
-    assert len(await _rows(db_dsn, "SELECT 1 FROM notifications WHERE kind = 'overdue'")) == 4
+    assert len(await fetch_rows(db_dsn, "SELECT 1 FROM notifications WHERE kind = 'overdue'")) == 4
     # Resolved meanwhile: no more reminders for it.
-    await _rows(
+    await fetch_rows(
         db_dsn, "UPDATE complaints SET status = 'resolved' WHERE id = $1", overdue["late_b"]
     )
     assert await escalate_overdue(settings, now + 25 * HOUR) == 1
-    rows = await _rows(
+    rows = await fetch_rows(
         db_dsn,
         "SELECT complaint, count(*) AS n FROM notifications WHERE kind = 'overdue'"
         " GROUP BY complaint",
@@ -168,7 +165,7 @@ async def test_two_concurrent_runs_do_the_work_once(
     # One ran it; the other was skipped (lock held) or found nothing left (ran after it).
     assert sorted(results, key=lambda r: r or 0)[-1] == 2
     assert sum(r or 0 for r in results) == 2
-    assert len(await _rows(db_dsn, "SELECT 1 FROM notifications WHERE kind = 'overdue'")) == 4
+    assert len(await fetch_rows(db_dsn, "SELECT 1 FROM notifications WHERE kind = 'overdue'")) == 4
     assert len(await _mails(db_dsn)) == 3
 
 
@@ -178,7 +175,7 @@ async def test_two_runs_without_the_lock_still_claim_each_complaint_once(
     """Should a lock be lost with its connection, the row claims keep the work single."""
     first, second = await asyncio.gather(escalate_overdue(settings), escalate_overdue(settings))
     assert first + second == 2
-    assert len(await _rows(db_dsn, "SELECT 1 FROM notifications WHERE kind = 'overdue'")) == 4
+    assert len(await fetch_rows(db_dsn, "SELECT 1 FROM notifications WHERE kind = 'overdue'")) == 4
 
 
 async def test_a_job_whose_lock_is_held_elsewhere_is_skipped(
@@ -204,17 +201,18 @@ async def test_resolved_complaints_close_fourteen_days_after_resolution(
     now = datetime.now(UTC)
     category = await make_category(people["unit"])
     common = {"reporter": people["citizen"], "category": category, "unit": people["unit"]}
+    common["history"] = False  # the one history row below is the closing one
     old = await make_complaint(**common, status="resolved", resolved_at=now - timedelta(days=15))
     recent = await make_complaint(**common, status="resolved", resolved_at=now - timedelta(days=13))
     still_open = await make_complaint(**common, status="in_progress")
     assert await close_resolved(settings) == 1
-    rows = await _rows(db_dsn, "SELECT id, status, closed_at FROM complaints ORDER BY id")
+    rows = await fetch_rows(db_dsn, "SELECT id, status, closed_at FROM complaints ORDER BY id")
     assert {r["id"]: r["status"] for r in rows} == {
         old: "closed",
         recent: "resolved",
         still_open: "in_progress",
     }
-    (history,) = await _rows(db_dsn, "SELECT * FROM status_history WHERE complaint = $1", old)
+    (history,) = await fetch_rows(db_dsn, "SELECT * FROM status_history WHERE complaint = $1", old)
     assert (history["old_status"], history["new_status"], history["changed_by"]) == (
         "resolved",
         "closed",
@@ -238,13 +236,14 @@ async def test_the_closing_job_runs_as_soon_as_the_scheduler_starts(
     loop = scheduler_for(app.state.settings)  # the app's jobs and first delays
     loop.start()
     try:
-        deadline = asyncio.get_running_loop().time() + 20
-        status = "resolved"
-        while status != "closed" and asyncio.get_running_loop().time() < deadline:
-            await asyncio.sleep(0.05)
-            (row,) = await _rows(db_dsn, "SELECT status FROM complaints WHERE id = $1", expired)
-            status = row["status"]
-        assert status == "closed"
+
+        async def closed() -> bool:
+            (row,) = await fetch_rows(
+                db_dsn, "SELECT status FROM complaints WHERE id = $1", expired
+            )
+            return row["status"] == "closed"
+
+        assert await wait_until_async(closed, "the expired complaint closed", 20)
     finally:
         await loop.stop()
 
@@ -269,10 +268,9 @@ async def test_the_loop_runs_each_job_on_its_interval_until_stopped(app: Litesta
     )
     loop.start()
     try:
-        for _ in range(200):
-            if runs.count("tick") >= 3 and runs.count("broken") >= 3:
-                break
-            await asyncio.sleep(0.02)
+        await wait_until_async(
+            lambda: runs.count("tick") >= 3 and runs.count("broken") >= 3, "three rounds of each"
+        )
         assert runs.count("tick") >= 3 and runs.count("broken") >= 3
         assert loop.running
     finally:
@@ -322,10 +320,7 @@ async def test_a_job_that_finds_the_database_away_is_retried_soon_and_logged_onc
     )
     loop.start()
     try:
-        for _ in range(500):
-            if len(attempts) >= 4:
-                break
-            await asyncio.sleep(0.01)
+        await wait_until_async(lambda: len(attempts) >= 4, "the fourth attempt", 5)
         assert len(attempts) == 4
     finally:
         await loop.stop()

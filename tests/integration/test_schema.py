@@ -8,7 +8,7 @@ import asyncpg
 
 from pengaduan.db import migrations
 from pengaduan.piccolo_app import TABLES
-from pengaduan.testing import drop_database, recreate_database
+from tests.support.databases import drop_database, recreate_database
 
 COLUMNS = """
 SELECT table_name, column_name, data_type, is_nullable, column_default,

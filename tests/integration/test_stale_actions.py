@@ -9,23 +9,15 @@ import html
 import json
 import re
 
-import asyncpg
 import httpx
 import pytest
 from litestar import Litestar
 
-from tests.conftest import browser_client, log_in, make_user
-from tests.integration.handling_factory import make_category, make_complaint
+from tests.conftest import browser_client, log_in
+from tests.factories import make_category, make_complaint, make_user
+from tests.support.databases import fetch_rows
 
 HTMX = {"HX-Request": "true"}
-
-
-async def _rows(dsn: str, sql: str, *args: object) -> list[asyncpg.Record]:
-    conn = await asyncpg.connect(dsn)
-    try:
-        return await conn.fetch(sql, *args)
-    finally:
-        await conn.close()
 
 
 def _version(page: str) -> str:
@@ -50,7 +42,7 @@ def _conflict(page: str) -> str:
 @pytest.fixture
 async def case(people: dict[str, int]) -> dict[str, int]:
     data = dict(people)
-    data["category"] = await make_category("Jalan Rusak", people["unit"])
+    data["category"] = await make_category(people["unit"], "Jalan Rusak", deadline_days=7)
     data["complaint"] = await make_complaint(
         reporter=people["citizen"], unit=people["unit"], category=data["category"]
     )
@@ -79,15 +71,17 @@ async def test_a_reject_after_a_verify_in_another_tab_is_refused_and_the_reason_
     # The whole page (no JavaScript), with the reason as typed, in the form still there.
     assert "<html" in stale.text and _textarea(stale.text, "reason") == reason
     assert 'id="action-reject" data-live-part open' in stale.text
-    (row,) = await _rows(db_dsn, "SELECT status FROM complaints WHERE id = $1", case["complaint"])
+    (row,) = await fetch_rows(
+        db_dsn, "SELECT status FROM complaints WHERE id = $1", case["complaint"]
+    )
     assert row["status"] == "verified"
-    history = await _rows(
+    history = await fetch_rows(
         db_dsn,
         "SELECT new_status FROM status_history WHERE complaint = $1 ORDER BY id",
         case["complaint"],
     )
     assert [h["new_status"] for h in history] == ["pending", "verified"]
-    rejected = await _rows(db_dsn, "SELECT 1 FROM notifications WHERE kind = 'rejected'")
+    rejected = await fetch_rows(db_dsn, "SELECT 1 FROM notifications WHERE kind = 'rejected'")
     assert rejected == []
 
     # Sent again from the page the refusal gave, it is taken.
@@ -95,7 +89,9 @@ async def test_a_reject_after_a_verify_in_another_tab_is_refused_and_the_reason_
         f"{base}/tolak", data={"version": _version(stale.text), "reason": reason}
     )
     assert again.status_code == 303
-    (row,) = await _rows(db_dsn, "SELECT status FROM complaints WHERE id = $1", case["complaint"])
+    (row,) = await fetch_rows(
+        db_dsn, "SELECT status FROM complaints WHERE id = $1", case["complaint"]
+    )
     assert row["status"] == "rejected"
 
 
@@ -124,7 +120,9 @@ async def test_with_htmx_the_refusal_is_the_fresh_section_swapped_in_its_place(
     assert _version(stale.text) != seen
     toast = json.loads(stale.headers["hx-trigger"])["pengaduan:toast"]
     assert toast["level"] == "error" and toast["message"]
-    (row,) = await _rows(db_dsn, "SELECT status FROM complaints WHERE id = $1", case["complaint"])
+    (row,) = await fetch_rows(
+        db_dsn, "SELECT status FROM complaints WHERE id = $1", case["complaint"]
+    )
     assert row["status"] == "verified"
 
 
@@ -143,14 +141,16 @@ async def test_text_typed_for_an_action_that_no_longer_fits_is_shown_apart(
     assert 'id="f-body"' not in stale.text
     assert _textarea(stale.text, "kept") == draft
     assert "Menunggu → Ditolak" in _conflict(stale.text)
-    messages = await _rows(db_dsn, "SELECT 1 FROM messages WHERE complaint = $1", case["complaint"])
+    messages = await fetch_rows(
+        db_dsn, "SELECT 1 FROM messages WHERE complaint = $1", case["complaint"]
+    )
     assert messages == []
 
 
 async def test_a_message_from_the_anonymous_reporter_meanwhile_is_said_without_a_name(
     app: Litestar, as_role, people: dict[str, int], db_dsn: str
 ) -> None:
-    category = await make_category("Drainase", people["unit"])
+    category = await make_category(people["unit"], "Drainase", deadline_days=7)
     reporter = await make_user("citizen", "siti.pelapor")
     complaint = await make_complaint(
         reporter=reporter, unit=people["unit"], category=category, is_anonymous=True
@@ -177,7 +177,7 @@ async def test_a_message_from_the_anonymous_reporter_meanwhile_is_said_without_a
     # The new message is on the fresh page, the reply as typed in its box.
     assert "Airnya makin tinggi." in stale.text
     assert _textarea(stale.text, "body") == draft
-    replies = await _rows(
+    replies = await fetch_rows(
         db_dsn, "SELECT 1 FROM messages WHERE complaint = $1 AND author <> $2", complaint, reporter
     )
     assert replies == []
@@ -200,7 +200,9 @@ async def test_a_colleague_taking_the_complaint_meanwhile_is_named(
     stale = await officer.post(f"{base}/verifikasi", data={"version": seen}, headers=HTMX)
     assert stale.status_code == 409
     assert "Petugas: Belum ditugaskan → Petugas2." in _conflict(stale.text)
-    (row,) = await _rows(db_dsn, "SELECT status FROM complaints WHERE id = $1", case["complaint"])
+    (row,) = await fetch_rows(
+        db_dsn, "SELECT status FROM complaints WHERE id = $1", case["complaint"]
+    )
     assert row["status"] == "pending"
 
 
@@ -215,7 +217,9 @@ async def test_a_reply_sent_twice_is_one_reply_not_a_conflict_with_itself(
     assert (await officer.post(f"{base}/balas", data=form)).status_code == 303
     # The same form again (a double click, a resend after a lost answer): the same outcome.
     assert (await officer.post(f"{base}/balas", data=form)).status_code == 303
-    messages = await _rows(db_dsn, "SELECT 1 FROM messages WHERE complaint = $1", case["complaint"])
+    messages = await fetch_rows(
+        db_dsn, "SELECT 1 FROM messages WHERE complaint = $1", case["complaint"]
+    )
     assert len(messages) == 1
 
 

@@ -14,8 +14,7 @@ from pengaduan.clock import JAKARTA
 from pengaduan.statistics import figures as stats
 from pengaduan.statistics import public, queries
 from pengaduan.statistics.filters import StatsFilters
-from tests.conftest import make_unit
-from tests.integration.handling_factory import make_category, make_complaint
+from tests.factories import make_category, make_complaint, make_unit
 
 HOUR = timedelta(hours=1)
 
@@ -31,8 +30,8 @@ async def world(people: dict[str, int]) -> dict[str, int]:
     """Seven complaints with every time chosen (see each line); six in the last 30 days."""
     now = datetime.now(UTC)
     unit_a, unit_b = people["unit"], await make_unit("Dinas Bina Marga")
-    cat_a = await make_category("Jalan Rusak", unit_a, deadline_days=7)
-    cat_b = await make_category("Lampu Jalan", unit_b, deadline_days=7)
+    cat_a = await make_category(unit_a, "Jalan Rusak", deadline_days=7)
+    cat_b = await make_category(unit_b, "Lampu Jalan", deadline_days=7)
     ids: dict[str, int] = {"unit_a": unit_a, "unit_b": unit_b, "cat_a": cat_a, "cat_b": cat_b}
 
     async def complaint(name: str, submitted: datetime, **fields) -> None:
@@ -340,7 +339,7 @@ async def test_home_and_transparency_count_the_same_public_reports(
     aggregate: withdrawn ones made transparency count more than home (37 against 34)."""
     now = datetime.now(UTC)
     unit = people["unit"]
-    category = await make_category("Jalan Rusak", unit, deadline_days=7)
+    category = await make_category(unit, "Jalan Rusak", deadline_days=7)
 
     async def complaint(status: str, *, days: int = 3, **fields) -> None:
         submitted = now - timedelta(days=days)

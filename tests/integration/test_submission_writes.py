@@ -5,10 +5,8 @@ was about twenty round trips, each built by Piccolo)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
-import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -19,9 +17,7 @@ import pytest
 from pengaduan.complaints import filing
 from pengaduan.complaints.forms import ComplaintFields
 from pengaduan.settings import Settings
-from tests.integration.test_handling import count_queries
-
-__all__ = ["count_queries"]  # a fixture, used by name
+from tests.support.waiting import wait_until_async
 
 TIMEOUT = 20.0
 SENTINEL = "sentinel"
@@ -55,10 +51,7 @@ class Heard:
         """All heard up to now: a sentinel sent after the fact arrives after every earlier
         event (PostgreSQL delivers notifications in commit order)."""
         await self.conn.execute("SELECT pg_notify('stats', $1)", SENTINEL)
-        deadline = time.monotonic() + TIMEOUT
-        while ("stats", SENTINEL) not in self.events:
-            assert time.monotonic() < deadline, f"the sentinel never came: {self.events}"
-            await asyncio.sleep(0.02)
+        await wait_until_async(lambda: ("stats", SENTINEL) in self.events, "the sentinel", TIMEOUT)
         return self.events[: self.events.index(("stats", SENTINEL))]
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -17,28 +16,15 @@ from litestar import Litestar
 
 from pengaduan.accounts import login, throttle
 from pengaduan.notifications.outbox import worker as outbox_worker
-from pengaduan.testing import SmtpSink, settings_for
-from tests.conftest import PASSWORD, browser_client
+from tests.conftest import browser_client
+from tests.factories import PASSWORD
+from tests.support.databases import fetch_rows, settings_for
+from tests.support.mail import SmtpSink
+from tests.support.waiting import wait_until_async
 
 LIMIT = throttle.FREE_FAILURES["account"]
 WRONG = "bukan-sandinya-1"
 CSRF = re.compile(r'name="_csrf_token" value="[^"]*"|"x-csrftoken": "[^"]*"')
-
-
-async def _rows(dsn: str, sql: str, *args: object) -> list[asyncpg.Record]:
-    conn = await asyncpg.connect(dsn)
-    try:
-        return await conn.fetch(sql, *args)
-    finally:
-        await conn.close()
-
-
-async def until(condition: Callable[[], bool], what: str, timeout: float = 20.0) -> None:  # noqa: ASYNC109
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"still waiting for {what}")
-        await asyncio.sleep(0.01)
 
 
 class PasswordGate:
@@ -71,9 +57,10 @@ def _login(client: httpx.AsyncClient, identifier: str, password: str) -> asyncio
 
 async def _decided(gate: PasswordGate, tasks: list[asyncio.Task]) -> None:
     """Every request has reached the password check or been answered."""
-    await until(
+    await wait_until_async(
         lambda: len(gate.checked) + sum(t.done() for t in tasks) == len(tasks),
         "every login attempt to be refused or to reach the password check",
+        20,
     )
 
 
@@ -92,7 +79,7 @@ async def test_twenty_simultaneous_attempts_check_at_most_the_limit(
     assert len(gate.checked) == LIMIT
     # The attempt that reached the limit tells the wait; the rest before it say "wrong".
     assert statuses == [422] * (LIMIT - 1) + [429] * (20 - LIMIT + 1)
-    (row,) = await _rows(
+    (row,) = await fetch_rows(
         db_dsn, "SELECT failures FROM login_throttles WHERE key = $1", f"user:{people['citizen']}"
     )
     assert row["failures"] == LIMIT
@@ -114,7 +101,7 @@ async def test_the_right_password_cannot_slip_past_a_lock_being_placed(
     assert right.status_code == 429 and int(right.headers["retry-after"]) > 0
     assert 'value="warga"' in right.text  # the typed name kept in the form
     assert PASSWORD not in gate.checked and len(gate.checked) == LIMIT
-    assert await _rows(db_dsn, 'SELECT id FROM sessions WHERE "user" IS NOT NULL') == []
+    assert await fetch_rows(db_dsn, 'SELECT id FROM sessions WHERE "user" IS NOT NULL') == []
 
 
 @pytest.mark.parametrize(
@@ -157,7 +144,7 @@ async def test_right_logins_do_not_use_up_the_addresses_allowance(
                 "/masuk", data={"identifier": "warga", "password": PASSWORD}
             )
             assert response.status_code == 303
-    rows = await _rows(db_dsn, "SELECT failures, locked_until FROM login_throttles")
+    rows = await fetch_rows(db_dsn, "SELECT failures, locked_until FROM login_throttles")
     assert all(r["failures"] == 0 and r["locked_until"] is None for r in rows)
 
 
@@ -167,7 +154,7 @@ async def test_the_wait_doubles_when_the_lock_is_over_and_the_next_password_is_w
     async with browser_client(app) as client:
         for _ in range(LIMIT):
             await client.post("/masuk", data={"identifier": "warga", "password": WRONG})
-        await _rows(db_dsn, "UPDATE login_throttles SET locked_until = now() - interval '1 s'")
+        await fetch_rows(db_dsn, "UPDATE login_throttles SET locked_until = now() - interval '1 s'")
         again = await client.post("/masuk", data={"identifier": "warga", "password": WRONG})
     wait = throttle.wait_after("account", LIMIT + 1).total_seconds()
     assert again.status_code == 429 and wait - 5 < int(again.headers["retry-after"]) <= wait
@@ -232,7 +219,7 @@ async def test_reset_requests_are_limited_per_address(
     assert response.status_code == 429 and 0 < int(response.headers["retry-after"]) <= 3600
     assert "Terlalu banyak permintaan" in response.text
     assert 'value="warga"' in response.text
-    assert await _rows(db_dsn, "SELECT id FROM outbox") == []
+    assert await fetch_rows(db_dsn, "SELECT id FROM outbox") == []
 
 
 def _answered_early(app: Litestar, answers: list[dict[str, Any]]) -> Callable:
@@ -276,11 +263,11 @@ async def test_reset_is_answered_alike_before_its_work_is_done(
             known = asyncio.create_task(
                 client.post("/lupa-sandi", data={"identifier": "warga"}, headers=plain)
             )
-            await until(lambda: len(answers) == 1, "the answer for a known account", 10)
+            await wait_until_async(lambda: len(answers) == 1, "the answer for a known account", 10)
             unknown = asyncio.create_task(
                 client.post("/lupa-sandi", data={"identifier": "tidak-ada"}, headers=plain)
             )
-            await until(lambda: len(answers) == 2, "the answer for an unknown name", 10)
+            await wait_until_async(lambda: len(answers) == 2, "the answer for an unknown name", 10)
             await transaction.rollback()
             await asyncio.gather(known, unknown)
     finally:

@@ -6,23 +6,16 @@ from __future__ import annotations
 import json
 import re
 
-import asyncpg
 import httpx
 from litestar import Litestar
 
-from tests.conftest import PASSWORD, browser_client, log_in, make_user
-
-
-async def _rows(dsn: str, sql: str, *args: object) -> list[asyncpg.Record]:
-    conn = await asyncpg.connect(dsn)
-    try:
-        return await conn.fetch(sql, *args)
-    finally:
-        await conn.close()
+from tests.conftest import browser_client, log_in
+from tests.factories import PASSWORD, make_user
+from tests.support.databases import fetch_rows
 
 
 async def _last_mail(dsn: str) -> dict:
-    rows = await _rows(dsn, "SELECT recipient, payload FROM outbox ORDER BY id DESC LIMIT 1")
+    rows = await fetch_rows(dsn, "SELECT recipient, payload FROM outbox ORDER BY id DESC LIMIT 1")
     return {"to": rows[0]["recipient"], **json.loads(rows[0]["payload"])}
 
 
@@ -79,7 +72,7 @@ async def test_admin_creates_an_officer_who_sets_a_password_and_logs_in(
     }
     created = await admin.post("/admin/pengguna/baru", data=form)
     assert created.status_code == 303
-    (user,) = await _rows(db_dsn, "SELECT * FROM users WHERE username = 'budi.santoso'")
+    (user,) = await fetch_rows(db_dsn, "SELECT * FROM users WHERE username = 'budi.santoso'")
     assert user["role"] == "officer" and user["unit"] == people["unit"]
     mail = await _last_mail(db_dsn)
     assert mail["to"] == "budi@pemkot.go.id" and mail["kind"] == "account_invite"
@@ -95,7 +88,7 @@ async def test_admin_creates_an_officer_who_sets_a_password_and_logs_in(
         )
         assert response.headers["location"] == "/petugas"
         assert "Dinas Uji" in (await budi.get("/petugas")).text
-    audit = await _rows(
+    audit = await fetch_rows(
         db_dsn, "SELECT actor, action, ip, data FROM audit_log WHERE action = 'user.create'"
     )
     assert audit[0]["actor"] == people["admin"] and audit[0]["ip"]
@@ -116,7 +109,9 @@ async def test_changing_a_role_ends_that_users_sessions(
     async with browser_client(app) as again:
         await log_in(again, "petugas")
         assert (await again.get("/admin/pengguna")).status_code == 200
-    (entry,) = await _rows(db_dsn, "SELECT data FROM audit_log WHERE action = 'user.role_changed'")
+    (entry,) = await fetch_rows(
+        db_dsn, "SELECT data FROM audit_log WHERE action = 'user.role_changed'"
+    )
     assert json.loads(entry["data"]) == {"from": "officer", "to": "admin", "unit": people["unit"]}
 
 
@@ -135,7 +130,7 @@ async def test_deactivation_ends_sessions_and_blocks_login_until_reactivated(
         await log_in(client, "warga")
     actions = [
         r["action"]
-        for r in await _rows(
+        for r in await fetch_rows(
             db_dsn,
             "SELECT action FROM audit_log WHERE target_id = $1 ORDER BY id",
             str(people["citizen"]),

@@ -29,9 +29,11 @@ import pytest
 
 from pengaduan import db
 from pengaduan.db import embedded, migrations
-from pengaduan.testing import SmtpSink, free_port
-from tests.conftest import PASSWORD, make_unit, make_user
-from tests.postgres_control import OwnPostgres, own_postgres
+from tests.factories import PASSWORD, make_unit, make_user
+from tests.support.mail import SmtpSink
+from tests.support.net import free_port
+from tests.support.postgres import OwnPostgres, own_postgres
+from tests.support.waiting import wait_until_async
 
 CITIZENS = 10
 COMPLAINTS_EACH = 5
@@ -106,13 +108,6 @@ class Server:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
         self.log.close()
-
-
-async def wait_for(check, what: str, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while not await check():
-        assert time.monotonic() < deadline, f"{what}: not within {seconds:.0f} s"
-        await asyncio.sleep(0.05)
 
 
 @pytest.fixture
@@ -218,8 +213,8 @@ async def test_acknowledged_complaints_survive_a_killed_worker_and_a_database_cr
 ) -> None:
     pg, server = world
     began = time.monotonic()
-    await wait_for(lambda: healthy(server), "the server answering /healthz", 60)
-    await wait_for(lambda: asyncio.sleep(0, len(server.workers()) == 2), "two workers")
+    await wait_until_async(lambda: healthy(server), "the server answering /healthz", 60)
+    await wait_until_async(lambda: len(server.workers()) == 2, "two workers", 30)
     tally = Tally()
     started = asyncio.Event()
     load = [asyncio.create_task(citizen(server, n, tally, started)) for n in range(CITIZENS)]
@@ -238,7 +233,9 @@ async def test_acknowledged_complaints_survive_a_killed_worker_and_a_database_cr
             waiting = "waiting up to" in server.output()
             return len(workers) == 2 and victim not in workers and waiting
 
-        await wait_for(replacement_waiting, "uvicorn's new worker waiting for the database")
+        await wait_until_async(
+            replacement_waiting, "uvicorn's new worker waiting for the database", 30
+        )
         await asyncio.to_thread(pg.start)
         remaining = DEADLINE_SECONDS - (time.monotonic() - began)
         done, pending = await asyncio.wait(load, timeout=max(remaining, 1))
@@ -249,7 +246,7 @@ async def test_acknowledged_complaints_survive_a_killed_worker_and_a_database_cr
         await asyncio.gather(*load, return_exceptions=True)
     for task in done:
         task.result()
-    await wait_for(lambda: healthy(server), "the server healthy after the crash")
+    await wait_until_async(lambda: healthy(server), "the server healthy after the crash", 30)
 
     assert tally.statuses[500] == 0, tally.statuses
     assert not tally.unexpected, tally.unexpected

@@ -3,12 +3,13 @@ separate process for the end-to-end tests), on a free loopback port."""
 
 from __future__ import annotations
 
-import socket
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
+
+from tests.support.net import free_port
 
 ACCESS_KEY = "pengaduan-test"
 SECRET_KEY = "pengaduan-test-secret"
@@ -48,12 +49,6 @@ class S3Server:
             "PENGADUAN_S3_SECRET_ACCESS_KEY": SECRET_KEY,
             "PENGADUAN_S3_PREFIX": prefix,
         }
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @contextmanager
