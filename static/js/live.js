@@ -1,28 +1,62 @@
-// Pengaduan: live updates. One EventSource per open page (the address is in #live, which only
-// logged-in pages carry). Each event becomes a DOM event on <body> (pengaduan:complaint,
-// pengaduan:queue, pengaduan:notification, pengaduan:stats) that page parts listen to with htmx;
-// parts marked data-live-part are re-fetched from the page's own address and swapped by id,
-// except one holding a form the person is typing in, or one that came back refused with what
-// they typed (form[data-live-typed]); inside such a part, its own inner parts are still
-// refreshed one by one, and a folded <details> stays as the person left it. A page following
-// one complaint (#live data-follow) refreshes on its events and on queue events about it
-// (internal notes are told to the unit's queue only). After a dropped stream (and when a page
-// comes back from the back/forward cache) everything is re-fetched: nothing missed in the gap.
-// While the stream is down, <body> has data-live-fallback and the queue's polling runs.
+// Pengaduan: live updates, on htmx's SSE extension (vendor/htmx-ext-sse). A logged-in page's
+// #live (templates/base.html) holds its event stream (sse-connect; on a complaint's page the
+// address follows that complaint) and turns every stream event into a DOM event sse:<kind>
+// that bubbles to <body>, where page parts listen (hx-trigger="sse:queue from:body"). A page
+// of several parts has one element that fetches the page once per event and takes the parts
+// from the answer by id (hx-select-oob, the live_parts macro in templates/_macros.html).
+// What htmx leaves to the page, this file does:
+// - a part with a form being typed in, given back refused (form[data-live-typed]) or being
+//   sent is not replaced, though its own inner parts still are; a <details> the person opened
+//   stays open;
+// - an answer older than what the page shows (data-version, complaints/versions.py) is dropped;
+// - a page following one complaint (#live data-follow) hears only of that one (internal notes
+//   are told to the unit's queue only: queue events about it count too);
+// - after a dropped stream or the back/forward cache everything is fetched again, and a page
+//   htmx restores from its history gets its parts again: nothing missed in the gap;
+// - <body data-live> says how the stream is; data-live-fallback while it is not open lets the
+//   queue's polling run (queue.js).
 (function () {
   "use strict";
   var body = document.body;
   var KINDS = ["complaint", "queue", "notification", "stats"];
-  var source = null, url = null, opened = 0, retryTimer = null, retryDelay = 5000, partsTimer = null;
+  // Stream elements whose stream said `ready` or failed before: their next `ready` is a reconnect.
+  var heard = new WeakSet();
+  var parked = null;
 
-  function fire(kind, detail) {
-    body.dispatchEvent(new CustomEvent("pengaduan:" + kind, { detail: detail || {} }));
-  }
+  function stream() { return document.querySelector("[data-sse-connect]"); }
   function state(name) {
     body.setAttribute("data-live", name);
     if (name === "open") body.removeAttribute("data-live-fallback");
     else body.setAttribute("data-live-fallback", "");
   }
+  // As if every kind of thing had changed (the follow filter lets these through).
+  function resync() {
+    KINDS.forEach(function (kind) { htmx.trigger(body, "sse:" + kind, { resync: true }); });
+  }
+
+  body.addEventListener("sse:ready", function (e) {
+    state("open");
+    if (heard.has(e.target)) resync(); // a reconnect: what happened in the gap is not known
+    heard.add(e.target);
+  });
+  body.addEventListener("sse:resync", resync);
+  body.addEventListener("htmx:sseError", function (e) { heard.add(e.target); state("down"); });
+  // "message": the server said `ended` (logged out, sse-close); otherwise the page changed.
+  body.addEventListener("htmx:sseClose", function (e) {
+    state(e.detail && e.detail.type === "message" ? "ended" : "down");
+  });
+
+  function followedOnly(e) {
+    var live = stream(), follow = live && live.getAttribute("data-follow"), d = e.detail;
+    if (!follow || !d || d.resync) return;
+    var id = null;
+    try { id = String(JSON.parse(d.data).id); } catch (err) { /* no id: not about it */ }
+    // Before any listener (and its delay): another complaint's event must not reset the wait.
+    if (id !== follow) e.stopPropagation();
+  }
+  document.addEventListener("sse:complaint", followedOnly, true);
+  document.addEventListener("sse:queue", followedOnly, true);
+
   function typing(el) {
     // A form given back with what the person typed (refused: 409, 422) is theirs until sent.
     if (el.matches("form[data-live-typed]") || el.querySelector("form[data-live-typed]")) return true;
@@ -38,6 +72,7 @@
     return false;
   }
   function sending(el) {
+    // Its answer (and the message it triggers) is on its way to the element as it is.
     return el.classList.contains("htmx-request") || !!el.querySelector(".htmx-request");
   }
   function keepUnfolded(el, fresh) {
@@ -48,125 +83,66 @@
       if (same && same.tagName === "DETAILS") same.open = true;
     }
   }
-  // A complaint's version ("changed.messages.…", complaints/versions.py) on the element that
-  // shows it: a refresh fetched before the person's own action may answer after it, and must
-  // not put the older state back.
+  body.addEventListener("htmx:oobBeforeSwap", function (e) {
+    var el = e.detail.target, fresh = e.detail.fragment.firstElementChild;
+    if (!el.hasAttribute("data-live-part") || !fresh) return;
+    if (fresh.outerHTML === el.outerHTML) { e.preventDefault(); return; }
+    if (typing(el) || sending(el)) {
+      e.preventDefault();
+      var inner = fresh.querySelectorAll("[data-live-part][id]"), ids = [];
+      for (var i = 0; i < inner.length; i++) ids.push(inner[i].id);
+      // Its own parts, one by one (each passes through here again).
+      if (ids.length) htmx.swap(el, fresh.outerHTML, { swapStyle: "none" }, { selectOOB: ids.join(",") });
+      return;
+    }
+    keepUnfolded(el, fresh);
+  });
+
+  // A refresh fetched before the person's own action may answer after it, and must not put
+  // the older state back. The element around the parts is not a part: its state attributes
+  // follow the parts.
   function counts(v) {
     var p = (v || "").split(".");
     return [Number(p[0]) || 0, Number(p[1]) || 0];
   }
-  function older(doc) {
+  body.addEventListener("htmx:beforeSwap", function (e) {
     var shown = document.querySelectorAll("[data-version][id]");
-    for (var i = 0; i < shown.length; i++) {
-      var fresh = doc.getElementById(shown[i].id);
+    if (!e.target.hasAttribute("data-live-refresh") || !shown.length) return;
+    var doc = new DOMParser().parseFromString(e.detail.serverResponse, "text/html"), i, fresh;
+    for (i = 0; i < shown.length; i++) {
+      fresh = doc.getElementById(shown[i].id);
       if (!fresh || !fresh.hasAttribute("data-version")) continue;
       var a = counts(fresh.getAttribute("data-version")), b = counts(shown[i].getAttribute("data-version"));
-      if (a[0] < b[0] || (a[0] === b[0] && a[1] < b[1])) return true;
+      if (a[0] < b[0] || (a[0] === b[0] && a[1] < b[1])) { e.detail.shouldSwap = false; return; }
     }
-    return false;
-  }
-  function carryVersions(doc) {
-    // The element around the parts is not a part: its state attributes follow the parts.
-    var shown = document.querySelectorAll("[data-version][id]");
-    for (var i = 0; i < shown.length; i++) {
-      var fresh = doc.getElementById(shown[i].id);
+    for (i = 0; i < shown.length; i++) {
+      fresh = doc.getElementById(shown[i].id);
       if (!fresh) continue;
       ["data-version", "data-status"].forEach(function (name) {
         if (fresh.hasAttribute(name)) shown[i].setAttribute(name, fresh.getAttribute(name));
       });
     }
-  }
-  function refreshParts() {
-    partsTimer = null;
-    if (!document.querySelector("[data-live-part]")) return;
-    fetch(location.href, { credentials: "same-origin", cache: "no-store", headers: { Accept: "text/html" } })
-      .then(function (r) { return r.ok ? r.text() : null; })
-      .then(function (html) {
-        if (!html) return;
-        var doc = new DOMParser().parseFromString(html, "text/html");
-        if (older(doc)) return;
-        var parts = document.querySelectorAll("[data-live-part]");
-        for (var i = 0; i < parts.length; i++) {
-          var el = parts[i], fresh = doc.getElementById(el.id);
-          // Inside a part replaced a moment ago: it came fresh with it.
-          if (!body.contains(el)) continue;
-          // A part whose form is being sent stays: its answer (and the message it triggers,
-          // which an element taken out of the page would never pass on) is on its way.
-          if (!fresh || fresh.outerHTML === el.outerHTML || typing(el) || sending(el)) continue;
-          fresh = document.importNode(fresh, true);
-          keepUnfolded(el, fresh);
-          el.replaceWith(fresh);
-          if (window.htmx) window.htmx.process(fresh);
-        }
-        carryVersions(doc);
-        fire("refreshed");
-      })
-      .catch(function () {});
-  }
-  function soon() { if (!partsTimer) partsTimer = setTimeout(refreshParts, 150); }
-  function resync() {
-    for (var i = 0; i < KINDS.length; i++) fire(KINDS[i], { resync: true });
-    soon();
-  }
-  function followed() {
-    var live = document.getElementById("live");
-    return live && live.getAttribute("data-follow");
-  }
-  function onComplaint(detail) {
-    var follow = followed();
-    fire("complaint", detail);
-    if (!follow || String(detail.id) === follow) soon();
-  }
-  function onQueue(detail) {
-    var follow = followed();
-    fire("queue", detail);
-    if (follow && String(detail.id) === follow) soon();
-  }
-  function close() {
-    if (source) source.close();
-    source = null;
-    clearTimeout(retryTimer);
-  }
-  function open(address, resumed) {
-    close();
-    url = address;
-    opened = resumed ? 1 : 0;
-    state("down");
-    source = new EventSource(address);
-    source.addEventListener("ready", function () {
-      state("open");
-      retryDelay = 5000;
-      if (opened++) resync(); // a reconnect: what happened in the gap is not known
-    });
-    source.addEventListener("complaint", function (e) { onComplaint(JSON.parse(e.data)); });
-    source.addEventListener("queue", function (e) { onQueue(JSON.parse(e.data)); });
-    source.addEventListener("notification", function () { fire("notification"); });
-    source.addEventListener("stats", function () { fire("stats"); });
-    source.addEventListener("resync", resync);
-    source.addEventListener("ended", function () { close(); state("ended"); });
-    source.onerror = function () {
-      state("down");
-      // The browser retries a dropped stream itself; a refused one (logged out, error) it
-      // gives up on: try again later, less and less often.
-      if (source && source.readyState === EventSource.CLOSED) {
-        var again = url;
-        close();
-        retryTimer = setTimeout(function () { open(again, true); }, retryDelay);
-        retryDelay = Math.min(retryDelay * 2, 300000);
-      }
-    };
-  }
-  function connect(resumed) {
-    var live = document.getElementById("live");
-    var address = live && live.getAttribute("data-stream");
-    if (!address || !window.EventSource) { close(); url = null; state("off"); return; }
-    if (resumed || address !== url || !source) open(address, resumed);
-  }
-  body.addEventListener("htmx:afterSettle", function () { connect(false); });
-  // Back to a page htmx kept: it may follow another complaint, and it is a snapshot.
-  body.addEventListener("htmx:historyRestore", function () { connect(false); soon(); });
-  window.addEventListener("pagehide", close);
-  // Back from the back/forward cache: the stream was closed meanwhile.
-  window.addEventListener("pageshow", function (e) { if (e.persisted) connect(true); });
-  connect(false);
+  });
+
+  // Back to a page htmx kept: a snapshot (its stream is the page's own again).
+  body.addEventListener("htmx:historyRestore", function () {
+    htmx.trigger(body, "sse:complaint", { resync: true });
+  });
+  // Into the back/forward cache without an open stream; back from it, a new one that starts
+  // with everything again.
+  window.addEventListener("pagehide", function () {
+    var live = stream();
+    if (!live) return;
+    parked = { live: live.cloneNode(false), parent: live.parentNode };
+    htmx.swap(live, "", { swapStyle: "delete" }); // htmx closes its stream
+  });
+  window.addEventListener("pageshow", function (e) {
+    if (parked && e.persisted) {
+      heard.add(parked.live);
+      parked.parent.appendChild(parked.live);
+      htmx.process(parked.live);
+    }
+    parked = null;
+  });
+  state(stream() && window.EventSource ? "down" : "off");
 })();
