@@ -26,6 +26,7 @@ from litestar.response import Template
 from markupsafe import Markup
 
 from pengaduan import i18n
+from pengaduan.complaints import statuses
 from pengaduan.settings import project_root
 from pengaduan.web import labels, layout
 
@@ -183,6 +184,7 @@ def build_environment() -> Environment:
     env.globals.update(
         role_label=labels.role_label,
         status_label=labels.status_label,
+        status_badge_class=statuses.badge,
         priority_label=labels.priority_label,
         format_datetime=format_datetime,
         machine_datetime=machine_datetime,
