@@ -32,7 +32,7 @@
   document.addEventListener("sse:queue", followed, true);
 
   function all(el, selector) {
-    return (el.matches(selector) ? [el] : []).concat(Array.prototype.slice.call(el.querySelectorAll(selector)));
+    return (el.matches(selector) ? [el] : []).concat(Array.from(el.querySelectorAll(selector)));
   }
   function busy(el) {
     // A part being typed in, sent, or given back refused with what was typed stays.
@@ -40,7 +40,7 @@
     var active = document.activeElement;
     return (active !== body && el.contains(active) && !!active.form) || all(el, "input, textarea, select").some(function (f) {
       if (f.type === "checkbox" || f.type === "radio") return f.checked !== f.defaultChecked;
-      if (f.tagName === "SELECT") return Array.prototype.some.call(f.options, function (o) { return o.selected !== o.defaultSelected; });
+      if (f.tagName === "SELECT") return Array.from(f.options).some(function (o) { return o.selected !== o.defaultSelected; });
       return f.type !== "hidden" && f.value !== f.defaultValue;
     });
   }
@@ -50,7 +50,7 @@
     if (fresh.outerHTML === el.outerHTML) return e.preventDefault();
     if (busy(el)) { // its own parts still refresh, one by one
       e.preventDefault();
-      var ids = Array.prototype.map.call(fresh.querySelectorAll("[data-live-part][id]"), function (p) { return p.id; });
+      var ids = Array.from(fresh.querySelectorAll("[data-live-part][id]"), function (p) { return p.id; });
       if (ids.length) htmx.swap(el, fresh.outerHTML, { swapStyle: "none" }, { selectOOB: ids.join(",") });
       return;
     }
@@ -60,6 +60,10 @@
     });
   });
 
+  // A refresh that fails (the complaint went to another unit, ...) says nothing.
+  on("htmx:beforeOnLoad", function (e) {
+    if (e.target.hasAttribute("data-live-refresh") && e.detail.xhr.status >= 400) e.preventDefault();
+  });
   // An answer older than the page (complaints/versions.py) is dropped; the element around
   // the parts takes the answer's state.
   function older(a, b) {
@@ -71,7 +75,7 @@
     var shown = document.querySelectorAll("[data-version][id]"), doc;
     if (!shown.length || !e.target.hasAttribute("data-live-refresh")) return;
     doc = new DOMParser().parseFromString(e.detail.serverResponse, "text/html");
-    shown = Array.prototype.map.call(shown, function (el) { return [el, doc.getElementById(el.id)]; });
+    shown = Array.from(shown, function (el) { return [el, doc.getElementById(el.id)]; });
     if (shown.some(function (p) { return p[1] && p[1].hasAttribute("data-version") && older(p[1], p[0]); })) {
       e.detail.shouldSwap = false;
       return;
