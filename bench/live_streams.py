@@ -206,10 +206,9 @@ def change_status(dsn: str, complaint: int, actor: dict[str, int], out: dict[str
     """The status change through the lifecycle, in its own thread and loop."""
 
     async def run() -> None:
-        from tests.support.databases import settings_for
-
         from pengaduan import db
         from pengaduan.complaints import lifecycle
+        from tests.support.databases import settings_for
 
         db.configure_engine(dsn)
         await db.check_connection(dsn)

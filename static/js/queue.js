@@ -1,5 +1,5 @@
 // Pengaduan: keeps an officer's queue (#queue) current while the tab is visible.
-// The list refreshes when the live stream says the queue changed (pengaduan:queue from live.js)
+// The list refreshes when the live stream says the queue changed (sse:queue, live.js)
 // and polls every 30 s (hx-trigger "every 30s"); this file lets the poll through only while the
 // live stream is down (<body data-live-fallback>), holds every request back while the tab is
 // hidden, and refreshes once when it becomes visible again.

@@ -228,7 +228,7 @@ async def test_htmx_gets_only_the_list_which_refreshes_itself(
     # It reloads its own URL (the current filters) on "refresh", when the live stream says
     # the queue changed, and every 30 s (queue.js lets the poll through only without a stream).
     assert 'hx-get="/petugas/antrean?view=unassigned"' in fragment.text
-    assert 'hx-trigger="every 30s, refresh, pengaduan:queue from:body delay:300ms"' in fragment.text
+    assert 'hx-trigger="every 30s, refresh, sse:queue from:body delay:300ms"' in fragment.text
     # The view tabs come along (out of band), carrying the filters of the new list.
     assert 'id="queue-tabs" hx-swap-oob="true"' in fragment.text
     assert "[" not in re.search(r'hx-trigger="([^"]*)"', fragment.text).group(1)  # no eval

@@ -59,7 +59,7 @@ async def test_the_bell_shows_the_unread_count_on_every_page(
     page = await citizen.get("/akun")
     assert '<span class="bell-count">3</span>' in page.text
     assert 'hx-get="/notifikasi/lonceng"' in page.text
-    assert 'hx-trigger="pengaduan:notification from:body"' in page.text
+    assert 'hx-trigger="sse:notification from:body, pengaduan:notification from:body"' in page.text
 
 
 async def test_the_bell_fragment_is_tiny_and_says_99_plus_above_99(

@@ -244,7 +244,7 @@ async def test_the_handling_page_follows_its_complaint_and_a_note_reaches_staff_
     complaint = case["complaint"]
     officer: httpx.AsyncClient = await as_role("officer")
     page = (await officer.get(f"/petugas/pengaduan/{complaint}")).text
-    assert f'data-stream="/langsung?pengaduan={complaint}"' in page
+    assert f'data-sse-connect="/langsung?pengaduan={complaint}"' in page
     assert f'data-follow="{complaint}"' in page
     citizen: httpx.AsyncClient = await as_role("citizen")
     path = f"/langsung?pengaduan={complaint}"

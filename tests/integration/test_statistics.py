@@ -228,7 +228,7 @@ async def test_statistics_page_is_for_admins_only(as_role, world: dict[str, int]
     page = await admin.get("/admin/statistik")
     assert page.status_code == 200
     assert 'id="stats-region"' in page.text and 'id="card-total">6<' in page.text
-    assert 'hx-trigger="every 60s, pengaduan:stats from:body"' in page.text
+    assert 'hx-trigger="every 60s, sse:stats from:body"' in page.text
     assert "<svg" in page.text and "<title" in page.text and "<desc" in page.text
     # A filter change through htmx: only the region, never the whole page.
     partial = await admin.get(

@@ -86,7 +86,7 @@ async def statistics_page(request: Request) -> Template:
 
 @get(f"{PAGE}/kartu", name="stats:cards", opt=ADMIN)
 async def statistics_cards(request: Request) -> Template:
-    """The cards alone (refreshed every minute and on `pengaduan:stats`)."""
+    """The cards alone (refreshed every minute and on `sse:stats`)."""
     return await _dashboard(request, "statistics/_cards.html", checks_filters=False)
 
 

@@ -26,6 +26,7 @@ from markupsafe import Markup
 
 from pengaduan import i18n
 from pengaduan.clock import JAKARTA
+from pengaduan.complaints import statuses
 from pengaduan.settings import project_root
 from pengaduan.web import labels, layout
 
@@ -182,6 +183,7 @@ def build_environment() -> Environment:
     env.globals.update(
         role_label=labels.role_label,
         status_label=labels.status_label,
+        status_badge_class=statuses.badge,
         priority_label=labels.priority_label,
         format_datetime=format_datetime,
         machine_datetime=machine_datetime,
