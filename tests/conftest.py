@@ -211,20 +211,23 @@ async def as_role(app: Litestar, people: dict[str, int]):
 
 @pytest.fixture
 def count_queries(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Counts the SQL statements the app sends (every Piccolo query, raw or built, goes
-    through run_querystring; the hot reads that bypass Piccolo through db.fetch)."""
+    """Counts the SQL statements the app sends: every Piccolo query (raw or built) goes
+    through run_querystring, every hand-written one through db.fetch/fetchrow/fetchval/execute."""
     sent: list[str] = []
     original = ENGINE.run_querystring
-    original_fetch = db.fetch
 
     async def counting(querystring, in_pool: bool = True):
         sent.append(str(querystring))
         return await original(querystring, in_pool=in_pool)
 
-    async def counting_fetch(sql: str, *args):
-        sent.append(sql)
-        return await original_fetch(sql, *args)
+    def counted(function):
+        async def run(sql: str, *args):
+            sent.append(sql)
+            return await function(sql, *args)
+
+        return run
 
     monkeypatch.setattr(ENGINE, "run_querystring", counting)
-    monkeypatch.setattr(db, "fetch", counting_fetch)
+    for name in ("fetch", "fetchrow", "fetchval", "execute"):
+        monkeypatch.setattr(db, name, counted(getattr(db, name)))
     return sent

@@ -3,7 +3,6 @@ again), sending it, and the page that says it was sent."""
 
 from __future__ import annotations
 
-import json
 import logging
 import secrets
 from typing import Any
@@ -23,7 +22,7 @@ from pengaduan.i18n import _
 from pengaduan.settings import Settings
 from pengaduan.web.errors import status_of
 from pengaduan.web.input import read_form
-from pengaduan.web.kit import SettingsDep, StorageDep, client_ip, redirect
+from pengaduan.web.kit import SettingsDep, StorageDep, client_ip, redirect, toast
 from pengaduan.web.templating import render
 
 log = logging.getLogger(__name__)
@@ -167,7 +166,7 @@ async def _busy_page(
         status_code=503,
         headers={
             "Retry-After": str(imaging.RETRY_AFTER_SECONDS),
-            "HX-Trigger": json.dumps({"pengaduan:toast": {"level": "error", "message": message}}),
+            **toast(message, "error"),
         },
     )
 

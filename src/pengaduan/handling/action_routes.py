@@ -3,7 +3,6 @@ forward, reassign): one route per action, all answered the same way by `_act`.""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -32,7 +31,7 @@ from pengaduan.settings import Settings
 from pengaduan.web.errors import status_of
 from pengaduan.web.flash import flash_cookie
 from pengaduan.web.input import Form, FormInput, read_form
-from pengaduan.web.kit import SettingsDep, is_htmx, redirect
+from pengaduan.web.kit import SettingsDep, is_htmx, redirect, toast
 from pengaduan.web.templating import HX_VARY, is_partial, render
 from pengaduan.web.values import chosen_id
 
@@ -45,10 +44,6 @@ def _key(form: FormInput) -> str | None:
 def _seen(form: FormInput) -> str | None:
     """The version of the complaint the form was filled in on (complaints.versions)."""
     return form.get("version") or None
-
-
-def _toast(message: str, level: str = "ok") -> dict[str, str]:
-    return {"HX-Trigger": json.dumps({"pengaduan:toast": {"level": level, "message": message}})}
 
 
 @dataclass(frozen=True)
@@ -85,7 +80,7 @@ async def _refused(
     headers: dict[str, str] = {}
     if conflict:
         context["conflict"] = conflict_of(conflict, action.name, form, context)
-        headers = _toast(" ".join([conflict.message, *conflict.changes]), "error")
+        headers = toast(" ".join([conflict.message, *conflict.changes]), "error")
     return render(
         request,
         DETAIL_PAGE,
@@ -125,7 +120,7 @@ async def _act(
     if is_partial(request):
         context = await detail_context(request, complaint)
         return render(
-            request, DETAIL_PAGE, context, fragment=DETAIL_FRAGMENT, headers=_toast(success)
+            request, DETAIL_PAGE, context, fragment=DETAIL_FRAGMENT, headers=toast(success)
         )
     return redirect(
         request, request.app.route_reverse("handling:detail", complaint_id=complaint_id), success

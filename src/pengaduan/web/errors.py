@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from urllib.parse import urlencode
 
@@ -15,7 +14,7 @@ from pengaduan import errors, i18n, outages
 from pengaduan.accounts.guards import AlreadyLoggedIn, LoginRequired
 from pengaduan.i18n import _
 from pengaduan.web import resend
-from pengaduan.web.kit import is_htmx
+from pengaduan.web.kit import is_htmx, toast
 from pengaduan.web.security import security_headers
 from pengaduan.web.templating import HX_VARY
 
@@ -88,9 +87,7 @@ def error_response(request: Request, status_code: int, detail: str | None = None
     }
     if is_htmx(request):
         # htmx: nothing is swapped; the page shows a toast with the message.
-        headers["HX-Trigger"] = json.dumps(
-            {"pengaduan:toast": {"level": "error", "title": title, "message": message}}
-        )
+        headers.update(toast(message, "error", title=title))
         headers["HX-Reswap"] = "none"
         return Response(content="", status_code=status_code, headers=headers)
     if wants_json(request):

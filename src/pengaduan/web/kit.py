@@ -4,6 +4,8 @@ settings and storage as Litestar dependencies (declare `settings: Settings` or
 
 from __future__ import annotations
 
+import json
+
 from litestar import Request
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
@@ -40,6 +42,18 @@ def redirect(
     follows it and swaps the page it lands on, so one answer serves both."""
     cookies = [flash_cookie(request, message, level)] if message else []
     return Redirect(path=path, status_code=303, cookies=cookies, headers={"Vary": HX_VARY})
+
+
+def toast(message: str, level: str = "ok", *, title: str | None = None) -> dict[str, str]:
+    """Headers that make the page show a toast (static/js/app.js listens for pengaduan:toast).
+
+    Written by hand, not with Litestar's HTMX trigger helper: that encodes the JSON as UTF-8,
+    and a header value must be Latin-1, so a message with, say, an em dash would fail to send;
+    json.dumps escapes every non-ASCII character."""
+    event: dict[str, str] = {"level": level, "message": message}
+    if title is not None:
+        event = {"level": level, "title": title, "message": message}
+    return {"HX-Trigger": json.dumps({"pengaduan:toast": event})}
 
 
 def _settings(state: State) -> Settings:
