@@ -18,6 +18,7 @@ from babel.dates import format_datetime
 from litestar import Litestar
 from PIL import Image
 
+from pengaduan import db
 from pengaduan.clock import JAKARTA
 from pengaduan.complaints import editing, evidence, filing, lifecycle, numbering, statuses
 from pengaduan.complaints.forms import ComplaintFields
@@ -618,6 +619,24 @@ async def test_my_complaints_are_mine_newest_first_paginated_and_filtered(
     partial = await citizen.get("/pengaduan-saya?status=withdrawn", headers={"HX-Request": "true"})
     assert "<html" not in partial.text and "Laporan nomor 03" in partial.text
     assert partial.headers["vary"] == "HX-Request"
+
+
+async def test_my_complaints_count_stops_at_the_cap_and_the_pager_goes_on(
+    citizen: httpx.AsyncClient, world: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An account that files for many (an organisation, mail intake) may own a province's
+    worth of complaints: the count stops past the cap ("more than"), as the archive's does,
+    and the pager still offers the next page."""
+    for i in range(22):
+        await file_directly(world, title=f"Laporan nomor {i:02d}")
+    monkeypatch.setattr(db, "COUNT_CAP", 5)  # the cap is at least the page asked for (20)
+
+    page1 = (await citizen.get("/pengaduan-saya")).text
+    assert "lebih dari 20 pengaduan" in page1 and "22 pengaduan" not in page1
+    assert "Halaman 1<" in page1 and "halaman=2" in page1
+    page2 = (await citizen.get("/pengaduan-saya?halaman=2")).text
+    assert "22 pengaduan" in page2 and "Halaman 2 dari 2" in page2
+    assert re.findall(r"Laporan nomor (\d\d)", page2) == ["01", "00"]
 
 
 async def test_the_detail_page_is_the_reporters_only(

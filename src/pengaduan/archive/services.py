@@ -15,6 +15,7 @@ from pengaduan import db
 from pengaduan.archive.filters import ArchiveFilters, one_line
 from pengaduan.clock import JAKARTA
 from pengaduan.complaints.statuses import OPEN_STATUSES
+from pengaduan.db import COUNT_CAP
 
 PAGE_SIZE = 20
 SIMILAR_LIMIT = 5
@@ -27,9 +28,6 @@ PUBLIC = "c.is_public AND c.status <> 'withdrawn'"
 # The stored, weighted document (title A, body B; a generated column with the GIN index
 # complaints_search): searching and ranking read it instead of recomputing each match's.
 DOCUMENT = "c.search_document"
-# Counting stops past this many matches ("more than 1,000"): an exact count of a common
-# word's matches grows with the archive.
-COUNT_CAP = 1000
 # A text search ranks only the newest this-many matches, so the commonest word costs about
 # what a rare one does (found by walking the newest complaints, not by ranking them all).
 RANKED_CANDIDATES = 1000
@@ -101,10 +99,8 @@ def archive_queries(filters: ArchiveFilters) -> tuple[str, list[Any], str, list[
     else:
         rows_sql = f"SELECT {ROW_COLUMNS} {ROW_JOINS} {where} ORDER BY {order}"
         rows_sql += f" LIMIT {page.param(PAGE_SIZE + 1)} OFFSET {page.param(offset)}"
-    count_sql = (
-        f"SELECT count(*) AS n FROM (SELECT 1 FROM complaints c {where}"
-        f" LIMIT {COUNT_CAP + 1}) AS matches"
-    )
+    # An exact count of a common word's matches grows with the archive.
+    count_sql = db.capped_count(f"SELECT 1 FROM complaints c {where}", COUNT_CAP)
     return rows_sql, [*where.args, *page.args], count_sql, where.args
 
 

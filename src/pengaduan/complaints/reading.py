@@ -33,8 +33,10 @@ LIST_COLUMNS = """
 
 async def my_complaints(
     reporter_id: int, *, status: str = "", page: int = 1
-) -> tuple[list[dict[str, Any]], int]:
-    """The reporter's complaints, newest first, one page (two queries)."""
+) -> tuple[list[dict[str, Any]], int, bool]:
+    """The reporter's complaints, newest first, one page (two queries); their count, and
+    whether it stopped ("more than"): one account may file for many people (an organisation,
+    mail intake), and an exact count of 250,000 complaints cost 41 ms a visit."""
     status = status if status in statuses.STATUSES else ""
     page = max(page, 1)
     where = db.Where()
@@ -50,12 +52,15 @@ async def my_complaints(
             f" LIMIT {where.param(PAGE_SIZE)} OFFSET {where.param((page - 1) * PAGE_SIZE)}",
             *where.args,
         )
-        total = await db.fetch(f"SELECT count(*) AS n FROM complaints c {where}", *count_args)
+        cap = max(db.COUNT_CAP, page * PAGE_SIZE)  # past the page asked for: a next page?
+        total = await db.fetch(
+            db.capped_count(f"SELECT 1 FROM complaints c {where}", cap), *count_args
+        )
     now = datetime.now(UTC)
     complaints = [dict(row) for row in rows]
     for complaint in complaints:
         complaint["overdue_since"] = overdue_since(complaint, now)
-    return complaints, total[0]["n"]
+    return complaints, total[0]["n"], total[0]["n"] > cap
 
 
 async def complaint_for_reporter(complaint_id: int, reporter_id: int) -> dict[str, Any] | None:

@@ -35,13 +35,14 @@ async def my_complaints(request: Request) -> Template:
     status = request.query_params.get("status", "")
     status = status if status in statuses.STATUSES else ""
     page = page_number(request.query_params.get("halaman"), last=99_999)
-    rows, total = await reading.my_complaints(request.user.id, status=status, page=page)
+    rows, total, capped = await reading.my_complaints(request.user.id, status=status, page=page)
     return render(
         request,
         "complaints/mine.html",
         {
             "complaints": rows,
             "total": total,
+            "capped": capped,
             "page": page,
             "pages": max(1, -(-total // reading.PAGE_SIZE)),
             "status": status,

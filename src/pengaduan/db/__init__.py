@@ -19,13 +19,24 @@ from pengaduan.db.engine import (
     redact,
     with_database,
 )
-from pengaduan.db.sql import Where, escape_like, execute, fetch, fetchrow, fetchval
+from pengaduan.db.sql import (
+    COUNT_CAP,
+    Where,
+    capped_count,
+    escape_like,
+    execute,
+    fetch,
+    fetchrow,
+    fetchval,
+)
 
 __all__ = [
     "APP_DATABASE",
+    "COUNT_CAP",
     "ENGINE",
     "DatabaseUnavailable",
     "Where",
+    "capped_count",
     "check_connection",
     "close_pool",
     "configure_engine",

@@ -54,6 +54,17 @@ async def execute(sql: str, *args: Any) -> str:
     return await _run(lambda conn: conn.execute(sql, *args))
 
 
+# Lists count their matches up to here, then say "more than 1,000": an exact count of a wide
+# filter over a million complaints costs more than the page it is shown on.
+COUNT_CAP = 1000
+
+
+def capped_count(select_sql: str, cap: int) -> str:
+    """SQL counting the rows `select_sql` (a SELECT) returns, stopping one past `cap`: a
+    result above `cap` means "more than `cap`"."""
+    return f"SELECT count(*) AS n FROM ({select_sql} LIMIT {int(cap) + 1}) AS counted"
+
+
 def escape_like(text: str) -> str:
     """`text` as a LIKE/ILIKE pattern that matches only itself (backslash is the escape)."""
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -19,11 +19,11 @@ from babel import Locale
 from babel.dates import TIMEDELTA_UNITS, format_datetime, format_timedelta, get_time_format
 
 from pengaduan import db, i18n
-from pengaduan.archive.services import COUNT_CAP
 from pengaduan.clock import JAKARTA
 from pengaduan.complaints import statuses
 from pengaduan.complaints.statuses import OPEN_SQL, OPEN_STATUSES, STATUSES
 from pengaduan.complaints.tables import PRIORITIES
+from pengaduan.db import COUNT_CAP
 from pengaduan.i18n import _
 from pengaduan.web.labels import priority_label
 from pengaduan.web.values import page_number, record_id, text
@@ -236,7 +236,7 @@ def count_sql(filters: QueueFilters, where: db.Where) -> str:
     sql = f"SELECT 1 FROM complaints c WHERE {where.sql} AND c.status IN ({codes})"
     if filters.priority:
         sql += f" AND c.priority = {literal(filters.priority)}"
-    return f"SELECT count(*) AS n FROM ({sql} LIMIT {count_cap(filters) + 1}) AS counted"
+    return db.capped_count(sql, count_cap(filters))
 
 
 def age_text(age: timedelta, locale: Locale | str | None = None) -> str:
