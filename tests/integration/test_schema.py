@@ -36,6 +36,7 @@ RAW_SQL_INDEXES = {
     "complaints_queue_officer",
     "complaints_open_unit",
     "complaints_queue_open_rank",
+    "complaints_open_rank_all",
     "complaint_daily_key",
     "complaints_stats_open",
     "complaints_stats_resolve_time",

@@ -161,15 +161,17 @@ def rows_sql(filters: QueueFilters, where: db.Where) -> str:
     its LIMIT is 0 and PostgreSQL never runs it. The page's 25 are then joined with their
     category, unit and officer.
 
-    One unit's open complaints with no narrower filter (every officer's default view) are
-    read in that order straight from an index of its own (see `_OPEN_RANK_SQL`) instead.
+    Open complaints with no narrower filter than one unit (every officer's default view) or
+    none at all (the admins' list) are read in that order straight from an index of their own
+    (complaints_queue_open_rank, complaints_open_rank_all: see `_OPEN_RANK_SQL`) instead.
     """
     offset = (filters.page - 1) * PAGE_SIZE
-    if filters.status == "" and where.conditions == ["c.unit = $1"]:
+    if filters.status == "" and where.conditions in ([], ["c.unit = $1"]):
         priorities = ", ".join(literal(p) for p in _priorities(filters))
+        unit = "c.unit = $1 AND " if where.conditions else ""
         page = f"""page AS (
     SELECT c.id, {_OPEN_RANK_SQL} AS rank, c.due_at FROM complaints c
-    WHERE c.unit = $1 AND c.status IN ({OPEN_SQL}) AND c.priority IN ({priorities})
+    WHERE {unit}c.status IN ({OPEN_SQL}) AND c.priority IN ({priorities})
     ORDER BY {_OPEN_RANK_SQL}, c.due_at, c.id LIMIT {PAGE_SIZE} OFFSET {offset}
 )"""
         return _with_details(page)
