@@ -50,16 +50,20 @@ async def _major_version(program: str) -> int:
     return int(found.group(1)) if found else 0
 
 
-async def tool(settings: Settings, name: str, server_major: int) -> str:
+async def tool(settings: Settings, name: str, server_major: int, *, newest: bool = False) -> str:
     """pg_dump or pg_restore able to talk to a server of `server_major`: the embedded
-    server's own first when there is no DATABASE_URL, else the one on PATH first."""
+    server's own first when there is no DATABASE_URL, else the one on PATH first (or the
+    newest of them)."""
     wheel = _wheel_bin()
     candidates = [str(wheel / name)] if wheel else []
     on_path = shutil.which(name)
     if on_path:
         candidates.insert(len(candidates) if not settings.database_url else 0, on_path)
+    versions = {program: await _major_version(program) for program in candidates}
+    if newest and versions:
+        candidates = [max(candidates, key=versions.__getitem__)]
     for program in candidates:
-        if await _major_version(program) >= server_major:
+        if versions[program] >= server_major:
             return program
     raise ToolError(
         f"no {name} of PostgreSQL {server_major} or newer found (install the PostgreSQL "
@@ -172,7 +176,8 @@ async def copied_rows(
     settings: Settings, dump_file: Path, table: str, columns: tuple[str, ...]
 ) -> AsyncIterator[dict[str, str | None]]:
     """The given columns of a table's rows as the dump holds them (read without restoring)."""
-    program = await tool(settings, "pg_restore", 0)
+    # The newest pg_restore at hand reads dumps of every older pg_dump.
+    program = await tool(settings, "pg_restore", 0, newest=True)
     process = await asyncio.create_subprocess_exec(
         program,
         "--data-only",
@@ -180,7 +185,7 @@ async def copied_rows(
         "--file=-",
         str(dump_file),
         stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
     )
     assert process.stdout is not None
     names: list[str] | None = None
@@ -197,4 +202,7 @@ async def copied_rows(
         values = dict(zip(names, line.split("\t"), strict=True))
         # Ciphertext is base64: no COPY escapes to undo, only NULL.
         yield {c: None if values[c] == "\\N" else values[c] for c in columns}
-    await process.wait()
+    _, err = await process.communicate()
+    if process.returncode != 0 or names is None:
+        problem = err.decode(errors="replace").strip() or f"no table {table} in the dump"
+        raise ToolError(f"pg_restore could not read the dump: {problem}")
