@@ -212,7 +212,7 @@ def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
         return _fail(f"restore refused, nothing changed: {exc}", 2)
     except OSError as exc:
         return _fail(f"{args.file}: {exc}", 2)
-    except database.ToolError as exc:
+    except (database.ToolError, restoring.RestoreFailed) as exc:
         return _fail(f"restore failed: {exc}")
     print(f"Restored {args.file}: {_summary(manifest)}.")
     if applied:

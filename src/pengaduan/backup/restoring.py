@@ -25,6 +25,10 @@ class RestoreRefused(Exception):
     """The restore would be wrong or harmful; nothing was changed."""
 
 
+class RestoreFailed(Exception):
+    """The restore broke off after it had begun to change the target."""
+
+
 def verify(settings: Settings, archive: Path, dump_to: Path | None = None) -> Manifest:
     """Check the archive whole against its manifest (ArchiveError when it fails)."""
     progress = Progress("verify", archive.stat().st_size)
@@ -147,11 +151,23 @@ async def restore_backup(
         await _personal_data_opens(settings, rows)
         await _check_target(settings, dsn, force, say)
         # From here on the target changes.
-        await database.restore(settings, dsn, dump_file)
+        try:
+            return manifest, await _apply(settings, dsn, archive, dump_file, manifest)
+        except (ArchiveError, database.ToolError, RestoreRefused, OSError) as exc:
+            raise RestoreFailed(
+                f"{exc}. The target is partly restored: fix the cause and restore again "
+                "with --force"
+            ) from exc
+
+
+async def _apply(
+    settings: Settings, dsn: str, archive: Path, dump_file: Path, manifest: Manifest
+) -> list[str]:
+    await database.restore(settings, dsn, dump_file)
     counts = await database.table_counts(dsn)
     if counts != manifest.tables:
         raise ArchiveError("the restored database's row counts differ from the manifest's")
     await _put_evidence(settings, archive, manifest)
     applied = await migrations.migrate(dsn)
     await _personal_data_opens(settings, _restored_rows(dsn))
-    return manifest, applied
+    return applied

@@ -120,7 +120,10 @@ class OpeningReader:
                 raise WrongKey("the archive is encrypted and no backup key is set")
             key, expected = _keys(backup_key, salt)
             if not hmac.compare_digest(check, expected):
-                raise WrongKey("the backup key does not open this archive")
+                raise WrongKey(
+                    "the backup key does not open this archive: set PENGADUAN_BACKUP_KEY to "
+                    "the key it was made with"
+                )
             self._aead = AESGCM(key)
         self._counter = 0
         self._plain = b""
