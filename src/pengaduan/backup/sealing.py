@@ -25,6 +25,7 @@ CHUNK = 1024 * 1024
 TAG = 16
 _SALT, _PREFIX, _CHECK = 16, 7, 32
 _HEADER = struct.Struct(f">{len(MAGIC)}sBB{_SALT}s{_PREFIX}s{_CHECK}s")
+HEADER_SIZE = _HEADER.size
 
 
 class ArchiveError(Exception):
