@@ -173,6 +173,7 @@ def _summary(manifest) -> str:
 
 def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
     from pengaduan.backup import database, making, restoring
+    from pengaduan.backup.manifest import unknown_migrations
     from pengaduan.backup.sealing import ArchiveError
 
     if args.verify:
@@ -181,6 +182,8 @@ def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
         except (ArchiveError, OSError) as exc:
             return _fail(f"{args.verify}: {exc}", 2)
         print(f"{args.verify} is intact: {_summary(manifest)}, made {manifest.created_at}.")
+        if unknown_migrations(manifest):
+            print("Its schema is newer than this code: upgrade Pengaduan before restoring it.")
         return 0
     dsn = _database(settings)
     output = Path(args.output) if args.output else making.default_name()

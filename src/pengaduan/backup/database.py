@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import os
 import re
 import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import asyncpg
 
@@ -75,9 +77,24 @@ async def server_major(conn: asyncpg.Connection) -> int:
     return int(await conn.fetchval("SHOW server_version_num")) // 10000
 
 
-async def run(*command: str) -> None:
+def libpq(dsn: str) -> tuple[str, dict[str, str]]:
+    """The address without its password, and an environment carrying it: a command line is
+    visible to every local user (ps), the environment is not."""
+    parts = urlsplit(dsn)
+    if not parts.password:
+        return dsn, dict(os.environ)
+    host = parts.netloc.rsplit("@", 1)[1]
+    user = unquote(parts.username or "")
+    netloc = f"{quote(user, safe='')}@{host}" if user else host
+    return urlunsplit(parts._replace(netloc=netloc)), {
+        **os.environ,
+        "PGPASSWORD": unquote(parts.password),
+    }
+
+
+async def run(*command: str, env: dict[str, str] | None = None) -> None:
     process = await asyncio.create_subprocess_exec(
-        *command, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
+        *command, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE, env=env
     )
     _, err = await process.communicate()
     if process.returncode != 0:
@@ -116,12 +133,14 @@ async def snapshot(dsn: str) -> AsyncIterator[Snapshot]:
 
 async def dump(settings: Settings, dsn: str, taken: Snapshot, out: Path) -> None:
     program = await tool(settings, "pg_dump", taken.server_major)
+    address, env = libpq(dsn)
     await run(
         program,
         "--format=custom",
         f"--snapshot={taken.snapshot_id}",
         f"--file={out}",
-        f"--dbname={dsn}",
+        f"--dbname={address}",
+        env=env,
     )
 
 
@@ -151,13 +170,15 @@ async def restore(settings: Settings, dsn: str, dump_file: Path) -> None:
     finally:
         await conn.close()
     program = await tool(settings, "pg_restore", major)
+    address, env = libpq(dsn)
     await run(
         program,
         "--no-owner",
         "--no-privileges",
         "--exit-on-error",
-        f"--dbname={dsn}",
+        f"--dbname={address}",
         str(dump_file),
+        env=env,
     )
 
 

@@ -16,6 +16,7 @@ from pengaduan.backup.archive import ArchiveWriter
 from pengaduan.backup.manifest import DUMP, EVIDENCE, Manifest, new_manifest
 from pengaduan.backup.progress import Progress
 from pengaduan.complaints.evidence import storage_for
+from pengaduan.complaints.storage import Storage
 from pengaduan.settings import Settings
 
 
@@ -65,7 +66,9 @@ async def make_backup(
     return manifest
 
 
-async def _add_evidence(writer: ArchiveWriter, storage, name: str, manifest: Manifest) -> None:
+async def _add_evidence(
+    writer: ArchiveWriter, storage: Storage, name: str, manifest: Manifest
+) -> None:
     try:
         blob = await storage.open(name)
     except FileNotFoundError:
