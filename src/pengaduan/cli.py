@@ -1,4 +1,4 @@
-"""The `pengaduan` command: serve, migrate, create-admin, seed-demo."""
+"""The `pengaduan` command: serve, migrate, create-admin, seed-demo, backup, restore."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from pengaduan import db
 from pengaduan.db import embedded, migrations
@@ -152,6 +153,77 @@ def cmd_rotate_keys(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _size(path: str) -> str:
+    size = float(os.path.getsize(path))
+    for unit in ("bytes", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1024
+    return ""
+
+
+def _summary(manifest) -> str:
+    complaints = manifest.tables.get("complaints", 0)
+    return (
+        f"{complaints} complaint(s), {sum(manifest.tables.values())} row(s) in "
+        f"{len(manifest.tables)} table(s), {len(manifest.evidence)} evidence file(s), "
+        f"schema {manifest.last_migration}"
+    )
+
+
+def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
+    from pengaduan.backup import database, making, restoring
+    from pengaduan.backup.manifest import unknown_migrations
+    from pengaduan.backup.sealing import ArchiveError
+
+    if args.verify:
+        try:
+            manifest = restoring.verify(settings, Path(args.verify))
+        except (ArchiveError, OSError) as exc:
+            return _fail(f"{args.verify}: {exc}", 2)
+        print(f"{args.verify} is intact: {_summary(manifest)}, made {manifest.created_at}.")
+        if unknown_migrations(manifest):
+            print("Its schema is newer than this code: upgrade Pengaduan before restoring it.")
+        return 0
+    dsn = _database(settings)
+    output = Path(args.output) if args.output else making.default_name()
+    try:
+        manifest = asyncio.run(
+            making.make_backup(settings, dsn, output, encrypted=not args.unencrypted)
+        )
+    except making.BackupRefused as exc:
+        return _fail(str(exc), 2)
+    except (database.ToolError, OSError) as exc:
+        return _fail(f"backup failed, nothing written: {exc}")
+    sealed = "unencrypted" if args.unencrypted else "encrypted with the backup key"
+    print(f"Backup written to {output} ({_size(str(output))}, {sealed}): {_summary(manifest)}.")
+    if manifest.missing_evidence:
+        print(f"{len(manifest.missing_evidence)} evidence file(s) were missing from storage.")
+    return 0
+
+
+def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
+    from pengaduan.backup import database, restoring
+    from pengaduan.backup.sealing import ArchiveError
+
+    dsn = _database(settings)
+    try:
+        manifest, applied = asyncio.run(
+            restoring.restore_backup(settings, dsn, Path(args.file), force=args.force, say=print)
+        )
+    except (ArchiveError, restoring.RestoreRefused) as exc:
+        return _fail(f"restore refused, nothing changed: {exc}", 2)
+    except OSError as exc:
+        return _fail(f"{args.file}: {exc}", 2)
+    except (database.ToolError, restoring.RestoreFailed) as exc:
+        return _fail(f"restore failed: {exc}")
+    print(f"Restored {args.file}: {_summary(manifest)}.")
+    if applied:
+        print(f"Applied {len(applied)} newer migration(s) after it.")
+    print("The configured personal-data keys decrypt the restored rows.")
+    return 0
+
+
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     import logging
 
@@ -215,6 +287,27 @@ def build_parser() -> argparse.ArgumentParser:
         "stats-rebuild", help="recount the statistics' daily aggregate from the complaints"
     )
     rebuild.set_defaults(func=cmd_stats_rebuild)
+
+    backup = sub.add_parser(
+        "backup", help="write the database and every evidence file into one archive"
+    )
+    backup.add_argument("--output", metavar="FILE", help="the archive (default: dated name)")
+    backup.add_argument(
+        "--verify", metavar="FILE", help="check an archive (every checksum) without restoring"
+    )
+    backup.add_argument(
+        "--unencrypted", action="store_true", help="do not encrypt with PENGADUAN_BACKUP_KEY"
+    )
+    backup.set_defaults(func=cmd_backup)
+
+    restore = sub.add_parser(
+        "restore", help="restore an archive into an empty database and data folder"
+    )
+    restore.add_argument("file", metavar="FILE")
+    restore.add_argument(
+        "--force", action="store_true", help="replace a database and evidence that are not empty"
+    )
+    restore.set_defaults(func=cmd_restore)
 
     worker = sub.add_parser(
         "worker", help="deliver the outbox (mail) and run the scheduled jobs, serving no pages"

@@ -228,6 +228,12 @@ class Settings:
         "key of the keyed hash (blind index) that makes NIKs unique without storing them",
         production="PENGADUAN_BLIND_INDEX_KEY (a long random string)",
     )
+    backup_key: str = setting(
+        "PENGADUAN_BACKUP_KEY",
+        "",
+        "encrypts backup archives (keep it apart from them); generated into the data folder "
+        "in development",
+    )
     storage: str = setting(
         "PENGADUAN_STORAGE",
         "filesystem",
@@ -325,9 +331,9 @@ def _s3_needs(values: dict[str, Any], errors: list[str]) -> None:
         errors.append("PENGADUAN_S3_ENDPOINT_URL must start with http:// or https://")
 
 
-def _development_secret(data_dir: Path) -> str:
+def _development_secret(data_dir: Path, name: str = "secret_key") -> str:
     """A random key kept in the data folder, so every worker and restart shares it."""
-    path = data_dir / "secret_key"
+    path = data_dir / name
     if path.exists():
         return path.read_text().strip()
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -362,6 +368,8 @@ def _fill_development_secrets(values: dict[str, Any]) -> None:
         fernet, blind = _development_keys(values["data_dir"])
         values["encryption_keys"] = values["encryption_keys"] or (fernet,)
         values["blind_index_key"] = values["blind_index_key"] or blind
+    if not values["backup_key"]:
+        values["backup_key"] = _development_secret(values["data_dir"], "backup_key")
 
 
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
