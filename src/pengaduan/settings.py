@@ -5,15 +5,14 @@ that tie several together (production's requirements, S3), and `described` lists
 
 from __future__ import annotations
 
-import base64
 import os
-import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from pengaduan.settings_development import fill_development_secrets
 from pengaduan.settings_reading import (
     Choice,
     FernetKeys,
@@ -234,6 +233,21 @@ class Settings:
         "encrypts backup archives (keep it apart from them); generated into the data folder "
         "in development",
     )
+    backup_schedule: str = setting(
+        "PENGADUAN_BACKUP_SCHEDULE",
+        "off",
+        "daily: the scheduler writes a backup a day into PENGADUAN_BACKUP_DIR; off: none",
+        read=Choice(options=("daily", "off")),
+    )
+    backup_dir: Path | None = setting(  # noqa: RUF009
+        "PENGADUAN_BACKUP_DIR", None, "scheduled backups (default data_dir/backups)", read=Folder()
+    )
+    backup_keep_daily: int = setting(
+        "PENGADUAN_BACKUP_KEEP_DAILY", 7, "scheduled backups kept, days", read=Whole(minimum=1)
+    )
+    backup_keep_weekly: int = setting(
+        "PENGADUAN_BACKUP_KEEP_WEEKLY", 4, "and weeks beyond them", read=Whole()
+    )
     storage: str = setting(
         "PENGADUAN_STORAGE",
         "filesystem",
@@ -331,47 +345,6 @@ def _s3_needs(values: dict[str, Any], errors: list[str]) -> None:
         errors.append("PENGADUAN_S3_ENDPOINT_URL must start with http:// or https://")
 
 
-def _development_secret(data_dir: Path, name: str = "secret_key") -> str:
-    """A random key kept in the data folder, so every worker and restart shares it."""
-    path = data_dir / name
-    if path.exists():
-        return path.read_text().strip()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(48)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(key)
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
-    return path.read_text().strip()
-
-
-def _development_keys(data_dir: Path) -> tuple[str, str]:
-    """A Fernet key and a blind-index key kept in the data folder (development only)."""
-    path = data_dir / "personal_data_keys"
-    if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
-        fernet = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(f"{fernet}\n{secrets.token_urlsafe(32)}\n")
-        os.chmod(tmp, 0o600)
-        if not path.exists():
-            os.replace(tmp, path)
-    fernet, blind = path.read_text().split()[:2]
-    return fernet, blind
-
-
-def _fill_development_secrets(values: dict[str, Any]) -> None:
-    """Secrets not given, generated once into the data folder (production was refused)."""
-    if not values["secret_key"]:
-        values["secret_key"] = _development_secret(values["data_dir"])
-    if not values["encryption_keys"] or not values["blind_index_key"]:
-        fernet, blind = _development_keys(values["data_dir"])
-        values["encryption_keys"] = values["encryption_keys"] or (fernet,)
-        values["blind_index_key"] = values["blind_index_key"] or blind
-    if not values["backup_key"]:
-        values["backup_key"] = _development_secret(values["data_dir"], "backup_key")
-
-
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     """Build settings from an environment mapping, raising SettingsError with every problem."""
     env = dict(os.environ if environ is None else environ)
@@ -382,7 +355,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     if errors:
         raise SettingsError("Invalid configuration:\n  - " + "\n  - ".join(errors))
     values["mail_transport"] = _mail_transport(values, given)
-    _fill_development_secrets(values)
+    values["backup_dir"] = values["backup_dir"] or values["data_dir"] / "backups"
+    fill_development_secrets(values)
     return Settings(**values)
 
 
