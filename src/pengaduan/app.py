@@ -27,6 +27,7 @@ from pengaduan.accounts.sessions import SessionMiddleware
 from pengaduan.agency import routes as agency_routes
 from pengaduan.archive import routes as archive_routes
 from pengaduan.audit import routes as audit_routes
+from pengaduan.backup import routes as backup_routes
 from pengaduan.complaints import routes as complaint_routes
 from pengaduan.complaints.imaging import ImageWorkers
 from pengaduan.db import embedded
@@ -60,6 +61,7 @@ def route_handlers() -> list:
         *account_reset_routes.ROUTES,
         *agency_routes.ROUTES,
         *audit_routes.ROUTES,
+        *backup_routes.ROUTES,
         *handling_routes.ROUTES,
         *handling_admin_routes.ROUTES,
         *archive_routes.ROUTES,

@@ -8,6 +8,7 @@ import asyncio
 import signal
 
 from pengaduan import db, outages
+from pengaduan.backup import schedule as backup_schedule
 from pengaduan.complaints import jobs as complaint_jobs
 from pengaduan.handling import jobs as handling_jobs
 from pengaduan.notifications.outbox.worker import OutboxWorker
@@ -22,6 +23,7 @@ def scheduler_for(
     scheduler = Scheduler(first_delay=first_delay)
     handling_jobs.register(scheduler, settings)
     complaint_jobs.register(scheduler, settings)
+    backup_schedule.register(scheduler, settings)
     return scheduler
 
 

@@ -114,6 +114,7 @@ ROUTE_TABLE: dict[tuple[str, str], str] = {
     ("GET", "/admin/pengaduan/{complaint_id:int}/tugaskan"): "admin",
     ("POST", "/admin/pengaduan/{complaint_id:int}/tugaskan"): "admin",
     ("GET", "/admin/audit"): "admin",
+    ("GET", "/admin/cadangan"): "admin",
     # Notification centre (the bell, the list, marking read, preferences); dead outbox.
     ("GET", "/notifikasi/lonceng"): "user",
     ("GET", "/notifikasi"): "user",

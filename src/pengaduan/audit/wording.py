@@ -24,6 +24,7 @@ Names = Mapping[tuple[str, int], str]
 def _actions() -> dict[str, str]:
     return {
         "account.register": _("Registered an account"),
+        "backup.failed": _("A scheduled backup failed"),
         "account.login": _("Logged in"),
         "account.email_confirmed": _("Confirmed the email address"),
         "account.reset_requested": _("Asked for a password reset link"),
