@@ -13,6 +13,7 @@ import pytest
 from litestar import Litestar
 
 from pengaduan.backup import schedule
+from pengaduan.scheduler import Scheduler, run_job
 from pengaduan.settings import Settings
 from tests.support.databases import fetch_rows
 
@@ -27,11 +28,20 @@ def scheduled(app: Litestar, settings: Settings, data_dir: Path, monkeypatch) ->
     return changed
 
 
+def backup_jobs(settings: Settings) -> Scheduler:
+    scheduler = Scheduler()
+    schedule.register(scheduler, settings)
+    return scheduler
+
+
 async def test_the_job_writes_todays_archive_once_and_the_page_lists_it(
-    scheduled: Settings, as_role, db_dsn: str
+    scheduled: Settings, settings: Settings, as_role, db_dsn: str
 ) -> None:
-    assert await schedule.backup_now(scheduled) == 1
-    assert await schedule.backup_now(scheduled) == 0  # today's is there
+    # As the scheduler runs it: registered only when enabled, under the job's advisory lock.
+    assert backup_jobs(settings).jobs == []
+    [job] = backup_jobs(scheduled).jobs
+    assert await run_job(job) == 1
+    assert await run_job(job) == 0  # today's is there
     [archive] = schedule.archives(scheduled.backup_dir)
     assert archive.size > 0
     assert archive.made.date() == datetime.now(UTC).date()

@@ -7,6 +7,7 @@ Only the object store as a destination is not built: the folder may be a mounted
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -124,7 +125,13 @@ async def backup_now(settings: Settings, now: datetime | None = None) -> int:
         return 0
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        await making.make_backup(settings, db.ENGINE.config["dsn"], folder / f"{now:{NAME_FORMAT}}")
+        # In a thread with a loop of its own: writing and sealing the archive is synchronous
+        # work that would otherwise stall every request of this web worker meanwhile (the
+        # backup opens its own connections and storage client; nothing is shared).
+        dsn = db.ENGINE.config["dsn"]
+        await asyncio.to_thread(
+            asyncio.run, making.make_backup(settings, dsn, folder / f"{now:{NAME_FORMAT}}")
+        )
     except Exception as exc:
         log.exception("scheduled backup into %s failed", folder)
         await audit.record(
