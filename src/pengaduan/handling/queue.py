@@ -20,7 +20,6 @@ from babel.dates import TIMEDELTA_UNITS, format_datetime, format_timedelta, get_
 
 from pengaduan import db, i18n
 from pengaduan.clock import JAKARTA
-from pengaduan.complaints import statuses
 from pengaduan.complaints.statuses import OPEN_SQL, OPEN_STATUSES, STATUSES
 from pengaduan.complaints.tables import PRIORITIES
 from pengaduan.db import COUNT_CAP
@@ -332,20 +331,19 @@ async def list_complaints(
 
 
 def describe(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Adds what a row shows in the reader's language: status_text, priority_text, age_text,
+    """Adds what a row shows in the reader's language: priority_text, age_text,
     due_text ("due <date>"), deadline_text ("Overdue", "Due soon" or "") and officer_text;
     age_text replaces the raw age, so the same complaint gives the same row until a text
     changes (handling/_queue_row.html is rendered once per distinct row).
 
-    Labels are translated once per list, not once per row (a queue page is rendered often).
+    Labels are translated once per list, not once per row (a queue page is rendered often);
+    the status badge is the template's (status_badge macro).
     """
     code = i18n.get_locale()
-    labels = {status: statuses.label(status) for status in STATUSES}
     priorities = {priority: priority_label(priority) for priority in PRIORITIES}
     overdue, due_soon, unassigned = _("Overdue"), _("Due soon"), _("Unassigned")
     due = _("due %(date)s")  # formatted per row below
     for row in rows:
-        row["status_text"] = labels.get(row["status"], row["status"])
         row["priority_text"] = priorities.get(row["priority"], row["priority"])
         # The raw age differs on every request; only its text shows (and keys the row cache).
         row["age_text"] = _cached_age_text(row.pop("age"), code)
