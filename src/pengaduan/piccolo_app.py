@@ -15,6 +15,7 @@ from pengaduan.complaints.tables import (
 from pengaduan.handling.tables import QueueVersion
 from pengaduan.notifications.tables import Notification, NotificationPreference, Outbox
 from pengaduan.settings import project_root
+from pengaduan.sms_intake.tables import InboundMessage
 from pengaduan.statistics.tables import ComplaintDaily
 
 TABLES = [
@@ -36,6 +37,7 @@ TABLES = [
     QueueVersion,
     PasswordResetCode,
     ComplaintDaily,
+    InboundMessage,
 ]
 
 APP_CONFIG = AppConfig(

@@ -163,12 +163,19 @@ async def login_succeeded(attempt: LoginAttempt) -> None:
     await _give_back(attempt.ip_key, attempt.placed.get(attempt.ip_key))
 
 
+async def count_in_window(key: str, window: timedelta) -> tuple[int, Throttled]:
+    """Count one request under `key` in fixed windows of `window`: how many the current
+    window holds with this one, and when it ends (for limits kept by their callers)."""
+    row = await db.fetchrow(_COUNT_REQUEST, key, window)
+    return row["failures"], Throttled(until=row["last_failure_at"] + window)
+
+
 async def count_request(kind: str, ip: str) -> Throttled | None:
     """Count a registration or reset request from `ip`; the wait when over the hour's limit."""
-    row = await db.fetchrow(_COUNT_REQUEST, f"{kind}:{ip}", REQUEST_WINDOW)
-    if row["failures"] <= REQUESTS_PER_HOUR[kind]:
+    count, window_end = await count_in_window(f"{kind}:{ip}", REQUEST_WINDOW)
+    if count <= REQUESTS_PER_HOUR[kind]:
         return None
-    return Throttled(until=row["last_failure_at"] + REQUEST_WINDOW)
+    return window_end
 
 
 async def limit_requests(kind: str, ip: str) -> None:

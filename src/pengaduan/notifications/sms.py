@@ -65,6 +65,25 @@ def compose(head: str, phrase: str, link: str) -> str:
     return f"{head} {link}"
 
 
+def shorten(text: str) -> str:
+    """`text` as one SMS: cut word by word (with an ellipsis, GSM-7 when the rest is) until
+    it fits; for an answer whose every word may go (a message to a sender)."""
+    if fits(text):
+        return text
+    words = text.split()
+    while len(words) > 1:
+        words.pop()
+        kept = " ".join(words)
+        candidate = kept + ("..." if is_gsm(kept) else "…")
+        if fits(candidate):
+            return candidate
+    # One word longer than an SMS: cut within it.
+    kept = text.strip()
+    while kept and not fits(kept + "..."):
+        kept = kept[:-1]
+    return kept + "..."
+
+
 # --- the gateway ----------------------------------------------------------------------------
 
 

@@ -153,6 +153,12 @@ def sms_link(kind: str, number: str, complaint_id: int | None, *, base_url: str)
     return f"{base_url}/lacak?nomor={quote(number)}"
 
 
+def tracking_link(number: str, code: str, *, base_url: str) -> str:
+    """The tracking page showing the complaint straight away, for whoever has its number and
+    code (an answer to a complaint sent by WhatsApp/SMS: its reporter has no login)."""
+    return f"{base_url}/lacak?nomor={quote(number)}&kode={quote(code)}"
+
+
 def sms_text(kind: str, number: str, complaint_id: int | None = None, *, base_url: str) -> str:
     """One SMS (in the current language): the number, what happened, and the link."""
     link = sms_link(kind, number, complaint_id, base_url=base_url)
