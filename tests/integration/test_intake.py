@@ -197,10 +197,10 @@ async def test_media_is_fetched_from_a_link_within_limits(
     moved = await remote_media.fetch(f"{files_server}/pindah", settings=allowed)
     assert moved.data == _Files.photo
     for url, words in [
-        (f"{files_server}/besar", "too large"),
+        (f"{files_server}/besar", "terlalu besar"),
         (f"{files_server}/hilang", "404"),
         ("ftp://example.org/a.jpg", "http"),
-        ("http://nama-yang-tidak-ada.invalid/a.jpg", "unknown"),
+        ("http://nama-yang-tidak-ada.invalid/a.jpg", "tidak dikenal"),
     ]:
         with pytest.raises(Refused) as refused:
             await remote_media.fetch(url, settings=allowed, max_bytes=1000)
@@ -220,4 +220,4 @@ async def test_media_links_never_reach_the_servers_own_network(
     ]:
         with pytest.raises(Refused) as refused:
             await remote_media.fetch(url, settings=closed)
-        assert "public internet" in refused.value.message, url
+        assert "internet publik" in refused.value.message, url
