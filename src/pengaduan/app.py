@@ -39,6 +39,7 @@ from pengaduan.live import routes as live_routes
 from pengaduan.notifications import routes as notification_routes
 from pengaduan.notifications import session_reads as _unread  # noqa: F401 (registers)
 from pengaduan.settings import Settings, get_settings
+from pengaduan.sms_intake import routes as sms_intake_routes
 from pengaduan.statistics import routes as statistics_routes
 from pengaduan.web import errors, head, kit, language
 from pengaduan.web import routes as shell_routes
@@ -67,6 +68,7 @@ def route_handlers() -> list:
         *archive_routes.ROUTES,
         *complaint_routes.ROUTES,
         *notification_routes.ROUTES,
+        *sms_intake_routes.ROUTES,
         *statistics_routes.ROUTES,
         *live_routes.ROUTES,
         shell_routes.home,

@@ -19,3 +19,9 @@ class ChannelSettings:
         "addresses; off so a link cannot make the server read the internal network",
         read=Switch(),
     )
+    sms_inbound_secret: str = setting(
+        "PENGADUAN_SMS_INBOUND_SECRET",
+        "",
+        "signs the gateway's inbound webhook POST /antarmuka/pesan-masuk (complaints by "
+        "WhatsApp/SMS: HMAC-SHA256 of timestamp and body); the webhook is off without it",
+    )

@@ -18,8 +18,10 @@ def filed(number: str, code: str, *, photos_left_out: int, base_url: str) -> str
         phrase += " " + ngettext(
             "%(num)d photo could not be used.", "%(num)d photos could not be used.", photos_left_out
         )
-    tail = _("Tracking code %(code)s", code=code) + " " + tracking_link(
-        number, code, base_url=base_url
+    tail = (
+        _("Tracking code %(code)s", code=code)
+        + " "
+        + tracking_link(number, code, base_url=base_url)
     )
     return sms.compose(number, phrase, tail)
 
@@ -43,7 +45,9 @@ def check_usage() -> str:
 
 def file_usage() -> str:
     return sms.shorten(
-        _("Write your complaint after the word ADUAN, e.g.: ADUAN Broken street light on Jl. Merdeka 5")
+        _(
+            "Write your complaint after the word ADUAN, e.g.: ADUAN Broken street light on Jl. Merdeka 5"
+        )
     )
 
 
