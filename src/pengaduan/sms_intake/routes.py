@@ -14,11 +14,9 @@ from litestar import MediaType, Request, Response, post
 from litestar.exceptions import NotFoundException
 
 from pengaduan.complaints.imaging import ImageWorkersBusy
-from pengaduan.complaints.storage import Storage
 from pengaduan.errors import UNAVAILABLE, Refused
-from pengaduan.settings import Settings
 from pengaduan.sms_intake import inbound, messages, signing
-from pengaduan.web.kit import client_ip
+from pengaduan.web.kit import SettingsDep, StorageDep, client_ip
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +39,7 @@ def _answer(content: dict, status_code: int, **headers: str) -> Response:
     request_max_body_size=BODY_MAX,
     status_code=200,
 )
-async def webhook(request: Request, settings: Settings, storage: Storage) -> Response:
+async def webhook(request: Request, settings: SettingsDep, storage: StorageDep) -> Response:
     secret = settings.sms_inbound_secret
     if not secret:
         raise NotFoundException()
