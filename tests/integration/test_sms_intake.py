@@ -190,12 +190,16 @@ async def test_lapor_also_files_and_a_too_short_complaint_is_answered_why(
     ] == "filed"
     refused = await send(webhook, payload("ADUAN banjir", "m-short"))
     assert refused.json()["action"] == "refused"
+    tiny = await send(webhook, payload("ADUAN air", "m-tiny"))
+    assert tiny.json()["action"] == "refused"
     empty = await send(webhook, payload("ADUAN", "m-empty"))
     assert empty.json()["action"] == "file_usage"
     assert await count("SELECT count(*) FROM complaints") == 1
-    filed, why, how = await answers_sent(on, gateway)
+    filed, why, why_tiny, how = await answers_sent(on, gateway)
     assert filed.startswith("ADU-") and "Kode lacak" in filed
     assert why.startswith("Aduan tidak diterima: ") and "10" in why
+    # Not the title's rule (a message has no title field): the description's.
+    assert why_tiny == why
     assert how.startswith("Tulis aduan Anda setelah kata ADUAN")
 
 

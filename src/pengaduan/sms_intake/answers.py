@@ -4,6 +4,7 @@ complaint number, tracking code and link are never cut, the words around them ma
 
 from __future__ import annotations
 
+from pengaduan.complaints.forms import BODY_MIN
 from pengaduan.i18n import _, ngettext
 from pengaduan.notifications import sms
 from pengaduan.notifications.texts import tracking_link
@@ -63,6 +64,11 @@ def help_text() -> str:
 def refused(message: str) -> str:
     """A complaint that could not be filed: why (a service's message), as one SMS."""
     return sms.shorten(_("Complaint not filed: %(reason)s", reason=message))
+
+
+def too_short() -> str:
+    # The web form's words for a description too short.
+    return _("Describe the problem in at least %(min)d characters.", min=BODY_MIN)
 
 
 def too_many(seconds: int) -> str:

@@ -226,4 +226,7 @@ async def _file(
     except Refused as exc:
         if exc.reason != INVALID:
             raise
+        if exc.field == "title":
+            # A message has no title of its own (it is the text's start): too short a text.
+            return _Done("refused", answers.refused(answers.too_short()))
         return _Done("refused", answers.refused(exc.message))
