@@ -137,7 +137,12 @@ ROUTE_TABLE: dict[tuple[str, str], str] = {
     ("GET", "/transparansi"): "anyone",
     # Live updates: the event stream of an open page (406 to anything but an EventSource).
     ("GET", "/langsung"): "user",
+    # The SMS gateway's inbound webhook: proved by its signature (404 without a secret).
+    ("POST", "/antarmuka/pesan-masuk"): "anyone",
 }
+# Unsafe routes for machines that prove themselves by a signature, not a session: no CSRF
+# token asked (web.csrf.EXCLUDE_OPT). Their own tests refuse a missing or wrong signature.
+SIGNED_WEBHOOKS = {("POST", "/antarmuka/pesan-masuk")}
 ALLOWED = {
     "anyone": {None, "citizen", "officer", "admin"},
     "guest": {None},
@@ -169,6 +174,19 @@ def test_every_route_is_in_the_table_with_its_declared_access(app: Litestar) -> 
     assert stale == [], f"ROUTE_TABLE names routes that no longer exist: {stale}"
     wrong = {key: routes[key] for key in routes if routes[key] != ROUTE_TABLE[key]}
     assert wrong == {}, f"declared access differs from the table: {wrong}"
+
+
+def test_only_signed_webhooks_skip_the_csrf_check(app: Litestar) -> None:
+    from pengaduan.web.csrf import EXCLUDE_OPT
+
+    excluded = {
+        (method, route.path)
+        for route in app.routes
+        for handler in getattr(route, "route_handlers", [])
+        for method in handler.http_methods
+        if handler.opt.get(EXCLUDE_OPT)
+    }
+    assert excluded == SIGNED_WEBHOOKS
 
 
 def _concrete(path: str, ids: dict[str, int]) -> str:
@@ -243,7 +261,7 @@ async def test_every_unsafe_route_refuses_a_request_without_csrf_token(
     assert "csrftoken" in client.cookies
     answers = {}
     for (method, path), _access in ROUTE_TABLE.items():
-        if method in ("GET", "HEAD"):
+        if method in ("GET", "HEAD") or (method, path) in SIGNED_WEBHOOKS:
             continue
         response = await client.request(method, _concrete(path, people), data={"x": "1"})
         answers[f"{method} {path}"] = response.status_code

@@ -30,7 +30,7 @@ from datetime import timedelta
 from pengaduan import db
 from pengaduan.accounts import contacts, throttle
 from pengaduan.complaints import evidence, intake, remote_media, tracking
-from pengaduan.complaints.imaging import ImageWorkers
+from pengaduan.complaints.imaging import ImageWorkers, ImageWorkersBusy
 from pengaduan.complaints.storage import Storage
 from pengaduan.errors import INVALID, Refused
 from pengaduan.notifications import outbox
@@ -107,12 +107,15 @@ async def handle(
                 await outbox.enqueue_sms(
                     user_id=reporter.user_id, text=done.answer, kind=ANSWER_KIND
                 )
-    except BaseException:
+    except BaseException as exc:
         # Not done: the gateway's retry may do it. (Should the database be away, the claim
         # stays and the retry is taken for a copy; the log says which message.)
         with contextlib.suppress(Exception):
             await db.execute("DELETE FROM inbound_messages WHERE id = $1", claim)
-        log.exception("inbound message %s was not done", message.key)
+        if isinstance(exc, Refused | ImageWorkersBusy):
+            log.warning("inbound message %s not done now: %r", message.key, exc)
+        else:
+            log.exception("inbound message %s was not done", message.key)
         raise
     return Outcome(done.action, done.number)
 
