@@ -5,6 +5,7 @@ per-sender limits, and the answers as the (real, local) SMS gateway receives the
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import http.server
@@ -355,3 +356,14 @@ async def test_a_flood_from_one_number_is_cut_off_with_one_notice(
     # Another number is not held up by this one.
     other = await send(webhook, payload(COMPLAINT, "lain-1", sender="+6285700001111"))
     assert other.json()["action"] == "filed"
+
+
+async def test_the_same_message_delivered_twice_at_once_is_done_once(
+    on: Settings, webhook: httpx.AsyncClient, category: int
+) -> None:
+    body = payload(COMPLAINT, "wamid.TWICE")
+    first, second = await asyncio.gather(send(webhook, body), send(webhook, body))
+    actions = sorted(r.json()["action"] for r in (first, second))
+    assert actions == ["duplicate", "filed"]
+    assert await count("SELECT count(*) FROM complaints") == 1
+    assert await count("SELECT count(*) FROM outbox WHERE channel = 'sms'") == 1
