@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import asynccontextmanager
+from functools import partial
 
 from pengaduan import i18n
 from pengaduan.complaints import evidence
@@ -111,6 +112,7 @@ class ImageWorkers:
         # What the children reported and what went wrong, for the log and the tests.
         self.peak_child_rss = 0
         self.broken_pools = 0
+        self._closing: asyncio.Future[None] | None = None
 
     @asynccontextmanager
     async def slot(self) -> AsyncIterator[None]:
@@ -134,8 +136,13 @@ class ImageWorkers:
                 # No upload in progress: let the children go (a fresh child per image is
                 # waiting otherwise, up to `jobs` of them); the fork server stays, so the
                 # next upload's children start in milliseconds.
+                # Shut down from a thread, waiting: shutdown(wait=False) races the pool's
+                # manager thread replacing a one-task child (Python 3.11 then raises
+                # TypeError in that thread).
                 pool, self._pool = self._pool, None
-                pool.shutdown(wait=False)
+                self._closing = asyncio.get_running_loop().run_in_executor(
+                    None, partial(pool.shutdown, wait=True)
+                )
 
     async def prepare(self, name: str, data: bytes, max_bytes: int) -> evidence.PreparedFile:
         """`evidence.prepare`, with the image work in a child. Call it holding a slot."""
