@@ -3,7 +3,7 @@
 from piccolo.conf.apps import AppConfig
 
 from pengaduan.accounts.tables import LoginThrottle, PasswordResetCode, Session, User
-from pengaduan.agency.tables import Category, ResponseTemplate, Unit
+from pengaduan.agency.tables import Category, OutsideAgency, ResponseTemplate, Unit
 from pengaduan.audit.tables import AuditLog
 from pengaduan.complaints.tables import (
     Complaint,
@@ -13,6 +13,7 @@ from pengaduan.complaints.tables import (
     StatusHistory,
 )
 from pengaduan.handling.tables import QueueVersion
+from pengaduan.handover.tables import HandoverUpdate
 from pengaduan.notifications.tables import Notification, NotificationPreference, Outbox
 from pengaduan.settings import project_root
 from pengaduan.statistics.tables import ComplaintDaily
@@ -20,6 +21,7 @@ from pengaduan.statistics.tables import ComplaintDaily
 TABLES = [
     Unit,
     Category,
+    OutsideAgency,
     User,
     Session,
     LoginThrottle,
@@ -36,6 +38,7 @@ TABLES = [
     QueueVersion,
     PasswordResetCode,
     ComplaintDaily,
+    HandoverUpdate,
 ]
 
 APP_CONFIG = AppConfig(
