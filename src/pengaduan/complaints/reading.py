@@ -21,6 +21,7 @@ PAGE_SIZE = 20
 PUBLIC_NOTES = {
     ("pending", "rejected"),
     ("verified", "rejected"),
+    ("in_progress", "rejected"),  # an outside agency declined it (its reason)
     ("resolved", "in_progress"),
     ("resolved", "closed"),
 }
