@@ -61,7 +61,11 @@ TRANSITIONS: dict[str, Transition] = {
         ),
         Transition("start", frozenset({"verified"}), "in_progress", frozenset({STAFF})),
         Transition(
-            "resolve", frozenset({"in_progress"}), "resolved", frozenset({STAFF, AGENCY}), "response"
+            "resolve",
+            frozenset({"in_progress"}),
+            "resolved",
+            frozenset({STAFF, AGENCY}),
+            "response",
         ),
         Transition(
             "reopen", frozenset({"resolved"}), "in_progress", frozenset({REPORTER}), "reason"

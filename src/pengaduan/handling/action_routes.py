@@ -159,7 +159,9 @@ def _message(
 AGENCY_CHOICE = "luar-"
 
 
-def _forward(complaint_id: int, actor: Actor, form: FormInput, settings: Settings) -> Awaitable[Any]:
+def _forward(
+    complaint_id: int, actor: Actor, form: FormInput, settings: Settings
+) -> Awaitable[Any]:
     """To another unit, or (a choice "luar-<id>") handed over to an outside agency."""
     choice = form.get("unit", "")
     if choice.startswith(AGENCY_CHOICE):

@@ -30,7 +30,13 @@ def link(settings: Settings, agency_id: int, file_id: int, *, now: float | None 
 
 
 def valid(
-    settings: Settings, agency: str, file_id: int, until: str, tanda: str, *, now: float | None = None
+    settings: Settings,
+    agency: str,
+    file_id: int,
+    until: str,
+    tanda: str,
+    *,
+    now: float | None = None,
 ) -> int | None:
     """The agency's id when the link is genuine and not expired; None otherwise."""
     if not (agency.isdigit() and until.isdigit() and len(agency) < 10 and len(until) < 12):

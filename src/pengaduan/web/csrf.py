@@ -44,6 +44,9 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _TOKEN = re.compile(r"[0-9a-f]{64}")
 # Answers with no form: no token, and no cookie on a file that shared caches may keep.
 _NO_FORMS = ("/static/", "/healthz")
+# Machine interfaces: they authenticate each request by its own signature (handover.routes),
+# never by a cookie, so there is no forged cross-site request to stop.
+MACHINE_PATHS = ("/antarmuka/",)
 
 
 def cookie_name(settings: Settings) -> str:
@@ -98,8 +101,10 @@ class CSRFMiddleware:
         self.session_hash_of = session_hash_of
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or (
-            scope["method"] in SAFE_METHODS and scope["path"].startswith(_NO_FORMS)
+        if (
+            scope["type"] != "http"
+            or scope["path"].startswith(MACHINE_PATHS)
+            or (scope["method"] in SAFE_METHODS and scope["path"].startswith(_NO_FORMS))
         ):
             await self.app(scope, receive, send)
             return
