@@ -30,7 +30,7 @@ from pengaduan.web.kit import SettingsDep, StorageDep, client_ip
 
 log = logging.getLogger(__name__)
 
-ANYONE = {"access": "anyone", "skip_compression": True}
+SIGNED = {"access": "signed", "skip_compression": True}
 PREFIX = "/antarmuka/instansi-luar/v1"
 BODY_MAX = 64 * 1024
 _STATUS = {NOT_FOUND: 404, CONFLICT: 409, INVALID: 422}
@@ -66,7 +66,7 @@ async def _signed_agency(request: Request, body: bytes) -> dict[str, Any] | None
     return agency
 
 
-@post(f"{PREFIX}/pembaruan", name="handover:update", opt=ANYONE, status_code=200)
+@post(f"{PREFIX}/pembaruan", name="handover:update", opt=SIGNED, status_code=200)
 async def agency_update(request: Request, settings: SettingsDep) -> Response:
     """An agency's status update or public reply (handover.inbound): 200 with the complaint's
     status (a repeat of an update id: the first answer again, `"repeat": true`); 401 when the
@@ -99,7 +99,7 @@ WHERE e.id = $1 AND c.handed_to = $2 AND a.is_active
 """
 
 
-@get(f"{PREFIX}/bukti/{{file_id:int}}", name="handover:evidence", opt=ANYONE)
+@get(f"{PREFIX}/bukti/{{file_id:int}}", name="handover:evidence", opt=SIGNED)
 async def agency_evidence(
     request: Request, settings: SettingsDep, storage: StorageDep, file_id: FromPath[int]
 ) -> Response:
