@@ -434,3 +434,27 @@ async def test_only_an_officer_who_may_handle_it_hands_a_complaint_over(
     assert (await hand_over(officer, complaint, agency_id)).status_code == 303
     again = await hand_over(officer, complaint, agency_id)
     assert again.status_code == 422
+
+
+async def test_guessing_at_signatures_slows_down_without_locking_the_agency_out(
+    admin: httpx.AsyncClient,
+    officer: httpx.AsyncClient,
+    bare_client: httpx.AsyncClient,
+    world: dict[str, int],
+) -> None:
+    from pengaduan.accounts.throttle import REQUESTS_PER_HOUR
+
+    agency_id, secret = await register(admin, "http://127.0.0.1:9/terima")
+    complaint, number = await _verified_complaint(world)
+    assert (await hand_over(officer, complaint, agency_id)).status_code == 303
+    update = {"update_id": "g", "number": number, "message": "Diterima."}
+    body, headers = signed(agency_id, "tebak" * 8, update)
+    statuses = [
+        (await bare_client.post(UPDATES, content=body, headers=headers)).status_code
+        for _ in range(REQUESTS_PER_HOUR["handover_signature"] + 1)
+    ]
+    assert statuses[:-1] == [401] * REQUESTS_PER_HOUR["handover_signature"]
+    last = await bare_client.post(UPDATES, content=body, headers=headers)
+    assert last.status_code == 429 and int(last.headers["retry-after"]) > 0
+    body, headers = signed(agency_id, secret, update)
+    assert (await bare_client.post(UPDATES, content=body, headers=headers)).status_code == 200

@@ -14,6 +14,7 @@ from litestar.params import FromPath
 from litestar.response import Stream
 
 from pengaduan import db
+from pengaduan.accounts import throttle
 from pengaduan.agency.outside import secret_of
 from pengaduan.complaints.storage import InvalidKey
 from pengaduan.errors import CONFLICT, INVALID, NOT_FOUND, Refused
@@ -77,6 +78,12 @@ async def agency_update(request: Request, settings: SettingsDep) -> Response:
         return _error(413, _("The update is too large."))
     agency = await _signed_agency(request, body)
     if agency is None:
+        throttled = await throttle.count_request("handover_signature", client_ip(request))
+        if throttled is not None:
+            seconds = str(throttled.seconds)
+            answer = _error(429, _("Too many wrongly signed requests."))
+            answer.headers["Retry-After"] = seconds
+            return answer
         return _error(401, _("Unknown agency, stale timestamp or wrong signature."))
     try:
         data = json.loads(body)
