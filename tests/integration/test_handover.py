@@ -205,6 +205,8 @@ async def test_a_handed_over_complaint_reaches_the_agency_signed_with_what_it_ne
 ) -> None:
     agency_id, agency.secret = await register(admin, agency.url)
     named, named_number = await _verified_complaint(world)
+    form = await officer.get(f"/petugas/pengaduan/{named}")
+    assert f'<option value="luar-{agency_id}">PDAM Tirta</option>' in form.text
     await attach_evidence(named, world["citizen"])
     hidden, _hidden_number = await _verified_complaint(world, is_anonymous=True)
     for complaint in (named, hidden):

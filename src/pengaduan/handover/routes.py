@@ -17,7 +17,7 @@ from pengaduan import db
 from pengaduan.accounts import throttle
 from pengaduan.agency.outside import secret_of
 from pengaduan.complaints.storage import InvalidKey
-from pengaduan.errors import CONFLICT, INVALID, NOT_FOUND, Refused
+from pengaduan.errors import CONFLICT, FORBIDDEN, INVALID, NOT_FOUND, Refused
 from pengaduan.handover import evidence_links, inbound
 from pengaduan.handover.signing import (
     AGENCY_HEADER,
@@ -34,7 +34,8 @@ log = logging.getLogger(__name__)
 SIGNED = {"access": "signed", "skip_compression": True}
 PREFIX = "/antarmuka/instansi-luar/v1"
 BODY_MAX = 64 * 1024
-_STATUS = {NOT_FOUND: 404, CONFLICT: 409, INVALID: 422}
+# FORBIDDEN: handed to another agency while this update waited for the complaint's lock.
+_STATUS = {NOT_FOUND: 404, FORBIDDEN: 404, CONFLICT: 409, INVALID: 422}
 
 
 def _answer(status: int, body: dict[str, Any]) -> Response:
