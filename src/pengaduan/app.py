@@ -34,6 +34,7 @@ from pengaduan.db import embedded
 from pengaduan.handling import admin_routes as handling_admin_routes
 from pengaduan.handling import routes as handling_routes
 from pengaduan.handling import session_reads as _queue_version  # noqa: F401 (registers)
+from pengaduan.handover import routes as handover_routes
 from pengaduan.live import live_plugin
 from pengaduan.live import routes as live_routes
 from pengaduan.notifications import routes as notification_routes
@@ -65,6 +66,7 @@ def route_handlers() -> list:
         *backup_routes.ROUTES,
         *handling_routes.ROUTES,
         *handling_admin_routes.ROUTES,
+        *handover_routes.ROUTES,
         *archive_routes.ROUTES,
         *complaint_routes.ROUTES,
         *notification_routes.ROUTES,

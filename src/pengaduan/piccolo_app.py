@@ -3,7 +3,7 @@
 from piccolo.conf.apps import AppConfig
 
 from pengaduan.accounts.tables import LoginThrottle, PasswordResetCode, Session, User
-from pengaduan.agency.tables import Category, ResponseTemplate, Unit
+from pengaduan.agency.tables import Category, OutsideAgency, ResponseTemplate, Unit
 from pengaduan.audit.tables import AuditLog
 from pengaduan.complaints.tables import (
     Complaint,
@@ -13,6 +13,7 @@ from pengaduan.complaints.tables import (
     StatusHistory,
 )
 from pengaduan.handling.tables import QueueVersion
+from pengaduan.handover.tables import HandoverUpdate
 from pengaduan.notifications.tables import Notification, NotificationPreference, Outbox
 from pengaduan.settings import project_root
 from pengaduan.sms_intake.tables import InboundMessage
@@ -21,6 +22,7 @@ from pengaduan.statistics.tables import ComplaintDaily
 TABLES = [
     Unit,
     Category,
+    OutsideAgency,
     User,
     Session,
     LoginThrottle,
@@ -38,6 +40,7 @@ TABLES = [
     PasswordResetCode,
     ComplaintDaily,
     InboundMessage,
+    HandoverUpdate,
 ]
 
 APP_CONFIG = AppConfig(

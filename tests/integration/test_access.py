@@ -138,11 +138,26 @@ ROUTE_TABLE: dict[tuple[str, str], str] = {
     # Live updates: the event stream of an open page (406 to anything but an EventSource).
     ("GET", "/langsung"): "user",
     # The SMS gateway's inbound webhook: proved by its signature (404 without a secret).
-    ("POST", "/antarmuka/pesan-masuk"): "anyone",
+    ("POST", "/antarmuka/pesan-masuk"): "signed",
+    # Outside agencies (hand-over): the admin's pages; what agencies call, signed by them.
+    ("GET", "/admin/instansi-luar"): "admin",
+    ("GET", "/admin/instansi-luar/baru"): "admin",
+    ("POST", "/admin/instansi-luar/baru"): "admin",
+    ("GET", "/admin/instansi-luar/{agency_id:int}"): "admin",
+    ("POST", "/admin/instansi-luar/{agency_id:int}"): "admin",
+    ("POST", "/admin/instansi-luar/{agency_id:int}/rahasia"): "admin",
+    ("POST", "/admin/instansi-luar/{agency_id:int}/nonaktifkan"): "admin",
+    ("POST", "/admin/instansi-luar/{agency_id:int}/aktifkan"): "admin",
+    ("POST", "/antarmuka/instansi-luar/v1/pembaruan"): "signed",
+    ("GET", "/antarmuka/instansi-luar/v1/bukti/{file_id:int}"): "signed",
 }
-# Unsafe routes for machines that prove themselves by a signature, not a session: no CSRF
-# token asked (web.csrf.EXCLUDE_OPT). Their own tests refuse a missing or wrong signature.
-SIGNED_WEBHOOKS = {("POST", "/antarmuka/pesan-masuk")}
+# Routes for machines that prove themselves by a signature, not a session: no CSRF token
+# asked (web.csrf.MACHINE_ACCESS). Their own tests refuse a missing or wrong signature.
+SIGNED_ROUTES = {
+    ("POST", "/antarmuka/pesan-masuk"),
+    ("POST", "/antarmuka/instansi-luar/v1/pembaruan"),
+    ("GET", "/antarmuka/instansi-luar/v1/bukti/{file_id:int}"),
+}
 ALLOWED = {
     "anyone": {None, "citizen", "officer", "admin"},
     "guest": {None},
@@ -151,6 +166,7 @@ ALLOWED = {
     "officer": {"officer"},
     "admin": {"admin"},
     "staff": {"officer", "admin"},
+    "signed": set(),  # nobody by session: only a valid signature (401, or 404 for a link)
 }
 ROLES = (None, "citizen", "officer", "admin")
 
@@ -177,16 +193,16 @@ def test_every_route_is_in_the_table_with_its_declared_access(app: Litestar) -> 
 
 
 def test_only_signed_webhooks_skip_the_csrf_check(app: Litestar) -> None:
-    from pengaduan.web.csrf import EXCLUDE_OPT
+    from pengaduan.web.csrf import MACHINE_ACCESS
 
     excluded = {
         (method, route.path)
         for route in app.routes
         for handler in getattr(route, "route_handlers", [])
         for method in handler.http_methods
-        if handler.opt.get(EXCLUDE_OPT)
+        if handler.opt.get("access") in MACHINE_ACCESS and method not in ("HEAD", "OPTIONS")
     }
-    assert excluded == SIGNED_WEBHOOKS
+    assert excluded == SIGNED_ROUTES
 
 
 def _concrete(path: str, ids: dict[str, int]) -> str:
@@ -198,7 +214,7 @@ def _concrete(path: str, ids: dict[str, int]) -> str:
         if name in ids:
             path = path.replace(f"{{{name}_id:int}}", str(ids[name]))
     # No such notification or message: the roles allowed get 404, the others 403 first.
-    path = re.sub(r"\{(notification|outbox)_id:int\}", "1", path)
+    path = re.sub(r"\{(notification|outbox|agency)_id:int\}", "1", path)
     return re.sub(r"\{user_id:int\}", str(ids["officer"]), path)
 
 
@@ -237,7 +253,10 @@ async def test_each_role_gets_what_the_table_says(
         response = await client.request(method, url, data={} if method == "POST" else None)
         status = response.status_code
         location = response.headers.get("location", "")
-        if role in ALLOWED[access]:
+        if access == "signed":
+            if status not in (401, 404):
+                problems.append(f"{method} {path}: unsigned, {role} got {status}")
+        elif role in ALLOWED[access]:
             if status in (401, 403) or location.startswith("/masuk?"):
                 problems.append(f"{method} {path}: {role} refused ({status} {location})")
         elif role is None:
@@ -261,8 +280,8 @@ async def test_every_unsafe_route_refuses_a_request_without_csrf_token(
     assert "csrftoken" in client.cookies
     answers = {}
     for (method, path), _access in ROUTE_TABLE.items():
-        if method in ("GET", "HEAD") or (method, path) in SIGNED_WEBHOOKS:
-            continue
+        if method in ("GET", "HEAD") or _access == "signed":
+            continue  # signed requests carry no cookie to forge; unsigned they get 401
         response = await client.request(method, _concrete(path, people), data={"x": "1"})
         answers[f"{method} {path}"] = response.status_code
     assert set(answers.values()) == {403}, answers

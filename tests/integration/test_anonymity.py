@@ -276,6 +276,7 @@ def _fill(path: str, world: dict[str, Any], complaint: int, number: str, notes: 
     path = path.replace("{unit_id:int}", str(world["unit"]))
     path = path.replace("{category_id:int}", str(world["category"]))
     path = path.replace("{template_id:int}", "1")
+    path = path.replace("{agency_id:int}", "1")  # no outside agency in the story: 404
     path = path.replace("{notification_id:int}", str(notes[0] if notes else 1))
     assert "{" not in path, f"give the sweep a value for the parameter in {path}"
     return path

@@ -46,6 +46,7 @@ RAW_SQL_INDEXES = {
     "outbox_dead",
     "outbox_pending",
     "outbox_sent",
+    "handover_updates_key",
 }
 INDEXES = """
 SELECT tablename, regexp_replace(indexdef, 'INDEX \\S+ ON', 'INDEX ON') AS def

@@ -12,7 +12,7 @@ from pengaduan.errors import Refused
 from pengaduan.web.errors import status_of
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
-UNIT, OTHER_UNIT, REPORTER = 7, 8, 100
+UNIT, OTHER_UNIT, REPORTER, AGENCY, OTHER_AGENCY = 7, 8, 100, 5, 6
 
 ACTORS = {
     "reporter": Actor(user_id=REPORTER, role="citizen"),
@@ -21,6 +21,8 @@ ACTORS = {
     "officer of another unit": Actor(user_id=201, role="officer", unit_id=OTHER_UNIT),
     "admin": Actor(user_id=300, role="admin"),
     "system": Actor.system(),
+    "outside agency it was handed to": Actor.outside(AGENCY, "Instansi Luar"),
+    "another outside agency": Actor.outside(OTHER_AGENCY, "Instansi Lain"),
 }
 
 # (action, actor) -> the statuses from which it is allowed; everything else is refused.
@@ -37,6 +39,10 @@ ALLOWED = {
     ("close", "reporter"): {"resolved"},
     ("close", "system"): {"resolved"},
     ("withdraw", "reporter"): {"pending"},
+    ("hand_over", "officer of the unit"): {"verified", "in_progress"},
+    ("hand_over", "admin"): {"verified", "in_progress"},
+    ("resolve", "outside agency it was handed to"): {"in_progress"},
+    ("decline", "outside agency it was handed to"): {"in_progress"},
 }
 
 
@@ -46,6 +52,7 @@ def complaint(status: str, **extra: object) -> dict:
         "unit": UNIT,
         "reporter": REPORTER,
         "resolved_at": NOW - timedelta(days=2),
+        "handed_to": AGENCY,
         **extra,
     }
 

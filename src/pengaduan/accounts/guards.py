@@ -6,6 +6,8 @@ Levels:
 - "user":    any logged-in user
 - "citizen", "officer", "admin": that role only
 - "staff":   officers and admins
+- "signed":  machine clients that sign each request (outside agencies, handover.routes): no
+             session and no CSRF token; the handler checks the signature and answers 401
 
 A route without a declared level is closed to everybody, so a forgotten declaration fails
 safe (and the route table test names it).
@@ -17,7 +19,7 @@ from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 
-ACCESS_LEVELS = ("anyone", "guest", "user", "citizen", "officer", "admin", "staff")
+ACCESS_LEVELS = ("anyone", "guest", "user", "citizen", "officer", "admin", "staff", "signed")
 ROLES_FOR = {
     "user": {"citizen", "officer", "admin"},
     "citizen": {"citizen"},
@@ -50,7 +52,7 @@ async def access_guard(connection: ASGIConnection, handler: BaseRouteHandler) ->
     access = handler.opt.get("access")
     if access not in ACCESS_LEVELS:
         raise PermissionDeniedException(detail=f"route {handler} declares no access level")
-    if access == "anyone":
+    if access in ("anyone", "signed"):
         return
     user = connection.scope.get("user")
     if access == "guest":

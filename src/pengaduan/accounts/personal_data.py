@@ -6,6 +6,7 @@ import hashlib
 import hmac
 from collections.abc import Sequence
 from functools import cache
+from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
@@ -107,8 +108,26 @@ WHERE id = $1
 """
 
 
+# The outside agencies' shared secrets (agency.outside) are under the same keys: a key can be
+# retired only when nothing needs it any more.
+_SELECT_SECRETS = "SELECT id, secret_encrypted FROM outside_agencies FOR UPDATE"
+_UPDATE_SECRET = "UPDATE outside_agencies SET secret_encrypted = $2 WHERE id = $1"
+
+
+async def _rotate_secrets(conn: Any, cipher: PersonalDataCipher) -> int:
+    changes = []
+    for row in await conn.fetch(_SELECT_SECRETS):
+        token = row["secret_encrypted"]
+        if token and cipher.needs_rotation(token):
+            changes.append((row["id"], cipher.rotate(token)))
+    if changes:
+        await conn.executemany(_UPDATE_SECRET, changes)
+    return len(changes)
+
+
 async def rotate_all(settings: Settings, batch_size: int = 500) -> int:
-    """Re-encrypt every user's personal data under the newest key; return the rows rewritten.
+    """Re-encrypt every user's personal data (and every outside agency's shared secret) under
+    the newest key; return the rows rewritten.
 
     Batches are separate transactions, so the table is never locked as a whole and an
     interrupted run keeps its progress; running it again only finishes the rest.
@@ -147,7 +166,8 @@ async def rotate_all(settings: Settings, batch_size: int = 500) -> int:
                     await conn.executemany(_UPDATE_ROW, changes)
                 rewritten += len(changes)
             if len(rows) < batch_size:
-                return rewritten
+                async with ENGINE.pool.acquire() as conn, conn.transaction():
+                    return rewritten + await _rotate_secrets(conn, cipher)
             last_id = rows[-1]["id"]
     finally:
         if own_pool:

@@ -31,7 +31,9 @@ FORGET_AFTER = timedelta(minutes=15)
 # Generous, because many mobile users share one address (carrier-grade NAT); probing NIKs or
 # email addresses through the registration form still slows to a crawl.
 # Reset codes: tries at typing one (each code also takes only a few, see reset_codes).
-REQUESTS_PER_HOUR = {"register": 20, "reset": 10, "reset_code": 20}
+# Wrongly signed requests to the outside agencies' endpoint (handover.routes): an agency with
+# the right secret never gets near it; guessing at signatures slows down.
+REQUESTS_PER_HOUR = {"register": 20, "reset": 10, "reset_code": 20, "handover_signature": 60}
 REQUEST_WINDOW = timedelta(hours=1)
 
 

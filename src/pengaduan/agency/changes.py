@@ -140,15 +140,19 @@ async def save_new(
     who: dict[str, Any],
     name_exists: str,
     recheck: Recheck | None = None,
+    audit_data: dict[str, Any] | None = None,
 ) -> Checked[Any]:
-    """Insert the checked row with its audit entry; `values["id"]` holds its id when it
-    worked. A name someone took a moment ago is an error beside the name."""
+    """Insert the checked row with its audit entry (`audit_data`, or the columns);
+    `values["id"]` holds its id when it worked. A name someone took a moment ago is an error
+    beside the name."""
     try:
         async with db.ENGINE.transaction():
             if recheck is not None and (problem := await recheck()):
                 result.error(*problem)
                 return result
-            new_id = await insert_audited(table, columns, target_type=target_type, **who)
+            new_id = await insert_audited(
+                table, columns, target_type=target_type, data=audit_data, **who
+            )
     except asyncpg.UniqueViolationError:
         result.error("name", name_exists)
         return result

@@ -1,4 +1,5 @@
-"""Tables for units (instansi/divisi), complaint categories and their response templates."""
+"""Tables for units (instansi/divisi), complaint categories, their response templates, and the
+outside agencies complaints can be handed over to."""
 
 from piccolo.columns import (
     Boolean,
@@ -46,3 +47,16 @@ class ResponseTemplate(Table, tablename="response_templates", db=ENGINE):
     updated_at = Timestamptz()
     # The new-template form's key: a double tap makes one template.
     idempotency_key = Varchar(length=64, null=True, default=None, unique=True)
+
+
+class OutsideAgency(Table, tablename="outside_agencies", db=ENGINE):
+    """An agency outside ours that runs its own system (handover): complaints handed to it are
+    sent to `endpoint_url` signed with its shared secret, which also signs its updates."""
+
+    name = Varchar(length=150, unique=True)
+    endpoint_url = Varchar(length=500)
+    # Fernet ciphertext under the personal-data keys (accounts.personal_data), rotated with them.
+    secret_encrypted = Text()
+    is_active = Boolean(default=True, index=True)
+    created_at = Timestamptz()
+    updated_at = Timestamptz()

@@ -8,6 +8,10 @@ publishes the event (delivered at commit).
     pending ──verify──► verified ──start──► in_progress ──resolve──► resolved ──close──► closed
        │ └──withdraw──► withdrawn │                                     │
        └──reject──► rejected ◄────┘          in_progress ◄──reopen──────┘ (reporter, REOPEN_DAYS)
+
+Hand-over to an outside agency (handover.sending): staff hand a verified or in-progress
+complaint over (→ in_progress, with a note); the agency then resolves it, or declines it
+(in_progress → rejected, with a reason), as an actor that names it (`Actor.outside`).
 """
 
 from __future__ import annotations
@@ -30,10 +34,13 @@ from pengaduan.notifications import services as notifications
 from pengaduan.settings import Settings
 
 MAX_TEXT = 5000
+# The actions whose text (a reason, the official response) the reporter is told.
+TOLD_WHY = ("reject", "resolve", "decline")
 
 # Who may act: the handling side ("staff": an officer of the complaint's unit, or an admin),
-# the complaint's reporter, or the system (scheduled jobs).
-STAFF, REPORTER, SYSTEM = "staff", "reporter", "system"
+# the complaint's reporter, the system (scheduled jobs), or the outside agency it was handed
+# over to (its signed updates, handover.inbound).
+STAFF, REPORTER, SYSTEM, AGENCY = "staff", "reporter", "system", "agency"
 
 
 @dataclass(frozen=True)
@@ -54,29 +61,51 @@ TRANSITIONS: dict[str, Transition] = {
         ),
         Transition("start", frozenset({"verified"}), "in_progress", frozenset({STAFF})),
         Transition(
-            "resolve", frozenset({"in_progress"}), "resolved", frozenset({STAFF}), "response"
+            "resolve",
+            frozenset({"in_progress"}),
+            "resolved",
+            frozenset({STAFF, AGENCY}),
+            "response",
         ),
         Transition(
             "reopen", frozenset({"resolved"}), "in_progress", frozenset({REPORTER}), "reason"
         ),
         Transition("close", frozenset({"resolved"}), "closed", frozenset({REPORTER, SYSTEM})),
         Transition("withdraw", frozenset({"pending"}), "withdrawn", frozenset({REPORTER})),
+        # After start: a pending complaint is verified before its data leaves for an agency
+        # (and demo.generation's shortest paths stay verify, start).
+        Transition(
+            "hand_over",
+            frozenset({"verified", "in_progress"}),
+            "in_progress",
+            frozenset({STAFF}),
+            "reason",
+        ),
+        Transition(
+            "decline", frozenset({"in_progress"}), "rejected", frozenset({AGENCY}), "reason"
+        ),
     )
 }
 
 
 @dataclass(frozen=True)
 class Actor:
-    """Who asks: a user (id, role, unit) or the system (user_id None)."""
+    """Who asks: a user (id, role, unit), the system, or an outside agency (user_id None)."""
 
     user_id: int | None
-    role: str  # citizen | officer | admin | system
+    role: str  # citizen | officer | admin | system | agency
     unit_id: int | None = None
     ip: str = ""
+    agency_id: int | None = None  # the outside agency (role "agency")
+    agency_name: str = ""
 
     @classmethod
     def system(cls) -> Actor:
         return cls(user_id=None, role="system")
+
+    @classmethod
+    def outside(cls, agency_id: int, name: str, ip: str = "") -> Actor:
+        return cls(user_id=None, role="agency", ip=ip, agency_id=agency_id, agency_name=name)
 
 
 class ChangedMeanwhile(Refused):
@@ -110,6 +139,12 @@ def capacities(actor: Actor, complaint: dict[str, Any]) -> set[str]:
         found.add(STAFF)
     if actor.user_id is not None and actor.user_id == complaint["reporter"]:
         found.add(REPORTER)
+    if (
+        actor.role == "agency"
+        and actor.agency_id is not None
+        and actor.agency_id == complaint.get("handed_to")
+    ):
+        found.add(AGENCY)
     return found
 
 
@@ -165,7 +200,8 @@ async def load_for_update(complaint_id: int) -> dict[str, Any]:
     """The complaint row, locked until the transaction ends (call inside one)."""
     row = await db.fetchrow(
         "SELECT id, number, status, reporter, unit, officer, title, resolved_at,"
-        " first_response_at, is_anonymous, tracking_code, category, priority, updated_at"
+        " first_response_at, is_anonymous, tracking_code, category, priority, updated_at,"
+        " handed_to"
         " FROM complaints WHERE id = $1 FOR UPDATE",
         complaint_id,
     )
@@ -211,7 +247,7 @@ async def _tell(
             # The reason or the official response is what the reporter reads under the title;
             # otherwise the new status (a code: notifications.texts says it in their language).
             params = {"number": number, "status": transition.target}
-            if transition.action in ("reject", "resolve") and text:
+            if transition.action in TOLD_WHY and text:
                 params["text"] = text[:500]
             await notifications.notify(
                 user,
@@ -228,7 +264,7 @@ async def _tell(
                     "number": number,
                     "title": complaint["title"],
                     "status": transition.target,
-                    "text": text if transition.action in ("reject", "resolve") else "",
+                    "text": text if transition.action in TOLD_WHY else "",
                     "link": notifications.complaint_link(complaint["id"], staff=False),
                 },
                 kind=f"status_{transition.target}",
@@ -274,7 +310,9 @@ async def apply(
         elif action == "reopen":
             values[Complaint.resolved_at] = None
             values[Complaint.closed_at] = None
-        if transition.action in ("reject",) and complaint["first_response_at"] is None:
+        if action == "hand_over":
+            values[Complaint.handed_at] = now  # the caller gives `handed_to` in `changes`
+        if transition.action in ("reject", "hand_over") and complaint["first_response_at"] is None:
             values[Complaint.first_response_at] = now
         await Complaint.update(values).where(Complaint.id == complaint_id)
         await StatusHistory.insert(
@@ -283,6 +321,7 @@ async def apply(
                 old_status=complaint["status"],
                 new_status=transition.target,
                 changed_by=actor.user_id,
+                outside_agency=actor.agency_id,
                 note=text.strip() if transition.action != "resolve" else "",
                 changed_at=now,
             )
@@ -292,6 +331,7 @@ async def apply(
                 Message(
                     complaint=complaint_id,
                     author=actor.user_id,
+                    outside_agency=actor.agency_id,
                     body=text.strip(),
                     visibility="public",
                     is_official_response=True,
@@ -306,6 +346,7 @@ async def apply(
                 "from": complaint["status"],
                 "to": transition.target,
                 **{k: v for k, v in (changes or {}).items()},
+                **({"outside_agency": actor.agency_name} if actor.agency_id else {}),
             },
             ip=actor.ip,
         )

@@ -21,6 +21,7 @@ PAGE_SIZE = 20
 PUBLIC_NOTES = {
     ("pending", "rejected"),
     ("verified", "rejected"),
+    ("in_progress", "rejected"),  # an outside agency declined it (its reason)
     ("resolved", "in_progress"),
     ("resolved", "closed"),
 }
@@ -71,9 +72,11 @@ async def complaint_for_reporter(complaint_id: int, reporter_id: int) -> dict[st
         " c.is_anonymous, c.is_public, c.submitted_at, c.verified_at, c.resolved_at,"
         " c.closed_at, c.due_at, c.updated_at,"
         " cat.name AS category_name, cat.icon AS category_icon, u.name AS unit_name,"
+        " x.name AS handed_to_name,"
         " r.score AS rating_score, r.comment AS rating_comment, r.created_at AS rated_at"
         " FROM complaints c JOIN categories cat ON cat.id = c.category"
         " JOIN units u ON u.id = c.unit LEFT JOIN ratings r ON r.complaint = c.id"
+        " LEFT JOIN outside_agencies x ON x.id = c.handed_to"
         " WHERE c.id = $1 AND c.reporter = $2",
         complaint_id,
         reporter_id,
@@ -174,8 +177,10 @@ async def public_timeline(
     if texts:
         messages = await db.fetch(
             "SELECT m.body, m.is_official_response, m.created_at, m.author,"
-            " u.role AS author_role, u.full_name AS author_name"
-            " FROM messages m JOIN users u ON u.id = m.author"
+            " CASE WHEN x.id IS NOT NULL THEN 'agency' ELSE u.role END AS author_role,"
+            " coalesce(u.full_name, x.name) AS author_name"
+            " FROM messages m LEFT JOIN users u ON u.id = m.author"
+            " LEFT JOIN outside_agencies x ON x.id = m.outside_agency"
             " WHERE m.complaint = $1 AND m.visibility = 'public' ORDER BY m.created_at, m.id",
             complaint_id,
         )

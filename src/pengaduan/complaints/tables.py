@@ -14,7 +14,7 @@ from piccolo.columns.base import OnDelete
 from piccolo.table import Table
 
 from pengaduan.accounts.tables import User
-from pengaduan.agency.tables import Category, Unit
+from pengaduan.agency.tables import Category, OutsideAgency, Unit
 from pengaduan.db import ENGINE
 
 PRIORITIES = ("low", "normal", "high", "urgent")
@@ -56,6 +56,9 @@ class Complaint(Table, tablename="complaints", db=ENGINE):
     # Its category came from the suggestion (categorising), not from a person, until an
     # officer classifies it.
     category_suggested = Boolean(default=False)
+    # The outside agency it was handed over to (handover), and when.
+    handed_to = ForeignKey(references=OutsideAgency, on_delete=OnDelete.restrict, null=True)
+    handed_at = Timestamptz(null=True, default=None)
 
 
 class EvidenceFile(Table, tablename="evidence_files", db=ENGINE):
@@ -75,13 +78,17 @@ class StatusHistory(Table, tablename="status_history", db=ENGINE):
     old_status = Varchar(length=16, null=True, default=None)
     new_status = Varchar(length=16)
     changed_by = ForeignKey(references=User, on_delete=OnDelete.restrict, null=True)
+    # An outside agency's update (handover.inbound): it, not a user, made the change.
+    outside_agency = ForeignKey(references=OutsideAgency, on_delete=OnDelete.restrict, null=True)
     note = Text(default="")
     changed_at = Timestamptz(index=True)
 
 
 class Message(Table, tablename="messages", db=ENGINE):
     complaint = ForeignKey(references=Complaint, on_delete=OnDelete.cascade, index=True)
-    author = ForeignKey(references=User, on_delete=OnDelete.restrict)
+    # None for an outside agency's public reply (then `outside_agency` names it).
+    author = ForeignKey(references=User, on_delete=OnDelete.restrict, null=True)
+    outside_agency = ForeignKey(references=OutsideAgency, on_delete=OnDelete.restrict, null=True)
     body = Text()
     visibility = Varchar(length=8, default="public")  # public | internal
     is_official_response = Boolean(default=False)

@@ -45,12 +45,14 @@ async def track(number: str, code: str) -> dict[str, Any] | None:
 _TRACKED = (
     "SELECT c.id, c.number, c.tracking_code, c.reporter, c.status, c.is_public, c.title,"
     " c.body, c.submitted_at, c.due_at, c.updated_at, c.resolved_at, c.closed_at,"
-    " cat.name AS category_name, cat.icon AS category_icon"
-    " FROM complaints c JOIN categories cat ON cat.id = c.category WHERE c.number = $1"
+    " cat.name AS category_name, cat.icon AS category_icon, x.name AS handed_to_name"
+    " FROM complaints c JOIN categories cat ON cat.id = c.category"
+    " LEFT JOIN outside_agencies x ON x.id = c.handed_to WHERE c.number = $1"
 )
 # What tracking shows of every complaint; of a public one also its text and category.
 _SHOWN = (
     "number",
+    "handed_to_name",  # an outside agency's name is public: "handled by <agency>"
     "status",
     "is_public",
     "submitted_at",

@@ -127,9 +127,11 @@ async def _new_messages(complaint: Mapping[str, Any], count: int) -> list[str]:
     """The newest `count` messages, said by kind. The reporter is never named (anonymous
     complaints); staff are."""
     rows = await db.fetch(
-        "SELECT m.author = c.reporter AS by_reporter, m.visibility, u.full_name"
+        "SELECT coalesce(m.author = c.reporter, false) AS by_reporter, m.visibility,"
+        " coalesce(u.full_name, x.name) AS full_name"
         " FROM messages m JOIN complaints c ON c.id = m.complaint"
-        " JOIN users u ON u.id = m.author"
+        " LEFT JOIN users u ON u.id = m.author"
+        " LEFT JOIN outside_agencies x ON x.id = m.outside_agency"
         " WHERE m.complaint = $1 ORDER BY m.id DESC LIMIT $2",
         complaint["id"],
         count,

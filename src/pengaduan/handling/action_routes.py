@@ -155,6 +155,34 @@ def _message(
     return run
 
 
+# The forward form's choice of an outside agency (hand-over) rather than a unit.
+AGENCY_CHOICE = "luar-"
+
+
+def _forward(
+    complaint_id: int, actor: Actor, form: FormInput, settings: Settings
+) -> Awaitable[Any]:
+    """To another unit, or (a choice "luar-<id>") handed over to an outside agency."""
+    choice = form.get("unit", "")
+    if choice.startswith(AGENCY_CHOICE):
+        return forwarding.hand_over(
+            complaint_id,
+            actor,
+            chosen_id(choice.removeprefix(AGENCY_CHOICE)),
+            form.get("forward_note", ""),
+            seen=_seen(form),
+            settings=settings,
+        )
+    return forwarding.forward(
+        complaint_id,
+        actor,
+        chosen_id(choice),
+        form.get("forward_note", ""),
+        chosen_id(form.get("forward_category")),
+        seen=_seen(form),
+    )
+
+
 _ACTIONS = (
     _Action(
         "claim",
@@ -203,14 +231,7 @@ _ACTIONS = (
     _Action(
         "forward",
         "teruskan",
-        lambda cid, actor, form, _settings: forwarding.forward(
-            cid,
-            actor,
-            chosen_id(form.get("unit")),
-            form.get("forward_note", ""),
-            chosen_id(form.get("forward_category")),
-            seen=_seen(form),
-        ),
+        lambda cid, actor, form, settings: _forward(cid, actor, form, settings),
         lambda: _("The complaint is forwarded."),
     ),
     _Action(

@@ -73,6 +73,7 @@ async def detail_context(
         "templates": lists["templates"],
         "categories": lists["categories"],
         "units": lists["units"],
+        "outside_agencies": lists["outside_agencies"],
         "officers": lists["officers"],
         "version": str(version_of(complaint)),
         "conflict": None,

@@ -1,15 +1,17 @@
-"""Forwarding a complaint to another unit's queue, and the category it takes there.
+"""Forwarding a complaint to another unit's queue, and the category it takes there; or handing
+it over to an outside agency (`hand_over`).
 
 One transaction locks the complaint, moves it (unassigned) with an internal note and its
 audit row, and publishes to both units' queues; PostgreSQL delivers the events at commit."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pengaduan import db
-from pengaduan.agency.tables import Category, Unit
+from pengaduan.agency.tables import Category, OutsideAgency, Unit
 from pengaduan.audit import services as audit
 from pengaduan.complaints import lifecycle
 from pengaduan.complaints.lifecycle import Actor
@@ -19,6 +21,8 @@ from pengaduan.events import publish
 from pengaduan.handling.messages import write_message
 from pengaduan.handling.preconditions import checked_text, lock, require_open
 from pengaduan.i18n import _
+from pengaduan.notifications import outbox
+from pengaduan.settings import Settings
 
 
 def _invalid(message: str, field: str) -> Refused:
@@ -157,3 +161,56 @@ async def forward(
         )
         complaint.update(unit=target["id"], officer=None, target_unit_name=target["name"])
         return complaint
+
+
+async def hand_over(
+    complaint_id: int,
+    actor: Actor,
+    agency_id: int | None,
+    note: str,
+    *,
+    seen: str | None = None,
+    settings: Settings,
+) -> dict[str, Any]:
+    """Hand the complaint over to an active outside agency, with a note saying why: the
+    lifecycle's hand_over (→ in_progress, history, audit, the reporter told), and in the same
+    transaction the signed document queued in the outbox (handover.document, sent by
+    outbox.handover_delivery with retries; one idempotency key for all its attempts). The
+    complaint stays in its unit, which follows what the agency sends back."""
+    async with db.ENGINE.transaction():
+        await lock(complaint_id, actor)  # not found unless the actor handles it
+        text = checked_text(note, "forward_note", _("Say why it goes to that agency."))
+        agency = None
+        if agency_id is not None:
+            agency = (
+                await OutsideAgency.select(OutsideAgency.id, OutsideAgency.name)
+                .where((OutsideAgency.id == agency_id) & OutsideAgency.is_active.eq(True))
+                .first()
+            )
+        if agency is None:
+            raise _invalid(_("Choose one of the active outside agencies."), "unit")
+        handed_to = await db.fetchval(
+            "SELECT handed_to FROM complaints WHERE id = $1", complaint_id
+        )
+        if handed_to == agency["id"]:
+            raise _invalid(
+                _("The complaint is handed over to %(agency)s already.", agency=agency["name"]),
+                "unit",
+            )
+        done = await lifecycle.apply(
+            complaint_id,
+            "hand_over",
+            actor,
+            text=_("Handed over to %(agency)s: %(note)s", agency=agency["name"], note=text),
+            changes={"handed_to": agency["id"]},
+            seen=seen,
+            settings=settings,
+        )
+        await outbox.enqueue_handover(
+            agency_id=agency["id"],
+            complaint_id=complaint_id,
+            note=text,
+            idempotency_key=str(uuid.uuid4()),
+        )
+        done.update(handed_to=agency["id"], handed_to_name=agency["name"])
+        return done

@@ -67,6 +67,7 @@ SELECT c.id, c.number, c.title, c.body, c.location_text, c.latitude, c.longitude
        c.category AS category_id, cat.name AS category_name, cat.icon AS category_icon,
        c.unit AS unit_id, u.name AS unit_name,
        c.officer AS officer_id, o.full_name AS officer_name,
+       c.handed_to AS handed_to_id, x.name AS handed_to_name,
        CASE WHEN c.is_anonymous THEN NULL ELSE r.full_name END AS reporter_name,
        coalesce(c.due_at < now() AND c.status IN ({_OPEN}), false) AS is_overdue,
        coalesce(c.due_at >= now() AND c.due_at < now() + interval '24 hours'
@@ -76,6 +77,7 @@ JOIN categories cat ON cat.id = c.category
 JOIN units u ON u.id = c.unit
 JOIN users r ON r.id = c.reporter
 LEFT JOIN users o ON o.id = c.officer
+LEFT JOIN outside_agencies x ON x.id = c.handed_to
 WHERE c.id = $1 AND ($2::int IS NULL OR c.unit = $2)
 """
 
@@ -90,26 +92,29 @@ async def complaint_for_staff(complaint_id: int, actor: Actor) -> dict[str, Any]
 
 
 # Status changes and messages in order. A row by the reporter of an anonymous complaint
-# carries no name (the template shows "Anonymous").
+# carries no name (the template shows "Anonymous"); one by an outside agency carries its name.
 _TIMELINE_SQL = """
 SELECT 'status' AS kind, h.id, h.changed_at AS at, h.old_status, h.new_status, h.note AS body,
        'public' AS visibility, false AS is_official_response,
        (h.changed_by = c.reporter) AS by_reporter,
-       CASE WHEN h.changed_by = c.reporter AND c.is_anonymous THEN NULL ELSE a.full_name END
-           AS author_name,
-       a.role AS author_role
+       CASE WHEN h.changed_by = c.reporter AND c.is_anonymous THEN NULL
+            ELSE coalesce(a.full_name, x.name) END AS author_name,
+       CASE WHEN x.id IS NOT NULL THEN 'agency' ELSE a.role END AS author_role
 FROM status_history h
 JOIN complaints c ON c.id = h.complaint
 LEFT JOIN users a ON a.id = h.changed_by
+LEFT JOIN outside_agencies x ON x.id = h.outside_agency
 WHERE h.complaint = $1
 UNION ALL
 SELECT 'message', m.id, m.created_at, NULL, NULL, m.body, m.visibility, m.is_official_response,
-       (m.author = c.reporter),
-       CASE WHEN m.author = c.reporter AND c.is_anonymous THEN NULL ELSE a.full_name END,
-       a.role
+       coalesce(m.author = c.reporter, false),
+       CASE WHEN m.author = c.reporter AND c.is_anonymous THEN NULL
+            ELSE coalesce(a.full_name, x.name) END,
+       CASE WHEN x.id IS NOT NULL THEN 'agency' ELSE a.role END
 FROM messages m
 JOIN complaints c ON c.id = m.complaint
-JOIN users a ON a.id = m.author
+LEFT JOIN users a ON a.id = m.author
+LEFT JOIN outside_agencies x ON x.id = m.outside_agency
 WHERE m.complaint = $1
 ORDER BY at, kind DESC, id
 """
@@ -139,7 +144,9 @@ SELECT
   (SELECT coalesce(json_agg(json_build_object('id', k.id, 'name', k.name, 'icon', k.icon,
                    'default_unit', k.default_unit, 'deadline_days', k.deadline_days)
                    ORDER BY k.name), '[]')
-   FROM categories k WHERE $4 AND k.is_active = true) AS categories
+   FROM categories k WHERE $4 AND k.is_active = true) AS categories,
+  (SELECT coalesce(json_agg(json_build_object('id', a.id, 'name', a.name) ORDER BY a.name), '[]')
+   FROM outside_agencies a WHERE a.is_active = true) AS outside_agencies
 """
 
 

@@ -35,7 +35,7 @@ def _answer(content: dict, status_code: int, **headers: str) -> Response:
     "/antarmuka/pesan-masuk",
     name="sms_intake:webhook",
     # Anyone may knock; only the gateway's signature opens (no session, so no CSRF token).
-    opt={"access": "anyone", "exclude_from_csrf": True},
+    opt={"access": "signed"},
     request_max_body_size=BODY_MAX,
     status_code=200,
 )

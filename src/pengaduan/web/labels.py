@@ -7,7 +7,12 @@ from pengaduan.i18n import _
 
 
 def role_label(role: str) -> str:
-    return {"citizen": _("Citizen"), "officer": _("Officer"), "admin": _("Admin")}.get(role, role)
+    return {
+        "citizen": _("Citizen"),
+        "officer": _("Officer"),
+        "admin": _("Admin"),
+        "agency": _("Outside agency"),
+    }.get(role, role)
 
 
 def status_label(status: str) -> str:

@@ -1,5 +1,6 @@
 """The outbox: messages written in the caller's transaction (here), delivered later by a
-worker with retries (`outbox.worker`, by `outbox.email_delivery` and `outbox.sms_delivery`;
+worker with retries (`outbox.worker`, by `outbox.email_delivery`, `outbox.sms_delivery` and
+`outbox.handover_delivery`;
 attempts recorded by `outbox.attempts`, a dead message revived by `outbox.dead`)."""
 
 from __future__ import annotations
@@ -79,3 +80,23 @@ async def enqueue_sms(
     `render` ({kind, number, complaint}) the text is written again when sent, in the
     language the recipient uses then."""
     await _enqueue("sms", sms_recipient(user_id), sms_payload(text, kind, render))
+
+
+def handover_recipient(agency_id: int) -> str:
+    return f"agency:{agency_id}"
+
+
+async def enqueue_handover(
+    *, agency_id: int, complaint_id: int, note: str, idempotency_key: str
+) -> None:
+    """Queue the hand-over document of the complaint for the outside agency (built when sent:
+    handover.document). `idempotency_key` goes with every attempt, so the agency can drop a
+    copy it got before."""
+    payload = {
+        "kind": "handover",
+        "agency": agency_id,
+        "complaint": complaint_id,
+        "note": note,
+        "idempotency_key": idempotency_key,
+    }
+    await _enqueue("handover", handover_recipient(agency_id), payload)

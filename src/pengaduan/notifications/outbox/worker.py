@@ -12,6 +12,7 @@ from pengaduan.db import ENGINE
 from pengaduan.notifications.outbox import NOTIFY_CHANNEL
 from pengaduan.notifications.outbox.attempts import SELECT_DUE, short_error
 from pengaduan.notifications.outbox.email_delivery import deliver_by_smtp, deliver_to_mailbox
+from pengaduan.notifications.outbox.handover_delivery import deliver_handovers
 from pengaduan.notifications.outbox.sms_delivery import deliver_by_gateway
 from pengaduan.settings import Settings
 
@@ -38,6 +39,8 @@ async def _deliver_channel(settings: Settings, channel: str, limit: int) -> Batc
             return BatchResult(picked=0, delivered=0)
         if channel == "sms":
             delivered = await deliver_by_gateway(settings, rows)
+        elif channel == "handover":
+            delivered = await deliver_handovers(settings, rows)
         elif settings.mail_transport == "mailbox":
             delivered = await deliver_to_mailbox(settings, rows)
         else:
@@ -49,15 +52,19 @@ async def _deliver_channel(settings: Settings, channel: str, limit: int) -> Batc
 
 async def deliver_batch(settings: Settings, *, limit: int = BATCH_SIZE) -> BatchResult:
     """Send up to `limit` due emails, then (with a gateway configured) up to `limit` due
-    SMS; without a gateway SMS rows are left alone, and so is mail without an SMTP server in
-    production (no attempt, no warning: they wait, pending, for one to be configured)."""
+    SMS, then up to `limit` due hand-over documents; without a gateway SMS rows are left
+    alone, and so is mail without an SMTP server in production (no attempt, no warning: they
+    wait, pending, for one to be configured)."""
     result = BatchResult(picked=0, delivered=0)
+    channels = ["handover"]
     if settings.mail_transport != "none":
-        result = await _deliver_channel(settings, "email", limit)
+        channels.insert(0, "email")
     if settings.sms_enabled:
-        sms = await _deliver_channel(settings, "sms", limit)
+        channels.insert(-1, "sms")
+    for channel in channels:
+        batch = await _deliver_channel(settings, channel, limit)
         result = BatchResult(
-            picked=max(result.picked, sms.picked), delivered=result.delivered + sms.delivered
+            picked=max(result.picked, batch.picked), delivered=result.delivered + batch.delivered
         )
     return result
 
