@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from pengaduan.settings_development import fill_development_secrets
+from pengaduan.settings_intake import MailIntakeSettings
 from pengaduan.settings_reading import (
     Choice,
     FernetKeys,
@@ -48,7 +49,7 @@ def project_root() -> Path:
 
 
 @dataclass(frozen=True)
-class Settings:
+class Settings(MailIntakeSettings):
     mode: str = setting(
         "PENGADUAN_MODE",
         "development",
