@@ -80,6 +80,4 @@ class MailIntakeSettings:
     @property
     def mail_intake_address_list(self) -> tuple[str, ...]:
         """The complaints addresses, lower case."""
-        return tuple(
-            a.strip().lower() for a in self.mail_intake_addresses.split(",") if a.strip()
-        )
+        return tuple(a.strip().lower() for a in self.mail_intake_addresses.split(",") if a.strip())

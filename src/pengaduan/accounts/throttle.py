@@ -163,10 +163,11 @@ async def login_succeeded(attempt: LoginAttempt) -> None:
     await _give_back(attempt.ip_key, attempt.placed.get(attempt.ip_key))
 
 
-async def count_request(kind: str, ip: str) -> Throttled | None:
-    """Count a registration or reset request from `ip`; the wait when over the hour's limit."""
+async def count_request(kind: str, ip: str, *, limit: int | None = None) -> Throttled | None:
+    """Count a registration or reset request from `ip`; the wait when over the hour's limit.
+    Other kinds (mail from one sender: "mail", keyed by the address) give their `limit`."""
     row = await db.fetchrow(_COUNT_REQUEST, f"{kind}:{ip}", REQUEST_WINDOW)
-    if row["failures"] <= REQUESTS_PER_HOUR[kind]:
+    if row["failures"] <= (REQUESTS_PER_HOUR[kind] if limit is None else limit):
         return None
     return Throttled(until=row["last_failure_at"] + REQUEST_WINDOW)
 
