@@ -126,13 +126,13 @@ class MailboxPoller:
             mail is not None
             and loops.automatic(mail, envelope_from=None, settings=self.settings) is None
         ):
-            megabytes = self.settings.mail_intake_max_bytes / (1024 * 1024)
+            megabytes = f"{self.settings.mail_intake_max_bytes / (1024 * 1024):.0f}"
             with in_language(self.settings.default_language):
                 await answers.refusal(
                     mail,
                     _(
                         "Your mail was larger than %(max)s MB. Send fewer or smaller photos.",
-                        max=f"{megabytes:.0f}",
+                        max=megabytes,
                     ),
                     number=None,
                     settings=self.settings,
