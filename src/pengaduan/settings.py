@@ -12,6 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from pengaduan.settings_channels import ChannelSettings
 from pengaduan.settings_development import fill_development_secrets
 from pengaduan.settings_intake import MailIntakeSettings
 from pengaduan.settings_reading import (
@@ -49,7 +50,7 @@ def project_root() -> Path:
 
 
 @dataclass(frozen=True)
-class Settings(MailIntakeSettings):
+class Settings(ChannelSettings, MailIntakeSettings):
     mode: str = setting(
         "PENGADUAN_MODE",
         "development",
