@@ -5,9 +5,13 @@ received" mail, with the number and the tracking code)."""
 
 from __future__ import annotations
 
+from pengaduan import db
+from pengaduan.complaints.filing import Submitted
 from pengaduan.mailintake.reading import IncomingMail
+from pengaduan.notifications import services as notifications
 from pengaduan.notifications.mail import render_mail
 from pengaduan.notifications.outbox import enqueue_email
+from pengaduan.notifications.texts import sms_link
 from pengaduan.settings import Settings
 
 NEW_COMPLAINT_PATH = "/pengaduan/baru"  # complaints:new (no request here to ask url_for)
@@ -29,3 +33,41 @@ async def refusal(
         settings.default_language,
     )
     await enqueue_email(to=mail.sender, mail=rendered, kind="mail_intake_refused")
+
+
+async def received_unless_told(
+    mail: IncomingMail, submitted: Submitted, reporter_id: int, *, settings: Settings
+) -> None:
+    """The "complaint received" mail (number and tracking code) to the sender, when filing
+    did not send it to that address: an account that chose no such mail, or a contact-only
+    reporter whose address an unconfirmed account holds. The sender asked by mail and is
+    answered by mail."""
+    found = await notifications.recipients([reporter_id])
+    user = found[0] if found else None
+    if (
+        user is not None
+        and (user["email"] or "").lower() == mail.sender
+        and user["email_confirmed_at"] is not None
+        and notifications.wants(user, "email", "submitted")
+    ):
+        return  # filing told them (complaints.submission)
+    title = await db.fetchval("SELECT title FROM complaints WHERE id = $1", submitted.id)
+    rendered = render_mail(
+        "complaint_received",
+        {
+            "full_name": mail.sender_name or mail.sender,
+            "number": submitted.number,
+            "title": title,
+            "tracking_code": submitted.tracking_code,
+            # The tracking page: a contact-only reporter has no account to open it with.
+            "link": sms_link("submitted", submitted.number, None, base_url=settings.base_url),
+        },
+        user["language"] if user else settings.default_language,
+    )
+    # The number in `render` gives it the complaint's reply address (addressing).
+    await enqueue_email(
+        to=mail.sender,
+        mail=rendered,
+        kind="complaint_received",
+        render={"context": {"number": submitted.number}},
+    )

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 
 from pengaduan import db, outages
 from pengaduan.accounts import contacts, throttle
+from pengaduan.accounts.fields import normalise_email
 from pengaduan.complaints import conversation, intake
 from pengaduan.complaints.storage import Storage
-from pengaduan.errors import INVALID, Refused
+from pengaduan.errors import Refused
 from pengaduan.i18n import _
 from pengaduan.mailintake import addressing, answers, loops, trimming
 from pengaduan.mailintake.reading import IncomingMail, Malformed, read_mail
@@ -29,11 +30,9 @@ log = logging.getLogger(__name__)
 _PREFIXES = re.compile(
     r"^(?:\s*(?:re|fw|fwd|bls|balas|tr|aw|wg|antw)\s*(?:\[\d+\])?\s*:\s*)+", re.I
 )
-# Where a title made from the first line of the text ends (the intake cuts at the limit).
-TITLE_FROM_TEXT = 120
 
 REPORTER_OF_NUMBER = """
-SELECT c.id, c.number, c.reporter, lower(u.email) AS email
+SELECT c.id, c.number, c.reporter, lower(u.email) AS email, u.contact_key
 FROM complaints c JOIN users u ON u.id = c.reporter
 WHERE c.number = $1
 """
@@ -72,13 +71,9 @@ def idempotency_key(mail: IncomingMail) -> str:
     return "mail:" + hashlib.sha256(basis.encode("utf-8", "replace")).hexdigest()[:48]
 
 
-def title_of(mail: IncomingMail, body: str) -> str:
-    """The subject without its "Re:"/"Fwd:", else the first line of the text."""
-    title = _PREFIXES.sub("", mail.subject).strip()
-    if title:
-        return title
-    first = next((line.strip() for line in body.splitlines() if line.strip()), "")
-    return first[:TITLE_FROM_TEXT]
+def title_of(mail: IncomingMail) -> str:
+    """The subject without its "Re:"/"Fwd:" ("": the intake takes the text's start)."""
+    return _PREFIXES.sub("", mail.subject).strip()
 
 
 def _addressed_to(mail: IncomingMail, recipients: Sequence[str]) -> list[str]:
@@ -95,9 +90,18 @@ async def _limit(sender: str, settings: Settings) -> None:
         )
 
 
+def _from_reporter(mail: IncomingMail, complaint: dict, settings: Settings) -> bool:
+    """Whether the reporter of `complaint` sent `mail`: their address, or the address a
+    contact-only reporter was made for (kept only as its key when an account held it)."""
+    if mail.sender == complaint["email"]:
+        return True
+    key = contacts.contact_key(settings, email=normalise_email(mail.sender), phone=None)
+    return complaint["contact_key"] is not None and complaint["contact_key"] == key
+
+
 async def _reply(mail: IncomingMail, complaint: dict, key: str, settings: Settings) -> Taken:
     number = complaint["number"]
-    if mail.sender != complaint["email"]:
+    if not _from_reporter(mail, complaint, settings):
         await answers.refusal(
             mail,
             _(
@@ -133,24 +137,18 @@ async def _reply(mail: IncomingMail, complaint: dict, key: str, settings: Settin
 
 
 async def _file(mail: IncomingMail, key: str, settings: Settings, storage: Storage) -> Taken:
-    if len(mail.attachments) > settings.upload_max_files:
-        raise Refused(
-            _(
-                "You can attach at most %(max)d files. Not attached: %(names)s.",
-                max=settings.upload_max_files,
-                names=", ".join(name for name, _data in mail.attachments),
-            ),
-            INVALID,
-            field="evidence",
-        )
     body = trimming.trim(mail.text)
     reporter = await contacts.reporter_for(
-        email=mail.sender, name=mail.sender_name, confirmed=True, settings=settings
+        email=mail.sender,
+        name=mail.sender_name,
+        confirmed=True,
+        language=settings.default_language,
+        settings=settings,
     )
     submitted = await intake.file_from_channel(
         channel="email",
         reporter_id=reporter.user_id,
-        title=title_of(mail, body),
+        title=title_of(mail),
         body=body,
         category_id=None,
         attachments=[intake.Attachment(name=name, data=data) for name, data in mail.attachments],
@@ -158,7 +156,10 @@ async def _file(mail: IncomingMail, key: str, settings: Settings, storage: Stora
         settings=settings,
         storage=storage,
     )
-    return Taken("filed", submitted.number, "" if submitted.created else "again")
+    if not submitted.created:
+        return Taken("filed", submitted.number, "again")
+    await answers.received_unless_told(mail, submitted, reporter.user_id, settings=settings)
+    return Taken("filed", submitted.number)
 
 
 async def _take_from_person(
