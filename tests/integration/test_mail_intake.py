@@ -306,6 +306,7 @@ async def test_a_mail_over_the_size_limit_is_refused_with_552_and_nothing_stored
         )
         refused = await intake.refused(big)
         assert refused.code == 552 and "too big" in refused.message
+        assert "at most 0.1 MB" in refused.message
         assert await _complaints() == [] and await _outbox_count() == 0
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from aiosmtpd.lmtp import LMTP
 from aiosmtpd.smtp import SMTP
 
+from pengaduan.complaints.evidence import megabytes
 from pengaduan.complaints.storage import Storage
 from pengaduan.mailintake.taking import Deferred, Rejected, take
 from pengaduan.settings import Settings
@@ -77,10 +78,9 @@ class _Clear:
 
     async def push(self, status: str) -> None:
         if status.startswith(_TOO_BIG):
-            megabytes = (self.data_size_limit or 0) / (1024 * 1024)
             status = (
                 f"552 5.3.4 Message too big for the complaints address (at most "
-                f"{megabytes:.0f} MB); send fewer or smaller photos"
+                f"{megabytes(self.data_size_limit or 0)} MB); send fewer or smaller photos"
             )
         await super().push(status)  # type: ignore[misc]
 

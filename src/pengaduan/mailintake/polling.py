@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from aioimaplib import IMAP4, IMAP4_SSL, AioImapException, Response
 
+from pengaduan.complaints.evidence import megabytes
 from pengaduan.complaints.storage import Storage
 from pengaduan.i18n import _
 from pengaduan.mailintake import answers, loops
@@ -126,13 +127,12 @@ class MailboxPoller:
             mail is not None
             and loops.automatic(mail, envelope_from=None, settings=self.settings) is None
         ):
-            megabytes = f"{self.settings.mail_intake_max_bytes / (1024 * 1024):.0f}"
             with in_language(self.settings.default_language):
                 await answers.refusal(
                     mail,
                     _(
                         "Your mail was larger than %(max)s MB. Send fewer or smaller photos.",
-                        max=megabytes,
+                        max=megabytes(self.settings.mail_intake_max_bytes),
                     ),
                     number=None,
                     settings=self.settings,
