@@ -44,6 +44,12 @@ class MailIntakeSettings:
         "mails taken from one sender in an hour; more wait (4xx) or are left unread",
         read=Whole(minimum=1),
     )
+    mail_intake_authserv_id: str = setting(
+        "PENGADUAN_MAIL_INTAKE_AUTHSERV_ID",
+        "",
+        "the name your mail server writes first in Authentication-Results: mail whose From it "
+        "did not verify (DMARC, or DKIM/SPF of that domain) is refused; empty: not checked",
+    )
     mail_intake_imap_host: str = setting(
         "PENGADUAN_MAIL_INTAKE_IMAP_HOST",
         "",

@@ -366,3 +366,18 @@ async def test_the_listener_speaks_lmtp_when_told(
         await say("QUIT")
         writer.close()
     assert len(await _complaints()) == 1
+
+
+async def test_with_a_trusted_mail_server_an_unverified_sender_is_refused(
+    app: Litestar, db_dsn: str, smtp_sink: SmtpSink, unit_data: dict[str, int]
+) -> None:
+    settings = intake_settings(db_dsn, smtp_sink, PENGADUAN_MAIL_INTAKE_AUTHSERV_ID="mx.pemda.test")
+    async for intake in _listening(settings):
+        forged = citizen_mail(headers={"Authentication-Results": "mx.pemda.test; dmarc=fail"})
+        refused = await intake.refused(forged)
+        assert refused.code == 550 and "could not be verified" in refused.message
+        verified = citizen_mail(
+            headers={"Authentication-Results": "mx.pemda.test; dmarc=pass header.from=warga.test"}
+        )
+        assert (await intake.send(verified)).startswith("filed")
+        assert len(await _complaints()) == 1 and await _outbox_count() == 1

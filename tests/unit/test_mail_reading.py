@@ -3,9 +3,11 @@ trimmed, automatic mail told apart, reply addresses that cannot be made up."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
-from pengaduan.mailintake import addressing, loops, trimming
+from pengaduan.mailintake import addressing, authentication, loops, trimming
 from pengaduan.mailintake.reading import Malformed, html_text, read_mail
 from pengaduan.notifications.outbox.email_delivery import OWN_HEADER
 from pengaduan.settings import Settings, load_settings
@@ -184,3 +186,28 @@ def test_mail_to_the_reporter_about_a_complaint_carries_its_reply_address(
     assert addressing.reply_address_of(settings, reply) == expected
     assert addressing.reply_address_of(settings, staff) is None
     assert addressing.reply_address_of(settings, {"kind": "confirm_email"}) is None
+
+
+@pytest.mark.parametrize(
+    ("results", "trusted"),
+    [
+        (["mx.pemda.test; dmarc=pass (p=none) header.from=warga.test"], True),
+        (["mx.pemda.test; dkim=pass header.d=warga.test header.s=s1; spf=fail"], True),
+        (["mx.pemda.test; spf=pass smtp.mailfrom=bounce.warga.test"], True),
+        (["mx.pemda.test; dkim=pass header.d=lain.test; spf=softfail"], False),
+        (["mx.pemda.test; dmarc=fail header.from=warga.test"], False),
+        # Another server's word (or one the sender wrote) counts for nothing.
+        (["mx.palsu.test; dmarc=pass header.from=warga.test"], False),
+        ([], False),
+    ],
+)
+def test_the_sender_is_verified_only_by_our_mail_servers_results(
+    settings: Settings, results: list[str], trusted: bool
+) -> None:
+    message = citizen_mail()
+    for value in results:
+        message["Authentication-Results"] = value
+    mail = read_mail(message.as_bytes())
+    checking = replace(settings, mail_intake_authserv_id="MX.pemda.test")
+    assert authentication.authenticated(mail, checking) is trusted
+    assert authentication.authenticated(mail, settings) is True  # not set up: not checked

@@ -19,7 +19,7 @@ from pengaduan.complaints import conversation, intake
 from pengaduan.complaints.storage import Storage
 from pengaduan.errors import Refused
 from pengaduan.i18n import _
-from pengaduan.mailintake import addressing, answers, loops, trimming
+from pengaduan.mailintake import addressing, answers, authentication, loops, trimming
 from pengaduan.mailintake.reading import IncomingMail, Malformed, read_mail
 from pengaduan.notifications.texts import in_language
 from pengaduan.settings import Settings
@@ -204,6 +204,12 @@ async def take(
     if reason is not None:
         log.info("mail intake: ignored a mail from %s (%s)", mail.sender, reason)
         return Taken("ignored", detail=reason)
+    if not authentication.authenticated(mail, settings):
+        log.info("mail intake: refused a mail from %s (not verified)", mail.sender)
+        raise Rejected(
+            "550 5.7.1 The sender's address could not be verified (DMARC, DKIM or SPF); "
+            "write from your own mailbox"
+        )
     try:
         # Answers and refusals in the agency's language (the sender has no other yet).
         with in_language(settings.default_language):
