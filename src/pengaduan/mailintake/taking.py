@@ -66,8 +66,9 @@ class Taken:
 
 def idempotency_key(mail: IncomingMail) -> str:
     """The same mail delivered twice (a retried SMTP conversation, a mailbox polled again)
-    has the same key: its Message-ID, else what it says."""
-    basis = mail.message_id or f"{mail.sender}\n{mail.subject}\n{mail.text}"
+    has the same key: its sender and Message-ID, else what it says. (With the sender, a
+    Message-ID copied by someone else is another mail, not a clash with theirs.)"""
+    basis = f"{mail.sender}\n" + (mail.message_id or f"{mail.subject}\n{mail.text}")
     return "mail:" + hashlib.sha256(basis.encode("utf-8", "replace")).hexdigest()[:48]
 
 
