@@ -145,6 +145,10 @@ async def test_a_mail_with_a_photo_becomes_a_complaint_and_is_answered_with_numb
     assert complaint["number"] in answer.message["Subject"]
     assert complaint["number"] in body and complaint["tracking_code"] in body
     assert "Kode pelacakan" in body  # Indonesian by default
+    # It invites the reply it takes (not the usual "please do not reply").
+    assert (
+        f"Balas surel ini untuk menambahkan pesan pada pengaduan Anda {complaint['number']}" in body
+    )
     reply_to = addressing.reply_address(intake.settings, complaint["number"])
     assert answer.message["Reply-To"] == reply_to
     assert answer.message[OWN_HEADER]

@@ -12,15 +12,10 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from pengaduan.notifications.texts import CITIZEN_KINDS
 from pengaduan.settings import Settings
 
 NUMBER_IN_TEXT = re.compile(r"\bADU-(\d{4})-(\d{6,})\b", re.IGNORECASE)
 _TOKEN = re.compile(r"^(adu-\d{4}-\d{6,})-([a-z2-7]{10})$")
-# The mails that go to a complaint's reporter about it (the outbox's kinds).
-REPORTER_MAIL_KINDS = frozenset(
-    {"complaint_received"} | {f"notification_{kind}" for kind in CITIZEN_KINDS}
-)
 
 
 def _signature(settings: Settings, number: str) -> str:
@@ -75,18 +70,11 @@ def number_in_subject(subject: str) -> str | None:
 
 def reply_address_of(settings: Settings, payload: Mapping[str, Any]) -> str | None:
     """The Reply-To of an outbox mail: the complaint's reply address on mail to its reporter
-    about it (received, status changes, replies), else None."""
-    kind = str(payload.get("kind", ""))
-    if kind not in REPORTER_MAIL_KINDS and not kind.startswith("status_"):
-        return None
+    about it (its context's `reply_number`, set by notifications.services.mail_for), else
+    None."""
     render = payload.get("render")
-    if not isinstance(render, Mapping):
-        return None
-    context = render.get("context")
-    number = context.get("number") if isinstance(context, Mapping) else None
-    note = render.get("notification")
-    if not number and isinstance(note, Mapping) and isinstance(note.get("params"), Mapping):
-        number = note["params"].get("number")
+    context = render.get("context") if isinstance(render, Mapping) else None
+    number = context.get("reply_number") if isinstance(context, Mapping) else None
     if not isinstance(number, str) or not NUMBER_IN_TEXT.fullmatch(number):
         return None
     return reply_address(settings, number)

@@ -61,13 +61,14 @@ async def received_unless_told(
             "tracking_code": submitted.tracking_code,
             # The tracking page: a contact-only reporter has no account to open it with.
             "link": sms_link("submitted", submitted.number, None, base_url=settings.base_url),
+            "reply_number": submitted.number,
         },
         user["language"] if user else settings.default_language,
     )
-    # The number in `render` gives it the complaint's reply address (addressing).
+    # `reply_number` gives it the complaint's reply address (addressing.reply_address_of).
     await enqueue_email(
         to=mail.sender,
         mail=rendered,
         kind="complaint_received",
-        render={"context": {"number": submitted.number}},
+        render={"context": {"reply_number": submitted.number}},
     )
