@@ -1,4 +1,5 @@
-"""The `pengaduan` command: serve, migrate, create-admin, seed-demo, backup, restore."""
+"""The `pengaduan` command: serve, migrate, create-admin, seed-demo, backup, restore,
+worker, mail-intake."""
 
 from __future__ import annotations
 
@@ -241,6 +242,25 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_mail_intake(settings: Settings, args: argparse.Namespace) -> int:
+    import dataclasses
+    import logging
+
+    from pengaduan.mailintake.running import mailbox_problem, run_intake
+
+    if args.lmtp:
+        settings = dataclasses.replace(settings, mail_intake_protocol="lmtp")
+    imap = args.imap or args.once
+    if imap and (problem := mailbox_problem(settings)):
+        return _fail(problem, 2)
+    _database(settings)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    asyncio.run(run_intake(settings, imap=imap, once=args.once, host=args.host, port=args.port))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pengaduan", description="Sistem Pengaduan Masyarakat")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -313,6 +333,18 @@ def build_parser() -> argparse.ArgumentParser:
         "worker", help="deliver the outbox (mail) and run the scheduled jobs, serving no pages"
     )
     worker.set_defaults(func=cmd_worker)
+
+    intake = sub.add_parser(
+        "mail-intake", help="take complaints by email: an SMTP/LMTP listener, or an IMAP poller"
+    )
+    intake.add_argument("--host", help="listen here (default PENGADUAN_MAIL_INTAKE_HOST)")
+    intake.add_argument("--port", type=int, help="and port (default PENGADUAN_MAIL_INTAKE_PORT)")
+    intake.add_argument("--lmtp", action="store_true", help="speak LMTP instead of SMTP")
+    intake.add_argument(
+        "--imap", action="store_true", help="poll the IMAP mailbox of the settings instead"
+    )
+    intake.add_argument("--once", action="store_true", help="poll the mailbox once, then stop")
+    intake.set_defaults(func=cmd_mail_intake)
     return parser
 
 

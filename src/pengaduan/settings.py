@@ -14,6 +14,7 @@ from typing import Any
 
 from pengaduan.settings_channels import ChannelSettings
 from pengaduan.settings_development import fill_development_secrets
+from pengaduan.settings_intake import MailIntakeSettings
 from pengaduan.settings_reading import (
     Choice,
     FernetKeys,
@@ -49,7 +50,7 @@ def project_root() -> Path:
 
 
 @dataclass(frozen=True)
-class Settings(ChannelSettings):
+class Settings(ChannelSettings, MailIntakeSettings):
     mode: str = setting(
         "PENGADUAN_MODE",
         "development",

@@ -63,9 +63,10 @@ class LoginThrottle(Table, tablename="login_throttles", db=ENGINE):
     client address (accounts/throttle.py), shared by every worker."""
 
     # "user:<id>", "account:<unknown name typed>", "ip:<address>", "register:<address>" or
-    # "reset:<address>" or "reset_code:<address>" (for the last three, last_failure_at is
-    # when the hour's window began); "sms_in:<user id>", "sms_in_help:<user id>",
-    # "sms_in_filed:<user id>" (messages to the WhatsApp/SMS intake, sms_intake.inbound)
+    # "reset:<address>" or "reset_code:<address>", or "mail:<sender's email address>" (for
+    # the last four, last_failure_at is when the hour's window began); "sms_in:<user id>",
+    # "sms_in_help:<user id>", "sms_in_filed:<user id>" (messages to the WhatsApp/SMS intake,
+    # sms_intake.inbound)
     key = Varchar(length=300, unique=True)
     failures = Integer(default=0)
     last_failure_at = Timestamptz()

@@ -172,10 +172,11 @@ async def count_in_window(key: str, window: timedelta) -> tuple[int, Throttled]:
     return row["failures"], Throttled(until=row["last_failure_at"] + window)
 
 
-async def count_request(kind: str, ip: str) -> Throttled | None:
-    """Count a registration or reset request from `ip`; the wait when over the hour's limit."""
+async def count_request(kind: str, ip: str, *, limit: int | None = None) -> Throttled | None:
+    """Count a registration or reset request from `ip`; the wait when over the hour's limit.
+    Other kinds (mail from one sender: "mail", keyed by the address) give their `limit`."""
     count, window_end = await count_in_window(f"{kind}:{ip}", REQUEST_WINDOW)
-    if count <= REQUESTS_PER_HOUR[kind]:
+    if count <= (REQUESTS_PER_HOUR[kind] if limit is None else limit):
         return None
     return window_end
 

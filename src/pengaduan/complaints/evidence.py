@@ -137,7 +137,8 @@ def clean_name(name: str) -> str:
     return name
 
 
-def _megabytes(size: int) -> str:
+def megabytes(size: int) -> str:
+    """A size in MB as limits are told to people ("10", "0.5")."""
     return f"{size / (1024 * 1024):.0f}" if size >= 1024 * 1024 else f"{size / (1024 * 1024):.1f}"
 
 
@@ -287,7 +288,7 @@ def check(name: str, data: bytes, max_bytes: int) -> tuple[str, str]:
             _(
                 "%(name)s is larger than %(max)s MB.",
                 name=name,
-                max=_megabytes(max_bytes),
+                max=megabytes(max_bytes),
             )
         )
     kind = detect_kind(data)

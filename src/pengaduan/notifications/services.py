@@ -170,6 +170,11 @@ def mail_for(
     context = dict(context)
     if str(context.get("link", "")).startswith("/"):
         context["link"] = settings.base_url + context["link"]
+    number = context.get("number") or ((notification or {}).get("params") or {}).get("number")
+    if number and topic is not None and topic not in STAFF_KINDS and settings.mail_intake_addresses:
+        # Mail to the reporter about their complaint: a reply to it becomes a message on it
+        # (the outbox sets the complaint's reply address; the footer invites the reply).
+        context["reply_number"] = number
     spec = texts.mail_spec(template, context, user_id=user["id"], notification=notification)
     rendered = texts.render_notification_mail(
         spec, language=user["language"], full_name=user["full_name"]

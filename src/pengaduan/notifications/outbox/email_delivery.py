@@ -17,6 +17,7 @@ import aiosmtplib
 import asyncpg
 
 from pengaduan import db
+from pengaduan.mailintake.addressing import reply_address_of
 from pengaduan.notifications import mailbox, texts
 from pengaduan.notifications.outbox.attempts import fail, give_up, mark_sent, payload_of
 from pengaduan.settings import Settings
@@ -34,6 +35,10 @@ def _mail_domain(settings: Settings) -> str:
     return domain or urlsplit(settings.base_url).hostname or "localhost"
 
 
+# Set on every mail we send: the mail intake recognises our own mail come back (a loop).
+OWN_HEADER = "X-Pengaduan-Outbox"
+
+
 def message_id(settings: Settings, outbox_id: int, created_at: datetime) -> str:
     """The Message-ID of outbox row `outbox_id`: the same on every attempt, so a copy sent
     twice (a worker that died after sending, before recording it) is recognisable.
@@ -43,6 +48,12 @@ def message_id(settings: Settings, outbox_id: int, created_at: datetime) -> str:
     """
     stamp = int(created_at.timestamp() * 1_000_000)
     return f"<outbox.{outbox_id}.{stamp}@{_mail_domain(settings)}>"
+
+
+def is_own_message_id(settings: Settings, value: str) -> bool:
+    """Whether `value` is a Message-ID this site gave one of its mails (`message_id`)."""
+    value = value.strip()
+    return value.startswith("<outbox.") and value.endswith(f"@{_mail_domain(settings)}>")
 
 
 def build_email(
@@ -64,6 +75,11 @@ def build_email(
     message["Message-ID"] = message_id(settings, outbox_id, created_at)
     # RFC 3834: tells vacation responders not to answer.
     message["Auto-Submitted"] = "auto-generated"
+    message[OWN_HEADER] = str(outbox_id)
+    # Mail about a complaint to its reporter: a reply to it becomes a message on it.
+    reply_to = reply_address_of(settings, payload)
+    if reply_to:
+        message["Reply-To"] = reply_to
     message.set_content(payload["text"])
     if payload.get("html"):
         message.add_alternative(payload["html"], subtype="html")
