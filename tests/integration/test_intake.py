@@ -221,3 +221,28 @@ async def test_media_links_never_reach_the_servers_own_network(
         with pytest.raises(Refused) as refused:
             await remote_media.fetch(url, settings=closed)
         assert "internet publik" in refused.value.message, url
+
+
+async def test_a_reporter_without_an_account_is_sent_to_the_tracking_page(
+    app: Litestar, settings: Settings, storage: evidence.Storage, unit_data: dict[str, int]
+) -> None:
+    """They cannot log in to the complaint's page: their mail links to the tracking page
+    with the number and the code."""
+    reporter = await contacts.reporter_for(
+        email="tanpa.akun@uji.test", confirmed=True, settings=settings
+    )
+    submitted = await intake.file_from_channel(
+        channel="email",
+        reporter_id=reporter.user_id,
+        title="Sampah menumpuk",
+        body=BODY,
+        category_id=unit_data["category"],
+        settings=settings,
+        storage=storage,
+    )
+    payload = await db.fetchval(
+        "SELECT payload::text FROM outbox WHERE channel = 'email' AND recipient = $1",
+        "tanpa.akun@uji.test",
+    )
+    assert f"/lacak?nomor={submitted.number}&kode={submitted.tracking_code}" in payload
+    assert f"/pengaduan/{submitted.id}" not in payload

@@ -53,7 +53,7 @@ SELECT k.id AS existing_id, k.number AS existing_number, k.tracking_code AS exis
        CASE WHEN $5 AND cat.id IS NOT NULL AND k.id IS NULL
             THEN nextval('{NUMBER_SEQUENCE}') END AS number_value,
        r.id AS recipient_id, r.full_name, r.email, r.email_confirmed_at, r.language, r.role,
-       r.has_phone, r.email_kinds::text[], r.sms_kinds::text[]
+       r.has_phone, r.email_kinds::text[], r.sms_kinds::text[], r.contact_only
 FROM (SELECT 1) AS one
 LEFT JOIN complaints k ON k.idempotency_key = $3
 LEFT JOIN LATERAL (
@@ -163,6 +163,7 @@ RECIPIENT_KEYS = (
     "has_phone",
     "email_kinds",
     "sms_kinds",
+    "contact_only",
 )
 
 

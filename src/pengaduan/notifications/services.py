@@ -45,7 +45,8 @@ def kinds_for(role: str) -> tuple[str, ...]:
 
 # What `recipients` gives of each user (`u`: users, `p`: their notification_preferences).
 RECIPIENT_COLUMNS = """u.id, u.full_name, u.email, u.email_confirmed_at, u.language, u.role,
-       u.phone_encrypted IS NOT NULL AS has_phone, p.email_kinds, p.sms_kinds"""
+       u.phone_encrypted IS NOT NULL AS has_phone, p.email_kinds, p.sms_kinds,
+       u.contact_key IS NOT NULL AS contact_only"""
 RECIPIENTS = f"""
 SELECT {RECIPIENT_COLUMNS}
 FROM users u LEFT JOIN notification_preferences p ON p."user" = u.id
@@ -168,6 +169,12 @@ def mail_for(
     if topic is not None and not wants(user, "email", topic):
         return None
     context = dict(context)
+    if user.get("contact_only") and context.get("number") and context.get("link"):
+        # A reporter without an account (mail, WhatsApp) cannot log in to the complaint's
+        # page: their link is the tracking page, with the code when the mail carries it.
+        context["link"] = texts.tracking_link(
+            context["number"], context.get("tracking_code", ""), base_url=""
+        ).removesuffix("&kode=")
     if str(context.get("link", "")).startswith("/"):
         context["link"] = settings.base_url + context["link"]
     number = context.get("number") or ((notification or {}).get("params") or {}).get("number")
