@@ -367,3 +367,35 @@ async def test_the_same_message_delivered_twice_at_once_is_done_once(
     assert actions == ["duplicate", "filed"]
     assert await count("SELECT count(*) FROM complaints") == 1
     assert await count("SELECT count(*) FROM outbox WHERE channel = 'sms'") == 1
+
+
+async def test_status_changes_reach_the_sender_by_sms_until_berhenti(
+    app: Litestar, on: Settings, webhook: httpx.AsyncClient, gateway: GatewaySink, category: int
+) -> None:
+    """Someone who complained by message has no account to choose notifications on: they
+    hear about status changes by SMS, until they send BERHENTI (and MULAI turns them on)."""
+    from pengaduan.complaints import lifecycle
+
+    assert (await send(webhook, payload(COMPLAINT, "m-st1"))).json()["action"] == "filed"
+    complaint = await db.fetchrow("SELECT id, number FROM complaints")
+    admin_id = await db.fetchval(
+        "INSERT INTO users (username, password_hash, full_name, role, language, is_active, "
+        "created_at, updated_at) VALUES ('adm', '!', 'Adm', 'admin', 'id', true, now(), now()) "
+        "RETURNING id"
+    )
+    officer = lifecycle.Actor(user_id=admin_id, role="admin")
+    await lifecycle.apply(complaint["id"], "verify", officer, settings=on)
+    _filed, verified = await answers_sent(on, gateway)
+    assert complaint["number"] in verified and sms.fits(verified)
+
+    assert (await send(webhook, payload("berhenti", "m-st2"))).json()["action"] == "sms_off"
+    await lifecycle.apply(complaint["id"], "start", officer, settings=on)
+    texts = await answers_sent(on, gateway)
+    assert len(texts) == 3 and "MULAI" in texts[2]
+
+    assert (await send(webhook, payload("MULAI", "m-st3"))).json()["action"] == "sms_on"
+    await lifecycle.apply(
+        complaint["id"], "resolve", officer, text="Sudah diperbaiki.", settings=on
+    )
+    texts = await answers_sent(on, gateway)
+    assert len(texts) == 5 and "BERHENTI" in texts[3] and complaint["number"] in texts[4]

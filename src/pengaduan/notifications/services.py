@@ -31,6 +31,10 @@ CHANNELS = ("email", "sms")
 # for (it costs money, and a phone number given for contact is no consent to messages).
 DEFAULT_EMAIL_KINDS = frozenset(KINDS)
 DEFAULT_SMS_KINDS: frozenset[str] = frozenset()
+# A reporter without an account (accounts.contacts) has no preferences page: with a phone
+# they hear about their complaint by SMS unless they send BERHENTI (sms_intake); the intake's
+# own answer is their "submitted".
+CONTACT_SMS_KINDS = frozenset(CITIZEN_KINDS) - {"submitted"}
 
 
 def kinds_for(role: str) -> tuple[str, ...]:
@@ -66,7 +70,10 @@ def wants(user: dict[str, Any], channel: str, kind: str) -> bool:
     """Whether the user chose (or by default gets) `kind` on `channel`."""
     chosen = user.get(f"{channel}_kinds")
     if chosen is None:
-        chosen = DEFAULT_EMAIL_KINDS if channel == "email" else DEFAULT_SMS_KINDS
+        if channel == "email":
+            chosen = DEFAULT_EMAIL_KINDS
+        else:
+            chosen = CONTACT_SMS_KINDS if user.get("contact_only") else DEFAULT_SMS_KINDS
     return kind in chosen
 
 

@@ -61,6 +61,16 @@ def help_text() -> str:
     )
 
 
+def switched(*, on: bool) -> str:
+    if on:
+        return sms.shorten(
+            _("You will get a message when your complaints change. Send BERHENTI to stop.")
+        )
+    return sms.shorten(
+        _("You will no longer get messages when your complaints change. Send MULAI to restart.")
+    )
+
+
 def refused(message: str) -> str:
     """A complaint that could not be filed: why (a service's message), as one SMS."""
     return sms.shorten(_("Complaint not filed: %(reason)s", reason=message))

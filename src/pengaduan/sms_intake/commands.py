@@ -2,6 +2,7 @@
 
 `ADUAN <text>` files a complaint; `LAPOR <text>` too, because LAPOR! (the national complaint
 service) taught many citizens that word. `CEK <number> <tracking code>` asks for a status.
+`BERHENTI` (or STOP) turns the status messages off, `MULAI` (or START) on again.
 Keywords are read in any case, and may be followed by the separators people type after them
 ("ADUAN: ...", "LAPOR! ...", "cek#ADU-2026-000123#K3D8"). Anything else is answered with help.
 """
@@ -15,12 +16,17 @@ from pengaduan.complaints.forms import TITLE_MIN
 
 FILE_KEYWORDS = ("ADUAN", "LAPOR")
 CHECK_KEYWORDS = ("CEK",)
+# Status messages off and on again (a reporter without an account gets them by default).
+STOP_KEYWORDS = ("BERHENTI", "STOP")
+START_KEYWORDS = ("MULAI", "START")
 # A complaint's title: its first line, at most this many words and characters.
 TITLE_WORDS = 10
 TITLE_CHARS = 80
 
 _KEYWORD = re.compile(
-    r"\A\s*(?P<keyword>" + "|".join(FILE_KEYWORDS + CHECK_KEYWORDS) + r")\b"
+    r"\A\s*(?P<keyword>"
+    + "|".join(FILE_KEYWORDS + CHECK_KEYWORDS + STOP_KEYWORDS + START_KEYWORDS)
+    + r")\b"
     r"[\s:#,.!\-]*(?P<rest>.*)\Z",
     re.IGNORECASE | re.DOTALL,
 )
@@ -30,7 +36,7 @@ _CHECK_SEPARATORS = re.compile(r"[\s#,;:]+")
 @dataclass(frozen=True)
 class Command:
     """`kind` is "file" (with `text`), "check" (with `number` and `code`; either may be empty
-    when the sender left it out) or "help"."""
+    when the sender left it out), "stop", "start" or "help"."""
 
     kind: str
     text: str = ""
@@ -46,6 +52,10 @@ def parse(message: str) -> Command:
     keyword, rest = found["keyword"].upper(), found["rest"].strip()
     if keyword in FILE_KEYWORDS:
         return Command("file", text=rest)
+    if keyword in STOP_KEYWORDS:
+        return Command("stop")
+    if keyword in START_KEYWORDS:
+        return Command("start")
     parts = [part for part in _CHECK_SEPARATORS.split(rest) if part]
     number = parts[0] if parts else ""
     # The tracking code is read without its spaces (tracking.normalise_code): "K3D8 9QX2" too.

@@ -34,6 +34,7 @@ from pengaduan.complaints.imaging import ImageWorkers, ImageWorkersBusy
 from pengaduan.complaints.storage import Storage
 from pengaduan.errors import INVALID, Refused
 from pengaduan.notifications import outbox
+from pengaduan.notifications import services as notifications
 from pengaduan.notifications.texts import in_language
 from pengaduan.settings import Settings
 from pengaduan.sms_intake import answers, commands
@@ -145,6 +146,8 @@ async def _answer(
         return _Done("help", answers.help_text() if allowed else None)
     if command.kind == "check":
         return await _status(command, settings)
+    if command.kind in ("stop", "start"):
+        return await _switch(reporter_id, on=command.kind == "start")
     if not command.text:
         return _Done("file_usage", answers.file_usage())
     allowed, first_past, seconds = await _counted(
@@ -153,6 +156,18 @@ async def _answer(
     if not allowed:
         return _Done("throttled", answers.too_many_complaints(seconds) if first_past else None)
     return await _file(message, command.text, reporter_id, settings, storage, images, ip)
+
+
+async def _switch(reporter_id: int, *, on: bool) -> _Done:
+    """Status messages by SMS on or off for this sender (their mail choices kept)."""
+    current = await notifications.preferences(reporter_id)
+    await notifications.save_preferences(
+        reporter_id,
+        "citizen",
+        email=set(current["email"]),
+        sms_kinds=set(notifications.CONTACT_SMS_KINDS) if on else set(),
+    )
+    return _Done("sms_on" if on else "sms_off", answers.switched(on=on))
 
 
 async def _status(command: commands.Command, settings: Settings) -> _Done:
