@@ -25,6 +25,7 @@ from pengaduan.accounts import sessions
 from pengaduan.accounts.guards import access_guard
 from pengaduan.accounts.sessions import SessionMiddleware
 from pengaduan.agency import routes as agency_routes
+from pengaduan.apikeys import routes as apikey_routes
 from pengaduan.archive import routes as archive_routes
 from pengaduan.audit import routes as audit_routes
 from pengaduan.backup import routes as backup_routes
@@ -38,6 +39,7 @@ from pengaduan.live import live_plugin
 from pengaduan.live import routes as live_routes
 from pengaduan.notifications import routes as notification_routes
 from pengaduan.notifications import session_reads as _unread  # noqa: F401 (registers)
+from pengaduan.open311 import routes as open311_routes
 from pengaduan.settings import Settings, get_settings
 from pengaduan.statistics import routes as statistics_routes
 from pengaduan.web import errors, head, kit, language
@@ -60,6 +62,7 @@ def route_handlers() -> list:
         *account_admin_routes.ROUTES,
         *account_reset_routes.ROUTES,
         *agency_routes.ROUTES,
+        *apikey_routes.ROUTES,
         *audit_routes.ROUTES,
         *backup_routes.ROUTES,
         *handling_routes.ROUTES,
@@ -69,6 +72,7 @@ def route_handlers() -> list:
         *notification_routes.ROUTES,
         *statistics_routes.ROUTES,
         *live_routes.ROUTES,
+        *open311_routes.ROUTES,
         shell_routes.home,
         shell_routes.healthz,
         language.switch_language,

@@ -4,6 +4,7 @@ from piccolo.conf.apps import AppConfig
 
 from pengaduan.accounts.tables import LoginThrottle, PasswordResetCode, Session, User
 from pengaduan.agency.tables import Category, ResponseTemplate, Unit
+from pengaduan.apikeys.tables import ApiKey, ApiKeyWindow
 from pengaduan.audit.tables import AuditLog
 from pengaduan.complaints.tables import (
     Complaint,
@@ -36,6 +37,8 @@ TABLES = [
     QueueVersion,
     PasswordResetCode,
     ComplaintDaily,
+    ApiKey,
+    ApiKeyWindow,
 ]
 
 APP_CONFIG = AppConfig(

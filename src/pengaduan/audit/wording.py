@@ -25,6 +25,9 @@ def _actions() -> dict[str, str]:
     return {
         "account.register": _("Registered an account"),
         "backup.failed": _("A scheduled backup failed"),
+        "api_key.issue": _("Issued an API key"),
+        "api_key.revoke": _("Revoked an API key"),
+        "open311.request": _("Filed a complaint through Open311"),
         "account.login": _("Logged in"),
         "account.email_confirmed": _("Confirmed the email address"),
         "account.reset_requested": _("Asked for a password reset link"),

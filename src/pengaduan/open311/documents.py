@@ -1,0 +1,110 @@
+"""GeoReport v2 documents in the two formats it defines, and its error lists.
+
+The element names and nesting are the specification's (wiki.open311.org/GeoReport_v2): a JSON
+document is a list of objects (an object for discovery and a service definition); its XML twin
+has a root element, one child per object, and a container element per list (`attributes` of
+`attribute`, `values` of `value`, `endpoints` of `endpoint`, `formats` of `format`). Empty
+values are `null` in JSON and empty elements in XML; times are W3C (ISO 8601 with offset).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+from xml.etree import ElementTree
+
+from litestar import Response
+
+from pengaduan.clock import JAKARTA
+
+FORMATS = ("json", "xml")
+MEDIA_TYPES = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
+# A list field's XML container holds elements named so.
+_ITEM_OF = {
+    "attributes": "attribute",
+    "values": "value",
+    "endpoints": "endpoint",
+    "formats": "format",
+}
+
+
+def w3c(moment: datetime | None) -> str | None:
+    """A time as the specification writes it (2010-04-14T06:37:38+07:00), in Jakarta time."""
+    if moment is None:
+        return None
+    return moment.astimezone(JAKARTA).isoformat(timespec="seconds")
+
+
+def format_of(name: str) -> tuple[str, str] | None:
+    """("requests", "json") for "requests.json"; None without a known format suffix."""
+    stem, dot, suffix = name.rpartition(".")
+    if not dot or suffix not in FORMATS or not stem:
+        return None
+    return stem, suffix
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _append(parent: ElementTree.Element, name: str, value: Any) -> None:
+    element = ElementTree.SubElement(parent, name)
+    if isinstance(value, Mapping):
+        for key, inner in value.items():
+            _append(element, key, inner)
+    elif isinstance(value, list | tuple):
+        for inner in value:
+            _append(element, _ITEM_OF.get(name, name), inner)
+    else:
+        element.text = _text(value)
+
+
+def xml_document(root: str, item: str | None, content: Any) -> bytes:
+    """`content` (a list of objects under `root`/`item`, or one object as `root`) as XML."""
+    top = ElementTree.Element(root)
+    if item is None:
+        for key, value in content.items():
+            _append(top, key, value)
+    else:
+        for row in content:
+            _append(top, item, row)
+    body = ElementTree.tostring(top, encoding="unicode")
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n' + body).encode()
+
+
+def encode(fmt: str, root: str, item: str | None, content: Any) -> bytes:
+    """The document in `fmt`: JSON as the content itself, XML under `root` (and `item`)."""
+    if fmt == "json":
+        return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode()
+    return xml_document(root, item, content)
+
+
+def answer(
+    fmt: str,
+    root: str,
+    item: str | None,
+    content: Any,
+    *,
+    status_code: int = 200,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    return Response(
+        content=encode(fmt, root, item, content),
+        status_code=status_code,
+        media_type=MEDIA_TYPES[fmt],
+        headers=dict(headers or {}),
+    )
+
+
+def errors(fmt: str, status_code: int, descriptions: Sequence[str], **headers: str) -> Response:
+    """The specification's error list: each error's `code` (the HTTP status) and
+    `description`."""
+    content = [{"code": status_code, "description": text} for text in descriptions]
+    all_headers = {"Cache-Control": "no-store", **headers}
+    return answer(fmt, "errors", "error", content, status_code=status_code, headers=all_headers)

@@ -1,0 +1,161 @@
+"""Open311 GeoReport v2 routes: /open311/discovery.{fmt} and /open311/v2/... (`fmt`: json or
+xml, the address's suffix). Open to anyone, as the specification's reads are; an api_key is
+needed to file a request (the create scope), and a read that brings one is counted against
+that key's limit. Answers are Open311 documents, errors included (open311.errors), never pages.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from litestar import MediaType, Request, Response, get
+
+from pengaduan.apikeys.limits import LIMITER
+from pengaduan.apikeys.services import key_for
+from pengaduan.errors import NOT_FOUND, Refused
+from pengaduan.i18n import _
+from pengaduan.open311 import caching, reading
+from pengaduan.open311.documents import MEDIA_TYPES, answer, encode, format_of, w3c
+from pengaduan.open311.errors import HANDLERS
+from pengaduan.settings import Settings
+from pengaduan.web.kit import SettingsDep
+
+SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
+# When this interface last changed (discovery's changeset).
+CHANGESET = datetime(2026, 12, 5, tzinfo=UTC)
+OPEN = {"access": "anyone"}
+# Shared caches may keep a read for as long as web.publiccache lets them keep a public page.
+CACHE_CONTROL = "public, max-age=10"
+
+
+def route(*paths: str, **kwargs: Any) -> Any:
+    """A GET route of this interface: open, its errors as Open311 documents, out of any
+    schema."""
+    return get(
+        list(paths),
+        opt=OPEN,
+        exception_handlers=HANDLERS,
+        include_in_schema=False,
+        media_type=MediaType.TEXT,
+        **kwargs,
+    )
+
+
+def jurisdiction_of(settings: Settings) -> str:
+    """Our one jurisdiction_id: the host the service is published under."""
+    return urlsplit(settings.base_url).hostname or "localhost"
+
+
+def arguments(request: Request, settings: Settings) -> dict[str, str]:
+    """The query's arguments (first value of each), after checking jurisdiction_id."""
+    args = {name: request.query_params.get(name) or "" for name in request.query_params}
+    jurisdiction = args.get("jurisdiction_id", "").strip()
+    if jurisdiction and jurisdiction != jurisdiction_of(settings):
+        raise Refused(_("jurisdiction_id %(id)s was not found.", id=jurisdiction[:60]), NOT_FOUND)
+    return args
+
+
+async def count_reader(args: dict[str, str]) -> None:
+    """A read that brings an api_key is that client's: the key must be valid, have the read
+    scope, and stay within its limit."""
+    if "api_key" in args:
+        await LIMITER.admit(await key_for(args["api_key"], "read"))
+
+
+def _format(request: Request) -> str:
+    return "json" if request.url.path.endswith(".json") else "xml"
+
+
+async def _cached(
+    request: Request, fmt: str, root: str, item: str | None, read: Any, args: dict[str, str]
+) -> Response:
+    address = (
+        request.url.path,
+        tuple(sorted((k, v) for k, v in args.items() if k not in ("api_key", "jurisdiction_id"))),
+    )
+
+    async def build() -> bytes:
+        return encode(fmt, root, item, await read())
+
+    document = await caching.kept(address, build)
+    return Response(
+        content=document,
+        media_type=MEDIA_TYPES[fmt],
+        headers={"Cache-Control": CACHE_CONTROL},
+    )
+
+
+@route("/open311/discovery.json", "/open311/discovery.xml", name="open311:discovery")
+async def discovery(request: Request, settings: SettingsDep) -> Response:
+    fmt = _format(request)
+    content = {
+        "changeset": w3c(CHANGESET),
+        "contact": _(
+            "For help with this interface, write to %(address)s.", address=settings.mail_from
+        ),
+        "key_service": _(
+            "Filing requests needs an api_key: ask the agency's administrators for one."
+        ),
+        "endpoints": [
+            {
+                "specification": SPECIFICATION,
+                "url": settings.base_url.rstrip("/") + "/open311/v2",
+                "changeset": w3c(CHANGESET),
+                "type": "production" if settings.is_production else "test",
+                "formats": ["text/xml", "application/json"],
+            }
+        ],
+    }
+    return answer(fmt, "discovery", None, content, headers={"Cache-Control": CACHE_CONTROL})
+
+
+@route("/open311/v2/services.json", "/open311/v2/services.xml", name="open311:services")
+async def services(request: Request, settings: SettingsDep) -> Response:
+    args = arguments(request, settings)
+    await count_reader(args)
+    return await _cached(request, _format(request), "services", "service", reading.services, args)
+
+
+@route("/open311/v2/services/{code:str}", name="open311:service")
+async def service_definition(request: Request, settings: SettingsDep, code: str) -> Response:
+    found = format_of(code)
+    if found is None:
+        raise Refused(_("Add .json or .xml to the address."), NOT_FOUND)
+    service_code, fmt = found
+    args = arguments(request, settings)
+    await count_reader(args)
+    content = await reading.service_definition(service_code)
+    return answer(
+        fmt, "service_definition", None, content, headers={"Cache-Control": CACHE_CONTROL}
+    )
+
+
+@route("/open311/v2/requests.json", "/open311/v2/requests.xml", name="open311:requests")
+async def service_requests(request: Request, settings: SettingsDep) -> Response:
+    args = arguments(request, settings)
+    await count_reader(args)
+    query = reading.request_query(args)
+
+    async def read() -> list[dict[str, Any]]:
+        return await reading.service_requests(query)
+
+    return await _cached(request, _format(request), "service_requests", "request", read, args)
+
+
+@route("/open311/v2/requests/{request_id:str}", name="open311:request")
+async def service_request(request: Request, settings: SettingsDep, request_id: str) -> Response:
+    found = format_of(request_id)
+    if found is None:
+        raise Refused(_("Add .json or .xml to the address."), NOT_FOUND)
+    number, fmt = found
+    args = arguments(request, settings)
+    await count_reader(args)
+    row = await reading.service_request(number)
+    return answer(
+        fmt, "service_requests", "request", [row], headers={"Cache-Control": CACHE_CONTROL}
+    )
+
+
+ROUTES = [discovery, services, service_definition, service_requests, service_request]
