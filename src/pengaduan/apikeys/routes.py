@@ -12,6 +12,7 @@ from typing import Any
 
 from litestar import Request, Response, get, post
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
 from litestar.response import Template
 
 from pengaduan.apikeys import services
@@ -73,7 +74,7 @@ async def issue(request: Request, data: Form) -> Template:
 
 
 @post("/admin/kunci-api/{key_id:int}/cabut", name="apikeys:revoke", opt=ADMIN)
-async def revoke(request: Request, key_id: int) -> Response:
+async def revoke(request: Request, key_id: FromPath[int]) -> Response:
     try:
         name = await services.revoke_key(key_id, admin_id=request.user.id, ip=client_ip(request))
     except Refused as refused:

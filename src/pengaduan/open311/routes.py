@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from litestar import MediaType, Request, Response, get
+from litestar.params import FromPath
 
 from pengaduan.apikeys.limits import LIMITER
 from pengaduan.apikeys.services import key_for
@@ -119,7 +120,9 @@ async def services(request: Request, settings: SettingsDep) -> Response:
 
 
 @route("/open311/v2/services/{code:str}", name="open311:service")
-async def service_definition(request: Request, settings: SettingsDep, code: str) -> Response:
+async def service_definition(
+    request: Request, settings: SettingsDep, code: FromPath[str]
+) -> Response:
     found = format_of(code)
     if found is None:
         raise Refused(_("Add .json or .xml to the address."), NOT_FOUND)
@@ -145,7 +148,9 @@ async def service_requests(request: Request, settings: SettingsDep) -> Response:
 
 
 @route("/open311/v2/requests/{request_id:str}", name="open311:request")
-async def service_request(request: Request, settings: SettingsDep, request_id: str) -> Response:
+async def service_request(
+    request: Request, settings: SettingsDep, request_id: FromPath[str]
+) -> Response:
     found = format_of(request_id)
     if found is None:
         raise Refused(_("Add .json or .xml to the address."), NOT_FOUND)
