@@ -176,8 +176,10 @@ _FROM = """
 
 def description_of(title: str, body: str) -> str:
     """The request's description: the body, after the title unless the body starts with it
-    (as it does for a request filed through Open311, whose title is cut from it)."""
-    return body if body.startswith(title) else f"{title}\n\n{body}"
+    (as it does for a request filed through Open311, whose title is cut from it: spaces
+    joined, and a long one ending in "…")."""
+    start = title.removesuffix("…")
+    return body if " ".join(body.split()).startswith(start) else f"{title}\n\n{body}"
 
 
 def as_request(row: Mapping[str, Any]) -> dict[str, Any]:

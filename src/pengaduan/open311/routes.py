@@ -10,18 +10,18 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from litestar import MediaType, Request, Response, get
+from litestar import MediaType, Request, Response, get, post
 from litestar.params import FromPath
 
 from pengaduan.apikeys.limits import LIMITER
 from pengaduan.apikeys.services import key_for
 from pengaduan.errors import NOT_FOUND, Refused
 from pengaduan.i18n import _
-from pengaduan.open311 import caching, reading
+from pengaduan.open311 import caching, filing, reading
 from pengaduan.open311.documents import MEDIA_TYPES, answer, encode, format_of, w3c
 from pengaduan.open311.errors import HANDLERS
 from pengaduan.settings import Settings
-from pengaduan.web.kit import SettingsDep
+from pengaduan.web.kit import SettingsDep, StorageDep, client_ip
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 # When this interface last changed (discovery's changeset).
@@ -52,6 +52,11 @@ def jurisdiction_of(settings: Settings) -> str:
 def arguments(request: Request, settings: Settings) -> dict[str, str]:
     """The query's arguments (first value of each), after checking jurisdiction_id."""
     args = {name: request.query_params.get(name) or "" for name in request.query_params}
+    return arguments_checked(args, settings)
+
+
+def arguments_checked(args: dict[str, str], settings: Settings) -> dict[str, str]:
+    """`args`, refused when jurisdiction_id names another jurisdiction than ours."""
     jurisdiction = args.get("jurisdiction_id", "").strip()
     if jurisdiction and jurisdiction != jurisdiction_of(settings):
         raise Refused(_("jurisdiction_id %(id)s was not found.", id=jurisdiction[:60]), NOT_FOUND)
@@ -163,4 +168,44 @@ async def service_request(
     )
 
 
-ROUTES = [discovery, services, service_definition, service_requests, service_request]
+@post(
+    ["/open311/v2/requests.json", "/open311/v2/requests.xml"],
+    name="open311:file",
+    opt=OPEN,
+    exception_handlers=HANDLERS,
+    include_in_schema=False,
+    media_type=MediaType.TEXT,
+)
+async def file_request(request: Request, settings: SettingsDep, storage: StorageDep) -> Response:
+    """POST requests: the arguments in the body (urlencoded or multipart); api_key and
+    jurisdiction_id are also read from the query string, where some clients put them."""
+    form = await request.form()
+    args = {name: request.query_params.get(name) or "" for name in request.query_params}
+    for name in form:
+        value = form.get(name)
+        args[name] = value if isinstance(value, str) else ""
+    arguments_checked(args, settings)
+    key = await key_for(args.get("api_key"), "create")
+    await LIMITER.admit(key)
+    filed = await filing.file_request(
+        args,
+        key=key,
+        ip=client_ip(request),
+        settings=settings,
+        storage=storage,
+        images=request.app.state.get("image_workers"),
+    )
+    content = [
+        {"service_request_id": filed.number, "service_notice": filed.notice, "account_id": None}
+    ]
+    return answer(
+        _format(request),
+        "service_requests",
+        "request",
+        content,
+        status_code=201,
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+ROUTES = [discovery, services, service_definition, service_requests, service_request, file_request]
