@@ -58,6 +58,22 @@ ROUTE_TABLE: dict[tuple[str, str], str] = {
     ("POST", "/petugas/pengaduan/{complaint_id:int}/tugaskan"): "staff",
     ("GET", "/arsip"): "anyone",
     ("GET", "/arsip/{number:str}"): "anyone",
+    # API keys (admin page).
+    ("GET", "/admin/kunci-api"): "admin",
+    ("POST", "/admin/kunci-api"): "admin",
+    ("POST", "/admin/kunci-api/{key_id:int}/cabut"): "admin",
+    # Open311 GeoReport v2: open to anyone; filing needs an api_key (tests/integration/
+    # test_open311.py and test_api_keys.py), not a session or a CSRF token.
+    ("GET", "/open311/discovery.json"): "anyone",
+    ("GET", "/open311/discovery.xml"): "anyone",
+    ("GET", "/open311/v2/services.json"): "anyone",
+    ("GET", "/open311/v2/services.xml"): "anyone",
+    ("GET", "/open311/v2/services/{code:str}"): "anyone",
+    ("GET", "/open311/v2/requests.json"): "anyone",
+    ("GET", "/open311/v2/requests.xml"): "anyone",
+    ("GET", "/open311/v2/requests/{request_id:str}"): "anyone",
+    ("POST", "/open311/v2/requests.json"): "anyone",
+    ("POST", "/open311/v2/requests.xml"): "anyone",
     ("GET", "/pengaduan/serupa"): "anyone",
     # Citizens' complaints: file, follow, discuss, rate; tracking without an account.
     ("GET", "/pengaduan/baru"): "citizen",
@@ -148,6 +164,8 @@ ALLOWED = {
     "staff": {"officer", "admin"},
 }
 ROLES = (None, "citizen", "officer", "admin")
+# Machine routes authenticated by an api_key per request, not by a session: no CSRF token.
+KEYED = "/open311/"
 
 
 def registered_routes(app: Litestar) -> dict[tuple[str, str], str | None]:
@@ -176,6 +194,8 @@ def _concrete(path: str, ids: dict[str, int]) -> str:
     path = path.replace("{token:str}", "not-a-valid-token")
     path = path.replace("{number:str}", "ADU-2026-000001")
     path = path.replace("{name:str}", "20261204T170000000000-1.eml")
+    path = path.replace("{code:str}", "1.json").replace("{key_id:int}", "1")
+    path = path.replace("{request_id:str}", "ADU-2026-000001.json")
     for name in ("unit", "category", "template", "complaint", "file"):
         if name in ids:
             path = path.replace(f"{{{name}_id:int}}", str(ids[name]))
@@ -213,6 +233,8 @@ async def test_each_role_gets_what_the_table_says(
 ) -> None:
     problems = []
     for (method, path), access in sorted(ROUTE_TABLE.items()):
+        if method == "POST" and path.startswith(KEYED):
+            continue  # answers to its api_key (403 without one), whoever is logged in
         # A new session per route: logging out must not change the next answer.
         client: httpx.AsyncClient = await as_role(role)
         url = _concrete(path, people)
@@ -243,7 +265,7 @@ async def test_every_unsafe_route_refuses_a_request_without_csrf_token(
     assert "csrftoken" in client.cookies
     answers = {}
     for (method, path), _access in ROUTE_TABLE.items():
-        if method in ("GET", "HEAD"):
+        if method in ("GET", "HEAD") or path.startswith(KEYED):
             continue
         response = await client.request(method, _concrete(path, people), data={"x": "1"})
         answers[f"{method} {path}"] = response.status_code
