@@ -70,7 +70,7 @@ def check_key_form(values: dict[str, str], scopes: list[str]) -> Checked[dict[st
     if per_minute is None:
         checked.error(
             "requests_per_minute",
-            _("Enter a whole number from 1 to %(max)s.", max=f"{PER_MINUTE_MAX:,}"),
+            _("Enter a whole number from 1 to %(max)s.", max=PER_MINUTE_MAX),
         )
     if checked.ok:
         checked.cleaned = {"name": name, "scopes": chosen, "requests_per_minute": per_minute}
