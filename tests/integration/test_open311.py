@@ -400,6 +400,8 @@ async def test_wrong_arguments_get_the_specifications_errors(
             400,
         ),
         ("/open311/v2/requests.json?status=pending", 400),
+        ("/open311/v2/requests.json?end_date=0001-01-01T00:00:00Z", 400),
+        ("/open311/v2/requests.json?start_date=9999-12-31", 400),
         ("/open311/v2/requests.json?service_code=jalan", 400),
         ("/open311/v2/requests/ADU-2026-999999.json", 404),
         ("/open311/v2/requests/ADU-2026-000001", 404),
@@ -428,6 +430,9 @@ async def test_a_request_filed_per_the_specification_enters_the_lifecycle(
     server: str, world: dict[str, Any], files_server: str, db_dsn: str, fmt: str
 ) -> None:
     key = await _issue(["create"], world["admin"])
+    async with httpx.AsyncClient(base_url=server) as http:
+        before = (await http.get(f"/open311/v2/requests.{fmt}")).text  # kept by the server
+    assert "Trotoar" not in before
     form = {
         "api_key": key,
         "jurisdiction_id": JURISDICTION,
@@ -487,8 +492,11 @@ async def test_a_request_filed_per_the_specification_enters_the_lifecycle(
         db_dsn, "SELECT count(*) AS n FROM notifications WHERE complaint = $1", row["id"]
     )
     assert outbox[0]["n"] >= 1
-    # Read back by the independent client.
+    # Read back by the independent client, in the list too (the kept list was built before
+    # the request: the new public version makes it anew).
     client = GeoReport(f"{server}/open311/v2", jurisdiction=JURISDICTION, output_format=fmt)
+    listed = items(await read(client, "get_service_requests"))
+    assert filed in {r["service_request_id"] for r in listed}
     back = await read(client, "get_service_request", filed)
     assert back["description"] == form["description"]
     assert back["status"] == "open" and not back["media_url"]

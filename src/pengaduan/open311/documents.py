@@ -10,6 +10,7 @@ values are `null` in JSON and empty elements in XML; times are W3C (ISO 8601 wit
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -45,12 +46,16 @@ def format_of(name: str) -> tuple[str, str] | None:
     return stem, suffix
 
 
+# What XML 1.0 cannot carry (control characters, lone surrogates): shown as U+FFFD.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def _text(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    return _NOT_XML.sub("\ufffd", str(value))
 
 
 def _append(parent: ElementTree.Element, name: str, value: Any) -> None:
@@ -81,7 +86,8 @@ def xml_document(root: str, item: str | None, content: Any) -> bytes:
 def encode(fmt: str, root: str, item: str | None, content: Any) -> bytes:
     """The document in `fmt`: JSON as the content itself, XML under `root` (and `item`)."""
     if fmt == "json":
-        return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode()
+        text = json.dumps(content, ensure_ascii=False, separators=(",", ":"))
+        return text.encode("utf-8", "replace")
     return xml_document(root, item, content)
 
 

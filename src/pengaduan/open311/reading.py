@@ -25,7 +25,7 @@ from pengaduan.complaints.statuses import OPEN_SQL, is_open
 from pengaduan.errors import INVALID, NOT_FOUND, Refused
 from pengaduan.i18n import _
 from pengaduan.open311.documents import w3c
-from pengaduan.web.values import readable, record_id
+from pengaduan.web.values import FIRST_DAY, LAST_DAY, readable, record_id
 
 # The specification's defaults: the last 90 days, at most 1,000 requests.
 DEFAULT_SPAN = timedelta(days=90)
@@ -96,6 +96,17 @@ def _moment(name: str, value: str) -> datetime:
             INVALID,
             field=name,
         ) from None
+    if not FIRST_DAY <= moment.date() <= LAST_DAY:
+        raise Refused(
+            _(
+                "%(name)s must be between %(first)s and %(last)s.",
+                name=name,
+                first=FIRST_DAY,
+                last=LAST_DAY,
+            ),
+            INVALID,
+            field=name,
+        )
     # Without an offset (not allowed, but common): the jurisdiction's own time.
     return moment if moment.tzinfo else moment.replace(tzinfo=JAKARTA)
 

@@ -19,7 +19,7 @@ from pengaduan.errors import NOT_FOUND, Refused
 from pengaduan.i18n import _
 from pengaduan.open311 import caching, filing, reading
 from pengaduan.open311.documents import MEDIA_TYPES, answer, encode, format_of, w3c
-from pengaduan.open311.errors import HANDLERS
+from pengaduan.open311.errors import HANDLERS, format_of_request
 from pengaduan.settings import Settings
 from pengaduan.web.kit import SettingsDep, StorageDep, client_ip
 
@@ -70,10 +70,6 @@ async def count_reader(args: dict[str, str]) -> None:
         await LIMITER.admit(await key_for(args["api_key"], "read"))
 
 
-def _format(request: Request) -> str:
-    return "json" if request.url.path.endswith(".json") else "xml"
-
-
 async def _cached(
     request: Request, fmt: str, root: str, item: str | None, read: Any, args: dict[str, str]
 ) -> Response:
@@ -95,7 +91,7 @@ async def _cached(
 
 @route("/open311/discovery.json", "/open311/discovery.xml", name="open311:discovery")
 async def discovery(request: Request, settings: SettingsDep) -> Response:
-    fmt = _format(request)
+    fmt = format_of_request(request)
     content = {
         "changeset": w3c(CHANGESET),
         "contact": _(
@@ -121,7 +117,9 @@ async def discovery(request: Request, settings: SettingsDep) -> Response:
 async def services(request: Request, settings: SettingsDep) -> Response:
     args = arguments(request, settings)
     await count_reader(args)
-    return await _cached(request, _format(request), "services", "service", reading.services, args)
+    return await _cached(
+        request, format_of_request(request), "services", "service", reading.services, args
+    )
 
 
 @route("/open311/v2/services/{code:str}", name="open311:service")
@@ -149,7 +147,9 @@ async def service_requests(request: Request, settings: SettingsDep) -> Response:
     async def read() -> list[dict[str, Any]]:
         return await reading.service_requests(query)
 
-    return await _cached(request, _format(request), "service_requests", "request", read, args)
+    return await _cached(
+        request, format_of_request(request), "service_requests", "request", read, args
+    )
 
 
 @route("/open311/v2/requests/{request_id:str}", name="open311:request")
@@ -199,7 +199,7 @@ async def file_request(request: Request, settings: SettingsDep, storage: Storage
         {"service_request_id": filed.number, "service_notice": filed.notice, "account_id": None}
     ]
     return answer(
-        _format(request),
+        format_of_request(request),
         "service_requests",
         "request",
         content,
