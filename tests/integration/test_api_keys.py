@@ -88,7 +88,7 @@ async def test_open311_refuses_missing_unknown_revoked_and_unscoped_keys_with_40
     assert revoked.status_code == 303
     response = await read(reader)
     assert response.status_code == 403
-    assert "revoked" in response.json()[0]["description"]
+    assert "dicabut" in response.json()[0]["description"]  # Indonesian by default
     xml = await bare_client.get("/open311/v2/services.xml", params={"api_key": reader})
     assert xml.status_code == 403
     assert xml.text.startswith('<?xml version="1.0" encoding="UTF-8"?>')

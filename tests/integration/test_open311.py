@@ -483,10 +483,15 @@ async def test_a_request_filed_per_the_specification_enters_the_lifecycle(
     assert [h["new_status"] for h in history] == ["pending"]
     audit = await fetch_rows(
         db_dsn,
-        "SELECT data FROM audit_log WHERE action = 'open311.request' AND target_id = $1",
+        "SELECT data FROM audit_log WHERE action = 'complaint.submit' AND target_id = $1",
         str(row["id"]),
     )
-    assert len(audit) == 1 and json.loads(audit[0]["data"])["api_key"] == "Klien create"
+    assert len(audit) == 1
+    assert json.loads(audit[0]["data"]) == {
+        "number": filed,
+        "channel": "open311",
+        "via": "Klien create",
+    }
     # The same notifications as a complaint from the form: the unit's staff hear of it.
     outbox = await fetch_rows(
         db_dsn, "SELECT count(*) AS n FROM notifications WHERE complaint = $1", row["id"]

@@ -27,7 +27,6 @@ def _actions() -> dict[str, str]:
         "backup.failed": _("A scheduled backup failed"),
         "api_key.issue": _("Issued an API key"),
         "api_key.revoke": _("Revoked an API key"),
-        "open311.request": _("Filed a complaint through Open311"),
         "account.login": _("Logged in"),
         "account.email_confirmed": _("Confirmed the email address"),
         "account.reset_requested": _("Asked for a password reset link"),
@@ -117,6 +116,8 @@ def _keys() -> dict[str, str]:
         "query": _("Filters"),
         "rows": _("Rows"),
         "channel": _("Channel"),
+        "via": _("Filed by (API key)"),
+        "scopes": _("Scopes"),
         "last_error": _("Last error"),
     }
 

@@ -6,7 +6,8 @@ numbering, lifecycle, history, audit and notifications.
 The reporter is the person the client names (`accounts.contacts.reporter_for`: their account
 when the email is an account's confirmed address, else a contact-only reporter), so an email
 or a phone number is needed. The title is the description's start (intake does that). No
-category asks for attributes, so any `attribute[...]` is refused as unknown.
+category asks for attributes, so any `attribute[...]` is refused as unknown. The submission's
+audit entry, written in its transaction, names the client's key (`via`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from dataclasses import dataclass
 
 from pengaduan.accounts.contacts import reporter_for
 from pengaduan.apikeys.services import ClientKey
-from pengaduan.audit import services as audit
 from pengaduan.complaints import imaging, intake, remote_media
 from pengaduan.complaints.storage import Storage
 from pengaduan.errors import INVALID, Refused
@@ -130,17 +130,10 @@ async def file_request(
         location_text=address,
         attachments=attachments,
         ip=ip,
+        via=key.name,
         settings=settings,
         storage=storage,
         images=images,
-    )
-    await audit.record(
-        actor_id=None,
-        action="open311.request",
-        target_type="complaint",
-        target_id=submitted.id,
-        data={"api_key": key.name, "number": submitted.number},
-        ip=ip,
     )
     notice = _(
         "Registered as %(number)s. The agency handles it from here; the reporter hears of "
