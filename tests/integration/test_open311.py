@@ -544,6 +544,14 @@ async def test_filing_refuses_what_the_specification_refuses(
             assert response.status_code == status, (change, response.text)
             [error] = response.json()
             assert set(error) == ERROR and error["code"] == status
+        # Bytes that are not UTF-8 (a name and a value): a clear 400, in either format.
+        for fmt in ("json", "xml"):
+            response = await http.post(
+                f"/open311/v2/requests.{fmt}",
+                content=f"api_key={creator}&%FF%FE=x&description=%C0".encode(),
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+            )
+            assert response.status_code == 400, response.text
         assert (await fetch_rows(db_dsn, "SELECT count(*) AS n FROM complaints"))[0]["n"] == 7
         response = await http.post("/open311/v2/requests.json", data=good)
         assert response.status_code == 201

@@ -9,13 +9,13 @@ values are `null` in JSON and empty elements in XML; times are W3C (ISO 8601 wit
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
-from xml.etree import ElementTree
+from xml.sax.saxutils import escape
 
+import msgspec
 from litestar import Response
 
 from pengaduan.clock import JAKARTA
@@ -58,36 +58,44 @@ def _text(value: Any) -> str:
     return _NOT_XML.sub("\ufffd", str(value))
 
 
-def _append(parent: ElementTree.Element, name: str, value: Any) -> None:
-    element = ElementTree.SubElement(parent, name)
+def _element(out: list[str], name: str, value: Any) -> None:
     if isinstance(value, Mapping):
+        out.append(f"<{name}>")
         for key, inner in value.items():
-            _append(element, key, inner)
+            _element(out, key, inner)
+        out.append(f"</{name}>")
     elif isinstance(value, list | tuple):
+        out.append(f"<{name}>")
         for inner in value:
-            _append(element, _ITEM_OF.get(name, name), inner)
+            _element(out, _ITEM_OF.get(name, name), inner)
+        out.append(f"</{name}>")
     else:
-        element.text = _text(value)
+        text = _text(value)
+        out.append(f"<{name}>{escape(text)}</{name}>" if text else f"<{name} />")
 
 
 def xml_document(root: str, item: str | None, content: Any) -> bytes:
-    """`content` (a list of objects under `root`/`item`, or one object as `root`) as XML."""
-    top = ElementTree.Element(root)
+    """`content` (a list of objects under `root`/`item`, or one object as `root`) as XML.
+
+    Written as text rather than through an element tree: a document of 1,000 requests is
+    built several times faster so (element names are ours, values are escaped)."""
+    out = ['<?xml version="1.0" encoding="UTF-8"?>\n', f"<{root}>"]
     if item is None:
         for key, value in content.items():
-            _append(top, key, value)
+            _element(out, key, value)
     else:
         for row in content:
-            _append(top, item, row)
-    body = ElementTree.tostring(top, encoding="unicode")
-    return ('<?xml version="1.0" encoding="UTF-8"?>\n' + body).encode()
+            _element(out, item, row)
+    out.append(f"</{root}>")
+    return "".join(out).encode("utf-8", "replace")
 
 
 def encode(fmt: str, root: str, item: str | None, content: Any) -> bytes:
     """The document in `fmt`: JSON as the content itself, XML under `root` (and `item`)."""
     if fmt == "json":
-        text = json.dumps(content, ensure_ascii=False, separators=(",", ":"))
-        return text.encode("utf-8", "replace")
+        # msgspec (Litestar's encoder): many times faster than json for 1,000 requests. It
+        # refuses lone surrogates, which nothing we store holds (web.values refuses them).
+        return msgspec.json.encode(content)
     return xml_document(root, item, content)
 
 
@@ -111,6 +119,7 @@ def answer(
 def errors(fmt: str, status_code: int, descriptions: Sequence[str], **headers: str) -> Response:
     """The specification's error list: each error's `code` (the HTTP status) and
     `description`."""
-    content = [{"code": status_code, "description": text} for text in descriptions]
+    # A description may quote what was sent, which may hold what no document can carry.
+    content = [{"code": status_code, "description": _text(text)} for text in descriptions]
     all_headers = {"Cache-Control": "no-store", **headers}
     return answer(fmt, "errors", "error", content, status_code=status_code, headers=all_headers)
