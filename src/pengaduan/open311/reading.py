@@ -30,6 +30,8 @@ from pengaduan.web.values import FIRST_DAY, LAST_DAY, readable, record_id
 # The specification's defaults: the last 90 days, at most 1,000 requests.
 DEFAULT_SPAN = timedelta(days=90)
 MAX_REQUESTS = 1000
+# GET requests' arguments besides jurisdiction_id and api_key (the specification's).
+REQUEST_ARGUMENTS = ("service_request_id", "service_code", "start_date", "end_date", "status")
 SERVICE_TYPE = "realtime"  # a request is a complaint (and has its number) as soon as it is filed
 
 

@@ -75,7 +75,8 @@ async def _cached(
 ) -> Response:
     address = (
         request.url.path,
-        tuple(sorted((k, v) for k, v in args.items() if k not in ("api_key", "jurisdiction_id"))),
+        # Only what the answer depends on: other arguments would each build a document anew.
+        tuple((name, args.get(name, "")) for name in reading.REQUEST_ARGUMENTS),
     )
 
     async def build() -> bytes:
