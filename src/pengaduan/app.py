@@ -25,6 +25,7 @@ from pengaduan.accounts import sessions
 from pengaduan.accounts.guards import access_guard
 from pengaduan.accounts.sessions import SessionMiddleware
 from pengaduan.agency import routes as agency_routes
+from pengaduan.apikeys import routes as apikey_routes
 from pengaduan.archive import routes as archive_routes
 from pengaduan.audit import routes as audit_routes
 from pengaduan.backup import routes as backup_routes
@@ -39,6 +40,7 @@ from pengaduan.live import live_plugin
 from pengaduan.live import routes as live_routes
 from pengaduan.notifications import routes as notification_routes
 from pengaduan.notifications import session_reads as _unread  # noqa: F401 (registers)
+from pengaduan.open311 import routes as open311_routes
 from pengaduan.settings import Settings, get_settings
 from pengaduan.sms_intake import routes as sms_intake_routes
 from pengaduan.statistics import routes as statistics_routes
@@ -62,6 +64,7 @@ def route_handlers() -> list:
         *account_admin_routes.ROUTES,
         *account_reset_routes.ROUTES,
         *agency_routes.ROUTES,
+        *apikey_routes.ROUTES,
         *audit_routes.ROUTES,
         *backup_routes.ROUTES,
         *handling_routes.ROUTES,
@@ -73,6 +76,7 @@ def route_handlers() -> list:
         *sms_intake_routes.ROUTES,
         *statistics_routes.ROUTES,
         *live_routes.ROUTES,
+        *open311_routes.ROUTES,
         shell_routes.home,
         shell_routes.healthz,
         language.switch_language,

@@ -4,6 +4,7 @@ from piccolo.conf.apps import AppConfig
 
 from pengaduan.accounts.tables import LoginThrottle, PasswordResetCode, Session, User
 from pengaduan.agency.tables import Category, OutsideAgency, ResponseTemplate, Unit
+from pengaduan.apikeys.tables import ApiKey, ApiKeyWindow
 from pengaduan.audit.tables import AuditLog
 from pengaduan.complaints.tables import (
     Complaint,
@@ -41,6 +42,8 @@ TABLES = [
     ComplaintDaily,
     InboundMessage,
     HandoverUpdate,
+    ApiKey,
+    ApiKeyWindow,
 ]
 
 APP_CONFIG = AppConfig(

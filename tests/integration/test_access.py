@@ -58,6 +58,22 @@ ROUTE_TABLE: dict[tuple[str, str], str] = {
     ("POST", "/petugas/pengaduan/{complaint_id:int}/tugaskan"): "staff",
     ("GET", "/arsip"): "anyone",
     ("GET", "/arsip/{number:str}"): "anyone",
+    # API keys (admin page).
+    ("GET", "/admin/kunci-api"): "admin",
+    ("POST", "/admin/kunci-api"): "admin",
+    ("POST", "/admin/kunci-api/{key_id:int}/cabut"): "admin",
+    # Open311 GeoReport v2: open to anyone; filing needs an api_key (tests/integration/
+    # test_open311.py and test_api_keys.py), not a session or a CSRF token.
+    ("GET", "/open311/discovery.json"): "anyone",
+    ("GET", "/open311/discovery.xml"): "anyone",
+    ("GET", "/open311/v2/services.json"): "anyone",
+    ("GET", "/open311/v2/services.xml"): "anyone",
+    ("GET", "/open311/v2/services/{code:str}"): "anyone",
+    ("GET", "/open311/v2/requests.json"): "anyone",
+    ("GET", "/open311/v2/requests.xml"): "anyone",
+    ("GET", "/open311/v2/requests/{request_id:str}"): "anyone",
+    ("POST", "/open311/v2/requests.json"): "keyed",
+    ("POST", "/open311/v2/requests.xml"): "keyed",
     ("GET", "/pengaduan/serupa"): "anyone",
     # Citizens' complaints: file, follow, discuss, rate; tracking without an account.
     ("GET", "/pengaduan/baru"): "citizen",
@@ -151,12 +167,14 @@ ROUTE_TABLE: dict[tuple[str, str], str] = {
     ("POST", "/antarmuka/instansi-luar/v1/pembaruan"): "signed",
     ("GET", "/antarmuka/instansi-luar/v1/bukti/{file_id:int}"): "signed",
 }
-# Routes for machines that prove themselves by a signature, not a session: no CSRF token
-# asked (web.csrf.MACHINE_ACCESS). Their own tests refuse a missing or wrong signature.
+# Routes for machines that prove themselves by a signature or an api_key, not a session: no CSRF
+# token asked (web.csrf.MACHINE_ACCESS). Their own tests refuse a missing or wrong proof.
 SIGNED_ROUTES = {
     ("POST", "/antarmuka/pesan-masuk"),
     ("POST", "/antarmuka/instansi-luar/v1/pembaruan"),
     ("GET", "/antarmuka/instansi-luar/v1/bukti/{file_id:int}"),
+    ("POST", "/open311/v2/requests.json"),
+    ("POST", "/open311/v2/requests.xml"),
 }
 ALLOWED = {
     "anyone": {None, "citizen", "officer", "admin"},
@@ -167,6 +185,7 @@ ALLOWED = {
     "admin": {"admin"},
     "staff": {"officer", "admin"},
     "signed": set(),  # nobody by session: only a valid signature (401, or 404 for a link)
+    "keyed": set(),  # nobody by session: only a valid api_key (403)
 }
 ROLES = (None, "citizen", "officer", "admin")
 
@@ -210,6 +229,8 @@ def _concrete(path: str, ids: dict[str, int]) -> str:
     path = path.replace("{token:str}", "not-a-valid-token")
     path = path.replace("{number:str}", "ADU-2026-000001")
     path = path.replace("{name:str}", "20261204T170000000000-1.eml")
+    path = path.replace("{code:str}", "1.json").replace("{key_id:int}", "1")
+    path = path.replace("{request_id:str}", "ADU-2026-000001.json")
     for name in ("unit", "category", "template", "complaint", "file"):
         if name in ids:
             path = path.replace(f"{{{name}_id:int}}", str(ids[name]))
@@ -247,6 +268,8 @@ async def test_each_role_gets_what_the_table_says(
 ) -> None:
     problems = []
     for (method, path), access in sorted(ROUTE_TABLE.items()):
+        if access == "keyed":
+            continue  # answers to its api_key (403 without one), whoever is logged in
         # A new session per route: logging out must not change the next answer.
         client: httpx.AsyncClient = await as_role(role)
         url = _concrete(path, people)
@@ -280,8 +303,8 @@ async def test_every_unsafe_route_refuses_a_request_without_csrf_token(
     assert "csrftoken" in client.cookies
     answers = {}
     for (method, path), _access in ROUTE_TABLE.items():
-        if method in ("GET", "HEAD") or _access == "signed":
-            continue  # signed requests carry no cookie to forge; unsigned they get 401
+        if method in ("GET", "HEAD") or _access in ("signed", "keyed"):
+            continue  # they prove themselves by signature or api_key; nothing to forge
         response = await client.request(method, _concrete(path, people), data={"x": "1"})
         answers[f"{method} {path}"] = response.status_code
     assert set(answers.values()) == {403}, answers

@@ -8,6 +8,8 @@ Levels:
 - "staff":   officers and admins
 - "signed":  machine clients that sign each request (outside agencies, handover.routes): no
              session and no CSRF token; the handler checks the signature and answers 401
+- "keyed":   machine clients that give an API key with each request (Open311 filing,
+             open311.routes): no session and no CSRF token; the handler checks the key (403)
 
 A route without a declared level is closed to everybody, so a forgotten declaration fails
 safe (and the route table test names it).
@@ -19,7 +21,17 @@ from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 
-ACCESS_LEVELS = ("anyone", "guest", "user", "citizen", "officer", "admin", "staff", "signed")
+ACCESS_LEVELS = (
+    "anyone",
+    "guest",
+    "user",
+    "citizen",
+    "officer",
+    "admin",
+    "staff",
+    "signed",
+    "keyed",
+)
 ROLES_FOR = {
     "user": {"citizen", "officer", "admin"},
     "citizen": {"citizen"},
@@ -52,7 +64,7 @@ async def access_guard(connection: ASGIConnection, handler: BaseRouteHandler) ->
     access = handler.opt.get("access")
     if access not in ACCESS_LEVELS:
         raise PermissionDeniedException(detail=f"route {handler} declares no access level")
-    if access in ("anyone", "signed"):
+    if access in ("anyone", "signed", "keyed"):
         return
     user = connection.scope.get("user")
     if access == "guest":

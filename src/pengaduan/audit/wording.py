@@ -25,6 +25,8 @@ def _actions() -> dict[str, str]:
     return {
         "account.register": _("Registered an account"),
         "backup.failed": _("A scheduled backup failed"),
+        "api_key.issue": _("Issued an API key"),
+        "api_key.revoke": _("Revoked an API key"),
         "account.login": _("Logged in"),
         "account.email_confirmed": _("Confirmed the email address"),
         "account.reset_requested": _("Asked for a password reset link"),
@@ -121,6 +123,8 @@ def _keys() -> dict[str, str]:
         "query": _("Filters"),
         "rows": _("Rows"),
         "channel": _("Channel"),
+        "via": _("Filed by (API key)"),
+        "scopes": _("Scopes"),
         "last_error": _("Last error"),
     }
 

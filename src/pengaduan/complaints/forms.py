@@ -48,6 +48,8 @@ class ComplaintFields:
     # rather than chosen: set by the channels, never by a form.
     channel: str = "web"
     category_suggested: bool = False
+    # Who filed it on the reporter's behalf (an API key's name), in its audit entry.
+    via: str = ""
 
 
 def first(value: Any) -> str:

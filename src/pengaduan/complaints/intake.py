@@ -99,6 +99,7 @@ async def file_from_channel(
     attachments: Sequence[Attachment] = (),
     idempotency_key: str | None = None,
     ip: str = "",
+    via: str = "",
     settings: Settings,
     storage: Storage,
     images: imaging.ImageWorkers | None = None,
@@ -106,7 +107,8 @@ async def file_from_channel(
     """File a complaint that arrived by `channel` (one of CHANNELS). Refused(INVALID, field=)
     with the form's message for a field that breaks the form's rules, or naming the file
     that failed its checks. `images`: the web worker's image children (without them images
-    are decoded in a thread, as the mail intake does one mail at a time)."""
+    are decoded in a thread, as the mail intake does one mail at a time). `via`: who filed it
+    for the reporter (an API key's name), kept in the submission's audit entry."""
     if channel not in CHANNELS:
         raise ValueError(f"unknown channel {channel!r}")
     title = _title_of(title, body)
@@ -129,6 +131,7 @@ async def file_from_channel(
     fields = checked.cleaned
     assert fields is not None
     fields.channel = channel
+    fields.via = via
     fields.category_suggested = suggested or category_suggested
     stored = await _stored(attachments, settings, storage, images)
     return await filing.create_complaint(

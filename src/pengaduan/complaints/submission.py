@@ -256,7 +256,11 @@ async def write(
         action="complaint.submit",
         data={"number": complaint.number}
         if fields.channel == "web"
-        else {"number": complaint.number, "channel": fields.channel},
+        else {
+            "number": complaint.number,
+            "channel": fields.channel,
+            **({"via": fields.via} if fields.via else {}),
+        },
         ip=actor.ip,
     )
     notice, mails = _told(complaint, fields, recipient, settings)

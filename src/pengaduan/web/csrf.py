@@ -44,10 +44,11 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _TOKEN = re.compile(r"[0-9a-f]{64}")
 # Answers with no form: no token, and no cookie on a file that shared caches may keep.
 _NO_FORMS = ("/static/", "/healthz")
-# Machine interfaces whose every request is signed by its sender (guards' "signed"
-# access: the SMS gateway's webhook, outside agencies' updates): no cookie authorises
-# them, so there is no forged cross-site request to stop.
-MACHINE_ACCESS = frozenset({"signed"})
+# Machine interfaces whose every request proves its sender by itself (guards' "signed":
+# the SMS gateway's webhook, outside agencies' updates; "keyed": Open311 filing with
+# an api_key): no cookie authorises them, so there is no forged cross-site request
+# to stop.
+MACHINE_ACCESS = frozenset({"signed", "keyed"})
 
 
 def cookie_name(settings: Settings) -> str:

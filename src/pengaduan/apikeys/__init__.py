@@ -1,0 +1,1 @@
+"""API keys for machine clients: issued by admins, stored hashed, scoped, rate limited."""
