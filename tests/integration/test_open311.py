@@ -553,5 +553,10 @@ async def test_filing_refuses_what_the_specification_refuses(
             )
             assert response.status_code == 400, response.text
         assert (await fetch_rows(db_dsn, "SELECT count(*) AS n FROM complaints"))[0]["n"] == 7
+        # Nothing filed, nobody kept: no reporter was left behind by a refused filing.
+        kept = await fetch_rows(
+            db_dsn, "SELECT count(*) AS n FROM users WHERE email = 'siti@contoh.test'"
+        )
+        assert kept[0]["n"] == 0
         response = await http.post("/open311/v2/requests.json", data=good)
         assert response.status_code == 201

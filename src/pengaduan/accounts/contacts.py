@@ -13,7 +13,7 @@ address list cannot be hashed to see who complained.
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import asyncpg
@@ -41,6 +41,8 @@ class Reporter:
     user_id: int
     # A registered account (False: a contact-only reporter).
     is_account: bool
+    # Made by this call (`discard_unused` takes it back when the complaint is refused).
+    created: bool = field(default=False, compare=False)
 
 
 _ACCOUNT_SQL = """
@@ -136,8 +138,9 @@ async def reporter_for(
             raise
         if created is None:
             # Created by a request at the same moment: that one is the reporter.
-            created = await db.fetchval("SELECT id FROM users WHERE contact_key = $1", key)
-        return Reporter(created, False)
+            found_id = await db.fetchval("SELECT id FROM users WHERE contact_key = $1", key)
+            return Reporter(found_id, False)
+        return Reporter(created, False, created=True)
     raise RuntimeError("could not name a contact-only reporter")
 
 
@@ -157,3 +160,19 @@ async def _complete(
             found["id"],
             cipher_for(settings).encrypt(phone),
         )
+
+
+async def discard_unused(reporter: Reporter) -> None:
+    """Take back a contact-only reporter this request made when nothing was filed for them
+    (the complaint was refused): no person without a complaint is kept. Anything that
+    refers to them meanwhile (a complaint of a request at the same moment) keeps them."""
+    if not reporter.created:
+        return
+    try:
+        await db.execute(
+            "DELETE FROM users WHERE id = $1 AND contact_key IS NOT NULL"
+            " AND NOT EXISTS (SELECT 1 FROM complaints WHERE reporter = $1)",
+            reporter.user_id,
+        )
+    except asyncpg.ForeignKeyViolationError:
+        pass

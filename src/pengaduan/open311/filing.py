@@ -16,7 +16,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from pengaduan.accounts.contacts import reporter_for
+from pengaduan.accounts import contacts
 from pengaduan.apikeys.services import ClientKey
 from pengaduan.complaints import imaging, intake, remote_media
 from pengaduan.complaints.storage import Storage
@@ -112,29 +112,34 @@ async def file_request(
     media_url = args.get("media_url", "").strip()
     if media_url:
         attachments.append(await remote_media.fetch(media_url, settings=settings))
-    reporter = await reporter_for(
+    reporter = await contacts.reporter_for(
         email=email or None,
         phone=phone or None,
         name=name,
         language=get_locale(),
         settings=settings,
     )
-    submitted = await intake.file_from_channel(
-        channel="open311",
-        reporter_id=reporter.user_id,
-        title="",
-        body=description,
-        category_id=category,
-        latitude=latitude,
-        longitude=longitude,
-        location_text=address,
-        attachments=attachments,
-        ip=ip,
-        via=key.name,
-        settings=settings,
-        storage=storage,
-        images=images,
-    )
+    try:
+        submitted = await intake.file_from_channel(
+            channel="open311",
+            reporter_id=reporter.user_id,
+            title="",
+            body=description,
+            category_id=category,
+            latitude=latitude,
+            longitude=longitude,
+            location_text=address,
+            attachments=attachments,
+            ip=ip,
+            via=key.name,
+            settings=settings,
+            storage=storage,
+            images=images,
+        )
+    except Refused:
+        # Nothing filed: a reporter made just now for it is not kept.
+        await contacts.discard_unused(reporter)
+        raise
     notice = _(
         "Registered as %(number)s. The agency handles it from here; the reporter hears of "
         "every change of status by email or SMS.",
