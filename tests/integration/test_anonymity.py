@@ -278,6 +278,9 @@ def _fill(path: str, world: dict[str, Any], complaint: int, number: str, notes: 
     path = path.replace("{template_id:int}", "1")
     path = path.replace("{agency_id:int}", "1")  # no outside agency in the story: 404
     path = path.replace("{notification_id:int}", str(notes[0] if notes else 1))
+    # Open311: the anonymous complaint as a service request, its category as a service.
+    path = path.replace("{request_id:str}", f"{number}.json")
+    path = path.replace("{code:str}", f"{world['category']}.xml")
     assert "{" not in path, f"give the sweep a value for the parameter in {path}"
     return path
 
