@@ -5,6 +5,7 @@ from piccolo.conf.apps import AppConfig
 from pengaduan.accounts.tables import LoginThrottle, PasswordResetCode, Session, User
 from pengaduan.agency.tables import Category, ResponseTemplate, Unit
 from pengaduan.audit.tables import AuditLog
+from pengaduan.categorising.tables import CategoryCount, CategoryTerm
 from pengaduan.complaints.tables import (
     Complaint,
     EvidenceFile,
@@ -36,6 +37,8 @@ TABLES = [
     QueueVersion,
     PasswordResetCode,
     ComplaintDaily,
+    CategoryTerm,
+    CategoryCount,
 ]
 
 APP_CONFIG = AppConfig(

@@ -11,6 +11,7 @@ from typing import Any
 from pengaduan import db
 from pengaduan.agency.tables import Category, Unit
 from pengaduan.audit import services as audit
+from pengaduan.categorising import learning
 from pengaduan.complaints import lifecycle
 from pengaduan.complaints.lifecycle import Actor
 from pengaduan.complaints.tables import Complaint
@@ -139,6 +140,8 @@ async def forward(
                 note=text,
             )
         await Complaint.update(values).where(Complaint.id == complaint_id)
+        if new_category is not None:
+            await learning.recategorised(complaint_id, category["id"], new_category["id"])
         await write_message(complaint_id, actor, body, visibility="internal", at=now)
         data = {"from": complaint["unit"], "to": target["id"], "officer": complaint["officer"]}
         if new_category is not None:
