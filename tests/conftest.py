@@ -39,7 +39,10 @@ async def db_dsn(pg_server_dsn: str) -> AsyncIterator[str]:
 @pytest.fixture(scope="session")
 def settings(db_dsn: str) -> Settings:
     # Tests look at the outbox rows themselves; the in-app worker would race them.
-    return settings_for(db_dsn, PENGADUAN_OUTBOX_IN_APP="false")
+    # Media links in the tests point at servers on this machine (complaints.remote_media).
+    return settings_for(
+        db_dsn, PENGADUAN_OUTBOX_IN_APP="false", PENGADUAN_FETCH_PRIVATE_HOSTS="true"
+    )
 
 
 @pytest.fixture(scope="session")

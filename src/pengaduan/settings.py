@@ -12,6 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from pengaduan.settings_channels import ChannelSettings
 from pengaduan.settings_development import fill_development_secrets
 from pengaduan.settings_reading import (
     Choice,
@@ -48,7 +49,7 @@ def project_root() -> Path:
 
 
 @dataclass(frozen=True)
-class Settings:
+class Settings(ChannelSettings):
     mode: str = setting(
         "PENGADUAN_MODE",
         "development",

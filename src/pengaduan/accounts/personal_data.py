@@ -75,6 +75,11 @@ class PersonalDataCipher:
         digits = normalise_nik(nik).encode("ascii")
         return hmac.new(self._blind_key, digits, hashlib.sha256).hexdigest()
 
+    def keyed_hash(self, value: str) -> str:
+        """Keyed hash of any identifying text (a contact-only reporter's address), under
+        the same key as the NIK's index: found again without being stored in the clear."""
+        return hmac.new(self._blind_key, value.encode("utf-8"), hashlib.sha256).hexdigest()
+
 
 @cache
 def _cipher(keys: tuple[str, ...], blind_index_key: str) -> PersonalDataCipher:

@@ -41,6 +41,9 @@ class User(Table, tablename="users", db=ENGINE):
     last_login_at = Timestamptz(null=True, default=None)
     # Changes with every new password: reset links made before it stop working.
     password_changed_at = Timestamptz(null=True, default=None)
+    # A contact-only reporter (accounts.contacts: complained by mail or phone without an
+    # account): the keyed hash of that address; such a user cannot log in.
+    contact_key = Varchar(length=64, null=True, default=None, unique=True)
 
 
 class Session(Table, tablename="sessions", db=ENGINE):

@@ -1,6 +1,7 @@
-"""Category suggestion learned from the officers' classifications (issue 15): a citizen's form
-suggests a category while they type, and complaints that come by mail or WhatsApp take the
-suggestion as their category, marked "suggested" until an officer confirms or changes it.
+"""Suggesting a complaint's category from its text, learned from the officers' classifications
+(issue 15): the citizen's form suggests a category while they type, and complaints that arrive
+without one (mail, WhatsApp/SMS) take the top suggestion, marked "suggested" for the officer
+until an officer confirms or changes it.
 
     terms.py       the terms a text is counted and matched by (Indonesian)
     tables.py      term counts per category, sharded

@@ -55,13 +55,13 @@ class Ranking:
 
 
 async def rank(text: str) -> Ranking:
-    """The active categories ranked for `text`; none at all before any complaint was
-    classified."""
+    """The active categories ranked for `text` (all alike before any complaint was
+    classified; none when no category is active)."""
     terms = terms_of(text)
     categories = await db.fetch(_CATEGORIES)
-    total = sum(c["documents"] for c in categories)
-    if not categories or total == 0:
+    if not categories:
         return Ranking([], 0)
+    total = sum(c["documents"] for c in categories)
     seen: dict[str, dict[int, int]] = {}
     if terms:
         for row in await db.fetch(_TERMS, terms):
@@ -82,6 +82,6 @@ async def rank(text: str) -> Ranking:
 
 
 async def suggest(text: str, *, limit: int = 3) -> list[Suggestion]:
-    """The `limit` likeliest active categories for `text`, best first (empty before any
-    complaint was classified)."""
+    """Up to `limit` active categories for `text`, best first, with their probabilities
+    (between 0 and 1)."""
     return (await rank(text)).suggestions[:limit]

@@ -44,6 +44,10 @@ class ComplaintFields:
     urgency: str
     is_anonymous: bool
     is_public: bool
+    # What brought it (complaints.intake.CHANNELS) and whether its category was suggested
+    # rather than chosen: set by the channels, never by a form.
+    channel: str = "web"
+    category_suggested: bool = False
 
 
 def first(value: Any) -> str:

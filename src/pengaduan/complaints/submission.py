@@ -87,9 +87,10 @@ WITH complaint AS (
     INSERT INTO complaints (id, number, tracking_code, reporter, category, unit, officer, title,
         body, location_text, latitude, longitude, status, priority, citizen_urgency,
         is_anonymous, is_public, idempotency_key, submitted_at, verified_at, resolved_at,
-        closed_at, due_at, updated_at, assigned_at, first_response_at, overdue_notified_at)
+        closed_at, due_at, updated_at, assigned_at, first_response_at, overdue_notified_at,
+        channel, category_suggested)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'pending', 'normal', $13,
-        $14, $15, $16, $17, NULL, NULL, NULL, $18, $17, $19, NULL, NULL)
+        $14, $15, $16, $17, NULL, NULL, NULL, $18, $17, $19, NULL, NULL, $40, $41)
 ), evidence AS (
     INSERT INTO evidence_files (complaint, original_name, storage_key, thumbnail_key,
         mime_type, size, sha256, uploaded_by, uploaded_at)
@@ -252,7 +253,9 @@ async def write(
         },
         actor_id=actor.user_id,
         action="complaint.submit",
-        data={"number": complaint.number},
+        data={"number": complaint.number}
+        if fields.channel == "web"
+        else {"number": complaint.number, "channel": fields.channel},
         ip=actor.ip,
     )
     notice, mails = _told(complaint, fields, recipient, settings)
@@ -307,5 +310,7 @@ async def write(
         [m[1] for m in mails],
         [m[2] for m in mails],
         notice[2] if notice is not None else None,
+        fields.channel,
+        fields.category_suggested,
     )
     await publish_committed(events)

@@ -51,6 +51,11 @@ class Complaint(Table, tablename="complaints", db=ENGINE):
     first_response_at = Timestamptz(null=True, default=None)
     # The last time the unit's admins were told it is overdue (escalation runs daily).
     overdue_notified_at = Timestamptz(null=True, default=None)
+    # What brought it: web | api | open311 | email | whatsapp | sms (complaints.intake).
+    channel = Varchar(length=16, default="web")
+    # Its category came from the suggestion (categorising), not from a person, until an
+    # officer classifies it.
+    category_suggested = Boolean(default=False)
 
 
 class EvidenceFile(Table, tablename="evidence_files", db=ENGINE):
