@@ -31,7 +31,8 @@ FORGET_AFTER = timedelta(minutes=15)
 # Generous, because many mobile users share one address (carrier-grade NAT); probing NIKs or
 # email addresses through the registration form still slows to a crawl.
 # Reset codes: tries at typing one (each code also takes only a few, see reset_codes).
-REQUESTS_PER_HOUR = {"register": 20, "reset": 10, "reset_code": 20}
+# Category suggestions on the complaint form: one per pause in typing, per citizen.
+REQUESTS_PER_HOUR = {"register": 20, "reset": 10, "reset_code": 20, "suggest": 600}
 REQUEST_WINDOW = timedelta(hours=1)
 
 

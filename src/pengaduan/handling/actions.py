@@ -162,7 +162,11 @@ async def verify(
         raise Refused(_("Choose one of the priorities."), INVALID, field="priority")
     current = (
         await Complaint.select(
-            Complaint.category, Complaint.unit, Complaint.submitted_at, Complaint.priority
+            Complaint.category,
+            Complaint.unit,
+            Complaint.submitted_at,
+            Complaint.priority,
+            Complaint.category_suggested,
         )
         .where(Complaint.id == complaint_id)
         .first()
@@ -170,6 +174,9 @@ async def verify(
     if current is None:
         raise not_found()
     changes: dict[str, Any] = {}
+    if current["category_suggested"]:
+        # Confirmed or changed: the category is an officer's from now on.
+        changes["category_suggested"] = False
     if priority and priority != current["priority"]:
         changes["priority"] = priority
     if category_id is not None and category_id != current["category"]:

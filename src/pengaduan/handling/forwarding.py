@@ -118,6 +118,8 @@ async def forward(
             Complaint.officer: None,
             Complaint.assigned_at: None,
             Complaint.updated_at: now,
+            # The officer decided where it belongs: no longer a suggested category.
+            Complaint.category_suggested: False,
         }
         if new_category is not None:
             values[Complaint.category] = new_category["id"]
