@@ -22,17 +22,19 @@ ALPHA = 1.0
 # category. Its exact value barely moves the ranking (bench/categorise.py).
 VOCABULARY = 20_000
 
-_TERMS = """
-SELECT term, category, sum(documents)::int AS n FROM category_terms
-WHERE term = ANY($1::varchar[])
-GROUP BY term, category HAVING sum(documents) > 0
-"""
-_CATEGORIES = """
-SELECT k.id, k.name, greatest(0, coalesce(sum(c.documents), 0))::int AS documents,
+# One round trip: the active categories with their totals (kind 0), then the counts of the
+# text's terms per category (kind 1), each term one index range over its shards.
+_COUNTS = """
+SELECT 0 AS kind, k.id AS category, k.name AS label,
+       greatest(0, coalesce(sum(c.documents), 0))::bigint AS n,
        greatest(0, coalesce(sum(c.terms), 0))::bigint AS terms
 FROM categories k LEFT JOIN category_counts c ON c.category = k.id
 WHERE k.is_active
 GROUP BY k.id, k.name
+UNION ALL
+SELECT 1, category, term, sum(documents), 0 FROM category_terms
+WHERE term = ANY($1::varchar[])
+GROUP BY term, category HAVING sum(documents) > 0
 """
 
 
@@ -57,23 +59,22 @@ class Ranking:
 async def rank(text: str) -> Ranking:
     """The active categories ranked for `text` (all alike before any complaint was
     classified; none when no category is active)."""
-    terms = terms_of(text)
-    categories = await db.fetch(_CATEGORIES)
+    rows = await db.fetch(_COUNTS, terms_of(text))
+    categories = [r for r in rows if r["kind"] == 0]
     if not categories:
         return Ranking([], 0)
-    total = sum(c["documents"] for c in categories)
+    total = sum(c["n"] for c in categories)
     seen: dict[str, dict[int, int]] = {}
-    if terms:
-        for row in await db.fetch(_TERMS, terms):
-            seen.setdefault(row["term"], {})[row["category"]] = row["n"]
+    for row in rows:
+        if row["kind"] == 1:
+            seen.setdefault(row["label"], {})[row["category"]] = row["n"]
     scores = []
     for category in categories:
-        documents = category["documents"]
-        score = math.log((documents + 1) / (total + len(categories)))
+        score = math.log((category["n"] + 1) / (total + len(categories)))
         denominator = math.log(category["terms"] + ALPHA * VOCABULARY)
         for by_category in seen.values():
-            score += math.log(by_category.get(category["id"], 0) + ALPHA) - denominator
-        scores.append((score, category["id"], category["name"]))
+            score += math.log(by_category.get(category["category"], 0) + ALPHA) - denominator
+        scores.append((score, category["category"], category["label"]))
     best = max(s for s, _id, _name in scores)
     weights = [(math.exp(s - best), i, name) for s, i, name in scores]
     whole = sum(w for w, _i, _name in weights)
