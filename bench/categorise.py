@@ -4,9 +4,10 @@ of one suggestion, at 10,000 and at 1,000,000 complaints (target: p99 <= 20 ms).
     .venv/bin/python bench/categorise.py [--sizes 10000,1000000] [--sample 2000] [--reuse]
 
 1. Creates its own database (`bench_categorise`) on the embedded PostgreSQL in
-   var/bench-pgdata, migrated, with the demo set, then for each size adds generated complaints
-   up to it (`pengaduan seed-demo --complaints`: demo.texts makes their texts depend on the
-   category, with noise and overlap).
+   var/bench-pgdata, migrated, with the demo set, then for each size adds complaints up to it:
+   each text composed in Python for its category by demo.texts (as `pengaduan seed-demo
+   --complaints` does: category-dependent, with noise and overlap), the rows written in SQL by
+   the statistics bench's generator (bench/stats_load.py), 100,000 a statement.
 2. Splits the officer-classified complaints (verified) 80/20 by id (id % 5 == 0 held out),
    learns from the 80 % through the rebuild (`pengaduan categorise rebuild`, timed), and
    suggests for up to `--sample` held-out complaints: top-1 and top-3 accuracy beside the
@@ -26,6 +27,8 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
+
+import stats_load
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # tests.support: test databases and settings, outside the package
@@ -51,14 +54,66 @@ async def prepare(reuse: bool) -> str:
     return dsn
 
 
+# The statistics bench's SQL generator (100,000 complaints a statement), with this bench's
+# category and texts per row from a staging table filled by demo.texts.
+SEED_SQL = (
+    stats_load.SEED_SQL.replace(
+        "SELECT g, 1 + floor(random() * cardinality(cats.ids))::int AS ci,",
+        "SELECT b.g AS g, b.ci AS ci, b.title AS text_title, b.body AS text_body,",
+    )
+    .replace(
+        "FROM generate_series($1::int, $2::int) AS g, cats",
+        "FROM bench_texts b, cats WHERE b.g BETWEEN $1 AND $2",
+    )
+    .replace("'Keluhan uji ' || g", "text_title")
+    .replace("'Isi pengaduan uji beban statistik nomor ' || g", "text_body")
+)
+assert SEED_SQL.count("text_title") == 2 and "bench_texts" in SEED_SQL
+
+
 async def grow(dsn: str, size: int) -> None:
-    from pengaduan import db, demo
-    from pengaduan.db import migrations
+    """The demo set, then complaints up to `size`, each text composed for its category (the
+    Python generator with its COPY is ten times slower at a million)."""
+    import random
+
+    import asyncpg
+
+    from pengaduan import demo
+    from pengaduan.demo import texts
+    from pengaduan.demo.data import PLACES
     from tests.support.databases import settings_for
 
-    async with migrations.engine_at(dsn):
-        have = await db.fetchval("SELECT count(*) FROM complaints")
-    await demo.seed(settings_for(dsn, PENGADUAN_BCRYPT_ROUNDS="4"), dsn, max(0, size - have))
+    await demo.seed(settings_for(dsn, PENGADUAN_BCRYPT_ROUNDS="4"), dsn)
+    conn = await asyncpg.connect(dsn, command_timeout=3600)
+    try:
+        have = await conn.fetchval("SELECT count(*) FROM complaints")
+        first = await conn.fetchval("SELECT coalesce(max(id), 0) FROM complaints") + 1
+        names = [r["name"] for r in await conn.fetch("SELECT name FROM categories ORDER BY id")]
+        rng = random.Random(size)
+        await conn.execute(
+            "CREATE UNLOGGED TABLE IF NOT EXISTS bench_texts"
+            " (g int PRIMARY KEY, ci int, title text, body text)"
+        )
+        started, done, wanted = time.monotonic(), 0, max(0, size - have)
+        while done < wanted:
+            n = min(stats_load.CHUNK, wanted - done)
+            rows = []
+            for g in range(first + done, first + done + n):
+                ci = rng.randrange(len(names))
+                title, body = texts.compose(rng, names[ci], rng.choice(PLACES))
+                rows.append((g, ci + 1, title, body))
+            await conn.execute("TRUNCATE bench_texts")
+            await conn.copy_records_to_table("bench_texts", records=rows)
+            await conn.execute(SEED_SQL, first + done, first + done + n - 1)
+            done += n
+            rate = done / max(time.monotonic() - started, 1e-6)
+            sys.stderr.write(f"\r  {have + done:>9,} complaints ({rate:,.0f}/s)")
+            sys.stderr.flush()
+        sys.stderr.write("\n")
+        await conn.execute("DROP TABLE bench_texts")
+        await conn.execute("VACUUM ANALYZE")
+    finally:
+        await conn.close()
 
 
 def _percentile(values: list[float], share: float) -> float:
