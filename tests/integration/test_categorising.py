@@ -203,3 +203,33 @@ async def _statistics(db_dsn: str) -> dict:
     found = {(r["term"], r["category"]): r["n"] for r in terms}
     found.update({("", r["category"]): (r["n"], r["t"]) for r in counts})
     return found
+
+
+async def test_the_rebuild_command_learns_what_an_existing_database_classified(
+    world: dict[str, int], db_dsn: str
+) -> None:
+    """Complaints classified before the suggestion existed (or imported) count once the
+    operator runs `pengaduan categorise rebuild`."""
+    import asyncio
+    import os
+    import subprocess
+    import sys
+
+    for category, texts in TRAINING.items():
+        for title, body in texts:
+            await _classified(world, category, title, body)
+    assert await _statistics(db_dsn) == {}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PENGADUAN_")}
+    env.update(DATABASE_URL=db_dsn, PENGADUAN_DATA_DIR="var/test")
+    result = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "pengaduan.cli", "categorise", "rebuild"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "relearned from 15 classified complaint(s)" in result.stdout
+    top = (await suggest("Sampah menumpuk dan bau"))[0]
+    assert top.category_id == world["Sampah"]
