@@ -8,16 +8,71 @@ from __future__ import annotations
 import random
 import re
 
-from pengaduan.demo.phrases import (
-    CHAT_SPELLING,
-    CLOSERS,
-    NEIGHBOURS,
-    OPENERS,
-    PHRASES,
-    TIMES,
-    VAGUE_BODIES,
-    VAGUE_TITLES,
-)
+from pengaduan.demo.phrases import PHRASES
+
+# Where a category's complaints are easily confused: a complaint of one may read like one of
+# these (and mention them).
+NEIGHBOURS = {
+    "Jalan Rusak": ["Drainase dan Banjir", "Lampu Jalan"],
+    "Drainase dan Banjir": ["Jalan Rusak", "Sampah dan Kebersihan"],
+    "Sampah dan Kebersihan": ["Drainase dan Banjir", "Ketertiban Umum"],
+    "Administrasi Kependudukan": ["Pungutan Liar", "Layanan Kesehatan"],
+    "Lampu Jalan": ["Jalan Rusak", "Transportasi Umum"],
+    "Transportasi Umum": ["Ketertiban Umum", "Lampu Jalan"],
+    "Layanan Kesehatan": ["Pungutan Liar", "Administrasi Kependudukan"],
+    "Ketertiban Umum": ["Transportasi Umum", "Sampah dan Kebersihan"],
+    "Pungutan Liar": ["Administrasi Kependudukan", "Layanan Kesehatan"],
+}
+
+OPENERS = [
+    "",
+    "",
+    "Selamat pagi.",
+    "Assalamualaikum, saya warga setempat.",
+    "Lapor,",
+    "Dengan hormat,",
+    "Saya ingin menyampaikan keluhan.",
+]
+TIMES = [
+    "sejak dua minggu lalu",
+    "sudah lebih dari sebulan",
+    "sejak awal tahun",
+    "sejak musim hujan",
+    "hampir setiap hari",
+    "sudah berkali-kali",
+]
+CLOSERS = [
+    "",
+    "Terima kasih.",
+    "Mohon segera ditindaklanjuti.",
+    "Warga sudah resah.",
+    "Sudah pernah dilaporkan tetapi belum ada tanggapan.",
+    "Terima kasih atas perhatiannya.",
+]
+# Complaints that say little about what they are about.
+VAGUE_TITLES = [
+    "Mohon ditindaklanjuti",
+    "Keluhan warga",
+    "Laporan masalah di {where}",
+    "Tolong dibantu",
+    "Belum ada tanggapan",
+]
+VAGUE_BODIES = [
+    "Masalah di {where} belum juga ditangani. Mohon segera ada tindakan dari dinas terkait.",
+    "Sudah lama kami menunggu tanpa kejelasan. Warga di {where} sangat dirugikan.",
+    "Mohon bantuannya, kondisi di {where} makin parah dan belum ada petugas yang datang.",
+]
+# The chat spelling some citizens write in (applied to whole words).
+CHAT_SPELLING = {
+    "yang": "yg",
+    "tidak": "gak",
+    "dengan": "dgn",
+    "sudah": "udah",
+    "jalan": "jln",
+    "untuk": "utk",
+    "belum": "blm",
+    "karena": "krn",
+}
 
 # Of every 100 complaints: read like a neighbouring category, say hardly anything, mention a
 # neighbour's problem too, written in chat spelling.
