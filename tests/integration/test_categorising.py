@@ -156,7 +156,7 @@ async def test_forwarding_a_verified_complaint_moves_what_it_taught(
     complaint = await _classified(
         world, "Jalan Rusak", "Genangan oli bekas", "Oli bekas dibuang ke selokan warga."
     )
-    await learning.classified(complaint, world["Jalan Rusak"])
+    await learning.classified(complaint)
     officer = Actor(user_id=world["officer"], role="officer", unit_id=world["public_works"])
     await forwarding.forward(
         complaint, officer, world["environment"], "Pencemaran, bukan jalan.", world["Sampah"]
@@ -173,7 +173,7 @@ async def test_forwarding_a_verified_complaint_moves_what_it_taught(
     assert await _statistics(db_dsn) == incremental
 
 
-async def test_a_pending_complaint_forwarded_waits_for_its_verification(
+async def test_a_pending_complaint_forwarded_waits_for_its_verification_unmarked(
     world: dict[str, int], db_dsn: str
 ) -> None:
     complaint = await make_complaint(
@@ -181,10 +181,17 @@ async def test_a_pending_complaint_forwarded_waits_for_its_verification(
         unit=world["public_works"],
         category=world["Jalan Rusak"],
         title="Oli bekas di selokan",
+        channel="email",
+        category_suggested=True,
     )
     officer = Actor(user_id=world["officer"], role="officer", unit_id=world["public_works"])
     await forwarding.forward(complaint, officer, world["environment"], "Pencemaran.")
     assert await _statistics(db_dsn) == {}
+    # The officer decided where it belongs: its category is no longer a suggestion.
+    (row,) = await fetch_rows(
+        db_dsn, "SELECT category, category_suggested FROM complaints WHERE id = $1", complaint
+    )
+    assert row["category"] == world["Sampah"] and row["category_suggested"] is False
 
 
 async def _statistics(db_dsn: str) -> dict:

@@ -55,30 +55,33 @@ async def _move(complaint_id: int, terms: list[str], to: int, away_from: int | N
     await db.execute(_MOVE_COUNTS, shard, len(terms), to, away_from)
 
 
-async def _terms(complaint_id: int) -> tuple[list[str], bool] | None:
+async def _complaint(complaint_id: int) -> tuple[list[str], int, bool] | None:
+    """The complaint's terms, its category and whether it counts (is verified)."""
     row = await db.fetchrow(
-        "SELECT title, body, verified_at IS NOT NULL AS counted FROM complaints WHERE id = $1",
+        "SELECT title, body, category, verified_at IS NOT NULL AS counted FROM complaints"
+        " WHERE id = $1",
         complaint_id,
     )
     if row is None:
         return None
-    return terms_of(complaint_text(row["title"], row["body"])), row["counted"]
+    return terms_of(complaint_text(row["title"], row["body"])), row["category"], row["counted"]
 
 
-async def classified(complaint_id: int, category_id: int) -> None:
-    """An officer verified the complaint in `category_id`: its terms count there. Call in the
-    transaction that verifies it, after the lifecycle's change."""
-    found = await _terms(complaint_id)
+async def classified(complaint_id: int) -> None:
+    """An officer verified the complaint: its terms count for its category (as the
+    verification left it). Call in the transaction that verifies it, after the change."""
+    found = await _complaint(complaint_id)
     if found is not None:
-        await _move(complaint_id, found[0], category_id, None)
+        await _move(complaint_id, found[0], found[1], None)
 
 
-async def recategorised(complaint_id: int, before: int, after: int) -> None:
-    """The complaint's category changed from `before` to `after` (a forward): a verified one
-    moves its terms there; one not yet verified counted nowhere and waits for verification."""
-    found = await _terms(complaint_id)
-    if found is not None and found[1] and before != after:
-        await _move(complaint_id, found[0], after, before)
+async def recategorised(complaint_id: int, before: int) -> None:
+    """The complaint's category changed from `before` (a forward): a verified one moves its
+    terms to the category it has now; one not yet verified counted nowhere and waits for its
+    verification. Call in the transaction that changes it, after the change."""
+    found = await _complaint(complaint_id)
+    if found is not None and found[2] and found[1] != before:
+        await _move(complaint_id, found[0], found[1], before)
 
 
 async def rebuild(include: Callable[[int], bool] | None = None) -> int:

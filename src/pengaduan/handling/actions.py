@@ -196,5 +196,5 @@ async def verify(
         complaint = await lifecycle.apply(
             complaint_id, "verify", actor, changes=changes, seen=seen, settings=settings
         )
-        await learning.classified(complaint_id, changes.get("category", current["category"]))
+        await learning.classified(complaint_id)
     return complaint

@@ -143,7 +143,7 @@ async def forward(
             )
         await Complaint.update(values).where(Complaint.id == complaint_id)
         if new_category is not None:
-            await learning.recategorised(complaint_id, category["id"], new_category["id"])
+            await learning.recategorised(complaint_id, category["id"])
         await write_message(complaint_id, actor, body, visibility="internal", at=now)
         data = {"from": complaint["unit"], "to": target["id"], "officer": complaint["officer"]}
         if new_category is not None:
