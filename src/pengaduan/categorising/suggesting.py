@@ -24,7 +24,7 @@ VOCABULARY = 20_000
 
 # One round trip: the active categories with their totals (kind 0), then the counts of the
 # text's terms per category (kind 1), each term one index range over its shards.
-_COUNTS = """
+COUNTS_SQL = """
 SELECT 0 AS kind, k.id AS category, k.name AS label,
        greatest(0, coalesce(sum(c.documents), 0))::bigint AS n,
        greatest(0, coalesce(sum(c.terms), 0))::bigint AS terms
@@ -59,7 +59,7 @@ class Ranking:
 async def rank(text: str) -> Ranking:
     """The active categories ranked for `text` (all alike before any complaint was
     classified; none when no category is active)."""
-    rows = await db.fetch(_COUNTS, terms_of(text))
+    rows = await db.fetch(COUNTS_SQL, terms_of(text))
     categories = [r for r in rows if r["kind"] == 0]
     if not categories:
         return Ranking([], 0)
