@@ -37,6 +37,14 @@ class NewComplaintPage(ShellPage):
             self.page.locator("input[name=private]").check()
 
     @property
+    def suggestions(self) -> Locator:
+        """The categories suggested for what was typed (fetched while typing, with scripts)."""
+        return self.page.locator("#category-suggestions label")
+
+    def category_choice(self, name: str) -> Locator:
+        return self.page.locator("main label.choice", has_text=name).locator("input")
+
+    @property
     def locate_button(self) -> Locator:
         """ "Use my location": an enhancement, only where scripts run."""
         return self.page.locator("button.locate")

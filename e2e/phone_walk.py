@@ -43,6 +43,7 @@ NOT_PAGES = {
     "/langsung": "the live event stream",
     "/notifikasi/lonceng": "the bell fragment (htmx)",
     "/pengaduan/serupa": "the similar-complaints fragment (htmx)",
+    "/pengaduan/saran-kategori": "the category-suggestion fragment (htmx)",
     "/pengaduan/{complaint_id:int}/status": "the status fragment (htmx)",
     "/pengaduan/{complaint_id:int}/linimasa": "the timeline fragment (htmx)",
     "/pengaduan/{complaint_id:int}/bukti/{file_id:int}": "an evidence file",

@@ -29,6 +29,7 @@ from pengaduan.apikeys import routes as apikey_routes
 from pengaduan.archive import routes as archive_routes
 from pengaduan.audit import routes as audit_routes
 from pengaduan.backup import routes as backup_routes
+from pengaduan.categorising import routes as categorising_routes
 from pengaduan.complaints import routes as complaint_routes
 from pengaduan.complaints.imaging import ImageWorkers
 from pengaduan.db import embedded
@@ -72,6 +73,7 @@ def route_handlers() -> list:
         *handover_routes.ROUTES,
         *archive_routes.ROUTES,
         *complaint_routes.ROUTES,
+        *categorising_routes.ROUTES,
         *notification_routes.ROUTES,
         *sms_intake_routes.ROUTES,
         *statistics_routes.ROUTES,

@@ -1,5 +1,5 @@
-"""The `pengaduan` command: serve, migrate, create-admin, seed-demo, backup, restore,
-worker, mail-intake."""
+"""The `pengaduan` command: serve, migrate, create-admin, seed-demo, categorise, backup,
+restore, worker, mail-intake."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import getpass
 import os
 import signal
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -139,6 +140,19 @@ def cmd_stats_rebuild(settings: Settings, args: argparse.Namespace) -> int:
     _database(settings)
     rows = asyncio.run(queries.rebuild())
     print(f"Statistics recounted from the complaints: {rows} daily aggregate row(s).")
+    return 0
+
+
+def cmd_categorise_rebuild(settings: Settings, args: argparse.Namespace) -> int:
+    from pengaduan.categorising import learning
+
+    _database(settings)
+    started = time.monotonic()
+    counted = asyncio.run(learning.rebuild())
+    print(
+        f"Category suggestion relearned from {counted:,} classified complaint(s)"
+        f" in {time.monotonic() - started:.1f} s."
+    )
     return 0
 
 
@@ -307,6 +321,15 @@ def build_parser() -> argparse.ArgumentParser:
         "stats-rebuild", help="recount the statistics' daily aggregate from the complaints"
     )
     rebuild.set_defaults(func=cmd_stats_rebuild)
+
+    categorise = sub.add_parser(
+        "categorise", help="the category suggestion learned from the officers' classifications"
+    )
+    categorise_sub = categorise.add_subparsers(dest="categorise_command", required=True)
+    relearn = categorise_sub.add_parser(
+        "rebuild", help="count again every classified complaint (once for an existing database)"
+    )
+    relearn.set_defaults(func=cmd_categorise_rebuild)
 
     backup = sub.add_parser(
         "backup", help="write the database and every evidence file into one archive"

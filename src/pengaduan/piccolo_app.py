@@ -6,6 +6,7 @@ from pengaduan.accounts.tables import LoginThrottle, PasswordResetCode, Session,
 from pengaduan.agency.tables import Category, OutsideAgency, ResponseTemplate, Unit
 from pengaduan.apikeys.tables import ApiKey, ApiKeyWindow
 from pengaduan.audit.tables import AuditLog
+from pengaduan.categorising.tables import CategoryCount, CategoryTerm
 from pengaduan.complaints.tables import (
     Complaint,
     EvidenceFile,
@@ -44,6 +45,8 @@ TABLES = [
     HandoverUpdate,
     ApiKey,
     ApiKeyWindow,
+    CategoryTerm,
+    CategoryCount,
 ]
 
 APP_CONFIG = AppConfig(

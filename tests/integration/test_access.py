@@ -78,6 +78,7 @@ ROUTE_TABLE: dict[tuple[str, str], str] = {
     # Citizens' complaints: file, follow, discuss, rate; tracking without an account.
     ("GET", "/pengaduan/baru"): "citizen",
     ("POST", "/pengaduan/baru"): "citizen",
+    ("GET", "/pengaduan/saran-kategori"): "citizen",
     ("GET", "/pengaduan/{complaint_id:int}/terkirim"): "citizen",
     ("GET", "/pengaduan-saya"): "citizen",
     ("GET", "/pengaduan/{complaint_id:int}"): "user",

@@ -47,6 +47,8 @@ RAW_SQL_INDEXES = {
     "outbox_pending",
     "outbox_sent",
     "handover_updates_key",
+    "category_terms_key",
+    "category_counts_key",
 }
 INDEXES = """
 SELECT tablename, regexp_replace(indexdef, 'INDEX \\S+ ON', 'INDEX ON') AS def

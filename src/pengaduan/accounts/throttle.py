@@ -32,8 +32,15 @@ FORGET_AFTER = timedelta(minutes=15)
 # email addresses through the registration form still slows to a crawl.
 # Reset codes: tries at typing one (each code also takes only a few, see reset_codes).
 # Wrongly signed requests to the outside agencies' endpoint (handover.routes): an agency with
-# the right secret never gets near it; guessing at signatures slows down.
-REQUESTS_PER_HOUR = {"register": 20, "reset": 10, "reset_code": 20, "handover_signature": 60}
+# the right secret never gets near it; guessing at signatures slows down. Category
+# suggestions on the complaint form: one per pause in typing, per citizen.
+REQUESTS_PER_HOUR = {
+    "register": 20,
+    "reset": 10,
+    "reset_code": 20,
+    "handover_signature": 60,
+    "suggest": 600,
+}
 REQUEST_WINDOW = timedelta(hours=1)
 
 

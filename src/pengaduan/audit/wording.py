@@ -95,6 +95,7 @@ def _keys() -> dict[str, str]:
         "unit": _("Unit"),
         "default_unit": _("Default unit"),
         "category": _("Category"),
+        "category_suggested": _("Category suggested"),
         "priority": _("Priority"),
         "due_at": _("Deadline"),
         "assigned_at": _("Assigned at"),

@@ -16,6 +16,7 @@ import time
 from collections.abc import AsyncIterator
 
 from pengaduan import db
+from pengaduan.categorising import learning
 from pengaduan.complaints.numbering import sync_number_sequence
 from pengaduan.db import migrations
 from pengaduan.demo import loading
@@ -63,6 +64,9 @@ async def seed(settings: Settings, dsn: str, bulk_complaints: int = 0) -> None:
             await sync_number_sequence()
             await db.execute("ANALYZE complaints; ANALYZE status_history")
             print(f"Done in {time.monotonic() - started:.1f} s.")
+        if created or bulk_complaints > 0:
+            # Written around the app: the suggestion learns the generated classifications.
+            await learning.rebuild()
     print_accounts()
 
 

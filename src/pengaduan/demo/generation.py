@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 
 from pengaduan.complaints import statuses
 from pengaduan.complaints.lifecycle import REPORTER, STAFF, TRANSITIONS, Transition
+from pengaduan.demo import texts
 from pengaduan.demo.data import (
     PLACES,
     PRIORITY_WEIGHTS,
@@ -193,13 +194,23 @@ URGENCY_DRAW = Weighted({"low": 2, "normal": 6, "high": 2})
 
 
 def generate(
-    rng: random.Random, base: Base, numbers: dict[int, int], now: datetime, days_back: int
+    rng: random.Random,
+    base: Base,
+    numbers: dict[int, int],
+    now: datetime,
+    days_back: int,
+    *,
+    composed: bool = False,
 ) -> Generated:
     """One complaint submitted within `days_back` days before `now`, numbered after
-    `numbers` (the last number used per year, counted on)."""
+    `numbers` (the last number used per year, counted on). Its text is one of the category's
+    stories, or with `composed` one made up for it (demo.texts: varied, as many complaints
+    are, for the bulk sets the category suggestion is measured on)."""
     category = rng.choice(base.categories)
     title, body = rng.choice(STORIES.get(category["name"], STORIES["Jalan Rusak"]))
     place = rng.choice(PLACES)
+    if composed:
+        title, body = texts.compose(rng, category["name"], place)
     submitted = now - timedelta(seconds=rng.randint(3600, days_back * 86400))
     status = STATUS_DRAW.draw(rng)
     # Recent complaints are rarely already closed.
@@ -228,7 +239,7 @@ def generate(
         category["unit"],
         officer,
         title,
-        body.format(place=place),
+        body.format(place=place) if not composed else body,
         place,
         lat,
         lon,

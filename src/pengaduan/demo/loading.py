@@ -269,7 +269,7 @@ async def insert_bulk(base: Base, total: int, seed: int) -> None:
     progress(0, total, started)
     while done < total:
         size = min(BATCH, total - done)
-        batch = [generate(rng, base, numbers, now, 730) for _ in range(size)]
+        batch = [generate(rng, base, numbers, now, 730, composed=True) for _ in range(size)]
         async with db.ENGINE.transaction() as transaction:
             first_id = await db.fetchval(
                 "SELECT nextval(pg_get_serial_sequence('complaints', 'id'))"

@@ -15,6 +15,7 @@ from typing import Any
 from pengaduan.accounts.tables import User
 from pengaduan.agency.tables import Category
 from pengaduan.audit import services as audit
+from pengaduan.categorising import learning
 from pengaduan.complaints import lifecycle
 from pengaduan.complaints.lifecycle import Actor
 from pengaduan.complaints.tables import PRIORITIES, Complaint
@@ -155,12 +156,17 @@ async def verify(
 ) -> dict[str, Any]:
     """Verify through the lifecycle, classifying on the way: a new category brings its
     deadline (due = submitted + its days) and, when its default unit differs, that unit
-    (unassigned there); a priority is the officer's call."""
+    (unassigned there); a priority is the officer's call. The category teaches the
+    suggestion (categorising.learning)."""
     if priority and priority not in PRIORITIES:
         raise Refused(_("Choose one of the priorities."), INVALID, field="priority")
     current = (
         await Complaint.select(
-            Complaint.category, Complaint.unit, Complaint.submitted_at, Complaint.priority
+            Complaint.category,
+            Complaint.unit,
+            Complaint.submitted_at,
+            Complaint.priority,
+            Complaint.category_suggested,
         )
         .where(Complaint.id == complaint_id)
         .first()
@@ -168,6 +174,9 @@ async def verify(
     if current is None:
         raise not_found()
     changes: dict[str, Any] = {}
+    if current["category_suggested"]:
+        # Confirmed or changed: the category is an officer's from now on.
+        changes["category_suggested"] = False
     if priority and priority != current["priority"]:
         changes["priority"] = priority
     if category_id is not None and category_id != current["category"]:
@@ -182,6 +191,10 @@ async def verify(
         changes["due_at"] = current["submitted_at"] + timedelta(days=category["deadline_days"])
         if category["default_unit"] != current["unit"]:
             changes.update(unit=category["default_unit"], officer=None, assigned_at=None)
-    return await lifecycle.apply(
-        complaint_id, "verify", actor, changes=changes, seen=seen, settings=settings
-    )
+    # The officer's category is what the suggestion learns from, in the same transaction.
+    async with ENGINE.transaction():
+        complaint = await lifecycle.apply(
+            complaint_id, "verify", actor, changes=changes, seen=seen, settings=settings
+        )
+        await learning.classified(complaint_id)
+    return complaint

@@ -13,6 +13,7 @@ from typing import Any
 from pengaduan import db
 from pengaduan.agency.tables import Category, OutsideAgency, Unit
 from pengaduan.audit import services as audit
+from pengaduan.categorising import learning
 from pengaduan.complaints import lifecycle
 from pengaduan.complaints.lifecycle import Actor
 from pengaduan.complaints.tables import Complaint
@@ -121,6 +122,8 @@ async def forward(
             Complaint.officer: None,
             Complaint.assigned_at: None,
             Complaint.updated_at: now,
+            # The officer decided where it belongs: no longer a suggested category.
+            Complaint.category_suggested: False,
         }
         if new_category is not None:
             values[Complaint.category] = new_category["id"]
@@ -143,6 +146,8 @@ async def forward(
                 note=text,
             )
         await Complaint.update(values).where(Complaint.id == complaint_id)
+        if new_category is not None:
+            await learning.recategorised(complaint_id, category["id"])
         await write_message(complaint_id, actor, body, visibility="internal", at=now)
         data = {"from": complaint["unit"], "to": target["id"], "officer": complaint["officer"]}
         if new_category is not None:

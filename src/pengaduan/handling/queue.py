@@ -209,7 +209,7 @@ WITH {ctes}
 SELECT c.id, c.number, c.title, c.status, c.priority, c.submitted_at, c.due_at,
        c.unit AS unit_id, u.name AS unit_name,
        c.category AS category_id, cat.name AS category_name, cat.icon AS category_icon,
-       c.officer AS officer_id, o.full_name AS officer_name,
+       c.category_suggested, c.officer AS officer_id, o.full_name AS officer_name,
        coalesce(c.due_at < now() AND c.status IN ({OPEN_SQL}), false) AS is_overdue,
        coalesce(c.due_at >= now() AND c.due_at < now() + interval '24 hours'
                 AND c.status IN ({OPEN_SQL}), false) AS is_due_soon,

@@ -65,7 +65,7 @@ SELECT c.id, c.number, c.title, c.body, c.location_text, c.latitude, c.longitude
        c.submitted_at, c.verified_at, c.resolved_at, c.closed_at, c.due_at, c.updated_at,
        c.assigned_at, c.first_response_at, {MESSAGE_COUNT_SQL} AS message_count,
        c.category AS category_id, cat.name AS category_name, cat.icon AS category_icon,
-       c.unit AS unit_id, u.name AS unit_name,
+       c.category_suggested, c.channel, c.unit AS unit_id, u.name AS unit_name,
        c.officer AS officer_id, o.full_name AS officer_name,
        c.handed_to AS handed_to_id, x.name AS handed_to_name,
        CASE WHEN c.is_anonymous THEN NULL ELSE r.full_name END AS reporter_name,

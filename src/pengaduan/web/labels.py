@@ -1,4 +1,4 @@
-"""Translated names for the codes the domain stores (roles, statuses, priorities)."""
+"""Translated names for the codes the domain stores (roles, statuses, priorities, channels)."""
 
 from __future__ import annotations
 
@@ -26,3 +26,15 @@ def priority_label(priority: str) -> str:
         "high": _("High"),
         "urgent": _("Urgent"),
     }.get(priority, priority)
+
+
+def channel_label(channel: str) -> str:
+    """How a complaint came in (complaints.channel)."""
+    return {
+        "web": _("Web form"),
+        "api": _("API"),
+        "open311": _("Open311"),
+        "email": _("Email"),
+        "whatsapp": _("WhatsApp"),
+        "sms": _("SMS"),
+    }.get(channel, channel)

@@ -185,6 +185,7 @@ def build_environment() -> Environment:
         status_label=labels.status_label,
         status_badge_class=statuses.badge,
         priority_label=labels.priority_label,
+        channel_label=labels.channel_label,
         format_datetime=format_datetime,
         machine_datetime=machine_datetime,
         static_url=static_url,
