@@ -56,9 +56,7 @@ def bearer_of(scope: Scope) -> str | None:
 async def user_for(settings: Settings, token: str) -> sessions.CurrentUser | None:
     """The user behind an app token, or None when it is unknown, expired or revoked (a
     browser session's id never passes: the row must be an app token's)."""
-    return await sessions.user_of_session(
-        settings, sessions.hash_id(token), kind=sessions.APP_KIND
-    )
+    return await sessions.user_of_session(settings, sessions.hash_id(token), kind=sessions.APP_KIND)
 
 
 class BearerMiddleware:

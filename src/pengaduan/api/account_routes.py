@@ -4,6 +4,7 @@ service, with its throttle and lockout) for a bearer token; logging out revokes 
 from __future__ import annotations
 
 from litestar import Request, post
+from litestar.params import JSONBody
 
 from pengaduan.accounts import app_tokens, login, sessions
 from pengaduan.api import schemas
@@ -31,11 +32,9 @@ CITIZEN = {"access": "citizen"}
     tags=["account"],
 )
 async def api_login(
-    request: Request, settings: SettingsDep, data: schemas.LoginRequest
+    request: Request, settings: SettingsDep, data: JSONBody[schemas.LoginRequest]
 ) -> schemas.TokenAnswer:
-    user = await login.authenticate(
-        settings, data.identifier, data.password, ip=client_ip(request)
-    )
+    user = await login.authenticate(settings, data.identifier, data.password, ip=client_ip(request))
     if user["role"] != "citizen":
         raise Refused(
             _("The app is for citizens: officers and administrators use the website."),

@@ -8,9 +8,14 @@ import logging
 from typing import Annotated
 
 from litestar import Request, Response, get, post
-from litestar.enums import RequestEncodingType
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import Body, FromPath, Parameter
+from litestar.params import (
+    HeaderParameter,
+    JSONBody,
+    MultipartBody,
+    PathParameter,
+    QueryParameter,
+)
 
 from pengaduan.agency.categories import active_categories
 from pengaduan.api import schemas, views
@@ -32,15 +37,15 @@ PAGES = 99_999
 
 IdempotencyKey = Annotated[
     str | None,
-    Parameter(
-        header="Idempotency-Key",
+    HeaderParameter(
+        name="Idempotency-Key",
         required=False,
         pattern=forms.KEY_PATTERN.pattern,
         description="16-64 letters, digits, - or _: the same key sent again (a retried "
         "request) does nothing twice and answers as the first time",
     ),
 ]
-ComplaintId = Annotated[int, Parameter(ge=1, le=2_147_483_647)]
+ComplaintId = Annotated[int, PathParameter(ge=1, le=2_147_483_647)]
 COMMON = {"opt": CITIZEN, "security": BEARER, "tags": ["complaints"]}
 
 
@@ -104,7 +109,7 @@ async def api_file_complaint(
     request: Request,
     settings: SettingsDep,
     storage: StorageDep,
-    data: Annotated[schemas.NewComplaint, Body(media_type=RequestEncodingType.MULTI_PART)],
+    data: MultipartBody[schemas.NewComplaint],
     idempotency_key: IdempotencyKey = None,
 ) -> Response[schemas.Detail]:
     user = request.user
@@ -172,8 +177,8 @@ async def api_file_complaint(
 )
 async def api_my_complaints(
     request: Request,
-    status: Annotated[schemas.Status | None, Parameter(required=False)] = None,
-    page: Annotated[int, Parameter(ge=1, le=PAGES)] = 1,
+    status: Annotated[schemas.Status | None, QueryParameter(required=False)] = None,
+    page: Annotated[int, QueryParameter(ge=1, le=PAGES)] = 1,
 ) -> schemas.SummaryPage:
     rows, total, capped = await reading.my_complaints(
         request.user.id, status=status or "", page=page
@@ -195,7 +200,7 @@ async def api_my_complaints(
     summary="One of my complaints, with its public timeline and messages",
     **COMMON,
 )
-async def api_complaint(request: Request, complaint_id: FromPath[ComplaintId]) -> schemas.Detail:
+async def api_complaint(request: Request, complaint_id: ComplaintId) -> schemas.Detail:
     return await views.detail(complaint_id, request.user.id)
 
 
@@ -212,8 +217,8 @@ async def api_complaint(request: Request, complaint_id: FromPath[ComplaintId]) -
 async def api_post_message(
     request: Request,
     settings: SettingsDep,
-    complaint_id: FromPath[ComplaintId],
-    data: schemas.MessageRequest,
+    complaint_id: ComplaintId,
+    data: JSONBody[schemas.MessageRequest],
     idempotency_key: IdempotencyKey = None,
 ) -> Response[schemas.Detail]:
     body, error = forms.parse_message(data.body)
@@ -243,8 +248,8 @@ async def api_post_message(
 async def api_rate(
     request: Request,
     settings: SettingsDep,
-    complaint_id: FromPath[ComplaintId],
-    data: schemas.RatingRequest,
+    complaint_id: ComplaintId,
+    data: JSONBody[schemas.RatingRequest],
     idempotency_key: IdempotencyKey = None,
 ) -> Response[schemas.Detail]:
     rating = forms.parse_rating(str(data.score), data.comment)
@@ -275,8 +280,8 @@ async def api_rate(
 async def api_reopen(
     request: Request,
     settings: SettingsDep,
-    complaint_id: FromPath[ComplaintId],
-    data: schemas.ReopenRequest,
+    complaint_id: ComplaintId,
+    data: JSONBody[schemas.ReopenRequest],
 ) -> Response[schemas.Detail]:
     if not readable(data.reason):
         return invalid({"reason": unreadable_message()})
@@ -300,7 +305,7 @@ async def api_reopen(
     **COMMON,
 )
 async def api_withdraw(
-    request: Request, settings: SettingsDep, complaint_id: FromPath[ComplaintId]
+    request: Request, settings: SettingsDep, complaint_id: ComplaintId
 ) -> schemas.Detail:
     await editing.withdraw(complaint_id, actor_of(request), settings=settings)
     return await views.detail(complaint_id, request.user.id)

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import MediaType, Request, Router, get
+from litestar import MediaType, Request, Response, Router, get
+from litestar.exceptions import NotFoundException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Server
@@ -18,6 +19,14 @@ from pengaduan.web.paths import API_PATH
 
 ANYONE = {"access": "anyone"}
 METHODS = ("get", "post", "put", "patch", "delete")
+
+
+async def _json_not_found(response: Response) -> Response:
+    """Litestar's schema router answers an unknown address under it with an HTML page: the
+    API answers 404 as JSON like any other error of its (web.errors)."""
+    if response.status_code == 404:
+        raise NotFoundException()
+    return response
 
 
 def openapi_config() -> OpenAPIConfig:
@@ -33,7 +42,11 @@ def openapi_config() -> OpenAPIConfig:
         render_plugins=[JsonRenderPlugin()],
         # Under the API's path, open to anyone, and not itself in the schema.
         openapi_router=Router(
-            API_PATH, route_handlers=[], include_in_schema=False, opt=ANYONE
+            API_PATH,
+            route_handlers=[],
+            include_in_schema=False,
+            opt=ANYONE,
+            after_request=_json_not_found,
         ),
     )
 
