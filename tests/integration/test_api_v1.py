@@ -315,3 +315,18 @@ async def test_the_schema_describes_the_api_only_and_the_docs_need_nothing_from_
     assert "http://" not in docs.text and "https://" not in docs.text
     unknown = await api.get("/api/v1/tidak-ada")
     assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "not_found"
+
+
+async def test_every_citizen_route_of_the_api_answers_401_json_without_a_token(
+    api: httpx.AsyncClient, world: dict[str, int]
+) -> None:
+    from tests.integration.test_access import API_PREFIX, ROUTE_TABLE
+
+    answers = {}
+    for (method, path), access in ROUTE_TABLE.items():
+        if path.startswith(API_PREFIX) and access == "citizen":
+            url = path.replace("{complaint_id:int}", "1")
+            response = await api.request(method, url, headers={"Authorization": "Bearer x"})
+            answers[f"{method} {path}"] = (response.status_code, response.json()["error"]["code"])
+    assert len(answers) == 9
+    assert set(answers.values()) == {(401, "unauthorized")}, answers
