@@ -146,6 +146,7 @@ ROUTE_TABLE: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/complaints"): "citizen",
     ("POST", "/api/v1/complaints"): "citizen",
     ("GET", "/api/v1/complaints/{complaint_id:int}"): "citizen",
+    ("GET", "/api/v1/complaints/{complaint_id:int}/evidence/{file_id:int}"): "citizen",
     ("POST", "/api/v1/complaints/{complaint_id:int}/messages"): "citizen",
     ("POST", "/api/v1/complaints/{complaint_id:int}/rating"): "citizen",
     ("POST", "/api/v1/complaints/{complaint_id:int}/reopen"): "citizen",

@@ -83,6 +83,14 @@ async def test_a_citizen_files_a_complaint_with_a_photo_and_reads_it_back(
     assert (mine["page"], mine["total"], mine["has_next"]) == (1, 1, False)
     read = await api.get(f"/api/v1/complaints/{filed['id']}", headers=bearer(token))
     assert read.status_code == 200 and read.json()["tracking_code"] == filed["tracking_code"]
+    photo = f"/api/v1/complaints/{filed['id']}/evidence/{filed['evidence'][0]['id']}"
+    full = await api.get(photo, headers=bearer(token))
+    assert full.status_code == 200 and full.headers["content-type"] == "image/jpeg"
+    assert len(full.content) == filed["evidence"][0]["size"]
+    small = await api.get(photo + "?size=small", headers=bearer(token))
+    assert small.status_code == 200 and len(small.content) < len(full.content)
+    other = await token_for(api, "warga.lain")
+    assert (await api.get(photo, headers=bearer(other))).status_code == 404
     # The same complaint the website shows, filed through the same service.
     row = await db.fetchrow("SELECT reporter, unit FROM complaints WHERE id = $1", filed["id"])
     assert (row["reporter"], row["unit"]) == (world["citizen"], world["unit"])
@@ -325,8 +333,8 @@ async def test_every_citizen_route_of_the_api_answers_401_json_without_a_token(
     answers = {}
     for (method, path), access in ROUTE_TABLE.items():
         if path.startswith(API_PREFIX) and access == "citizen":
-            url = path.replace("{complaint_id:int}", "1")
+            url = path.replace("{complaint_id:int}", "1").replace("{file_id:int}", "1")
             response = await api.request(method, url, headers={"Authorization": "Bearer x"})
             answers[f"{method} {path}"] = (response.status_code, response.json()["error"]["code"])
-    assert len(answers) == 9
+    assert len(answers) == 10
     assert set(answers.values()) == {(401, "unauthorized")}, answers

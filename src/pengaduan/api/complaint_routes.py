@@ -5,7 +5,7 @@ it (write, rate, reopen, withdraw). Every rule is the website's: the same servic
 from __future__ import annotations
 
 import logging
-from typing import Annotated
+from typing import Annotated, Literal
 
 from litestar import Request, Response, get, post
 from litestar.openapi.datastructures import ResponseSpec
@@ -16,13 +16,14 @@ from litestar.params import (
     PathParameter,
     QueryParameter,
 )
+from litestar.response import Stream
 
 from pengaduan.agency.categories import active_categories
 from pengaduan.api import schemas, views
 from pengaduan.api.specs import BEARER, errors
 from pengaduan.complaints import attaching, conversation, editing, filing, forms, imaging, reading
-from pengaduan.complaints.pages import actor_of
-from pengaduan.errors import INVALID, Refused
+from pengaduan.complaints.pages import actor_of, evidence_stream
+from pengaduan.errors import INVALID, NOT_FOUND, Refused
 from pengaduan.i18n import _
 from pengaduan.web.errors import api_error
 from pengaduan.web.kit import SettingsDep, StorageDep, client_ip
@@ -204,6 +205,41 @@ async def api_complaint(request: Request, complaint_id: ComplaintId) -> schemas.
     return await views.detail(complaint_id, request.user.id)
 
 
+@get(
+    "/complaints/{complaint_id:int}/evidence/{file_id:int}",
+    name="api:complaints.evidence",
+    responses={
+        200: ResponseSpec(
+            data_container=bytes,
+            media_type="*/*",
+            generate_examples=False,
+            description="The file (image/jpeg, image/png, image/webp or application/pdf), "
+            "or with `size=small` a JPEG thumbnail of a photo.",
+        ),
+        **errors(401, 403, 404),
+    },
+    summary="An evidence file of one of my complaints",
+    # Photos and PDFs are compressed already.
+    opt={**CITIZEN, "skip_compression": True},
+    security=BEARER,
+    tags=["complaints"],
+)
+async def api_evidence(
+    request: Request,
+    storage: StorageDep,
+    complaint_id: ComplaintId,
+    file_id: Annotated[int, PathParameter(ge=1, le=2_147_483_647)],
+    size: Annotated[Literal["full", "small"], QueryParameter(required=False)] = "full",
+) -> Stream:
+    user = request.user
+    row = await reading.evidence_for_viewer(
+        complaint_id, file_id, user_id=user.id, role=user.role, unit_id=user.unit_id
+    )
+    if row is None:
+        raise Refused(_("This file does not exist."), NOT_FOUND)
+    return await evidence_stream(storage, row, complaint_id, small=size == "small")
+
+
 @post(
     "/complaints/{complaint_id:int}/messages",
     name="api:complaints.message",
@@ -316,6 +352,7 @@ ROUTES = [
     api_file_complaint,
     api_my_complaints,
     api_complaint,
+    api_evidence,
     api_post_message,
     api_rate,
     api_reopen,
