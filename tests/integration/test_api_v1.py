@@ -302,6 +302,8 @@ async def test_login_is_throttled_like_the_websites_and_only_for_citizens(
     locked = await api.post("/api/v1/login", json=right)
     assert locked.status_code == 429 and int(locked.headers["retry-after"]) > 0
     assert locked.json()["error"]["code"] == "too_many"
+    nul = await api.post("/api/v1/login", json={"identifier": "war\u0000ga", "password": "x"})
+    assert nul.status_code == 422 and "identifier" in nul.json()["error"]["fields"]
     officer = await api.post("/api/v1/login", json={"identifier": "petugas", "password": PASSWORD})
     assert officer.status_code == 403
     assert await db.fetchval("SELECT count(*) FROM sessions") == 0

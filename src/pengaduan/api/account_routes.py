@@ -3,15 +3,17 @@ service, with its throttle and lockout) for a bearer token; logging out revokes 
 
 from __future__ import annotations
 
-from litestar import Request, post
+from litestar import Request, Response, post
 from litestar.params import JSONBody
 
 from pengaduan.accounts import app_tokens, login, sessions
 from pengaduan.api import schemas
 from pengaduan.api.specs import BEARER, errors
-from pengaduan.errors import FORBIDDEN, Refused
+from pengaduan.errors import FORBIDDEN, INVALID, Refused
 from pengaduan.i18n import _
+from pengaduan.web.errors import api_error
 from pengaduan.web.kit import SettingsDep, client_ip
+from pengaduan.web.values import readable, unreadable_message
 
 ANYONE = {"access": "anyone"}
 CITIZEN = {"access": "citizen"}
@@ -33,7 +35,17 @@ CITIZEN = {"access": "citizen"}
 )
 async def api_login(
     request: Request, settings: SettingsDep, data: JSONBody[schemas.LoginRequest]
-) -> schemas.TokenAnswer:
+) -> Response[schemas.TokenAnswer]:
+    unreadable = {
+        name: unreadable_message()
+        for name, value in (("identifier", data.identifier), ("password", data.password))
+        if not readable(value)
+    }
+    if unreadable:
+        # JSON can carry what no text column holds (a NUL, a lone surrogate): never a query.
+        return api_error(
+            422, _("Some of what you sent is not valid."), code=INVALID, fields=unreadable
+        )
     user = await login.authenticate(settings, data.identifier, data.password, ip=client_ip(request))
     if user["role"] != "citizen":
         raise Refused(
@@ -48,7 +60,7 @@ async def api_login(
     )
     account = await app_tokens.user_for(settings, token)
     assert account is not None  # issued just now
-    return schemas.TokenAnswer(
+    answer = schemas.TokenAnswer(
         token=token,
         token_type="bearer",
         expires_at=expires_at,
@@ -59,6 +71,7 @@ async def api_login(
             language=account.language,
         ),
     )
+    return Response(answer, status_code=201)
 
 
 @post(
