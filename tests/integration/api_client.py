@@ -26,7 +26,7 @@ async def token_for(client: httpx.AsyncClient, identifier: str, password: str = 
         headers={"User-Agent": "PengaduanApp/1.0 (Android 14)"},
     )
     assert response.status_code == 201, response.text
-    client.cookies.clear()  # an app keeps no cookies
+    assert "set-cookie" not in response.headers  # no session, no CSRF token: only the token
     return response.json()["token"]
 
 
