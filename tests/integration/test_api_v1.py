@@ -321,7 +321,8 @@ async def test_the_schema_describes_the_api_only_and_the_docs_need_nothing_from_
     assert {"200", "201", "401", "422"} <= set(post["responses"])
     docs = await api.get("/api/v1/docs")
     assert docs.status_code == 200 and docs.headers["content-type"].startswith("text/html")
-    assert "POST /api/v1/complaints" in docs.text and "NewComplaint" in docs.text
+    text = docs.text.replace("<wbr>", "")  # where a phone may wrap a path
+    assert "POST /api/v1/complaints" in text and "NewComplaint" in text
     assert "http://" not in docs.text and "https://" not in docs.text
     unknown = await api.get("/api/v1/tidak-ada")
     assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "not_found"

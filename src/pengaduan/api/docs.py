@@ -5,6 +5,7 @@ renderers load their scripts from a CDN)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from litestar import MediaType, Request, Response, Router, get
@@ -13,6 +14,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Server
 from litestar.response import Template
+from markupsafe import Markup, escape
 
 from pengaduan.api.specs import COMPONENTS
 from pengaduan.web.paths import API_PATH
@@ -49,6 +51,19 @@ def openapi_config() -> OpenAPIConfig:
             after_request=_json_not_found,
         ),
     )
+
+
+_CODE = re.compile(r"`([^`]+)`")
+
+
+def prose(text: str) -> Markup:
+    """A description as the schema writes it (`code` in backticks), for the page."""
+    return Markup(_CODE.sub(lambda m: f"<code>{m[1]}</code>", str(escape(text))))
+
+
+def breakable(path: str) -> Markup:
+    """A path that a phone's narrow screen may wrap after each slash."""
+    return Markup("/<wbr>").join(escape(part) for part in path.split("/"))
 
 
 def type_of(schema: dict[str, Any]) -> str:
@@ -93,7 +108,7 @@ def fields_of(schema: dict[str, Any]) -> list[dict[str, Any]]:
             "type": type_of(prop),
             "required": name in required,
             "limits": limits_of(prop),
-            "description": prop.get("description", ""),
+            "description": prose(prop.get("description", "")),
         }
         for name, prop in schema.get("properties", {}).items()
     ]
@@ -114,9 +129,9 @@ def operations_of(schema: dict[str, Any]) -> list[dict[str, Any]]:
                 {
                     "id": op.get("operationId", f"{method}{path}"),
                     "method": method.upper(),
-                    "path": path,
+                    "path": breakable(path),
                     "summary": op.get("summary", ""),
-                    "description": op.get("description", ""),
+                    "description": prose(op.get("description", "")),
                     "needs_token": bool(op.get("security")),
                     "parameters": [
                         {
@@ -125,7 +140,7 @@ def operations_of(schema: dict[str, Any]) -> list[dict[str, Any]]:
                             "type": type_of(p.get("schema", {})),
                             "required": p.get("required", False),
                             "limits": limits_of(p.get("schema", {})),
-                            "description": p.get("description", ""),
+                            "description": prose(p.get("description", "")),
                         }
                         for p in op.get("parameters", [])
                     ],
@@ -133,7 +148,7 @@ def operations_of(schema: dict[str, Any]) -> list[dict[str, Any]]:
                     "responses": [
                         {
                             "status": status,
-                            "description": answer.get("description", ""),
+                            "description": prose(answer.get("description", "")),
                             "type": ", ".join(
                                 type_of(c.get("schema", {}))
                                 for c in answer.get("content", {}).values()
@@ -161,6 +176,7 @@ async def api_docs(request: Request) -> Template:
         template_name="api/docs.html",
         context={
             "info": schema["info"],
+            "description": prose(schema["info"].get("description", "")),
             "operations": operations_of(schema),
             "models": [(name, fields_of(model)) for name, model in sorted(models.items())],
             "schema_url": API_PATH + "/openapi.json",
