@@ -302,6 +302,10 @@ async def test_login_is_throttled_like_the_websites_and_only_for_citizens(
     locked = await api.post("/api/v1/login", json=right)
     assert locked.status_code == 429 and int(locked.headers["retry-after"]) > 0
     assert locked.json()["error"]["code"] == "too_many"
+    as_form = await api.post("/api/v1/login", data={"identifier": "warga", "password": "x"})
+    assert (
+        as_form.status_code == 415 and as_form.json()["error"]["code"] == "unsupported_media_type"
+    )
     nul = await api.post("/api/v1/login", json={"identifier": "war\u0000ga", "password": "x"})
     assert nul.status_code == 422 and "identifier" in nul.json()["error"]["fields"]
     officer = await api.post("/api/v1/login", json={"identifier": "petugas", "password": PASSWORD})

@@ -25,7 +25,7 @@ CITIZEN = {"access": "citizen"}
     opt=ANYONE,
     status_code=201,
     security=[],
-    responses=errors(403, 422, 429),
+    responses=errors(403, 415, 422, 429),
     summary="Log in for a token",
     description="A citizen's username or email and password, as on the website's login page "
     "(the same throttle: after repeated failures the account or address waits, 429). The "

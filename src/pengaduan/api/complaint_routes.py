@@ -244,7 +244,7 @@ async def api_evidence(
     "/complaints/{complaint_id:int}/messages",
     name="api:complaints.message",
     status_code=201,
-    responses=errors(401, 403, 404, 409, 422),
+    responses=errors(401, 403, 404, 409, 415, 422),
     summary="Write to the officer handling it",
     description="A public message on the complaint's timeline; refused (409) once the "
     "complaint is over. Answers the complaint as it is now.",
@@ -277,7 +277,7 @@ async def api_post_message(
     "/complaints/{complaint_id:int}/rating",
     name="api:complaints.rate",
     status_code=200,
-    responses=errors(401, 403, 404, 409, 422),
+    responses=errors(401, 403, 404, 409, 415, 422),
     summary="Rate the handling (once, after it is resolved; this closes it)",
     **COMMON,
 )
@@ -309,7 +309,7 @@ async def api_rate(
     "/complaints/{complaint_id:int}/reopen",
     name="api:complaints.reopen",
     status_code=200,
-    responses=errors(401, 403, 404, 409, 422),
+    responses=errors(401, 403, 404, 409, 415, 422),
     summary="Not satisfied: open it again (within the days after its resolution), with a reason",
     **COMMON,
 )

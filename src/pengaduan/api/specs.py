@@ -29,6 +29,7 @@ _MEANING = {
     404: "No such complaint among yours (another person's is not found either).",
     409: "Not possible in the complaint's current state (`message` says why).",
     413: "The request body is larger than allowed.",
+    415: "The body is not in the operation's media type.",
     422: "A field breaks a rule (`fields` says which and why, as the website's form would).",
     429: "Too many attempts: wait the seconds in `Retry-After`.",
     503: "Busy or the database is away for a moment: nothing was saved; retry after "
