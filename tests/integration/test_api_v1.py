@@ -230,8 +230,10 @@ async def test_a_citizen_never_reaches_another_citizens_complaint(
         await api.post(url + "/rating", json={"score": 1}, headers=bearer(token)),
         await api.post(url + "/reopen", json={"reason": "x"}, headers=bearer(token)),
         await api.get("/api/v1/complaints/999999", headers=bearer(token)),
+        await api.get("/api/v1/complaints/2147483648", headers=bearer(token)),
+        await api.get(url + "/evidence/2147483648", headers=bearer(token)),
     ]
-    assert [a.status_code for a in answers] == [404] * 6
+    assert [a.status_code for a in answers] == [404] * 8
     assert {a.json()["error"]["code"] for a in answers} == {"not_found"}
     mine = await api.get("/api/v1/complaints", headers=bearer(token))
     assert mine.json()["items"] == []
