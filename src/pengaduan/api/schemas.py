@@ -9,12 +9,12 @@ from typing import Annotated, Literal
 
 import msgspec
 from litestar.datastructures import UploadFile
+from litestar.params import KwargDefinition
 
 from pengaduan.complaints import forms, statuses
 
-# Lengths: generous bounds for the schema; the services' own limits (the website's) answer
-# with a message per field (422).
-Text = Annotated[str, msgspec.Meta(max_length=forms.BODY_MAX * 2)]
+# JSON bodies: generous length bounds (twice the services' own, which answer with a message
+# per field, 422, as the website's forms).
 # The codes, from where each is defined once.
 Urgency = Literal[forms.URGENCIES]  # type: ignore[valid-type]
 Status = Literal[statuses.STATUSES]  # type: ignore[valid-type]
@@ -80,18 +80,39 @@ class CategoryOut(msgspec.Struct):
 
 @dataclass
 class NewComplaint:
-    """The website's new-complaint form, field for field (multipart/form-data)."""
+    """The website's new-complaint form, field for field (multipart/form-data). The limits
+    are said with Litestar's KwargDefinition (msgspec's Meta is not read on a dataclass);
+    the filing service checks them (422 per field, as the form)."""
 
-    title: Annotated[str, msgspec.Meta(max_length=forms.TITLE_MAX * 2)]
-    description: Text
-    category: Annotated[int, msgspec.Meta(ge=1, le=2_147_483_647, description="a category id")]
-    location_text: Annotated[str, msgspec.Meta(max_length=forms.LOCATION_MAX * 2)] = ""
-    latitude: Annotated[float, msgspec.Meta(ge=-90, le=90)] | None = None
-    longitude: Annotated[float, msgspec.Meta(ge=-180, le=180)] | None = None
+    title: Annotated[
+        str,
+        KwargDefinition(
+            min_length=forms.TITLE_MIN,
+            max_length=forms.TITLE_MAX,
+            description="a short title (spaces inside are collapsed)",
+        ),
+    ]
+    description: Annotated[
+        str, KwargDefinition(min_length=forms.BODY_MIN, max_length=forms.BODY_MAX)
+    ]
+    category: Annotated[int, KwargDefinition(ge=1, le=2_147_483_647, description="a category's id")]
+    location_text: Annotated[str, KwargDefinition(max_length=forms.LOCATION_MAX)] = ""
+    latitude: Annotated[float | None, KwargDefinition(ge=-90, le=90)] = None
+    longitude: Annotated[float | None, KwargDefinition(ge=-180, le=180)] = None
     urgency: Urgency = "normal"
-    anonymous: bool = False
-    private: bool = False
-    evidence: list[UploadFile] = field(default_factory=list)
+    anonymous: Annotated[
+        bool, KwargDefinition(description="hide the reporter's name from the agency")
+    ] = False
+    private: Annotated[bool, KwargDefinition(description="keep it out of the public archive")] = (
+        False
+    )
+    evidence: Annotated[
+        list[UploadFile],
+        KwargDefinition(
+            description="photos (JPEG, PNG, WebP) or PDFs; the field may repeat, up to "
+            "PENGADUAN_UPLOAD_MAX_FILES files of PENGADUAN_UPLOAD_MAX_BYTES each"
+        ),
+    ] = field(default_factory=list)
 
 
 class Summary(msgspec.Struct):
