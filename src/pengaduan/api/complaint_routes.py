@@ -21,7 +21,16 @@ from litestar.response import Stream
 from pengaduan.agency.categories import active_categories
 from pengaduan.api import schemas, views
 from pengaduan.api.specs import BEARER, errors
-from pengaduan.complaints import attaching, conversation, editing, filing, forms, imaging, reading
+from pengaduan.complaints import (
+    attaching,
+    conversation,
+    editing,
+    evidence,
+    filing,
+    forms,
+    imaging,
+    reading,
+)
 from pengaduan.complaints.pages import actor_of, evidence_stream
 from pengaduan.errors import INVALID, NOT_FOUND, Refused
 from pengaduan.i18n import _
@@ -130,7 +139,7 @@ async def api_file_complaint(
     parsed = forms.parse_complaint(values, checked.category_ids)
     if parsed.cleaned is None or unreadable:
         return invalid({**parsed.errors, **unreadable})
-    accepted: list = []
+    accepted: list[evidence.StoredEvidence] = []
     try:
         problems = await attaching.attach(
             uploads,
