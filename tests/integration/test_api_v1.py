@@ -13,7 +13,7 @@ import pytest
 from litestar import Litestar
 
 from pengaduan import db
-from pengaduan.accounts import throttle
+from pengaduan.accounts import sessions, throttle
 from pengaduan.web.paths import is_api
 from tests.conftest import browser_client, log_in
 from tests.factories import PASSWORD, make_category, make_complaint, make_user
@@ -347,3 +347,23 @@ async def test_every_citizen_route_of_the_api_answers_401_json_without_a_token(
             answers[f"{method} {path}"] = (response.status_code, response.json()["error"]["code"])
     assert len(answers) == 10
     assert set(answers.values()) == {(401, "unauthorized")}, answers
+
+
+async def test_a_token_stops_when_it_expires_or_its_account_is_deactivated(
+    api: httpx.AsyncClient, world: dict[str, int]
+) -> None:
+    expiring, other = await token_for(api, "warga"), await token_for(api, "warga")
+    assert (await api.get("/api/v1/categories", headers=bearer(expiring))).status_code == 200
+    await db.execute(
+        "UPDATE sessions SET expires_at = now() - interval '1 second' WHERE id_hash = $1",
+        sessions.hash_id(expiring),
+    )
+    assert (await api.get("/api/v1/categories", headers=bearer(expiring))).status_code == 401
+    # No idle limit for a phone that opens the app now and then: only the lifetime counts.
+    await db.execute(
+        "UPDATE sessions SET last_seen_at = now() - interval '20 days' WHERE id_hash = $1",
+        sessions.hash_id(other),
+    )
+    assert (await api.get("/api/v1/categories", headers=bearer(other))).status_code == 200
+    await db.execute("UPDATE users SET is_active = false WHERE id = $1", world["citizen"])
+    assert (await api.get("/api/v1/categories", headers=bearer(other))).status_code == 401
