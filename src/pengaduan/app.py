@@ -25,6 +25,7 @@ from pengaduan.accounts import sessions
 from pengaduan.accounts.guards import access_guard
 from pengaduan.accounts.sessions import SessionMiddleware
 from pengaduan.agency import routes as agency_routes
+from pengaduan.api import routes as api_routes
 from pengaduan.apikeys import routes as apikey_routes
 from pengaduan.archive import routes as archive_routes
 from pengaduan.audit import routes as audit_routes
@@ -79,6 +80,8 @@ def route_handlers() -> list:
         *statistics_routes.ROUTES,
         *live_routes.ROUTES,
         *open311_routes.ROUTES,
+        # The mobile app's JSON API (bearer tokens, its own OpenAPI schema).
+        api_routes.router(),
         shell_routes.home,
         shell_routes.healthz,
         language.switch_language,
@@ -186,8 +189,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         exception_handlers=errors.EXCEPTION_HANDLERS,
         dependencies=kit.DEPENDENCIES,
         debug=False,
-        # An HTML app: no public API schema pages.
-        openapi_config=None,
+        # The schema describes the JSON API only (/api/v1/openapi.json): its router includes
+        # itself; every page of the website stays out.
+        openapi_config=api_routes.openapi_config(),
+        include_in_schema=False,
         state=State({"settings": settings, "image_workers": image_workers}),
     )
     # Before routing: the page for an unknown address reads the query string too.

@@ -201,6 +201,9 @@ class Settings(ChannelSettings, MailIntakeSettings):
     session_max_hours: int = setting(
         "PENGADUAN_SESSION_MAX_HOURS", 12, "a session's absolute lifetime", read=Whole(minimum=1)
     )
+    app_token_days: int = setting(
+        "PENGADUAN_APP_TOKEN_DAYS", 30, "a mobile app token's lifetime", read=Whole(minimum=1)
+    )
     upload_max_bytes: int = setting(
         "PENGADUAN_UPLOAD_MAX_BYTES",
         10 * 1024 * 1024,

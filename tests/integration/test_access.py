@@ -44,6 +44,7 @@ ROUTE_TABLE: dict[tuple[str, str], str] = {
     ("GET", "/akun"): "user",
     ("POST", "/akun"): "user",
     ("POST", "/akun/sandi"): "user",
+    ("POST", "/akun/sesi/{session_id:int}/akhiri"): "user",
     ("GET", "/petugas"): "officer",
     ("GET", "/petugas/antrean"): "staff",
     ("GET", "/petugas/pengaduan/{complaint_id:int}"): "staff",
@@ -167,6 +168,23 @@ ROUTE_TABLE: dict[tuple[str, str], str] = {
     ("POST", "/admin/instansi-luar/{agency_id:int}/aktifkan"): "admin",
     ("POST", "/antarmuka/instansi-luar/v1/pembaruan"): "signed",
     ("GET", "/antarmuka/instansi-luar/v1/bukti/{file_id:int}"): "signed",
+    # The mobile app's JSON API: a bearer token, never the cookie (tests/integration/
+    # test_api_v1.py walks these with tokens; the walks below leave them out).
+    ("POST", "/api/v1/login"): "anyone",
+    ("POST", "/api/v1/logout"): "citizen",
+    ("GET", "/api/v1/categories"): "citizen",
+    ("GET", "/api/v1/complaints"): "citizen",
+    ("POST", "/api/v1/complaints"): "citizen",
+    ("GET", "/api/v1/complaints/{complaint_id:int}"): "citizen",
+    ("GET", "/api/v1/complaints/{complaint_id:int}/evidence/{file_id:int}"): "citizen",
+    ("POST", "/api/v1/complaints/{complaint_id:int}/messages"): "citizen",
+    ("POST", "/api/v1/complaints/{complaint_id:int}/rating"): "citizen",
+    ("POST", "/api/v1/complaints/{complaint_id:int}/reopen"): "citizen",
+    ("POST", "/api/v1/complaints/{complaint_id:int}/withdraw"): "citizen",
+    ("GET", "/api/v1"): "anyone",
+    ("GET", "/api/v1/openapi.json"): "anyone",
+    ("GET", "/api/v1/docs"): "anyone",
+    ("GET", "/api/v1/{path:str}"): "anyone",
 }
 # Routes for machines that prove themselves by a signature or an api_key, not a session: no CSRF
 # token asked (web.csrf.MACHINE_ACCESS). Their own tests refuse a missing or wrong proof.
@@ -177,6 +195,8 @@ SIGNED_ROUTES = {
     ("POST", "/open311/v2/requests.json"),
     ("POST", "/open311/v2/requests.xml"),
 }
+# Routes that the cookie-session walks below leave to their own tests.
+API_PREFIX = "/api/v1"
 ALLOWED = {
     "anyone": {None, "citizen", "officer", "admin"},
     "guest": {None},
@@ -236,7 +256,8 @@ def _concrete(path: str, ids: dict[str, int]) -> str:
         if name in ids:
             path = path.replace(f"{{{name}_id:int}}", str(ids[name]))
     # No such notification or message: the roles allowed get 404, the others 403 first.
-    path = re.sub(r"\{(notification|outbox|agency)_id:int\}", "1", path)
+    path = re.sub(r"\{(notification|outbox|agency|session)_id:int\}", "1", path)
+    path = path.replace("{path:str}", "tidak-ada")
     return re.sub(r"\{user_id:int\}", str(ids["officer"]), path)
 
 
@@ -269,8 +290,8 @@ async def test_each_role_gets_what_the_table_says(
 ) -> None:
     problems = []
     for (method, path), access in sorted(ROUTE_TABLE.items()):
-        if access == "keyed":
-            continue  # answers to its api_key (403 without one), whoever is logged in
+        if access == "keyed" or path.startswith(API_PREFIX):
+            continue  # an api_key or a bearer token answers, whoever is logged in by cookie
         # A new session per route: logging out must not change the next answer.
         client: httpx.AsyncClient = await as_role(role)
         url = _concrete(path, people)
@@ -304,8 +325,12 @@ async def test_every_unsafe_route_refuses_a_request_without_csrf_token(
     assert "csrftoken" in client.cookies
     answers = {}
     for (method, path), _access in ROUTE_TABLE.items():
-        if method in ("GET", "HEAD") or _access in ("signed", "keyed"):
-            continue  # they prove themselves by signature or api_key; nothing to forge
+        if (
+            method in ("GET", "HEAD")
+            or _access in ("signed", "keyed")
+            or path.startswith(API_PREFIX)
+        ):
+            continue  # proved by signature, api_key or bearer token: nothing to forge
         response = await client.request(method, _concrete(path, people), data={"x": "1"})
         answers[f"{method} {path}"] = response.status_code
     assert set(answers.values()) == {403}, answers

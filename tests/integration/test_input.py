@@ -59,7 +59,8 @@ async def test_an_id_past_integer_in_any_path_is_not_found(
     clients: dict[str, httpx.AsyncClient] = {}
     answers = {}
     for route in routes_of(app):
-        if ":int}" not in route.path:
+        # The JSON API takes no cookie session: test_api_v1 asks it with a token.
+        if ":int}" not in route.path or route.path.startswith("/api/v1/"):
             continue
         role = ROLE_FOR.get(route.access, "admin")
         if role not in clients:

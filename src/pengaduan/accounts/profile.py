@@ -36,8 +36,9 @@ _PROFILE_AND_SESSIONS_SQL = """
 SELECT u.id, u.username, u.full_name, u.email, u.email_confirmed_at, u.role, u.nip,
        u.language, u.nik_encrypted, u.phone_encrypted, u.address_encrypted,
        un.name AS unit_name, u.created_at,
-       s.id_hash AS s_id_hash, s.created_at AS s_created_at, s.last_seen_at AS s_last_seen_at,
-       s.ip AS s_ip, s.user_agent AS s_user_agent
+       s.id AS s_id, s.id_hash AS s_id_hash, s.created_at AS s_created_at,
+       s.last_seen_at AS s_last_seen_at, s.ip AS s_ip, s.user_agent AS s_user_agent,
+       s.data->>'kind' AS s_kind
 FROM users u
 LEFT JOIN units un ON un.id = u.unit
 LEFT JOIN sessions s ON s."user" = u.id AND s.expires_at > $2
@@ -56,7 +57,7 @@ _PROFILE_COLUMNS = (
     "unit_name",
     "created_at",
 )
-_SESSION_COLUMNS = ("id_hash", "created_at", "last_seen_at", "ip", "user_agent")
+_SESSION_COLUMNS = ("id", "id_hash", "created_at", "last_seen_at", "ip", "user_agent", "kind")
 
 
 def _account(settings: Settings, row: Any) -> dict[str, Any]:
@@ -85,8 +86,8 @@ async def profile(settings: Settings, user_id: int) -> dict[str, Any]:
 async def profile_and_sessions(
     settings: Settings, user_id: int
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """`profile` and the account's unexpired sessions (id_hash, created_at, last_seen_at,
-    ip, user_agent), most recently active first, in one query: what the account page shows."""
+    """`profile` and the account's unexpired sessions and app tokens (id, id_hash, created_at,
+    last_seen_at, ip, user_agent, kind: None or "app"), most recently active first, in one query: what the account page shows."""
     rows = await db.fetch(_PROFILE_AND_SESSIONS_SQL, user_id, datetime.now(UTC))
     found = [
         {name: row["s_" + name] for name in _SESSION_COLUMNS}

@@ -180,6 +180,14 @@ async def logout(request: Request, settings: SettingsDep) -> Response:
     return response
 
 
+@post("/akun/sesi/{session_id:int}/akhiri", name="accounts:session.end", opt={"access": "user"})
+async def end_session(request: Request, session_id: FromPath[int]) -> Response:
+    """End one session or app token from the account page's list (a lost phone)."""
+    ended = await sessions.end_own_session(request.user.id, session_id)
+    message = _("That session is ended.") if ended else _("That session had ended already.")
+    return redirect(request, request.app.route_reverse("accounts:profile"), message)
+
+
 @post("/keluar-semua", name="accounts:logout.all", opt={"access": "user"})
 async def logout_everywhere(request: Request, settings: SettingsDep) -> Response:
     count = await sessions.end_user_sessions(request.user.id)
@@ -273,6 +281,7 @@ ROUTES = [
     login_page,
     login_submit,
     logout,
+    end_session,
     logout_everywhere,
     profile_page,
     profile_submit,

@@ -23,15 +23,19 @@ from pengaduan import db
 from pengaduan.accounts.tables import Session
 from pengaduan.settings import Settings
 from pengaduan.web.cookies import cookie_in
+from pengaduan.web.paths import is_api
 
 # Paths that never need to know who is asking (no database round trip).
 _ANONYMOUS_PREFIXES = ("/static/", "/healthz")
 # last_seen_at is written at most this often, not on every request.
 _TOUCH_EVERY = timedelta(seconds=60)
+# The `kind` in a session row's data of a mobile app's bearer token (accounts.app_tokens);
+# browser sessions have none. Neither kind lets in through the other's door.
+APP_KIND = "app"
 
 _LOOKUP = """
 SELECT s.id AS session_pk, s.id_hash, s.created_at, s.last_seen_at, s.expires_at,
-       u.id, u.username, u.full_name, u.role, u.language, u.unit, u.email,
+       s.data->>'kind' AS session_kind, u.id, u.username, u.full_name, u.role, u.language, u.unit, u.email,
        u.email_confirmed_at, u.is_active{also}
 FROM sessions s JOIN users u ON u.id = s."user"
 WHERE s.id_hash = $1
@@ -186,6 +190,17 @@ async def end_session(session_hash: str) -> None:
     await Session.delete().where(Session.id_hash == session_hash)
 
 
+async def end_own_session(user_id: int, session_pk: int) -> bool:
+    """End one of the user's sessions or app tokens (the account page's list); False when it
+    is not theirs or already over."""
+    rows = await (
+        Session.delete()
+        .where((Session.id == session_pk) & (Session.user == user_id))
+        .returning(Session.id)
+    )
+    return bool(rows)
+
+
 async def end_user_sessions(user_id: int, *, keep: str | None = None) -> int:
     """End every session of a user (but `keep`); returns how many ended."""
     query = Session.delete().where(Session.user == user_id)
@@ -197,9 +212,11 @@ async def end_user_sessions(user_id: int, *, keep: str | None = None) -> int:
 
 def _lets_in(settings: Settings, row: Any, now: datetime) -> bool:
     """Whether a session row (with its user's `is_active`) still lets its user in: the user
-    active, the session neither expired nor idle too long."""
+    active, the session neither expired nor idle too long (an app token has no idle limit:
+    a phone opens the app now and then; it lasts its lifetime unless revoked)."""
     idle_limit = row["last_seen_at"] + timedelta(minutes=settings.session_idle_minutes)
-    return bool(row["is_active"]) and row["expires_at"] > now and idle_limit > now
+    idle = row["session_kind"] != APP_KIND and idle_limit <= now
+    return bool(row["is_active"]) and row["expires_at"] > now and not idle
 
 
 def session_hash_of(settings: Settings, cookie_value: str) -> str | None:
@@ -223,10 +240,18 @@ async def load_user(settings: Settings, cookie_value: str) -> CurrentUser | None
     session_hash = session_hash_of(settings, cookie_value)
     if session_hash is None:
         return None
+    return await user_of_session(settings, session_hash, kind=None)
+
+
+async def user_of_session(
+    settings: Settings, session_hash: str, *, kind: str | None
+) -> CurrentUser | None:
+    """The user of the session row with this id hash, when it is of this `kind` (None: a
+    browser session) and still lets them in; its last use noted now and then."""
     # Every request but static files asks this: straight through asyncpg (see db.fetch).
     sql, also = _lookup()
     rows = await db.fetch(sql, session_hash)
-    if not rows:
+    if not rows or rows[0]["session_kind"] != kind:
         return None
     row = rows[0]
     now = _now()
@@ -250,7 +275,8 @@ async def load_user(settings: Settings, cookie_value: str) -> CurrentUser | None
 
 
 _STANDING = """
-SELECT s.last_seen_at, s.expires_at, u.is_active, u.role, u.unit
+SELECT s.last_seen_at, s.expires_at, s.data->>'kind' AS session_kind, u.is_active, u.role,
+       u.unit
 FROM sessions s JOIN users u ON u.id = s."user"
 WHERE s.id_hash = $1
 """
@@ -277,7 +303,13 @@ class SessionMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith(_ANONYMOUS_PREFIXES):
+        # The JSON API never reads the cookie: only its bearer token (accounts.app_tokens)
+        # says who asks there, so a browser's session cannot act through it.
+        if (
+            scope["type"] != "http"
+            or scope["path"].startswith(_ANONYMOUS_PREFIXES)
+            or is_api(scope["path"])
+        ):
             scope["user"] = None
             await self.app(scope, receive, send)
             return

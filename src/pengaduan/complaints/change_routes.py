@@ -127,14 +127,9 @@ async def post_message(
     request: Request, complaint_id: FromPath[int], settings: SettingsDep
 ) -> Response:
     form = read_form(await request.form())
-    body = form.get("message").strip().replace("\r\n", "\n")
-    error = None
+    body, error = forms.parse_message(form.get("message"))
     if "message" in form.errors:
         error = form.errors["message"]
-    elif not body:
-        error = _("Write your message.")
-    elif len(body) > forms.MESSAGE_MAX:
-        error = _("The message is too long (at most %(max)d characters).", max=forms.MESSAGE_MAX)
     if error:
         return await detail_page(
             request,
@@ -162,27 +157,18 @@ async def rate_complaint(
     request: Request, complaint_id: FromPath[int], settings: SettingsDep
 ) -> Response:
     form = read_form(await request.form())
-    raw_score, comment = form.get("score").strip(), form.get("comment").strip()
-    errors = form.only("comment")
-    if raw_score not in ("1", "2", "3", "4", "5"):
-        errors["score"] = _("Choose from 1 (very bad) to 5 (very good).")
-    if len(comment) > forms.COMMENT_MAX:
-        errors["comment"] = _(
-            "The comment is too long (at most %(max)d characters).", max=forms.COMMENT_MAX
-        )
-    if errors:
+    rating = forms.parse_rating(form.get("score"), form.get("comment"))
+    errors = {**rating.errors, **form.only("comment")}
+    if errors or rating.cleaned is None:
         return await detail_page(
-            request,
-            complaint_id,
-            values={"score": raw_score, "comment": form.get("comment")},
-            errors=errors,
-            status_code=422,
+            request, complaint_id, values=rating.values, errors=errors, status_code=422
         )
+    score, comment = rating.cleaned
     with plain_not_found():
         await conversation.rate(
             complaint_id,
             actor_of(request),
-            int(raw_score),
+            score,
             comment,
             idempotency_key=forms.idempotency_key(form.get("idempotency_key")),
             settings=settings,

@@ -13,7 +13,7 @@ from litestar.params import FromPath
 from litestar.response import Template
 
 from pengaduan.agency.categories import active_categories
-from pengaduan.complaints import evidence, filing, forms, imaging, kept_files
+from pengaduan.complaints import attaching, evidence, filing, forms, imaging, kept_files
 from pengaduan.complaints.forms import ComplaintFields
 from pengaduan.complaints.pages import CITIZEN, own
 from pengaduan.complaints.storage import Storage
@@ -106,37 +106,14 @@ async def _accept_files(
     """The files kept from an earlier try plus the new ones that pass; a message per refusal.
     Raises OSError when storage fails, ImageWorkersBusy when no image slot came free."""
     accepted, problems = await _kept_files(request, settings, storage, form)
-    uploads = [
-        item
-        for item in form.getall("evidence", [])
-        if isinstance(item, UploadFile) and item.filename
-    ]
-    room = max(settings.upload_max_files - len(accepted), 0)
-    if len(uploads) > room:
-        problems.append(
-            _(
-                "You can attach at most %(max)d files. Not attached: %(names)s.",
-                max=settings.upload_max_files,
-                names=", ".join(evidence.clean_name(u.filename) for u in uploads[room:]),
-            )
-        )
-        uploads = uploads[:room]
-    if not uploads:
-        return accepted, problems
-    workers: imaging.ImageWorkers = request.app.state.image_workers
-    # One slot for the whole form: its files are decoded one after the other.
-    async with workers.slot():
-        for upload in uploads:
-            # Never read more than the limit (plus one byte, to know it was over).
-            data = await upload.read(settings.upload_max_bytes + 1)
-            try:
-                prepared = await workers.prepare(upload.filename, data, settings.upload_max_bytes)
-            except Refused as refused:
-                problems.append(refused.message)
-                continue
-            stored = await evidence.store(storage, prepared)
-            if stored not in accepted:
-                accepted.append(stored)
+    uploads = [item for item in form.getall("evidence", []) if isinstance(item, UploadFile)]
+    problems += await attaching.attach(
+        uploads,
+        accepted=accepted,
+        workers=request.app.state.image_workers,
+        storage=storage,
+        settings=settings,
+    )
     return accepted, problems
 
 

@@ -151,6 +151,31 @@ def parse_complaint(
     return checked
 
 
+def parse_message(raw: str) -> tuple[str, str | None]:
+    """A message to the officer as it is stored, and what is wrong with it (or None)."""
+    body = raw.strip().replace("\r\n", "\n")
+    if not body:
+        return body, _("Write your message.")
+    if len(body) > MESSAGE_MAX:
+        return body, _("The message is too long (at most %(max)d characters).", max=MESSAGE_MAX)
+    return body, None
+
+
+def parse_rating(raw_score: str, raw_comment: str) -> Checked[tuple[int, str]]:
+    """A rating: the score 1-5 and a comment (may be empty); `cleaned` is (score, comment)."""
+    score, comment = raw_score.strip(), raw_comment.strip()
+    checked: Checked[tuple[int, str]] = Checked(values={"score": score, "comment": raw_comment})
+    if score not in ("1", "2", "3", "4", "5"):
+        checked.error("score", _("Choose from 1 (very bad) to 5 (very good)."))
+    if len(comment) > COMMENT_MAX:
+        checked.error(
+            "comment", _("The comment is too long (at most %(max)d characters).", max=COMMENT_MAX)
+        )
+    if checked.ok:
+        checked.cleaned = (int(score), comment)
+    return checked
+
+
 def values_of(complaint: dict[str, Any]) -> dict[str, str]:
     """The edit form's values from a stored complaint."""
 

@@ -1,23 +1,30 @@
 """What the reporter's route modules share: who may use them, the asker as a lifecycle
 actor, their own complaint (404 for anybody else's), its detail page (also shown again with
-the values and errors of a form on it: message, rating, reopening), and refusals as pages."""
+the values and errors of a form on it: message, rating, reopening), refusals as pages, and
+an evidence file streamed from storage (the website's and the app's download)."""
 
 from __future__ import annotations
 
+import logging
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import quote
 
 from litestar import Request
 from litestar.exceptions import NotFoundException
-from litestar.response import Template
+from litestar.response import Stream, Template
 
 from pengaduan import db
 from pengaduan.complaints import reading, statuses
 from pengaduan.complaints.lifecycle import Actor
+from pengaduan.complaints.storage import InvalidKey, Storage
 from pengaduan.errors import NOT_FOUND, Refused
 from pengaduan.web.kit import client_ip
 from pengaduan.web.templating import render
+
+log = logging.getLogger(__name__)
 
 ANYONE = {"access": "anyone"}
 USER = {"access": "user"}
@@ -77,3 +84,45 @@ def plain_not_found() -> Iterator[None]:
         if refused.reason == NOT_FOUND:
             raise NotFoundException() from None
         raise
+
+
+def _download_name(original: str, mime: str) -> tuple[str, str]:
+    """An ASCII fallback and the UTF-8 name, with the extension of what we actually serve."""
+    stem = original.rsplit(".", 1)[0] if "." in original else original
+    extension = {
+        "image/jpeg": ".jpg",
+        "image/png": ".png",
+        "image/webp": ".webp",
+        "application/pdf": ".pdf",
+    }.get(mime, "")
+    ascii_stem = re.sub(r"[^A-Za-z0-9._-]+", "_", stem).strip("._") or "bukti"
+    return ascii_stem[:100] + extension, (stem[:100] or "bukti") + extension
+
+
+async def evidence_stream(
+    storage: Storage, row: dict[str, Any], complaint_id: int, *, small: bool = False
+) -> Stream:
+    """An evidence file the viewer may see (`reading.evidence_for_viewer`'s row), or its
+    thumbnail, streamed from storage; 404 when the blob is missing."""
+    key = row["thumbnail_key"] if small else row["storage_key"]
+    mime = "image/jpeg" if small else row["mime_type"]
+    if not key:
+        raise NotFoundException()
+    try:
+        blob = await storage.open(key)
+    except (FileNotFoundError, InvalidKey):
+        log.error("evidence %s of complaint %s is missing from storage", row["id"], complaint_id)
+        raise NotFoundException() from None
+    fallback, full = _download_name(row["original_name"], mime)
+    disposition = "inline" if mime.startswith("image/") else "attachment"
+    return Stream(
+        blob.chunks,
+        media_type=mime,
+        headers={
+            "Content-Length": str(blob.size),
+            "Content-Disposition": f'{disposition}; filename="{fallback}"; '
+            f"filename*=UTF-8''{quote(full)}",
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, max-age=3600",
+        },
+    )

@@ -4,15 +4,12 @@ this module and of filing_routes, change_routes and tracking_routes."""
 
 from __future__ import annotations
 
-import logging
-import re
 from typing import Any
-from urllib.parse import quote
 
 from litestar import Request, Response, get
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
-from litestar.response import Stream, Template
+from litestar.response import Template
 
 from pengaduan.complaints import (
     change_routes,
@@ -21,13 +18,10 @@ from pengaduan.complaints import (
     statuses,
     tracking_routes,
 )
-from pengaduan.complaints.pages import CITIZEN, USER, detail_page
-from pengaduan.complaints.storage import InvalidKey
+from pengaduan.complaints.pages import CITIZEN, USER, detail_page, evidence_stream
 from pengaduan.web.kit import StorageDep
 from pengaduan.web.templating import HX_VARY, render
 from pengaduan.web.values import page_number
-
-log = logging.getLogger(__name__)
 
 
 @get("/pengaduan-saya", name="complaints:mine", opt=CITIZEN)
@@ -85,19 +79,6 @@ async def complaint_timeline(request: Request, complaint_id: FromPath[int]) -> T
     return _fragment("complaints/_timeline.html", {"timeline": timeline, "audience": "reporter"})
 
 
-def _download_name(original: str, mime: str) -> tuple[str, str]:
-    """An ASCII fallback and the UTF-8 name, with the extension of what we actually serve."""
-    stem = original.rsplit(".", 1)[0] if "." in original else original
-    extension = {
-        "image/jpeg": ".jpg",
-        "image/png": ".png",
-        "image/webp": ".webp",
-        "application/pdf": ".pdf",
-    }.get(mime, "")
-    ascii_stem = re.sub(r"[^A-Za-z0-9._-]+", "_", stem).strip("._") or "bukti"
-    return ascii_stem[:100] + extension, (stem[:100] or "bukti") + extension
-
-
 @get(
     "/pengaduan/{complaint_id:int}/bukti/{file_id:int}",
     name="complaints:evidence",
@@ -115,28 +96,8 @@ async def evidence_file(
     )
     if row is None:
         raise NotFoundException()
-    small = request.query_params.get("ukuran") == "kecil"
-    key = row["thumbnail_key"] if small else row["storage_key"]
-    mime = "image/jpeg" if small else row["mime_type"]
-    if not key:
-        raise NotFoundException()
-    try:
-        blob = await storage.open(key)
-    except (FileNotFoundError, InvalidKey):
-        log.error("evidence %s of complaint %s is missing from storage", file_id, complaint_id)
-        raise NotFoundException() from None
-    fallback, full = _download_name(row["original_name"], mime)
-    disposition = "inline" if mime.startswith("image/") else "attachment"
-    return Stream(
-        blob.chunks,
-        media_type=mime,
-        headers={
-            "Content-Length": str(blob.size),
-            "Content-Disposition": f'{disposition}; filename="{fallback}"; '
-            f"filename*=UTF-8''{quote(full)}",
-            "X-Content-Type-Options": "nosniff",
-            "Cache-Control": "private, max-age=3600",
-        },
+    return await evidence_stream(
+        storage, row, complaint_id, small=request.query_params.get("ukuran") == "kecil"
     )
 
 

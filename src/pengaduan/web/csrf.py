@@ -13,6 +13,9 @@ only, this host, path /). It is readable by our JavaScript (static/js/app.js put
 requests, because a boosted page swap keeps the old `<body hx-headers>`); for a signed-in
 visitor it is a copy that the check never trusts.
 
+The JSON API (web.paths) is exempt, exactly it: it reads no cookie, only a bearer token that
+a browser never sends by itself, so a forged cross-site request carries no credential there.
+
 Templates read the token as before (`csrf_input`, `csrf_token()`, web.pagecache): it is put in
 Litestar's ScopeState. Runs inside the session middleware, which has put the user in scope.
 """
@@ -37,6 +40,7 @@ from pengaduan.i18n import _
 from pengaduan.settings import Settings
 from pengaduan.web.cookies import cookie_in
 from pengaduan.web.errors import user_error
+from pengaduan.web.paths import is_api
 
 HEADER_NAME = "x-csrftoken"
 FORM_FIELD = "_csrf_token"
@@ -107,6 +111,8 @@ class CSRFMiddleware:
             scope["type"] != "http"
             or (scope["method"] in SAFE_METHODS and scope["path"].startswith(_NO_FORMS))
             or scope["route_handler"].opt.get("access") in MACHINE_ACCESS
+            # The app's JSON API: bearer tokens only (the cookie is never read there).
+            or is_api(scope["path"])
         ):
             await self.app(scope, receive, send)
             return

@@ -1,4 +1,5 @@
-"""Errors, rendered once: an error page in the user's language, or for htmx a toast and no swap."""
+"""Errors, rendered once: an error page in the user's language, for htmx a toast and no swap, on
+the JSON API (web.paths) `{"error": {"code", "message", "fields"}}` in the client's language."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from pengaduan.accounts.guards import AlreadyLoggedIn, LoginRequired
 from pengaduan.i18n import _
 from pengaduan.web import resend
 from pengaduan.web.kit import is_htmx, toast
+from pengaduan.web.paths import is_api
 from pengaduan.web.security import security_headers
 from pengaduan.web.templating import HX_VARY
 
@@ -24,11 +26,13 @@ log = logging.getLogger(__name__)
 def _titles() -> dict[int, tuple[str, str]]:
     return {
         400: (_("Bad request"), _("The request could not be understood. Please try again.")),
+        401: (_("Not logged in"), _("Log in first, then send the token with every request.")),
         403: (_("Access denied"), _("You are not allowed to open this page.")),
         404: (_("Page not found"), _("The page you are looking for does not exist or has moved.")),
         405: (_("Method not allowed"), _("This address does not accept that kind of request.")),
         409: (_("Conflict"), _("This action no longer fits the current state. Reload the page.")),
         413: (_("Too large"), _("What you sent is larger than allowed.")),
+        415: (_("Unsupported format"), _("What you sent is not in a format this address reads.")),
         422: (_("Invalid input"), _("Some of what you entered is not valid. Please check it.")),
         429: (_("Too many requests"), _("Please wait a moment before trying again.")),
         500: (_("Something went wrong"), _("An error occurred on our side. Please try again.")),
@@ -52,8 +56,51 @@ def status_of(refused: errors.Refused) -> int:
     return HTTP_STATUS.get(refused.reason, 409)
 
 
+# The JSON API's machine-readable error codes: a refusal's own reason, else by the status.
+API_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: errors.FORBIDDEN,
+    404: errors.NOT_FOUND,
+    405: "method_not_allowed",
+    409: errors.CONFLICT,
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: errors.INVALID,
+    429: errors.TOO_MANY,
+    500: "server_error",
+    503: errors.UNAVAILABLE,
+}
+
+
+def api_error(
+    status_code: int,
+    message: str,
+    *,
+    code: str | None = None,
+    fields: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """The JSON API's error answer (its schema: api.schemas.ErrorBody)."""
+    code = code or API_CODES.get(status_code, "server_error" if status_code >= 500 else "error")
+    return Response(
+        content={"error": {"code": code, "message": message, "fields": fields or {}}},
+        status_code=status_code,
+        media_type=MediaType.JSON,
+        headers={"Cache-Control": "no-store", **(headers or {})},
+    )
+
+
 def handle_refused(request: Request, exc: errors.Refused) -> Response:
     """A refusal no route caught: the error page (or toast) with its message."""
+    if is_api(request.url.path):
+        return api_error(
+            status_of(exc),
+            exc.message,
+            code=exc.reason,
+            fields={exc.field: exc.message} if exc.field else None,
+            headers={"Retry-After": str(exc.retry_after)} if exc.retry_after else None,
+        )
     response = error_response(request, status_of(exc), exc.message)
     if exc.retry_after is not None:
         response.headers["Retry-After"] = str(exc.retry_after)
@@ -65,8 +112,7 @@ def wants_json(request: Request) -> bool:
     return "application/json" in accept and "text/html" not in accept
 
 
-def error_response(request: Request, status_code: int, detail: str | None = None) -> Response:
-    """The one place an error becomes a response."""
+def _use_request_locale(request: Request) -> None:
     i18n.set_locale(
         getattr(request.state, "locale", None)
         or i18n.locale_for(
@@ -75,10 +121,17 @@ def error_response(request: Request, status_code: int, detail: str | None = None
             request.app.state.settings.default_language,
         )
     )
+
+
+def error_response(request: Request, status_code: int, detail: str | None = None) -> Response:
+    """The one place an error becomes a response."""
+    _use_request_locale(request)
     titles = _titles()
     title, message = titles.get(status_code, titles[500 if status_code >= 500 else 400])
     if detail:
         message = detail
+    if is_api(request.url.path):
+        return api_error(status_code, message)
     headers: dict[str, str] = {
         "Vary": HX_VARY,
         "Cache-Control": "no-store",
@@ -107,7 +160,11 @@ def error_response(request: Request, status_code: int, detail: str | None = None
 
 
 def handle_login_required(request: Request, exc: HTTPException) -> Response:
-    """Not logged in: to the login page, and back here afterwards."""
+    """Not logged in: to the login page, and back here afterwards (on the JSON API: 401)."""
+    if is_api(request.url.path):
+        response = error_response(request, 401)
+        response.headers["WWW-Authenticate"] = 'Bearer realm="pengaduan"'
+        return response
     target = request.url.path
     if request.url.query:
         target += "?" + request.url.query
@@ -142,6 +199,16 @@ def handle_http_exception(request: Request, exc: HTTPException) -> Response:
 
 
 def handle_validation_exception(request: Request, exc: ValidationException) -> Response:
+    if is_api(request.url.path):
+        _use_request_locale(request)
+        # What the framework found wrong, per field (its own words are not for people).
+        wrong = _("This value is missing or not of the right type.")
+        fields = {
+            str(item.get("key") or "body"): wrong
+            for item in (exc.extra if isinstance(exc.extra, list) else [])
+            if isinstance(item, dict)
+        }
+        return api_error(400, _("Some of what you sent is not valid."), fields=fields)
     return error_response(request, 400)
 
 

@@ -26,7 +26,7 @@ from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.datastructures import FormMultiDict, UploadFile
 from litestar.enums import RequestEncodingType
-from litestar.exceptions import ClientException, NotFoundException
+from litestar.exceptions import ClientException, HTTPException, NotFoundException
 from litestar.params import Body
 from litestar.plugins.htmx import HTMXRequest
 from litestar.types import ASGIApp, Empty, Receive, Scope, Send
@@ -198,10 +198,12 @@ class InputRequest(HTMXRequest):
 _FORM_TYPES = (RequestEncodingType.URL_ENCODED, RequestEncodingType.MULTI_PART)
 
 
-async def input_guard(connection: ASGIConnection, _handler: Any) -> None:
+async def input_guard(connection: ASGIConnection, handler: Any) -> None:
     """Runs with the guards (after routing, before a handler's arguments are read), after the
     access guard: a path value that no row can have is "not found" for every route, and a form
-    is read here the one way, so that a handler's `data` holds what this module parsed."""
+    is read here the one way, so that a handler's `data` holds what this module parsed. A form
+    sent to a handler whose `data` is not a form (the JSON API's) is refused (415): read here,
+    the body would be gone for the handler."""
     for value in connection.path_params.values():
         if isinstance(value, int) and not INTEGER_MIN <= value <= INTEGER_MAX:
             raise NotFoundException()
@@ -212,6 +214,10 @@ async def input_guard(connection: ASGIConnection, _handler: Any) -> None:
         and connection.method not in ("GET", "HEAD", "OPTIONS")
         and connection.content_type[0] in _FORM_TYPES
     ):
+        data = getattr(handler, "parsed_data_field", None)
+        expects = getattr(getattr(data, "kwarg_definition", None), "media_type", None)
+        if data is not None and expects not in _FORM_TYPES:
+            raise HTTPException(status_code=415)
         await connection.form()
 
 
