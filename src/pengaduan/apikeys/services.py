@@ -23,8 +23,10 @@ from pengaduan.i18n import _
 from pengaduan.web.values import readable, whole_number
 
 # read: list and read requests with the key counted (and limited) as this client;
-# create: file requests (Open311 POST); agency: an outside agency's calls back to us.
-SCOPES = ("read", "create", "agency")
+# create: file requests (Open311 POST). Outside agencies have no key scope: they sign each
+# call back to us with their own shared secret (handover), which also proves the body and
+# its time; a key that only names them would be a second, weaker way in.
+SCOPES = ("read", "create")
 KEY_PREFIX = "pgd_"
 PREFIX_LENGTH = 12
 NAME_MAX = 100
@@ -36,7 +38,6 @@ def scope_labels() -> dict[str, str]:
     return {
         "read": _("Read requests"),
         "create": _("File requests"),
-        "agency": _("Outside agency (status updates)"),
     }
 
 
