@@ -36,6 +36,7 @@ from pengaduan.handling import routes as handling_routes
 from pengaduan.handling import session_reads as _queue_version  # noqa: F401 (registers)
 from pengaduan.live import live_plugin
 from pengaduan.live import routes as live_routes
+from pengaduan.map import routes as map_routes
 from pengaduan.notifications import routes as notification_routes
 from pengaduan.notifications import session_reads as _unread  # noqa: F401 (registers)
 from pengaduan.settings import Settings, get_settings
@@ -65,6 +66,7 @@ def route_handlers() -> list:
         *handling_routes.ROUTES,
         *handling_admin_routes.ROUTES,
         *archive_routes.ROUTES,
+        *map_routes.ROUTES,
         *complaint_routes.ROUTES,
         *notification_routes.ROUTES,
         *statistics_routes.ROUTES,

@@ -13,6 +13,7 @@ from pengaduan.complaints.tables import (
     StatusHistory,
 )
 from pengaduan.handling.tables import QueueVersion
+from pengaduan.map.tables import ComplaintCell
 from pengaduan.notifications.tables import Notification, NotificationPreference, Outbox
 from pengaduan.settings import project_root
 from pengaduan.statistics.tables import ComplaintDaily
@@ -36,6 +37,7 @@ TABLES = [
     QueueVersion,
     PasswordResetCode,
     ComplaintDaily,
+    ComplaintCell,
 ]
 
 APP_CONFIG = AppConfig(

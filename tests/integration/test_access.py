@@ -58,6 +58,10 @@ ROUTE_TABLE: dict[tuple[str, str], str] = {
     ("POST", "/petugas/pengaduan/{complaint_id:int}/tugaskan"): "staff",
     ("GET", "/arsip"): "anyone",
     ("GET", "/arsip/{number:str}"): "anyone",
+    ("GET", "/arsip/peta"): "anyone",
+    ("GET", "/arsip/peta/titik"): "anyone",
+    ("GET", "/petugas/antrean/peta"): "staff",
+    ("GET", "/petugas/antrean/peta/titik"): "staff",
     ("GET", "/pengaduan/serupa"): "anyone",
     # Citizens' complaints: file, follow, discuss, rate; tracking without an account.
     ("GET", "/pengaduan/baru"): "citizen",

@@ -46,6 +46,8 @@ RAW_SQL_INDEXES = {
     "outbox_dead",
     "outbox_pending",
     "outbox_sent",
+    "complaints_position",
+    "complaint_cells_key",
 }
 INDEXES = """
 SELECT tablename, regexp_replace(indexdef, 'INDEX \\S+ ON', 'INDEX ON') AS def
