@@ -228,7 +228,6 @@ async def test_the_map_pages_lead_to_the_lists_and_back(unit_data, client, as_ro
     assert page.status_code == 200
     assert f'href="/arsip?category={unit_data["category"]}"' in page.text
     assert "leaflet-1.9.4.js" in page.text and 'class="map-fallback"' in page.text
-    )
     assert "tile.openstreetmap.org" in page.headers["content-security-policy"]
     listing = await client.get("/arsip")
     assert 'href="/arsip/peta"' in listing.text and "leaflet" not in listing.text
