@@ -35,35 +35,39 @@
     while (el.firstChild) el.removeChild(el.firstChild);
     var start = opening(el), map = L.map(el).setView(start.center, start.zoom);
     var layer = L.layerGroup().addTo(map), note = document.getElementById("map-note");
-    var asked = 0, controller = null;
+    var asked = 0, drawn = 0, controller = null;
     tiles(el, map);
     function say(message) { if (note) note.textContent = message || ""; }
-    function draw(data) {
-      layer.clearLayers();
-      data.clusters.forEach(function (c) {
-        var marker;
-        if (c.url) {
-          marker = L.marker([c.lat, c.lon], { icon: pin(), title: c.number, keyboard: true });
-          marker.bindPopup(popup(c));
-        } else {
-          var digits = String(c.count).length, side = 26 + 6 * digits;
-          marker = L.marker([c.lat, c.lon], {
-            title: el.dataset.msgCount.replace("{count}", c.count) + " · " + el.dataset.msgZoom,
-            keyboard: true,
-            icon: L.divIcon({
-              className: "map-cluster" + (c.count < 10 ? " small" : ""),
-              html: String(c.count), iconSize: [side, side],
-            }),
-          });
-          marker.on("click", function () {
-            var b = c.bounds; // south, west, north, east: the cluster's cell
-            map.fitBounds([[b[0], b[1]], [b[2], b[3]]], { maxZoom: Math.max(map.getZoom() + 1, 1) });
-          });
-        }
-        layer.addLayer(marker);
+    function point(c) {
+      return L.marker([c.lat, c.lon], { icon: pin(), title: c.number, keyboard: true }).bindPopup(popup(c));
+    }
+    function cluster(c) {
+      var side = 26 + 6 * String(c.count).length;
+      var marker = L.marker([c.lat, c.lon], {
+        title: el.dataset.msgCount.replace("{count}", c.count) + " · " + el.dataset.msgZoom,
+        keyboard: true,
+        icon: L.divIcon({ className: "map-cluster" + (c.count < 10 ? " small" : ""), html: String(c.count), iconSize: [side, side] }),
       });
+      return marker.on("click", function () {
+        var b = c.bounds; // south, west, north, east: the cluster's cell, shown whole, closer
+        var zoom = Math.max(map.getBoundsZoom([[b[0], b[1]], [b[2], b[3]]]), map.getZoom() + 1);
+        map.setView([c.lat, c.lon], Math.min(zoom, map.getMaxZoom()));
+      });
+    }
+    var shown = {}; // key -> marker: a marker still in the view stays (an open popup too)
+    function draw(data) {
+      var next = {};
+      data.clusters.forEach(function (c) {
+        var key = c.url ? c.url : c.count + "@" + c.lat + "," + c.lon, marker = shown[key];
+        if (!marker) marker = c.url ? point(c) : cluster(c);
+        next[key] = marker;
+        if (!layer.hasLayer(marker)) layer.addLayer(marker);
+      });
+      Object.keys(shown).forEach(function (key) { if (!next[key]) layer.removeLayer(shown[key]); });
+      shown = next;
       say(data.capped ? el.dataset.msgCapped : data.clusters.length ? "" : el.dataset.msgEmpty);
       el.dataset.shown = String(data.clusters.length); // what the tests wait for
+      el.dataset.drawn = String(++drawn);
     }
     function load() {
       var b = map.getBounds(), url = el.dataset.map;

@@ -288,5 +288,5 @@ def test_every_setting_in_the_table_has_a_purpose_and_is_in_env_example() -> Non
     example = (Path(__file__).resolve().parents[2] / ".env.example").read_text()
     documented = set(re.findall(r"^#?\s*((?:PENGADUAN_[A-Z0-9_]+)|DATABASE_URL)=", example, re.M))
     rows = list(described())
-    assert len(rows) == 45 and all(purpose for _name, _default, purpose in rows)
+    assert len(rows) == 48 and all(purpose for _name, _default, purpose in rows)
     assert {name for name, _default, _purpose in rows} - documented == set()
