@@ -6,6 +6,8 @@ officer's unit only on the queue's, and the lists behind the maps without JavaSc
 from __future__ import annotations
 
 import asyncio
+import gzip
+from html.parser import HTMLParser
 from typing import Any
 
 import asyncpg
@@ -238,3 +240,48 @@ async def test_the_map_pages_lead_to_the_lists_and_back(unit_data, client, as_ro
     assert 'href="/petugas/antrean?view=unit&amp;status=any"' in queue_map.text
     assert (await client.get("/petugas/antrean/peta")).status_code in (302, 303, 401, 403)
     assert (await client.get(QUEUE, params=PROVINCE)).status_code in (302, 303, 401, 403)
+
+
+class _Subresources(HTMLParser):
+    """What a browser fetches on its own for a page (as bench/page_bytes.py counts them)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if (
+            tag == "link"
+            and a.get("href")
+            and {"stylesheet", "icon"} & set((a.get("rel") or "").split())
+        ):
+            self.urls.append(a["href"] or "")
+        elif tag in ("script", "img") and a.get("src"):
+            self.urls.append(a["src"] or "")
+
+
+async def _on_the_wire(client: httpx.AsyncClient, url: str) -> tuple[int, str]:
+    """(compressed bytes as sent, the body's text)."""
+    import brotli
+
+    async with client.stream("GET", url, headers={"Accept-Encoding": "br, gzip"}) as response:
+        assert response.status_code == 200, url
+        raw = b"".join([chunk async for chunk in response.aiter_raw()])
+    encoding = response.headers.get("content-encoding", "")
+    body = {"br": brotli.decompress, "gzip": gzip.decompress}.get(encoding, bytes)(raw)
+    return len(raw), body.decode("utf-8", "replace")
+
+
+async def test_the_complaint_forms_first_visit_loads_no_map(people, as_role) -> None:
+    """The picker's map comes only when asked for: the form's first visit stays under 30 KB
+    compressed with everything it loads (bench/page_bytes.py measures the same)."""
+    citizen = await as_role("citizen")
+    wire, html = await _on_the_wire(citizen, "/pengaduan/baru")
+    parser = _Subresources()
+    parser.feed(html)
+    assert parser.urls and not [u for u in parser.urls if "leaflet" in u or "map." in u]
+    assert "leaflet-1.9.4.js" in html  # named for the picker, fetched only when pressed
+    for url in dict.fromkeys(parser.urls):
+        wire += (await _on_the_wire(citizen, url))[0]
+    assert wire <= 30 * 1024, wire
