@@ -66,16 +66,16 @@ OFFICER_VIEWS = [
 ]
 
 
-async def prepare(reuse: bool) -> str:
+async def prepare(reuse: bool, database: str = DATABASE) -> str:
     from pengaduan import db, demo
     from pengaduan.db import embedded, migrations
     from tests.support.databases import recreate_database, settings_for
 
     server = embedded.start_embedded(ROOT / "var" / "bench-pgdata")
-    dsn = db.with_database(server.server_dsn, DATABASE)
+    dsn = db.with_database(server.server_dsn, database)
     if reuse:
         return dsn
-    dsn = await recreate_database(db.with_database(server.server_dsn, "postgres"), DATABASE)
+    dsn = await recreate_database(db.with_database(server.server_dsn, "postgres"), database)
     await migrations.migrate(dsn)
     await demo.seed(settings_for(dsn, PENGADUAN_BCRYPT_ROUNDS="4"), dsn)
     return dsn
@@ -139,11 +139,12 @@ def main() -> int:
     parser.add_argument("--sizes", default="10000,1000000")
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--reuse", action="store_true")
+    parser.add_argument("--database", default=DATABASE, help="keep another size apart")
     args = parser.parse_args()
     bench_environment()
 
     async def run() -> None:
-        dsn = await prepare(args.reuse)
+        dsn = await prepare(args.reuse, args.database)
         sizes = [int(s) for s in args.sizes.split(",")] if not args.reuse else [0]
         for size in sizes:
             if size:

@@ -109,8 +109,10 @@ STATEMENTS = [
     '"lon_sum" DOUBLE PRECISION NOT NULL DEFAULT 0.0, '
     '"public_lat_sum" DOUBLE PRECISION NOT NULL DEFAULT 0.0, '
     '"public_lon_sum" DOUBLE PRECISION NOT NULL DEFAULT 0.0)',
-    # The readers' range (level, cx, cy) leads; the rest makes a slot's key unique.
-    f"CREATE UNIQUE INDEX complaint_cells_key ON complaint_cells ({KEY}, shard)",
+    # The readers' range (level, cx, cy) leads; the rest makes a slot's key unique; what they
+    # sum is included, so a view reads the index alone (no row of the table).
+    f"CREATE UNIQUE INDEX complaint_cells_key ON complaint_cells ({KEY}, shard)"
+    f" INCLUDE ({', '.join(MEASURED)})",
     "CREATE SEQUENCE complaint_cells_shards AS integer",
     f"""
 CREATE OR REPLACE FUNCTION complaint_cells_complaints() RETURNS trigger
