@@ -4,10 +4,10 @@ Why two sources. A wide view (a whole province) holds up to every complaint: cou
 the complaints at each pan would grow with the table (a million rows read per request).
 Instead complaint_cells (map.tables) counts complaints per grid cell (map.grid) at every other
 level, with what the maps filter by (unit, category, status, public, anonymous), kept exact by
-statement-level triggers in the changing transaction. A view reads the level at or just finer
-than its clusters, in a range of the key's index (level, cx, cy), and sums at most four cells
-per cluster: a view of at most CELLS_ACROSS × CELLS_ACROSS clusters reads a bounded number of
-rows however many complaints there are (the combinations of unit, category and status in
+statement-level triggers in the changing transaction. A view's clusters are the stored cells
+at or just coarser than its zoom's, read from a range of the key's index (level, cx, cy) alone
+(what is summed is included): a view of at most CELLS_ACROSS × CELLS_ACROSS clusters reads a
+bounded number of rows however many complaints there are (the combinations of unit, category and status in
 those cells bound it, not the table). Close up (cluster level POINTS_LEVEL and finer, a few
 km²), the complaints themselves are read through the GiST index on point(longitude, latitude)
 (complaints_position: a box is a range in both coordinates at once; a btree on latitude would
@@ -83,8 +83,9 @@ def _cluster(level: int, row: Any) -> dict[str, Any]:
 
 
 async def _from_cells(view: grid.View, where: db.Where, public: bool) -> Clusters:
-    level = view.level
-    stored = grid.stored_level(level)
+    # Clusters are the stored cells at or just coarser than the view's (64 to 128 pixels):
+    # one cell row per cluster and key, never four.
+    level = stored = grid.stored_level(view.level)
     lat_sum, lon_sum = ("public_lat_sum", "public_lon_sum") if public else ("lat_sum", "lon_sum")
     # Each branch: the clusters of one level from the rows of `stored` (shift: cells per side).
     branches: list[tuple[int, str]] = []

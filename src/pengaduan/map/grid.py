@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 from pengaduan.i18n import _
 
-# Levels complaint_cells counts at; a view reads the first at or finer than its clusters' and
-# groups four or one cells into each cluster.
+# Levels complaint_cells counts at; a view's clusters are cells of the one at or just coarser
+# than its zoom's (64 to 128 pixels across).
 LEVELS = (5, 7, 9, 11, 13, 15, 17)
 # Anonymous complaints show on public maps at the centre of their cell of this level
 # (360 / 2**15 degrees: about 1.2 km in Indonesia), never closer.
@@ -114,5 +114,5 @@ class View:
 
 
 def stored_level(level: int) -> int:
-    """The level complaint_cells is read at for clusters of `level` (at or finer)."""
-    return next(stored for stored in LEVELS if stored >= level)
+    """The stored level at or just coarser than `level` (the coarsest for wider ones)."""
+    return max([stored for stored in LEVELS if stored <= level], default=LEVELS[0])
