@@ -143,6 +143,34 @@ BEGIN
     RETURN n;
 END $$""",
 ]
+# Slots beyond slot 0 exist while submissions of a key overlap (at most as many as overlapped);
+# a scheduled job (map.jobs) folds them back into slot 0, taking only slots nobody holds, so
+# readers sum few rows. It may wait for a submission holding slot 0; none ever waits for it.
+STATEMENTS += [
+    "CREATE INDEX complaint_cells_slots ON complaint_cells (id) WHERE shard <> 0",
+    f"""
+CREATE OR REPLACE FUNCTION complaint_cells_compact() RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+    n bigint;
+BEGIN
+    WITH extra AS (
+        SELECT id FROM complaint_cells WHERE shard <> 0
+        ORDER BY id LIMIT 20000 FOR UPDATE SKIP LOCKED
+    ), moved AS (
+        DELETE FROM complaint_cells c USING extra e WHERE c.id = e.id
+        RETURNING {", ".join(f"c.{k.strip()}" for k in KEY.split(","))},
+                  {", ".join(f"c.{m}" for m in MEASURED)}
+    )
+    INSERT INTO complaint_cells AS d ({KEY}, shard, {", ".join(MEASURED)})
+    SELECT {KEY}, 0, {", ".join(f"sum({m})" for m in MEASURED)} FROM moved
+    GROUP BY {KEY} ORDER BY {KEY}
+    ON CONFLICT ({KEY}, shard) DO UPDATE SET
+        {", ".join(f"{m} = d.{m} + EXCLUDED.{m}" for m in MEASURED)};
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END $$""",
+]
 for event, tables in (
     ("INSERT", "REFERENCING NEW TABLE AS new_rows"),
     ("UPDATE", "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows"),

@@ -16,6 +16,7 @@ import pytest
 
 from pengaduan import db
 from pengaduan.map import grid
+from pengaduan.map.jobs import compact_cells
 from tests.factories import make_complaint_in
 
 BANDUNG = (-6.9147, 107.6098)
@@ -126,6 +127,13 @@ async def test_a_submission_never_waits_for_another_in_the_same_cell(unit_data, 
         "SELECT count(*) FROM complaint_cells WHERE level = 17 AND status = 'pending'"
     )
     assert slots == 2
+    # The scheduled job folds them back into one, counts unchanged.
+    assert await compact_cells() > 0
+    assert await direct_counts() == await expected_counts()
+    slots = await db.fetchval(
+        "SELECT count(*) FROM complaint_cells WHERE level = 17 AND status = 'pending'"
+    )
+    assert slots == 1
 
 
 async def test_the_archive_map_counts_the_public_complaints_in_the_bounds(

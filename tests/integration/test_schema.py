@@ -48,6 +48,7 @@ RAW_SQL_INDEXES = {
     "outbox_sent",
     "complaints_position",
     "complaint_cells_key",
+    "complaint_cells_slots",
 }
 INDEXES = """
 SELECT tablename, regexp_replace(indexdef, 'INDEX \\S+ ON', 'INDEX ON') AS def

@@ -20,7 +20,10 @@ No hot row: a per-cell row every submission in a busy cell must update and hold 
 would queue those submissions one behind the other (issue 13 measured it for the daily
 aggregate). The triggers add to the first *slot* of the key that no other transaction holds
 (FOR UPDATE SKIP LOCKED) or insert a new slot, and readers sum the slots, as complaint_daily
-does (migration 2026-12-04T13:00): a submission never waits for another. A bulk change (an
+does (migration 2026-12-04T13:00): a submission never waits for another. Slots per key stay at
+most the submissions of that key under way at once (bench/submit_load.py --position puts every
+submission in one cell: no lock waits among the backends, only WAL and CPU), and every ten
+minutes a job (map.jobs) folds them back into one, so readers sum about one row per key. A bulk change (an
 import) adds to slot 0 in key order in one statement instead.
 
 Privacy: public maps read only public, not withdrawn complaints (archive.services.PUBLIC), and
