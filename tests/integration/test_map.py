@@ -218,11 +218,19 @@ async def test_bad_bounds_are_refused_with_a_message(client) -> None:
         {"bbox": "nan,1,2,3", "zoom": "5"},
         {"bbox": "109,-6,106,-8", "zoom": "5"},
         {"bbox": "106,-8,109,-6", "zoom": "99"},
+        {"bbox": "1e308,-8,1e309,-6", "zoom": "5"},
         {},
     ):
         response = await client.get(ARCHIVE, params=params)
         assert response.status_code == 400, params
         assert response.json()["error"]
+
+
+async def test_the_narrowest_view_is_answered(client) -> None:
+    tiny = {"bbox": "107.6,-6.9,107.6000000000000001,-6.8999999999999999", "zoom": "22"}
+    assert (await client.get(ARCHIVE, params=tiny)).status_code in (200, 400)
+    denormal = {"bbox": "0,0,5e-324,5e-324", "zoom": "22"}
+    assert (await clusters(client, ARCHIVE, **denormal))["clusters"] == []
 
 
 async def test_a_view_wider_than_its_zoom_is_counted_coarser() -> None:

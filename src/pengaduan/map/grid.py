@@ -102,9 +102,10 @@ class View:
     def level(self) -> int:
         """The clusters' level: the zoom's, or coarser when the view is wider than a screen of
         that zoom shows (the cost follows the clusters shown, never the zoom claimed)."""
-        span = max(self.east - self.west, self.north - self.south)
+        # A view narrower than a millimetre is as fine as one (no infinite level).
+        span = max(self.east - self.west, self.north - self.south, 1e-8)
         widest = math.floor(math.log2(360.0 * CELLS_ACROSS / span))
-        return max(0, min(self.zoom + 2, widest))
+        return max(0, min(self.zoom + 2, widest, MAX_ZOOM + 2))
 
     def cells(self, level: int) -> tuple[int, int, int, int]:
         """The first and last column and row of the cells of `level` the view touches."""
