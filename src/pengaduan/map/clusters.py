@@ -1,36 +1,40 @@
 """Clusters of complaints for the part of a map on screen, counted on the server.
 
 Why two sources. A wide view (a whole province) holds up to every complaint: counting them from
-the complaints at each pan would grow with the table (a million rows read per request).
-Instead complaint_cells (map.tables) counts complaints per grid cell (map.grid) at every other
-level, with what the maps filter by (unit, category, status, public, anonymous), kept exact by
-statement-level triggers in the changing transaction. A view's clusters are the stored cells
-at or just coarser than its zoom's, read from a range of the key's index (level, cx, cy) alone
+the complaints at each pan would grow with the table (a million rows read per request). Instead
+complaint_cells (map.tables) counts complaints per grid cell (map.grid) at every other level,
+with what the maps filter by (unit, category, status, public, anonymous), kept exact by
+statement-level triggers in the changing transaction. A view's clusters are the stored cells at
+or just coarser than its zoom's, read from a range of the key's index (level, cx, cy) alone
 (what is summed is included): a view of at most CELLS_ACROSS × CELLS_ACROSS clusters reads a
-bounded number of rows however many complaints there are (the combinations of unit, category and status in
-those cells bound it, not the table). Close up (cluster level POINTS_LEVEL and finer, a few
-km²), the complaints themselves are read through the GiST index on point(longitude, latitude)
-(complaints_position: a box is a range in both coordinates at once; a btree on latitude would
-read the whole band of the province across), grouped the same way, and a cluster of one names
-its complaint. Filters the cells do not hold (a text search, dates, place, priority, overdue,
-"mine", "unassigned") also read the complaints, through whichever index the filter has, at
-most POINTS_CAP of them (the answer then says it is partial).
+bounded number of rows however many complaints there are (the combinations of unit, category
+and status in those cells bound it, not the table). Close up (cluster level POINTS_LEVEL and
+finer, a few km²), the complaints themselves are read through the GiST index on
+point(longitude, latitude) (complaints_position: a box is a range in both coordinates at once;
+a btree on latitude would read the whole band of the province across), grouped the same way,
+and a cluster of one names its complaint. Filters the cells do not hold (a text search, dates,
+place, priority, overdue, "mine", "unassigned") also read the complaints, through whichever
+index the filter has, at most POINTS_CAP of them (the answer then says it is partial).
 
-No hot row: a per-cell row every submission in a busy cell must update and hold to commit
-would queue those submissions one behind the other (issue 13 measured it for the daily
-aggregate). The triggers add to the first *slot* of the key that no other transaction holds
-(FOR UPDATE SKIP LOCKED) or insert a new slot, and readers sum the slots, as complaint_daily
-does (migration 2026-12-04T13:00): a submission never waits for another. Slots per key stay at
-most the submissions of that key under way at once (bench/submit_load.py --position puts every
+No hot row: a per-cell row every submission in a busy cell must update and hold to commit would
+queue those submissions one behind the other (issue 13 measured it for the daily aggregate).
+The triggers add to the first *slot* of the key that no other transaction holds (FOR UPDATE
+SKIP LOCKED) or insert a new slot, and readers sum the slots, as complaint_daily does
+(migration 2026-12-04T13:00): a submission never waits for another. Slots per key stay at most
+the submissions of that key under way at once (bench/submit_load.py --position puts every
 submission in one cell: no lock waits among the backends, only WAL and CPU), and every ten
-minutes a job (map.jobs) folds them back into one, so readers sum about one row per key. A bulk change (an
-import) adds to slot 0 in key order in one statement instead.
+minutes a job (map.jobs) folds them back into one, so readers sum about one row per key. A bulk
+change (an import) adds to slot 0 in key order in one statement instead.
 
 Privacy: public maps read only public, not withdrawn complaints (archive.services.PUBLIC), and
 an anonymous complaint only at the centre of its ROUNDED_LEVEL cell (about 1.2 km): its cell
 counts carry the rounded positions' sums, a view includes it by its rounded cell, and finer
 clusters than that cell keep it whole, so moving the edges of a view reveals nothing finer.
 Officers read their unit only (handling.queue.scoped) and the exact positions.
+
+Measured with bench/map_load.py (2 shared cores, in-process, median): at 1,000,000 complaints
+the whole province 31 ms (archive) and 13 ms (queue), a city 36 ms, a street in the densest
+part (3,808 complaints in view, read themselves) 97 ms; at 10,000 all under 30 ms.
 """
 
 from __future__ import annotations
