@@ -11,7 +11,7 @@
     L.tileLayer(el.dataset.tiles, { maxZoom: 19, attribution: el.dataset.attribution }).addTo(map);
   }
   var pin = function () {
-    return L.divIcon({ className: "map-pin", iconSize: [18, 18], iconAnchor: [9, 18], popupAnchor: [0, -18] });
+    return L.divIcon({ className: "map-pin", iconSize: [44, 44], iconAnchor: [22, 44], popupAnchor: [0, -30] });
   };
   function text(tag, content, className) {
     var node = document.createElement(tag);
@@ -42,7 +42,7 @@
       return L.marker([c.lat, c.lon], { icon: pin(), title: c.number, keyboard: true }).bindPopup(popup(c));
     }
     function cluster(c) {
-      var side = 26 + 6 * String(c.count).length;
+      var side = 38 + 6 * String(c.count).length; // at least a 44 px tap target
       var marker = L.marker([c.lat, c.lon], {
         title: el.dataset.msgCount.replace("{count}", c.count) + " · " + el.dataset.msgZoom,
         keyboard: true,
