@@ -56,6 +56,8 @@ for line in io.lines(os.getenv("BENCH_PEOPLE")) do
 end
 local boundary = "benchboundary7f3a9c"
 local nonce = os.getenv("BENCH_NONCE")
+-- --position: every complaint at one place (one map cell per level: its busiest case).
+local lat, lon = (os.getenv("BENCH_POSITION") or ","):match("([^,]*),([^,]*)")
 local threads = 0
 function setup(thread)
   threads = threads + 1
@@ -78,8 +80,8 @@ request = function()
     .. part("description", "Lubang besar di tengah jalan, berbahaya bagi pengendara motor. " .. key)
     .. part("category", p.category)
     .. part("location_text", "Jl. Dago")
-    .. part("latitude", "")
-    .. part("longitude", "")
+    .. part("latitude", lat)
+    .. part("longitude", lon)
     .. part("urgency", "normal")
     .. "--" .. boundary .. "--\r\n"
   return wrk.format("POST", "/pengaduan/baru", {
@@ -184,13 +186,15 @@ class WaitSampler:
         self._thread.join(timeout=10)
 
 
-def run_wrk_posts(url: str, people: list[str], connections: int, seconds: int) -> dict:
+def run_wrk_posts(
+    url: str, people: list[str], connections: int, seconds: int, position: str = ""
+) -> dict:
     with tempfile.TemporaryDirectory() as folder:
         people_file = Path(folder) / "people.tsv"
         people_file.write_text("\n".join(people) + "\n")
         script = Path(folder) / "submit.lua"
         script.write_text(LUA)
-        env = {**os.environ, "BENCH_PEOPLE": str(people_file)}
+        env = {**os.environ, "BENCH_PEOPLE": str(people_file), "BENCH_POSITION": position or ","}
         argv = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "10s"]
         subprocess.run(
             [*argv[:3], "-d2s", *argv[4:], "-s", str(script), url],
@@ -233,6 +237,9 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=100)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--reuse", action="store_true", help="keep the data of the last run")
+    parser.add_argument(
+        "--position", default="", help="LAT,LON: every complaint at one place (map cells)"
+    )
     args = parser.parse_args()
     log_dir = bench_environment()
 
@@ -263,7 +270,7 @@ def main() -> None:
         top = load(ceiling.url, cookies, args.connections, args.seconds, "/petugas/antrean")
         before = asyncio.run(_scalar(dsn, "SELECT count(*) FROM complaints"))
         with WaitSampler(dsn) as sampler:
-            r = run_wrk_posts(app.url, people, args.connections, args.seconds)
+            r = run_wrk_posts(app.url, people, args.connections, args.seconds, args.position)
         made = asyncio.run(_scalar(dsn, "SELECT count(*) FROM complaints")) - before
         for name, x in (("ceiling", top), ("submit", r)):
             print(

@@ -26,6 +26,7 @@ from tests.support.databases import drop_database, recreate_database, settings_f
 from tests.support.mail import SmtpSink
 from tests.support.net import free_port
 from tests.support.serving import answers_health
+from tests.support.tiles import TileStub
 from tests.support.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -123,9 +124,21 @@ def e2e_dsn(pg_server_dsn: str) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def live_server(e2e_dsn: str, smtp_sink_server: SmtpSink) -> Iterator[LiveServer]:
-    """The app on one worker, delivering its mail to the run's SMTP sink."""
-    server = LiveServer(e2e_dsn, ROOT / "var" / "e2e", extra_env=smtp_sink_server.settings_env())
+def tile_stub() -> Iterator[TileStub]:
+    """The maps' tile server: local, so no page fetches anything from the internet."""
+    stub = TileStub()
+    yield stub
+    stub.close()
+
+
+@pytest.fixture(scope="session")
+def live_server(
+    e2e_dsn: str, smtp_sink_server: SmtpSink, tile_stub: TileStub
+) -> Iterator[LiveServer]:
+    """The app on one worker, delivering its mail to the run's SMTP sink, its maps' tiles from
+    the local stub."""
+    env = {**smtp_sink_server.settings_env(), "PENGADUAN_MAP_TILE_URL": tile_stub.tile_url}
+    server = LiveServer(e2e_dsn, ROOT / "var" / "e2e", extra_env=env)
     try:
         server.wait_healthy()
         yield server

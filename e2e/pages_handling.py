@@ -26,7 +26,7 @@ class QueuePage(ShellPage):
         return self.page.locator("#queue")
 
     def tab(self, view: str) -> Locator:
-        return self.page.locator(f".queue-tabs a[href*='view={view}']")
+        return self.page.locator(f".queue-tabs a[href*='view={view}']:not(.queue-map-link)")
 
     def search(self, text: str) -> None:
         self.page.fill("#f-q", text)

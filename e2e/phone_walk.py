@@ -41,6 +41,8 @@ NOT_PAGES = {
     "/static/{file_path:path}": "static files",
     "/bahasa": "the language switch of a public page: redirects back",
     "/langsung": "the live event stream",
+    "/arsip/peta/titik": "the archive map's clusters (JSON, fetched by the map)",
+    "/petugas/antrean/peta/titik": "the queue map's clusters (JSON, fetched by the map)",
     "/notifikasi/lonceng": "the bell fragment (htmx)",
     "/pengaduan/serupa": "the similar-complaints fragment (htmx)",
     "/pengaduan/saran-kategori": "the category-suggestion fragment (htmx)",

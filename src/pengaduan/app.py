@@ -40,6 +40,7 @@ from pengaduan.handling import session_reads as _queue_version  # noqa: F401 (re
 from pengaduan.handover import routes as handover_routes
 from pengaduan.live import live_plugin
 from pengaduan.live import routes as live_routes
+from pengaduan.map import routes as map_routes
 from pengaduan.notifications import routes as notification_routes
 from pengaduan.notifications import session_reads as _unread  # noqa: F401 (registers)
 from pengaduan.open311 import routes as open311_routes
@@ -73,6 +74,7 @@ def route_handlers() -> list:
         *handling_admin_routes.ROUTES,
         *handover_routes.ROUTES,
         *archive_routes.ROUTES,
+        *map_routes.ROUTES,
         *complaint_routes.ROUTES,
         *categorising_routes.ROUTES,
         *notification_routes.ROUTES,

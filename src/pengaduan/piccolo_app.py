@@ -16,6 +16,7 @@ from pengaduan.complaints.tables import (
 )
 from pengaduan.handling.tables import QueueVersion
 from pengaduan.handover.tables import HandoverUpdate
+from pengaduan.map.tables import ComplaintCell
 from pengaduan.notifications.tables import Notification, NotificationPreference, Outbox
 from pengaduan.settings import project_root
 from pengaduan.sms_intake.tables import InboundMessage
@@ -47,6 +48,7 @@ TABLES = [
     ApiKeyWindow,
     CategoryTerm,
     CategoryCount,
+    ComplaintCell,
 ]
 
 APP_CONFIG = AppConfig(

@@ -19,6 +19,7 @@ from pengaduan.settings_reading import (
     Choice,
     FernetKeys,
     Folder,
+    MapView,
     Switch,
     Url,
     Verbatim,
@@ -268,6 +269,20 @@ class Settings(ChannelSettings, MailIntakeSettings):
     s3_secret_access_key: str = setting("PENGADUAN_S3_SECRET_ACCESS_KEY", "", "the S3 key")
     s3_prefix: str = setting(
         "PENGADUAN_S3_PREFIX", "", "a prefix for object names (agencies sharing a bucket)"
+    )
+    map_tile_url: str = setting(
+        "PENGADUAN_MAP_TILE_URL",
+        "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+        "map tiles ({z}/{x}/{y}); its address is allowed in the pages' image sources",
+        read=Url(),
+    )
+    map_attribution: str = setting(
+        "PENGADUAN_MAP_ATTRIBUTION",
+        '© <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
+        "the tiles' credit line, shown on every map (HTML)",
+    )
+    map_view: tuple[float, float, int] = setting(
+        "PENGADUAN_MAP_VIEW", (-6.914, 107.609, 12), "where maps open: lat,lon,zoom", read=MapView()
     )
 
     @property

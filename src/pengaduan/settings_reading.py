@@ -49,6 +49,23 @@ class Url(Text):
 
 
 @dataclass(frozen=True, kw_only=True)
+class MapView(Text):
+    """`latitude,longitude,zoom`: where a map opens."""
+
+    def __call__(self, name: str, raw: str) -> tuple[float, float, int]:
+        try:
+            lat, lon, zoom = raw.split(",")
+            view = (float(lat), float(lon), int(zoom))
+        except ValueError:
+            raise Invalid(
+                f"{name} must be latitude,longitude,zoom (e.g. -6.91,107.61,12)"
+            ) from None
+        if not (-85 <= view[0] <= 85 and -180 <= view[1] <= 180 and 0 <= view[2] <= 19):
+            raise Invalid(f"{name}: latitude -85..85, longitude -180..180, zoom 0..19")
+        return view
+
+
+@dataclass(frozen=True, kw_only=True)
 class Choice(Text):
     """One of `options`, in any case. `problem` says it otherwise: {name}, {options} (a, b or
     c), {listed} (a, b, c) and {value} are filled in."""

@@ -11,6 +11,7 @@ from pengaduan import db, outages
 from pengaduan.backup import schedule as backup_schedule
 from pengaduan.complaints import jobs as complaint_jobs
 from pengaduan.handling import jobs as handling_jobs
+from pengaduan.map import jobs as map_jobs
 from pengaduan.notifications.outbox.worker import OutboxWorker
 from pengaduan.scheduler import Scheduler
 from pengaduan.settings import Settings
@@ -24,6 +25,7 @@ def scheduler_for(
     handling_jobs.register(scheduler, settings)
     complaint_jobs.register(scheduler, settings)
     backup_schedule.register(scheduler, settings)
+    map_jobs.register(scheduler, settings)
     return scheduler
 
 

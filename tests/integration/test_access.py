@@ -75,6 +75,10 @@ ROUTE_TABLE: dict[tuple[str, str], str] = {
     ("GET", "/open311/v2/requests/{request_id:str}"): "anyone",
     ("POST", "/open311/v2/requests.json"): "keyed",
     ("POST", "/open311/v2/requests.xml"): "keyed",
+    ("GET", "/arsip/peta"): "anyone",
+    ("GET", "/arsip/peta/titik"): "anyone",
+    ("GET", "/petugas/antrean/peta"): "staff",
+    ("GET", "/petugas/antrean/peta/titik"): "staff",
     ("GET", "/pengaduan/serupa"): "anyone",
     # Citizens' complaints: file, follow, discuss, rate; tracking without an account.
     ("GET", "/pengaduan/baru"): "citizen",

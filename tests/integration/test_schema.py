@@ -49,6 +49,9 @@ RAW_SQL_INDEXES = {
     "handover_updates_key",
     "category_terms_key",
     "category_counts_key",
+    "complaints_position",
+    "complaint_cells_key",
+    "complaint_cells_slots",
 }
 INDEXES = """
 SELECT tablename, regexp_replace(indexdef, 'INDEX \\S+ ON', 'INDEX ON') AS def

@@ -46,7 +46,7 @@ JOINS = """
 ROW_JOINS = "FROM complaints c" + JOINS
 
 
-def _conditions(filters: ArchiveFilters) -> db.Where:
+def conditions(filters: ArchiveFilters) -> db.Where:
     """The WHERE clause (always starting with the public rule) and its arguments."""
     where = db.Where().add(PUBLIC)
     if filters.number:
@@ -77,7 +77,7 @@ def archive_queries(filters: ArchiveFilters) -> tuple[str, list[Any], str, list[
     common word and stops, or reads the GIN index for a rare one) and orders only those by
     ts_rank over the stored document, title matches first. The count stops at COUNT_CAP + 1.
     """
-    where = _conditions(filters)
+    where = conditions(filters)
     # The rows query's own values come after the clause's (the count has only those).
     page = db.Where(first=len(where.args))
     offset = (filters.page - 1) * PAGE_SIZE

@@ -98,6 +98,18 @@ class QueueFilters:
         )
 
 
+def scoped(
+    filters: QueueFilters, *, is_admin: bool, unit_id: int | None
+) -> tuple[QueueFilters, int | None]:
+    """The filters as the viewer may use them, and the unit they are limited to: an admin
+    sees every unit (None) and has no own views; an officer only their unit (-1: none)."""
+    if is_admin:
+        return (replace(filters, view="all") if filters.view in ("unit", "mine") else filters), None
+    if filters.view == "all":
+        filters = replace(filters, view="unit")
+    return filters, unit_id if unit_id is not None else -1
+
+
 def conditions(filters: QueueFilters, officer_id: int | None, unit_id: int | None) -> db.Where:
     """The WHERE clause of the filters (each value once however often the clause is used),
     except status and priority (see `statuses_of` and `_priorities`)."""

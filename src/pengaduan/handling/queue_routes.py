@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from litestar import Request, Response, get
@@ -14,7 +13,13 @@ from pengaduan.agency.units import active_units
 from pengaduan.complaints.statuses import STATUSES
 from pengaduan.complaints.tables import PRIORITIES
 from pengaduan.handling import services
-from pengaduan.handling.queue import QueueFilters, is_capped, list_complaints, page_count
+from pengaduan.handling.queue import (
+    QueueFilters,
+    is_capped,
+    list_complaints,
+    page_count,
+    scoped,
+)
 from pengaduan.i18n import _
 from pengaduan.web import pagecache
 from pengaduan.web.templating import is_partial, render
@@ -52,14 +57,7 @@ async def queue_page(request: Request) -> Template | Response:
     filters = QueueFilters.from_query(
         dict(request.query_params), default_view="all" if is_admin else "unit"
     )
-    if is_admin:
-        unit_id = None
-        if filters.view in ("unit", "mine"):
-            filters = replace(filters, view="all")
-    else:
-        unit_id = user.unit_id if user.unit_id is not None else -1
-        if filters.view == "all":
-            filters = replace(filters, view="unit")
+    filters, unit_id = scoped(filters, is_admin=is_admin, unit_id=user.unit_id)
     partial = is_partial(request)
     context: dict[str, Any] = {
         "filters": filters,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
+from urllib.parse import urlsplit
 
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -22,9 +23,19 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
-def security_headers(production: bool) -> dict[str, str]:
+def tile_source(tile_url: str) -> str:
+    """The map tiles' origin as a CSP source (a `{s}` subdomain is any subdomain)."""
+    parts = urlsplit(tile_url.replace("{s}", "*"))
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+def security_headers(production: bool, tiles: str = "") -> dict[str, str]:
+    """`tiles`: the map tile server's origin (tile_source), allowed as an image source."""
+    policy = CONTENT_SECURITY_POLICY
+    if tiles:
+        policy = policy.replace("img-src 'self'", f"img-src 'self' {tiles}")
     headers = {
-        "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+        "Content-Security-Policy": policy,
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "same-origin",
         "X-Frame-Options": "DENY",
@@ -37,10 +48,12 @@ def security_headers(production: bool) -> dict[str, str]:
 
 
 @cache
-def _encoded_headers(production: bool) -> tuple[frozenset[bytes], list[tuple[bytes, bytes]]]:
+def _encoded_headers(
+    production: bool, tile_url: str
+) -> tuple[frozenset[bytes], list[tuple[bytes, bytes]]]:
     encoded = [
         (name.lower().encode("latin-1"), value.encode("latin-1"))
-        for name, value in security_headers(production).items()
+        for name, value in security_headers(production, tile_source(tile_url)).items()
     ]
     return frozenset(name for name, _value in encoded), encoded
 
@@ -55,12 +68,13 @@ class SecurityHeadersMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        production = scope["litestar_app"].state.settings.is_production
+        settings = scope["litestar_app"].state.settings
+        production, tile_url = settings.is_production, settings.map_tile_url
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 # Ours replace any of the same name; encoded once, not per response.
-                names, encoded = _encoded_headers(production)
+                names, encoded = _encoded_headers(production, tile_url)
                 message["headers"] = [
                     (name, value)
                     for name, value in message.get("headers") or ()
