@@ -281,6 +281,7 @@ def _fill(path: str, world: dict[str, Any], complaint: int, number: str, notes: 
     # Open311: the anonymous complaint as a service request, its category as a service.
     path = path.replace("{request_id:str}", f"{number}.json")
     path = path.replace("{code:str}", f"{world['category']}.xml")
+    path = path.replace("{path:str}", "tidak-ada")  # the JSON API's unknown paths
     assert "{" not in path, f"give the sweep a value for the parameter in {path}"
     return path
 
