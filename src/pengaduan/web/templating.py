@@ -157,6 +157,18 @@ class _Environment(Environment):
                 pass
         return super().getattr(obj, attribute)
 
+    def make_globals(self, d: Any) -> Any:
+        # Jinja gives every template a ChainMap over the environment's globals; our templates
+        # have no globals of their own, and a ChainMap's key operations are slow Python: each
+        # `{% from ... import %}` compares the importer's keys with the imported template's
+        # (tens of microseconds per import, several imports per page), and every render copies
+        # them. The environment's own dict serves the same lookups. Nothing passes
+        # per-template globals (get_template(..., globals=...) would write into the shared
+        # dict): those still get their own ChainMap.
+        if not d:
+            return self.globals
+        return super().make_globals(d)
+
 
 def build_environment() -> Environment:
     env = _Environment(
