@@ -110,3 +110,46 @@ async def test_admin_list_menus_follow_filters_and_workload(
     page = (await admin.get("/admin/pengaduan")).text
     categories = re.search(r'<select name="category".*?</select>', page, re.S).group(0)
     assert "Got Mampet" in categories and "Jalan Rusak" not in categories
+
+
+async def test_kept_timeline_entries_follow_the_audience_and_new_messages(
+    as_role, unit_data: dict[str, int], db_dsn: str
+) -> None:
+    """One message, kept per audience: the reporter's page names the officer, the tracking
+    page (anyone with the number and code) never does; a new message shows at once."""
+    templating._FRAGMENTS.clear()
+    complaint = await make_complaint(
+        reporter=unit_data["citizen"],
+        unit=unit_data["unit"],
+        category=unit_data["category"],
+        tracking_code="ABCD2345",
+    )
+    (row,) = await fetch_rows(db_dsn, "SELECT number FROM complaints WHERE id = $1", complaint)
+    await fetch_rows(
+        db_dsn,
+        "INSERT INTO messages (complaint, author, body, visibility, is_official_response,"
+        " created_at) VALUES ($1, $2, 'Kami cek besok.', 'public', false, now())",
+        complaint,
+        unit_data["officer"],
+    )
+    await fetch_rows(
+        db_dsn, "UPDATE users SET full_name = 'Budi Santoso' WHERE id = $1", unit_data["officer"]
+    )
+    citizen = await as_role("citizen")
+    anonymous = await as_role(None)
+    tracking = f"/lacak?nomor={row['number']}&kode=ABCD2345"
+    for _ in range(2):  # the second time from the kept entries
+        mine = (await citizen.get(f"/pengaduan/{complaint}")).text
+        tracked = (await anonymous.get(tracking)).text
+        assert "Kami cek besok." in mine and "Kami cek besok." in tracked
+        assert "Budi Santoso" in mine.split('id="timeline"')[1]
+        assert "Budi Santoso" not in tracked.split('id="timeline"')[1]
+
+    await fetch_rows(
+        db_dsn,
+        "INSERT INTO messages (complaint, author, body, visibility, is_official_response,"
+        " created_at) VALUES ($1, $2, 'Sudah diperbaiki.', 'public', true, now())",
+        complaint,
+        unit_data["officer"],
+    )
+    assert "Sudah diperbaiki." in (await anonymous.get(tracking)).text
