@@ -21,6 +21,10 @@ stack measured in the same run.
 app, best of three batches of `--requests`): steadier than wrk on a machine shared with other
 work, for comparing two versions of the code.
 
+`--code DIR` also starts the app from another checkout (e.g. `git archive main | tar -x -C DIR`)
+on the same data and loads each page from both, one after the other: before and after in the
+same run, on a machine whose load changes from minute to minute.
+
 `--profile PATH` instead runs PATH in-process `--requests` times under cProfile (as the
 page's user) and prints the top of the profile: where the per-request time goes.
 """
@@ -291,6 +295,7 @@ def main() -> None:
     parser.add_argument("--cpu", action="store_true", help="CPU per request in-process instead")
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--only", help="load only the pages whose name contains this")
+    parser.add_argument("--code", type=Path, help="also load the app from this checkout")
     args = parser.parse_args()
     log_dir = bench_environment()
 
@@ -306,8 +311,13 @@ def main() -> None:
         return
     counts = asyncio.run(queries_per_page(dsn, targets))
     app = queue_load.start_app(dsn, log_dir)
-    ceiling = None
+    ceiling = other = None
     try:
+        if args.code:
+            code = args.code.resolve()
+            other = queue_load.start_app(
+                dsn, log_dir, PENGADUAN_HOME=str(code), PYTHONPATH=str(code / "src")
+            )
         cookies = asyncio.run(_cookies(app.url, targets))
         size = asyncio.run(queue_load.page_size(app.url, cookies[OFFICER]))
         ceiling = start_ceiling(size, log_dir)
@@ -320,10 +330,15 @@ def main() -> None:
         for name, (who, path) in targets.items():
             if args.only and args.only not in name:
                 continue
+            if other:
+                r = queue_load.load(other.url, [cookies[who]], CONNECTIONS, args.seconds, path)
+                print(_line(f"{name} ({args.code.name})", r, base["rps"], None))
             r = queue_load.load(app.url, [cookies[who]], CONNECTIONS, args.seconds, path)
             print(_line(name, r, base["rps"], counts[name]))
     finally:
         app.stop()
+        if other:
+            other.stop()
         if ceiling:
             ceiling.stop()
 

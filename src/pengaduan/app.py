@@ -9,7 +9,9 @@ from contextlib import asynccontextmanager
 
 from litestar import Litestar
 from litestar.config.compression import CompressionConfig
+from litestar.connection import ASGIConnection
 from litestar.datastructures import CacheControlHeader, State
+from litestar.handlers import BaseRouteHandler
 from litestar.middleware import DefineMiddleware
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -47,7 +49,7 @@ from pengaduan.open311 import routes as open311_routes
 from pengaduan.settings import Settings, get_settings
 from pengaduan.sms_intake import routes as sms_intake_routes
 from pengaduan.statistics import routes as statistics_routes
-from pengaduan.web import errors, head, kit, language
+from pengaduan.web import errors, head, kit, language, templating
 from pengaduan.web import routes as shell_routes
 from pengaduan.web.csrf import CSRFMiddleware
 from pengaduan.web.flash import FlashMiddleware
@@ -96,6 +98,13 @@ def route_handlers() -> list:
             name="static",
         ),
     ]
+
+
+async def guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+    """Who may ask first (accounts.guards); then what they sent (web.input), before any
+    handler reads it. One guard: Litestar copies the route handler for each guard it runs."""
+    await access_guard(connection, handler)
+    await input_guard(connection, handler)
 
 
 class PengaduanApp(Litestar):
@@ -151,6 +160,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await storage_for(settings).close()
 
     environment = build_environment()
+    template_engine = JinjaTemplateEngine.from_environment(environment)
+    # Litestar's url_for, kept per route and parameters (web.templating.url_for).
+    template_engine.register_template_callable("url_for", templating.url_for)
     # This process's image children: their fork server starts and stops with the app.
     image_workers = ImageWorkers(settings.image_jobs)
     app = PengaduanApp(
@@ -172,9 +184,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ),
         ],
         # Who may ask first; then what they sent (web.input), before any handler reads it.
-        guards=[access_guard, input_guard],
+        guards=[guard],
         request_class=InputRequest,
-        template_config=TemplateConfig(instance=JinjaTemplateEngine.from_environment(environment)),
+        template_config=TemplateConfig(instance=template_engine),
         plugins=[HTMXPlugin(), live_plugin()],
         compression_config=CompressionConfig(
             backend="brotli",

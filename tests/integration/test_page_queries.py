@@ -82,10 +82,10 @@ async def test_the_citizen_pages_cost_a_fixed_few_queries(
         await make_complaint_in(d, title=f"Keluhan lain {n}")
     citizen: httpx.AsyncClient = await as_role("citizen")
     # Path, what it must show, and its queries: the session lookup first, then the complaint,
-    # its status history, its public messages and its evidence; the page of My complaints and
-    # their count; the page of notifications.
+    # its public timeline (status history and public messages in one) and its evidence; the
+    # page of My complaints and their count; the page of notifications.
     for path, shown, expected in (
-        (f"/pengaduan/{complaint}", "Lampu jalan padam", 5),
+        (f"/pengaduan/{complaint}", "Lampu jalan padam", 4),
         ("/pengaduan-saya", "Keluhan lain 2", 3),
         ("/notifikasi", "<h1", 2),
     ):
@@ -115,7 +115,7 @@ async def test_the_admin_complaint_list_costs_four_queries(
     assert len(count_queries) == 4, count_queries
 
 
-async def test_the_tracking_page_with_number_and_code_costs_three_queries_through_asyncpg(
+async def test_the_tracking_page_with_number_and_code_costs_two_queries_through_asyncpg(
     client: httpx.AsyncClient,
     unit_data: dict[str, int],
     count_queries: list[str],
@@ -128,8 +128,9 @@ async def test_the_tracking_page_with_number_and_code_costs_three_queries_throug
     through_piccolo.clear()
     page = await client.get(path)
     assert page.status_code == 200 and "Got mampet" in page.text
-    # The complaint, its status history and its public messages (no session: anonymous).
-    assert len(count_queries) == 3, count_queries
+    # The complaint, and its public timeline: status history and public messages in one (no
+    # session: anonymous).
+    assert len(count_queries) == 2, count_queries
     assert through_piccolo == []
 
 

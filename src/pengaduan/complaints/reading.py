@@ -150,55 +150,61 @@ async def reporters_locked(complaint_id: int, reporter_id: int) -> dict[str, Any
     return row
 
 
+# Status changes and (when $2) public messages, oldest first; at the same moment a status
+# change comes before a message ('status' sorts after 'message'), each kind by id.
+_PUBLIC_TIMELINE_SQL = """
+SELECT 'status' AS kind, h.id, h.changed_at AS at, h.old_status, h.new_status, h.note,
+       NULL::text AS body, false AS official, NULL::integer AS author,
+       NULL::text AS author_role, NULL::text AS author_name
+FROM status_history h
+WHERE h.complaint = $1
+UNION ALL
+SELECT 'message', m.id, m.created_at, NULL, NULL, NULL, m.body, m.is_official_response,
+       m.author, CASE WHEN x.id IS NOT NULL THEN 'agency' ELSE u.role END,
+       coalesce(u.full_name, x.name)
+FROM messages m LEFT JOIN users u ON u.id = m.author
+LEFT JOIN outside_agencies x ON x.id = m.outside_agency
+WHERE $2 AND m.complaint = $1 AND m.visibility = 'public'
+ORDER BY at, kind DESC, id
+"""
+
+
 async def public_timeline(
     complaint_id: int, reporter_id: int, *, texts: bool = True
 ) -> list[dict[str, Any]]:
     """Status changes (with the notes meant for the reporter) and public messages, oldest
     first. Internal notes never come out of here. With texts=False: statuses only."""
-    # Straight through asyncpg (see db.fetch): the reporter's page asks it every time.
-    history = await db.fetch(
-        "SELECT old_status, new_status, note, changed_at FROM status_history"
-        " WHERE complaint = $1 ORDER BY changed_at, id",
-        complaint_id,
-    )
+    # One round trip, straight through asyncpg (see db.fetch): the reporter's page and the
+    # tracking page ask it every time.
+    rows = await db.fetch(_PUBLIC_TIMELINE_SQL, complaint_id, texts)
     entries: list[dict[str, Any]] = []
-    for row in history:
-        public_note = (row["old_status"], row["new_status"]) in PUBLIC_NOTES
-        entries.append(
-            {
-                "kind": "status",
-                "at": row["changed_at"],
-                "status": row["new_status"],
-                "old_status": row["old_status"],
-                "reopened": (row["old_status"], row["new_status"]) == ("resolved", "in_progress"),
-                "note": row["note"] if texts and public_note else "",
-            }
-        )
-    if texts:
-        messages = await db.fetch(
-            "SELECT m.body, m.is_official_response, m.created_at, m.author,"
-            " CASE WHEN x.id IS NOT NULL THEN 'agency' ELSE u.role END AS author_role,"
-            " coalesce(u.full_name, x.name) AS author_name"
-            " FROM messages m LEFT JOIN users u ON u.id = m.author"
-            " LEFT JOIN outside_agencies x ON x.id = m.outside_agency"
-            " WHERE m.complaint = $1 AND m.visibility = 'public' ORDER BY m.created_at, m.id",
-            complaint_id,
-        )
-        for row in messages:
+    for row in rows:
+        if row["kind"] == "status":
+            public_note = (row["old_status"], row["new_status"]) in PUBLIC_NOTES
+            entries.append(
+                {
+                    "kind": "status",
+                    "at": row["at"],
+                    "status": row["new_status"],
+                    "old_status": row["old_status"],
+                    "reopened": (row["old_status"], row["new_status"])
+                    == ("resolved", "in_progress"),
+                    "note": row["note"] if texts and public_note else "",
+                }
+            )
+        else:
             by_reporter = row["author"] == reporter_id
             entries.append(
                 {
                     "kind": "message",
-                    "at": row["created_at"],
+                    "at": row["at"],
                     "body": row["body"],
-                    "official": row["is_official_response"],
+                    "official": row["official"],
                     "by_reporter": by_reporter,
                     "author_role": "citizen" if by_reporter else row["author_role"],
                     "author_name": "" if by_reporter else row["author_name"],
                 }
             )
-    # Stable: a status change and a message at the same moment keep status first.
-    entries.sort(key=lambda e: (e["at"], e["kind"] != "status"))
     return entries
 
 

@@ -5,6 +5,7 @@ statistics, the demo generator) reads it here."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -53,15 +54,23 @@ def is_open(code: str) -> bool:
 
 def label(code: str) -> str:
     """The status's name in the current language (the code itself if unknown)."""
-    return {
-        "pending": _("Pending"),
-        "verified": _("Verified"),
-        "in_progress": _("In progress"),
-        "resolved": _("Resolved"),
-        "rejected": _("Rejected"),
-        "closed": _("Closed"),
-        "withdrawn": _("Withdrawn"),
-    }.get(code, code)
+    # Only the asked status is translated: pages call this for every badge and menu entry.
+    return _LABELS.get(code, _unknown)(code)
+
+
+def _unknown(code: str) -> str:
+    return code
+
+
+_LABELS: dict[str, Callable[[str], str]] = {
+    "pending": lambda _code: _("Pending"),
+    "verified": lambda _code: _("Verified"),
+    "in_progress": lambda _code: _("In progress"),
+    "resolved": lambda _code: _("Resolved"),
+    "rejected": lambda _code: _("Rejected"),
+    "closed": lambda _code: _("Closed"),
+    "withdrawn": lambda _code: _("Withdrawn"),
+}
 
 
 def badge(code: str) -> str:

@@ -77,6 +77,28 @@ def _babel_locale(code: str) -> Locale:
     return Locale.parse(code)
 
 
+# Paths by route name and parameters: see `url_for`.
+_PATHS: dict[tuple[Any, ...], str] = {}
+_PATHS_MAX = 4096
+
+
+def url_for(context: Any, route_name: str, /, **path_parameters: Any) -> str:
+    """Litestar's `url_for` template callable, kept per process by route name and parameters:
+    its route_reverse sorts the route's paths again on every call, and a list page asks it for
+    every row. The routes are fixed once the app is built, so a path never changes."""
+    key = (route_name, *path_parameters.items())
+    try:
+        path = _PATHS.get(key)
+    except TypeError:  # an unhashable parameter
+        return str(context["request"].app.route_reverse(route_name, **path_parameters))
+    if path is None:
+        path = str(context["request"].app.route_reverse(route_name, **path_parameters))
+        if len(_PATHS) >= _PATHS_MAX:
+            _PATHS.clear()
+        _PATHS[key] = path
+    return path
+
+
 # Rendered fragments by template and every value they are given: see `cached_fragment`.
 _FRAGMENTS: dict[tuple[Any, ...], Markup] = {}
 _FRAGMENTS_MAX = 4096
@@ -156,6 +178,18 @@ class _Environment(Environment):
             except KeyError:
                 pass
         return super().getattr(obj, attribute)
+
+    def make_globals(self, d: Any) -> Any:
+        # Jinja gives every template a ChainMap over the environment's globals; our templates
+        # have no globals of their own, and a ChainMap's key operations are slow Python: each
+        # `{% from ... import %}` compares the importer's keys with the imported template's
+        # (tens of microseconds per import, several imports per page), and every render copies
+        # them. The environment's own dict serves the same lookups. Nothing passes
+        # per-template globals (get_template(..., globals=...) would write into the shared
+        # dict): those still get their own ChainMap.
+        if not d:
+            return self.globals
+        return super().make_globals(d)
 
 
 def build_environment() -> Environment:
