@@ -24,6 +24,7 @@ from playwright.sync_api import ConsoleMessage, Page
 
 from e2e.data import ADMIN, CITIZEN, OFFICER_PASSWORD
 from pengaduan.accounts.guards import ROLES_FOR
+from pengaduan.accounts.personal_data import cipher_for
 from pengaduan.accounts.tokens import confirm_token, reset_token
 from pengaduan.notifications import mailbox
 from pengaduan.settings import Settings
@@ -55,6 +56,16 @@ NOT_PAGES = {
     "/admin/pengaduan/ekspor.csv": "a download",
     "/admin/pengaduan/ekspor.xlsx": "a download",
 }
+# Whole interfaces for machines (JSON or XML, their own authentication): none is a page,
+# except the API's readable documentation.
+MACHINE_PREFIXES = ("/api/v1", "/open311/", "/antarmuka/")
+MACHINE_PAGES = ("/api/v1/docs",)
+
+
+def is_page(path: str) -> bool:
+    if path in NOT_PAGES:
+        return False
+    return path in MACHINE_PAGES or not path.startswith(MACHINE_PREFIXES)
 
 
 def may_open(access: str | None, role: str | None) -> bool:
@@ -71,7 +82,7 @@ def page_routes(app) -> dict[str, str | None]:
     found = {}
     for route in app.routes:
         for handler in getattr(route, "route_handlers", []):
-            if "GET" in handler.http_methods and route.path not in NOT_PAGES:
+            if "GET" in handler.http_methods and is_page(route.path):
                 found[route.path] = handler.opt.get("access")
     return found
 
@@ -87,6 +98,7 @@ class SeededIds:
     category: int
     template: int
     notification: dict[str, int | None]  # role → one of that user's notifications
+    agency: int = 0  # an outside agency (hand-over), made for the walk
     tokens: dict[str, str] = field(default_factory=dict)  # path prefix → a valid token
     mail: str = ""  # a message in the development mailbox (/dev/surat)
 
@@ -138,6 +150,13 @@ async def seeded_ids(dsn: str, settings: Settings) -> SeededIds:
             ),
             notification=notification,
         )
+        # The demo has no outside agency: one to open its admin page.
+        ids.agency = await conn.fetchval(
+            "INSERT INTO outside_agencies (name, endpoint_url, secret_encrypted, is_active,"
+            " created_at, updated_at) VALUES ('Dinas Provinsi', 'https://instansi.example/aduan',"
+            " $1, true, now(), now()) RETURNING id",
+            cipher_for(settings).encrypt("rahasia-bersama-" + "x" * 32),
+        )
     finally:
         await conn.close()
     # The e2e server sends through SMTP: one message put in its development mailbox, as the
@@ -180,6 +199,7 @@ def concrete(path: str, role: str | None, ids: SeededIds) -> str | None:
         "{unit_id:int}": str(ids.unit),
         "{category_id:int}": str(ids.category),
         "{template_id:int}": str(ids.template),
+        "{agency_id:int}": str(ids.agency),
         "{notification_id:int}": ids.notification.get(role or ""),
         "{name:str}": ids.mail or None,
     }

@@ -88,6 +88,15 @@ def type_of(schema: dict[str, Any]) -> str:
     return f"{kind} ({schema['format']})" if "format" in schema else kind
 
 
+def model_of(schema: dict[str, Any]) -> str | None:
+    """The model a schema names (itself or its items): where its type links to."""
+    if "$ref" in schema:
+        return schema["$ref"].rsplit("/", 1)[-1]
+    if schema.get("type") == "array":
+        return model_of(schema.get("items", {}))
+    return None
+
+
 def limits_of(schema: dict[str, Any]) -> str:
     names = {
         "minimum": "≥",
@@ -124,7 +133,11 @@ def operations_of(schema: dict[str, Any]) -> list[dict[str, Any]]:
             body = None
             if "requestBody" in op:
                 media, content = next(iter(op["requestBody"]["content"].items()))
-                body = {"media_type": media, "type": type_of(content.get("schema", {}))}
+                body = {
+                    "media_type": media,
+                    "type": type_of(content.get("schema", {})),
+                    "model": model_of(content.get("schema", {})),
+                }
             operations.append(
                 {
                     "id": op.get("operationId", f"{method}{path}"),
@@ -152,6 +165,14 @@ def operations_of(schema: dict[str, Any]) -> list[dict[str, Any]]:
                             "type": ", ".join(
                                 type_of(c.get("schema", {}))
                                 for c in answer.get("content", {}).values()
+                            ),
+                            "model": next(
+                                (
+                                    found
+                                    for c in answer.get("content", {}).values()
+                                    if (found := model_of(c.get("schema", {})))
+                                ),
+                                None,
                             ),
                         }
                         for status, answer in sorted(op.get("responses", {}).items())
