@@ -8,7 +8,10 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
+import secrets
 import socket
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -93,3 +96,57 @@ def counted_queries() -> Iterator[list[str]]:
         yield sent
     finally:
         ENGINE.run_querystring, db.fetch = original, original_fetch
+
+
+# --- wrk ---------------------------------------------------------------------------------------
+
+
+def wrk_ms(text: str) -> float:
+    """A wrk duration ("812.00us", "4.20ms", "1.02s") in milliseconds."""
+    value, unit = re.match(r"([\d.]+)(us|ms|s)", text).groups()
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def wrk_figures(out: str) -> dict[str, Any]:
+    """What a `wrk --latency` run printed: req/s, p50/p99 (ms), requests, errors."""
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: (.*)", out)
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "p50": wrk_ms(re.search(r"\s50%\s+(\S+)", out).group(1)),
+        "p99": wrk_ms(re.search(r"\s99%\s+(\S+)", out).group(1)),
+        "requests": int(re.search(r"(\d+) requests in", out).group(1)),
+        "non_2xx": int(bad.group(1)) if bad else 0,
+        "socket_errors": errors.group(1) if errors else "",
+    }
+
+
+def run_wrk_script(
+    url: str,
+    script: Path,
+    env: dict[str, str],
+    *,
+    connections: int,
+    seconds: int,
+    warmup_seconds: int = 2,
+    request_timeout: str | None = "10s",
+) -> dict[str, Any]:
+    """A warm-up (connections, caches), then the measurement: wrk with a Lua `script` that
+    reads its inputs from `env` (each run gets a fresh BENCH_NONCE, for scripts that make
+    unique values)."""
+    argv = ["wrk", "-t2", f"-c{connections}", "--latency", "-s", str(script)]
+    if request_timeout:
+        argv += ["--timeout", request_timeout]
+    subprocess.run(
+        [*argv, f"-d{warmup_seconds}s", url],
+        env={**env, "BENCH_NONCE": secrets.token_hex(6)},
+        capture_output=True,
+    )
+    out = subprocess.run(
+        [*argv, f"-d{seconds}s", url],
+        env={**env, "BENCH_NONCE": secrets.token_hex(6)},
+        capture_output=True,
+        text=True,
+        timeout=seconds + 60,
+    ).stdout
+    return wrk_figures(out)

@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import re
 import shutil
 import signal
 import statistics
@@ -36,7 +35,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness import bench_environment, cookie_header, counted_queries, free_port, log_in
+from harness import (
+    bench_environment,
+    cookie_header,
+    counted_queries,
+    free_port,
+    log_in,
+    run_wrk_script,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # tests.support: test databases and settings, outside the package
@@ -360,11 +366,6 @@ end
 """
 
 
-def _ms(text: str) -> float:
-    value, unit = re.match(r"([\d.]+)(us|ms|s)", text).groups()
-    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
-
-
 def run_wrk(
     url: str, path: str, cookies: list[str], connections: int, seconds: int
 ) -> dict[str, float]:
@@ -374,26 +375,15 @@ def run_wrk(
         script = Path(folder) / "cookies.lua"
         script.write_text(LUA)
         env = {**os.environ, "BENCH_COOKIES": str(cookie_file), "BENCH_PATH": path}
-        argv = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script)]
-        # Warm-up (connections, caches), then the measurement.
-        subprocess.run([*argv[:3], "-d3s", *argv[4:], url], env=env, capture_output=True)
-        out = subprocess.run(
-            [*argv, url], env=env, capture_output=True, text=True, timeout=seconds + 60
-        ).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    p50 = _ms(re.search(r"\s50%\s+(\S+)", out).group(1))
-    p99 = _ms(re.search(r"\s99%\s+(\S+)", out).group(1))
-    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    errors = re.search(r"Socket errors: (.*)", out)
-    total = int(re.search(r"(\d+) requests in", out).group(1))
-    return {
-        "rps": rps,
-        "p50": p50,
-        "p99": p99,
-        "requests": total,
-        "non_2xx": int(bad.group(1)) if bad else 0,
-        "socket_errors": errors.group(1) if errors else "",
-    }
+        return run_wrk_script(
+            url,
+            script,
+            env,
+            connections=connections,
+            seconds=seconds,
+            warmup_seconds=3,
+            request_timeout=None,
+        )
 
 
 async def run_python_load(

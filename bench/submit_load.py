@@ -25,8 +25,6 @@ import asyncio
 import collections
 import os
 import re
-import secrets
-import subprocess
 import sys
 import tempfile
 import threading
@@ -34,9 +32,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import bench_environment, cookie_header, log_in
+from harness import bench_environment, cookie_header, log_in, run_wrk_script
 from queue_load import (
-    _ms,
     load,
     prepare_database,
     start_app,
@@ -195,29 +192,7 @@ def run_wrk_posts(
         script = Path(folder) / "submit.lua"
         script.write_text(LUA)
         env = {**os.environ, "BENCH_PEOPLE": str(people_file), "BENCH_POSITION": position or ","}
-        argv = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "10s"]
-        subprocess.run(
-            [*argv[:3], "-d2s", *argv[4:], "-s", str(script), url],
-            env={**env, "BENCH_NONCE": secrets.token_hex(6)},
-            capture_output=True,
-        )  # warm-up
-        out = subprocess.run(
-            [*argv, "-s", str(script), url],
-            env={**env, "BENCH_NONCE": secrets.token_hex(6)},
-            capture_output=True,
-            text=True,
-            timeout=seconds + 60,
-        ).stdout
-    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    errors = re.search(r"Socket errors: (.*)", out)
-    return {
-        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
-        "p50": _ms(re.search(r"\s50%\s+(\S+)", out).group(1)),
-        "p99": _ms(re.search(r"\s99%\s+(\S+)", out).group(1)),
-        "requests": int(re.search(r"(\d+) requests in", out).group(1)),
-        "non_2xx": int(bad.group(1)) if bad else 0,
-        "socket_errors": errors.group(1) if errors else "",
-    }
+        return run_wrk_script(url, script, env, connections=connections, seconds=seconds)
 
 
 async def _scalar(dsn: str, sql: str) -> object:

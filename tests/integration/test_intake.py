@@ -6,7 +6,6 @@ server's own network."""
 from __future__ import annotations
 
 import http.server
-import threading
 from collections.abc import Iterator
 from dataclasses import replace
 
@@ -21,7 +20,7 @@ from pengaduan.errors import INVALID, Refused
 from pengaduan.settings import Settings
 from tests.factories import make_user
 from tests.support.images import jpeg, png_with_text
-from tests.support.net import free_port
+from tests.support.net import http_served
 
 BODY = "Lampu jalan di depan sekolah mati sejak seminggu, gelap sekali di malam hari."
 
@@ -180,12 +179,8 @@ class _Files(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def files_server() -> Iterator[str]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), _Files)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with http_served(_Files) as url:
+        yield url
 
 
 async def test_media_is_fetched_from_a_link_within_limits(

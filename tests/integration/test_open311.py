@@ -14,7 +14,6 @@ import json
 import os
 import signal
 import subprocess
-import threading
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -31,7 +30,7 @@ from pengaduan.complaints.tables import Message, StatusHistory
 from tests.factories import make_complaint_in
 from tests.support.databases import fetch_rows
 from tests.support.images import jpeg
-from tests.support.net import free_port
+from tests.support.net import free_port, http_served
 from tests.support.serving import PENGADUAN, cli_env, wait_healthy
 
 # --- the specification's element names ----------------------------------------------------------
@@ -111,11 +110,8 @@ class _Files(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def files_server() -> Iterator[str]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), _Files)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with http_served(_Files) as url:
+        yield url
 
 
 def _server_folder() -> Path:

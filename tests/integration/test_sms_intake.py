@@ -10,7 +10,6 @@ import hashlib
 import hmac
 import http.server
 import json
-import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
@@ -30,7 +29,7 @@ from pengaduan.sms_intake import inbound
 from pengaduan.web.labels import status_label
 from tests.factories import make_category, make_unit
 from tests.support.images import jpeg
-from tests.support.net import free_port
+from tests.support.net import http_served
 from tests.support.sms import GatewaySink
 
 SECRET = "rahasia-gateway-uji"
@@ -226,12 +225,8 @@ class _Photos(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def photos() -> Iterator[str]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), _Photos)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with http_served(_Photos) as url:
+        yield url
 
 
 async def test_aduan_with_photos_keeps_the_good_ones_and_says_what_was_left_out(

@@ -12,7 +12,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from tests.support.net import free_port
+from tests.support.net import free_port, start_serving, stop_serving
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ class AgencySink:
         return hmac.compare_digest(f"sha256={expected}", headers.get("x-pengaduan-signature", ""))
 
     def start(self) -> AgencySink:
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        from http.server import BaseHTTPRequestHandler
 
         sink = self
 
@@ -75,23 +75,13 @@ class AgencySink:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        class Server(ThreadingHTTPServer):
-            allow_reuse_address = True
-            daemon_threads = True
-
-        self._server = Server((self.host, self.port), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
+        self._server, self._thread = start_serving(Handler, self.host, self.port)
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        if self._server is not None and self._thread is not None:
+            stop_serving(self._server, self._thread)
+        self._server = self._thread = None
 
     @property
     def accepted(self) -> dict[str, list[Received]]:
