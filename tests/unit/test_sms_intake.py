@@ -9,9 +9,10 @@ import hmac
 
 import pytest
 
+from pengaduan import signing
 from pengaduan.notifications import sms
 from pengaduan.notifications.texts import in_language
-from pengaduan.sms_intake import answers, commands, messages, signing
+from pengaduan.sms_intake import answers, commands, messages
 
 SECRET = "rahasia-gateway"
 NOW = 1_800_000_000.0

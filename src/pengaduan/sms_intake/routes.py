@@ -13,9 +13,10 @@ import logging
 from litestar import MediaType, Request, Response, post
 from litestar.exceptions import NotFoundException
 
+from pengaduan import signing
 from pengaduan.complaints.imaging import ImageWorkersBusy
 from pengaduan.errors import UNAVAILABLE, Refused
-from pengaduan.sms_intake import inbound, messages, signing
+from pengaduan.sms_intake import inbound, messages
 from pengaduan.web.kit import SettingsDep, StorageDep, client_ip
 
 log = logging.getLogger(__name__)

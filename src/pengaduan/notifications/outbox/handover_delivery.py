@@ -13,9 +13,9 @@ import httpx
 
 from pengaduan.agency.outside import secret_of
 from pengaduan.handover import document
-from pengaduan.handover.signing import IDEMPOTENCY_HEADER, signed_headers
 from pengaduan.notifications.outbox.attempts import fail, mark_sent, payload_of
 from pengaduan.settings import Settings
+from pengaduan.signing import IDEMPOTENCY_HEADER, signed_headers
 
 log = logging.getLogger(__name__)
 
