@@ -15,7 +15,7 @@ import weakref
 from collections.abc import Iterable
 from typing import Any
 
-from pengaduan import db
+from pengaduan import db, outages
 
 log = logging.getLogger(__name__)
 
@@ -102,8 +102,13 @@ class _Batcher:
                         [channel for channel, _payload in events],
                         [payload for _channel, payload in events],
                     )
-                except Exception:
-                    log.warning("live events of committed changes not sent", exc_info=True)
+                except Exception as exc:
+                    if outages.is_outage(exc):
+                        # The database is away: one line for the whole outage, not a
+                        # traceback per batch (the changes themselves are saved).
+                        outages.note_outage(exc, "live events of committed changes")
+                    else:
+                        log.warning("live events of committed changes not sent", exc_info=True)
                 if done is not None and not done.done():
                     done.set_result(None)
         finally:
