@@ -14,7 +14,7 @@ from pengaduan.complaints.tables import (
     Rating,
     StatusHistory,
 )
-from pengaduan.handling.tables import QueueVersion
+from pengaduan.handling.tables import OfficerWorkload, QueueVersion
 from pengaduan.handover.tables import HandoverUpdate
 from pengaduan.map.tables import ComplaintCell
 from pengaduan.notifications.tables import Notification, NotificationPreference, Outbox
@@ -49,6 +49,7 @@ TABLES = [
     CategoryTerm,
     CategoryCount,
     ComplaintCell,
+    OfficerWorkload,
 ]
 
 APP_CONFIG = AppConfig(

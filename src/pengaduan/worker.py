@@ -11,6 +11,7 @@ from pengaduan import db, outages
 from pengaduan.backup import schedule as backup_schedule
 from pengaduan.complaints import jobs as complaint_jobs
 from pengaduan.handling import jobs as handling_jobs
+from pengaduan.handling import workload
 from pengaduan.map import jobs as map_jobs
 from pengaduan.notifications.outbox.worker import OutboxWorker
 from pengaduan.scheduler import Scheduler
@@ -26,6 +27,7 @@ def scheduler_for(
     complaint_jobs.register(scheduler, settings)
     backup_schedule.register(scheduler, settings)
     map_jobs.register(scheduler, settings)
+    workload.register(scheduler, settings)
     return scheduler
 
 

@@ -8,27 +8,16 @@ from typing import Any
 
 from pengaduan import db
 from pengaduan.audit import services as audit
-from pengaduan.complaints import lifecycle, statuses
+from pengaduan.complaints import lifecycle
 from pengaduan.complaints.forms import ComplaintFields
 from pengaduan.complaints.lifecycle import Actor
 from pengaduan.complaints.reading import check_reporter, reporters_locked
 from pengaduan.complaints.tables import Complaint
 from pengaduan.errors import CONFLICT, INVALID, Refused
 from pengaduan.events import publish
+from pengaduan.handling import workload
 from pengaduan.i18n import _
 from pengaduan.settings import Settings
-
-
-async def _least_busy_officer(unit_id: int) -> int | None:
-    """The unit's active officer with the fewest open complaints (ties: the lowest id)."""
-    return await db.fetchval(
-        "SELECT u.id FROM users u"
-        " LEFT JOIN complaints c ON c.officer = u.id"
-        f" AND c.status IN ({statuses.OPEN_SQL})"
-        " WHERE u.unit = $1 AND u.role = 'officer' AND u.is_active"
-        " GROUP BY u.id ORDER BY count(c.id), u.id LIMIT 1",
-        unit_id,
-    )
 
 
 async def _category(category_id: int, *, allow_inactive: int | None = None) -> dict[str, Any]:
@@ -81,7 +70,9 @@ async def update_complaint(
             )
             if category["unit"] != before["unit"]:
                 unit = category["unit"]
-                officer = await _least_busy_officer(unit) if category["auto_assign"] else None
+                officer = (
+                    await workload.least_busy_officer(unit) if category["auto_assign"] else None
+                )
                 values[Complaint.unit] = unit
                 values[Complaint.officer] = officer
                 values[Complaint.assigned_at] = now if officer else None

@@ -30,9 +30,9 @@ from pengaduan.complaints.evidence import StoredEvidence
 from pengaduan.complaints.forms import ComplaintFields
 from pengaduan.complaints.lifecycle import Actor
 from pengaduan.complaints.numbering import NUMBER_SEQUENCE
-from pengaduan.complaints.statuses import OPEN_SQL
 from pengaduan.events import notifications as events_of
 from pengaduan.events import publish_committed
+from pengaduan.handling import workload
 from pengaduan.notifications import outbox, texts
 from pengaduan.notifications import services as notifications
 from pengaduan.settings import Settings
@@ -58,14 +58,9 @@ FROM (SELECT 1) AS one
 LEFT JOIN complaints k ON k.idempotency_key = $3
 LEFT JOIN LATERAL (
     SELECT c.id, c.deadline_days, c.default_unit AS unit,
-           CASE WHEN $5 AND un.auto_assign AND k.id IS NULL THEN (
-               -- The unit's active officer with the fewest open complaints (ties: lowest id).
-               SELECT o.id FROM users o
-               LEFT JOIN complaints oc ON oc.officer = o.id
-                    AND oc.status IN ({OPEN_SQL})
-               WHERE o.unit = un.id AND o.role = 'officer' AND o.is_active
-               GROUP BY o.id ORDER BY count(oc.id), o.id LIMIT 1
-           ) END AS officer
+           -- The unit's active officer with the fewest open complaints (ties: lowest id).
+           CASE WHEN $5 AND un.auto_assign AND k.id IS NULL
+                THEN {workload.least_busy_in("un.id")} END AS officer
     FROM categories c JOIN units un ON un.id = c.default_unit
     WHERE c.id = $1 AND (c.is_active OR c.id = $4)
 ) AS cat ON true

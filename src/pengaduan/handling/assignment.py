@@ -13,6 +13,7 @@ from pengaduan.complaints.tables import Complaint
 from pengaduan.db import ENGINE
 from pengaduan.errors import INVALID, NOT_FOUND, Refused
 from pengaduan.events import publish
+from pengaduan.handling import workload
 from pengaduan.i18n import _, ngettext
 from pengaduan.notifications import services as notifications
 from pengaduan.settings import Settings
@@ -140,8 +141,7 @@ async def officers_by_unit(unit_ids: list[int] | None = None) -> list[dict[str, 
     rows = await db.fetch(
         f"""
         SELECT o.id, o.full_name, o.username, o.unit, u.name AS unit_name,
-               (SELECT count(*) FROM complaints c
-                 WHERE c.officer = o.id AND c.status IN ({OPEN_SQL})) AS open_complaints
+               {workload.open_of("o.id")} AS open_complaints
         FROM users o JOIN units u ON u.id = o.unit
         {where}
         ORDER BY u.name, o.full_name
@@ -154,9 +154,8 @@ async def officers_by_unit(unit_ids: list[int] | None = None) -> list[dict[str, 
 # The admin complaint list's choices in one round trip, as JSON lists (plain numbers, text
 # and booleans): every unit and every category (id, name, is_active) by name, and what
 # `officers_by_unit()` returns, in its order.
-# An officer's open complaints are counted up to here ("more than 99 open"): the admin list
-# names every officer with their load on each request, and exact counts of a heavy load grew
-# with the table (at a million complaints they were most of the page's cost).
+# The open complaints come from officer_workload (handling.workload), exact at any size; the
+# menu shows a load beyond this as "more than 99 open" (a short menu line).
 WORKLOAD_CAP = 99
 _LIST_CHOICES_SQL = f"""
 SELECT
@@ -169,10 +168,7 @@ SELECT
   (SELECT coalesce(json_agg(json_build_object(
               'id', o.id, 'full_name', o.full_name, 'username', o.username, 'unit', o.unit,
               'unit_name', u.name,
-              'open_complaints', (SELECT count(*) FROM (SELECT 1 FROM complaints c
-                                  WHERE c.officer = o.id
-                                    AND c.status IN ({OPEN_SQL})
-                                  LIMIT {WORKLOAD_CAP} + 1) AS open_ones))
+              'open_complaints', {workload.open_of("o.id")})
               ORDER BY u.name, o.full_name), '[]')
    FROM users o JOIN units u ON u.id = o.unit
    WHERE o.role = 'officer' AND o.is_active) AS officers

@@ -1,0 +1,133 @@
+"""officer_workload (handling.workload): each officer's open complaints, kept by triggers in
+slots that never make one submission wait for another, read by the auto-assignment and the
+staff pages instead of counting complaints."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import asyncpg
+from litestar import Litestar
+
+from pengaduan.complaints import statuses
+from pengaduan.handling import workload
+from tests.factories import make_complaint_in
+from tests.support.databases import fetch_rows
+
+MIGRATION = (
+    Path(__file__).resolve().parents[2] / "migrations" / "pengaduan_2026_12_05t10_00_00_000000.py"
+)
+COUNTED = (
+    f"SELECT officer, count(*)::int AS n FROM complaints WHERE officer IS NOT NULL"
+    f" AND status IN ({statuses.OPEN_SQL}) GROUP BY officer ORDER BY officer"
+)
+STORED = (
+    "SELECT officer, sum(open_count)::int AS n FROM officer_workload GROUP BY officer"
+    " HAVING sum(open_count) <> 0 ORDER BY officer"
+)
+
+
+async def _same(dsn: str) -> list[tuple[int, int]]:
+    counted = [tuple(r) for r in await fetch_rows(dsn, COUNTED)]
+    assert [tuple(r) for r in await fetch_rows(dsn, STORED)] == counted
+    return counted
+
+
+async def test_the_counts_follow_every_change_of_a_complaint(
+    app: Litestar, unit_data: dict[str, int], db_dsn: str
+) -> None:
+    world = unit_data
+    first, second = world["officer"], world["officer2"]
+    ids = [await make_complaint_in(world, officer=first) for _ in range(3)]
+    ids.append(await make_complaint_in(world, officer=second, status="in_progress"))
+    ids.append(await make_complaint_in(world, officer=second, status="resolved"))
+    ids.append(await make_complaint_in(world))  # nobody's
+    assert await _same(db_dsn) == [(first, 3), (second, 1)]
+    assert await workload.open_complaints(first) == 3
+
+    conn = await asyncpg.connect(db_dsn)
+    try:
+        # One resolved, one moved to the other officer, one reopened, one unassigned one
+        # given out, a change that is neither, and a bulk change of many rows at once.
+        await conn.execute("UPDATE complaints SET status = 'resolved' WHERE id = $1", ids[0])
+        await conn.execute("UPDATE complaints SET officer = $1 WHERE id = $2", second, ids[1])
+        await conn.execute("UPDATE complaints SET status = 'in_progress' WHERE id = $1", ids[4])
+        await conn.execute("UPDATE complaints SET officer = $1 WHERE id = $2", first, ids[5])
+        await conn.execute("UPDATE complaints SET title = 'Judul baru' WHERE id = $1", ids[2])
+        assert await _same(db_dsn) == [(first, 2), (second, 3)]
+        more = [await make_complaint_in(world, officer=first) for _ in range(20)]
+        await conn.execute(
+            "UPDATE complaints SET officer = $1 WHERE id = ANY($2::int[])", second, more
+        )
+        assert await _same(db_dsn) == [(first, 2), (second, 23)]
+        await conn.execute("DELETE FROM complaints WHERE id = ANY($1::int[])", more[:5])
+        await conn.execute("UPDATE users SET is_active = false WHERE id = $1", first)
+        assert await _same(db_dsn) == [(first, 2), (second, 18)]
+        # The rebuild counts the same from the complaints.
+        await conn.execute("SELECT officer_workload_rebuild()")
+        assert await _same(db_dsn) == [(first, 2), (second, 18)]
+    finally:
+        await conn.close()
+
+
+async def test_a_submission_takes_a_free_slot_while_another_holds_one(
+    app: Litestar, unit_data: dict[str, int], db_dsn: str
+) -> None:
+    """Two transactions adding to one officer's load at once: the second neither waits for
+    the first nor loses its count; the job folds the slots back into one."""
+    officer = unit_data["officer"]
+    await make_complaint_in(unit_data, officer=officer)
+    holder = await asyncpg.connect(db_dsn)
+    other = await asyncpg.connect(db_dsn)
+    try:
+        held = holder.transaction()
+        await held.start()
+        await holder.execute(
+            "INSERT INTO complaints (number, tracking_code, reporter, category, unit, officer,"
+            " title, body, status, priority, submitted_at, updated_at, due_at)"
+            " SELECT 'ADU-2026-900001', 'KODE9001', reporter, category, unit, officer, title,"
+            " body, 'pending', 'normal', now(), now(), now() + interval '7 days'"
+            " FROM complaints LIMIT 1"
+        )
+        # The other transaction would wait here for the held slot without SKIP LOCKED.
+        await other.execute("SET lock_timeout = '2s'")
+        await other.execute(
+            "INSERT INTO complaints (number, tracking_code, reporter, category, unit, officer,"
+            " title, body, status, priority, submitted_at, updated_at, due_at)"
+            " SELECT 'ADU-2026-900002', 'KODE9002', reporter, category, unit, officer, title,"
+            " body, 'pending', 'normal', now(), now(), now() + interval '7 days'"
+            " FROM complaints LIMIT 1"
+        )
+        await held.commit()
+    finally:
+        await holder.close()
+        await other.close()
+    slots = await fetch_rows(
+        db_dsn, "SELECT count(*) FROM officer_workload WHERE officer = $1", officer
+    )
+    assert slots[0][0] == 2
+    assert await _same(db_dsn) == [(officer, 3)]
+    assert await workload.compact() == 1
+    slots = await fetch_rows(
+        db_dsn, "SELECT shard, open_count FROM officer_workload WHERE officer = $1", officer
+    )
+    assert [tuple(r) for r in slots] == [(0, 3)]
+
+
+async def test_auto_assignment_picks_by_the_stored_load(
+    app: Litestar, unit_data: dict[str, int], db_dsn: str
+) -> None:
+    first, second = unit_data["officer"], unit_data["officer2"]
+    assert await workload.least_busy_officer(unit_data["unit"]) == min(first, second)
+    await make_complaint_in(unit_data, officer=min(first, second))
+    assert await workload.least_busy_officer(unit_data["unit"]) == max(first, second)
+    assert await workload.least_busy_officer(unit_data["other_unit"]) == unit_data["other_officer"]
+
+
+def test_the_triggers_count_the_open_statuses_of_the_code() -> None:
+    """The migration names the open statuses as they were; a change to them needs a new one."""
+    spec = importlib.util.spec_from_file_location("workload_migration", MIGRATION)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.OPEN == statuses.OPEN_SQL
