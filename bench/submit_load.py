@@ -44,6 +44,8 @@ DATABASE = "bench_submit"
 PASSWORD = "bench-warga-sandi"
 TARGET_SHARE = 0.07
 TARGET_P99_MS = 200.0
+BENCH_PGDATA = Path(__file__).resolve().parents[1] / "var" / "bench-pgdata"
+WAL_SQL = "SELECT ARRAY[wal_bytes, wal_records, wal_fpi]::bigint[] FROM pg_stat_wal"
 
 LUA = r"""
 local people = {}
@@ -143,7 +145,7 @@ class WaitSampler:
     SELECT a.pid, coalesce(a.wait_event_type || ':' || a.wait_event, 'CPU/running') AS wait,
            (SELECT l.relation::regclass::text FROM pg_locks l
             WHERE l.pid = a.pid AND l.locktype = 'tuple' LIMIT 1) AS tuple_of,
-           left(regexp_replace(a.query, '\\s+', ' ', 'g'), 60) AS query
+           left(regexp_replace(a.query, '\\s+', ' ', 'g'), 90) AS query
     FROM pg_stat_activity a
     WHERE a.datname = current_database() AND a.state = 'active' AND a.pid <> pg_backend_pid()
     """
@@ -169,6 +171,8 @@ class WaitSampler:
                     what = r["wait"]
                     if what.startswith("Lock:"):
                         what += f" (row of {r['tuple_of'] or '?'}; {r['query']})"
+                    elif what.startswith("IO:"):  # which statement reads or writes
+                        what += f" ({r['query']})"
                     self.waits[what] += 1
                 await asyncio.sleep(0.05)
         finally:
@@ -205,6 +209,141 @@ async def _scalar(dsn: str, sql: str) -> object:
         await conn.close()
 
 
+def _post_scope(cookie: str, token: str, body: bytes) -> dict:
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/pengaduan/baru",
+        "raw_path": b"/pengaduan/baru",
+        "root_path": "",
+        "query_string": b"",
+        "headers": [
+            (b"host", b"bench"),
+            (b"cookie", cookie.encode()),
+            (b"x-csrftoken", token.encode()),
+            (b"content-type", b"multipart/form-data; boundary=benchboundary7f3a9c"),
+            (b"content-length", str(len(body)).encode()),
+        ],
+        "client": ("127.0.0.1", 40000),
+        "server": ("127.0.0.1", 8000),
+        "state": {},
+    }
+
+
+def _form(token: str, category: int, key: str) -> bytes:
+    fields = {
+        "_csrf_token": token,
+        "idempotency_key": key,
+        "title": f"Jalan berlubang di depan sekolah {key}",
+        "description": f"Lubang besar di tengah jalan, berbahaya bagi pengendara motor. {key}",
+        "category": str(category),
+        "location_text": "Jl. Dago",
+        "latitude": "",
+        "longitude": "",
+        "urgency": "normal",
+    }
+    parts = [
+        f'--benchboundary7f3a9c\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
+        for name, value in fields.items()
+    ]
+    return ("".join(parts) + "--benchboundary7f3a9c--\r\n").encode()
+
+
+async def profile_posts(dsn: str, category: int, requests: int) -> None:
+    """`requests` submissions straight into the app (no HTTP), as one citizen: the process's
+    CPU time per submission (best of three batches), then the same under cProfile."""
+    import cProfile
+    import pstats
+    import time
+
+    import httpx
+
+    from pengaduan.app import create_app
+    from tests.support.databases import settings_for
+
+    app = create_app(
+        settings_for(
+            dsn,
+            PENGADUAN_OUTBOX_IN_APP="false",
+            PENGADUAN_DATA_DIR=str(Path(tempfile.mkdtemp(prefix="bench-submit-"))),
+        )
+    )
+    nonce = os.urandom(4).hex()
+    counter = iter(range(10**9))
+
+    async with app.lifespan():
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+            await log_in(client, "bench.warga000", PASSWORD)
+            form = await client.get("/pengaduan/baru")
+            token = re.search(r'name="_csrf_token" value="([^"]+)"', form.text).group(1)
+            cookie = cookie_header(client)
+
+        async def post() -> None:
+            body = _form(token, category, f"p{nonce}{next(counter):09d}")
+            status = 0
+            sent = False
+
+            async def receive() -> dict:
+                nonlocal sent
+                if sent:
+                    return {"type": "http.disconnect"}
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+
+            async def send(message: dict) -> None:
+                nonlocal status
+                if message["type"] == "http.response.start":
+                    status = message["status"]
+
+            await app(_post_scope(cookie, token, body), receive, send)
+            if status != 303:
+                raise SystemExit(f"a submission was answered {status}")
+
+        for _ in range(30):
+            await post()
+        batches = []
+        database = []
+        for _ in range(3):
+            started, pg_started = time.process_time(), _postgres_cpu_seconds()
+            for _ in range(requests):
+                await post()
+            batches.append((time.process_time() - started) * 1000 / requests)
+            database.append((_postgres_cpu_seconds() - pg_started) * 1000 / requests)
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for _ in range(requests):
+            await post()
+        profiler.disable()
+    stats = pstats.Stats(profiler).sort_stats("cumulative")
+    stats.print_stats(os.environ.get("PROFILE_FILTER", ""), 60)
+    stats.sort_stats("tottime").print_stats(30)
+    print(
+        f"POST /pengaduan/baru: {min(batches):.2f} ms CPU per submission in-process (no HTTP),"
+        f" PostgreSQL {min(database):.2f} ms (its processes)"
+    )
+
+
+def _postgres_cpu_seconds() -> float:
+    """The CPU time (user and system) so far of the bench's PostgreSQL: its postmaster and
+    the processes it started (other servers on the machine, e.g. tests', left out)."""
+    postmaster = (BENCH_PGDATA / "postmaster.pid").read_text().split()[0]
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        if pid == postmaster or fields[1] == postmaster:  # fields[1]: the parent's pid
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--complaints", type=int, default=12_000)
@@ -214,6 +353,12 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="keep the data of the last run")
     parser.add_argument(
         "--position", default="", help="LAT,LON: every complaint at one place (map cells)"
+    )
+    parser.add_argument(
+        "--profile",
+        type=int,
+        metavar="N",
+        help="instead: N submissions in-process, CPU per submission and a profile",
     )
     args = parser.parse_args()
     log_dir = bench_environment()
@@ -227,6 +372,9 @@ def main() -> None:
     categories = asyncio.run(
         _scalar(dsn, "SELECT array_agg(id ORDER BY id) FROM categories WHERE is_active")
     )
+    if args.profile:
+        asyncio.run(profile_posts(dsn, categories[0], args.profile))
+        return
     app = start_app(dsn, log_dir)
     ceiling = None
     try:
@@ -244,9 +392,11 @@ def main() -> None:
         cookies = [cookie for cookie, _token in logged_in]
         top = load(ceiling.url, cookies, args.connections, args.seconds, "/petugas/antrean")
         before = asyncio.run(_scalar(dsn, "SELECT count(*) FROM complaints"))
+        wal_before = asyncio.run(_scalar(dsn, WAL_SQL))
         with WaitSampler(dsn) as sampler:
             r = run_wrk_posts(app.url, people, args.connections, args.seconds, args.position)
         made = asyncio.run(_scalar(dsn, "SELECT count(*) FROM complaints")) - before
+        wal = [b - a for a, b in zip(wal_before, asyncio.run(_scalar(dsn, WAL_SQL)), strict=True)]
         for name, x in (("ceiling", top), ("submit", r)):
             print(
                 f"  {name:8} {x['rps']:9.1f} req/s   p50 {x['p50']:7.1f} ms   p99 {x['p99']:7.1f}"
@@ -254,6 +404,11 @@ def main() -> None:
                 f"{', socket errors ' + x['socket_errors'] if x['socket_errors'] else ''})"
             )
         print(f"  complaints made (warm-up included): {made:,}")
+        print(
+            f"  WAL per complaint made: {wal[0] / max(1, made) / 1024:.1f} KiB,"
+            f" {wal[1] / max(1, made):.1f} records, {wal[2] / max(1, made):.1f} full-page images"
+            " (the whole server's WAL in the run, divided)"
+        )
         if made < r["requests"]:  # each measured request must have filed a new complaint
             print(f"  WARNING: {r['requests']:,} requests but {made:,} complaints made")
         share = r["rps"] / top["rps"]
