@@ -57,8 +57,8 @@ ANONYMOUS = ("", "")
 CONNECTIONS = 100
 
 
-async def prepare(complaints: int, reuse: bool) -> str:
-    dsn = await queue_load.prepare_database(complaints, 0, reuse=reuse, database_name=DATABASE)
+async def prepare(complaints: int, reuse: bool, database: str = DATABASE) -> str:
+    dsn = await queue_load.prepare_database(complaints, 0, reuse=reuse, database_name=database)
     if reuse:
         return dsn
     import asyncpg
@@ -296,12 +296,17 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--only", help="load only the pages whose name contains this")
     parser.add_argument("--code", type=Path, help="also load the app from this checkout")
+    parser.add_argument(
+        "--database",
+        default=DATABASE,
+        help=f"the bench database's name (default {DATABASE}): one per data size, kept apart",
+    )
     args = parser.parse_args()
     log_dir = bench_environment()
 
     if not args.reuse:
         print(f"Seeding {args.complaints:,} complaints ...")
-    dsn = asyncio.run(prepare(args.complaints, args.reuse))
+    dsn = asyncio.run(prepare(args.complaints, args.reuse, args.database))
     targets = asyncio.run(_targets(dsn))
     if args.profile:
         asyncio.run(profile(dsn, targets, args.profile, args.requests))
