@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+BENCH_PGDATA = ROOT / "var" / "bench-pgdata"
 
 
 def bench_environment() -> Path:
@@ -150,3 +151,26 @@ def run_wrk_script(
         timeout=seconds + 60,
     ).stdout
     return wrk_figures(out)
+
+
+def postgres_cpu() -> dict[str, float]:
+    """The CPU seconds (user and system) so far of each process of the bench's PostgreSQL:
+    its postmaster and the processes it started (other servers, e.g. tests', left out)."""
+    postmaster = (BENCH_PGDATA / "postmaster.pid").read_text().split()[0]
+    ticks = os.sysconf("SC_CLK_TCK")
+    found = {}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        if pid == postmaster or fields[1] == postmaster:  # fields[1]: the parent's pid
+            found[pid] = (int(fields[11]) + int(fields[12])) / ticks
+    return found
+
+
+def postgres_cpu_since(before: dict[str, float]) -> float:
+    """The CPU seconds its processes spent since `before` (one that ended meanwhile, e.g. an
+    autovacuum worker, is not counted; a new one counts whole)."""
+    return sum(cpu - before.get(pid, 0.0) for pid, cpu in postgres_cpu().items())

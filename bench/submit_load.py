@@ -32,7 +32,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import bench_environment, cookie_header, log_in, run_wrk_script
+from harness import (
+    bench_environment,
+    cookie_header,
+    log_in,
+    postgres_cpu,
+    postgres_cpu_since,
+    run_wrk_script,
+)
 from queue_load import (
     load,
     prepare_database,
@@ -44,7 +51,6 @@ DATABASE = "bench_submit"
 PASSWORD = "bench-warga-sandi"
 TARGET_SHARE = 0.07
 TARGET_P99_MS = 200.0
-BENCH_PGDATA = Path(__file__).resolve().parents[1] / "var" / "bench-pgdata"
 WAL_SQL = "SELECT ARRAY[wal_bytes, wal_records, wal_fpi]::bigint[] FROM pg_stat_wal"
 
 LUA = r"""
@@ -308,14 +314,14 @@ async def profile_posts(dsn: str, category: int, requests: int) -> None:
         database = []
         kernel = []
         for _ in range(3):
-            started, pg_started = os.times(), _postgres_cpu()
+            started, pg_started = os.times(), postgres_cpu()
             for _ in range(requests):
                 await post()
             ended = os.times()
             spent = ended.user + ended.system - started.user - started.system
             batches.append(spent * 1000 / requests)
             kernel.append((ended.system - started.system) * 1000 / requests)
-            database.append(_postgres_cpu_since(pg_started) * 1000 / requests)
+            database.append(postgres_cpu_since(pg_started) * 1000 / requests)
         profiler = cProfile.Profile()
         profiler.enable()
         for _ in range(requests):
@@ -329,29 +335,6 @@ async def profile_posts(dsn: str, category: int, requests: int) -> None:
         f" in the kernel {min(kernel):.2f} ms),"
         f" PostgreSQL {min(database):.2f} ms (its processes)"
     )
-
-
-def _postgres_cpu() -> dict[str, float]:
-    """The CPU seconds (user and system) so far of each process of the bench's PostgreSQL:
-    its postmaster and the processes it started (other servers, e.g. tests', left out)."""
-    postmaster = (BENCH_PGDATA / "postmaster.pid").read_text().split()[0]
-    ticks = os.sysconf("SC_CLK_TCK")
-    found = {}
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            stat = Path(f"/proc/{pid}/stat").read_text()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2 :].split()
-        if pid == postmaster or fields[1] == postmaster:  # fields[1]: the parent's pid
-            found[pid] = (int(fields[11]) + int(fields[12])) / ticks
-    return found
-
-
-def _postgres_cpu_since(before: dict[str, float]) -> float:
-    """The CPU seconds its processes spent since `before` (one that ended meanwhile, e.g. an
-    autovacuum worker, is not counted; a new one counts whole)."""
-    return sum(cpu - before.get(pid, 0.0) for pid, cpu in _postgres_cpu().items())
 
 
 def main() -> None:

@@ -46,7 +46,13 @@ sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT / "src"))
 
 import queue_load  # noqa: E402
-from harness import bench_environment, counted_queries, log_in  # noqa: E402
+from harness import (  # noqa: E402
+    bench_environment,
+    counted_queries,
+    log_in,
+    postgres_cpu,
+    postgres_cpu_since,
+)
 
 DATABASE = "bench_user_pages"
 TARGET_SHARE = 0.15
@@ -264,13 +270,19 @@ async def cpu_per_page(dsn: str, targets: dict, requests: int, only: str | None)
                 if (status := await _asgi_get(app, path, cookies[who])) != 200:
                     raise SystemExit(f"{path}: {status}")
             batches = []
+            database = []
             for _ in range(3):
-                started = time.process_time()
+                started, pg_started = time.process_time(), postgres_cpu()
                 for _ in range(requests):
                     pagecache.clear()
                     await _asgi_get(app, path, cookies[who])
                 batches.append((time.process_time() - started) * 1000 / requests)
-            print(f"  {name:22} {min(batches):6.2f} ms CPU per request in-process", flush=True)
+                database.append(postgres_cpu_since(pg_started) * 1000 / requests)
+            print(
+                f"  {name:22} {min(batches):6.2f} ms CPU per request in-process,"
+                f" PostgreSQL {min(database):5.2f} ms",
+                flush=True,
+            )
 
 
 async def _cookies(url: str, targets: dict) -> dict[tuple[str, str], str]:
