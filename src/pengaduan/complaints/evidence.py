@@ -10,7 +10,7 @@ import warnings
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
-from pathlib import PurePosixPath, PureWindowsPath
+from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from PIL import ExifTags, Image
 
@@ -94,7 +94,12 @@ def storage_for(settings: Settings) -> Storage:
             settings.s3_secret_access_key,
             settings.s3_prefix,
         )
-    return FileSystemStorage(settings.uploads_dir)
+    return _filesystem_storage(settings.uploads_dir)
+
+
+@lru_cache(maxsize=8)
+def _filesystem_storage(folder: Path) -> FileSystemStorage:
+    return FileSystemStorage(folder)
 
 
 @lru_cache(maxsize=8)

@@ -60,11 +60,13 @@ def _settings(state: State) -> Settings:
     return state.settings
 
 
-def _storage(state: State) -> Storage:
+def _storage(state: State, settings: SettingsDep) -> Storage:
     from pengaduan.complaints.evidence import storage_for
 
-    # Tests may put another storage on the app's state.
-    return state.get("storage") or storage_for(state.settings)
+    # Tests may put another storage on the app's state. Taking `settings` (not reading it off
+    # the state) orders the two: Litestar resolves dependencies of one level concurrently, in
+    # an anyio task group per request (two tasks), which showed in the submission's profile.
+    return state.get("storage") or storage_for(settings)
 
 
 DEPENDENCIES = {
