@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+import json
 import os
 import signal
 import sys
@@ -116,6 +117,73 @@ async def test_committed_message_arrives_with_text_and_html(
     # No wait for stragglers: the sink records a message before it answers 250, so whatever
     # deliver_due sent had arrived when it returned.
     assert len(smtp_sink.messages) == 1
+
+
+# --- notification mails: written when sent -----------------------------------------------------
+
+
+def _reader(user_id: int) -> dict:
+    return {
+        "id": user_id,
+        "email": "budi@example.test",
+        "email_confirmed_at": datetime.now(UTC),
+        "language": "en",
+        "full_name": "Budi Santoso",
+    }
+
+
+async def test_a_notification_mail_is_queued_without_its_bodies_and_written_when_sent(
+    db_dsn: str, mail_settings: Settings, smtp_sink: SmtpSink
+) -> None:
+    """The request queues the subject and what writes the mail; the worker writes it, here
+    for an account that is gone by then: in the language and name it was queued for."""
+    from pengaduan.notifications import services
+
+    note = {"kind": "reply", "params": {"number": "ADU-2026-000007", "text": "Oke."}}
+    async with ENGINE.transaction():
+        await services.mail(
+            _reader(424242),  # no such account any more when it is sent
+            "notification",
+            {"link": "/pengaduan/7", "settings_link": "/notifikasi/pengaturan"},
+            "notification_reply",
+            notification=note,
+            settings=mail_settings,
+        )
+    [row] = await _rows(db_dsn)
+    queued = json.loads(row["payload"])
+    assert queued["subject"] == "New reply on your complaint ADU-2026-000007"
+    assert "text" not in queued and "html" not in queued
+
+    assert await outbox_worker.deliver_due(mail_settings) == 1
+    [received] = await smtp_sink.wait_for_async(1)
+    message = received.message
+    assert message["Subject"] == "New reply on your complaint ADU-2026-000007"
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    assert "Hello Budi Santoso," in text and "Oke." in text
+    assert "Oke." in message.get_body(preferencelist=("html",)).get_content()
+
+
+async def test_a_notification_mail_that_cannot_be_written_is_given_up_alone(
+    db_dsn: str, mail_settings: Settings, smtp_sink: SmtpSink
+) -> None:
+    """A mail whose template cannot be written has nothing else to send: it goes to the dead
+    list with the reason, and the mails beside it in the batch are sent."""
+    spec = {"user": 1, "template": "no_such_mail", "context": {}, "notification": None}
+    async with ENGINE.transaction():
+        await outbox.enqueue_notification_email(
+            to="rusak@example.test",
+            subject="Rusak",
+            kind="notification_reply",
+            render={**spec, "language": "id", "full_name": "Budi"},
+        )
+        await outbox.enqueue_email(to="budi@example.test", mail=MAIL, kind="test")
+    assert await outbox_worker.deliver_due(mail_settings) == 1
+    [received] = await smtp_sink.wait_for_async(1)
+    assert received.recipients == ("budi@example.test",)
+    broken, sent = await _rows(db_dsn)
+    assert broken["dead_at"] is not None and broken["sent_at"] is None
+    assert "cannot be written" in broken["last_error"]
+    assert sent["sent_at"] is not None
 
 
 # --- failures and retries --------------------------------------------------------------------

@@ -20,7 +20,7 @@ from pengaduan.settings import Settings, get_settings
 from tests.factories import make_category, make_complaint, make_unit, make_user
 from tests.integration.outbox_helpers import make_due, quiet_session_app  # noqa: F401
 from tests.support.databases import settings_for
-from tests.support.mail import SmtpSink
+from tests.support.mail import SmtpSink, written
 from tests.support.net import free_port
 from tests.support.sms import GatewaySink
 
@@ -359,7 +359,7 @@ async def test_reply_assignment_and_reopening_reach_the_outbox_as_the_users_chos
     [mail] = await _rows(
         db_dsn, "SELECT payload FROM outbox WHERE payload->>'kind' = 'notification_reply'"
     )
-    payload = json.loads(mail["payload"])
+    payload = written(json.loads(mail["payload"]))
     assert "Sedang kami kerjakan." in payload["text"]
     assert f"/pengaduan/{complaint}" in payload["text"]
     assert "/notifikasi/pengaturan" in payload["html"]

@@ -17,6 +17,7 @@ import pytest
 from pengaduan.complaints import filing
 from pengaduan.complaints.forms import ComplaintFields
 from pengaduan.settings import Settings
+from tests.support.mail import written
 from tests.support.waiting import wait_until_async
 
 TIMEOUT = 20.0
@@ -149,6 +150,9 @@ async def test_a_submission_writes_its_rows_and_sends_what_its_listeners_need(
         ]
         payload = json.loads(mails[0]["payload"])
         assert payload["kind"] == "complaint_received"
+        # Queued with its subject and what writes it when sent, not its bodies.
+        assert "text" not in payload and "html" not in payload
+        payload = written(payload)
         assert c["number"] in payload["subject"] and c["tracking_code"] in payload["text"]
         assert f"/pengaduan/{complaint_id}" in payload["text"]
     finally:

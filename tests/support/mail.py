@@ -175,3 +175,18 @@ class SmtpSink:
                     f"{timeout} s, got {len(found)}"
                 )
             await asyncio.sleep(0.02)
+
+
+def written(payload: dict[str, Any]) -> dict[str, Any]:
+    """A queued outbox mail's payload as it will be sent: a notification mail is queued with
+    its subject and spec only (notifications.services.mail_for) and written when sent; here
+    in the language and name it was queued for. Other mails are returned as they are."""
+    from pengaduan.notifications import texts
+
+    spec = payload.get("render") or {}
+    if "text" in payload or "template" not in spec:
+        return payload
+    mail = texts.render_notification_mail(
+        spec, language=spec["language"], full_name=spec["full_name"]
+    )
+    return {**payload, "subject": mail.subject, "text": mail.text, "html": mail.html}

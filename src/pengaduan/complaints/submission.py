@@ -223,7 +223,7 @@ def _told(
         payload = outbox.sms_payload(sms[0], "submitted", sms[1])
         rows.append(("sms", outbox.sms_recipient(user["id"]), json.dumps(payload)))
     if mail is not None:
-        payload = outbox.email_payload(mail[0], "complaint_received", mail[1])
+        payload = outbox.notification_email_payload(mail[0], "complaint_received", mail[1])
         rows.append(("email", user["email"], json.dumps(payload)))
     return (title[:200], body, json.dumps(params)), rows
 

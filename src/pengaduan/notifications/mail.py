@@ -48,5 +48,20 @@ def render_mail(name: str, context: dict[str, Any], language: str) -> RenderedMa
         html = env.get_template(f"{MAIL_FOLDER}/{name}.html").render(context)
     finally:
         i18n.set_locale(previous)
+    return RenderedMail(subject=_one_line(subject), text=text.strip() + "\n", html=html)
+
+
+def render_subject(name: str, context: dict[str, Any], language: str) -> str:
+    """Only the subject of mail `name` in `language` (what a queued mail shows in lists)."""
+    previous = i18n.get_locale()
+    i18n.set_locale(language)
+    try:
+        template = mail_environment().get_template(f"{MAIL_FOLDER}/{name}.subject.txt")
+        return _one_line(template.render(context))
+    finally:
+        i18n.set_locale(previous)
+
+
+def _one_line(subject: str) -> str:
     # A header is one line: collapse whatever the template or a translation left in it.
-    return RenderedMail(subject=" ".join(subject.split()), text=text.strip() + "\n", html=html)
+    return " ".join(subject.split())

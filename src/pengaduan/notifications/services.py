@@ -9,8 +9,7 @@ from pengaduan import db
 from pengaduan.db import ENGINE
 from pengaduan.events import publish
 from pengaduan.notifications import texts
-from pengaduan.notifications.mail import RenderedMail
-from pengaduan.notifications.outbox import enqueue_email, enqueue_sms
+from pengaduan.notifications.outbox import enqueue_notification_email, enqueue_sms
 from pengaduan.notifications.tables import Notification, NotificationPreference
 
 # Callers and pages know these as notifications.services.<name>; texts owns them.
@@ -156,8 +155,8 @@ async def mail(
         user, template, context, topic=topic, notification=notification, settings=settings
     )
     if found is not None:
-        rendered, spec = found
-        await enqueue_email(to=user["email"], mail=rendered, kind=kind, render=spec)
+        subject, spec = found
+        await enqueue_notification_email(to=user["email"], subject=subject, kind=kind, render=spec)
 
 
 def mail_for(
@@ -168,9 +167,9 @@ def mail_for(
     topic: str | None = None,
     notification: dict[str, Any] | None = None,
     settings: Settings,
-) -> tuple[RenderedMail, dict[str, Any]] | None:
-    """The mail `mail` queues for the user (rendered in their language) and its spec, which
-    writes it again when sent; None when none may or should go (see `mail`)."""
+) -> tuple[str, dict[str, Any]] | None:
+    """The subject (in the user's language) and the spec of the mail `mail` queues for the
+    user, which writes it when sent; None when none may or should go (see `mail`)."""
     if not user.get("email") or user.get("email_confirmed_at") is None:
         return None
     if topic is not None and not wants(user, "email", topic):
@@ -189,11 +188,21 @@ def mail_for(
         # Mail to the reporter about their complaint: a reply to it becomes a message on it
         # (the outbox sets the complaint's reply address; the footer invites the reply).
         context["reply_number"] = number
-    spec = texts.mail_spec(template, context, user_id=user["id"], notification=notification)
-    rendered = texts.render_notification_mail(
+    spec = texts.mail_spec(
+        template,
+        context,
+        user_id=user["id"],
+        notification=notification,
+        language=user["language"],
+        full_name=user["full_name"],
+    )
+    # Only the subject now (the outbox lists show it); the bodies are written when the mail
+    # is sent, in the language the recipient uses then (outbox.email_delivery): rendering
+    # them here cost every submission and status change two templates for nothing.
+    subject = texts.notification_mail_subject(
         spec, language=user["language"], full_name=user["full_name"]
     )
-    return rendered, spec
+    return subject, spec
 
 
 async def tell(

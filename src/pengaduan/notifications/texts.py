@@ -20,7 +20,7 @@ from pengaduan import i18n
 from pengaduan.complaints.statuses import STATUSES
 from pengaduan.i18n import _
 from pengaduan.notifications import sms
-from pengaduan.notifications.mail import RenderedMail, render_mail
+from pengaduan.notifications.mail import RenderedMail, render_mail, render_subject
 from pengaduan.web.labels import status_label
 
 # The kinds of notification, in the order the preferences page lists them, with who gets
@@ -177,20 +177,36 @@ def mail_spec(
     *,
     user_id: int,
     notification: Mapping[str, Any] | None = None,
+    language: str | None = None,
+    full_name: str | None = None,
 ) -> dict[str, Any]:
-    """What the outbox keeps to write a notification's mail again when it is sent: the
-    template, its context (codes, not words) and the notification's kind and parameters."""
+    """What the outbox keeps to write a notification's mail when it is sent: the template,
+    its context (codes, not words), the notification's kind and parameters, and the
+    recipient's language and name when queued (used if the account is gone by then)."""
     plain = {
         key: value.isoformat() if isinstance(value, datetime) else value
         for key, value in context.items()
     }
-    return {"user": user_id, "template": template, "context": plain, "notification": notification}
+    spec = {"user": user_id, "template": template, "context": plain, "notification": notification}
+    if language is not None and full_name is not None:
+        spec.update(language=language, full_name=full_name)
+    return spec
 
 
 def render_notification_mail(
     spec: Mapping[str, Any], *, language: str, full_name: str
 ) -> RenderedMail:
     """The mail of `spec` (see mail_spec) in `language`, for the recipient `full_name`."""
+    return render_mail(spec["template"], _mail_context(spec, language, full_name), language)
+
+
+def notification_mail_subject(spec: Mapping[str, Any], *, language: str, full_name: str) -> str:
+    """Only the subject of the mail of `spec`: what the outbox keeps of it when queued (the
+    rest is written when it is sent, `render_notification_mail`)."""
+    return render_subject(spec["template"], _mail_context(spec, language, full_name), language)
+
+
+def _mail_context(spec: Mapping[str, Any], language: str, full_name: str) -> dict[str, Any]:
     context: dict[str, Any] = {"full_name": full_name, **spec["context"]}
     for key in _TIMES:
         if isinstance(context.get(key), str):
@@ -201,4 +217,4 @@ def render_notification_mail(
         # recipient's language like the template around them).
         with in_language(language):
             context["title"], context["text"] = title_and_body(note["kind"], note["params"])
-    return render_mail(spec["template"], context, language)
+    return context

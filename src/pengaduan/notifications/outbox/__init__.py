@@ -35,6 +35,12 @@ def email_payload(
     return payload
 
 
+def notification_email_payload(subject: str, kind: str, render: dict[str, Any]) -> dict[str, Any]:
+    """A notification mail's payload: its subject (for the lists) and the spec that writes it
+    when sent (notifications.texts.mail_spec), in the language its recipient uses then."""
+    return {"subject": subject, "kind": kind, "render": render}
+
+
 def sms_recipient(user_id: int) -> str:
     return f"{SMS_RECIPIENT_PREFIX}{user_id}"
 
@@ -70,6 +76,14 @@ async def enqueue_email(
     (notifications.texts.mail_spec) the mail is written again when sent, in the language
     its recipient uses then."""
     await _enqueue("email", to, email_payload(mail, kind, render))
+
+
+async def enqueue_notification_email(
+    *, to: str, subject: str, kind: str, render: dict[str, Any]
+) -> None:
+    """Queue a notification mail for `to`, written when it is sent (see
+    `notification_email_payload`); joins the caller's transaction as `enqueue_email` does."""
+    await _enqueue("email", to, notification_email_payload(subject, kind, render))
 
 
 async def enqueue_sms(

@@ -151,17 +151,25 @@ async def _readers(rows: Sequence[asyncpg.Record]) -> dict[int, Any]:
 
 
 def _written_now(payload: dict[str, Any], readers: dict[int, Any]) -> dict[str, Any]:
-    """A notification mail written in the language its recipient uses now (they may have
-    switched since it was queued); as queued when that cannot be done."""
+    """A notification mail written now, in the language its recipient uses now (they may have
+    switched since it was queued); for an account gone meanwhile, in the language and name
+    it was queued for. Notification mails are queued without their bodies (only the
+    subject, services.mail_for); older rows carry the text they were queued with, sent as
+    it is when the mail cannot be written again."""
     spec = payload.get("render")
-    reader = readers.get(spec.get("user")) if isinstance(spec, dict) else None
-    if reader is None:
+    if not isinstance(spec, dict):
+        return payload
+    reader = readers.get(spec.get("user")) or spec
+    language, full_name = reader.get("language"), reader.get("full_name")
+    if language is None or full_name is None:
         return payload
     try:
-        mail = texts.render_notification_mail(
-            spec, language=reader["language"], full_name=reader["full_name"]
-        )
-    except Exception:
+        mail = texts.render_notification_mail(spec, language=language, full_name=full_name)
+    except Exception as exc:
+        if "text" not in payload:
+            # Nothing else to send: the row is given up with the error (the dead list shows
+            # it, and an admin can send it again once the template is mended).
+            raise ValueError(f"the notification mail cannot be written: {exc!r}") from exc
         # The text queued with it is still a good message: send that rather than none.
         log.exception("outbox: cannot write a notification mail again; sending it as queued")
         return payload
