@@ -9,12 +9,13 @@ from pengaduan.audit.tables import AuditLog
 from pengaduan.categorising.tables import CategoryCount, CategoryTerm
 from pengaduan.complaints.tables import (
     Complaint,
+    ComplaintTally,
     EvidenceFile,
     Message,
     Rating,
     StatusHistory,
 )
-from pengaduan.handling.tables import OfficerWorkload, QueueVersion
+from pengaduan.handling.tables import QueueVersion
 from pengaduan.handover.tables import HandoverUpdate
 from pengaduan.map.tables import ComplaintCell
 from pengaduan.notifications.tables import Notification, NotificationPreference, Outbox
@@ -49,7 +50,7 @@ TABLES = [
     CategoryTerm,
     CategoryCount,
     ComplaintCell,
-    OfficerWorkload,
+    ComplaintTally,
 ]
 
 APP_CONFIG = AppConfig(

@@ -10,8 +10,8 @@ import signal
 from pengaduan import db, outages
 from pengaduan.backup import schedule as backup_schedule
 from pengaduan.complaints import jobs as complaint_jobs
+from pengaduan.complaints import tallies
 from pengaduan.handling import jobs as handling_jobs
-from pengaduan.handling import workload
 from pengaduan.map import jobs as map_jobs
 from pengaduan.notifications.outbox.worker import OutboxWorker
 from pengaduan.scheduler import Scheduler
@@ -27,7 +27,7 @@ def scheduler_for(
     complaint_jobs.register(scheduler, settings)
     backup_schedule.register(scheduler, settings)
     map_jobs.register(scheduler, settings)
-    workload.register(scheduler, settings)
+    tallies.register(scheduler, settings)
     return scheduler
 
 

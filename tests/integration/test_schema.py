@@ -52,7 +52,7 @@ RAW_SQL_INDEXES = {
     "complaints_position",
     "complaint_cells_key",
     "complaint_cells_slots",
-    "officer_workload_key",
+    "complaint_tallies_key",
 }
 INDEXES = """
 SELECT tablename, regexp_replace(indexdef, 'INDEX \\S+ ON', 'INDEX ON') AS def

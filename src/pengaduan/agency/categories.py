@@ -15,7 +15,7 @@ from pengaduan.agency import changes
 from pengaduan.agency.tables import Category, Unit
 from pengaduan.agency.units import unit_still_active
 from pengaduan.audit import services as audit
-from pengaduan.complaints import statuses
+from pengaduan.complaints import tallies
 from pengaduan.errors import NOT_FOUND, Checked, Refused
 from pengaduan.i18n import _, ngettext
 from pengaduan.web.values import record_id, whole_number
@@ -60,15 +60,11 @@ async def all_categories() -> list[dict[str, Any]]:
 _LIST_SQL = f"""
 SELECT c.id, c.name, c.description, c.icon, c.is_active, c.deadline_days,
        c.default_unit, u.name AS unit_name, u.is_active AS unit_active,
-       coalesce(p.total, 0) AS complaints, coalesce(p.open, 0) AS open_complaints,
+       {tallies.total_of("category", "c.id")} AS complaints,
+       {tallies.open_of("category", "c.id")} AS open_complaints,
        (SELECT count(*) FROM response_templates t WHERE t.category = c.id) AS templates
 FROM categories c
 JOIN units u ON u.id = c.default_unit
-LEFT JOIN (
-    SELECT category, count(*) AS total,
-           count(*) FILTER (WHERE status IN ({statuses.OPEN_SQL})) AS open
-    FROM complaints GROUP BY category
-) p ON p.category = c.id
 ORDER BY c.is_active DESC, c.name
 """
 

@@ -10,7 +10,7 @@ from typing import Any
 from pengaduan import db
 from pengaduan.agency import changes
 from pengaduan.agency.tables import Unit
-from pengaduan.complaints import statuses
+from pengaduan.complaints import tallies
 from pengaduan.errors import NOT_FOUND, Checked, Refused
 from pengaduan.i18n import _
 
@@ -26,8 +26,7 @@ SELECT u.id, u.name, u.description, u.is_active, u.auto_assign,
          WHERE o.unit = u.id AND o.role = 'officer' AND o.is_active) AS officers,
        (SELECT count(*) FROM categories c
          WHERE c.default_unit = u.id AND c.is_active) AS categories,
-       (SELECT count(*) FROM complaints p
-         WHERE p.unit = u.id AND p.status IN ({statuses.OPEN_SQL})) AS open_complaints
+       {tallies.open_of("unit", "u.id")} AS open_complaints
 FROM units u
 ORDER BY u.is_active DESC, u.name
 """

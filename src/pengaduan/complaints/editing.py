@@ -8,14 +8,13 @@ from typing import Any
 
 from pengaduan import db
 from pengaduan.audit import services as audit
-from pengaduan.complaints import lifecycle
+from pengaduan.complaints import lifecycle, tallies
 from pengaduan.complaints.forms import ComplaintFields
 from pengaduan.complaints.lifecycle import Actor
 from pengaduan.complaints.reading import check_reporter, reporters_locked
 from pengaduan.complaints.tables import Complaint
 from pengaduan.errors import CONFLICT, INVALID, Refused
 from pengaduan.events import publish
-from pengaduan.handling import workload
 from pengaduan.i18n import _
 from pengaduan.settings import Settings
 
@@ -71,7 +70,7 @@ async def update_complaint(
             if category["unit"] != before["unit"]:
                 unit = category["unit"]
                 officer = (
-                    await workload.least_busy_officer(unit) if category["auto_assign"] else None
+                    await tallies.least_busy_officer(unit) if category["auto_assign"] else None
                 )
                 values[Complaint.unit] = unit
                 values[Complaint.officer] = officer

@@ -26,13 +26,13 @@ from typing import Any
 
 from pengaduan import db
 from pengaduan.audit import services as audit
+from pengaduan.complaints import tallies
 from pengaduan.complaints.evidence import StoredEvidence
 from pengaduan.complaints.forms import ComplaintFields
 from pengaduan.complaints.lifecycle import Actor
 from pengaduan.complaints.numbering import NUMBER_SEQUENCE
 from pengaduan.events import notifications as events_of
 from pengaduan.events import publish_committed
-from pengaduan.handling import workload
 from pengaduan.notifications import outbox, texts
 from pengaduan.notifications import services as notifications
 from pengaduan.settings import Settings
@@ -60,7 +60,7 @@ LEFT JOIN LATERAL (
     SELECT c.id, c.deadline_days, c.default_unit AS unit,
            -- The unit's active officer with the fewest open complaints (ties: lowest id).
            CASE WHEN $5 AND un.auto_assign AND k.id IS NULL
-                THEN {workload.least_busy_in("un.id")} END AS officer
+                THEN {tallies.least_busy_in("un.id")} END AS officer
     FROM categories c JOIN units un ON un.id = c.default_unit
     WHERE c.id = $1 AND (c.is_active OR c.id = $4)
 ) AS cat ON true

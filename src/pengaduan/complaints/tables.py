@@ -103,3 +103,20 @@ class Rating(Table, tablename="ratings", db=ENGINE):
     comment = Text(default="")
     created_at = Timestamptz()
     idempotency_key = Varchar(length=64, null=True, default=None, unique=True)
+
+
+class ComplaintTally(Table, tablename="complaint_tallies", db=ENGINE):
+    """Complaints per officer, unit and category (`scope` "officer", "unit" or "category";
+    `key` its id): `open_count` while pending, verified or in progress, `total_count` always.
+
+    Kept exact by statement-level triggers on complaints in the changing transaction
+    (migration 2026-12-05T10:00). Readers sum over rows: a key may have several slots
+    (`shard`), because a trigger adds to the first slot of its key no other transaction holds,
+    or to a new one, and so never waits for another submission's commit; a job folds them
+    back (complaints.tallies). (scope, key, shard) is unique (an index made by raw SQL)."""
+
+    scope = Varchar(length=16)
+    key = Integer()
+    shard = Integer(default=0)
+    open_count = Integer(default=0)
+    total_count = Integer(default=0)

@@ -8,12 +8,12 @@ from typing import Any
 
 from pengaduan import db
 from pengaduan.audit import services as audit
+from pengaduan.complaints import tallies
 from pengaduan.complaints.statuses import OPEN_SQL, OPEN_STATUSES
 from pengaduan.complaints.tables import Complaint
 from pengaduan.db import ENGINE
 from pengaduan.errors import INVALID, NOT_FOUND, Refused
 from pengaduan.events import publish
-from pengaduan.handling import workload
 from pengaduan.i18n import _, ngettext
 from pengaduan.notifications import services as notifications
 from pengaduan.settings import Settings
@@ -141,7 +141,7 @@ async def officers_by_unit(unit_ids: list[int] | None = None) -> list[dict[str, 
     rows = await db.fetch(
         f"""
         SELECT o.id, o.full_name, o.username, o.unit, u.name AS unit_name,
-               {workload.open_of("o.id")} AS open_complaints
+               {tallies.open_of("officer", "o.id")} AS open_complaints
         FROM users o JOIN units u ON u.id = o.unit
         {where}
         ORDER BY u.name, o.full_name
@@ -154,7 +154,7 @@ async def officers_by_unit(unit_ids: list[int] | None = None) -> list[dict[str, 
 # The admin complaint list's choices in one round trip, as JSON lists (plain numbers, text
 # and booleans): every unit and every category (id, name, is_active) by name, and what
 # `officers_by_unit()` returns, in its order.
-# The open complaints come from officer_workload (handling.workload), exact at any size; the
+# The open complaints come from complaint_tallies (complaints.tallies), exact at any size; the
 # menu shows a load beyond this as "more than 99 open" (a short menu line).
 WORKLOAD_CAP = 99
 _LIST_CHOICES_SQL = f"""
@@ -168,7 +168,7 @@ SELECT
   (SELECT coalesce(json_agg(json_build_object(
               'id', o.id, 'full_name', o.full_name, 'username', o.username, 'unit', o.unit,
               'unit_name', u.name,
-              'open_complaints', {workload.open_of("o.id")})
+              'open_complaints', {tallies.open_of("officer", "o.id")})
               ORDER BY u.name, o.full_name), '[]')
    FROM users o JOIN units u ON u.id = o.unit
    WHERE o.role = 'officer' AND o.is_active) AS officers

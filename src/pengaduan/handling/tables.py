@@ -20,16 +20,3 @@ class QueueVersion(Table, tablename="queue_versions", db=ENGINE):
 
     unit = Integer(index=True)
     version = BigInt(default=0)
-
-
-class OfficerWorkload(Table, tablename="officer_workload", db=ENGINE):
-    """Each officer's open complaints (pending, verified, in progress), kept exact by
-    statement-level triggers on complaints in the changing transaction (migration
-    2026-12-05T10:00). Readers sum over rows: an officer may have several slots (`shard`),
-    because a trigger adds to the first slot of the officer no other transaction holds, or to
-    a new one, and so never waits for another submission's commit; a job folds them back
-    (handling.workload). (officer, shard) is unique (an index made by raw SQL)."""
-
-    officer = Integer()
-    shard = Integer(default=0)
-    open_count = Integer(default=0)

@@ -1,6 +1,7 @@
-"""officer_workload (handling.workload): each officer's open complaints, kept by triggers in
-slots that never make one submission wait for another, read by the auto-assignment and the
-staff pages instead of counting complaints."""
+"""complaint_tallies (complaints.tallies): open and all complaints per officer, unit and
+category, kept by triggers in slots that never make one submission wait for another, read by
+the auto-assignment, the assignment menus and the units and categories pages instead of
+counting complaints."""
 
 from __future__ import annotations
 
@@ -10,28 +11,36 @@ from pathlib import Path
 import asyncpg
 from litestar import Litestar
 
-from pengaduan.complaints import statuses
-from pengaduan.handling import workload
+from pengaduan.complaints import statuses, tallies
 from tests.factories import make_complaint_in
 from tests.support.databases import fetch_rows
 
 MIGRATION = (
     Path(__file__).resolve().parents[2] / "migrations" / "pengaduan_2026_12_05t10_00_00_000000.py"
 )
-COUNTED = (
-    f"SELECT officer, count(*)::int AS n FROM complaints WHERE officer IS NOT NULL"
-    f" AND status IN ({statuses.OPEN_SQL}) GROUP BY officer ORDER BY officer"
-)
-STORED = (
-    "SELECT officer, sum(open_count)::int AS n FROM officer_workload GROUP BY officer"
-    " HAVING sum(open_count) <> 0 ORDER BY officer"
-)
+OPEN = f"status IN ({statuses.OPEN_SQL})"
+COUNTED = f"""
+SELECT scope, key, open_count, total_count FROM (
+    SELECT 'category' AS scope, category AS key, count(*) FILTER (WHERE {OPEN}) AS open_count,
+           count(*) AS total_count FROM complaints GROUP BY category
+    UNION ALL
+    SELECT 'officer', officer, count(*) FILTER (WHERE {OPEN}), count(*) FROM complaints
+    WHERE officer IS NOT NULL GROUP BY officer
+    UNION ALL
+    SELECT 'unit', unit, count(*) FILTER (WHERE {OPEN}), count(*) FROM complaints GROUP BY unit
+) AS counted ORDER BY 1, 2
+"""
+STORED = """
+SELECT scope, key, sum(open_count), sum(total_count) FROM complaint_tallies
+GROUP BY scope, key HAVING sum(open_count) <> 0 OR sum(total_count) <> 0 ORDER BY 1, 2
+"""
 
 
 async def _same(dsn: str) -> list[tuple[int, int]]:
+    """The officers' open complaints, after checking every stored tally against a count."""
     counted = [tuple(r) for r in await fetch_rows(dsn, COUNTED)]
     assert [tuple(r) for r in await fetch_rows(dsn, STORED)] == counted
-    return counted
+    return [(key, n) for scope, key, n, _total in counted if scope == "officer" and n]
 
 
 async def test_the_counts_follow_every_change_of_a_complaint(
@@ -44,7 +53,8 @@ async def test_the_counts_follow_every_change_of_a_complaint(
     ids.append(await make_complaint_in(world, officer=second, status="resolved"))
     ids.append(await make_complaint_in(world))  # nobody's
     assert await _same(db_dsn) == [(first, 3), (second, 1)]
-    assert await workload.open_complaints(first) == 3
+    assert await tallies.open_complaints("officer", first) == 3
+    assert await tallies.open_complaints("unit", world["unit"]) == 5  # the resolved one not
 
     conn = await asyncpg.connect(db_dsn)
     try:
@@ -55,6 +65,13 @@ async def test_the_counts_follow_every_change_of_a_complaint(
         await conn.execute("UPDATE complaints SET status = 'in_progress' WHERE id = $1", ids[4])
         await conn.execute("UPDATE complaints SET officer = $1 WHERE id = $2", first, ids[5])
         await conn.execute("UPDATE complaints SET title = 'Judul baru' WHERE id = $1", ids[2])
+        # Forwarded: another unit and category, the same officer.
+        await conn.execute(
+            "UPDATE complaints SET unit = $1, category = $2 WHERE id = $3",
+            world["other_unit"],
+            world["other_category"],
+            ids[3],
+        )
         assert await _same(db_dsn) == [(first, 2), (second, 3)]
         more = [await make_complaint_in(world, officer=first) for _ in range(20)]
         await conn.execute(
@@ -65,7 +82,7 @@ async def test_the_counts_follow_every_change_of_a_complaint(
         await conn.execute("UPDATE users SET is_active = false WHERE id = $1", first)
         assert await _same(db_dsn) == [(first, 2), (second, 18)]
         # The rebuild counts the same from the complaints.
-        await conn.execute("SELECT officer_workload_rebuild()")
+        await conn.execute("SELECT complaint_tallies_rebuild()")
         assert await _same(db_dsn) == [(first, 2), (second, 18)]
     finally:
         await conn.close()
@@ -104,13 +121,17 @@ async def test_a_submission_takes_a_free_slot_while_another_holds_one(
         await holder.close()
         await other.close()
     slots = await fetch_rows(
-        db_dsn, "SELECT count(*) FROM officer_workload WHERE officer = $1", officer
+        db_dsn,
+        "SELECT count(*) FROM complaint_tallies WHERE scope = 'officer' AND key = $1",
+        officer,
     )
     assert slots[0][0] == 2
     assert await _same(db_dsn) == [(officer, 3)]
-    assert await workload.compact() == 1
+    assert await tallies.compact() == 3  # the officer's, the unit's and the category's
     slots = await fetch_rows(
-        db_dsn, "SELECT shard, open_count FROM officer_workload WHERE officer = $1", officer
+        db_dsn,
+        "SELECT shard, open_count FROM complaint_tallies WHERE scope = 'officer' AND key = $1",
+        officer,
     )
     assert [tuple(r) for r in slots] == [(0, 3)]
 
@@ -119,15 +140,15 @@ async def test_auto_assignment_picks_by_the_stored_load(
     app: Litestar, unit_data: dict[str, int], db_dsn: str
 ) -> None:
     first, second = unit_data["officer"], unit_data["officer2"]
-    assert await workload.least_busy_officer(unit_data["unit"]) == min(first, second)
+    assert await tallies.least_busy_officer(unit_data["unit"]) == min(first, second)
     await make_complaint_in(unit_data, officer=min(first, second))
-    assert await workload.least_busy_officer(unit_data["unit"]) == max(first, second)
-    assert await workload.least_busy_officer(unit_data["other_unit"]) == unit_data["other_officer"]
+    assert await tallies.least_busy_officer(unit_data["unit"]) == max(first, second)
+    assert await tallies.least_busy_officer(unit_data["other_unit"]) == unit_data["other_officer"]
 
 
 def test_the_triggers_count_the_open_statuses_of_the_code() -> None:
     """The migration names the open statuses as they were; a change to them needs a new one."""
-    spec = importlib.util.spec_from_file_location("workload_migration", MIGRATION)
+    spec = importlib.util.spec_from_file_location("tallies_migration", MIGRATION)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     assert module.OPEN == statuses.OPEN_SQL
