@@ -76,10 +76,10 @@ async def list_categories() -> list[dict[str, Any]]:
 
 async def category_detail(category_id: int) -> dict[str, Any] | None:
     row = await db.fetchrow(
-        """
+        f"""
         SELECT c.id, c.name, c.description, c.icon, c.is_active, c.deadline_days,
                c.default_unit, u.name AS unit_name, u.is_active AS unit_active,
-               (SELECT count(*) FROM complaints p WHERE p.category = c.id) AS complaints
+               {tallies.total_of("category", "c.id")} AS complaints
         FROM categories c JOIN units u ON u.id = c.default_unit
         WHERE c.id = $1
         """,
