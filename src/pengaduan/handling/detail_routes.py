@@ -15,7 +15,7 @@ from pengaduan.agency.response_templates import template_for_category
 from pengaduan.complaints import statuses
 from pengaduan.complaints.lifecycle import Actor, ChangedMeanwhile
 from pengaduan.complaints.versions import version_of
-from pengaduan.handling import services
+from pengaduan.handling import action_region, services
 from pengaduan.handling.messages import REPLY_STATUSES
 from pengaduan.i18n import _
 from pengaduan.web.input import FormInput
@@ -69,12 +69,11 @@ async def detail_context(
         "values": values or {},
         "errors": errors or {},
         "timeline": timeline,
-        "evidence": lists["evidence"],
-        "templates": lists["templates"],
-        "categories": lists["categories"],
-        "units": lists["units"],
-        "outside_agencies": lists["outside_agencies"],
-        "officers": lists["officers"],
+        "evidence": lists.pop("evidence"),
+        # The menus' lists as JSON text, read by the actions region (handling.action_region).
+        "lists": lists,
+        "actions_region": action_region.actions_region,
+        "is_admin": user.role == "admin",
         "version": str(version_of(complaint)),
         "conflict": None,
         # The action form given back with what was typed (live.js leaves it alone).

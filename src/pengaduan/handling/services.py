@@ -152,10 +152,14 @@ SELECT
 
 async def detail_lists(
     complaint_id: int, category_id: int, unit_id: int, *, with_categories: bool
-) -> dict[str, list[dict[str, Any]]]:
-    """The evidence, reply templates, active units, the unit's active officers and (else an
-    empty list) the active categories for the staff detail page, in one query."""
+) -> dict[str, Any]:
+    """The evidence (a list), and as JSON text the reply templates, active units, the unit's
+    active officers and (else `[]`) the active categories for the staff detail page, in one
+    query. The menus' lists stay text: the page's actions region is kept per the text it was
+    rendered from (handling.action_region) and reads them only when it renders anew."""
     row = (await db.fetch(_DETAIL_LISTS_SQL, complaint_id, category_id, unit_id, with_categories))[
         0
     ]
-    return {name: json.loads(row[name]) for name in row.keys()}
+    lists: dict[str, Any] = dict(row)
+    lists["evidence"] = json.loads(lists["evidence"])
+    return lists
