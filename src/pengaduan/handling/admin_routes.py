@@ -9,10 +9,11 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Template
 
+from pengaduan import db
 from pengaduan.complaints.statuses import STATUSES
 from pengaduan.complaints.tables import PRIORITIES
 from pengaduan.errors import INVALID, NOT_FOUND, Refused
-from pengaduan.handling import assignment, queue
+from pengaduan.handling import admin_rows, assignment, queue
 from pengaduan.i18n import _, ngettext
 from pengaduan.settings import Settings
 from pengaduan.web.input import Form, FormInput, read_form
@@ -33,13 +34,15 @@ async def _list_page(
     error: str = "",
     status_code: int = 200,
 ) -> Template:
-    rows, total = await queue.list_complaints(filters, officer_id=request.user.id, unit_id=None)
-    choices = await assignment.list_choices()
+    async with db.one_connection():  # the page's reads: one pool connection
+        rows, total = await queue.page_records(filters, officer_id=request.user.id, unit_id=None)
+        choices = await assignment.list_choices()
     return render(
         request,
         "handling/admin_complaints.html",
         {
             "rows": rows,
+            "admin_rows": admin_rows.admin_rows,
             "total": total,
             "pages": queue.page_count(total),
             "capped": queue.is_capped(filters, total),

@@ -287,7 +287,8 @@ def _babel_locale(code: str) -> Locale:
     return Locale.parse(code)  # once per language: babel parses a code on every call
 
 
-def _cached_age_text(age: timedelta, code: str) -> str:
+def cached_age_text(age: timedelta, code: str) -> str:
+    """`age_text` in the language `code`, kept per process by what it depends on."""
     key = ("age", code, *_age_key(age))
     text = _TEXTS.get(key)
     if text is None:
@@ -333,13 +334,21 @@ async def list_complaints(
     `unit_id` limits to one unit (an officer's); None means every unit (an admin), where
     `filters.unit` narrows to one. `officer_id` is who "mine" means.
     """
+    records, total = await page_records(filters, officer_id=officer_id, unit_id=unit_id)
+    return describe([dict(record) for record in records]), total
+
+
+async def page_records(
+    filters: QueueFilters, *, officer_id: int | None, unit_id: int | None
+) -> tuple[list[Any], int]:
+    """`list_complaints` as the database gives it: the page's records (their `age` raw, the
+    last field) and the total count."""
     where = conditions(filters, officer_id, unit_id)
     # Straight through asyncpg: the queue is the officers' most loaded page (db.fetch).
     async with db.one_connection():
-        rows = [dict(row) for row in await db.fetch(rows_sql(filters, where), *where.args)]
+        records = await db.fetch(rows_sql(filters, where), *where.args)
         count = await db.fetch(count_sql(filters, where), *where.args)
-    describe(rows)
-    return rows, count[0]["n"]
+    return records, count[0]["n"]
 
 
 def describe(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -358,7 +367,7 @@ def describe(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for row in rows:
         row["priority_text"] = priorities.get(row["priority"], row["priority"])
         # The raw age differs on every request; only its text shows (and keys the row cache).
-        row["age_text"] = _cached_age_text(row.pop("age"), code)
+        row["age_text"] = cached_age_text(row.pop("age"), code)
         row["due_text"] = _cached_due_text(row["due_at"], code, due) if row["due_at"] else ""
         row["deadline_text"] = (
             overdue if row["is_overdue"] else due_soon if row["is_due_soon"] else ""

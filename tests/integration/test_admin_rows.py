@@ -1,0 +1,63 @@
+"""The admin complaint list's rows kept rendered (handling.admin_rows): once per distinct row,
+and a new one as soon as anything a row shows is different: its language, whether it is
+ticked, its age's text, or the complaint (issue 13, item 4)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import httpx
+
+from pengaduan.complaints.tables import Complaint
+from pengaduan.handling import admin_rows
+from tests.factories import make_complaint_in
+
+
+def _row(page: httpx.Response, complaint: int) -> str:
+    assert page.status_code in (200, 422), page.text
+    found = re.search(rf'<tr id="complaint-{complaint}".*?</tr>', page.text, re.S)
+    assert found, complaint
+    return found.group(0)
+
+
+async def test_a_kept_row_follows_language_ticks_age_and_the_complaint(
+    as_role, unit_data: dict[str, int]
+) -> None:
+    d = unit_data
+    complaint = await make_complaint_in(d, title="Lampu taman mati")
+    other = await make_complaint_in(d, title="Pohon tumbang")
+    admin: httpx.AsyncClient = await as_role("admin")
+    admin_rows.clear()
+    first = _row(await admin.get("/admin/pengaduan"), complaint)
+    assert admin_rows.kept() == 2
+    assert _row(await admin.get("/admin/pengaduan"), complaint) == first
+    assert admin_rows.kept() == 2
+    assert 'aria-label="Pilih' in first and " checked" not in first
+
+    # Ticked: a refused bulk assignment gives the list back with the selection.
+    refused = await admin.post(
+        "/admin/pengaduan/tugaskan", data={"complaint": [str(complaint)], "officer": "", "back": ""}
+    )
+    assert refused.status_code == 422
+    assert " checked>" in _row(refused, complaint) and " checked" not in _row(refused, other)
+    assert " checked" not in _row(await admin.get("/admin/pengaduan"), complaint)
+
+    # Older: the age's text changes, and with it the row.
+    await Complaint.update({Complaint.submitted_at: datetime.now(UTC) - timedelta(days=3)}).where(
+        Complaint.id == complaint
+    )
+    aged = _row(await admin.get("/admin/pengaduan"), complaint)
+    assert "3 hari" in aged and aged != first
+
+    # Another language: the same complaint's row in it.
+    switched = await admin.post("/bahasa", data={"lang": "en", "next": "/admin/pengaduan"})
+    assert switched.status_code == 303
+    english = _row(await admin.get("/admin/pengaduan"), complaint)
+    assert 'aria-label="Select' in english and "3 days ago" in english
+
+    # The complaint changes: its row at once.
+    await Complaint.update({Complaint.title: "Lampu taman menyala lagi"}).where(
+        Complaint.id == complaint
+    )
+    assert "Lampu taman menyala lagi" in _row(await admin.get("/admin/pengaduan"), complaint)
