@@ -61,3 +61,25 @@ async def test_a_kept_row_follows_language_ticks_age_and_the_complaint(
         Complaint.id == complaint
     )
     assert "Lampu taman menyala lagi" in _row(await admin.get("/admin/pengaduan"), complaint)
+
+
+async def test_an_empty_page_still_has_its_count_and_choices(
+    as_role, unit_data: dict[str, int]
+) -> None:
+    """The page, its count and the choices come in one statement (queue.page_sql): a page
+    with no rows still brings the count and the choices."""
+    d = unit_data
+    for title in ("Got mampet", "Lampu padam"):
+        await make_complaint_in(d, title=title)
+    admin: httpx.AsyncClient = await as_role("admin")
+    for path, count in (("/admin/pengaduan?page=3", "2"), ("/admin/pengaduan?q=tiada", "0")):
+        page = await admin.get(path)
+        assert page.status_code == 200
+        assert (
+            '<td colspan="6" class="muted">' in page.text and '<tr id="complaint-' not in page.text
+        )
+        counted = re.search(r'<p class="muted" id="complaint-count">(\d+)', page.text)
+        assert counted and counted.group(1) == count, path
+        # The choices: units, categories and officers.
+        assert "Dinas Lain" in page.text and "Sampah" in page.text
+        assert re.search(r'<option value="\d+">Petugas2 \(', page.text)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from urllib.parse import parse_qsl
 
 from litestar import Request, Response, get, post
@@ -9,7 +10,6 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Template
 
-from pengaduan import db
 from pengaduan.complaints.statuses import STATUSES
 from pengaduan.complaints.tables import PRIORITIES
 from pengaduan.errors import INVALID, NOT_FOUND, Refused
@@ -34,14 +34,22 @@ async def _list_page(
     error: str = "",
     status_code: int = 200,
 ) -> Template:
-    async with db.one_connection():  # the page's reads: one pool connection
-        rows, total = await queue.page_records(filters, officer_id=request.user.id, unit_id=None)
-        choices = await assignment.list_choices()
+    # The page, its count and the choices in one statement.
+    page = await queue.page_records(
+        filters,
+        officer_id=request.user.id,
+        unit_id=None,
+        also=assignment.LIST_CHOICES_SQL,
+        also_columns=assignment.LIST_CHOICES,
+    )
+    choices = {name: json.loads(text) for name, text in page.also.items()}
+    total = page.total
     return render(
         request,
         "handling/admin_complaints.html",
         {
-            "rows": rows,
+            "rows": page.rows,
+            "fields": page.fields,
             "admin_rows": admin_rows.admin_rows,
             "total": total,
             "pages": queue.page_count(total),

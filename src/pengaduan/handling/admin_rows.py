@@ -4,8 +4,8 @@ rendered per process, each under everything it shows.
 A row is the same for every admin and every request until the complaint changes, and the list
 shows 25 on every request. Web.templating's cached_fragment keys a fragment by its variables'
 items, which for a row of twenty fields cost more Python per row than the page could spare;
-here the key is the database record's own values as a tuple (the query's fields, in its
-order), with the language, whether the row is ticked and its age's text in place of the raw
+here the key is the row's values as the database gave them (a tuple, the query's fields in
+its order), with the language, whether the row is ticked and its age's text in place of the raw
 age (which differs on every request). A row is turned into a dict and rendered only when its
 key is new.
 """
@@ -18,7 +18,7 @@ from jinja2 import pass_context
 from markupsafe import Markup
 
 from pengaduan import i18n
-from pengaduan.handling import queue
+from pengaduan.handling import queue_texts
 
 TEMPLATE = "handling/_admin_complaint_row.html"
 MAX_ENTRIES = 4096
@@ -27,25 +27,25 @@ _ROWS: dict[tuple[Any, ...], Markup] = {}
 
 
 @pass_context
-def admin_rows(context: Any, records: list[Any], selected: set[int]) -> Markup:
-    """`{{ admin_rows(rows, selected) }}`: the rows of `queue.page_records`' records (`age`
-    last), those in `selected` ticked."""
+def admin_rows(
+    context: Any, rows: list[tuple[Any, ...]], fields: tuple[str, ...], selected: set[int]
+) -> Markup:
+    """`{{ admin_rows(rows, fields, selected) }}`: the rows of `queue.page_records` (values in
+    the order of `fields`, the id first and the raw age last), those in `selected` ticked."""
     code = i18n.get_locale()
     template = None
     html = []
-    for record in records:
-        values = tuple(record)
-        age_text = queue.cached_age_text(values[-1], code)
+    for values in rows:
+        age_text = queue_texts.cached_age_text(values[-1], code)
         checked = values[0] in selected
         key = (code, checked, age_text, values[:-1])
         row = _ROWS.get(key)
         if row is None:
             if template is None:
                 template = context.environment.get_template(TEMPLATE)
-            fields = dict(record)
-            del fields["age"]
-            fields["age_text"] = age_text
-            row = Markup(template.render(r=fields, checked=checked))
+            row_fields = dict(zip(fields[:-1], values[:-1], strict=True))
+            row_fields["age_text"] = age_text
+            row = Markup(template.render(r=row_fields, checked=checked))
             if len(_ROWS) >= MAX_ENTRIES:
                 _ROWS.clear()
             _ROWS[key] = row
