@@ -35,6 +35,11 @@ _OPEN_RANK_SQL = (
 )
 
 
+# Query strings by filters and changes: see `QueueFilters.query_string`.
+_QUERY_STRINGS: dict[tuple[Any, ...], str] = {}
+_QUERY_STRINGS_MAX = 4096
+
+
 @dataclass(frozen=True)
 class QueueFilters:
     view: str = "unit"  # "mine" | "unassigned" | "unit" (all of my unit) | "all" (admins only)
@@ -67,8 +72,22 @@ class QueueFilters:
     def query_string(self, **changes: Any) -> str:
         """The filters as a query string (defaults left out), with `changes` applied.
 
-        Any change other than the page starts again at page 1.
+        Any change other than the page starts again at page 1. Kept per process: a list page
+        asks for several (its pager, its exports, the form's way back) on every request, and
+        urlencode is slow Python; the filters are frozen, so the text never goes stale.
         """
+        key = (self, *changes.items())
+        try:
+            text = _QUERY_STRINGS.get(key)
+        except TypeError:  # an unhashable change
+            return self._query_string(changes)
+        if text is None:
+            if len(_QUERY_STRINGS) >= _QUERY_STRINGS_MAX:
+                _QUERY_STRINGS.clear()
+            text = _QUERY_STRINGS[key] = self._query_string(changes)
+        return text
+
+    def _query_string(self, changes: dict[str, Any]) -> str:
         if changes and "page" not in changes:
             changes["page"] = 1
         values = replace(self, **changes)
