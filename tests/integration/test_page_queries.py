@@ -138,14 +138,14 @@ async def test_the_admin_complaint_list_keeps_its_rows_rendered_until_they_chang
     as_role, unit_data: dict[str, int]
 ) -> None:
     from pengaduan.complaints.tables import Complaint
-    from pengaduan.handling import admin_rows
+    from pengaduan.handling import admin_list
 
     complaint = await make_complaint_in(unit_data, title="Saluran tersumbat")
     admin: httpx.AsyncClient = await as_role("admin")
-    admin_rows.clear()
+    admin_list.clear()
     page = await admin.get("/admin/pengaduan")
     assert "Saluran tersumbat" in page.text
-    assert admin_rows.kept() == 1
+    assert admin_list.kept() == 1
     assert (await admin.get("/admin/pengaduan")).text == page.text
     await Complaint.update({Complaint.title: "Saluran sudah dibuka"}).where(
         Complaint.id == complaint

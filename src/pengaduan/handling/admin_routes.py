@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from urllib.parse import parse_qsl
 
 from litestar import Request, Response, get, post
@@ -13,7 +12,7 @@ from litestar.response import Template
 from pengaduan.complaints.statuses import STATUSES
 from pengaduan.complaints.tables import PRIORITIES
 from pengaduan.errors import INVALID, NOT_FOUND, Refused
-from pengaduan.handling import admin_rows, assignment, queue
+from pengaduan.handling import admin_list, assignment, queue
 from pengaduan.i18n import _, ngettext
 from pengaduan.settings import Settings
 from pengaduan.web.input import Form, FormInput, read_form
@@ -42,7 +41,6 @@ async def _list_page(
         also=assignment.LIST_CHOICES_SQL,
         also_columns=assignment.LIST_CHOICES,
     )
-    choices = {name: json.loads(text) for name, text in page.also.items()}
     total = page.total
     return render(
         request,
@@ -50,14 +48,14 @@ async def _list_page(
         {
             "rows": page.rows,
             "fields": page.fields,
-            "admin_rows": admin_rows.admin_rows,
+            "admin_rows": admin_list.admin_rows,
+            "admin_menu": admin_list.admin_menu,
+            # The choices as JSON text: the menus are kept per text (handling.admin_list).
+            "choices": page.also,
             "total": total,
             "pages": queue.page_count(total),
             "capped": queue.is_capped(filters, total),
             "filters": filters,
-            "units": choices["units"],
-            "categories": choices["categories"],
-            "officers": choices["officers"],
             "statuses": STATUSES,
             "priorities": PRIORITIES,
             "selected": selected or set(),

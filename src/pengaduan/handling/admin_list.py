@@ -1,5 +1,6 @@
-"""The rows of the admin complaint list (templates/handling/_admin_complaint_row.html) kept
-rendered per process, each under everything it shows.
+"""The admin complaint list's parts kept rendered per process, each under everything it shows:
+its rows (templates/handling/_admin_complaint_row.html) and its menus (the filters, the
+officers to assign to).
 
 A row is the same for every admin and every request until the complaint changes, and the list
 shows 25 on every request. Web.templating's cached_fragment keys a fragment by its variables'
@@ -8,10 +9,15 @@ here the key is the row's values as the database gave them (a tuple, the query's
 its order), with the language, whether the row is ticked and its age's text in place of the raw
 age (which differs on every request). A row is turned into a dict and rendered only when its
 key is new.
+
+The menus show the units, categories and officers the page's statement gives as JSON text
+(queue.page_sql with assignment's choices): they are kept under that text, and the text is
+read only when a menu is rendered anew.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from jinja2 import pass_context
@@ -24,6 +30,7 @@ TEMPLATE = "handling/_admin_complaint_row.html"
 MAX_ENTRIES = 4096
 
 _ROWS: dict[tuple[Any, ...], Markup] = {}
+_MENUS: dict[tuple[Any, ...], Markup] = {}
 
 
 @pass_context
@@ -54,8 +61,25 @@ def admin_rows(
     return Markup("\n  ".join(html))
 
 
+@pass_context
+def admin_menu(context: Any, name: str, lists: dict[str, str], **variables: Any) -> Markup:
+    """`{{ admin_menu(name, {"units": text, ...}, var=value, ...) }}`: the template `name`
+    given `lists` (JSON text, read) and `variables` (hashable), kept per language and all
+    of them: like web.templating's cached_fragment, but keyed by the lists' text."""
+    key = (name, i18n.get_locale(), *lists.items(), *sorted(variables.items()))
+    html = _MENUS.get(key)
+    if html is None:
+        parsed = {list_name: json.loads(text) for list_name, text in lists.items()}
+        html = Markup(context.environment.get_template(name).render(variables, **parsed))
+        if len(_MENUS) >= MAX_ENTRIES:
+            _MENUS.clear()
+        _MENUS[key] = html
+    return html
+
+
 def clear() -> None:
     _ROWS.clear()
+    _MENUS.clear()
 
 
 def kept() -> int:

@@ -1,4 +1,4 @@
-"""The admin complaint list's rows kept rendered (handling.admin_rows): once per distinct row,
+"""The admin complaint list's rows kept rendered (handling.admin_list): once per distinct row,
 and a new one as soon as anything a row shows is different: its language, whether it is
 ticked, its age's text, or the complaint (issue 13, item 4)."""
 
@@ -10,8 +10,9 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from pengaduan.complaints.tables import Complaint
-from pengaduan.handling import admin_rows
+from pengaduan.handling import admin_list
 from tests.factories import make_complaint_in
+from tests.support.databases import fetch_rows
 
 
 def _row(page: httpx.Response, complaint: int) -> str:
@@ -28,11 +29,11 @@ async def test_a_kept_row_follows_language_ticks_age_and_the_complaint(
     complaint = await make_complaint_in(d, title="Lampu taman mati")
     other = await make_complaint_in(d, title="Pohon tumbang")
     admin: httpx.AsyncClient = await as_role("admin")
-    admin_rows.clear()
+    admin_list.clear()
     first = _row(await admin.get("/admin/pengaduan"), complaint)
-    assert admin_rows.kept() == 2
+    assert admin_list.kept() == 2
     assert _row(await admin.get("/admin/pengaduan"), complaint) == first
-    assert admin_rows.kept() == 2
+    assert admin_list.kept() == 2
     assert 'aria-label="Pilih' in first and " checked" not in first
 
     # Ticked: a refused bulk assignment gives the list back with the selection.
@@ -83,3 +84,31 @@ async def test_an_empty_page_still_has_its_count_and_choices(
         # The choices: units, categories and officers.
         assert "Dinas Lain" in page.text and "Sampah" in page.text
         assert re.search(r'<option value="\d+">Petugas2 \(', page.text)
+
+
+async def test_the_kept_menus_follow_renames_and_the_chosen_officer(
+    as_role, unit_data: dict[str, int], db_dsn: str
+) -> None:
+    d = unit_data
+    await make_complaint_in(d, title="Got mampet")
+    admin: httpx.AsyncClient = await as_role("admin")
+    admin_list.clear()
+    page = (await admin.get("/admin/pengaduan")).text
+    assert '<option value="{}">Dinas Lain</option>'.format(d["other_unit"]) in page
+    assert re.search(r'<option value="\d+">Petugas2 \(', page)
+    await fetch_rows(db_dsn, "UPDATE units SET name = 'Dinas Baru' WHERE id = $1", d["other_unit"])
+    await fetch_rows(
+        db_dsn, "UPDATE users SET full_name = 'Petugas Dua' WHERE id = $1", d["officer2"]
+    )
+    page = (await admin.get("/admin/pengaduan")).text
+    assert '<option value="{}">Dinas Baru</option>'.format(d["other_unit"]) in page
+    assert "Dinas Lain" not in page
+    assert re.search(r'<option value="\d+">Petugas Dua \(', page) and "Petugas2" not in page
+    # The officer chosen in a refused form stays chosen; the next page chooses none.
+    refused = await admin.post(
+        "/admin/pengaduan/tugaskan",
+        data={"complaint": [], "officer": str(d["officer2"]), "back": ""},
+    )
+    assert refused.status_code == 422, refused.text
+    assert f'<option value="{d["officer2"]}" selected>' in refused.text
+    assert " selected>Petugas Dua" not in (await admin.get("/admin/pengaduan")).text
