@@ -53,9 +53,22 @@ def _babel_locale(code: str) -> Locale:
     return Locale.parse(code)  # once per language: babel parses a code on every call
 
 
+# From 1.5 days on, babel counts in days, weeks, months or years, and every step of those (half
+# a unit, where rounding turns; 1.5 units, where the next one starts) falls on a whole hour.
+_WHOLE_HOURS_FROM = int(_AGE_THRESHOLD * 86400)
+
+
 def cached_age_text(age: timedelta, code: str) -> str:
     """`age_text` in the language `code`, kept per process by what it depends on."""
-    key = ("age", code, *_age_key(age))
+    delta = -age
+    seconds = delta.days * 86400 + delta.seconds  # as babel counts them
+    if seconds <= -_WHOLE_HOURS_FROM and seconds % 3600:
+        # The text is the same all hour long (but at its first second, where rounding a
+        # half may go either way): the hour is the key, without babel's steps (a list shows
+        # 25 ages per request).
+        key: tuple[Any, ...] = ("age-h", code, seconds // 3600)
+    else:
+        key = ("age", code, *_age_key(age))
     text = _TEXTS.get(key)
     if text is None:
         text = _remember(key, age_text(age, _babel_locale(code)))
