@@ -25,6 +25,7 @@ from pengaduan.handling.detail_routes import (
     conflict_of,
     detail_context,
     visible_complaint,
+    visible_page,
 )
 from pengaduan.i18n import _
 from pengaduan.settings import Settings
@@ -63,7 +64,7 @@ async def _refused(
     if refusal.reason in (FORBIDDEN, NOT_FOUND):
         # Not the actor's to handle (e.g. it moved to another unit meanwhile).
         raise NotFoundException() from refusal
-    complaint = await visible_complaint(request, complaint_id)
+    complaint = await visible_page(request, complaint_id)
     conflict = refusal if isinstance(refusal, ChangedMeanwhile) else None
     if form.errors:
         errors = form.errors
@@ -105,11 +106,17 @@ async def _act(
     except Refused as refusal:
         return await _refused(request, complaint_id, action, refusal, form)
     success = action.success()
-    complaint = await services.complaint_for_staff(complaint_id, actor)
+    partial = is_partial(request)
+    # The page for htmx, else only whether the complaint is still the actor's to see.
+    complaint = await (
+        services.staff_page(complaint_id, actor)
+        if partial
+        else services.complaint_for_staff(complaint_id, actor)
+    )
     if complaint is None:
         # It left the actor's unit (forwarded, or moved by a new category): back to the queue.
         queue = request.app.route_reverse("handling:queue")
-        if is_partial(request):
+        if partial:
             return Response(
                 content="",
                 status_code=200,
@@ -117,7 +124,7 @@ async def _act(
                 cookies=[flash_cookie(request, success, "ok")],
             )
         return redirect(request, queue, success)
-    if is_partial(request):
+    if partial:
         context = await detail_context(request, complaint)
         return render(
             request, DETAIL_PAGE, context, fragment=DETAIL_FRAGMENT, headers=toast(success)

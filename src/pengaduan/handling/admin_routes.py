@@ -12,7 +12,7 @@ from litestar.response import Template
 from pengaduan.complaints.statuses import STATUSES
 from pengaduan.complaints.tables import PRIORITIES
 from pengaduan.errors import INVALID, NOT_FOUND, Refused
-from pengaduan.handling import assignment, queue
+from pengaduan.handling import admin_list, assignment, queue
 from pengaduan.i18n import _, ngettext
 from pengaduan.settings import Settings
 from pengaduan.web.input import Form, FormInput, read_form
@@ -33,20 +33,29 @@ async def _list_page(
     error: str = "",
     status_code: int = 200,
 ) -> Template:
-    rows, total = await queue.list_complaints(filters, officer_id=request.user.id, unit_id=None)
-    choices = await assignment.list_choices()
+    # The page, its count and the choices in one statement.
+    page = await queue.page_records(
+        filters,
+        officer_id=request.user.id,
+        unit_id=None,
+        also=assignment.LIST_CHOICES_SQL,
+        also_columns=assignment.LIST_CHOICES,
+    )
+    total = page.total
     return render(
         request,
         "handling/admin_complaints.html",
         {
-            "rows": rows,
+            "rows": page.rows,
+            "fields": page.fields,
+            "admin_rows": admin_list.admin_rows,
+            "admin_menu": admin_list.admin_menu,
+            # The choices as JSON text: the menus are kept per text (handling.admin_list).
+            "choices": page.also,
             "total": total,
             "pages": queue.page_count(total),
             "capped": queue.is_capped(filters, total),
             "filters": filters,
-            "units": choices["units"],
-            "categories": choices["categories"],
-            "officers": choices["officers"],
             "statuses": STATUSES,
             "priorities": PRIORITIES,
             "selected": selected or set(),

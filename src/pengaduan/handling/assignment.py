@@ -198,3 +198,9 @@ async def complaint_summary(complaint_id: int) -> dict[str, Any] | None:
         complaint_id,
     )
     return dict(row) if row else None
+
+
+# The choices' query and its columns (JSON text) for the admin complaint list, which reads
+# them with its page in one statement (handling.queue.page_sql).
+LIST_CHOICES_SQL = _LIST_CHOICES_SQL
+LIST_CHOICES = ("units", "categories", "officers")

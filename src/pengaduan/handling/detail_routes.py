@@ -10,12 +10,11 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Template
 
-from pengaduan import db
 from pengaduan.agency.response_templates import template_for_category
 from pengaduan.complaints import statuses
 from pengaduan.complaints.lifecycle import Actor, ChangedMeanwhile
 from pengaduan.complaints.versions import version_of
-from pengaduan.handling import services
+from pengaduan.handling import action_region, services
 from pengaduan.handling.messages import REPLY_STATUSES
 from pengaduan.i18n import _
 from pengaduan.web.input import FormInput
@@ -42,39 +41,39 @@ async def visible_complaint(request: Request, complaint_id: int) -> dict[str, An
     return complaint
 
 
+async def visible_page(request: Request, complaint_id: int) -> dict[str, Any]:
+    """The complaint with its timeline and lists (`services.staff_page`), if the person
+    asking may see it as staff (else 404)."""
+    page = await services.staff_page(complaint_id, actor_of(request))
+    if page is None:
+        raise NotFoundException()
+    return page
+
+
 async def detail_context(
     request: Request,
     complaint: dict[str, Any],
     values: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """What the page shows. Every action form carries the complaint's `version`, and
-    `available` says which actions the page offers."""
+    """What the page shows of the complaint read by `visible_page` (with its timeline and
+    lists). Every action form carries the complaint's `version`, and `available` says which
+    actions the page offers."""
     user = request.user
-    complaint_id = complaint["id"]
     status = complaint["status"]
     is_open = statuses.is_open(status)
     can_claim = user.role == "officer" and complaint["officer_id"] is None and is_open
-    async with db.one_connection():  # the page's reads: one pool connection
-        timeline = await services.staff_timeline(complaint_id)
-        lists = await services.detail_lists(
-            complaint_id,
-            complaint["category_id"],
-            complaint["unit_id"],
-            # Verifying (pending) and forwarding (open) choose among them.
-            with_categories=is_open,
-        )
+    lists = dict(complaint["lists"])
     return {
         "c": complaint,
         "values": values or {},
         "errors": errors or {},
-        "timeline": timeline,
-        "evidence": lists["evidence"],
-        "templates": lists["templates"],
-        "categories": lists["categories"],
-        "units": lists["units"],
-        "outside_agencies": lists["outside_agencies"],
-        "officers": lists["officers"],
+        "timeline": complaint["timeline"],
+        "evidence": lists.pop("evidence"),
+        # The menus' lists as JSON text, read by the actions region (handling.action_region).
+        "lists": lists,
+        "actions_region": action_region.actions_region,
+        "is_admin": user.role == "admin",
         "version": str(version_of(complaint)),
         "conflict": None,
         # The action form given back with what was typed (live.js leaves it alone).
@@ -123,7 +122,9 @@ def conflict_of(
 async def detail_page(request: Request, complaint_id: FromPath[int]) -> Template:
     """The complaint with everything staff may see; `?template=<id>` fills the reply box
     (for htmx with `part=reply`, only the box comes back)."""
-    complaint = await visible_complaint(request, complaint_id)
+    box_only = is_partial(request) and request.query_params.get("part") == "reply"
+    read = visible_complaint if box_only else visible_page
+    complaint = await read(request, complaint_id)
     values: dict[str, str] = {}
     template_id = record_id(request.query_params.get("template"))
     if template_id is not None:
@@ -131,7 +132,7 @@ async def detail_page(request: Request, complaint_id: FromPath[int]) -> Template
         if template is not None:
             values["body"] = template["body"]
             values["template"] = str(template_id)
-    if is_partial(request) and request.query_params.get("part") == "reply":
+    if box_only:
         return render(
             request,
             "handling/_reply_box.html",

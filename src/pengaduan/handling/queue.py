@@ -1,7 +1,8 @@
 """The complaint queue: who sees which complaints, filtered, searched, sorted by urgency, paged.
 
 Used by the officers' queue and by the admins' all-units list. Everything is filtered in SQL
-and one page costs exactly two queries (the rows and the count). The reporter is never read
+and one page costs exactly one query (the rows and the count, `page_sql`); its texts in the
+reader's language: handling.queue_texts. The reporter is never read
 here, so no queue can show who reported an (anonymous) complaint.
 """
 
@@ -10,21 +11,14 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
-from functools import cache
 from typing import Any
 from urllib.parse import urlencode
 
-from babel import Locale
-from babel.dates import TIMEDELTA_UNITS, format_datetime, format_timedelta, get_time_format
-
-from pengaduan import db, i18n
-from pengaduan.clock import JAKARTA
+from pengaduan import db
 from pengaduan.complaints.statuses import OPEN_SQL, OPEN_STATUSES, STATUSES
 from pengaduan.complaints.tables import PRIORITIES
 from pengaduan.db import COUNT_CAP
-from pengaduan.i18n import _
-from pengaduan.web.labels import priority_label
+from pengaduan.handling import queue_texts
 from pengaduan.web.values import page_number, record_id, text
 
 PAGE_SIZE = 25
@@ -39,6 +33,11 @@ _OPEN_RANK_SQL = (
     + " ".join(f"WHEN '{p}' THEN {rank}" for rank, p in enumerate(URGENCY))
     + " END)"
 )
+
+
+# Query strings by filters and changes: see `QueueFilters.query_string`.
+_QUERY_STRINGS: dict[tuple[Any, ...], str] = {}
+_QUERY_STRINGS_MAX = 4096
 
 
 @dataclass(frozen=True)
@@ -73,8 +72,22 @@ class QueueFilters:
     def query_string(self, **changes: Any) -> str:
         """The filters as a query string (defaults left out), with `changes` applied.
 
-        Any change other than the page starts again at page 1.
+        Any change other than the page starts again at page 1. Kept per process: a list page
+        asks for several (its pager, its exports, the form's way back) on every request, and
+        urlencode is slow Python; the filters are frozen, so the text never goes stale.
         """
+        key = (self, *changes.items())
+        try:
+            text = _QUERY_STRINGS.get(key)
+        except TypeError:  # an unhashable change
+            return self._query_string(changes)
+        if text is None:
+            if len(_QUERY_STRINGS) >= _QUERY_STRINGS_MAX:
+                _QUERY_STRINGS.clear()
+            text = _QUERY_STRINGS[key] = self._query_string(changes)
+        return text
+
+    def _query_string(self, changes: dict[str, Any]) -> str:
         if changes and "page" not in changes:
             changes["page"] = 1
         values = replace(self, **changes)
@@ -163,7 +176,12 @@ def literal(value: str) -> str:
 
 
 def rows_sql(filters: QueueFilters, where: db.Where) -> str:
-    """One page in urgency order (priority, then due date, then id).
+    """One page in urgency order (priority, then due date, then id): see `_page_ctes`."""
+    return _with_details(_page_ctes(filters, where))
+
+
+def _page_ctes(filters: QueueFilters, where: db.Where) -> str:
+    """The CTEs that end with `page` (id, rank, due_at): one page in urgency order.
 
     Sorting all of a unit's open complaints for 25 of them reads every one of them. Instead
     each priority is a group (g0 most urgent), and within it each status takes its first rows
@@ -180,12 +198,11 @@ def rows_sql(filters: QueueFilters, where: db.Where) -> str:
     if filters.status == "" and where.conditions in ([], ["c.unit = $1"]):
         priorities = ", ".join(literal(p) for p in _priorities(filters))
         unit = "c.unit = $1 AND " if where.conditions else ""
-        page = f"""page AS (
+        return f"""page AS (
     SELECT c.id, {_OPEN_RANK_SQL} AS rank, c.due_at FROM complaints c
     WHERE {unit}c.status IN ({OPEN_SQL}) AND c.priority IN ({priorities})
     ORDER BY {_OPEN_RANK_SQL}, c.due_at, c.id LIMIT {PAGE_SIZE} OFFSET {offset}
 )"""
-        return _with_details(page)
     enough = offset + PAGE_SIZE
     groups: list[str] = []
     for priority in _priorities(filters):
@@ -206,32 +223,58 @@ def rows_sql(filters: QueueFilters, where: db.Where) -> str:
     candidates = " UNION ALL ".join(
         f"SELECT id, due_at, rank FROM g{n}" for n in range(len(groups))
     )
-    page = f"""{", ".join(groups)},
+    return f"""{", ".join(groups)},
 page AS (
     SELECT id, rank, due_at FROM ({candidates}) AS candidates
     ORDER BY rank, due_at, id LIMIT {PAGE_SIZE} OFFSET {offset}
 )"""
-    return _with_details(page)
 
 
-def _with_details(ctes: str) -> str:
-    """The page's rows (the `page` CTE: id, rank, due_at) with what the queue shows."""
-    return f"""
-WITH {ctes}
-SELECT c.id, c.number, c.title, c.status, c.priority, c.submitted_at, c.due_at,
+# What the queue shows of each row of the page (the `page` CTE: id, rank, due_at), the raw
+# age last.
+_COLUMNS = f"""
+       c.id, c.number, c.title, c.status, c.priority, c.submitted_at, c.due_at,
        c.unit AS unit_id, u.name AS unit_name,
        c.category AS category_id, cat.name AS category_name, cat.icon AS category_icon,
        c.category_suggested, c.officer AS officer_id, o.full_name AS officer_name,
        coalesce(c.due_at < now() AND c.status IN ({OPEN_SQL}), false) AS is_overdue,
        coalesce(c.due_at >= now() AND c.due_at < now() + interval '24 hours'
                 AND c.status IN ({OPEN_SQL}), false) AS is_due_soon,
-       now() - c.submitted_at AS age
+       now() - c.submitted_at AS age"""
+_JOINS = """
 FROM page
 JOIN complaints c ON c.id = page.id
 JOIN units u ON u.id = c.unit
 JOIN categories cat ON cat.id = c.category
-LEFT JOIN users o ON o.id = c.officer
-ORDER BY page.rank, page.due_at, page.id
+LEFT JOIN users o ON o.id = c.officer"""
+_ORDER = "ORDER BY page.rank, page.due_at, page.id"
+
+
+def _with_details(ctes: str) -> str:
+    """The page's rows (the `page` CTE: id, rank, due_at) with what the queue shows."""
+    return f"WITH {ctes}\nSELECT{_COLUMNS}{_JOINS}\n{_ORDER}\n"
+
+
+def page_sql(
+    filters: QueueFilters, where: db.Where, *, also: str = "", also_columns: tuple[str, ...] = ()
+) -> str:
+    """The page (`rows_sql`) and its count (`count_sql`) in one statement, and with `also` (a
+    SELECT of one row) its `also_columns` too: a round trip each saved. One row per complaint
+    (its `ordinal` in the page first, then its fields, the raw age last), each followed by the
+    `total` and the `also_columns` (on the first row only; NULL on the others). An empty page
+    is one row: NULL fields, the total and the `also_columns`."""
+    extra = "".join(
+        f",\n       CASE WHEN coalesce(rows.ordinal, 1) = 1 THEN also.{name} END AS {name}"
+        for name in also_columns
+    )
+    also_join = f"\nCROSS JOIN ({also}) AS also" if also else ""
+    return f"""WITH {_page_ctes(filters, where)},
+rows AS (SELECT row_number() OVER ({_ORDER}) AS ordinal,{_COLUMNS}{_JOINS}),
+total AS ({count_sql(filters, where)})
+SELECT rows.*, total.n AS total{extra}
+FROM total{also_join}
+LEFT JOIN rows ON true
+ORDER BY rows.ordinal
 """
 
 
@@ -252,119 +295,54 @@ def count_sql(filters: QueueFilters, where: db.Where) -> str:
     return db.capped_count(sql, count_cap(filters))
 
 
-def age_text(age: timedelta, locale: Locale | str | None = None) -> str:
-    """How long ago, in the reader's language ("3 hari yang lalu", "5 hours ago")."""
-    return format_timedelta(
-        -age, threshold=_AGE_THRESHOLD, add_direction=True, locale=locale or i18n.get_locale()
-    )
-
-
-# Babel's formatting is the dearest part of a queue row, and a queue shows the same few texts
-# again and again (officers of a unit see the same first page): each text is formatted once
-# per process and kept under a key that determines it completely.
-_AGE_THRESHOLD = 1.5
-_TEXTS: dict[tuple[Any, ...], str] = {}
-_TEXTS_MAX = 4096
-
-
-def _age_key(age: timedelta) -> tuple[str, int, bool]:
-    """What babel's format_timedelta(-age, threshold=1.5, granularity="second") output depends
-    on besides the locale: the unit it picks, the rounded value and the direction (the same
-    steps as babel's)."""
-    delta = -age
-    seconds = int(delta.days * 86400 + delta.seconds)
-    for unit, seconds_per_unit in TIMEDELTA_UNITS:
-        value = abs(seconds) / seconds_per_unit
-        if value >= _AGE_THRESHOLD or unit == "second":
-            if unit == "second" and value > 0:
-                value = max(1, value)
-            return unit, round(value), seconds >= 0
-    raise AssertionError("unreachable: 'second' always matches")
-
-
-@cache
-def _babel_locale(code: str) -> Locale:
-    return Locale.parse(code)  # once per language: babel parses a code on every call
-
-
-def _cached_age_text(age: timedelta, code: str) -> str:
-    key = ("age", code, *_age_key(age))
-    text = _TEXTS.get(key)
-    if text is None:
-        text = _remember(key, age_text(age, _babel_locale(code)))
-    return text
-
-
-def _due_text(due_at: datetime, code: str, due: str) -> str:
-    date = format_datetime(due_at, "short", tzinfo=JAKARTA, locale=_babel_locale(code))
-    return due % {"date": date}
-
-
-def _cached_due_text(due_at: datetime, code: str, due: str) -> str:
-    if not _minute_precision(code):
-        return _due_text(due_at, code, due)
-    # The short format shows no seconds: the minute determines the text.
-    key = ("due", code, due, due_at.replace(second=0, microsecond=0))
-    text = _TEXTS.get(key)
-    if text is None:
-        text = _remember(key, _due_text(due_at, code, due))
-    return text
-
-
-@cache
-def _minute_precision(locale: str) -> bool:
-    """The short time format has no seconds, and Jakarta's offset is whole minutes."""
-    pattern = get_time_format("short", locale=locale).pattern
-    return not any(field in pattern for field in "sSA")
-
-
-def _remember(key: tuple[Any, ...], text: str) -> str:
-    if len(_TEXTS) >= _TEXTS_MAX:
-        _TEXTS.clear()
-    _TEXTS[key] = text
-    return text
-
-
 async def list_complaints(
     filters: QueueFilters, *, officer_id: int | None, unit_id: int | None
 ) -> tuple[list[dict[str, Any]], int]:
-    """One page of the queue and the total count: exactly two queries.
+    """One page of the queue and the total count, in one query.
 
     `unit_id` limits to one unit (an officer's); None means every unit (an admin), where
     `filters.unit` narrows to one. `officer_id` is who "mine" means.
     """
+    page = await page_records(filters, officer_id=officer_id, unit_id=unit_id)
+    rows = [dict(zip(page.fields, row, strict=True)) for row in page.rows]
+    return queue_texts.describe(rows), page.total
+
+
+@dataclass(frozen=True)
+class PageRecords:
+    """A page of the queue as the database gave it: each row's values in the order of
+    `fields` (the raw `age` last), the total count, and the `also` columns of `page_sql`."""
+
+    fields: tuple[str, ...]
+    rows: list[tuple[Any, ...]]
+    total: int
+    also: dict[str, Any]
+
+
+async def page_records(
+    filters: QueueFilters,
+    *,
+    officer_id: int | None,
+    unit_id: int | None,
+    also: str = "",
+    also_columns: tuple[str, ...] = (),
+) -> PageRecords:
+    """`list_complaints` as the database gives it, with the columns of `also` (`page_sql`)."""
     where = conditions(filters, officer_id, unit_id)
     # Straight through asyncpg: the queue is the officers' most loaded page (db.fetch).
-    async with db.one_connection():
-        rows = [dict(row) for row in await db.fetch(rows_sql(filters, where), *where.args)]
-        count = await db.fetch(count_sql(filters, where), *where.args)
-    describe(rows)
-    return rows, count[0]["n"]
-
-
-def describe(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Adds what a row shows in the reader's language: priority_text, age_text,
-    due_text ("due <date>"), deadline_text ("Overdue", "Due soon" or "") and officer_text;
-    age_text replaces the raw age, so the same complaint gives the same row until a text
-    changes (handling/_queue_row.html is rendered once per distinct row).
-
-    Labels are translated once per list, not once per row (a queue page is rendered often);
-    the status badge is the template's (status_badge macro).
-    """
-    code = i18n.get_locale()
-    priorities = {priority: priority_label(priority) for priority in PRIORITIES}
-    overdue, due_soon, unassigned = _("Overdue"), _("Due soon"), _("Unassigned")
-    due = _("due %(date)s")  # formatted per row below
-    for row in rows:
-        row["priority_text"] = priorities.get(row["priority"], row["priority"])
-        # The raw age differs on every request; only its text shows (and keys the row cache).
-        row["age_text"] = _cached_age_text(row.pop("age"), code)
-        row["due_text"] = _cached_due_text(row["due_at"], code, due) if row["due_at"] else ""
-        row["deadline_text"] = (
-            overdue if row["is_overdue"] else due_soon if row["is_due_soon"] else ""
-        )
-        row["officer_text"] = row["officer_name"] or unassigned
-    return rows
+    records = await db.fetch(
+        page_sql(filters, where, also=also, also_columns=also_columns), *where.args
+    )
+    first = records[0]
+    names = tuple(first.keys())
+    end = names.index("total")
+    rows = [] if first["ordinal"] is None else [record[1:end] for record in records]
+    return PageRecords(
+        fields=names[1:end],
+        rows=rows,
+        total=first["total"],
+        also={name: first[name] for name in also_columns},
+    )
 
 
 def page_count(total: int) -> int:

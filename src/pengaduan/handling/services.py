@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from pengaduan import db
@@ -91,7 +92,7 @@ async def complaint_for_staff(complaint_id: int, actor: Actor) -> dict[str, Any]
     return dict(rows[0]) if rows else None
 
 
-# Status changes and messages in order. A row by the reporter of an anonymous complaint
+# Status changes and messages (`_PAGE_SQL` puts them in order). A row by the reporter of an anonymous complaint
 # carries no name (the template shows "Anonymous"); one by an outside agency carries its name.
 _TIMELINE_SQL = """
 SELECT 'status' AS kind, h.id, h.changed_at AS at, h.old_status, h.new_status, h.note AS body,
@@ -116,46 +117,59 @@ JOIN complaints c ON c.id = m.complaint
 LEFT JOIN users a ON a.id = m.author
 LEFT JOIN outside_agencies x ON x.id = m.outside_agency
 WHERE m.complaint = $1
-ORDER BY at, kind DESC, id
 """
 
 
-async def staff_timeline(complaint_id: int) -> list[dict[str, Any]]:
-    """Every status change and message, internal notes included (staff only)."""
-    return [dict(row) for row in await db.fetch(_TIMELINE_SQL, complaint_id)]
-
-
-# What the detail page offers besides the complaint and its timeline, as JSON lists (plain
-# numbers, text and booleans) in one round trip: the evidence, the reply templates (agency's,
-# for the category $2), the active units, the unit's officers and, for a pending complaint
-# ($4), the categories.
-_DETAIL_LISTS_SQL = f"""
-SELECT
+# What the page offers besides the complaint and its timeline, as JSON text (plain numbers,
+# text and booleans): the evidence, the reply templates (agency's, for the complaint's
+# category), the active units, the unit's officers and, for an open complaint, the categories.
+_LISTS_SQL = f"""
   (SELECT coalesce(json_agg(json_build_object('id', e.id, 'original_name', e.original_name,
                    'mime_type', e.mime_type, 'size', e.size,
                    'has_thumbnail', e.thumbnail_key IS NOT NULL) ORDER BY e.id), '[]')
-   FROM evidence_files e WHERE e.complaint = $1) AS evidence,
-  {response_templates.USABLE_JSON_SQL.strip()} AS templates,
+   FROM evidence_files e WHERE e.complaint = d.id) AS evidence,
+  {response_templates.USABLE_JSON_SQL.strip().replace("$2", "d.category_id")} AS templates,
   (SELECT coalesce(json_agg(json_build_object('id', u.id, 'name', u.name) ORDER BY u.name), '[]')
    FROM units u WHERE u.is_active = true) AS units,
   (SELECT coalesce(json_agg(json_build_object('id', o.id, 'full_name', o.full_name,
                    'username', o.username) ORDER BY o.full_name), '[]')
-   FROM users o WHERE o.unit = $3 AND o.role = 'officer' AND o.is_active = true) AS officers,
+   FROM users o WHERE o.unit = d.unit_id AND o.role = 'officer' AND o.is_active = true) AS officers,
   (SELECT coalesce(json_agg(json_build_object('id', k.id, 'name', k.name, 'icon', k.icon,
                    'default_unit', k.default_unit, 'deadline_days', k.deadline_days)
                    ORDER BY k.name), '[]')
-   FROM categories k WHERE $4 AND k.is_active = true) AS categories,
+   FROM categories k WHERE d.status IN ({_OPEN}) AND k.is_active = true) AS categories,
   (SELECT coalesce(json_agg(json_build_object('id', a.id, 'name', a.name) ORDER BY a.name), '[]')
-   FROM outside_agencies a WHERE a.is_active = true) AS outside_agencies
+   FROM outside_agencies a WHERE a.is_active = true) AS outside_agencies"""
+LISTS = ("evidence", "templates", "units", "officers", "categories", "outside_agencies")
+
+# The staff page's reads in one statement (one round trip, one pool connection): the
+# complaint as `complaint_for_staff` reads it, its timeline (every status change and message,
+# internal notes included, in order) and the lists.
+_PAGE_SQL = f"""
+SELECT d.*,
+  (SELECT coalesce(json_agg(t ORDER BY t.at, t.kind DESC, t.id), '[]')
+   FROM ({_TIMELINE_SQL}) t) AS timeline,
+  {_LISTS_SQL.strip()}
+FROM ({_DETAIL_SQL}) d
 """
 
 
-async def detail_lists(
-    complaint_id: int, category_id: int, unit_id: int, *, with_categories: bool
-) -> dict[str, list[dict[str, Any]]]:
-    """The evidence, reply templates, active units, the unit's active officers and (else an
-    empty list) the active categories for the staff detail page, in one query."""
-    row = (await db.fetch(_DETAIL_LISTS_SQL, complaint_id, category_id, unit_id, with_categories))[
-        0
-    ]
-    return {name: json.loads(row[name]) for name in row.keys()}
+async def staff_page(complaint_id: int, actor: Actor) -> dict[str, Any] | None:
+    """The complaint as `complaint_for_staff` gives it, with its `timeline` (a list) and its
+    `lists`: the evidence as a list, the menus' lists as JSON text (the page's actions region
+    is kept per the text it was rendered from, handling.action_region, and reads them only
+    when it renders anew); None when it is not the actor's to see."""
+    if actor.role not in ("officer", "admin"):
+        return None
+    rows = await db.fetch(_PAGE_SQL, complaint_id, scope_unit(actor))
+    if not rows:
+        return None
+    complaint = dict(rows[0])
+    timeline = json.loads(complaint.pop("timeline"))
+    for entry in timeline:
+        entry["at"] = datetime.fromisoformat(entry["at"])
+    lists = {name: complaint.pop(name) for name in LISTS}
+    lists["evidence"] = json.loads(lists["evidence"])
+    complaint["timeline"] = timeline
+    complaint["lists"] = lists
+    return complaint

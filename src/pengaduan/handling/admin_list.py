@@ -1,0 +1,87 @@
+"""The admin complaint list's parts kept rendered per process, each under everything it shows:
+its rows (templates/handling/_admin_complaint_row.html) and its menus (the filters, the
+officers to assign to).
+
+A row is the same for every admin and every request until the complaint changes, and the list
+shows 25 on every request. Web.templating's cached_fragment keys a fragment by its variables'
+items, which for a row of twenty fields cost more Python per row than the page could spare;
+here the key is the row's values as the database gave them (a tuple, the query's fields in
+its order), with the language, whether the row is ticked and its age's text in place of the raw
+age (which differs on every request). A row is turned into a dict and rendered only when its
+key is new.
+
+The menus show the units, categories and officers the page's statement gives as JSON text
+(queue.page_sql with assignment's choices): they are kept under that text, and the text is
+read only when a menu is rendered anew.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from jinja2 import pass_context
+from markupsafe import Markup
+
+from pengaduan import i18n
+from pengaduan.handling import queue_texts
+
+TEMPLATE = "handling/_admin_complaint_row.html"
+MAX_ENTRIES = 4096
+
+_ROWS: dict[tuple[Any, ...], Markup] = {}
+_MENUS: dict[tuple[Any, ...], Markup] = {}
+
+
+@pass_context
+def admin_rows(
+    context: Any, rows: list[tuple[Any, ...]], fields: tuple[str, ...], selected: set[int]
+) -> Markup:
+    """`{{ admin_rows(rows, fields, selected) }}`: the rows of `queue.page_records` (values in
+    the order of `fields`, the id first and the raw age last), those in `selected` ticked."""
+    code = i18n.get_locale()
+    template = None
+    html = []
+    for values in rows:
+        age_text = queue_texts.cached_age_text(values[-1], code)
+        checked = values[0] in selected
+        key = (code, checked, age_text, values[:-1])
+        row = _ROWS.get(key)
+        if row is None:
+            if template is None:
+                template = context.environment.get_template(TEMPLATE)
+            row_fields = dict(zip(fields[:-1], values[:-1], strict=True))
+            row_fields["age_text"] = age_text
+            row = Markup(template.render(r=row_fields, checked=checked))
+            if len(_ROWS) >= MAX_ENTRIES:
+                _ROWS.clear()
+            _ROWS[key] = row
+        html.append(row)
+    # As the template's loop laid them out, one indented line each.
+    return Markup("\n  ".join(html))
+
+
+@pass_context
+def admin_menu(context: Any, name: str, lists: dict[str, str], **variables: Any) -> Markup:
+    """`{{ admin_menu(name, {"units": text, ...}, var=value, ...) }}`: the template `name`
+    given `lists` (JSON text, read) and `variables` (hashable), kept per language and all
+    of them: like web.templating's cached_fragment, but keyed by the lists' text."""
+    key = (name, i18n.get_locale(), *lists.items(), *sorted(variables.items()))
+    html = _MENUS.get(key)
+    if html is None:
+        parsed = {list_name: json.loads(text) for list_name, text in lists.items()}
+        html = Markup(context.environment.get_template(name).render(variables, **parsed))
+        if len(_MENUS) >= MAX_ENTRIES:
+            _MENUS.clear()
+        _MENUS[key] = html
+    return html
+
+
+def clear() -> None:
+    _ROWS.clear()
+    _MENUS.clear()
+
+
+def kept() -> int:
+    """How many rows this process keeps (tests)."""
+    return len(_ROWS)

@@ -1,0 +1,114 @@
+"""The admin complaint list's rows kept rendered (handling.admin_list): once per distinct row,
+and a new one as soon as anything a row shows is different: its language, whether it is
+ticked, its age's text, or the complaint (issue 13, item 4)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import httpx
+
+from pengaduan.complaints.tables import Complaint
+from pengaduan.handling import admin_list
+from tests.factories import make_complaint_in
+from tests.support.databases import fetch_rows
+
+
+def _row(page: httpx.Response, complaint: int) -> str:
+    assert page.status_code in (200, 422), page.text
+    found = re.search(rf'<tr id="complaint-{complaint}".*?</tr>', page.text, re.S)
+    assert found, complaint
+    return found.group(0)
+
+
+async def test_a_kept_row_follows_language_ticks_age_and_the_complaint(
+    as_role, unit_data: dict[str, int]
+) -> None:
+    d = unit_data
+    complaint = await make_complaint_in(d, title="Lampu taman mati")
+    other = await make_complaint_in(d, title="Pohon tumbang")
+    admin: httpx.AsyncClient = await as_role("admin")
+    admin_list.clear()
+    first = _row(await admin.get("/admin/pengaduan"), complaint)
+    assert admin_list.kept() == 2
+    assert _row(await admin.get("/admin/pengaduan"), complaint) == first
+    assert admin_list.kept() == 2
+    assert 'aria-label="Pilih' in first and " checked" not in first
+
+    # Ticked: a refused bulk assignment gives the list back with the selection.
+    refused = await admin.post(
+        "/admin/pengaduan/tugaskan", data={"complaint": [str(complaint)], "officer": "", "back": ""}
+    )
+    assert refused.status_code == 422
+    assert " checked>" in _row(refused, complaint) and " checked" not in _row(refused, other)
+    assert " checked" not in _row(await admin.get("/admin/pengaduan"), complaint)
+
+    # Older: the age's text changes, and with it the row.
+    await Complaint.update({Complaint.submitted_at: datetime.now(UTC) - timedelta(days=3)}).where(
+        Complaint.id == complaint
+    )
+    aged = _row(await admin.get("/admin/pengaduan"), complaint)
+    assert "3 hari" in aged and aged != first
+
+    # Another language: the same complaint's row in it.
+    switched = await admin.post("/bahasa", data={"lang": "en", "next": "/admin/pengaduan"})
+    assert switched.status_code == 303
+    english = _row(await admin.get("/admin/pengaduan"), complaint)
+    assert 'aria-label="Select' in english and "3 days ago" in english
+
+    # The complaint changes: its row at once.
+    await Complaint.update({Complaint.title: "Lampu taman menyala lagi"}).where(
+        Complaint.id == complaint
+    )
+    assert "Lampu taman menyala lagi" in _row(await admin.get("/admin/pengaduan"), complaint)
+
+
+async def test_an_empty_page_still_has_its_count_and_choices(
+    as_role, unit_data: dict[str, int]
+) -> None:
+    """The page, its count and the choices come in one statement (queue.page_sql): a page
+    with no rows still brings the count and the choices."""
+    d = unit_data
+    for title in ("Got mampet", "Lampu padam"):
+        await make_complaint_in(d, title=title)
+    admin: httpx.AsyncClient = await as_role("admin")
+    for path, count in (("/admin/pengaduan?page=3", "2"), ("/admin/pengaduan?q=tiada", "0")):
+        page = await admin.get(path)
+        assert page.status_code == 200
+        assert (
+            '<td colspan="6" class="muted">' in page.text and '<tr id="complaint-' not in page.text
+        )
+        counted = re.search(r'<p class="muted" id="complaint-count">(\d+)', page.text)
+        assert counted and counted.group(1) == count, path
+        # The choices: units, categories and officers.
+        assert "Dinas Lain" in page.text and "Sampah" in page.text
+        assert re.search(r'<option value="\d+">Petugas2 \(', page.text)
+
+
+async def test_the_kept_menus_follow_renames_and_the_chosen_officer(
+    as_role, unit_data: dict[str, int], db_dsn: str
+) -> None:
+    d = unit_data
+    await make_complaint_in(d, title="Got mampet")
+    admin: httpx.AsyncClient = await as_role("admin")
+    admin_list.clear()
+    page = (await admin.get("/admin/pengaduan")).text
+    assert '<option value="{}">Dinas Lain</option>'.format(d["other_unit"]) in page
+    assert re.search(r'<option value="\d+">Petugas2 \(', page)
+    await fetch_rows(db_dsn, "UPDATE units SET name = 'Dinas Baru' WHERE id = $1", d["other_unit"])
+    await fetch_rows(
+        db_dsn, "UPDATE users SET full_name = 'Petugas Dua' WHERE id = $1", d["officer2"]
+    )
+    page = (await admin.get("/admin/pengaduan")).text
+    assert '<option value="{}">Dinas Baru</option>'.format(d["other_unit"]) in page
+    assert "Dinas Lain" not in page
+    assert re.search(r'<option value="\d+">Petugas Dua \(', page) and "Petugas2" not in page
+    # The officer chosen in a refused form stays chosen; the next page chooses none.
+    refused = await admin.post(
+        "/admin/pengaduan/tugaskan",
+        data={"complaint": [], "officer": str(d["officer2"]), "back": ""},
+    )
+    assert refused.status_code == 422, refused.text
+    assert f'<option value="{d["officer2"]}" selected>' in refused.text
+    assert " selected>Petugas Dua" not in (await admin.get("/admin/pengaduan")).text
