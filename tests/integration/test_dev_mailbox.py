@@ -81,6 +81,40 @@ async def test_a_reset_mail_in_development_lands_in_the_mailbox_and_dev_surat_sh
         assert (await client.get(f"/dev/surat/{name}")).status_code == 404
 
 
+async def test_a_notification_mail_in_development_is_written_into_the_mailbox(
+    app: Litestar, client: httpx.AsyncClient, people: dict[str, int], settings: Settings
+) -> None:
+    """A notification mail is queued with its subject only and written when delivered: the
+    mailbox gets the whole message, as a mail server would."""
+    from datetime import UTC, datetime
+
+    from pengaduan.notifications import services
+
+    assert settings.mail_transport == "mailbox"
+    shutil.rmtree(settings.mailbox_dir, ignore_errors=True)
+    note = {"kind": "reply", "params": {"number": "ADU-2026-000007", "text": "Sedang dicek."}}
+    reader = {
+        "id": people["citizen"],
+        "email": "warga@uji.test",
+        "email_confirmed_at": datetime.now(UTC),
+        "language": "id",
+        "full_name": "Warga Uji",
+    }
+    await services.mail(
+        reader,
+        "notification",
+        {"link": "/pengaduan/7", "settings_link": "/notifikasi/pengaturan"},
+        "notification_reply",
+        notification=note,
+        settings=settings,
+    )
+    assert await outbox_worker.deliver_due(settings) == 1
+    [stored] = list(settings.mailbox_dir.glob("*.eml"))
+    page = await client.get(f"/dev/surat/{stored.name}")
+    assert page.status_code == 200
+    assert "ADU-2026-000007" in page.text and "Sedang dicek." in page.text
+
+
 async def test_dev_surat_does_not_exist_in_production(
     app: Litestar, db_dsn: str, data_dir: Path, settings: Settings
 ) -> None:

@@ -215,8 +215,10 @@ async def deliver_by_smtp(settings: Settings, rows: Sequence[asyncpg.Record]) ->
 
 
 async def deliver_to_mailbox(settings: Settings, rows: Sequence[asyncpg.Record]) -> int:
-    """Development without an SMTP server: each message becomes a file of the mailbox."""
+    """Development without an SMTP server: each message becomes a file of the mailbox,
+    written as it would be sent."""
     delivered = 0
+    readers = await _readers(rows)
     for row in rows:
         try:
             message = build_email(
@@ -224,7 +226,7 @@ async def deliver_to_mailbox(settings: Settings, rows: Sequence[asyncpg.Record])
                 outbox_id=row["id"],
                 created_at=row["created_at"],
                 recipient=row["recipient"],
-                payload=payload_of(row),
+                payload=_written_now(payload_of(row), readers),
             )
         except (KeyError, TypeError, ValueError) as exc:
             # As over SMTP: a malformed row will never get better.
