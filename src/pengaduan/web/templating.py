@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import secrets
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -28,7 +27,7 @@ from pengaduan import i18n
 from pengaduan.clock import JAKARTA
 from pengaduan.complaints import statuses
 from pengaduan.settings import project_root
-from pengaduan.web import labels, layout
+from pengaduan.web import forms, labels, layout
 
 HX_VARY = "HX-Request"
 
@@ -227,9 +226,8 @@ def build_environment() -> Environment:
         cached_fragment=cached_fragment,
         page_header=layout.page_header,
         language_names=i18n.LANGUAGE_NAMES,
-        # A fresh idempotency key per rendered form (complaints.repeats).
-        new_form_key=lambda: secrets.token_urlsafe(24),
     )
+    env.globals.update(forms.GLOBALS)
     return env
 
 
