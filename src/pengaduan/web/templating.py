@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import weakref
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -27,7 +28,7 @@ from pengaduan import i18n
 from pengaduan.clock import JAKARTA
 from pengaduan.complaints import statuses
 from pengaduan.settings import project_root
-from pengaduan.web import forms, labels, layout
+from pengaduan.web import folding, forms, labels, layout
 
 HX_VARY = "HX-Request"
 
@@ -177,6 +178,33 @@ class _Environment(Environment):
             except KeyError:
                 pass
         return super().getattr(obj, attribute)
+
+    def _parse(self, source: str, name: str | None, filename: str | None) -> Any:
+        # A template from a file is compiled per language (see _load_template) with its
+        # constant texts translated (web.folding). One made from a string may be rendered
+        # in any language: its texts stay calls.
+        tree = super()._parse(source, name, filename)
+        if name is None:
+            return tree
+        return folding.fold(tree, self, i18n.get_locale())
+
+    def _load_template(self, name: str, globals: Any) -> Any:
+        # Jinja's own, with the language in the cache key: a template compiled in one
+        # language (web.folding) is only ever rendered in that language. Includes, imports
+        # and `extends` come here too, during the render, in the page's language.
+        if self.loader is None:
+            raise TypeError("no loader for this environment specified")
+        cache_key = (weakref.ref(self.loader), name, i18n.get_locale())
+        if self.cache is not None:
+            template = self.cache.get(cache_key)
+            if template is not None and (not self.auto_reload or template.is_up_to_date):
+                if globals:
+                    template.globals.update(globals)
+                return template
+        template = self.loader.load(self, name, self.make_globals(globals))
+        if self.cache is not None:
+            self.cache[cache_key] = template
+        return template
 
     def make_globals(self, d: Any) -> Any:
         # Jinja gives every template a ChainMap over the environment's globals; our templates
