@@ -29,6 +29,7 @@ from pengaduan.clock import JAKARTA
 from pengaduan.complaints import statuses
 from pengaduan.settings import project_root
 from pengaduan.web import folding, forms, labels, layout
+from pengaduan.web.direct_calls import DirectCallGenerator
 
 HX_VARY = "HX-Request"
 
@@ -168,6 +169,8 @@ _DICT_ATTRIBUTES = frozenset(dir(dict))
 
 
 class _Environment(Environment):
+    code_generator_class = DirectCallGenerator
+
     def getattr(self, obj: Any, attribute: str) -> Any:
         # Pages show rows as dicts: `row.name` is an item. Jinja asks for an attribute first
         # and catches the AttributeError a dict raises for every field; this finds the item
