@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+import types
+
 import pytest
 from jinja2 import pass_context, pass_environment
 from markupsafe import Markup
 
+from pengaduan.web import templating
 from pengaduan.web.templating import build_environment
 
 
@@ -63,3 +66,12 @@ def test_form_fields_and_labels_in_a_real_page_escape_as_before(env) -> None:
     ).render()
     assert 'value="&lt;b&gt;"' in page
     assert isinstance(env.globals["form_field"]("n", "l", {}, {}), Markup)
+
+
+def test_url_for_and_gettext_get_the_context_without_a_derived_one(env) -> None:
+    env.globals["url_for"] = templating.url_for  # as app.create_app registers it
+    source = "{{ url_for('x') }}{% for i in [1] %}{% set y = i %}{{ _('%(n)s!', n=y) }}{% endfor %}"
+    code = env.compile(source, raw=True)
+    assert "context.call(" not in code and "(context, '%(n)s!'" in code and "(context, 'x')" in code
+    request = types.SimpleNamespace(app=types.SimpleNamespace(route_reverse=lambda n: f"/{n}"))
+    assert env.from_string(source).render(request=request) == "/x1!"

@@ -10,8 +10,11 @@ answer is known then too:
 - one that takes nothing extra (no `jinja_pass_arg`, on itself or on its `__call__`) is
   called directly, `f(...)`;
 - one that takes the environment (`@pass_environment`) is called as `f(environment, ...)`;
-- everything else (`@pass_context` functions such as `_()` with variables or `url_for`,
-  macros, methods, anything the template names itself) stays a `context.call`.
+- one that takes the context and is marked `reads_render_context` (it reads only what the
+  template was rendered with, such as `request`, never a loop's or block's own variables, for
+  which `context.call` derives a new context) is called as `f(context, ...)`;
+- everything else (other `@pass_context` functions, macros, methods, anything the template
+  names itself) stays a `context.call`.
 
 A template that binds the name itself (`set`, `for`, a macro or its parameter, an import)
 keeps `context.call` for it. Not covered: a render context that passes a variable under a
@@ -28,8 +31,16 @@ from jinja2.compiler import CodeGenerator, Frame, optimizeconst
 from jinja2.utils import _PassArg
 
 
+def reads_render_context(function: Any) -> Any:
+    """Marks a `@pass_context` global that reads only the variables the template was rendered
+    with (see the module's docstring)."""
+    function.reads_render_context = True
+    return function
+
+
 def _convention(obj: Any) -> str | None:
-    """ "plain", "environment", or None (leave it to context.call)."""
+    """The calling convention for a direct call: "plain", "environment", "context", or None
+    (leave it to context.call)."""
     if not callable(obj) or isinstance(obj, type):
         return None
     # context.call looks at a callable object's __call__ too.
@@ -40,6 +51,8 @@ def _convention(obj: Any) -> str | None:
         return "plain"
     if passed is _PassArg.environment:
         return "environment"
+    if passed is _PassArg.context and getattr(obj, "reads_render_context", False):
+        return "context"
     return None
 
 
@@ -78,7 +91,8 @@ class DirectCallGenerator(CodeGenerator):
             super().visit_Call(node, frame, forward_caller=forward_caller)
             return
         self.visit(callee, frame)
-        # `signature` writes each argument after a comma: "f(*()" or "f(environment" first.
-        self.write("(environment" if convention == "environment" else "(*()")
+        # `signature` writes each argument after a comma: "f(*()", "f(environment" or
+        # "f(context" first.
+        self.write("(*()" if convention == "plain" else f"({convention}")
         self.signature(node, frame)
         self.write(")")

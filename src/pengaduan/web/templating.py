@@ -29,7 +29,7 @@ from pengaduan.clock import JAKARTA
 from pengaduan.complaints import statuses
 from pengaduan.settings import project_root
 from pengaduan.web import folding, forms, labels, layout
-from pengaduan.web.direct_calls import DirectCallGenerator
+from pengaduan.web.direct_calls import DirectCallGenerator, reads_render_context
 
 HX_VARY = "HX-Request"
 
@@ -83,6 +83,8 @@ _PATHS: dict[tuple[Any, ...], str] = {}
 _PATHS_MAX = 4096
 
 
+@reads_render_context
+@pass_context  # as Litestar's register_template_callable marks it
 def url_for(context: Any, route_name: str, /, **path_parameters: Any) -> str:
     """Litestar's `url_for` template callable, kept per process by route name and parameters:
     its route_reverse sorts the route's paths again on every call, and a list page asks it for
@@ -143,6 +145,7 @@ _TRANSLATED: dict[tuple[str, str, bool], str] = {}
 _TRANSLATED_MAX = 8192
 
 
+@reads_render_context
 @pass_context
 def _gettext(context: Any, message: str, /, **variables: Any) -> str:
     """Jinja's new-style gettext (translate, escape-aware, always `%`-formatted), with what a
