@@ -30,6 +30,7 @@ from pengaduan.complaints import statuses
 from pengaduan.settings import project_root
 from pengaduan.web import folding, forms, labels, layout
 from pengaduan.web.direct_calls import DirectCallGenerator, reads_render_context
+from pengaduan.web.output_escape import EscapingCodeGenerator, escape_output
 
 HX_VARY = "HX-Request"
 
@@ -171,8 +172,13 @@ def _gettext(context: Any, message: str, /, **variables: Any) -> str:
 _DICT_ATTRIBUTES = frozenset(dir(dict))
 
 
+class _CodeGenerator(EscapingCodeGenerator, DirectCallGenerator):
+    """How our templates compile: web.output_escape, web.direct_calls."""
+
+
 class _Environment(Environment):
-    code_generator_class = DirectCallGenerator
+    code_generator_class = _CodeGenerator
+    escape_output = staticmethod(escape_output)
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         # Pages show rows as dicts: `row.name` is an item. Jinja asks for an attribute first
