@@ -13,7 +13,10 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
+
+# The text markupsafe's escape gives, without a Markup object per value (web.output_escape).
+from pengaduan.web.output_escape import escape_output as escape
 
 
 def _error(raw: str, errors: Any) -> tuple[Any, str]:
