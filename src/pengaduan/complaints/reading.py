@@ -35,33 +35,36 @@ LIST_COLUMNS = """
 async def my_complaints(
     reporter_id: int, *, status: str = "", page: int = 1
 ) -> tuple[list[dict[str, Any]], int, bool]:
-    """The reporter's complaints, newest first, one page (two queries); their count, and
-    whether it stopped ("more than"): one account may file for many people (an organisation,
-    mail intake), and an exact count of 250,000 complaints cost 41 ms a visit."""
+    """The reporter's complaints, newest first, one page; their count, and whether it stopped
+    ("more than"): one account may file for many people (an organisation, mail intake), and
+    an exact count of 250,000 complaints cost 41 ms a visit. One query: the count rides on
+    every row of the page (one row of NULLs and the count when the page is empty), a round
+    trip fewer per visit than a query each."""
     status = status if status in statuses.STATUSES else ""
     page = max(page, 1)
     where = db.Where()
     where.add("c.reporter = {}", reporter_id)
     if status:
         where.add("c.status = {}", status)
-    count_args = list(where.args)
+    cap = max(db.COUNT_CAP, page * PAGE_SIZE)  # past the page asked for: a next page?
+    counted = db.capped_count(f"SELECT 1 FROM complaints c {where}", cap)
     # Every visit to My complaints: straight through asyncpg (see db.fetch).
-    async with db.one_connection():
-        rows = await db.fetch(
-            f"SELECT {LIST_COLUMNS} FROM complaints c JOIN categories cat ON cat.id = c.category"
-            f" {where} ORDER BY c.submitted_at DESC, c.id DESC"
-            f" LIMIT {where.param(PAGE_SIZE)} OFFSET {where.param((page - 1) * PAGE_SIZE)}",
-            *where.args,
-        )
-        cap = max(db.COUNT_CAP, page * PAGE_SIZE)  # past the page asked for: a next page?
-        total = await db.fetch(
-            db.capped_count(f"SELECT 1 FROM complaints c {where}", cap), *count_args
-        )
+    rows = await db.fetch(
+        f"WITH listed AS (SELECT {LIST_COLUMNS} FROM complaints c"
+        f" JOIN categories cat ON cat.id = c.category {where}"
+        f" ORDER BY c.submitted_at DESC, c.id DESC"
+        f" LIMIT {where.param(PAGE_SIZE)} OFFSET {where.param((page - 1) * PAGE_SIZE)})"
+        f" SELECT listed.*, total.n AS total_n FROM ({counted}) AS total"
+        " LEFT JOIN listed ON true ORDER BY listed.submitted_at DESC, listed.id DESC",
+        *where.args,
+    )
+    total = rows[0]["total_n"]
     now = datetime.now(UTC)
-    complaints = [dict(row) for row in rows]
+    complaints = [dict(row) for row in rows if row["id"] is not None]
     for complaint in complaints:
+        del complaint["total_n"]
         complaint["overdue_since"] = overdue_since(complaint, now)
-    return complaints, total[0]["n"], total[0]["n"] > cap
+    return complaints, total, total > cap
 
 
 async def complaint_for_reporter(complaint_id: int, reporter_id: int) -> dict[str, Any] | None:
