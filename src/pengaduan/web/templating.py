@@ -240,6 +240,8 @@ def build_environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         auto_reload=False,
+        # Every template is kept once per language (web.folding): room for all of them.
+        cache_size=1000,
     )
     # Jinja's new-style gettext formats the %(name)s variables itself.
     env.install_gettext_callables(  # type: ignore[attr-defined]
