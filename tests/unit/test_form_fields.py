@@ -46,6 +46,8 @@ MACROS = """\
 {% macro form_error(errors) %}
 {% if errors.get("form") %}<p class="alert bad" role="alert" id="form-error">{{ errors["form"] }}</p>{% endif %}
 {% endmacro %}
+
+{% macro form_key() %}<input type="hidden" name="idempotency_key" value="{{ new_form_key() }}">{% endmacro %}
 """
 
 HOSTILE = "\"><script>alert('x')</script>&amp;"
@@ -116,11 +118,23 @@ def test_form_error_is_the_macro(old, new) -> None:
         _same(old.form_error(errors), new.form_error(errors))
 
 
-def test_form_key_is_fresh_each_time(new) -> None:
-    keys = [str(new.form_key()) for _ in range(2)]
+def test_form_key_is_fresh_each_time(env) -> None:
+    page = env.from_string('{% from "_forms.html" import form_key %}{{ form_key() }}')
+    keys = [page.render() for _ in range(2)]
     pattern = re.compile(r'<input type="hidden" name="idempotency_key" value="[\w-]{32}">')
     assert all(pattern.fullmatch(key) for key in keys)
     assert keys[0] != keys[1]
+
+
+def test_form_key_takes_the_key_a_render_gives_as_the_macro_did(env) -> None:
+    """handling.action_region renders its region once with a placeholder key, imported
+    `with context`, and puts a fresh key in per request."""
+    source = '{% from "_forms.html" import form_key with context %}{{ form_key() }}'
+    reference = env.from_string(MACROS + "{{ form_key() }}")
+    given = {"new_form_key": lambda: '"<placeholder>"'}
+    expected = reference.render(**given).strip()
+    assert env.from_string(source).render(**given) == expected
+    assert "&#34;&lt;placeholder&gt;&#34;" in expected
 
 
 def test_called_by_keyword_as_templates_do(env) -> None:

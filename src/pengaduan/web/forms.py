@@ -10,9 +10,9 @@ keeps a Markup as it is (a label from `_()`) and escapes anything else.
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
+from jinja2 import pass_context
 from markupsafe import Markup
 
 # The text markupsafe's escape gives, without a Markup object per value (web.output_escape).
@@ -123,12 +123,13 @@ def form_error(errors: Any) -> Markup:
     return Markup("")
 
 
-def form_key() -> Markup:
+@pass_context
+def form_key(context: Any) -> Markup:
     """A fresh idempotency key: a form that creates something, sent twice, stores one
-    (complaints.repeats)."""
-    return Markup(
-        f'<input type="hidden" name="idempotency_key" value="{secrets.token_urlsafe(24)}">'
-    )
+    (complaints.repeats). The key comes from `new_form_key` as the calling template sees it
+    (the global; a render may give its own, as handling keeps a region with a placeholder)."""
+    key = context.resolve("new_form_key")()
+    return Markup(f'<input type="hidden" name="idempotency_key" value="{escape(key)}">')
 
 
 # The template globals templates/_forms.html gives out under the macros' names.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import secrets
 import weakref
 from datetime import datetime
 from functools import lru_cache
@@ -268,6 +269,8 @@ def build_environment() -> Environment:
         cached_fragment=cached_fragment,
         page_header=layout.page_header,
         language_names=i18n.LANGUAGE_NAMES,
+        # A fresh idempotency key per rendered form (complaints.repeats; _forms.html form_key).
+        new_form_key=lambda: secrets.token_urlsafe(24),
     )
     env.globals.update(forms.GLOBALS)
     return env
