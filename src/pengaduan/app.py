@@ -49,7 +49,7 @@ from pengaduan.open311 import routes as open311_routes
 from pengaduan.settings import Settings, get_settings
 from pengaduan.sms_intake import routes as sms_intake_routes
 from pengaduan.statistics import routes as statistics_routes
-from pengaduan.web import errors, head, kit, language, templating
+from pengaduan.web import errors, handlers, head, kit, language, templating
 from pengaduan.web import routes as shell_routes
 from pengaduan.web.csrf import CSRFMiddleware
 from pengaduan.web.flash import FlashMiddleware
@@ -211,4 +211,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     # Before routing: the page for an unknown address reads the query string too.
     app.asgi_handler = QueryStringMiddleware(app.asgi_handler)
+    handlers.guards_without_copies(app)
     return app

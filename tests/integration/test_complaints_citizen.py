@@ -548,6 +548,25 @@ async def test_storage_failing_on_the_second_file_keeps_the_form_and_writes_noth
 # --- evidence access ---------------------------------------------------------------------------
 
 
+async def test_the_reporters_page_lists_the_evidence_read_with_the_complaint(
+    app: Litestar, citizen: httpx.AsyncClient, world: dict[str, int]
+) -> None:
+    from pengaduan.complaints import reading
+
+    complaint_id = complaint_id_of(
+        await submit(citizen, world, ("lubang <jalan>.jpg", jpeg()), ("surat.pdf", pdf()))
+    )
+    reporter = await reading.evidence_of(complaint_id)
+    complaint = await reading.complaint_for_reporter(
+        complaint_id, world["citizen"], with_files=True
+    )
+    assert complaint is not None and complaint["files"] == reporter and len(reporter) == 2
+    page = (await citizen.get(f"/pengaduan/{complaint_id}")).text
+    photo, letter = reporter
+    assert f'/bukti/{photo["id"]}?ukuran=kecil" alt="lubang &lt;jalan&gt;.jpg"' in page
+    assert f'📄 surat.pdf</a> <small class="muted">PDF · {round(letter["size"] / 1024)} KB' in page
+
+
 async def test_evidence_is_served_to_the_reporter_and_the_units_staff_only(
     app: Litestar,
     citizen: httpx.AsyncClient,

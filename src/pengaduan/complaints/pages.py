@@ -36,10 +36,12 @@ def actor_of(request: Request) -> Actor:
     return Actor(user_id=user.id, role=user.role, unit_id=user.unit_id, ip=client_ip(request))
 
 
-async def own(request: Request, complaint_id: int) -> dict[str, Any]:
+async def own(request: Request, complaint_id: int, *, with_files: bool = False) -> dict[str, Any]:
     """The complaint if the person asking reported it; 404 for everybody else (staff have
     their own handling pages)."""
-    complaint = await reading.complaint_for_reporter(complaint_id, request.user.id)
+    complaint = await reading.complaint_for_reporter(
+        complaint_id, request.user.id, with_files=with_files
+    )
     if complaint is None:
         raise NotFoundException()
     return complaint
@@ -54,9 +56,9 @@ async def detail_page(
     status_code: int = 200,
 ) -> Template:
     async with db.one_connection():  # the page's reads: one pool connection
-        complaint = await own(request, complaint_id)
+        complaint = await own(request, complaint_id, with_files=True)
         timeline = await reading.public_timeline(complaint_id, request.user.id)
-        files = await reading.evidence_of(complaint_id)
+    files = complaint.pop("files")
     return render(
         request,
         "complaints/detail.html",

@@ -7,6 +7,7 @@ test_page_queries.py watch that function)."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -35,37 +36,53 @@ LIST_COLUMNS = """
 async def my_complaints(
     reporter_id: int, *, status: str = "", page: int = 1
 ) -> tuple[list[dict[str, Any]], int, bool]:
-    """The reporter's complaints, newest first, one page (two queries); their count, and
-    whether it stopped ("more than"): one account may file for many people (an organisation,
-    mail intake), and an exact count of 250,000 complaints cost 41 ms a visit."""
+    """The reporter's complaints, newest first, one page; their count, and whether it stopped
+    ("more than"): one account may file for many people (an organisation, mail intake), and
+    an exact count of 250,000 complaints cost 41 ms a visit. One query: the count rides on
+    every row of the page (one row of NULLs and the count when the page is empty), a round
+    trip fewer per visit than a query each."""
     status = status if status in statuses.STATUSES else ""
     page = max(page, 1)
     where = db.Where()
     where.add("c.reporter = {}", reporter_id)
     if status:
         where.add("c.status = {}", status)
-    count_args = list(where.args)
+    cap = max(db.COUNT_CAP, page * PAGE_SIZE)  # past the page asked for: a next page?
+    counted = db.capped_count(f"SELECT 1 FROM complaints c {where}", cap)
     # Every visit to My complaints: straight through asyncpg (see db.fetch).
-    async with db.one_connection():
-        rows = await db.fetch(
-            f"SELECT {LIST_COLUMNS} FROM complaints c JOIN categories cat ON cat.id = c.category"
-            f" {where} ORDER BY c.submitted_at DESC, c.id DESC"
-            f" LIMIT {where.param(PAGE_SIZE)} OFFSET {where.param((page - 1) * PAGE_SIZE)}",
-            *where.args,
-        )
-        cap = max(db.COUNT_CAP, page * PAGE_SIZE)  # past the page asked for: a next page?
-        total = await db.fetch(
-            db.capped_count(f"SELECT 1 FROM complaints c {where}", cap), *count_args
-        )
+    rows = await db.fetch(
+        f"WITH listed AS (SELECT {LIST_COLUMNS} FROM complaints c"
+        f" JOIN categories cat ON cat.id = c.category {where}"
+        f" ORDER BY c.submitted_at DESC, c.id DESC"
+        f" LIMIT {where.param(PAGE_SIZE)} OFFSET {where.param((page - 1) * PAGE_SIZE)})"
+        f" SELECT listed.*, total.n AS total_n FROM ({counted}) AS total"
+        " LEFT JOIN listed ON true ORDER BY listed.submitted_at DESC, listed.id DESC",
+        *where.args,
+    )
+    total = rows[0]["total_n"]
     now = datetime.now(UTC)
-    complaints = [dict(row) for row in rows]
+    complaints = [dict(row) for row in rows if row["id"] is not None]
     for complaint in complaints:
+        del complaint["total_n"]
         complaint["overdue_since"] = overdue_since(complaint, now)
-    return complaints, total[0]["n"], total[0]["n"] > cap
+    return complaints, total, total > cap
 
 
-async def complaint_for_reporter(complaint_id: int, reporter_id: int) -> dict[str, Any] | None:
-    """The whole complaint as its reporter sees it; None for anybody else's."""
+# A complaint's evidence files as `evidence_of` gives them, as one JSON value (all its fields
+# are JSON's own types): read with the complaint, a round trip fewer for its page.
+_FILES_JSON = (
+    ", (SELECT coalesce(json_agg(json_build_object('id', e.id, 'original_name',"
+    " e.original_name, 'mime_type', e.mime_type, 'size', e.size, 'thumbnail_key',"
+    " e.thumbnail_key) ORDER BY e.id), '[]') FROM evidence_files e WHERE e.complaint = c.id)"
+    " AS files_json"
+)
+
+
+async def complaint_for_reporter(
+    complaint_id: int, reporter_id: int, *, with_files: bool = False
+) -> dict[str, Any] | None:
+    """The whole complaint as its reporter sees it; None for anybody else's. With
+    with_files=True also its evidence files (`evidence_of`), under "files"."""
     rows = await db.fetch(
         "SELECT c.id, c.number, c.tracking_code, c.reporter, c.category, c.unit, c.title, c.body,"
         " c.location_text, c.latitude, c.longitude, c.status, c.citizen_urgency,"
@@ -74,7 +91,8 @@ async def complaint_for_reporter(complaint_id: int, reporter_id: int) -> dict[st
         " cat.name AS category_name, cat.icon AS category_icon, u.name AS unit_name,"
         " x.name AS handed_to_name,"
         " r.score AS rating_score, r.comment AS rating_comment, r.created_at AS rated_at"
-        " FROM complaints c JOIN categories cat ON cat.id = c.category"
+        + (_FILES_JSON if with_files else "")
+        + " FROM complaints c JOIN categories cat ON cat.id = c.category"
         " JOIN units u ON u.id = c.unit LEFT JOIN ratings r ON r.complaint = c.id"
         " LEFT JOIN outside_agencies x ON x.id = c.handed_to"
         " WHERE c.id = $1 AND c.reporter = $2",
@@ -84,6 +102,8 @@ async def complaint_for_reporter(complaint_id: int, reporter_id: int) -> dict[st
     if not rows:
         return None
     complaint = dict(rows[0])
+    if with_files:
+        complaint["files"] = json.loads(complaint.pop("files_json"))
     now = datetime.now(UTC)
     complaint.update(reporter_actions(complaint, now))
     complaint["overdue_since"] = overdue_since(complaint, now)

@@ -85,8 +85,8 @@ async def mark_read(request: Request, notification_id: FromPath[int]) -> Respons
         raise NotFoundException()
     if is_partial(request):
         return Template(
-            template_name="notifications/_item.html",
-            context={"item": item},
+            template_name="notifications/_items.html",
+            context={"items": [item]},
             headers={**REFRESH_BELL, **NO_STORE, "Vary": HX_VARY},
         )
     return redirect(request, "/notifikasi")

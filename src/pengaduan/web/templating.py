@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import weakref
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -28,7 +29,9 @@ from pengaduan import i18n
 from pengaduan.clock import JAKARTA
 from pengaduan.complaints import statuses
 from pengaduan.settings import project_root
-from pengaduan.web import labels, layout
+from pengaduan.web import folding, forms, labels, layout
+from pengaduan.web.direct_calls import DirectCallGenerator, reads_render_context
+from pengaduan.web.output_escape import EscapingCodeGenerator, escape_output
 
 HX_VARY = "HX-Request"
 
@@ -82,6 +85,8 @@ _PATHS: dict[tuple[Any, ...], str] = {}
 _PATHS_MAX = 4096
 
 
+@reads_render_context
+@pass_context  # as Litestar's register_template_callable marks it
 def url_for(context: Any, route_name: str, /, **path_parameters: Any) -> str:
     """Litestar's `url_for` template callable, kept per process by route name and parameters:
     its route_reverse sorts the route's paths again on every call, and a list page asks it for
@@ -142,6 +147,7 @@ _TRANSLATED: dict[tuple[str, str, bool], str] = {}
 _TRANSLATED_MAX = 8192
 
 
+@reads_render_context
 @pass_context
 def _gettext(context: Any, message: str, /, **variables: Any) -> str:
     """Jinja's new-style gettext (translate, escape-aware, always `%`-formatted), with what a
@@ -167,7 +173,14 @@ def _gettext(context: Any, message: str, /, **variables: Any) -> str:
 _DICT_ATTRIBUTES = frozenset(dir(dict))
 
 
+class _CodeGenerator(EscapingCodeGenerator, DirectCallGenerator):
+    """How our templates compile: web.output_escape, web.direct_calls."""
+
+
 class _Environment(Environment):
+    code_generator_class = _CodeGenerator
+    escape_output = staticmethod(escape_output)
+
     def getattr(self, obj: Any, attribute: str) -> Any:
         # Pages show rows as dicts: `row.name` is an item. Jinja asks for an attribute first
         # and catches the AttributeError a dict raises for every field; this finds the item
@@ -178,6 +191,33 @@ class _Environment(Environment):
             except KeyError:
                 pass
         return super().getattr(obj, attribute)
+
+    def _parse(self, source: str, name: str | None, filename: str | None) -> Any:
+        # A template from a file is compiled per language (see _load_template) with its
+        # constant texts translated (web.folding). One made from a string may be rendered
+        # in any language: its texts stay calls.
+        tree = super()._parse(source, name, filename)
+        if name is None:
+            return tree
+        return folding.fold(tree, self, i18n.get_locale())
+
+    def _load_template(self, name: str, globals: Any) -> Any:
+        # Jinja's own, with the language in the cache key: a template compiled in one
+        # language (web.folding) is only ever rendered in that language. Includes, imports
+        # and `extends` come here too, during the render, in the page's language.
+        if self.loader is None:
+            raise TypeError("no loader for this environment specified")
+        cache_key = (weakref.ref(self.loader), name, i18n.get_locale())
+        if self.cache is not None:
+            template = self.cache.get(cache_key)
+            if template is not None and (not self.auto_reload or template.is_up_to_date):
+                if globals:
+                    template.globals.update(globals)
+                return template
+        template = self.loader.load(self, name, self.make_globals(globals))
+        if self.cache is not None:
+            self.cache[cache_key] = template
+        return template
 
     def make_globals(self, d: Any) -> Any:
         # Jinja gives every template a ChainMap over the environment's globals; our templates
@@ -201,6 +241,8 @@ def build_environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         auto_reload=False,
+        # Every template is kept once per language (web.folding): room for all of them.
+        cache_size=1000,
     )
     # Jinja's new-style gettext formats the %(name)s variables itself.
     env.install_gettext_callables(  # type: ignore[attr-defined]
@@ -227,9 +269,10 @@ def build_environment() -> Environment:
         cached_fragment=cached_fragment,
         page_header=layout.page_header,
         language_names=i18n.LANGUAGE_NAMES,
-        # A fresh idempotency key per rendered form (complaints.repeats).
+        # A fresh idempotency key per rendered form (complaints.repeats; _forms.html form_key).
         new_form_key=lambda: secrets.token_urlsafe(24),
     )
+    env.globals.update(forms.GLOBALS)
     return env
 
 
