@@ -119,6 +119,8 @@ async def _targets(dsn: str) -> dict[str, tuple[tuple[str, str], str]]:
         "notifications": (CITIZEN, "/notifikasi"),
         "officer complaint": (OFFICER, f"/petugas/pengaduan/{handled}"),
         "admin complaint list": (ADMIN, "/admin/pengaduan"),
+        # A word in no complaint: PostgreSQL walked every complaint in the list's order.
+        "admin search, no match": (ADMIN, "/admin/pengaduan?q=zzzzqqq"),
         # Anonymous (no session): the link in an SMS, number and code filled in.
         "tracking (number+code)": (
             ANONYMOUS,

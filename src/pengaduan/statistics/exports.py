@@ -31,9 +31,11 @@ CSV_TYPE = "text/csv"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _complaints_sql(filters: queue.QueueFilters, limit: int) -> tuple[str, list[Any]]:
-    """Every complaint the admin list shows for `filters` (all pages), oldest first."""
-    where = queue.conditions(filters, None, None)
+def _complaints_sql(
+    filters: queue.QueueFilters, where: db.Where, limit: int
+) -> tuple[str, list[Any]]:
+    """Every complaint the admin list shows for `filters` (all pages, `where` their
+    conditions), oldest first."""
     listed = ", ".join(queue.literal(s) for s in queue.statuses_of(filters))
     priority = f" AND c.priority = {queue.literal(filters.priority)}" if filters.priority else ""
     sql = f"""
@@ -66,10 +68,10 @@ async def complaint_rows(
     """The header and the rows of the filtered list; refused (INVALID) when the list holds
     more than `limit` (default EXPORT_LIMIT, read at call time: tests lower it)."""
     limit = limit or EXPORT_LIMIT
-    sql, args = _complaints_sql(filters, limit)
+    where = await queue.with_search(filters, queue.conditions(filters, None, None))
+    sql, args = _complaints_sql(filters, where, limit)
     records = await db.fetch(sql, *args)
     if len(records) > limit:
-        where = queue.conditions(filters, None, None)
         count = await db.fetch(queue.count_sql(filters, where), *where.args)
         raise Refused(
             ngettext(
