@@ -123,9 +123,12 @@ def scoped(
     return filters, unit_id if unit_id is not None else -1
 
 
-def conditions(filters: QueueFilters, officer_id: int | None, unit_id: int | None) -> db.Where:
+def conditions(
+    filters: QueueFilters, officer_id: int | None, unit_id: int | None, *, words: bool = True
+) -> db.Where:
     """The WHERE clause of the filters (each value once however often the clause is used),
-    except status and priority (see `statuses_of` and `_priorities`)."""
+    except status and priority (see `statuses_of` and `_priorities`); without `words`, also
+    except the text search (`with_search` adds it)."""
     where = db.Where()
     if unit_id is not None:
         where.add("c.unit = {}", unit_id)
@@ -142,7 +145,7 @@ def conditions(filters: QueueFilters, officer_id: int | None, unit_id: int | Non
         where.add("c.category = {}", filters.category)
     if filters.overdue:
         where.add(f"c.due_at < now() AND c.status IN ({OPEN_SQL})")
-    if filters.q:
+    if filters.q and (words or NUMBER_RE.match(filters.q)):
         if NUMBER_RE.match(filters.q):
             where.add("c.number = {}", filters.q.upper())
         else:
@@ -151,37 +154,43 @@ def conditions(filters: QueueFilters, officer_id: int | None, unit_id: int | Non
 
 
 def _search(q: str) -> tuple[Any, ...]:
-    """The condition of a text search and its values: words of the title and body through the
-    stored document (complaints.search_document, GIN index complaints_search), and any part
-    of the title through its trigram index. Parts shorter than a trigram ("di") the index
-    cannot find: they would read every title, so those search the words only."""
+    """A text search's condition and values: words of title and body (the stored document,
+    complaints.search_document), any part of the title (its trigram index; not parts shorter
+    than a trigram, "di", which would read every title)."""
     words = "c.search_document @@ plainto_tsquery('indonesian'::regconfig, {})"
     if len(q) < 3:
         return (words, q)
     return (f"c.title ILIKE {{}} OR {words}", f"%{db.escape_like(q)}%", q)
 
 
-# A search with at most this many matches (all units, any status) is read through its matches.
-SEARCH_IDS = 10_000
+# A search with at most this many matches (all units, any status) is read through them, as
+# text (asyncpg would ask each new connection's server how to send an int[]).
+SEARCH_IDS, _MATCHES = 10_000, "c.id = ANY({}::text[]::int[])"
 
 
-async def with_search(filters: QueueFilters, where: db.Where) -> db.Where:
-    """`where` (the `conditions` of `filters`) narrowed to the text search's matches when they
-    are few. Alone, PostgreSQL cannot tell how rare a word is in the titles: it walked the
-    queue's order until it had a page and the count, and a word found nowhere walked every
-    complaint (9 s at a million). Its matches alone, without an order, it reads through the
-    indexes at once (under 1 ms for a rare word; a common one stops after SEARCH_IDS + 1,
-    where the walk in order is quick because matches are dense)."""
+async def with_search(
+    filters: QueueFilters, officer_id: int | None, unit_id: int | None
+) -> db.Where:
+    """`conditions`, the text search as its matches when they are few. PostgreSQL cannot tell
+    how rare a word is in titles: it walked the queue's order for a page and the count, every
+    complaint for a word found nowhere (9 s at 1M). The matches alone it reads through the
+    indexes at once (a common word stops at SEARCH_IDS + 1; its dense matches walk fast)."""
+    where = conditions(filters, officer_id, unit_id, words=False)
     if not filters.q or NUMBER_RE.match(filters.q):
         return where
     search = db.Where().add(*_search(filters.q))
     rows = await db.fetch(
         f"SELECT c.id FROM complaints c {search} LIMIT {SEARCH_IDS + 1}", *search.args
     )
-    if len(rows) <= SEARCH_IDS:
-        # As text: asyncpg would ask each new connection's server how to send an int[].
-        where.add("c.id = ANY({}::text[]::int[])", [str(row["id"]) for row in rows])
-    return where
+    if len(rows) > SEARCH_IDS:
+        return where.add(*_search(filters.q))
+    return where.add(_MATCHES, [str(row["id"]) for row in rows])
+
+
+def _among_matches(where: db.Where) -> bool:
+    """Whether `with_search` narrowed `where` to a search's few matches."""
+    start = _MATCHES.split("{}")[0]
+    return any(condition.startswith(start) for condition in where.conditions)
 
 
 def statuses_of(filters: QueueFilters) -> tuple[str, ...]:
@@ -222,6 +231,15 @@ def _page_ctes(filters: QueueFilters, where: db.Where) -> str:
     (complaints_queue_open_rank, complaints_open_rank_all: see `_OPEN_RANK_SQL`) instead.
     """
     offset = (filters.page - 1) * PAGE_SIZE
+    if _among_matches(where):
+        # A search's few matches (`with_search`), sorted: the groups below cost more to plan.
+        codes = ", ".join(literal(status) for status in statuses_of(filters))
+        priorities = ", ".join(literal(p) for p in _priorities(filters))
+        return f"""page AS (
+    SELECT c.id, {_OPEN_RANK_SQL} AS rank, c.due_at FROM complaints c
+    WHERE {where.sql} AND c.status IN ({codes}) AND c.priority IN ({priorities})
+    ORDER BY 2, c.due_at, c.id LIMIT {PAGE_SIZE} OFFSET {offset}
+)"""
     if filters.status == "" and where.conditions in ([], ["c.unit = $1"]):
         priorities = ", ".join(literal(p) for p in _priorities(filters))
         unit = "c.unit = $1 AND " if where.conditions else ""
@@ -355,7 +373,7 @@ async def page_records(
     also_columns: tuple[str, ...] = (),
 ) -> PageRecords:
     """`list_complaints` as the database gives it, with the columns of `also` (`page_sql`)."""
-    where = await with_search(filters, conditions(filters, officer_id, unit_id))
+    where = await with_search(filters, officer_id, unit_id)
     # Straight through asyncpg: the queue is the officers' most loaded page (db.fetch).
     records = await db.fetch(
         page_sql(filters, where, also=also, also_columns=also_columns), *where.args

@@ -45,7 +45,7 @@ from typing import Any
 from pengaduan import db
 from pengaduan.archive.filters import ArchiveFilters
 from pengaduan.archive.services import conditions as archive_conditions
-from pengaduan.handling.queue import QueueFilters, conditions, statuses_of, with_search
+from pengaduan.handling.queue import QueueFilters, statuses_of, with_search
 from pengaduan.map import grid
 
 POINTS_CAP = 5000
@@ -188,7 +188,7 @@ async def queue_clusters(
     (handling.queue.scoped: `unit_id` an officer's unit, None every unit)."""
     narrower = filters.view in ("mine", "unassigned") or filters.priority or filters.overdue
     if view.level >= grid.POINTS_LEVEL or narrower or filters.q:
-        where = await with_search(filters, conditions(filters, officer_id, unit_id))
+        where = await with_search(filters, officer_id, unit_id)
         where.add("c.status = ANY({})", list(statuses_of(filters)))
         if filters.priority:
             where.add("c.priority = {}", filters.priority)

@@ -68,7 +68,7 @@ async def complaint_rows(
     """The header and the rows of the filtered list; refused (INVALID) when the list holds
     more than `limit` (default EXPORT_LIMIT, read at call time: tests lower it)."""
     limit = limit or EXPORT_LIMIT
-    where = await queue.with_search(filters, queue.conditions(filters, None, None))
+    where = await queue.with_search(filters, None, None)
     sql, args = _complaints_sql(filters, where, limit)
     records = await db.fetch(sql, *args)
     if len(records) > limit:
