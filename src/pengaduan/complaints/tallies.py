@@ -65,10 +65,5 @@ async def compact() -> int:
     return await db.fetchval("SELECT complaint_tallies_compact()")
 
 
-async def rebuild() -> int:
-    """Counts everything again from the complaints (one slot per key)."""
-    return await db.fetchval("SELECT complaint_tallies_rebuild()")
-
-
 def register(scheduler: Scheduler, settings: Settings) -> None:
     scheduler.register(Job("compact_complaint_tallies", COMPACT_EVERY, compact))
