@@ -80,6 +80,7 @@ def archive_queries(filters: ArchiveFilters) -> tuple[str, list[Any], str, list[
     where = conditions(filters)
     # The rows query's own values come after the clause's (the count has only those).
     page = db.Where(first=len(where.args))
+    # Limit and offset written in (see complaints.reading.my_complaints: one generic plan).
     offset = (filters.page - 1) * PAGE_SIZE
     order = "c.submitted_at DESC, c.id DESC"
     if filters.q and not filters.number:
@@ -91,14 +92,14 @@ def archive_queries(filters: ArchiveFilters) -> tuple[str, list[Any], str, list[
             ), page AS (
                 SELECT k.id, ts_rank(k.document, {query}) AS rank FROM candidates k
                 ORDER BY rank DESC, k.submitted_at DESC, k.id DESC
-                LIMIT {page.param(PAGE_SIZE + 1)} OFFSET {page.param(offset)}
+                LIMIT {PAGE_SIZE + 1} OFFSET {int(offset)}
             )
             SELECT {ROW_COLUMNS} FROM page p JOIN complaints c ON c.id = p.id {JOINS}
             ORDER BY p.rank DESC, {order}
         """
     else:
         rows_sql = f"SELECT {ROW_COLUMNS} {ROW_JOINS} {where} ORDER BY {order}"
-        rows_sql += f" LIMIT {page.param(PAGE_SIZE + 1)} OFFSET {page.param(offset)}"
+        rows_sql += f" LIMIT {PAGE_SIZE + 1} OFFSET {int(offset)}"
     # An exact count of a common word's matches grows with the archive.
     count_sql = db.capped_count(f"SELECT 1 FROM complaints c {where}", COUNT_CAP)
     return rows_sql, [*where.args, *page.args], count_sql, where.args

@@ -163,9 +163,9 @@ def _search(q: str) -> tuple[Any, ...]:
     return (f"c.title ILIKE {{}} OR {words}", f"%{db.escape_like(q)}%", q)
 
 
-# A search with at most this many matches (all units, any status) is read through them, as
-# text (asyncpg would ask each new connection's server how to send an int[]).
-SEARCH_IDS, _MATCHES = 10_000, "c.id = ANY({}::text[]::int[])"
+# A search with at most this many matches (all units, any status) is read through them: as text
+# (no int[] codec lookup per connection), in a sub-select (one generic plan, not one per search).
+SEARCH_IDS, _MATCHES = 10_000, "c.id = ANY((SELECT {}::text[]::int[])::int[])"
 
 
 async def with_search(
