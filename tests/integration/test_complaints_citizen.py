@@ -682,6 +682,56 @@ async def test_the_detail_page_is_the_reporters_only(
     assert timeline.text.lstrip().startswith('<ol class="timeline" id="timeline">')
 
 
+async def test_the_detail_pages_timeline_read_with_the_complaint_is_the_timelines_own(
+    citizen: httpx.AsyncClient, world: dict[str, int], db_dsn: str
+) -> None:
+    """The page reads the timeline with the complaint (as JSON, a round trip fewer): the same
+    entries in the same order as `public_timeline`, the internal note left out, and at one
+    moment the status change before the message."""
+    from pengaduan.complaints import reading
+
+    complaint_id = await file_directly(world, title="Pohon tumbang")
+    at = datetime(2026, 12, 1, 9, 30, 15, 123456, tzinfo=UTC)
+    officer, citizen_id = world["officer_a"], world["citizen"]
+    conn = await asyncpg.connect(db_dsn)
+    try:
+        await conn.execute(
+            "INSERT INTO status_history (complaint, old_status, new_status, changed_by, note,"
+            " changed_at) VALUES ($1, 'pending', 'verified', $2, 'dicek', $3),"
+            " ($1, 'verified', 'in_progress', $2, 'dikerjakan', $4)",
+            complaint_id,
+            officer,
+            at,
+            at + timedelta(hours=1),
+        )
+        await conn.execute(
+            "INSERT INTO messages (complaint, author, body, visibility, is_official_response,"
+            " created_at) VALUES ($1, $2, 'Kami <b>cek</b>', 'public', true, $3),"
+            " ($1, $2, 'catatan dalam', 'internal', false, $3),"
+            " ($1, $4, 'Terima kasih', 'public', false, $5)",
+            complaint_id,
+            officer,
+            at,
+            citizen_id,
+            at + timedelta(minutes=5),
+        )
+    finally:
+        await conn.close()
+    separate = await reading.public_timeline(complaint_id, citizen_id)
+    together = await reading.complaint_for_reporter(complaint_id, citizen_id, with_timeline=True)
+    assert together is not None and together["timeline"] == separate
+    assert [(e["kind"], e["at"]) for e in separate][:4] == [
+        ("status", at),
+        ("message", at),
+        ("message", at + timedelta(minutes=5)),
+        ("status", at + timedelta(hours=1)),
+    ]
+    assert all(e.get("body") != "catatan dalam" for e in separate)
+    page = (await citizen.get(f"/pengaduan/{complaint_id}")).text
+    assert "Kami &lt;b&gt;cek&lt;/b&gt;" in page and "catatan dalam" not in page
+    assert page.index("Kami &lt;b&gt;cek") < page.index("Terima kasih")
+
+
 # --- edit and withdraw -------------------------------------------------------------------------
 
 

@@ -16,7 +16,6 @@ from litestar import Request
 from litestar.exceptions import NotFoundException
 from litestar.response import Stream, Template
 
-from pengaduan import db
 from pengaduan.complaints import reading, statuses
 from pengaduan.complaints.lifecycle import Actor
 from pengaduan.complaints.storage import InvalidKey, Storage
@@ -36,11 +35,13 @@ def actor_of(request: Request) -> Actor:
     return Actor(user_id=user.id, role=user.role, unit_id=user.unit_id, ip=client_ip(request))
 
 
-async def own(request: Request, complaint_id: int, *, with_files: bool = False) -> dict[str, Any]:
+async def own(
+    request: Request, complaint_id: int, *, with_files: bool = False, with_timeline: bool = False
+) -> dict[str, Any]:
     """The complaint if the person asking reported it; 404 for everybody else (staff have
     their own handling pages)."""
     complaint = await reading.complaint_for_reporter(
-        complaint_id, request.user.id, with_files=with_files
+        complaint_id, request.user.id, with_files=with_files, with_timeline=with_timeline
     )
     if complaint is None:
         raise NotFoundException()
@@ -55,10 +56,8 @@ async def detail_page(
     errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Template:
-    async with db.one_connection():  # the page's reads: one pool connection
-        complaint = await own(request, complaint_id, with_files=True)
-        timeline = await reading.public_timeline(complaint_id, request.user.id)
-    files = complaint.pop("files")
+    complaint = await own(request, complaint_id, with_files=True, with_timeline=True)
+    files, timeline = complaint.pop("files"), complaint.pop("timeline")
     return render(
         request,
         "complaints/detail.html",

@@ -82,10 +82,12 @@ _FILES_JSON = (
 
 
 async def complaint_for_reporter(
-    complaint_id: int, reporter_id: int, *, with_files: bool = False
+    complaint_id: int, reporter_id: int, *, with_files: bool = False, with_timeline: bool = False
 ) -> dict[str, Any] | None:
     """The whole complaint as its reporter sees it; None for anybody else's. With
-    with_files=True also its evidence files (`evidence_of`), under "files"."""
+    with_files=True also its evidence files (`evidence_of`), under "files"; with
+    with_timeline=True its `public_timeline`, under "timeline" (read with it: a round trip
+    fewer for its page)."""
     rows = await db.fetch(
         "SELECT c.id, c.number, c.tracking_code, c.reporter, c.category, c.unit, c.title, c.body,"
         " c.location_text, c.latitude, c.longitude, c.status, c.citizen_urgency,"
@@ -95,6 +97,7 @@ async def complaint_for_reporter(
         " x.name AS handed_to_name,"
         " r.score AS rating_score, r.comment AS rating_comment, r.created_at AS rated_at"
         + (_FILES_JSON if with_files else "")
+        + (_TIMELINE_JSON if with_timeline else "")
         + " FROM complaints c JOIN categories cat ON cat.id = c.category"
         " JOIN units u ON u.id = c.unit LEFT JOIN ratings r ON r.complaint = c.id"
         " LEFT JOIN outside_agencies x ON x.id = c.handed_to"
@@ -107,6 +110,11 @@ async def complaint_for_reporter(
     complaint = dict(rows[0])
     if with_files:
         complaint["files"] = json.loads(complaint.pop("files_json"))
+    if with_timeline:
+        rows = json.loads(complaint.pop("timeline_json"))
+        for row in rows:
+            row["at"] = datetime.fromisoformat(row["at"])
+        complaint["timeline"] = _timeline_entries(rows, reporter_id, texts=True)
     now = datetime.now(UTC)
     complaint.update(reporter_actions(complaint, now))
     complaint["overdue_since"] = overdue_since(complaint, now)
@@ -175,7 +183,7 @@ async def reporters_locked(complaint_id: int, reporter_id: int) -> dict[str, Any
 
 # Status changes and (when $2) public messages, oldest first; at the same moment a status
 # change comes before a message ('status' sorts after 'message'), each kind by id.
-_PUBLIC_TIMELINE_SQL = """
+_PUBLIC_TIMELINE_ROWS = """
 SELECT 'status' AS kind, h.id, h.changed_at AS at, h.old_status, h.new_status, h.note,
        NULL::text AS body, false AS official, NULL::integer AS author,
        NULL::text AS author_role, NULL::text AS author_name
@@ -188,8 +196,16 @@ SELECT 'message', m.id, m.created_at, NULL, NULL, NULL, m.body, m.is_official_re
 FROM messages m LEFT JOIN users u ON u.id = m.author
 LEFT JOIN outside_agencies x ON x.id = m.outside_agency
 WHERE $2 AND m.complaint = $1 AND m.visibility = 'public'
-ORDER BY at, kind DESC, id
 """
+_PUBLIC_TIMELINE_SQL = _PUBLIC_TIMELINE_ROWS + "ORDER BY at, kind DESC, id\n"
+
+
+# The same as one JSON value of the complaint `c` (with texts), in the same order.
+_TIMELINE_JSON = (
+    ", (SELECT coalesce(json_agg(t ORDER BY t.at, t.kind DESC, t.id), '[]') FROM ("
+    + _PUBLIC_TIMELINE_ROWS.replace("$1", "c.id").replace("$2", "true")
+    + ") AS t) AS timeline_json"
+)
 
 
 async def public_timeline(
@@ -200,6 +216,11 @@ async def public_timeline(
     # One round trip, straight through asyncpg (see db.fetch): the reporter's page and the
     # tracking page ask it every time.
     rows = await db.fetch(_PUBLIC_TIMELINE_SQL, complaint_id, texts)
+    return _timeline_entries(rows, reporter_id, texts=texts)
+
+
+def _timeline_entries(rows: Any, reporter_id: int, *, texts: bool) -> list[dict[str, Any]]:
+    """The timeline's rows (records, or their JSON) as the templates show them."""
     entries: list[dict[str, Any]] = []
     for row in rows:
         if row["kind"] == "status":
