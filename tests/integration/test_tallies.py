@@ -9,6 +9,7 @@ import importlib.util
 from pathlib import Path
 
 import asyncpg
+import pytest
 from litestar import Litestar
 
 from pengaduan.complaints import statuses, tallies
@@ -152,3 +153,43 @@ def test_the_triggers_count_the_open_statuses_of_the_code() -> None:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     assert module.OPEN == statuses.OPEN_SQL
+
+
+async def test_the_queues_default_counts_are_the_tallies_and_the_counts_agree(
+    app: Litestar, unit_data: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The admin list and the officers' queue count open (or all) complaints of one unit or of
+    all from the tallies, never from the complaints; the same totals as counting them, capped
+    the same way ("more than")."""
+    from pengaduan.handling import queue
+
+    world = unit_data
+    for status in ("pending", "verified", "in_progress", "resolved", "closed"):
+        await make_complaint_in(world, status=status)
+    other = {**world, "unit": world["other_unit"], "category": world["other_category"]}
+    for status in ("pending", "rejected"):
+        await make_complaint_in(other, status=status)
+
+    async def total(filters: queue.QueueFilters, unit_id: int | None) -> int:
+        return (await queue.list_complaints(filters, officer_id=None, unit_id=unit_id))[1]
+
+    views = [  # filters, unit (None: all units), the total counted by hand
+        (queue.QueueFilters(view="all"), None, 4),
+        (queue.QueueFilters(view="all", status="any"), None, 7),
+        (queue.QueueFilters(view="all", unit=world["other_unit"]), None, 1),
+        (queue.QueueFilters(view="unit"), world["unit"], 3),
+        (queue.QueueFilters(view="unit", status="any"), world["unit"], 5),
+        (queue.QueueFilters(view="unit"), -1, 0),  # an officer without a unit
+    ]
+    for filters, unit_id, expected in views:
+        where = queue.conditions(filters, None, unit_id)
+        assert "complaint_tallies" in queue.count_sql(filters, where), filters
+        assert await total(filters, unit_id) == expected, filters
+    # Narrower filters count the complaints themselves.
+    narrower = queue.QueueFilters(view="all", status="resolved")
+    assert "complaint_tallies" not in queue.count_sql(narrower, queue.conditions(narrower, 1, None))
+    assert await total(narrower, None) == 1
+    monkeypatch.setattr(queue, "COUNT_CAP", 2)  # the cap is at least a page past this one:
+    monkeypatch.setattr(queue, "PAGE_SIZE", 1)
+    filters = queue.QueueFilters(view="all", status="any")
+    assert await total(filters, None) == 3 and queue.is_capped(filters, 3)

@@ -55,6 +55,18 @@ async def least_busy_officer(unit_id: int) -> int | None:
     return await db.fetchval(f"SELECT {least_busy_in('$1::int')}", unit_id)
 
 
+def capped_count_sql(scope: Scope, key: str | None, *, open_only: bool, cap: int) -> str:
+    """SQL: the open (or all) complaints of the `scope` whose key is the SQL expression `key`
+    (None: of every key, i.e. all complaints, each having one unit and one category), as
+    db.capped_count gives a count: at most `cap` + 1."""
+    column = "open_count" if open_only else "total_count"
+    which = "" if key is None else f" AND t.key = {key}"
+    return (
+        f"SELECT least(coalesce(sum(t.{column}), 0), {int(cap) + 1})::int AS n"
+        f" FROM complaint_tallies t WHERE t.scope = '{scope}'{which}"
+    )
+
+
 async def open_complaints(scope: Scope, key: int) -> int:
     """The open complaints of one officer, unit or category now."""
     return await db.fetchval(f"SELECT {open_of(scope, '$1::int')}", key)

@@ -2,9 +2,8 @@
 
 Used by the officers' queue and by the admins' all-units list. Everything is filtered in SQL
 and one page costs exactly one query (the rows and the count, `page_sql`); its texts in the
-reader's language: handling.queue_texts. The reporter is never read
-here, so no queue can show who reported an (anonymous) complaint.
-"""
+reader's language: handling.queue_texts. The reporter is never read here, so no queue can
+show who reported an (anonymous) complaint."""
 
 from __future__ import annotations
 
@@ -15,6 +14,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from pengaduan import db
+from pengaduan.complaints import tallies
 from pengaduan.complaints.statuses import OPEN_SQL, OPEN_STATUSES, STATUSES
 from pengaduan.complaints.tables import PRIORITIES
 from pengaduan.db import COUNT_CAP
@@ -70,12 +70,9 @@ class QueueFilters:
         )
 
     def query_string(self, **changes: Any) -> str:
-        """The filters as a query string (defaults left out), with `changes` applied.
-
-        Any change other than the page starts again at page 1. Kept per process: a list page
-        asks for several (its pager, its exports, the form's way back) on every request, and
-        urlencode is slow Python; the filters are frozen, so the text never goes stale.
-        """
+        """The filters as a query string (defaults left out), with `changes` applied; any
+        change other than the page starts again at page 1. Kept per process (a list page asks
+        for several, urlencode is slow; the filters are frozen, the text never goes stale)."""
         key = (self, *changes.items())
         try:
             text = _QUERY_STRINGS.get(key)
@@ -330,9 +327,13 @@ def count_cap(filters: QueueFilters) -> int:
 
 
 def count_sql(filters: QueueFilters, where: db.Where) -> str:
-    """The count stops one past `count_cap`: counting every match of a wide view (all units,
-    any status: a million complaints) cost ~50 ms of PostgreSQL per request, more than the
-    page itself."""
+    """The count stops one past `count_cap` (all units, any status: ~50 ms a request at 1M).
+    Open or all complaints of a unit or of all (the default views) come from complaint_tallies:
+    1,001 index entries counted were 0.2 ms, a third of the admin list's PostgreSQL time."""
+    unit = [re.fullmatch(r"c\.unit = (\$\d+)", c) for c in where.conditions]
+    if filters.status in ("", "any") and not filters.priority and len(unit) < 2 and all(unit):
+        key, cap = unit[0].group(1) if unit else None, count_cap(filters)  # type: ignore[union-attr]
+        return tallies.capped_count_sql("unit", key, open_only=not filters.status, cap=cap)
     codes = ", ".join(literal(s) for s in statuses_of(filters))
     sql = f"SELECT 1 FROM complaints c WHERE {where.sql} AND c.status IN ({codes})"
     if filters.priority:
@@ -395,5 +396,4 @@ def page_count(total: int) -> int:
 
 
 def is_capped(filters: QueueFilters, total: int) -> bool:
-    """The count stopped (see `count_cap`): "more than", and no last page."""
-    return total > count_cap(filters)
+    return total > count_cap(filters)  # the count stopped: "more than", and no last page
