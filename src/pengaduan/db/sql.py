@@ -89,7 +89,10 @@ class Where:
         self.args: list[Any] = []
 
     def param(self, value: Any) -> str:
-        """A placeholder for `value`, for SQL outside the conditions (a LIMIT, a CASE)."""
+        """A placeholder for `value`, for SQL outside the conditions (a CASE, say). Not for a
+        page's LIMIT and OFFSET: as parameters they can make PostgreSQL plan the statement
+        anew on every execution; written in as integers, it keeps one generic plan (see
+        tests/integration/test_generic_plans.py)."""
         self.args.append(value)
         return f"${self._first + len(self.args)}"
 
