@@ -25,6 +25,9 @@ work, for comparing two versions of the code.
 on the same data and loads each page from both, one after the other: before and after in the
 same run, on a machine whose load changes from minute to minute.
 
+`--rounds N` measures the ceiling and every page N times and ends with each page's median
+round: on a shared machine one 10 s run of a page moves by 15 % from the next.
+
 `--profile PATH` instead runs PATH in-process `--requests` times under cProfile (as the
 page's user) and prints the top of the profile: where the per-request time goes.
 """
@@ -311,6 +314,12 @@ def main() -> None:
     parser.add_argument("--only", help="load only the pages whose name contains this")
     parser.add_argument("--code", type=Path, help="also load the app from this checkout")
     parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="measure the ceiling and every page this many times; then each page's median",
+    )
+    parser.add_argument(
         "--database",
         default=DATABASE,
         help=f"the bench database's name (default {DATABASE}): one per data size, kept apart",
@@ -344,16 +353,32 @@ def main() -> None:
             f"load: {CONNECTIONS} connections, {args.seconds} s, wrk, {os.cpu_count()} CPU(s)"
             " shared by load tool, app and database; page cache bypassed (uncached pages)\n"
         )
-        base = queue_load.load(ceiling.url, ["x=1"], CONNECTIONS, args.seconds)
-        print(_line("ceiling", base, base["rps"], None))
-        for name, (who, path) in targets.items():
-            if args.only and args.only not in name:
-                continue
-            if other:
-                r = queue_load.load(other.url, [cookies[who]], CONNECTIONS, args.seconds, path)
-                print(_line(f"{name} ({args.code.name})", r, base["rps"], None))
-            r = queue_load.load(app.url, [cookies[who]], CONNECTIONS, args.seconds, path)
-            print(_line(name, r, base["rps"], counts[name]))
+        rounds: dict[str, list[tuple[float, dict]]] = {}
+        for round_number in range(1, args.rounds + 1):
+            if args.rounds > 1:
+                print(f"round {round_number} of {args.rounds}")
+            base = queue_load.load(ceiling.url, ["x=1"], CONNECTIONS, args.seconds)
+            print(_line("ceiling", base, base["rps"], None))
+            for name, (who, path) in targets.items():
+                if args.only and args.only not in name:
+                    continue
+                loads = [(f"{name} ({args.code.name})", other)] if other else []
+                for label, server in [*loads, (name, app)]:
+                    r = queue_load.load(server.url, [cookies[who]], CONNECTIONS, args.seconds, path)
+                    queries = counts[name] if server is app else None
+                    print(_line(label, r, base["rps"], queries))
+                    rounds.setdefault(label, []).append((r["rps"] / base["rps"], r))
+        if args.rounds > 1:
+            # The machine's load moves between runs: the median round of each page.
+            print(f"\nmedian of {args.rounds} rounds (share of that round's ceiling):")
+            for label, results in rounds.items():
+                share, r = sorted(results, key=lambda result: result[0])[len(results) // 2]
+                mark = " ok" if share >= TARGET_SHARE else " MISSED"
+                print(
+                    f"  {label:22} {share:6.1%} of ceiling{mark if label in counts else ''}"
+                    f"  (that round: {r['rps']:.1f} req/s, p50 {r['p50']:.1f} ms,"
+                    f" p99 {r['p99']:.1f} ms)"
+                )
     finally:
         app.stop()
         if other:
