@@ -31,9 +31,9 @@ async def _many_of_one_reporter(complaint_id: int, copies: int) -> None:
         )
     ]
     listed = ", ".join(f'"{name}"' for name in columns)
+    copied = ", ".join(f'c."{name}"' for name in columns)
     await db.execute(
-        f"INSERT INTO complaints (number, {listed})"
-        f" SELECT 'TEST-' || g, {', '.join(f'c.{name}' for name in listed.split(', '))}"
+        f"INSERT INTO complaints (number, {listed}) SELECT 'TEST-' || g, {copied}"
         " FROM complaints c, generate_series(1, $2) AS g WHERE c.id = $1",
         complaint_id,
         copies,

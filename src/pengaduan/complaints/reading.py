@@ -111,10 +111,10 @@ async def complaint_for_reporter(
     if with_files:
         complaint["files"] = json.loads(complaint.pop("files_json"))
     if with_timeline:
-        rows = json.loads(complaint.pop("timeline_json"))
-        for row in rows:
+        timeline_rows = json.loads(complaint.pop("timeline_json"))
+        for row in timeline_rows:
             row["at"] = datetime.fromisoformat(row["at"])
-        complaint["timeline"] = _timeline_entries(rows, reporter_id, texts=True)
+        complaint["timeline"] = _timeline_entries(timeline_rows, reporter_id, texts=True)
     now = datetime.now(UTC)
     complaint.update(reporter_actions(complaint, now))
     complaint["overdue_since"] = overdue_since(complaint, now)
