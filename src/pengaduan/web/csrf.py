@@ -61,16 +61,27 @@ def cookie_name(settings: Settings) -> str:
     return "__Host-csrftoken" if settings.secure_cookies else "csrftoken"
 
 
-def csrf_cookie(settings: Settings, token: str) -> Cookie:
+def _cookie(name: str, secure: bool, token: str) -> Cookie:
     return Cookie(
-        key=cookie_name(settings),
-        value=token,
-        path="/",
-        domain=None,
-        secure=settings.secure_cookies,
-        httponly=False,
-        samesite="lax",
+        key=name, value=token, path="/", domain=None, secure=secure, httponly=False, samesite="lax"
     )
+
+
+@lru_cache(maxsize=8)
+def _around_token(name: str, secure: bool) -> tuple[str, str]:
+    # Litestar's own rendering of the cookie, split where the token goes.
+    marker = "0" * 64
+    before, _marker, after = _cookie(name, secure, marker).to_header(header="").partition(marker)
+    return before, after
+
+
+def csrf_cookie_header(settings: Settings, token: str) -> str:
+    """The Set-Cookie value carrying `token`: Litestar's rendering of the cookie, built once
+    per cookie name. Its Cookie renders through dataclasses.asdict (a deep copy) and
+    SimpleCookie, measured at about 45 us of the 160 us a visitor's request without a
+    session cost around its handler. A token is hex, which a cookie carries unquoted."""
+    before, after = _around_token(cookie_name(settings), settings.secure_cookies)
+    return before + token + after
 
 
 @lru_cache(maxsize=4096)
@@ -165,7 +176,7 @@ class CSRFMiddleware:
                 # kept by a shared cache: it carries no token and sets no cookie.
                 public = headers.get("cache-control", "").startswith("public")
                 if new != cookie and not (public and new == token):
-                    headers.add("set-cookie", csrf_cookie(settings, new).to_header(header=""))
+                    headers.add("set-cookie", csrf_cookie_header(settings, new))
             await send(message)
 
         return send_wrapper
