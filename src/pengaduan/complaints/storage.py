@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol
 
 SUFFIXES = (".jpg", ".png", ".webp", ".pdf")
 KEY_PATTERN = re.compile(r"^[0-9a-f]{64}\.(?:jpg|png|webp|pdf)$")
@@ -40,8 +40,6 @@ class Blob:
     chunks: AsyncIterator[bytes]
 
 
-# Checkable: handlers receive it by dependency injection, and Litestar checks what it injects.
-@runtime_checkable
 class Storage(Protocol):
     """What the complaint code needs from a place that keeps files. Missing keys raise
     FileNotFoundError from `read` and `open`; `delete` of a missing key does nothing."""
