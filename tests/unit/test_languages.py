@@ -53,3 +53,30 @@ def test_gettext_follows_the_request_locale() -> None:
     assert i18n.gettext("Page not found") == "Page not found"
     i18n.set_locale("id")
     assert i18n.gettext("Page not found") == "Halaman tidak ditemukan"
+
+
+def test_numbers_are_written_as_each_language_does_and_formatted_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from babel.numbers import format_decimal
+
+    from pengaduan import i18n
+    from pengaduan.web import templating
+
+    calls = []
+
+    def counted(value: object, locale: object) -> str:
+        calls.append(value)
+        return format_decimal(value, locale=locale)
+
+    monkeypatch.setattr(templating, "format_decimal", counted)
+    templating._number.cache_clear()
+    for _ in range(3):
+        i18n.set_locale("id")
+        assert templating.format_number(1234567) == "1.234.567"
+        assert templating.format_number(2.5) == "2,5"
+        i18n.set_locale("en")
+        assert templating.format_number(1234567) == "1,234,567"
+    assert sorted(map(str, calls)) == ["1234567", "1234567", "2.5"]
+    templating._number.cache_clear()
+    i18n.set_locale(i18n.DEFAULT_LOCALE)
