@@ -23,7 +23,10 @@ work, for comparing two versions of the code.
 
 `--code DIR` also starts the app from another checkout (e.g. `git archive main | tar -x -C DIR`)
 on the same data and loads each page from both, one after the other: before and after in the
-same run, on a machine whose load changes from minute to minute.
+same run, on a machine whose load changes from minute to minute. With `--cpu`, the two
+checkouts' in-process measurements alternate, `--rounds` times each (DIR's own copy of this
+script, in a process of its own, on the same data), then each page's median for both: a
+change of a few percent shows there, where wrk's rounds move by 15 %.
 
 `--rounds N` measures the ceiling and every page N times and ends with each page's median
 round: on a shared machine one 10 s run of a page moves by 15 % from the next.
@@ -39,6 +42,8 @@ import asyncio
 import cProfile
 import os
 import pstats
+import re
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -334,6 +339,9 @@ def main() -> None:
     if args.profile:
         asyncio.run(profile(dsn, targets, args.profile, args.requests))
         return
+    if args.cpu and args.code:
+        cpu_against(args.code.resolve(), args)
+        return
     if args.cpu:
         asyncio.run(cpu_per_page(dsn, targets, args.requests, args.only))
         return
@@ -385,6 +393,45 @@ def main() -> None:
             other.stop()
         if ceiling:
             ceiling.stop()
+
+
+_CPU_LINE = re.compile(
+    r"^  (?P<name>.+?) +(?P<app>[\d.]+) ms CPU per request in-process,"
+    r" PostgreSQL +(?P<pg>[\d.]+) ms$"
+)
+
+
+def cpu_against(code: Path, args: argparse.Namespace) -> None:
+    """`--cpu --code DIR`: this checkout's and DIR's in-process figures, alternating."""
+    pgdata = code / "var" / "bench-pgdata"
+    if not pgdata.exists():  # DIR's script reads the same embedded server's data
+        pgdata.parent.mkdir(parents=True, exist_ok=True)
+        pgdata.symlink_to(ROOT / "var" / "bench-pgdata")
+    argv = ["--cpu", "--reuse", "--requests", str(args.requests), "--database", args.database]
+    argv += ["--only", args.only] if args.only else []
+    figures: dict[str, dict[str, list[tuple[float, float]]]] = {}
+    for round_number in range(1, args.rounds + 1):
+        print(f"round {round_number} of {args.rounds}", flush=True)
+        for label, root in ((code.name, code), ("now", ROOT)):
+            out = subprocess.run(
+                [sys.executable, str(root / "bench" / "user_pages_load.py"), *argv],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+            for match in filter(None, map(_CPU_LINE.match, out.splitlines())):
+                app, pg = float(match["app"]), float(match["pg"])
+                figures.setdefault(match["name"], {}).setdefault(label, []).append((app, pg))
+    print(f"\nmedian of {args.rounds} rounds, CPU per request in-process (app + PostgreSQL):")
+    for name, by_code in figures.items():
+        cells = []
+        for label in (code.name, "now"):
+            runs = sorted(by_code.get(label, []))
+            if runs:
+                app, _pg = runs[len(runs) // 2]
+                pg = sorted(p for _a, p in runs)[len(runs) // 2]
+                cells.append(f"{label} {app:5.2f} + {pg:4.2f} ms")
+        print(f"  {name:22} " + "   ".join(cells))
 
 
 def start_ceiling(size: int, log_dir: Path) -> queue_load.Server:
