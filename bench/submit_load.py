@@ -358,6 +358,14 @@ def main() -> None:
         metavar="N",
         help="instead: N submissions in-process, CPU per submission and a profile",
     )
+    parser.add_argument(
+        "--with",
+        dest="settings",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="run the app with this setting (e.g. PENGADUAN_DB_POOL_MAX=5; repeatable)",
+    )
     args = parser.parse_args()
     log_dir = bench_environment()
 
@@ -373,7 +381,7 @@ def main() -> None:
     if args.profile:
         asyncio.run(profile_posts(dsn, categories[0], args.profile))
         return
-    app = start_app(dsn, log_dir)
+    app = start_app(dsn, log_dir, **dict(setting.split("=", 1) for setting in args.settings))
     ceiling = None
     try:
         logged_in = asyncio.run(log_in_citizens(app.url, args.citizens))

@@ -319,6 +319,15 @@ def main() -> None:
     parser.add_argument("--only", help="load only the pages whose name contains this")
     parser.add_argument("--code", type=Path, help="also load the app from this checkout")
     parser.add_argument(
+        "--with",
+        dest="settings",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="also load the app with this setting (e.g. PENGADUAN_DB_POOL_MAX=5; repeatable),"
+        " from --code's checkout when given, else from this one",
+    )
+    parser.add_argument(
         "--rounds",
         type=int,
         default=1,
@@ -349,11 +358,13 @@ def main() -> None:
     app = queue_load.start_app(dsn, log_dir)
     ceiling = other = None
     try:
+        other_env = dict(setting.split("=", 1) for setting in args.settings)
         if args.code:
             code = args.code.resolve()
-            other = queue_load.start_app(
-                dsn, log_dir, PENGADUAN_HOME=str(code), PYTHONPATH=str(code / "src")
-            )
+            other_env.update(PENGADUAN_HOME=str(code), PYTHONPATH=str(code / "src"))
+        if other_env:
+            other = queue_load.start_app(dsn, log_dir, **other_env)
+        other_name = args.code.name if args.code else " ".join(args.settings)
         cookies = asyncio.run(_cookies(app.url, targets))
         size = asyncio.run(queue_load.page_size(app.url, cookies[OFFICER]))
         ceiling = start_ceiling(size, log_dir)
@@ -370,7 +381,7 @@ def main() -> None:
             for name, (who, path) in targets.items():
                 if args.only and args.only not in name:
                     continue
-                loads = [(f"{name} ({args.code.name})", other)] if other else []
+                loads = [(f"{name} ({other_name})", other)] if other else []
                 for label, server in [*loads, (name, app)]:
                     r = queue_load.load(server.url, [cookies[who]], CONNECTIONS, args.seconds, path)
                     queries = counts[name] if server is app else None
