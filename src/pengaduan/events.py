@@ -8,14 +8,13 @@ submission), after it committed (`publish_committed`). Channel names: `user_<id>
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
-import weakref
 from collections.abc import Iterable
 from typing import Any
 
 from pengaduan import db, outages
+from pengaduan.db.grouped import Grouped
 
 log = logging.getLogger(__name__)
 
@@ -62,60 +61,26 @@ async def publish_committed(events: list[tuple[str, str]]) -> None:
             [payload for _channel, payload in events],
         )
         return
-    loop = asyncio.get_running_loop()
-    batcher = _batchers.get(loop)
-    if batcher is None:
-        batcher = _batchers[loop] = _Batcher()
-    await batcher.send(events)
+    await _COMMITTED.run(events)
 
 
-class _Batcher:
-    """Events waiting to be sent while a statement for earlier ones is on its way: they all
-    go in the next one (under load, one statement for many requests' events)."""
-
-    def __init__(self) -> None:
-        self.waiting: list[tuple[str, str]] = []
-        self.done: asyncio.Future[None] | None = None  # resolved when `waiting` is sent
-        self.sending = False
-
-    async def send(self, events: list[tuple[str, str]]) -> None:
-        if self.done is None:
-            self.done = asyncio.get_running_loop().create_future()
-        self.waiting.extend(events)
-        done = self.done
-        if not self.sending:
-            self.sending = True
-            task = asyncio.create_task(self._flush())
-            _flushing.add(task)
-            task.add_done_callback(_flushing.discard)
-        # Shielded: a request that goes away must not cancel the others' events.
-        await asyncio.shield(done)
-
-    async def _flush(self) -> None:
-        try:
-            while self.waiting:
-                events, self.waiting = self.waiting, []
-                done, self.done = self.done, None
-                try:
-                    await db.fetch(
-                        PUBLISH_COMMITTED_SQL,
-                        [channel for channel, _payload in events],
-                        [payload for _channel, payload in events],
-                    )
-                except Exception as exc:
-                    if outages.is_outage(exc):
-                        # The database is away: one line for the whole outage, not a
-                        # traceback per batch (the changes themselves are saved).
-                        outages.note_outage(exc, "live events of committed changes")
-                    else:
-                        log.warning("live events of committed changes not sent", exc_info=True)
-                if done is not None and not done.done():
-                    done.set_result(None)
-        finally:
-            self.sending = False
+async def _send_committed(groups: list[list[tuple[str, str]]]) -> None:
+    """The events of requests that committed at the same moment, in one statement."""
+    events = [event for group in groups for event in group]
+    try:
+        await db.fetch(
+            PUBLISH_COMMITTED_SQL,
+            [channel for channel, _payload in events],
+            [payload for _channel, payload in events],
+        )
+    except Exception as exc:
+        if outages.is_outage(exc):
+            # The database is away: one line for the whole outage, not a traceback per
+            # statement (the changes themselves are saved).
+            outages.note_outage(exc, "live events of committed changes")
+        else:
+            log.warning("live events of committed changes not sent", exc_info=True)
 
 
-_batchers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Batcher] = (
-    weakref.WeakKeyDictionary()
-)
-_flushing: set[asyncio.Task] = set()
+# Those waiting while a statement is on its way all go in the next one (db.grouped).
+_COMMITTED: Grouped[list[tuple[str, str]], None] = Grouped(_send_committed, most=1000)

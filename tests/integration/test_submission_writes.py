@@ -5,6 +5,7 @@ was about twenty round trips, each built by Piccolo)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import AsyncIterator
@@ -287,3 +288,105 @@ async def test_a_submission_checks_no_protocol_at_run_time(
     response = await citizen.post("/pengaduan/baru", data=_form(key, category))
     assert response.status_code == 303, response.text[:2000]
     assert walks == 0
+
+
+async def _held_group(db_dsn: str, posts: list, first) -> list[httpx.Response]:
+    """`first` (a coroutine) sent while another connection holds the outbox, so its statement
+    waits; then `posts` (coroutines) sent, waiting behind it; then the outbox let go."""
+    from pengaduan.complaints import submission
+
+    late, submission.GROUP.late = submission.GROUP.late, None  # however long they wait
+    try:
+        return await _held(db_dsn, posts, first)
+    finally:
+        submission.GROUP.late = late
+
+
+async def _held(db_dsn: str, posts: list, first) -> list[httpx.Response]:
+    from pengaduan.complaints import submission
+
+    holder = await asyncpg.connect(db_dsn)
+    try:
+        transaction = holder.transaction()
+        await transaction.start()
+        await holder.execute("LOCK TABLE outbox IN SHARE MODE")
+        first_task = asyncio.ensure_future(first)
+        await wait_until_async(
+            lambda: _waiting_locks(holder), "the first statement to wait for the lock", TIMEOUT
+        )
+        others = [asyncio.ensure_future(post) for post in posts]
+        queue = submission.GROUP._queues[asyncio.get_running_loop()]
+        await wait_until_async(
+            lambda: len(queue.waiting) == len(posts), "the others to wait", TIMEOUT
+        )
+        await transaction.commit()
+        return [await first_task, *[await task for task in others]]
+    finally:
+        await holder.close()
+
+
+def _waiting_locks(conn: asyncpg.Connection):
+    async def check() -> bool:
+        return bool(await conn.fetchval("SELECT count(*) FROM pg_locks WHERE NOT granted"))
+
+    return check()
+
+
+async def test_submissions_of_the_same_moment_share_one_statement(
+    as_role, people: dict[str, int], category: int, db_dsn: str, count_queries: list[str]
+) -> None:
+    citizens = [await as_role("citizen") for _ in range(6)]
+    keys = [await _form_key(c) for c in citizens]
+    count_queries.clear()
+    forms = [_form(key, category, title=f"Jalan rusak nomor {i}") for i, key in enumerate(keys)]
+    posts = [c.post("/pengaduan/baru", data=f) for c, f in zip(citizens, forms, strict=True)]
+    answers = await _held_group(db_dsn, posts[1:], posts[0])
+    assert [a.status_code for a in answers] == [303] * 6, [a.text[:500] for a in answers]
+    writes = [sql for sql in count_queries if "jsonb_to_recordset" in sql]
+    assert len(writes) == 2  # the first alone, the five that came while it waited together
+    ids = [int(re.search(r"/pengaduan/(\d+)/", a.headers["location"])[1]) for a in answers]
+    conn = await asyncpg.connect(db_dsn)
+    try:
+        rows = await conn.fetch(
+            "SELECT c.id, c.title, c.number,"
+            " (SELECT count(*) FROM status_history h WHERE h.complaint = c.id) AS history,"
+            " (SELECT count(*) FROM audit_log a WHERE a.target_type = 'complaint'"
+            " AND a.target_id = c.id::text) AS audit,"
+            " (SELECT count(*) FROM notifications n WHERE n.complaint = c.id) AS notes"
+            " FROM complaints c WHERE c.id = ANY($1::int[]) ORDER BY c.id",
+            ids,
+        )
+        assert sorted(r["title"] for r in rows) == [f"Jalan rusak nomor {i}" for i in range(6)]
+        assert len({r["number"] for r in rows}) == 6
+        assert {(r["history"], r["audit"], r["notes"]) for r in rows} == {(1, 1, 1)}
+    finally:
+        await conn.close()
+
+
+async def test_a_refused_row_fails_only_its_own_submission(
+    as_role, category: int, db_dsn: str, count_queries: list[str]
+) -> None:
+    # The same form sent twice at once lands in one group with its twin: the statement is
+    # refused (the key is unique), then each row is written alone: the twin's request gets
+    # the first complaint back, the neighbours are filed.
+    citizen = await as_role("citizen")
+    others = [await as_role("citizen") for _ in range(2)]
+    key = await _form_key(citizen)
+    twin = _form(key, category)
+    posts = [
+        citizen.post("/pengaduan/baru", data=twin),
+        citizen.post("/pengaduan/baru", data=twin),
+        *[o.post("/pengaduan/baru", data=_form(await _form_key(o), category)) for o in others],
+    ]
+    first = others[0].post("/pengaduan/baru", data=_form(await _form_key(others[0]), category))
+    count_queries.clear()
+    answers = await _held_group(db_dsn, posts, first)
+    assert [a.status_code for a in answers] == [303] * 5, [a.text[:500] for a in answers]
+    # The first alone; the group of four, refused; each of the four alone.
+    assert len([sql for sql in count_queries if "jsonb_to_recordset" in sql]) == 6
+    assert answers[1].headers["location"] == answers[2].headers["location"]
+    conn = await asyncpg.connect(db_dsn)
+    try:
+        assert await conn.fetchval("SELECT count(*) FROM complaints") == 4
+    finally:
+        await conn.close()
