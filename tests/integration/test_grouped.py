@@ -117,3 +117,28 @@ async def test_a_statement_held_up_holds_up_what_comes_after_it_only_for_a_while
     writes.let_go.set()
     await asyncio.wait_for(asyncio.gather(held, b, c), 5)
     assert writes.calls == [["a"], ["b"], ["c"]]
+
+
+async def test_the_session_lookups_of_the_same_moment_share_one_statement(
+    as_role, app: Litestar, count_queries: list[str]
+) -> None:
+    from pengaduan.accounts import sessions
+
+    settings = app.state.settings
+    clients = [await as_role(role) for role in ("citizen", "officer", "admin", "citizen")]
+    cookies = [client.cookies["sid"] for client in clients]
+    await clients[3].post("/keluar")  # that session ends
+    count_queries.clear()
+    users = await asyncio.gather(
+        *(sessions.load_user(settings, cookie) for cookie in [*cookies, cookies[0]])
+    )
+    # Asked in the same turn of the event loop: one statement for all five.
+    assert len([sql for sql in count_queries if "id_hash = ANY" in sql]) == 1
+    assert [u.role if u else None for u in users] == [
+        "citizen",
+        "officer",
+        "admin",
+        None,
+        "citizen",
+    ]
+    assert users[0] == users[4] and users[0].id != users[1].id

@@ -50,6 +50,37 @@ async def test_the_account_page_costs_two_queries_however_many_sessions(
     assert len(count_queries) == 2, count_queries
 
 
+async def test_the_account_page_shows_the_live_sessions_up_to_ten(
+    app, as_role, db_dsn: str
+) -> None:
+    import asyncpg
+
+    from pengaduan.accounts.profile import SESSIONS_SHOWN
+
+    citizen: httpx.AsyncClient = await as_role("citizen")
+    for _ in range(SESSIONS_SHOWN + 2):
+        other = browser_client(app)
+        await log_in(other, "warga")
+        await other.aclose()
+    conn = await asyncpg.connect(db_dsn)
+    try:  # the newest of the others left idle past the timeout: it lets nobody in
+        idle = await conn.fetchval(
+            "UPDATE sessions SET last_seen_at = now() - interval '2 hours'"
+            " WHERE id = (SELECT max(id) FROM sessions) RETURNING id"
+        )
+    finally:
+        await conn.close()
+    page = await citizen.get("/akun")
+    assert page.status_code == 200
+    sessions = page.text.split('id="sess-h"', 1)[1].split("</form>\n</section>", 1)[0]
+    listed = sessions.split("</ul>", 1)[0]
+    assert listed.count("<li>") == SESSIONS_SHOWN
+    assert listed.split("<li>")[1].count('class="badge"') == 1  # this device, first
+    assert f"/akun/sesi/{idle}/akhiri" not in listed
+    # This one and 12 others, one of them idle: 12 live, 10 shown.
+    assert "dan 2 sesi lain yang lebih lama tidak dipakai" in sessions
+
+
 @pytest.mark.parametrize("status", ["pending", "in_progress"])
 async def test_the_staff_complaint_page_costs_two_queries(
     as_role, unit_data: dict[str, int], count_queries: list[str], status: str

@@ -3,7 +3,7 @@ sessions shown beside it, name, contact and address changes, the chosen language
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pengaduan import db
@@ -30,20 +30,26 @@ SELECT u.id, u.username, u.full_name, u.email, u.email_confirmed_at, u.role, u.n
 FROM users u LEFT JOIN units un ON un.id = u.unit
 WHERE u.id = $1
 """
-# The account page: the account and its live sessions (newest activity first) in one round
-# trip, a row per session (the account's columns repeated; none when it has no session).
-_PROFILE_AND_SESSIONS_SQL = """
+# The account page: the account and its live sessions (the one asking first, then newest
+# activity first; at most
+# SESSIONS_SHOWN, with how many there are) in one round trip, a row per session shown (the
+# account's columns repeated; one row with NULL sessions when it has none). A session idle
+# past the idle timeout lets nobody in any more: not shown (an app token has no idle limit).
+SESSIONS_SHOWN = 10
+_PROFILE_AND_SESSIONS_SQL = f"""
 SELECT u.id, u.username, u.full_name, u.email, u.email_confirmed_at, u.role, u.nip,
        u.language, u.nik_encrypted, u.phone_encrypted, u.address_encrypted,
        un.name AS unit_name, u.created_at,
        s.id AS s_id, s.id_hash AS s_id_hash, s.created_at AS s_created_at,
        s.last_seen_at AS s_last_seen_at, s.ip AS s_ip, s.user_agent AS s_user_agent,
-       s.data->>'kind' AS s_kind
+       s.data->>'kind' AS s_kind, count(s.id) OVER () AS sessions
 FROM users u
 LEFT JOIN units un ON un.id = u.unit
 LEFT JOIN sessions s ON s."user" = u.id AND s.expires_at > $2
+    AND (s.last_seen_at > $3 OR s.data->>'kind' = 'app')
 WHERE u.id = $1
-ORDER BY s.last_seen_at DESC
+ORDER BY s.id_hash = $4 DESC, s.last_seen_at DESC
+LIMIT {SESSIONS_SHOWN}
 """
 _PROFILE_COLUMNS = (
     "id",
@@ -84,17 +90,21 @@ async def profile(settings: Settings, user_id: int) -> dict[str, Any]:
 
 
 async def profile_and_sessions(
-    settings: Settings, user_id: int
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """`profile` and the account's unexpired sessions and app tokens (id, id_hash, created_at,
-    last_seen_at, ip, user_agent, kind: None or "app"), most recently active first, in one query: what the account page shows."""
-    rows = await db.fetch(_PROFILE_AND_SESSIONS_SQL, user_id, datetime.now(UTC))
+    settings: Settings, user_id: int, current: str
+) -> tuple[dict[str, Any], list[dict[str, Any]], int]:
+    """`profile`, the account's live sessions and app tokens (id, id_hash, created_at,
+    last_seen_at, ip, user_agent, kind: None or "app"), the `current` one (its id hash) first,
+    then the most recently active, at most SESSIONS_SHOWN of them, and how many there are, in
+    one query: what the account page shows."""
+    now = datetime.now(UTC)
+    idle_since = now - timedelta(minutes=settings.session_idle_minutes)
+    rows = await db.fetch(_PROFILE_AND_SESSIONS_SQL, user_id, now, idle_since, current)
     found = [
         {name: row["s_" + name] for name in _SESSION_COLUMNS}
         for row in rows
         if row["s_id_hash"] is not None
     ]
-    return _account(settings, rows[0]), found
+    return _account(settings, rows[0]), found, rows[0]["sessions"]
 
 
 async def update_profile(

@@ -212,7 +212,9 @@ async def _profile_page(
     password_errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Template:
-    account, active = await profile.profile_and_sessions(settings, request.user.id)
+    account, active, total = await profile.profile_and_sessions(
+        settings, request.user.id, request.user.session_hash
+    )
     return render(
         request,
         "accounts/profile.html",
@@ -222,6 +224,7 @@ async def _profile_page(
             "errors": errors or {},
             "password_errors": password_errors or {},
             "sessions": active,
+            "more_sessions": total - len(active),
             "current_session": request.user.session_hash,
         },
         status_code=status_code,

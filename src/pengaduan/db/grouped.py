@@ -1,4 +1,4 @@
-"""One statement for what many requests of a worker want written at the same moment.
+"""One statement for what many requests of a worker want written (or read) at the same moment.
 
 `Grouped(write_many, most=)`: requests call `await group.run(item)`. When no statement is on
 its way, an item goes at once, alone; while one is, the items that arrive wait and go together
