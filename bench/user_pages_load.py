@@ -13,9 +13,10 @@ stack measured in the same run.
    `db.fetch`), the page cache emptied first.
 3. Starts the app (`pengaduan serve`, 2 workers) and the bare Litestar ceiling (a constant
    page as large as the account page) from bench/queue_load.py, logs the demo citizen,
-   officer and admin in (one session cookie per page), and loads each page with 100
-   connections (wrk, 10 s), printing req/s, p50/p99 and the share of the ceiling. Target:
-   every page at least 15 % of the ceiling.
+   officer and admin in (`--sessions`, default 100, sessions each: the load's requests go
+   round them, as many people's browsers would), and loads each page with 100 connections
+   (wrk, 10 s), printing req/s, p50/p99 and the share of the ceiling. Target: every page at
+   least 15 % of the ceiling.
 
 `--cpu` instead prints each page's CPU time per request in-process (requests straight into the
 app, best of three batches of `--requests`): steadier than wrk on a machine shared with other
@@ -27,6 +28,9 @@ same run, on a machine whose load changes from minute to minute. With `--cpu`, t
 checkouts' in-process measurements alternate, `--rounds` times each (DIR's own copy of this
 script, in a process of its own, on the same data), then each page's median for both: a
 change of a few percent shows there, where wrk's rounds move by 15 %.
+
+`--with NAME=VALUE` (repeatable) also starts the app with that setting, from DIR's checkout
+when `--code` is given: e.g. `--with PENGADUAN_DB_POOL_MAX=5` against the default.
 
 `--rounds N` measures the ceiling and every page N times and ends with each page's median
 round: on a shared machine one 10 s run of a page moves by 15 % from the next.
@@ -295,14 +299,19 @@ async def cpu_per_page(dsn: str, targets: dict, requests: int, only: str | None)
             )
 
 
-async def _cookies(url: str, targets: dict) -> dict[tuple[str, str], str]:
+async def _cookies(url: str, targets: dict, sessions: int) -> dict[tuple[str, str], list[str]]:
+    """`sessions` logins of each user (their browsers' cookies): the load spreads its
+    requests over them, as many people's browsers would (one session asked by every request
+    would flatter whatever reads sessions together)."""
     import httpx
 
-    out = {}
+    out: dict[tuple[str, str], list[str]] = {}
     for who in {who for who, _path in targets.values()}:
-        async with httpx.AsyncClient(base_url=url, timeout=30) as client:
-            await _log_in(client, who)
-            out[who] = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
+        for _ in range(sessions):
+            async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+                await _log_in(client, who)
+                cookie = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
+                out.setdefault(who, []).append(cookie)
     return out
 
 
@@ -316,6 +325,12 @@ def main() -> None:
     )
     parser.add_argument("--cpu", action="store_true", help="CPU per request in-process instead")
     parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument(
+        "--sessions",
+        type=int,
+        default=CONNECTIONS,
+        help=f"sessions per user the load spreads over (default {CONNECTIONS}, one per connection)",
+    )
     parser.add_argument("--only", help="load only the pages whose name contains this")
     parser.add_argument("--code", type=Path, help="also load the app from this checkout")
     parser.add_argument(
@@ -365,8 +380,8 @@ def main() -> None:
         if other_env:
             other = queue_load.start_app(dsn, log_dir, **other_env)
         other_name = args.code.name if args.code else " ".join(args.settings)
-        cookies = asyncio.run(_cookies(app.url, targets))
-        size = asyncio.run(queue_load.page_size(app.url, cookies[OFFICER]))
+        cookies = asyncio.run(_cookies(app.url, targets, args.sessions))
+        size = asyncio.run(queue_load.page_size(app.url, cookies[OFFICER][0]))
         ceiling = start_ceiling(size, log_dir)
         print(
             f"load: {CONNECTIONS} connections, {args.seconds} s, wrk, {os.cpu_count()} CPU(s)"
@@ -383,7 +398,7 @@ def main() -> None:
                     continue
                 loads = [(f"{name} ({other_name})", other)] if other else []
                 for label, server in [*loads, (name, app)]:
-                    r = queue_load.load(server.url, [cookies[who]], CONNECTIONS, args.seconds, path)
+                    r = queue_load.load(server.url, cookies[who], CONNECTIONS, args.seconds, path)
                     queries = counts[name] if server is app else None
                     print(_line(label, r, base["rps"], queries))
                     rounds.setdefault(label, []).append((r["rps"] / base["rps"], r))
