@@ -32,6 +32,18 @@ def bench_environment() -> Path:
     return folder
 
 
+def add_settings_option(parser: Any, help: str) -> None:
+    """`--with NAME=VALUE` (repeatable): settings to start an app with, as `args.settings`;
+    `settings_of(args)` gives them as keyword arguments for queue_load.start_app."""
+    parser.add_argument(
+        "--with", dest="settings", action="append", default=[], metavar="NAME=VALUE", help=help
+    )
+
+
+def settings_of(args: Any) -> dict[str, str]:
+    return dict(setting.split("=", 1) for setting in args.settings)
+
+
 def free_port() -> int:
     """A TCP port on the loopback nobody listens on (for a server about to start)."""
     with socket.socket() as s:

@@ -33,12 +33,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from harness import (
+    add_settings_option,
     bench_environment,
     cookie_header,
     log_in,
     postgres_cpu,
     postgres_cpu_since,
     run_wrk_script,
+    settings_of,
 )
 from queue_load import (
     load,
@@ -358,13 +360,8 @@ def main() -> None:
         metavar="N",
         help="instead: N submissions in-process, CPU per submission and a profile",
     )
-    parser.add_argument(
-        "--with",
-        dest="settings",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="run the app with this setting (e.g. PENGADUAN_DB_POOL_MAX=5; repeatable)",
+    add_settings_option(
+        parser, "run the app with this setting (e.g. PENGADUAN_DB_POOL_MAX=5; repeatable)"
     )
     args = parser.parse_args()
     log_dir = bench_environment()
@@ -381,7 +378,7 @@ def main() -> None:
     if args.profile:
         asyncio.run(profile_posts(dsn, categories[0], args.profile))
         return
-    app = start_app(dsn, log_dir, **dict(setting.split("=", 1) for setting in args.settings))
+    app = start_app(dsn, log_dir, **settings_of(args))
     ceiling = None
     try:
         logged_in = asyncio.run(log_in_citizens(app.url, args.citizens))

@@ -59,11 +59,13 @@ sys.path.insert(0, str(ROOT / "src"))
 
 import queue_load  # noqa: E402
 from harness import (  # noqa: E402
+    add_settings_option,
     bench_environment,
     counted_queries,
     log_in,
     postgres_cpu,
     postgres_cpu_since,
+    settings_of,
 )
 
 DATABASE = "bench_user_pages"
@@ -333,13 +335,9 @@ def main() -> None:
     )
     parser.add_argument("--only", help="load only the pages whose name contains this")
     parser.add_argument("--code", type=Path, help="also load the app from this checkout")
-    parser.add_argument(
-        "--with",
-        dest="settings",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="also load the app with this setting (e.g. PENGADUAN_DB_POOL_MAX=5; repeatable),"
+    add_settings_option(
+        parser,
+        "also load the app with this setting (e.g. PENGADUAN_DB_POOL_MAX=5; repeatable),"
         " from --code's checkout when given, else from this one",
     )
     parser.add_argument(
@@ -373,7 +371,7 @@ def main() -> None:
     app = queue_load.start_app(dsn, log_dir)
     ceiling = other = None
     try:
-        other_env = dict(setting.split("=", 1) for setting in args.settings)
+        other_env = settings_of(args)
         if args.code:
             code = args.code.resolve()
             other_env.update(PENGADUAN_HOME=str(code), PYTHONPATH=str(code / "src"))
