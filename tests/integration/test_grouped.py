@@ -142,3 +142,17 @@ async def test_the_session_lookups_of_the_same_moment_share_one_statement(
         "citizen",
     ]
     assert users[0] == users[4] and users[0].id != users[1].id
+
+
+async def test_a_wrong_count_of_answers_fails_the_group_instead_of_leaving_it_waiting(
+    app: Litestar,
+) -> None:
+    async def one_answer_short(items: list[str]) -> list[str]:
+        await asyncio.sleep(0)
+        return items[1:]
+
+    group: Grouped[str, str] = Grouped(one_answer_short, most=10)
+    answers = await asyncio.wait_for(
+        asyncio.gather(group.run("a"), group.run("b"), return_exceptions=True), 5
+    )
+    assert all(isinstance(a, RuntimeError) for a in answers)

@@ -150,6 +150,11 @@ class _Queue(Generic[T, R]):
             for _item, done, _came in batch:
                 _fail(done, exc)
         else:
+            if len(answers) != len(batch):  # a bug in write_many: fail, never leave one waiting
+                error = RuntimeError(f"{len(answers)} answers for {len(batch)} items")
+                for _item, done, _came in batch:
+                    _fail(done, error)
+                return
             for (_item, done, _came), answer in zip(batch, answers, strict=True):
                 _answer(done, answer)
 
