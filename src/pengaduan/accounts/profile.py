@@ -31,10 +31,10 @@ FROM users u LEFT JOIN units un ON un.id = u.unit
 WHERE u.id = $1
 """
 # The account page: the account and its live sessions (the one asking first, then newest
-# activity first; at most
-# SESSIONS_SHOWN, with how many there are) in one round trip, a row per session shown (the
-# account's columns repeated; one row with NULL sessions when it has none). A session idle
-# past the idle timeout lets nobody in any more: not shown (an app token has no idle limit).
+# activity first; at most SESSIONS_SHOWN, with how many there are) in one round trip, a row
+# per session shown (the account's columns repeated; one row with NULL sessions when it has
+# none). A session idle past the idle timeout lets nobody in any more: not shown (an app
+# token has no idle limit).
 SESSIONS_SHOWN = 10
 _PROFILE_AND_SESSIONS_SQL = f"""
 SELECT u.id, u.username, u.full_name, u.email, u.email_confirmed_at, u.role, u.nip,
