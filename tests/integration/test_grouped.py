@@ -15,7 +15,7 @@ from tests.support.waiting import wait_until_async
 
 
 class Writes:
-    """A `write_many` that notes each call, holds the first (and any with `held`) until
+    """A `run_many` that notes each call, holds the first (and any with `held`) until
     `let_go`, and refuses
     (as PostgreSQL would) a call that carries an item in `refused` or `lost`."""
 

@@ -182,7 +182,7 @@ _pinned: ContextVar[asyncpg.Connection | None] = ContextVar("pengaduan_pinned", 
 async def one_connection() -> AsyncIterator[None]:
     """`fetch` calls inside share one pool connection: one acquire and one release (asyncpg
     resets a released connection with a query of its own) instead of one per call."""
-    if ENGINE.pool is None or _pinned.get() is not None or ENGINE.current_transaction.get():
+    if not on_pool():
         yield
         return
     async with pooled() as conn:
@@ -191,6 +191,16 @@ async def one_connection() -> AsyncIterator[None]:
             yield
         finally:
             _pinned.reset(token)
+
+
+def on_pool() -> bool:
+    """Whether this task's queries each take a pool connection: there is a pool, and no
+    transaction or `one_connection` holds one for the task."""
+    return (
+        ENGINE.pool is not None
+        and _pinned.get() is None
+        and ENGINE.current_transaction.get() is None
+    )
 
 
 def pinned_connection() -> asyncpg.Connection | None:

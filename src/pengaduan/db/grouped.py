@@ -1,6 +1,6 @@
 """One statement for what many requests of a worker want written (or read) at the same moment.
 
-`Grouped(write_many, most=)`: requests call `await group.run(item)`. When no statement is on
+`Grouped(run_many, most=)`: requests call `await group.run(item)`. When no statement is on
 its way, an item goes at once, alone; while one is, the items that arrive wait and go together
 in the next one (at most `most` in a statement). Under a flash crowd a worker then sends one
 statement and one commit (one WAL flush waited for) for tens of requests instead of one each,
@@ -31,7 +31,7 @@ from typing import Any, Generic, TypeVar
 
 import asyncpg
 
-from pengaduan.db.engine import ENGINE, in_transaction, pinned_connection
+from pengaduan.db.engine import on_pool
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -39,17 +39,17 @@ R = TypeVar("R")
 
 class Grouped(Generic[T, R]):
     """Items of many requests written (or asked) together (see the module's text).
-    `write_many` gives each item's answer, in their order (None: None for each)."""
+    `run_many` gives each item's answer, in their order (None: None for each)."""
 
     def __init__(
         self,
-        write_many: Callable[[list[T]], Awaitable[Sequence[R] | None]],
+        run_many: Callable[[list[T]], Awaitable[Sequence[R] | None]],
         *,
         most: int,
         late: float | None = None,
         at_once: int = 1,
     ) -> None:
-        self.write_many = write_many
+        self.run_many = run_many
         self.most = most
         self.late = late
         self.at_once = at_once if late is not None else 1
@@ -59,9 +59,9 @@ class Grouped(Generic[T, R]):
         )
 
     async def run(self, item: T) -> R:
-        """Write `item` (with whatever others wait now); returns its answer once it
-        committed, raises what writing it raised."""
-        if ENGINE.pool is None or in_transaction() or pinned_connection() is not None:
+        """Write (or ask) `item` with whatever others wait now; its answer once it
+        committed (or was read); raises what writing it raised."""
+        if not on_pool():
             return (await self._many([item]))[0]
         loop = asyncio.get_running_loop()
         queue = self._queues.get(loop)
@@ -70,7 +70,7 @@ class Grouped(Generic[T, R]):
         return await queue.run(item, loop)
 
     async def _many(self, items: list[T]) -> Sequence[Any]:
-        answers = await self.write_many(items)
+        answers = await self.run_many(items)
         return [None] * len(items) if answers is None else answers
 
 
@@ -150,7 +150,7 @@ class _Queue(Generic[T, R]):
             for _item, done, _came in batch:
                 _fail(done, exc)
         else:
-            if len(answers) != len(batch):  # a bug in write_many: fail, never leave one waiting
+            if len(answers) != len(batch):  # a bug in run_many: fail, never leave one waiting
                 error = RuntimeError(f"{len(answers)} answers for {len(batch)} items")
                 for _item, done, _came in batch:
                     _fail(done, error)
