@@ -112,3 +112,70 @@ async def test_the_kept_menus_follow_renames_and_the_chosen_officer(
     assert refused.status_code == 422, refused.text
     assert f'<option value="{d["officer2"]}" selected>' in refused.text
     assert " selected>Petugas Dua" not in (await admin.get("/admin/pengaduan")).text
+
+
+async def test_the_choices_are_read_again_only_when_the_admins_queue_version_changes(
+    as_role, unit_data: dict[str, int], count_queries: list[str]
+) -> None:
+    """The units, categories and officers (with their open counts) are kept under the admin's
+    queue version: the page's statement leaves them out until a change raises it."""
+    d = unit_data
+    await make_complaint_in(d, title="Got mampet")
+    admin: httpx.AsyncClient = await as_role("admin")
+    admin_list.clear()
+
+    def reads_choices() -> bool:
+        page_statements = [sql for sql in count_queries if "FROM complaints c" in sql]
+        assert len(page_statements) == 1, count_queries
+        return "AS officers" in page_statements[0]
+
+    def open_count(page: httpx.Response) -> str:
+        found = re.search(
+            r'<option value="{}">Petugas2 \(([^)]*)\)'.format(d["officer2"]), page.text
+        )
+        assert found, page.text
+        return found.group(1)
+
+    count_queries.clear()
+    page = await admin.get("/admin/pengaduan")
+    assert reads_choices() and open_count(page) == "0 terbuka"
+    count_queries.clear()
+    kept = await admin.get("/admin/pengaduan")
+    assert not reads_choices()
+    assert "Dinas Lain" in kept.text and "Sampah" in kept.text and open_count(kept) == "0 terbuka"
+    # A complaint given to the officer raises the version: its open count is read again.
+    await make_complaint_in(d, title="Lampu padam", officer=d["officer2"])
+    count_queries.clear()
+    page = await admin.get("/admin/pengaduan")
+    assert reads_choices() and open_count(page) == "1 terbuka"
+    # A new officer raises it too (migration 2026-12-05T12:00): they are in the menu at once.
+    form = {
+        "role": "officer",
+        "full_name": "Budi Santoso",
+        "username": "budi.santoso",
+        "email": "budi@pemkot.go.id",
+        "nip": "198501012010011001",
+        "unit": str(d["other_unit"]),
+    }
+    assert (await admin.post("/admin/pengguna/baru", data=form)).status_code == 303
+    count_queries.clear()
+    page = await admin.get("/admin/pengaduan")
+    assert reads_choices() and re.search(r'<option value="\d+">Budi Santoso \(0 terbuka', page.text)
+
+
+async def test_a_new_citizen_leaves_the_queue_versions_alone_a_new_officer_raises_them(
+    unit_data: dict[str, int], db_dsn: str
+) -> None:
+    """Citizens register all day and no queue shows them; a new staff account is in menus."""
+    version = "SELECT coalesce(sum(version), 0) AS v FROM queue_versions"
+    insert = (
+        "INSERT INTO users (username, full_name, role, unit, password_hash, is_active)"
+        " VALUES ($1, $2, $3, $4, '', true)"
+    )
+    (before,) = await fetch_rows(db_dsn, version)
+    await fetch_rows(db_dsn, insert, "warga.baru", "Warga Baru", "citizen", None)
+    (after_citizen,) = await fetch_rows(db_dsn, version)
+    assert after_citizen["v"] == before["v"]
+    await fetch_rows(db_dsn, insert, "petugas.baru", "Petugas Baru", "officer", unit_data["unit"])
+    (after_officer,) = await fetch_rows(db_dsn, version)
+    assert after_officer["v"] > before["v"]

@@ -33,14 +33,19 @@ async def _list_page(
     error: str = "",
     status_code: int = 200,
 ) -> Template:
-    # The page, its count and the choices in one statement.
+    # The page, its count and (unless kept for this version) the choices in one statement.
+    version = request.user.queue_version
+    choices = admin_list.choices_at(version)
+    also = {} if choices else {"also": assignment.LIST_CHOICES_SQL}
     page = await queue.page_records(
         filters,
         officer_id=request.user.id,
         unit_id=None,
-        also=assignment.LIST_CHOICES_SQL,
-        also_columns=assignment.LIST_CHOICES,
+        also_columns=() if choices else assignment.LIST_CHOICES,
+        **also,
     )
+    if choices is None:
+        choices = admin_list.keep_choices(version, page.also)
     total = page.total
     return render(
         request,
@@ -51,7 +56,7 @@ async def _list_page(
             "admin_rows": admin_list.admin_rows,
             "admin_menu": admin_list.admin_menu,
             # The choices as JSON text: the menus are kept per text (handling.admin_list).
-            "choices": page.also,
+            "choices": choices,
             "total": total,
             "pages": queue.page_count(total),
             "capped": queue.is_capped(filters, total),
