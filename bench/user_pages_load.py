@@ -1,7 +1,7 @@
 """Logged-in pages under load, uncached: the account page, a citizen's complaint, My
-complaints, notifications, the officer's complaint page and the admin complaint list, and the
-tracking page answered for a number and code (anonymous), each against the ceiling of the same
-stack measured in the same run.
+complaints, notifications, the officer's complaint page and home page, the admin complaint
+list, and the tracking page answered for a number and code (anonymous), each against the
+ceiling of the same stack measured in the same run.
 
     .venv/bin/python bench/user_pages_load.py [--complaints 10000] [--seconds 10] [--reuse]
     .venv/bin/python bench/user_pages_load.py --reuse --profile /akun [--requests 2000]
@@ -132,6 +132,8 @@ async def _targets(dsn: str) -> dict[str, tuple[tuple[str, str], str]]:
         "my complaints": (CITIZEN, "/pengaduan-saya"),
         "notifications": (CITIZEN, "/notifikasi"),
         "officer complaint": (OFFICER, f"/petugas/pengaduan/{handled}"),
+        # The officers' landing page: their unit's counts (a unit holds ~140,000 at 1M).
+        "officer home (/petugas)": (OFFICER, "/petugas"),
         "admin complaint list": (ADMIN, "/admin/pengaduan"),
         # A word in no complaint: PostgreSQL walked every complaint in the list's order.
         "admin search, no match": (ADMIN, "/admin/pengaduan?q=zzzzqqq"),

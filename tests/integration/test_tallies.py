@@ -1,5 +1,5 @@
 """complaint_tallies (complaints.tallies): open and all complaints per officer, unit and
-category, kept by triggers in slots that never make one submission wait for another, read by
+category, and each unit's per status (migration 2026-12-05T13:00), kept by triggers in slots that never make one submission wait for another, read by
 the auto-assignment, the assignment menus and the units and categories pages instead of
 counting complaints."""
 
@@ -29,6 +29,9 @@ SELECT scope, key, open_count, total_count FROM (
     WHERE officer IS NOT NULL GROUP BY officer
     UNION ALL
     SELECT 'unit', unit, count(*) FILTER (WHERE {OPEN}), count(*) FROM complaints GROUP BY unit
+    UNION ALL
+    SELECT 'unit:' || status, unit, count(*) FILTER (WHERE {OPEN}), count(*) FROM complaints
+    GROUP BY status, unit
 ) AS counted ORDER BY 1, 2
 """
 STORED = """
@@ -128,7 +131,8 @@ async def test_a_submission_takes_a_free_slot_while_another_holds_one(
     )
     assert slots[0][0] == 2
     assert await _same(db_dsn) == [(officer, 3)]
-    assert await tallies.compact() == 3  # the officer's, the unit's and the category's
+    # The officer's, the unit's, the category's and the unit's pending ones'.
+    assert await tallies.compact() == 4
     slots = await fetch_rows(
         db_dsn,
         "SELECT shard, open_count FROM complaint_tallies WHERE scope = 'officer' AND key = $1",
