@@ -246,3 +246,25 @@ async def test_a_crowd_on_a_cold_page_builds_it_once(
     assert {a.status_code for a in answers} == {200}
     assert len({a.text for a in answers}) == 1
     assert len(built) == 1
+
+
+async def test_a_signed_in_visitor_gets_the_kept_figures_rendered_for_them(
+    as_role, world: dict[str, int], count_queries: list[str]
+) -> None:
+    """The figures are public and the same for everyone: kept per public version for signed-in
+    visitors too (read once, not per visit), fresh right after a change; only the rendering
+    is theirs."""
+    citizen = await as_role("citizen")
+    officer = await as_role("officer")
+    publiccache.clear()
+    assert _home_total((await citizen.get("/")).text) == 1
+    count_queries.clear()
+    page = await officer.get("/")
+    # The session lookup and the public version; not the counts, categories and recent list.
+    assert len(count_queries) == 2, count_queries
+    assert _home_total(page.text) == 1 and officer.cookies["csrftoken"] in page.text
+    assert "Petugas" in page.text and page.headers["cache-control"].startswith("private")
+    await make_complaint(
+        reporter=world["citizen"], unit=world["unit"], category=world["category"], is_public=True
+    )
+    assert _home_total((await officer.get("/")).text) == 2
