@@ -132,3 +132,49 @@ async def test_a_refused_form_is_given_back_with_what_was_typed_and_not_kept(
     # The next page is the kept region: nothing typed, no error.
     region = _region(await officer.get(path))
     assert "Bukan &lt;urusan&gt; kami" not in region and 'id="e-unit"' not in region
+
+
+async def test_the_menus_lists_are_read_again_only_when_the_queue_version_changes(
+    as_role, unit_data: dict[str, int], count_queries: list[str], db_dsn: str
+) -> None:
+    """The lists the menus offer are kept under the officer's queue version (per unit,
+    category and openness): a second view does not read them; a new outside agency or a
+    renamed reply template raises the version (migration 2026-12-05T14:00) and shows at once."""
+    from pengaduan.handling import services
+    from tests.factories import make_response_template
+    from tests.support.databases import fetch_rows
+
+    d = unit_data
+    template = await make_response_template(d["category"], "Sudah kami terima")
+    complaint = await make_complaint_in(d, status="in_progress", officer=d["officer"])
+    elsewhere = await make_complaint_in(
+        d, status="in_progress", officer=d["officer"], category=d["other_category"]
+    )
+    officer: httpx.AsyncClient = await as_role("officer")
+    services.clear_menus()
+    path = f"/petugas/pengaduan/{complaint}"
+
+    async def view(target: str = path) -> tuple[str, list[str]]:
+        count_queries.clear()
+        page = await officer.get(target)
+        assert page.status_code == 200, page.text
+        return _region(page), [sql for sql in count_queries if "AS templates" in sql]
+
+    region, menus_read = await view()
+    assert len(menus_read) == 1 and "Sudah kami terima" in region and "Dinas Lain" in region
+    region, menus_read = await view()
+    assert menus_read == [] and "Sudah kami terima" in region and "Dinas Lain" in region
+    # Another category, the same version: its own lists, read once (its templates differ).
+    region, menus_read = await view(f"/petugas/pengaduan/{elsewhere}")
+    assert len(menus_read) == 1 and "Sudah kami terima" not in region
+    assert (await view(f"/petugas/pengaduan/{elsewhere}"))[1] == []
+
+    await fetch_rows(db_dsn, "INSERT INTO outside_agencies (name) VALUES ('PLN Wilayah')")
+    region, menus_read = await view()
+    assert len(menus_read) == 1 and "PLN Wilayah" in region
+    await fetch_rows(
+        db_dsn, "UPDATE response_templates SET title = 'Laporan diterima' WHERE id = $1", template
+    )
+    region, menus_read = await view()
+    assert len(menus_read) == 1
+    assert "Laporan diterima" in region and "Sudah kami terima" not in region

@@ -109,7 +109,7 @@ async def _act(
     partial = is_partial(request)
     # The page for htmx, else only whether the complaint is still the actor's to see.
     complaint = await (
-        services.staff_page(complaint_id, actor)
+        services.staff_page(complaint_id, actor, request.user.queue_version)
         if partial
         else services.complaint_for_staff(complaint_id, actor)
     )

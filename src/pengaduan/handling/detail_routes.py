@@ -44,7 +44,7 @@ async def visible_complaint(request: Request, complaint_id: int) -> dict[str, An
 async def visible_page(request: Request, complaint_id: int) -> dict[str, Any]:
     """The complaint with its timeline and lists (`services.staff_page`), if the person
     asking may see it as staff (else 404)."""
-    page = await services.staff_page(complaint_id, actor_of(request))
+    page = await services.staff_page(complaint_id, actor_of(request), request.user.queue_version)
     if page is None:
         raise NotFoundException()
     return page

@@ -130,55 +130,103 @@ WHERE m.complaint = $1
 
 
 # What the page offers besides the complaint and its timeline, as JSON text (plain numbers,
-# text and booleans): the evidence, the reply templates (agency's, for the complaint's
-# category), the active units, the unit's officers and, for an open complaint, the categories.
-_LISTS_SQL = f"""
+# text and booleans): the evidence, and the menus' lists: the reply templates (agency's, for
+# the complaint's category), the active units, the unit's officers and, for an open complaint,
+# the categories.
+_EVIDENCE_SQL = """
   (SELECT coalesce(json_agg(json_build_object('id', e.id, 'original_name', e.original_name,
                    'mime_type', e.mime_type, 'size', e.size,
                    'has_thumbnail', e.thumbnail_key IS NOT NULL) ORDER BY e.id), '[]')
-   FROM evidence_files e WHERE e.complaint = d.id) AS evidence,
-  {response_templates.USABLE_JSON_SQL.strip().replace("$2", "d.category_id")} AS templates,
+   FROM evidence_files e WHERE e.complaint = d.id) AS evidence"""
+
+
+def _menus_sql(unit: str, category: str, is_open: str) -> str:
+    """The menus' lists for a complaint of the unit, category and openness (SQL expressions)."""
+    return f"""
+  {response_templates.USABLE_JSON_SQL.strip().replace("$2", category)} AS templates,
   (SELECT coalesce(json_agg(json_build_object('id', u.id, 'name', u.name) ORDER BY u.name), '[]')
    FROM units u WHERE u.is_active = true) AS units,
   (SELECT coalesce(json_agg(json_build_object('id', o.id, 'full_name', o.full_name,
                    'username', o.username) ORDER BY o.full_name), '[]')
-   FROM users o WHERE o.unit = d.unit_id AND o.role = 'officer' AND o.is_active = true) AS officers,
+   FROM users o WHERE o.unit = {unit} AND o.role = 'officer' AND o.is_active = true) AS officers,
   (SELECT coalesce(json_agg(json_build_object('id', k.id, 'name', k.name, 'icon', k.icon,
                    'default_unit', k.default_unit, 'deadline_days', k.deadline_days)
                    ORDER BY k.name), '[]')
-   FROM categories k WHERE d.status IN ({_OPEN}) AND k.is_active = true) AS categories,
+   FROM categories k WHERE {is_open} AND k.is_active = true) AS categories,
   (SELECT coalesce(json_agg(json_build_object('id', a.id, 'name', a.name) ORDER BY a.name), '[]')
    FROM outside_agencies a WHERE a.is_active = true) AS outside_agencies"""
-LISTS = ("evidence", "templates", "units", "officers", "categories", "outside_agencies")
+
+
+MENUS = ("templates", "units", "officers", "categories", "outside_agencies")
+LISTS = ("evidence", *MENUS)
 
 # The staff page's reads in one statement (one round trip, one pool connection): the
 # complaint as `complaint_for_staff` reads it, its timeline (every status change and message,
-# internal notes included, in order) and the lists.
-_PAGE_SQL = f"""
+# internal notes included, in order), its evidence and (`_PAGE_SQL`) the menus' lists.
+_PAGE_WITHOUT_MENUS_SQL = f"""
 SELECT d.*,
   (SELECT coalesce(json_agg(t ORDER BY t.at, t.kind DESC, t.id), '[]')
    FROM ({_TIMELINE_SQL}) t) AS timeline,
-  {_LISTS_SQL.strip()}
+  {_EVIDENCE_SQL.strip()}
 FROM ({_DETAIL_SQL}) d
 """
+_PAGE_SQL = _PAGE_WITHOUT_MENUS_SQL.replace(
+    "AS evidence\n",
+    f"AS evidence,{_menus_sql('d.unit_id', 'd.category_id', f'd.status IN ({_OPEN})')}\n",
+)
+_MENUS_SQL = f"SELECT {_menus_sql('$1::int', '$2::int', '$3::bool').strip()}"
+
+# The menus' lists kept per staff queue version (the session lookup reads it; database triggers
+# raise it with any change to units, categories, staff accounts, outside agencies or reply
+# templates), then per complaint shape (unit, category, open). The newest versions only.
+_MENUS_AT: dict[int, dict[tuple[int, int, bool], dict[str, str]]] = {}
+MENU_VERSIONS = 32
 
 
-async def staff_page(complaint_id: int, actor: Actor) -> dict[str, Any] | None:
+def _keep_menus(version: int, shape: tuple[int, int, bool], menus: dict[str, str]) -> None:
+    kept = _MENUS_AT.get(version)
+    if kept is None:
+        while len(_MENUS_AT) >= MENU_VERSIONS:
+            del _MENUS_AT[min(_MENUS_AT)]
+        kept = _MENUS_AT[version] = {}
+    kept[shape] = menus
+
+
+def clear_menus() -> None:
+    _MENUS_AT.clear()
+
+
+async def staff_page(
+    complaint_id: int, actor: Actor, version: int | None = None
+) -> dict[str, Any] | None:
     """The complaint as `complaint_for_staff` gives it, with its `timeline` (a list) and its
     `lists`: the evidence as a list, the menus' lists as JSON text (the page's actions region
     is kept per the text it was rendered from, handling.action_region, and reads them only
-    when it renders anew); None when it is not the actor's to see."""
+    when it renders anew); None when it is not the actor's to see. With the actor's queue
+    `version`, the menus' lists are kept for it: read again only after it changes."""
     if actor.role not in ("officer", "admin"):
         return None
-    rows = await db.fetch(_PAGE_SQL, complaint_id, scope_unit(actor))
+    kept = _MENUS_AT.get(version) if version is not None else None
+    rows = await db.fetch(
+        _PAGE_SQL if kept is None else _PAGE_WITHOUT_MENUS_SQL, complaint_id, scope_unit(actor)
+    )
     if not rows:
         return None
     complaint = dict(rows[0])
     timeline = json.loads(complaint.pop("timeline"))
     for entry in timeline:
         entry["at"] = datetime.fromisoformat(entry["at"])
-    lists = {name: complaint.pop(name) for name in LISTS}
-    lists["evidence"] = json.loads(lists["evidence"])
+    shape = (
+        complaint["unit_id"],
+        complaint["category_id"],
+        complaint["status"] in statuses.OPEN_STATUSES,
+    )
+    if kept is None:
+        menus = {name: complaint.pop(name) for name in MENUS}
+    elif (menus := kept.get(shape)) is None:
+        menus = dict((await db.fetch(_MENUS_SQL, *shape))[0])
+    if version is not None:
+        _keep_menus(version, shape, menus)
     complaint["timeline"] = timeline
-    complaint["lists"] = lists
+    complaint["lists"] = {"evidence": json.loads(complaint.pop("evidence")), **menus}
     return complaint
