@@ -7,7 +7,7 @@ import secrets
 from typing import Any
 
 from pengaduan import db
-from pengaduan.complaints.reading import public_timeline
+from pengaduan.complaints.reading import timeline_json, timeline_of
 
 
 def normalise_number(raw: str) -> str:
@@ -36,34 +36,9 @@ async def track(number: str, code: str) -> dict[str, Any] | None:
     public timeline, never personal data (no names, no location, no evidence); of a private
     complaint nothing of its content. None for any wrong pair, whichever part is wrong."""
     number, code = normalise_number(number), normalise_code(code)
-    # Straight through asyncpg, the page's reads on one pool connection (see db.fetch):
-    # a link in an SMS opens this page with the number and code, for anybody who has them.
-    async with db.one_connection():
-        return await _tracked(number, code)
-
-
-_TRACKED = (
-    "SELECT c.id, c.number, c.tracking_code, c.reporter, c.status, c.is_public, c.title,"
-    " c.body, c.submitted_at, c.due_at, c.updated_at, c.resolved_at, c.closed_at,"
-    " cat.name AS category_name, cat.icon AS category_icon, x.name AS handed_to_name"
-    " FROM complaints c JOIN categories cat ON cat.id = c.category"
-    " LEFT JOIN outside_agencies x ON x.id = c.handed_to WHERE c.number = $1"
-)
-# What tracking shows of every complaint; of a public one also its text and category.
-_SHOWN = (
-    "number",
-    "handed_to_name",  # an outside agency's name is public: "handled by <agency>"
-    "status",
-    "is_public",
-    "submitted_at",
-    "due_at",
-    "updated_at",
-    "resolved_at",
-    "closed_at",
-)
-
-
-async def _tracked(number: str, code: str) -> dict[str, Any] | None:
+    # One statement, straight through asyncpg (see db.fetch): a link in an SMS opens this page
+    # with the number and code, for anybody who has them. The timeline comes with the
+    # complaint and is dropped when the code is wrong.
     rows = await db.fetch(_TRACKED, number[:20])
     # Compare in constant time even when the number is unknown.
     expected = rows[0]["tracking_code"] if rows else "-" * 8
@@ -78,8 +53,31 @@ async def _tracked(number: str, code: str) -> dict[str, Any] | None:
             category_name=row["category_name"],
             category_icon=row["category_icon"],
         )
-    timeline = await public_timeline(row["id"], row["reporter"], texts=row["is_public"])
+    timeline = timeline_of(row["timeline_json"], row["reporter"], texts=row["is_public"])
     for entry in timeline:
         entry.pop("author_name", None)  # no names on tracking, not even officers'
     view["timeline"] = timeline
     return view
+
+
+_TRACKED = (
+    "SELECT c.id, c.number, c.tracking_code, c.reporter, c.status, c.is_public, c.title,"
+    " c.body, c.submitted_at, c.due_at, c.updated_at, c.resolved_at, c.closed_at,"
+    " cat.name AS category_name, cat.icon AS category_icon, x.name AS handed_to_name"
+    # Public messages only of a public complaint (reading.public_timeline's texts).
+    + timeline_json("c.is_public")
+    + " FROM complaints c JOIN categories cat ON cat.id = c.category"
+    " LEFT JOIN outside_agencies x ON x.id = c.handed_to WHERE c.number = $1"
+)
+# What tracking shows of every complaint; of a public one also its text and category.
+_SHOWN = (
+    "number",
+    "handed_to_name",  # an outside agency's name is public: "handled by <agency>"
+    "status",
+    "is_public",
+    "submitted_at",
+    "due_at",
+    "updated_at",
+    "resolved_at",
+    "closed_at",
+)
