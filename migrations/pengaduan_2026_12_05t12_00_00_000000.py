@@ -7,6 +7,10 @@ admin's officer menus until something else changed. Citizens
 register all day and no queue shows them: only a new officer or admin counts.
 """
 
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.table import Table
 
@@ -19,40 +23,45 @@ class RawSQL(Table, tablename="queue_versions"):
     pass
 
 
-STATEMENTS = [
-    """
-CREATE OR REPLACE FUNCTION queue_versions_shared() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    -- Users change often (logins, profiles): only what a queue shows of them counts.
-    -- (Nested: old_rows exists only in that trigger, and a query is planned when reached.)
-    IF TG_TABLE_NAME = 'users' AND TG_OP = 'UPDATE' THEN
-        IF NOT EXISTS (
-            SELECT 1 FROM old_rows o JOIN new_rows n ON n.id = o.id
-            WHERE (o.full_name, o.role, o.unit, o.is_active)
-                  IS DISTINCT FROM (n.full_name, n.role, n.unit, n.is_active)
-        ) THEN
-            RETURN NULL;
-        END IF;
-    ELSIF TG_TABLE_NAME = 'users' AND TG_OP = 'INSERT' THEN
+def _load_slots_migration() -> ModuleType:
+    """The 2026-12-04T13:00 migration, whose queue_versions_shared() is made again here with
+    one more branch."""
+    path = Path(__file__).with_name("pengaduan_2026_12_04t13_00_00_000000.py")
+    spec = importlib.util.spec_from_file_location("pengaduan_slots_migration", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# Before the function's last END IF: a new account counts only when it is staff.
+LAST_BRANCH_END = "    END IF;\n    PERFORM queue_versions_bump(ARRAY[0]);"
+NEW_STAFF = """    ELSIF TG_TABLE_NAME = 'users' AND TG_OP = 'INSERT' THEN
         IF NOT EXISTS (SELECT 1 FROM new_rows WHERE role <> 'citizen') THEN
             RETURN NULL;
         END IF;
-    END IF;
-    PERFORM queue_versions_bump(ARRAY[0]);
-    RETURN NULL;
-END $$""",
-    "CREATE TRIGGER queue_versions_shared_insert AFTER INSERT ON users"
-    " REFERENCING NEW TABLE AS new_rows"
-    " FOR EACH STATEMENT EXECUTE FUNCTION queue_versions_shared()",
-]
+"""
+
+
+def _statements() -> list[str]:
+    (function,) = [
+        statement
+        for statement in _load_slots_migration().QUEUE_STATEMENTS
+        if "CREATE OR REPLACE FUNCTION queue_versions_shared()" in statement
+    ]
+    assert function.count(LAST_BRANCH_END) == 1
+    return [
+        function.replace(LAST_BRANCH_END, NEW_STAFF + LAST_BRANCH_END),
+        "CREATE TRIGGER queue_versions_shared_insert AFTER INSERT ON users"
+        " REFERENCING NEW TABLE AS new_rows"
+        " FOR EACH STATEMENT EXECUTE FUNCTION queue_versions_shared()",
+    ]
 
 
 async def forwards():
     manager = MigrationManager(migration_id=ID, app_name="pengaduan", description=DESCRIPTION)
 
     async def run():
-        for statement in STATEMENTS:
+        for statement in _statements():
             await RawSQL.raw(statement)
 
     manager.add_raw(run)
