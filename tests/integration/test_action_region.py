@@ -178,3 +178,18 @@ async def test_the_menus_lists_are_read_again_only_when_the_queue_version_change
     region, menus_read = await view()
     assert len(menus_read) == 1
     assert "Laporan diterima" in region and "Sudah kami terima" not in region
+
+
+def test_the_kept_menus_lists_are_bounded() -> None:
+    """However many versions and complaint shapes come by, a process keeps at most
+    MENU_VERSIONS versions and MENU_ENTRIES sets of lists."""
+    from pengaduan.handling import services
+
+    services.clear_menus()
+    try:
+        for i in range(services.MENU_ENTRIES * 2):
+            services._keep_menus(1 + i // 10, (i, 1, True), {"units": "[]"})
+            assert sum(map(len, services._MENUS_AT.values())) <= services.MENU_ENTRIES
+            assert len(services._MENUS_AT) <= services.MENU_VERSIONS
+    finally:
+        services.clear_menus()

@@ -184,12 +184,16 @@ _MENUS_SQL = f"SELECT {_menus_sql('$1::int', '$2::int', '$3::bool').strip()}"
 
 # The menus' lists kept per staff queue version (the session lookup reads it; database triggers
 # raise it with any change to units, categories, staff accounts, outside agencies or reply
-# templates), then per complaint shape (unit, category, open). The newest versions only.
+# templates), then per complaint shape (unit, category, open). The newest versions only, and
+# at most MENU_ENTRIES sets of lists in all (a set is a few KB): past it, all go.
 _MENUS_AT: dict[int, dict[tuple[int, int, bool], dict[str, str]]] = {}
 MENU_VERSIONS = 32
+MENU_ENTRIES = 2048
 
 
 def _keep_menus(version: int, shape: tuple[int, int, bool], menus: dict[str, str]) -> None:
+    if sum(map(len, _MENUS_AT.values())) >= MENU_ENTRIES:
+        _MENUS_AT.clear()
     kept = _MENUS_AT.get(version)
     if kept is None:
         while len(_MENUS_AT) >= MENU_VERSIONS:
@@ -227,12 +231,15 @@ async def staff_page(
         complaint["category_id"],
         complaint["status"] in statuses.OPEN_STATUSES,
     )
-    if kept is None:
-        menus = {name: complaint.pop(name) for name in MENUS}
-    elif (menus := kept.get(shape)) is None:
-        menus = dict((await db.fetch(_MENUS_SQL, *shape))[0])
-    if version is not None:
-        _keep_menus(version, shape, menus)
+    if kept is not None and (found := kept.get(shape)) is not None:
+        menus = found
+    else:
+        if kept is None:  # read with the page
+            menus = {name: complaint.pop(name) for name in MENUS}
+        else:
+            menus = dict((await db.fetch(_MENUS_SQL, *shape))[0])
+        if version is not None:
+            _keep_menus(version, shape, menus)
     complaint["timeline"] = timeline
     complaint["lists"] = {"evidence": json.loads(complaint.pop("evidence")), **menus}
     return complaint
