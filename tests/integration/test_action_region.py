@@ -151,7 +151,7 @@ async def test_the_menus_lists_are_read_again_only_when_the_queue_version_change
         d, status="in_progress", officer=d["officer"], category=d["other_category"]
     )
     officer: httpx.AsyncClient = await as_role("officer")
-    services.clear_menus()
+    services.MENUS_KEPT.clear()
     path = f"/petugas/pengaduan/{complaint}"
 
     async def view(target: str = path) -> tuple[str, list[str]]:
@@ -181,15 +181,16 @@ async def test_the_menus_lists_are_read_again_only_when_the_queue_version_change
 
 
 def test_the_kept_menus_lists_are_bounded() -> None:
-    """However many versions and complaint shapes come by, a process keeps at most
-    MENU_VERSIONS versions and MENU_ENTRIES sets of lists."""
+    """However many versions and complaint shapes come by, a process keeps at most 32
+    versions and 2,048 sets of lists (web.pagecache.ByVersion)."""
     from pengaduan.handling import services
 
-    services.clear_menus()
+    kept = services.MENUS_KEPT
+    kept.clear()
     try:
-        for i in range(services.MENU_ENTRIES * 2):
-            services._keep_menus(1 + i // 10, (i, 1, True), {"units": "[]"})
-            assert sum(map(len, services._MENUS_AT.values())) <= services.MENU_ENTRIES
-            assert len(services._MENUS_AT) <= services.MENU_VERSIONS
+        for i in range(kept.entries * 2):
+            kept.keep(1 + i // 10, (i, 1, True), {"units": "[]"})
+            versions, entries = kept.size()
+            assert entries <= kept.entries and versions <= kept.versions
     finally:
-        services.clear_menus()
+        kept.clear()

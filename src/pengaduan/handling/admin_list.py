@@ -13,7 +13,7 @@ key is new.
 The menus show the units, categories and officers the page's statement gives as JSON text
 (queue.page_sql with assignment's choices): they are kept under that text, and the text is
 read only when a menu is rendered anew. The text itself is kept under the admin's queue version
-(`choices_at`), which the session lookup reads anyway: database triggers raise it with any
+(`CHOICES`, web.pagecache.ByVersion), which the session lookup reads anyway: database triggers raise it with any
 change to a complaint (an officer's open count), a unit, a category or a staff account, so
 while it is unchanged the page's statement leaves the choices out (a fifth of its time).
 """
@@ -28,15 +28,15 @@ from markupsafe import Markup
 
 from pengaduan import i18n
 from pengaduan.handling import queue_texts
+from pengaduan.web.pagecache import ByVersion
 
 TEMPLATE = "handling/_admin_complaint_row.html"
 MAX_ENTRIES = 4096
 
 _ROWS: dict[tuple[Any, ...], Markup] = {}
 _MENUS: dict[tuple[Any, ...], Markup] = {}
-_CHOICES: dict[int, dict[str, str]] = {}
-# Versions whose choices are kept: the newest few (requests still on an older one finish).
-MAX_VERSIONS = 4
+# The choices per admin queue version: the newest few (requests still on an older one finish).
+CHOICES = ByVersion(versions=4, entries=4)
 
 
 @pass_context
@@ -83,25 +83,10 @@ def admin_menu(context: Any, name: str, lists: dict[str, str], **variables: Any)
     return html
 
 
-def choices_at(version: int | None) -> dict[str, str] | None:
-    """The choices (JSON text per list) read at the admin's queue `version`, if kept."""
-    return None if version is None else _CHOICES.get(version)
-
-
-def keep_choices(version: int | None, choices: dict[str, str]) -> dict[str, str]:
-    """Keep `choices` for `version`: they were read after the session lookup read the version
-    (the page's statement comes second), so they are at least as new as it says."""
-    if version is not None:
-        if len(_CHOICES) >= MAX_VERSIONS:
-            del _CHOICES[min(_CHOICES)]
-        _CHOICES[version] = choices
-    return choices
-
-
 def clear() -> None:
     _ROWS.clear()
     _MENUS.clear()
-    _CHOICES.clear()
+    CHOICES.clear()
 
 
 def kept() -> int:

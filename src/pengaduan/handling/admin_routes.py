@@ -35,17 +35,16 @@ async def _list_page(
 ) -> Template:
     # The page, its count and (unless kept for this version) the choices in one statement.
     version = request.user.queue_version
-    choices = admin_list.choices_at(version)
-    also = {} if choices else {"also": assignment.LIST_CHOICES_SQL}
+    choices = admin_list.CHOICES.get(version)
     page = await queue.page_records(
         filters,
         officer_id=request.user.id,
         unit_id=None,
+        also="" if choices else assignment.LIST_CHOICES_SQL,
         also_columns=() if choices else assignment.LIST_CHOICES,
-        **also,
     )
     if choices is None:
-        choices = admin_list.keep_choices(version, page.also)
+        choices = admin_list.CHOICES.keep(version, (), page.also)
     total = page.total
     return render(
         request,

@@ -11,6 +11,7 @@ from pengaduan.agency import response_templates
 from pengaduan.complaints import statuses, tallies
 from pengaduan.complaints.lifecycle import Actor
 from pengaduan.complaints.versions import MESSAGE_COUNT_SQL
+from pengaduan.web.pagecache import ByVersion
 
 _OPEN = statuses.OPEN_SQL
 
@@ -184,26 +185,8 @@ _MENUS_SQL = f"SELECT {_menus_sql('$1::int', '$2::int', '$3::bool').strip()}"
 
 # The menus' lists kept per staff queue version (the session lookup reads it; database triggers
 # raise it with any change to units, categories, staff accounts, outside agencies or reply
-# templates), then per complaint shape (unit, category, open). The newest versions only, and
-# at most MENU_ENTRIES sets of lists in all (a set is a few KB): past it, all go.
-_MENUS_AT: dict[int, dict[tuple[int, int, bool], dict[str, str]]] = {}
-MENU_VERSIONS = 32
-MENU_ENTRIES = 2048
-
-
-def _keep_menus(version: int, shape: tuple[int, int, bool], menus: dict[str, str]) -> None:
-    if sum(map(len, _MENUS_AT.values())) >= MENU_ENTRIES:
-        _MENUS_AT.clear()
-    kept = _MENUS_AT.get(version)
-    if kept is None:
-        while len(_MENUS_AT) >= MENU_VERSIONS:
-            del _MENUS_AT[min(_MENUS_AT)]
-        kept = _MENUS_AT[version] = {}
-    kept[shape] = menus
-
-
-def clear_menus() -> None:
-    _MENUS_AT.clear()
+# templates), then per complaint shape (unit, category, open); a set of lists is a few KB.
+MENUS_KEPT = ByVersion(versions=32, entries=2048)
 
 
 async def staff_page(
@@ -216,9 +199,9 @@ async def staff_page(
     `version`, the menus' lists are kept for it: read again only after it changes."""
     if actor.role not in ("officer", "admin"):
         return None
-    kept = _MENUS_AT.get(version) if version is not None else None
+    known = MENUS_KEPT.has(version)
     rows = await db.fetch(
-        _PAGE_SQL if kept is None else _PAGE_WITHOUT_MENUS_SQL, complaint_id, scope_unit(actor)
+        _PAGE_WITHOUT_MENUS_SQL if known else _PAGE_SQL, complaint_id, scope_unit(actor)
     )
     if not rows:
         return None
@@ -231,15 +214,10 @@ async def staff_page(
         complaint["category_id"],
         complaint["status"] in statuses.OPEN_STATUSES,
     )
-    if kept is not None and (found := kept.get(shape)) is not None:
-        menus = found
-    else:
-        if kept is None:  # read with the page
-            menus = {name: complaint.pop(name) for name in MENUS}
-        else:
-            menus = dict((await db.fetch(_MENUS_SQL, *shape))[0])
-        if version is not None:
-            _keep_menus(version, shape, menus)
+    if not known:  # read with the page
+        menus = MENUS_KEPT.keep(version, shape, {name: complaint.pop(name) for name in MENUS})
+    elif (menus := MENUS_KEPT.get(version, shape)) is None:
+        menus = MENUS_KEPT.keep(version, shape, dict((await db.fetch(_MENUS_SQL, *shape))[0]))
     complaint["timeline"] = timeline
     complaint["lists"] = {"evidence": json.loads(complaint.pop("evidence")), **menus}
     return complaint

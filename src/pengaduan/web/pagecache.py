@@ -155,3 +155,44 @@ def _keep(key: tuple[Any, ...], html: str) -> None:
 
 def clear() -> None:
     _PAGES.clear()
+
+
+class ByVersion:
+    """Values read after a staff queue version was read, kept under it (and a part key: what
+    else they depend on), for the lists pages offer that change only when the version does.
+    A value read after the session lookup is at least as new as the version it read, so it
+    may serve every later request at that version. Bounded: the newest `versions` versions,
+    at most `entries` values in all (past it, all go)."""
+
+    def __init__(self, *, versions: int, entries: int) -> None:
+        self.versions, self.entries = versions, entries
+        self._at: dict[int, dict[Any, Any]] = {}
+
+    def has(self, version: int | None) -> bool:
+        """Whether anything is kept at `version`."""
+        return version is not None and version in self._at
+
+    def get(self, version: int | None, part: Any = ()) -> Any | None:
+        kept = self._at.get(version) if version is not None else None
+        return None if kept is None else kept.get(part)
+
+    def keep(self, version: int | None, part: Any, value: Any) -> Any:
+        """Keep `value` (returned) at `version` under `part`; nothing kept without a version."""
+        if version is None:
+            return value
+        if sum(map(len, self._at.values())) >= self.entries:
+            self._at.clear()
+        kept = self._at.get(version)
+        if kept is None:
+            while len(self._at) >= self.versions:
+                del self._at[min(self._at)]
+            kept = self._at[version] = {}
+        kept[part] = value
+        return value
+
+    def size(self) -> tuple[int, int]:
+        """How many versions and values are kept (tests)."""
+        return len(self._at), sum(map(len, self._at.values()))
+
+    def clear(self) -> None:
+        self._at.clear()
