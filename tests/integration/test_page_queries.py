@@ -68,6 +68,20 @@ async def test_the_account_page_shows_the_live_sessions_up_to_ten(
             "UPDATE sessions SET last_seen_at = now() - interval '2 hours'"
             " WHERE id = (SELECT max(id) FROM sessions) RETURNING id"
         )
+        # The others last active in the reverse order of their making (minutes apart).
+        await conn.execute(
+            "UPDATE sessions SET last_seen_at = now() - make_interval(mins => id::int)"
+            " WHERE id <> $1 AND id <> (SELECT min(id) FROM sessions)",
+            idle,
+        )
+        by_activity = [
+            row["id"]
+            for row in await conn.fetch(
+                "SELECT id FROM sessions WHERE id <> $1 AND id <> (SELECT min(id) FROM sessions)"
+                " ORDER BY last_seen_at DESC",
+                idle,
+            )
+        ]
     finally:
         await conn.close()
     page = await citizen.get("/akun")
@@ -77,6 +91,11 @@ async def test_the_account_page_shows_the_live_sessions_up_to_ten(
     assert listed.count("<li>") == SESSIONS_SHOWN
     assert listed.split("<li>")[1].count('class="badge"') == 1  # this device, first
     assert f"/akun/sesi/{idle}/akhiri" not in listed
+    # After this device, the most recently active, in that order.
+    shown = [
+        int(item.split("/akun/sesi/", 1)[1].split("/", 1)[0]) for item in listed.split("<li>")[2:]
+    ]
+    assert shown == by_activity[: SESSIONS_SHOWN - 1]
     # This one and 12 others, one of them idle: 12 live, 10 shown.
     assert "dan 2 sesi lain yang lebih lama tidak dipakai" in sessions
 
