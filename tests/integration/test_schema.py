@@ -39,6 +39,7 @@ RAW_SQL_INDEXES = {
     "complaints_open_rank_all",
     "complaint_daily_key",
     "complaints_stats_open",
+    "complaints_stats_open_period",
     "complaints_stats_resolve_time",
     "complaints_stats_unit_resolve_time",
     "complaints_stats_response_time",

@@ -377,3 +377,23 @@ async def test_home_and_transparency_count_the_same_public_reports(
     home = _home_numbers((await client.get("/")).text)
     assert home == [9, 5, 3]
     assert _transparency_numbers((await client.get("/transparansi?period=all")).text) == home
+
+
+@pytest.mark.usefixtures("app")
+async def test_overdue_counts_read_only_the_periods_open_complaints() -> None:
+    """The overdue count of a period is entered at the period's start in an index of open
+    complaints by submission time (complaints_stats_open_period), not walked over every
+    overdue complaint by due time and filtered: at a million complaints that was 264 ms for
+    the last 30 days, against 1.4 ms at ten thousand."""
+    from pengaduan import db
+
+    filters = StatsFilters()
+    start, end = filters.days()
+    sql, args = queries.overdue_sql(filters, start, end, False)
+    async with db.ENGINE.transaction():
+        # An empty table: tell the planner what a full one would make it choose.
+        await db.execute("SELECT set_config('enable_seqscan', 'off', true)")
+        plan = [row["QUERY PLAN"] for row in await db.fetch("EXPLAIN " + sql, *args)]
+    text = "\n".join(plan)
+    assert "complaints_stats_open_period" in text, text
+    assert any("Index Cond" in line and "submitted_at" in line for line in plan), text
