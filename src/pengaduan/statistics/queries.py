@@ -156,29 +156,41 @@ MEDIANS = {
     ),
 }
 _NO_LOWER_BOUND = -1_000_000  # hours: before any time a complaint can have
+_NO_UPPER_BOUND = 1_000_000_000  # hours: after any time a complaint can have
 
 
 def _pick_sql(buckets: tuple[tuple[str, int | None], ...], aggregate: str, group: str) -> str:
-    """CTEs `counts` and `pick`: per group (or once), how many complaints have the time (n),
-    the offset of the lower middle one (k), the bucket it falls in (its lower bound in hours)
-    and how many lie in the buckets before it (below)."""
+    """CTEs `counts`, `spans` and `pick`: per group (or once), how many complaints have the time
+    (n, and whether it is even), and the two ways to the middle one (or two) in an index in
+    order of the time: up from the lower bound of the bucket that holds the lower middle one
+    (`skip_up` rows in), or down from the upper bound of the bucket that holds the upper middle
+    one (`skip_down` rows in). The walk takes the shorter (`up`): at most half a bucket."""
     counts = ", ".join(f"coalesce(sum({column}), 0)" for column, _lower in buckets)
-    lowers = ", ".join(str(_NO_LOWER_BOUND if lower is None else lower) for _c, lower in buckets)
+    bounds = [_NO_LOWER_BOUND if lower is None else lower for _c, lower in buckets]
+    lowers = ", ".join(str(bound) for bound in bounds)
+    uppers = ", ".join(str(bound) for bound in [*bounds[1:], _NO_UPPER_BOUND])
     selected = f"{group}, " if group else ""
     grouped = f" GROUP BY {group}" if group else ""
+    same = f" AND hi.{group} = lo.{group}" if group else ""
     return f"""counts AS (
     SELECT {selected}ARRAY[{counts}]::bigint[] AS c FROM complaint_daily WHERE {aggregate}{grouped}
-), pick AS (
-    SELECT {selected}t.n, (t.n - 1) / 2 AS k, b.below,
-           make_interval(hours => (ARRAY[{lowers}])[b.i]) AS lower_bound
+), spans AS (
+    SELECT {selected}t.n, (t.n - 1) / 2 AS k, (t.n - 1) / 2 + (1 - t.n % 2) AS top, b.i,
+           counts.c[b.i] AS size,
+           coalesce((SELECT sum(counts.c[j]) FROM generate_series(1, b.i - 1) AS j), 0)::bigint
+               AS below
     FROM counts
     CROSS JOIN LATERAL (SELECT sum(x)::bigint AS n FROM unnest(counts.c) AS x) AS t
-    CROSS JOIN LATERAL (
-        SELECT i, coalesce((SELECT sum(counts.c[j]) FROM generate_series(1, i - 1) AS j), 0)
-                  ::bigint AS below
-        FROM generate_subscripts(counts.c, 1) AS i
-    ) AS b
-    WHERE t.n > 0 AND b.below <= (t.n - 1) / 2 AND b.below + counts.c[b.i] > (t.n - 1) / 2
+    CROSS JOIN LATERAL generate_subscripts(counts.c, 1) AS b(i)
+    WHERE t.n > 0
+), pick AS (
+    SELECT {"lo." + group + ", " if group else ""}lo.n, lo.n % 2 = 0 AS even,
+           make_interval(hours => (ARRAY[{lowers}])[lo.i]) AS lower_bound,
+           make_interval(hours => (ARRAY[{uppers}])[hi.i]) AS upper_bound,
+           lo.k - lo.below AS skip_up, hi.below + hi.size - 1 - hi.top AS skip_down,
+           lo.k - lo.below <= hi.below + hi.size - 1 - hi.top AS up
+    FROM spans lo JOIN spans hi ON hi.below <= hi.top AND hi.below + hi.size > hi.top{same}
+    WHERE lo.below <= lo.k AND lo.below + lo.size > lo.k
 )"""
 
 
@@ -189,7 +201,9 @@ def median_sql(
     complaints that have the time (n) per bucket of it; an index in order of the time, entered
     at the bucket that holds the middle, gives the middle one (odd n) or the middle two (even
     n: the second may lie in the next bucket, which the walk simply reaches), whose mean is
-    the median. One statement: the counts and the walk see the same snapshot."""
+    the median. The walk goes up from the bucket's lower bound or down from its upper one,
+    whichever is shorter (only one of the two branches runs). One statement: the counts and
+    the walk see the same snapshot."""
     expr, present, buckets = MEDIANS[kind]
     aggregate = aggregate_where(filters, start, end, public_only)
     # A reply may answer a pending complaint that is then withdrawn; nothing withdrawn is
@@ -202,13 +216,15 @@ def median_sql(
         withdrawn_possible=kind == "first_response",
         first=len(aggregate.args),
     )
+    walk = f"SELECT extract(epoch FROM {expr})::float8 AS v FROM complaints WHERE {present} AND {rows.sql}"
+    take = "LIMIT (SELECT CASE WHEN even THEN 2 ELSE 1 END FROM pick)"
     sql = f"""
 WITH {_pick_sql(buckets, aggregate.sql, "")}
-SELECT extract(epoch FROM {expr})::float8 AS v FROM complaints
-WHERE {present} AND {rows.sql} AND {expr} >= (SELECT lower_bound FROM pick)
-ORDER BY {expr}
-OFFSET (SELECT k - below FROM pick)
-LIMIT (SELECT CASE WHEN n % 2 = 0 THEN 2 ELSE 1 END FROM pick)
+({walk} AND {expr} >= (SELECT lower_bound FROM pick) AND (SELECT up FROM pick)
+ ORDER BY {expr} OFFSET (SELECT skip_up FROM pick) {take})
+UNION ALL
+({walk} AND {expr} < (SELECT upper_bound FROM pick) AND NOT (SELECT up FROM pick)
+ ORDER BY {expr} DESC OFFSET (SELECT skip_down FROM pick) {take})
 """
     return sql, [*aggregate.args, *rows.args]
 
@@ -217,7 +233,7 @@ def unit_medians_sql(
     filters: StatsFilters, start: date | None, end: date, public_only: bool
 ) -> Query:
     """The median time to resolve of each unit, the same way (walking the unit's part of the
-    index complaints_stats_unit_resolve_time)."""
+    index complaints_stats_unit_resolve_time, up or down)."""
     _expr, _present, buckets = MEDIANS["resolve"]
     aggregate = aggregate_where(filters, start, end, public_only)
     rows = rows_where(
@@ -229,14 +245,20 @@ def unit_medians_sql(
         withdrawn_possible=False,
         first=len(aggregate.args),
     )
+    expr = "c.resolved_at - c.submitted_at"
+    walk = (
+        f"SELECT extract(epoch FROM {expr})::float8 AS v FROM complaints c"
+        f" WHERE c.resolved_at IS NOT NULL AND c.unit = pick.unit AND {rows.sql}"
+    )
+    take = "LIMIT CASE WHEN pick.even THEN 2 ELSE 1 END"
     sql = f"""
 WITH {_pick_sql(buckets, aggregate.sql, "unit")}
 SELECT pick.unit, m.v FROM pick CROSS JOIN LATERAL (
-    SELECT extract(epoch FROM c.resolved_at - c.submitted_at)::float8 AS v FROM complaints c
-    WHERE c.resolved_at IS NOT NULL AND c.unit = pick.unit AND {rows.sql}
-      AND c.resolved_at - c.submitted_at >= pick.lower_bound
-    ORDER BY c.resolved_at - c.submitted_at
-    OFFSET pick.k - pick.below LIMIT CASE WHEN pick.n % 2 = 0 THEN 2 ELSE 1 END
+    ({walk} AND {expr} >= pick.lower_bound AND pick.up
+     ORDER BY {expr} OFFSET pick.skip_up {take})
+    UNION ALL
+    ({walk} AND {expr} < pick.upper_bound AND NOT pick.up
+     ORDER BY {expr} DESC OFFSET pick.skip_down {take})
 ) AS m
 """
     return sql, [*aggregate.args, *rows.args]
