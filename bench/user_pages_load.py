@@ -24,7 +24,8 @@ work, for comparing two versions of the code.
 
 `--code DIR` also starts the app from another checkout (e.g. `git archive main | tar -x -C DIR`)
 on the same data and loads each page from both, one after the other: before and after in the
-same run, on a machine whose load changes from minute to minute. With `--cpu`, the two
+same run, on a machine whose load changes from minute to minute (in turn: DIR's first in odd
+rounds, this checkout's first in even ones). With `--cpu`, the two
 checkouts' in-process measurements alternate, `--rounds` times each (DIR's own copy of this
 script, in a process of its own, on the same data), then each page's median for both: a
 change of a few percent shows there, where wrk's rounds move by 15 %.
@@ -397,7 +398,10 @@ def main() -> None:
                 if args.only and args.only not in name:
                     continue
                 loads = [(f"{name} ({other_name})", other)] if other else []
-                for label, server in [*loads, (name, app)]:
+                pair = [*loads, (name, app)]
+                # Measured in turn, first one then the other: the second of a pair trailed the
+                # first by 4-12 % on pages whose code was the same in both checkouts.
+                for label, server in pair if round_number % 2 else reversed(pair):
                     r = queue_load.load(server.url, cookies[who], CONNECTIONS, args.seconds, path)
                     queries = counts[name] if server is app else None
                     print(_line(label, r, base["rps"], queries))
