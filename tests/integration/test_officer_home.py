@@ -1,8 +1,8 @@
 """The officers' home page ("My unit"): its counts per status from complaint_tallies (kept by
 the complaint triggers, migration 2026-12-05T13:00) instead of a count of the unit's every
 complaint, and its open complaints assigned to the officer, to nobody and overdue counted as
-the queue counts its views, up to a cap (then "more than", as the bell says it). Issue 13: every page flat to a
-million complaints."""
+the queue counts its views, up to a cap (then "more than", as the bell says it). Issue 13:
+every page flat to a million complaints."""
 
 from __future__ import annotations
 

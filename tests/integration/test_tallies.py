@@ -1,7 +1,7 @@
 """complaint_tallies (complaints.tallies): open and all complaints per officer, unit and
-category, and each unit's per status (migration 2026-12-05T13:00), kept by triggers in slots that never make one submission wait for another, read by
-the auto-assignment, the assignment menus and the units and categories pages instead of
-counting complaints."""
+category, and each unit's per status (migration 2026-12-05T13:00), kept by triggers in slots
+that never make one submission wait for another, read by the auto-assignment, the assignment
+menus and the units and categories pages instead of counting complaints."""
 
 from __future__ import annotations
 

@@ -13,9 +13,10 @@ key is new.
 The menus show the units, categories and officers the page's statement gives as JSON text
 (queue.page_sql with assignment's choices): they are kept under that text, and the text is
 read only when a menu is rendered anew. The text itself is kept under the admin's queue version
-(`CHOICES`, web.pagecache.ByVersion), which the session lookup reads anyway: database triggers raise it with any
-change to a complaint (an officer's open count), a unit, a category or a staff account, so
-while it is unchanged the page's statement leaves the choices out (a fifth of its time).
+(`CHOICES`, web.pagecache.ByVersion), which the session lookup reads anyway: database triggers
+raise it with any change to a complaint (an officer's open count), a unit, a category or a
+staff account, so while it is unchanged the page's statement leaves the choices out (a fifth
+of its time).
 """
 
 from __future__ import annotations

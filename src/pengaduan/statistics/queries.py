@@ -216,7 +216,10 @@ def median_sql(
         withdrawn_possible=kind == "first_response",
         first=len(aggregate.args),
     )
-    walk = f"SELECT extract(epoch FROM {expr})::float8 AS v FROM complaints WHERE {present} AND {rows.sql}"
+    walk = (
+        f"SELECT extract(epoch FROM {expr})::float8 AS v FROM complaints"
+        f" WHERE {present} AND {rows.sql}"
+    )
     take = "LIMIT (SELECT CASE WHEN even THEN 2 ELSE 1 END FROM pick)"
     sql = f"""
 WITH {_pick_sql(buckets, aggregate.sql, "")}

@@ -34,7 +34,7 @@ import hashlib
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from litestar import MediaType, Request, Response
 from litestar.utils.scope.state import ScopeState
@@ -54,6 +54,8 @@ PUBLIC_VARY = "HX-Request, HX-Boosted, HX-History-Restore-Request, Cookie, Accep
 PRIVATE = "private, no-cache"
 _TOKEN_MARK = "\x00csrf\x00"
 _VERSION = "SELECT coalesce(sum(version), 0)::bigint AS version FROM queue_versions"
+
+V = TypeVar("V")
 
 _PAGES: OrderedDict[tuple[Any, ...], tuple[str, int]] = OrderedDict()
 # The contexts of pages rendered per visitor (signed in, or a flash to show), by the same key.
@@ -206,9 +208,7 @@ async def _context(key: tuple[Any, ...], build: Build) -> tuple[dict[str, Any], 
     """The context `build` gives for `key`, built once per key (templates only read it)."""
     kept = _CONTEXTS.get(key)
     if kept is None:
-        kept = _CONTEXTS[key] = await build()
-        while len(_CONTEXTS) > MAX_ENTRIES:
-            _CONTEXTS.popitem(last=False)
+        kept = _kept_in(_CONTEXTS, key, await build())
     else:
         _CONTEXTS.move_to_end(key)
     return kept
@@ -256,9 +256,15 @@ def _response(html: str, status: int, headers: dict[str, str]) -> Response:
 
 
 def _keep(key: tuple[Any, ...], value: tuple[str, int]) -> None:
-    _PAGES[key] = value
-    while len(_PAGES) > MAX_ENTRIES:
-        _PAGES.popitem(last=False)
+    _kept_in(_PAGES, key, value)
+
+
+def _kept_in(store: OrderedDict[tuple[Any, ...], V], key: tuple[Any, ...], value: V) -> V:
+    """Keep `value` (returned) in `store`, the oldest dropped past MAX_ENTRIES."""
+    store[key] = value
+    while len(store) > MAX_ENTRIES:
+        store.popitem(last=False)
+    return value
 
 
 def clear() -> None:
