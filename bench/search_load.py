@@ -14,7 +14,9 @@ complaints, against the ceiling of the same stack (target at 1M: both p99 <= 100
 3. Starts the app (`pengaduan serve`, 2 workers) and the bare Litestar ceiling (a constant
    page as large as the search page) from bench/queue_load.py, then loads /arsip?q=... with
    100 connections (wrk) and prints req/s, p50 and p99 beside the ceiling's; before that,
-   the median time of one request at a time (what a page costs, without queueing).
+   the median time of one request at a time (what a page costs, without queueing). The
+   new-complaint form's similar complaints (/pengaduan/serupa, asked as a title is typed) are
+   measured the same way, for common words and a rare one.
 """
 
 from __future__ import annotations
@@ -38,6 +40,12 @@ from harness import bench_environment  # noqa: E402
 DATABASE = "bench_search"
 TARGET_P99_MS = 100.0
 WORDS = (("common", "jalan"), ("rare", "jembatan"))
+# The new-complaint form's similar open complaints (archive.services.similar_open) as a title
+# is typed: words most complaints share, and a rare one.
+SIMILAR = (
+    ("similar, common", "/pengaduan/serupa?title=jalan+rusak+lampu+mati"),
+    ("similar, rare", "/pengaduan/serupa?title=jembatan+ambruk"),
+)
 TITLE = (
     "CASE WHEN g % 10000 = 0 THEN 'Jembatan ambruk di desa ' || g"
     " ELSE (ARRAY['Jalan rusak', 'Lampu jalan mati', 'Sampah menumpuk',"
@@ -165,7 +173,8 @@ def main() -> None:
     try:
         size = asyncio.run(page_size(app.url, "/arsip?q=jalan"))
         print("\nOne request at a time (median of 40; the plain list and health check for scale):")
-        paths = [f"/arsip?q={q}" for _, q in WORDS] + ["/arsip", "/healthz"]
+        paths = [f"/arsip?q={q}" for _, q in WORDS] + [path for _, path in SIMILAR]
+        paths += ["/arsip", "/healthz"]
         for path, ms in one_at_a_time(app.url, paths):
             print(f"  {path:28} {ms:7.1f} ms")
         ceiling = queue_load.start_ceiling(size, log_dir)
@@ -176,6 +185,7 @@ def main() -> None:
         )
         runs = [("ceiling", ceiling, "/petugas/antrean")]
         runs += [(f"/arsip?q={q} ({label})", app, f"/arsip?q={q}") for label, q in WORDS]
+        runs += [(label, app, path) for label, path in SIMILAR]
         results = {}
         for name, server, path in runs:
             r = queue_load.load(server.url, cookies, args.connections, args.seconds, path)

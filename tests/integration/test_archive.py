@@ -529,6 +529,55 @@ async def test_similar_complaints_match_word_variants_too(
     assert numbers_in(response.text) == [c["number"]]
 
 
+async def test_similar_complaints_come_from_the_newest_open_ones_and_older_full_matches(
+    visitor: httpx.AsyncClient, world: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The newest SIMILAR_WINDOW open public complaints are looked at, whatever the words: a
+    # common word ranked over every open complaint cost 2.5 s at 1M. Older ones count only
+    # when they hold every word typed and the newest hold fewer than five such.
+    monkeypatch.setattr(services, "SIMILAR_WINDOW", 3)
+    long_ago = NOW - timedelta(days=200)
+    every_word = await add_complaint(world, "Jembatan gantung Cisitu retak", submitted=long_ago)
+    one_word = await add_complaint(
+        world, "Jembatan kayu lapuk", submitted=long_ago + timedelta(days=1)
+    )
+    # Older than the window, closed: never suggested.
+    await add_complaint(
+        world, "Jembatan gantung Cisitu retak lagi", status="resolved", submitted=long_ago
+    )
+    newest = [
+        await add_complaint(world, title, submitted=NOW - timedelta(hours=hours))
+        for hours, title in ((1, "Jembatan penyeberangan kotor"), (2, "Sampah di TPS"), (3, "Antre"))
+    ]
+
+    response = await visitor.get("/pengaduan/serupa", params={"title": "jembatan gantung retak"})
+    found = numbers_in(response.text)
+    # Best first: every word of the title; then the newest that share one.
+    assert found == [every_word["number"], newest[0]["number"]]
+    assert one_word["number"] not in response.text  # older, and only one word in common
+
+    # Five of the newest hold every word: the older ones are not looked at.
+    monkeypatch.setattr(services, "SIMILAR_WINDOW", 6)
+    recent = [
+        await add_complaint(world, f"Jembatan gantung retak ke-{i}", submitted=NOW)
+        for i in range(5)
+    ]
+    response = await visitor.get("/pengaduan/serupa", params={"title": "jembatan gantung retak"})
+    assert sorted(numbers_in(response.text)) == sorted(r["number"] for r in recent)
+
+
+async def test_similar_complaints_take_what_is_typed_as_words_only(
+    visitor: httpx.AsyncClient, world: dict[str, int]
+) -> None:
+    # websearch syntax typed into a title (quotes, a minus, "or") is not an operator here.
+    c = await add_complaint(world, "Lampu jalan mati di Jl. Merdeka", status="verified")
+    for title in ('"lampu jalan" -mati or', "lampu -- jalan ''' or or", "!!! ??? ..."):
+        response = await visitor.get("/pengaduan/serupa", params={"title": title})
+        assert response.status_code == 200, title
+    response = await visitor.get("/pengaduan/serupa", params={"title": '"lampu jalan" -mati'})
+    assert numbers_in(response.text) == [c["number"]]
+
+
 async def test_similar_complaints_need_four_characters(
     visitor: httpx.AsyncClient, world: dict[str, int]
 ) -> None:

@@ -7,6 +7,7 @@ of an anonymous complaint.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -14,15 +15,21 @@ from typing import Any
 from pengaduan import db
 from pengaduan.archive.filters import ArchiveFilters, one_line
 from pengaduan.clock import JAKARTA
-from pengaduan.complaints.statuses import OPEN_STATUSES
+from pengaduan.complaints.statuses import OPEN_SQL
 from pengaduan.db import COUNT_CAP
 
 PAGE_SIZE = 20
 SIMILAR_LIMIT = 5
 SIMILAR_MIN_CHARS = 4
-# Lower than pg_trgm's default 0.3: a typed title is usually much shorter than the titles
-# it should find, and the full-text match and the ranking weed out the noise.
-SIMILARITY_THRESHOLD = 0.2
+# Similar complaints come from the newest this-many open public complaints (a walk of the
+# newest, whatever the words): the trigram and full-text matches of every open complaint,
+# each ranked, cost 2.5 s at 1M complaints for "jalan rusak" (9.6 ms at 10,000).
+SIMILAR_WINDOW = 2000
+# When fewer of those hold every word typed, the newest this-many older open ones that do
+# are looked at too (the full-text index: few, or the query would have found them recent).
+SIMILAR_OLDER = 50
+# The words of a typed title that count (the first ones).
+SIMILAR_WORDS = 12
 
 PUBLIC = "c.is_public AND c.status <> 'withdrawn'"
 # The stored, weighted document (title A, body B; a generated column with the GIN index
@@ -44,6 +51,8 @@ JOINS = """
     LEFT JOIN units u ON u.id = c.unit
 """
 ROW_JOINS = "FROM complaints c" + JOINS
+# A word of a typed title (letters and digits): joined by "or" for websearch_to_tsquery.
+_WORD = re.compile(r"\w+")
 
 
 def conditions(filters: ArchiveFilters) -> db.Where:
@@ -231,36 +240,51 @@ async def public_timeline(complaint_id: int) -> list[dict[str, Any]]:
 async def similar_open(title: str) -> list[dict[str, Any]]:
     """Up to five open public complaints like `title`, best first ([] for short input).
 
-    Candidates come from the trigram index on titles (`%`, threshold set for this query
-    only) or the full-text index; they are ranked by title similarity plus text rank.
+    Candidates are the newest SIMILAR_WINDOW open public complaints that hold any word of
+    the title, and, when fewer than SIMILAR_LIMIT of those hold every word, the newest
+    SIMILAR_OLDER older ones that do. They are ranked by title similarity (trigrams) plus
+    text rank: the cost stays the same however many complaints share a word.
     """
     title = one_line(title)[:200]
-    if len(title) < SIMILAR_MIN_CHARS:
+    words = _WORD.findall(title)[:SIMILAR_WORDS]
+    if len(title) < SIMILAR_MIN_CHARS or not words:
         return []
+    every = "websearch_to_tsquery('indonesian', $2)"
+    # websearch's own "or" between the words: no operator a visitor typed gets through.
+    any_word = "websearch_to_tsquery('indonesian', $3)"
+    # Written in (not a value): the index of open complaints by submission time serves it.
+    open_public = f"c.status IN ({OPEN_SQL}) AND {PUBLIC}"
     async with db.ENGINE.transaction():
-        await db.fetch(
-            "SELECT set_config('pg_trgm.similarity_threshold', $1, true)",
-            str(SIMILARITY_THRESHOLD),
-        )
+        # Planned for these words each time (see search_archive): the older ones are read
+        # through the full-text index, which a plan kept for other words might not do.
+        await db.fetch("SET LOCAL plan_cache_mode = force_custom_plan")
         rows = await db.fetch(
             f"""
+            WITH recent AS MATERIALIZED (
+                SELECT c.id, c.title, {DOCUMENT} AS document, c.submitted_at FROM complaints c
+                WHERE {open_public} ORDER BY c.submitted_at DESC LIMIT {SIMILAR_WINDOW}
+            ), older AS (
+                SELECT c.id, c.title, {DOCUMENT} AS document, c.submitted_at FROM complaints c
+                WHERE {open_public} AND {DOCUMENT} @@ {every}
+                  AND c.submitted_at < (SELECT min(r.submitted_at) FROM recent r)
+                  AND (SELECT count(*) FROM recent r WHERE r.document @@ {every})
+                      < {SIMILAR_LIMIT}
+                ORDER BY c.submitted_at DESC LIMIT {SIMILAR_OLDER}
+            ), best AS (
+                SELECT k.id, k.submitted_at,
+                       similarity(k.title, $1) + ts_rank(k.document, {any_word}) AS score
+                FROM (SELECT * FROM recent r WHERE r.document @@ {any_word}
+                      UNION ALL SELECT * FROM older) AS k
+                ORDER BY score DESC, k.submitted_at DESC LIMIT {SIMILAR_LIMIT}
+            )
             SELECT c.number, c.title, c.status, c.submitted_at,
                    cat.name AS category_name, cat.icon AS category_icon
-            FROM complaints c
+            FROM best b JOIN complaints c ON c.id = b.id
             LEFT JOIN categories cat ON cat.id = c.category
-            WHERE {PUBLIC} AND c.status = ANY($1)
-              AND (c.title % $2
-                   OR {DOCUMENT} @@ websearch_to_tsquery('indonesian', $3))
-            ORDER BY similarity(c.title, $4)
-                     + ts_rank({DOCUMENT}, websearch_to_tsquery('indonesian', $5)) DESC,
-                     c.submitted_at DESC
-            LIMIT $6
+            ORDER BY b.score DESC, b.submitted_at DESC
             """,
-            list(OPEN_STATUSES),
             title,
             title,
-            title,
-            title,
-            SIMILAR_LIMIT,
+            " or ".join(words),
         )
     return [dict(row) for row in rows]
