@@ -389,14 +389,23 @@ async def test_the_search_uses_the_full_text_gin_index(world: dict[str, int]) ->
     assert found.pages == 9 and found.has_next and not found.capped
 
 
-async def test_similar_candidates_use_the_title_trigram_index(world: dict[str, int]) -> None:
-    await add_complaint(world, "Jalan berlubang")
+async def test_similar_complaints_read_a_bounded_window_not_every_match(
+    world: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 20,000 open complaints, most of them public and sharing the words typed: no step of the
+    # statement reads (or ranks) more than the newest SIMILAR_WINDOW.
+    monkeypatch.setattr(services, "SIMILAR_WINDOW", 500)
+    await fill_archive(world, 20_000)
+    sql, *values = services.similar_query("antrean puskesmas penuh")
     async with ENGINE.transaction():
-        await Complaint.raw("SELECT set_config('enable_seqscan', 'off', true)")
-        plan = await Complaint.raw(
-            "EXPLAIN SELECT id FROM complaints WHERE title % {}", "jalan berlubang"
-        )
-    assert any("complaints_title_trgm" in row["QUERY PLAN"] for row in plan)
+        await db.fetch("SET LOCAL plan_cache_mode = force_custom_plan")
+        plan = await db.fetch("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, *values)
+    nodes = [json.loads(plan[0]["QUERY PLAN"])[0]["Plan"]]
+    while nodes:
+        node = nodes.pop()
+        nodes.extend(node.get("Plans", []))
+        assert node.get("Actual Rows", 0) * node.get("Actual Loops", 1) <= 500, node
+    assert len(await services.similar_open("antrean puskesmas penuh")) == services.SIMILAR_LIMIT
 
 
 # --- the detail page ------------------------------------------------------------------------------
@@ -547,7 +556,11 @@ async def test_similar_complaints_come_from_the_newest_open_ones_and_older_full_
     )
     newest = [
         await add_complaint(world, title, submitted=NOW - timedelta(hours=hours))
-        for hours, title in ((1, "Jembatan penyeberangan kotor"), (2, "Sampah di TPS"), (3, "Antre"))
+        for hours, title in (
+            (1, "Jembatan penyeberangan kotor"),
+            (2, "Sampah di TPS"),
+            (3, "Antre"),
+        )
     ]
 
     response = await visitor.get("/pengaduan/serupa", params={"title": "jembatan gantung retak"})

@@ -238,7 +238,21 @@ async def public_timeline(complaint_id: int) -> list[dict[str, Any]]:
 
 
 async def similar_open(title: str) -> list[dict[str, Any]]:
-    """Up to five open public complaints like `title`, best first ([] for short input).
+    """Up to five open public complaints like `title`, best first ([] for short input): see
+    `similar_query`."""
+    query = similar_query(title)
+    if query is None:
+        return []
+    async with db.ENGINE.transaction():
+        # Planned for these words each time (see search_archive): the older ones are read
+        # through the full-text index, which a plan kept for other words might not do.
+        await db.fetch("SET LOCAL plan_cache_mode = force_custom_plan")
+        rows = await db.fetch(*query)
+    return [dict(row) for row in rows]
+
+
+def similar_query(title: str) -> tuple[str, str, str, str] | None:
+    """The statement of `similar_open` and its values (None for short input).
 
     Candidates are the newest SIMILAR_WINDOW open public complaints that hold any word of
     the title, and, when fewer than SIMILAR_LIMIT of those hold every word, the newest
@@ -248,43 +262,33 @@ async def similar_open(title: str) -> list[dict[str, Any]]:
     title = one_line(title)[:200]
     words = _WORD.findall(title)[:SIMILAR_WORDS]
     if len(title) < SIMILAR_MIN_CHARS or not words:
-        return []
+        return None
     every = "websearch_to_tsquery('indonesian', $2)"
     # websearch's own "or" between the words: no operator a visitor typed gets through.
     any_word = "websearch_to_tsquery('indonesian', $3)"
     # Written in (not a value): the index of open complaints by submission time serves it.
     open_public = f"c.status IN ({OPEN_SQL}) AND {PUBLIC}"
-    async with db.ENGINE.transaction():
-        # Planned for these words each time (see search_archive): the older ones are read
-        # through the full-text index, which a plan kept for other words might not do.
-        await db.fetch("SET LOCAL plan_cache_mode = force_custom_plan")
-        rows = await db.fetch(
-            f"""
-            WITH recent AS MATERIALIZED (
-                SELECT c.id, c.title, {DOCUMENT} AS document, c.submitted_at FROM complaints c
-                WHERE {open_public} ORDER BY c.submitted_at DESC LIMIT {SIMILAR_WINDOW}
-            ), older AS (
-                SELECT c.id, c.title, {DOCUMENT} AS document, c.submitted_at FROM complaints c
-                WHERE {open_public} AND {DOCUMENT} @@ {every}
-                  AND c.submitted_at < (SELECT min(r.submitted_at) FROM recent r)
-                  AND (SELECT count(*) FROM recent r WHERE r.document @@ {every})
-                      < {SIMILAR_LIMIT}
-                ORDER BY c.submitted_at DESC LIMIT {SIMILAR_OLDER}
-            ), best AS (
-                SELECT k.id, k.submitted_at,
-                       similarity(k.title, $1) + ts_rank(k.document, {any_word}) AS score
-                FROM (SELECT * FROM recent r WHERE r.document @@ {any_word}
-                      UNION ALL SELECT * FROM older) AS k
-                ORDER BY score DESC, k.submitted_at DESC LIMIT {SIMILAR_LIMIT}
-            )
-            SELECT c.number, c.title, c.status, c.submitted_at,
-                   cat.name AS category_name, cat.icon AS category_icon
-            FROM best b JOIN complaints c ON c.id = b.id
-            LEFT JOIN categories cat ON cat.id = c.category
-            ORDER BY b.score DESC, b.submitted_at DESC
-            """,
-            title,
-            title,
-            " or ".join(words),
+    sql = f"""
+        WITH recent AS MATERIALIZED (
+            SELECT c.id, c.title, {DOCUMENT} AS document, c.submitted_at FROM complaints c
+            WHERE {open_public} ORDER BY c.submitted_at DESC LIMIT {SIMILAR_WINDOW}
+        ), older AS (
+            SELECT c.id, c.title, {DOCUMENT} AS document, c.submitted_at FROM complaints c
+            WHERE {open_public} AND {DOCUMENT} @@ {every}
+              AND c.submitted_at < (SELECT min(r.submitted_at) FROM recent r)
+              AND (SELECT count(*) FROM recent r WHERE r.document @@ {every}) < {SIMILAR_LIMIT}
+            ORDER BY c.submitted_at DESC LIMIT {SIMILAR_OLDER}
+        ), best AS (
+            SELECT k.id, k.submitted_at,
+                   similarity(k.title, $1) + ts_rank(k.document, {any_word}) AS score
+            FROM (SELECT * FROM recent r WHERE r.document @@ {any_word}
+                  UNION ALL SELECT * FROM older) AS k
+            ORDER BY score DESC, k.submitted_at DESC LIMIT {SIMILAR_LIMIT}
         )
-    return [dict(row) for row in rows]
+        SELECT c.number, c.title, c.status, c.submitted_at,
+               cat.name AS category_name, cat.icon AS category_icon
+        FROM best b JOIN complaints c ON c.id = b.id
+        LEFT JOIN categories cat ON cat.id = c.category
+        ORDER BY b.score DESC, b.submitted_at DESC
+    """
+    return sql, title, title, " or ".join(words)
