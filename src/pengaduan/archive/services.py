@@ -25,8 +25,8 @@ SIMILAR_MIN_CHARS = 4
 # newest, whatever the words): the trigram and full-text matches of every open complaint,
 # each ranked, cost 2.5 s at 1M complaints for "jalan rusak" (9.6 ms at 10,000).
 SIMILAR_WINDOW = 2000
-# When fewer of those hold every word typed, the newest this-many older open ones that do
-# are looked at too (the full-text index: few, or the query would have found them recent).
+# When fewer of those than SIMILAR_LIMIT hold every word typed, up to this many older open
+# ones that do are looked at too, found through the full-text index alone.
 SIMILAR_OLDER = 50
 # The words of a typed title that count (the first ones).
 SIMILAR_WORDS = 12
@@ -238,57 +238,93 @@ async def public_timeline(complaint_id: int) -> list[dict[str, Any]]:
 
 
 async def similar_open(title: str) -> list[dict[str, Any]]:
-    """Up to five open public complaints like `title`, best first ([] for short input): see
-    `similar_query`."""
+    """Up to five open public complaints like `title`, best first ([] for short input).
+
+    Candidates are the newest SIMILAR_WINDOW open public complaints that hold any word of
+    the title (`similar_query`), and, when fewer than SIMILAR_LIMIT of those hold every word,
+    up to SIMILAR_OLDER older ones that do (`older_similar_query`). Each is scored by title
+    similarity (trigrams) plus text rank. However many complaints share a word, the window
+    costs the same; the older ones are looked for only through the full-text index.
+    """
     query = similar_query(title)
     if query is None:
         return []
-    async with db.ENGINE.transaction():
-        # Planned for these words each time (see search_archive): the older ones are read
-        # through the full-text index, which a plan kept for other words might not do.
-        await db.fetch("SET LOCAL plan_cache_mode = force_custom_plan")
-        rows = await db.fetch(*query)
-    return [dict(row) for row in rows]
+    sql, *values = query
+    rows = [dict(row) for row in await db.fetch(sql, *values)]
+    summary = rows[0]
+    found = [row for row in rows if row["number"] is not None]
+    if summary["held"] == SIMILAR_WINDOW and summary["full_matches"] < SIMILAR_LIMIT:
+        older_sql, *older_values = older_similar_query(query, summary["oldest"])
+        async with db.ENGINE.transaction():
+            # The full-text index is the one way left to find them: an index walked in order
+            # of time, or the table read, in search of words common alone but rare together
+            # ("jalan rusak lampu mati") passed every open complaint (1.2 s at 1M).
+            await db.execute(ONLY_BITMAP_SCANS)
+            found += [dict(row) for row in await db.fetch(older_sql, *older_values)]
+    found.sort(key=lambda row: (row["score"], row["submitted_at"]), reverse=True)
+    return [{key: row[key] for key in _SIMILAR_SHOWN} for row in found[:SIMILAR_LIMIT]]
+
+
+# What `older_similar_query` runs under (in a transaction).
+ONLY_BITMAP_SCANS = "SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = off"
+_SIMILAR_SHOWN = ("number", "title", "status", "submitted_at", "category_name", "category_icon")
+_SIMILAR_COLUMNS = """c.number, c.title, c.status, c.submitted_at,
+           cat.name AS category_name, cat.icon AS category_icon, k.score"""
+# Written in (not a value): the index of open complaints by submission time serves it.
+_OPEN_PUBLIC = f"c.status IN ({OPEN_SQL}) AND {PUBLIC}"
 
 
 def similar_query(title: str) -> tuple[str, str, str, str] | None:
-    """The statement of `similar_open` and its values (None for short input).
-
-    Candidates are the newest SIMILAR_WINDOW open public complaints that hold any word of
-    the title, and, when fewer than SIMILAR_LIMIT of those hold every word, the newest
-    SIMILAR_OLDER older ones that do. They are ranked by title similarity (trigrams) plus
-    text rank: the cost stays the same however many complaints share a word.
-    """
+    """The window's statement and its values (None for short input): one row per candidate
+    found, best first, each with how many complaints the window holds (`held`), the
+    oldest one's time and how many hold every word; one row of those alone when none."""
     title = one_line(title)[:200]
     words = _WORD.findall(title)[:SIMILAR_WORDS]
     if len(title) < SIMILAR_MIN_CHARS or not words:
         return None
-    every = "websearch_to_tsquery('indonesian', $2)"
-    # websearch's own "or" between the words: no operator a visitor typed gets through.
-    any_word = "websearch_to_tsquery('indonesian', $3)"
-    # Written in (not a value): the index of open complaints by submission time serves it.
-    open_public = f"c.status IN ({OPEN_SQL}) AND {PUBLIC}"
     sql = f"""
         WITH recent AS MATERIALIZED (
             SELECT c.id, c.title, {DOCUMENT} AS document, c.submitted_at FROM complaints c
-            WHERE {open_public} ORDER BY c.submitted_at DESC LIMIT {SIMILAR_WINDOW}
-        ), older AS (
-            SELECT c.id, c.title, {DOCUMENT} AS document, c.submitted_at FROM complaints c
-            WHERE {open_public} AND {DOCUMENT} @@ {every}
-              AND c.submitted_at < (SELECT min(r.submitted_at) FROM recent r)
-              AND (SELECT count(*) FROM recent r WHERE r.document @@ {every}) < {SIMILAR_LIMIT}
-            ORDER BY c.submitted_at DESC LIMIT {SIMILAR_OLDER}
-        ), best AS (
-            SELECT k.id, k.submitted_at,
-                   similarity(k.title, $1) + ts_rank(k.document, {any_word}) AS score
-            FROM (SELECT * FROM recent r WHERE r.document @@ {any_word}
-                  UNION ALL SELECT * FROM older) AS k
-            ORDER BY score DESC, k.submitted_at DESC LIMIT {SIMILAR_LIMIT}
+            WHERE {_OPEN_PUBLIC} ORDER BY c.submitted_at DESC LIMIT {SIMILAR_WINDOW}
+        ), summary AS (
+            SELECT count(*) AS held, min(r.submitted_at) AS oldest,
+                   count(*) FILTER (WHERE r.document @@ {_EVERY_WORD}) AS full_matches
+            FROM recent r
+        ), k AS (
+            SELECT r.id, {_SCORE} AS score FROM recent r WHERE r.document @@ {_ANY_WORD}
+            ORDER BY score DESC, r.submitted_at DESC LIMIT {SIMILAR_LIMIT}
         )
-        SELECT c.number, c.title, c.status, c.submitted_at,
-               cat.name AS category_name, cat.icon AS category_icon
-        FROM best b JOIN complaints c ON c.id = b.id
-        LEFT JOIN categories cat ON cat.id = c.category
-        ORDER BY b.score DESC, b.submitted_at DESC
+        SELECT s.held, s.oldest, s.full_matches, {_SIMILAR_COLUMNS}
+        FROM summary s
+        LEFT JOIN (k JOIN complaints c ON c.id = k.id
+                   LEFT JOIN categories cat ON cat.id = c.category) ON true
+        ORDER BY k.score DESC NULLS LAST, c.submitted_at DESC
     """
     return sql, title, title, " or ".join(words)
+
+
+def older_similar_query(query: tuple[str, str, str, str], before: datetime) -> list[Any]:
+    """The statement (and its values) of up to SIMILAR_OLDER open public complaints submitted
+    `before` the window that hold every word, scored, best first. Only the full-text
+    condition can use an index (the others are written so that none can): with sequential
+    and index scans turned off for it, PostgreSQL reads them through the full-text index and
+    stops at SIMILAR_OLDER (whichever it meets first: all hold every word)."""
+    _sql, title, every, any_word = query
+    sql = f"""
+        SELECT {_SIMILAR_COLUMNS} FROM (
+            SELECT r.id, {_SCORE} AS score FROM (
+                SELECT c.id, c.title, {DOCUMENT} AS document FROM complaints c
+                WHERE {DOCUMENT} @@ {_EVERY_WORD}
+                  AND ({_OPEN_PUBLIC} AND c.submitted_at < $4) IS TRUE
+                LIMIT {SIMILAR_OLDER}
+            ) AS r ORDER BY score DESC LIMIT {SIMILAR_LIMIT}
+        ) AS k JOIN complaints c ON c.id = k.id LEFT JOIN categories cat ON cat.id = c.category
+    """
+    return [sql, title, every, any_word, before]
+
+
+# The values of both statements: $1 the title, $2 its words for "every word", $3 the same
+# joined by websearch's own "or" (no operator a visitor typed gets through).
+_EVERY_WORD = "websearch_to_tsquery('indonesian', $2)"
+_ANY_WORD = "websearch_to_tsquery('indonesian', $3)"
+_SCORE = f"similarity(r.title, $1) + ts_rank(r.document, {_ANY_WORD})"
