@@ -1,5 +1,6 @@
 """complaint_tallies (complaints.tallies): open and all complaints per officer, unit and
-category, and each unit's per status (migration 2026-12-05T13:00), kept by triggers in slots
+category, each unit's per status (migration 2026-12-05T13:00) and each category's public ones
+per status (2026-12-05T16:00), kept by triggers in slots
 that never make one submission wait for another, read by the auto-assignment, the assignment
 menus and the units and categories pages instead of counting complaints."""
 
@@ -32,6 +33,9 @@ SELECT scope, key, open_count, total_count FROM (
     UNION ALL
     SELECT 'unit:' || status, unit, count(*) FILTER (WHERE {OPEN}), count(*) FROM complaints
     GROUP BY status, unit
+    UNION ALL
+    SELECT 'pub:' || status, category, count(*) FILTER (WHERE {OPEN}), count(*) FROM complaints
+    WHERE is_public GROUP BY status, category
 ) AS counted ORDER BY 1, 2
 """
 STORED = """
@@ -69,6 +73,12 @@ async def test_the_counts_follow_every_change_of_a_complaint(
         await conn.execute("UPDATE complaints SET status = 'in_progress' WHERE id = $1", ids[4])
         await conn.execute("UPDATE complaints SET officer = $1 WHERE id = $2", first, ids[5])
         await conn.execute("UPDATE complaints SET title = 'Judul baru' WHERE id = $1", ids[2])
+        # Made private, and another made public again (the public counts per category).
+        await conn.execute("UPDATE complaints SET is_public = false WHERE id = $1", ids[1])
+        for _ in range(2):
+            await conn.execute(
+                "UPDATE complaints SET is_public = NOT is_public WHERE id = $1", ids[5]
+            )
         # Forwarded: another unit and category, the same officer.
         await conn.execute(
             "UPDATE complaints SET unit = $1, category = $2 WHERE id = $3",
@@ -131,8 +141,9 @@ async def test_a_submission_takes_a_free_slot_while_another_holds_one(
     )
     assert slots[0][0] == 2
     assert await _same(db_dsn) == [(officer, 3)]
-    # The officer's, the unit's, the category's and the unit's pending ones'.
-    assert await tallies.compact() == 4
+    # The officer's, the unit's, the category's, the unit's pending ones' and the category's
+    # public pending ones'.
+    assert await tallies.compact() == 5
     slots = await fetch_rows(
         db_dsn,
         "SELECT shard, open_count FROM complaint_tallies WHERE scope = 'officer' AND key = $1",

@@ -13,8 +13,9 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from pengaduan import db
-from pengaduan.archive.filters import ArchiveFilters, one_line
+from pengaduan.archive.filters import ARCHIVE_STATUSES, ArchiveFilters, one_line
 from pengaduan.clock import JAKARTA
+from pengaduan.complaints import tallies
 from pengaduan.complaints.statuses import OPEN_SQL
 from pengaduan.db import COUNT_CAP
 
@@ -84,7 +85,8 @@ def archive_queries(filters: ArchiveFilters) -> tuple[str, list[Any], str, list[
     The rows query asks for one row more than a page (is there a next page?). A text search
     takes the newest RANKED_CANDIDATES matches (PostgreSQL walks the submitted_at index for a
     common word and stops, or reads the GIN index for a rare one) and orders only those by
-    ts_rank over the stored document, title matches first. The count stops at COUNT_CAP + 1.
+    ts_rank over the stored document, title matches first. The count stops at COUNT_CAP + 1;
+    for a status, a category or neither it is read from the tallies (complaints.tallies).
     """
     where = conditions(filters)
     # The rows query's own values come after the clause's (the count has only those).
@@ -109,9 +111,16 @@ def archive_queries(filters: ArchiveFilters) -> tuple[str, list[Any], str, list[
     else:
         rows_sql = f"SELECT {ROW_COLUMNS} {ROW_JOINS} {where} ORDER BY {order}"
         rows_sql += f" LIMIT {PAGE_SIZE + 1} OFFSET {int(offset)}"
-    # An exact count of a common word's matches grows with the archive.
-    count_sql = db.capped_count(f"SELECT 1 FROM complaints c {where}", COUNT_CAP)
-    return rows_sql, [*where.args, *page.args], count_sql, where.args
+    if filters.q or filters.location or filters.date_from or filters.date_to:
+        # An exact count of a common word's matches grows with the archive.
+        count_sql = db.capped_count(f"SELECT 1 FROM complaints c {where}", COUNT_CAP)
+        return rows_sql, [*where.args, *page.args], count_sql, where.args
+    # A status or a category (or neither): the tallies kept per category and status.
+    codes = [filters.status] if filters.status else ARCHIVE_STATUSES
+    category = None if filters.category is None else "$1::int"
+    count_sql = tallies.public_count_sql(codes, category, cap=COUNT_CAP)
+    count_args = [] if filters.category is None else [filters.category]
+    return rows_sql, [*where.args, *page.args], count_sql, count_args
 
 
 @dataclass(frozen=True)

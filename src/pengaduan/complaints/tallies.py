@@ -1,7 +1,8 @@
-"""How many complaints each officer, unit and category has (open ones, and all), and each unit
-per status, read from complaint_tallies instead of counted from the complaints: who is least
-busy for the auto-assignment, the load the assignment menus show beside each officer, the
-counts of the admin's units and categories pages and of the officers' home page.
+"""How many complaints each officer, unit and category has (open ones, and all), each unit per
+status, and each category's public ones per status, read from complaint_tallies instead of
+counted from the complaints: who is least busy for the auto-assignment, the load the
+assignment menus show beside each officer, the counts of the admin's units and categories
+pages and of the officers' home page, the public archive's counts and the home page's.
 
 Counting them grew with the table: tens of thousands of open complaints per officer at a
 million complaints (313 ms per submission to find the least busy officer), all complaints
@@ -12,6 +13,7 @@ submission waits for another's commit); a job folds the slots back.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Literal
 
@@ -25,6 +27,9 @@ Scope = Literal["officer", "unit", "category"]
 # A unit's complaints in one status: scope "unit:<status>", key the unit (migration
 # 2026-12-05T13:00).
 STATUS_SCOPE = "unit:"
+# A category's public complaints in one status: scope "pub:<status>", key the category
+# (migration 2026-12-05T16:00).
+PUBLIC_SCOPE = "pub:"
 
 
 def open_of(scope: Scope, key: str) -> str:
@@ -80,6 +85,34 @@ def per_status_of_unit(key: str) -> str:
         " FROM (SELECT t.scope, sum(t.total_count)::int AS n FROM complaint_tallies t"
         f" WHERE t.scope IN ({scopes}) AND t.key = {key} GROUP BY t.scope) AS s)"
     )
+
+
+def _public_scopes(codes: Sequence[str]) -> str:
+    unknown = set(codes) - set(statuses.STATUSES)
+    if unknown:  # written into the SQL: only the codes of statuses
+        raise ValueError(f"not a status: {sorted(unknown)}")
+    return ", ".join(f"'{PUBLIC_SCOPE}{code}'" for code in codes)
+
+
+def public_count_sql(codes: Sequence[str], category: str | None, *, cap: int) -> str:
+    """SQL: the public complaints in one of the statuses `codes` of the category whose id is
+    the SQL expression `category` (None: of every category), as db.capped_count gives a
+    count (`n`, at most `cap` + 1)."""
+    which = "" if category is None else f" AND t.key = {category}"
+    return (
+        f"SELECT least(coalesce(sum(t.total_count), 0), {int(cap) + 1})::int AS n"
+        f" FROM complaint_tallies t WHERE t.scope IN ({_public_scopes(codes)}){which}"
+    )
+
+
+async def public_per_status() -> dict[str, int]:
+    """The public complaints in each status (a status with none left out)."""
+    rows = await db.fetch(
+        f"SELECT substr(t.scope, {len(PUBLIC_SCOPE) + 1}) AS status,"
+        " sum(t.total_count)::int AS n FROM complaint_tallies t"
+        f" WHERE t.scope IN ({_public_scopes(statuses.STATUSES)}) GROUP BY t.scope"
+    )
+    return {row["status"]: row["n"] for row in rows if row["n"]}
 
 
 async def open_complaints(scope: Scope, key: int) -> int:

@@ -1,13 +1,12 @@
 """The public aggregates: the transparency page's figures, kept a minute per view and process,
-and the home page's count of public complaints per status (from the same daily aggregate, so
-the two pages give the same numbers)."""
+and the home page's count of public complaints per status (from the tallies, exact as the
+daily aggregate is, so the two pages give the same numbers)."""
 
 from __future__ import annotations
 
 import time
-from datetime import date, timedelta
 
-from pengaduan import db
+from pengaduan.complaints import tallies
 from pengaduan.complaints.statuses import STATUSES
 from pengaduan.statistics import figures, queries
 from pengaduan.statistics.filters import StatsFilters, today_in_jakarta
@@ -35,13 +34,12 @@ def clear_public_cache() -> None:
     _public_cache.clear()
 
 
-async def public_status_counts(today: date | None = None) -> dict[str, int]:
-    """The public complaints in each status, all time, from the daily aggregate as the
-    transparency page counts them (the home page shows these; no scan of complaints)."""
-    tomorrow = (today or today_in_jakarta()) + timedelta(days=1)
-    sql, args = queries.public_status_sql(tomorrow)
-    rows = await db.fetch(sql, *args)
-    counts = dict.fromkeys(STATUSES, 0)
-    counts.update({row["status"]: int(row["n"] or 0) for row in rows})
+async def public_status_counts() -> dict[str, int]:
+    """The public complaints in each status, all time (withdrawn ones left out, as the archive
+    and the transparency page leave them out), from the tallies kept per category and status
+    (complaints.tallies): the same numbers as the transparency page's all-time view, whatever
+    the number of days behind them."""
+    stored = await tallies.public_per_status()
+    counts = {code: stored.get(code, 0) for code in STATUSES}
     counts.pop(queries.PUBLIC_WITHDRAWN, None)
     return counts

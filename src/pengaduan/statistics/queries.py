@@ -287,16 +287,6 @@ def resolved_this_month_sql(filters: StatsFilters, today: date, public_only: boo
     )
 
 
-def public_status_sql(end: date) -> Query:
-    """The public complaints per status, all time (until `end`), from the daily aggregate."""
-    where = aggregate_where(StatsFilters(period="all"), None, end, public_only=True)
-    return (
-        "SELECT status, sum(complaints)::bigint AS n FROM complaint_daily"
-        f" WHERE {where.sql} GROUP BY status",
-        where.args,
-    )
-
-
 NAMES_SQL = """
 SELECT 'unit' AS kind, id, name, '' AS icon, 0 AS unit FROM units
 UNION ALL SELECT 'category', id, name, icon, default_unit FROM categories

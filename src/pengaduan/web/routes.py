@@ -25,8 +25,8 @@ async def home(request: Request) -> Response:
         }
         return context, 200
 
-    # Counted once per public version (web.publiccache), not per request, from the daily
-    # aggregate the transparency page reads: the two pages give the same numbers.
+    # Counted once per public version (web.publiccache), not per request, from the tallies
+    # (complaints.tallies): the same numbers as the transparency page's.
     return await publiccache.respond(request, "home/index.html", build)
 
 
