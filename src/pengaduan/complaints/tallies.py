@@ -13,6 +13,7 @@ submission waits for another's commit); a job folds the slots back.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Literal
@@ -64,7 +65,7 @@ async def least_busy_officer(unit_id: int) -> int | None:
     return await db.fetchval(f"SELECT {least_busy_in('$1::int')}", unit_id)
 
 
-def capped_count_sql(scope: Scope, key: str | None, *, open_only: bool, cap: int) -> str:
+def capped_count_sql(scope: str, key: str | None, *, open_only: bool, cap: int) -> str:
     """SQL: the open (or all) complaints of the `scope` whose key is the SQL expression `key`
     (None: of every key, i.e. all complaints, each having one unit and one category), as
     db.capped_count gives a count: at most `cap` + 1."""
@@ -74,6 +75,26 @@ def capped_count_sql(scope: Scope, key: str | None, *, open_only: bool, cap: int
         f"SELECT least(coalesce(sum(t.{column}), 0), {int(cap) + 1})::int AS n"
         f" FROM complaint_tallies t WHERE t.scope = '{scope}'{which}"
     )
+
+
+# A condition of a queue's list (handling.queue.conditions) that names one key of a scope.
+_KEYED = re.compile(r"c\.(unit|category|officer) = (\$\d+)")
+
+
+def list_count_sql(conditions: Sequence[str], status: str, *, cap: int) -> str | None:
+    """SQL counting (as `capped_count_sql`) what a queue's list with these conditions holds,
+    when the tallies hold it: no condition but one unit, category or officer (none: all
+    complaints), in any status ("any"), the open ones ("") or, of a unit or of all, one
+    status. None otherwise (the complaints are counted)."""
+    keyed = [found for c in conditions if (found := _KEYED.fullmatch(c)) is not None]
+    if len(conditions) > 1 or len(keyed) < len(conditions):
+        return None
+    scope, key = (keyed[0].group(1), keyed[0].group(2)) if keyed else ("unit", None)
+    if status in ("", "any"):
+        return capped_count_sql(scope, key, open_only=not status, cap=cap)
+    if scope == "unit" and status in statuses.STATUSES:
+        return capped_count_sql(STATUS_SCOPE + status, key, open_only=False, cap=cap)
+    return None
 
 
 def per_status_of_unit(key: str) -> str:
