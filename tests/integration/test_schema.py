@@ -34,6 +34,7 @@ RAW_SQL_INDEXES = {
     "outbox_due",
     "complaints_queue_priority",
     "complaints_queue_officer",
+    "complaints_queue_category",
     "complaints_open_unit",
     "complaints_queue_open_rank",
     "complaints_open_rank_all",
