@@ -597,6 +597,29 @@ async def test_similar_complaints_come_from_the_newest_open_ones_and_older_full_
     assert sorted(numbers_in(response.text)) == sorted(r["number"] for r in recent)
 
 
+async def test_older_similar_complaints_are_left_out_when_they_take_too_long(
+    visitor: httpx.AsyncClient, world: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Words that are all common cost the full-text index lists as long as the table: past
+    # SIMILAR_OLDER_MS the newest ones are shown alone, never an error.
+    monkeypatch.setattr(services, "SIMILAR_WINDOW", 1)
+    older = await add_complaint(world, "Jembatan gantung retak", submitted=NOW - timedelta(days=9))
+    newest = await add_complaint(world, "Jembatan baru", submitted=NOW)
+    response = await visitor.get("/pengaduan/serupa", params={"title": "jembatan gantung"})
+    assert numbers_in(response.text) == [older["number"], newest["number"]]
+
+    original = services.older_similar_query
+
+    def slow(query: tuple[str, str, str, str], before: datetime) -> tuple[Any, ...]:
+        sql, *values = original(query, before)
+        return (f"SELECT o.* FROM ({sql}) AS o, (SELECT pg_sleep(0.5)) AS s", *values)
+
+    monkeypatch.setattr(services, "older_similar_query", slow)
+    response = await visitor.get("/pengaduan/serupa", params={"title": "jembatan gantung"})
+    assert response.status_code == 200
+    assert numbers_in(response.text) == [newest["number"]]
+
+
 async def test_similar_complaints_take_what_is_typed_as_words_only(
     visitor: httpx.AsyncClient, world: dict[str, int]
 ) -> None:

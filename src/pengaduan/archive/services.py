@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 
+import asyncpg
+
 from pengaduan import db
 from pengaduan.archive.filters import ARCHIVE_STATUSES, ArchiveFilters, one_line
 from pengaduan.clock import JAKARTA
@@ -23,12 +25,14 @@ PAGE_SIZE = 20
 SIMILAR_LIMIT = 5
 SIMILAR_MIN_CHARS = 4
 # Similar complaints come from the newest this-many open public complaints (a walk of the
-# newest, whatever the words): the trigram and full-text matches of every open complaint,
-# each ranked, cost 2.5 s at 1M complaints for "jalan rusak" (9.6 ms at 10,000).
+# newest, whatever the words). Ranking the trigram and full-text matches of every open
+# complaint cost 2.5 s at 1M complaints for "jalan rusak" (9.6 ms at 10,000).
 SIMILAR_WINDOW = 2000
 # When fewer of those than SIMILAR_LIMIT hold every word typed, up to this many older open
-# ones that do are looked at too, found through the full-text index alone.
+# ones that do are looked at too, found through the full-text index alone, in at most
+# this many milliseconds.
 SIMILAR_OLDER = 50
+SIMILAR_OLDER_MS = 10
 # The words of a typed title that count (the first ones).
 SIMILAR_WORDS = 12
 
@@ -264,12 +268,20 @@ async def similar_open(title: str) -> list[dict[str, Any]]:
     found = [row for row in rows if row["number"] is not None]
     if summary["held"] == SIMILAR_WINDOW and summary["full_matches"] < SIMILAR_LIMIT:
         older_sql, *older_values = older_similar_query(query, summary["oldest"])
-        async with db.ENGINE.transaction():
-            # The full-text index is the one way left to find them: an index walked in order
-            # of time, or the table read, in search of words common alone but rare together
-            # ("jalan rusak lampu mati") passed every open complaint (1.2 s at 1M).
-            await db.execute(ONLY_BITMAP_SCANS)
-            found += [dict(row) for row in await db.fetch(older_sql, *older_values)]
+        try:
+            async with db.ENGINE.transaction():
+                # The full-text index is the one way left to find them: an index walked in
+                # order of time, or the table read, in search of words common alone but rare
+                # together ("jalan rusak lampu mati") passed every open complaint (1.2 s at
+                # 1M). Even so, words that are all common make the index merge lists as long
+                # as the table (22 ms at 1M): past SIMILAR_OLDER_MS the older ones are left
+                # out, a hint not worth more of the database.
+                await db.execute(
+                    f"{ONLY_BITMAP_SCANS}; SET LOCAL statement_timeout = {SIMILAR_OLDER_MS}"
+                )
+                found += [dict(row) for row in await db.fetch(older_sql, *older_values)]
+        except asyncpg.QueryCanceledError:
+            pass
     found.sort(key=lambda row: (row["score"], row["submitted_at"]), reverse=True)
     return [{key: row[key] for key in _SIMILAR_SHOWN} for row in found[:SIMILAR_LIMIT]]
 
@@ -309,10 +321,12 @@ def similar_query(title: str) -> tuple[str, str, str, str] | None:
                    LEFT JOIN categories cat ON cat.id = c.category) ON true
         ORDER BY k.score DESC NULLS LAST, c.submitted_at DESC
     """
-    return sql, title, title, " or ".join(words)
+    return sql, title, " ".join(words), " or ".join(words)
 
 
-def older_similar_query(query: tuple[str, str, str, str], before: datetime) -> list[Any]:
+def older_similar_query(
+    query: tuple[str, str, str, str], before: datetime
+) -> tuple[str, str, str, str, datetime]:
     """The statement (and its values) of up to SIMILAR_OLDER open public complaints submitted
     `before` the window that hold every word, scored, best first. Only the full-text
     condition can use an index (the others are written so that none can): with sequential
@@ -329,11 +343,11 @@ def older_similar_query(query: tuple[str, str, str, str], before: datetime) -> l
             ) AS r ORDER BY score DESC LIMIT {SIMILAR_LIMIT}
         ) AS k JOIN complaints c ON c.id = k.id LEFT JOIN categories cat ON cat.id = c.category
     """
-    return [sql, title, every, any_word, before]
+    return sql, title, every, any_word, before
 
 
-# The values of both statements: $1 the title, $2 its words for "every word", $3 the same
-# joined by websearch's own "or" (no operator a visitor typed gets through).
+# The values of both statements: $1 the title, $2 its words (all of them: "every word"), $3
+# the same joined by websearch's own "or" (no operator a visitor typed gets through).
 _EVERY_WORD = "websearch_to_tsquery('indonesian', $2)"
 _ANY_WORD = "websearch_to_tsquery('indonesian', $3)"
 _SCORE = f"similarity(r.title, $1) + ts_rank(r.document, {_ANY_WORD})"
