@@ -600,8 +600,8 @@ async def test_similar_complaints_come_from_the_newest_open_ones_and_older_full_
 async def test_older_similar_complaints_are_left_out_when_they_take_too_long(
     visitor: httpx.AsyncClient, world: dict[str, int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Words that are all common cost the full-text index lists as long as the table: past
-    # SIMILAR_OLDER_MS the newest ones are shown alone, never an error.
+    # Words that are all common make the full-text index merge lists as long as the table:
+    # past SIMILAR_OLDER_MS the newest ones are shown alone, never an error.
     monkeypatch.setattr(services, "SIMILAR_WINDOW", 1)
     older = await add_complaint(world, "Jembatan gantung retak", submitted=NOW - timedelta(days=9))
     newest = await add_complaint(world, "Jembatan baru", submitted=NOW)

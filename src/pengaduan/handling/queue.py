@@ -329,7 +329,7 @@ def count_cap(filters: QueueFilters) -> int:
 def count_sql(filters: QueueFilters, where: db.Where) -> str:
     """The count stops one past `count_cap` (all units, any status: ~50 ms a request at 1M).
     What complaint_tallies hold comes from them (tallies.list_count_sql): 1,001 index entries
-    counted were 0.2 ms, a third of the admin list's PostgreSQL time; a category's 40 ms at 1M."""
+    counted were 0.2 ms, a third of the admin list's PostgreSQL time, and a category's 40 ms."""
     tallied = tallies.list_count_sql(where.conditions, filters.status, cap=count_cap(filters))
     if tallied is not None and not filters.priority:
         return tallied
