@@ -65,42 +65,46 @@ async def least_busy_officer(unit_id: int) -> int | None:
     return await db.fetchval(f"SELECT {least_busy_in('$1::int')}", unit_id)
 
 
-def capped_count_sql(scope: str, key: str | None, *, open_only: bool, cap: int) -> str:
-    """SQL: the open (or all) complaints of the `scope` whose key is the SQL expression `key`
-    (None: of every key, i.e. all complaints, each having one unit and one category), as
-    db.capped_count gives a count: at most `cap` + 1."""
+def capped_count_sql(scopes: Sequence[str], key: str | None, *, open_only: bool, cap: int) -> str:
+    """SQL: the open (or all) complaints of the `scopes` (known names, written in) whose key
+    is the SQL expression `key` (None: of every key, i.e. all complaints, each having one unit
+    and one category), as db.capped_count gives a count: at most `cap` + 1."""
     column = "open_count" if open_only else "total_count"
     which = "" if key is None else f" AND t.key = {key}"
     return (
         f"SELECT least(coalesce(sum(t.{column}), 0), {int(cap) + 1})::int AS n"
-        f" FROM complaint_tallies t WHERE t.scope = '{scope}'{which}"
+        f" FROM complaint_tallies t WHERE t.scope IN ({_names(scopes)}){which}"
     )
 
 
+def _names(scopes: Sequence[str]) -> str:
+    return ", ".join(f"'{scope}'" for scope in scopes)
+
+
 # A condition of a queue's list (handling.queue.conditions) that names one key of a scope.
-_KEYED = re.compile(r"c\.(unit|category|officer) = (\$\d+)")
+_KEYED = re.compile(r"c\.(unit|category) = (\$\d+)")
 
 
 def list_count_sql(conditions: Sequence[str], status: str, *, cap: int) -> str | None:
     """SQL counting (as `capped_count_sql`) what a queue's list with these conditions holds,
-    when the tallies hold it: no condition but one unit, category or officer (none: all
-    complaints), in any status ("any"), the open ones ("") or, of a unit or of all, one
-    status. None otherwise (the complaints are counted)."""
+    when the tallies hold it: no condition but one unit or category (none: all complaints),
+    in any status ("any"), the open ones ("") or, of a unit or of all, one status. None
+    otherwise (the complaints are counted; an officer's own list also names their unit)."""
     keyed = [found for c in conditions if (found := _KEYED.fullmatch(c)) is not None]
     if len(conditions) > 1 or len(keyed) < len(conditions):
         return None
     scope, key = (keyed[0].group(1), keyed[0].group(2)) if keyed else ("unit", None)
     if status in ("", "any"):
-        return capped_count_sql(scope, key, open_only=not status, cap=cap)
+        return capped_count_sql([scope], key, open_only=not status, cap=cap)
     if scope == "unit" and status in statuses.STATUSES:
-        return capped_count_sql(STATUS_SCOPE + status, key, open_only=False, cap=cap)
+        return capped_count_sql([STATUS_SCOPE + status], key, open_only=False, cap=cap)
     return None
 
 
 def per_status_of_unit(key: str) -> str:
     """SQL: a JSON object of the complaints of the unit whose id is the SQL expression `key`,
     per status (a status with none left out)."""
-    scopes = ", ".join(f"'{STATUS_SCOPE}{code}'" for code in statuses.STATUSES)
+    scopes = _names([STATUS_SCOPE + code for code in statuses.STATUSES])
     return (
         f"(SELECT coalesce(json_object_agg(substr(s.scope, {len(STATUS_SCOPE) + 1}), s.n), '{{}}')"
         " FROM (SELECT t.scope, sum(t.total_count)::int AS n FROM complaint_tallies t"
@@ -108,22 +112,17 @@ def per_status_of_unit(key: str) -> str:
     )
 
 
-def _public_scopes(codes: Sequence[str]) -> str:
+def _public_scopes(codes: Sequence[str]) -> list[str]:
     unknown = set(codes) - set(statuses.STATUSES)
     if unknown:  # written into the SQL: only the codes of statuses
         raise ValueError(f"not a status: {sorted(unknown)}")
-    return ", ".join(f"'{PUBLIC_SCOPE}{code}'" for code in codes)
+    return [PUBLIC_SCOPE + code for code in codes]
 
 
 def public_count_sql(codes: Sequence[str], category: str | None, *, cap: int) -> str:
     """SQL: the public complaints in one of the statuses `codes` of the category whose id is
-    the SQL expression `category` (None: of every category), as db.capped_count gives a
-    count (`n`, at most `cap` + 1)."""
-    which = "" if category is None else f" AND t.key = {category}"
-    return (
-        f"SELECT least(coalesce(sum(t.total_count), 0), {int(cap) + 1})::int AS n"
-        f" FROM complaint_tallies t WHERE t.scope IN ({_public_scopes(codes)}){which}"
-    )
+    the SQL expression `category` (None: of every category), as `capped_count_sql`."""
+    return capped_count_sql(_public_scopes(codes), category, open_only=False, cap=cap)
 
 
 async def public_per_status() -> dict[str, int]:
@@ -131,7 +130,7 @@ async def public_per_status() -> dict[str, int]:
     rows = await db.fetch(
         f"SELECT substr(t.scope, {len(PUBLIC_SCOPE) + 1}) AS status,"
         " sum(t.total_count)::int AS n FROM complaint_tallies t"
-        f" WHERE t.scope IN ({_public_scopes(statuses.STATUSES)}) GROUP BY t.scope"
+        f" WHERE t.scope IN ({_names(_public_scopes(statuses.STATUSES))}) GROUP BY t.scope"
     )
     return {row["status"]: row["n"] for row in rows if row["n"]}
 
