@@ -89,12 +89,13 @@ def cookie_header(client: Any) -> str:
 def counted_queries() -> Iterator[list[str]]:
     """The SQL statements the app sends while the block runs, in-process: every Piccolo query
     (built or raw) goes through the engine's run_querystring, the hot reads that bypass
-    Piccolo through db.fetch."""
+    Piccolo through db.fetch and db.fetch_together."""
     from pengaduan import db
     from pengaduan.db import ENGINE
 
     sent: list[str] = []
-    original, original_fetch = ENGINE.run_querystring, db.fetch
+    original = ENGINE.run_querystring
+    original_fetch, original_together = db.fetch, db.fetch_together
 
     async def counting(querystring: Any, in_pool: bool = True) -> Any:
         sent.append(str(querystring))
@@ -104,11 +105,17 @@ def counted_queries() -> Iterator[list[str]]:
         sent.append(sql)
         return await original_fetch(sql, *args)
 
+    async def counting_together(sql: str, *args: Any) -> Any:
+        sent.append(sql)
+        return await original_together(sql, *args)
+
     ENGINE.run_querystring, db.fetch = counting, counting_fetch
+    db.fetch_together = counting_together
     try:
         yield sent
     finally:
         ENGINE.run_querystring, db.fetch = original, original_fetch
+        db.fetch_together = original_together
 
 
 # --- wrk ---------------------------------------------------------------------------------------

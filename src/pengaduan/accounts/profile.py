@@ -112,7 +112,8 @@ async def profile_and_sessions(
     one query: what the account page shows."""
     now = datetime.now(UTC)
     idle_since = now - timedelta(minutes=settings.session_idle_minutes)
-    rows = await db.fetch(_PROFILE_AND_SESSIONS_SQL, user_id, now, idle_since, current)
+    # Every visit to the account page: read with other requests' (see db.fetch_together).
+    rows = await db.fetch_together(_PROFILE_AND_SESSIONS_SQL, user_id, now, idle_since, current)
     found = [
         {name: row["s_" + name] for name in _SESSION_COLUMNS}
         for row in rows

@@ -49,8 +49,8 @@ async def my_complaints(
         where.add("c.status = {}", status)
     cap = max(db.COUNT_CAP, page * PAGE_SIZE)  # past the page asked for: a next page?
     counted = db.capped_count(f"SELECT 1 FROM complaints c {where}", cap)
-    # Every visit to My complaints: straight through asyncpg (see db.fetch).
-    rows = await db.fetch(
+    # Every visit to My complaints: read with other requests' (see db.fetch_together).
+    rows = await db.fetch_together(
         f"WITH listed AS (SELECT {LIST_COLUMNS} FROM complaints c"
         f" JOIN categories cat ON cat.id = c.category {where}"
         f" ORDER BY c.submitted_at DESC, c.id DESC"
@@ -64,7 +64,7 @@ async def my_complaints(
     )
     total = rows[0]["total_n"]
     now = datetime.now(UTC)
-    complaints = [dict(row) for row in rows if row["id"] is not None]
+    complaints = [row for row in rows if row["id"] is not None]
     for complaint in complaints:
         del complaint["total_n"]
         complaint["overdue_since"] = overdue_since(complaint, now)
@@ -87,8 +87,8 @@ async def complaint_for_reporter(
     """The whole complaint as its reporter sees it; None for anybody else's. With
     with_files=True also its evidence files (`evidence_of`), under "files"; with
     with_timeline=True its `public_timeline`, under "timeline" (read with it: a round trip
-    fewer for its page)."""
-    rows = await db.fetch(
+    fewer for its page). Read with other requests' (see db.fetch_together)."""
+    rows = await db.fetch_together(
         "SELECT c.id, c.number, c.tracking_code, c.reporter, c.category, c.unit, c.title, c.body,"
         " c.location_text, c.latitude, c.longitude, c.status, c.citizen_urgency,"
         " c.is_anonymous, c.is_public, c.submitted_at, c.verified_at, c.resolved_at,"
@@ -107,7 +107,7 @@ async def complaint_for_reporter(
     )
     if not rows:
         return None
-    complaint = dict(rows[0])
+    complaint = rows[0]
     if with_files:
         complaint["files"] = json.loads(complaint.pop("files_json"))
     if with_timeline:

@@ -36,10 +36,10 @@ async def track(number: str, code: str) -> dict[str, Any] | None:
     public timeline, never personal data (no names, no location, no evidence); of a private
     complaint nothing of its content. None for any wrong pair, whichever part is wrong."""
     number, code = normalise_number(number), normalise_code(code)
-    # One statement, straight through asyncpg (see db.fetch): a link in an SMS opens this page
-    # with the number and code, for anybody who has them. The timeline comes with the
-    # complaint and is dropped when the code is wrong.
-    rows = await db.fetch(_TRACKED, number[:20])
+    # One statement, read with other requests' (see db.fetch_together): a link in an SMS opens
+    # this page with the number and code, for anybody who has them. The timeline comes with
+    # the complaint and is dropped when the code is wrong.
+    rows = await db.fetch_together(_TRACKED, number[:20])
     # Compare in constant time even when the number is unknown.
     expected = rows[0]["tracking_code"] if rows else "-" * 8
     if not secrets.compare_digest(expected.encode(), code.encode()) or not rows:

@@ -1,7 +1,7 @@
 """The database. `from pengaduan import db` gives the engine, the pool and the SQL functions
-(`db.fetch`, `db.execute`, `db.Where`, ...); the embedded server and migrations are the
-submodules `db.embedded` and `db.migrations` (imported where needed: migrations read the
-Piccolo app, which reads every table)."""
+(`db.fetch`, `db.fetch_together`, `db.execute`, `db.Where`, ...); the embedded server and
+migrations are the submodules `db.embedded` and `db.migrations` (imported where needed:
+migrations read the Piccolo app, which reads every table)."""
 
 from pengaduan.db.engine import (
     APP_DATABASE,
@@ -29,6 +29,7 @@ from pengaduan.db.sql import (
     fetchrow,
     fetchval,
 )
+from pengaduan.db.together import fetch_together
 
 __all__ = [
     "APP_DATABASE",
@@ -44,6 +45,7 @@ __all__ = [
     "escape_like",
     "execute",
     "fetch",
+    "fetch_together",
     "fetchrow",
     "fetchval",
     "in_transaction",

@@ -12,9 +12,10 @@ made the groups smaller and the worker slower than one.)
 When the oldest waiting item has waited that long, another statement starts beside the ones
 on their way, up to `at_once` of them.
 
-A statement that PostgreSQL refuses wrote nothing (it is its own transaction). When it
-carried more than one item, each is written again alone, so every request gets its own
-answer: a duplicate idempotency key fails its own request, not its neighbours'. A lost
+A statement that PostgreSQL refuses wrote nothing (it is its own transaction), nor did one
+with a value asyncpg could not send. When it carried more than one item, each is written
+again alone, so every request gets its own answer: a duplicate idempotency key fails its
+own request, not its neighbours'. A lost
 connection, or a server going down, is not retried (the statement may have committed): every
 request of the group gets the error, as one writing alone would.
 
@@ -32,6 +33,10 @@ from typing import Any, Generic, TypeVar
 import asyncpg
 
 from pengaduan.db.engine import on_pool
+
+# asyncpg's error for a value it cannot send as the parameter's type (not PostgreSQL's
+# data_exception, which asyncpg also calls DataError).
+_ClientDataError = asyncpg.exceptions._base.DataError
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -129,7 +134,7 @@ class _Queue(Generic[T, R]):
     async def _write_batch(self, batch: list[tuple[T, asyncio.Future[R], float]]) -> None:
         try:
             answers = await self.group._many([item for item, _done, _came in batch])
-        except asyncpg.PostgresError as exc:
+        except (asyncpg.PostgresError, _ClientDataError) as exc:
             if len(batch) == 1 or not _refused(exc):
                 for _item, done, _came in batch:
                     _fail(done, exc)
@@ -159,10 +164,11 @@ class _Queue(Generic[T, R]):
                 _answer(done, answer)
 
 
-def _refused(exc: asyncpg.PostgresError) -> bool:
+def _refused(exc: Exception) -> bool:
     """Whether PostgreSQL refused the statement (so nothing of it was written), rather than
     the connection being lost on the way (when it may have committed) or the server going
-    down (when writing again would fail the same way)."""
+    down (when writing again would fail the same way). A value asyncpg cannot send (a word
+    for a number) stops the statement before it leaves: refused as well."""
     return not isinstance(exc, (asyncpg.PostgresConnectionError, asyncpg.OperatorInterventionError))
 
 

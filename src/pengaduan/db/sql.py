@@ -13,7 +13,7 @@ import asyncpg
 from pengaduan.db.engine import ENGINE, pinned_connection, pooled
 
 
-async def _run(call: Callable[[asyncpg.Connection], Awaitable[Any]]) -> Any:
+async def with_connection(call: Callable[[asyncpg.Connection], Awaitable[Any]]) -> Any:
     """`call` on the transaction's connection, else the pinned one (`one_connection`), else
     one from the pool, else on a connection of its own (no pool: the CLI and tests)."""
     transaction = ENGINE.current_transaction.get()
@@ -36,22 +36,22 @@ async def fetch(sql: str, *args: Any) -> list[asyncpg.Record]:
     """The rows of `sql`. asyncpg keeps each statement prepared per connection, so after a few
     runs PostgreSQL no longer plans it either; for the reads every request makes this is
     cheaper than Piccolo's query building."""
-    return await _run(lambda conn: conn.fetch(sql, *args))
+    return await with_connection(lambda conn: conn.fetch(sql, *args))
 
 
 async def fetchrow(sql: str, *args: Any) -> asyncpg.Record | None:
     """The first row of `sql`, or None."""
-    return await _run(lambda conn: conn.fetchrow(sql, *args))
+    return await with_connection(lambda conn: conn.fetchrow(sql, *args))
 
 
 async def fetchval(sql: str, *args: Any) -> Any:
     """The first column of the first row of `sql`, or None."""
-    return await _run(lambda conn: conn.fetchval(sql, *args))
+    return await with_connection(lambda conn: conn.fetchval(sql, *args))
 
 
 async def execute(sql: str, *args: Any) -> str:
     """Run `sql` for its effect; PostgreSQL's status line (e.g. "UPDATE 3")."""
-    return await _run(lambda conn: conn.execute(sql, *args))
+    return await with_connection(lambda conn: conn.execute(sql, *args))
 
 
 # Lists count their matches up to here, then say "more than 1,000": an exact count of a wide

@@ -373,14 +373,15 @@ async def page_records(
 ) -> PageRecords:
     """`list_complaints` as the database gives it, with the columns of `also` (`page_sql`)."""
     where = await with_search(filters, officer_id, unit_id)
-    # Straight through asyncpg: the queue is the officers' most loaded page (db.fetch).
-    records = await db.fetch(
-        page_sql(filters, where, also=also, also_columns=also_columns), *where.args
-    )
-    first = records[0]
-    names = tuple(first.keys())
+    sql = page_sql(filters, where, also=also, also_columns=also_columns)
+    # The officers' most loaded page: read with other requests' (db.fetch_together), but a
+    # category's or a search's best plan depends on which one: planned for each (db.fetch).
+    fetch = db.fetch if filters.category or filters.q else db.fetch_together
+    found = await fetch(sql, *where.args)
+    names, values = tuple(found[0].keys()), [tuple(row.values()) for row in found]
+    first = dict(zip(names, values[0], strict=True))
     end = names.index("total")
-    rows = [] if first["ordinal"] is None else [record[1:end] for record in records]
+    rows = [] if first["ordinal"] is None else [value[1:end] for value in values]
     return PageRecords(
         fields=names[1:end],
         rows=rows,

@@ -48,7 +48,7 @@ FROM units u WHERE u.id = $2
 async def unit_summary(unit_id: int | None, officer_id: int) -> dict[str, Any]:
     """Counts of the unit's complaints by status (exact), and of its open ones assigned to the
     officer, to nobody, and overdue (at most `cap` + 1: above `cap` means "more than")."""
-    rows = await db.fetch(_SUMMARY_SQL, officer_id, unit_id) if unit_id else []
+    rows = await db.fetch_together(_SUMMARY_SQL, officer_id, unit_id) if unit_id else []
     if not rows:
         return {"unit": None}
     row = rows[0]
@@ -200,12 +200,12 @@ async def staff_page(
     if actor.role not in ("officer", "admin"):
         return None
     known = MENUS_KEPT.has(version)
-    rows = await db.fetch(
+    rows = await db.fetch_together(
         _PAGE_WITHOUT_MENUS_SQL if known else _PAGE_SQL, complaint_id, scope_unit(actor)
     )
     if not rows:
         return None
-    complaint = dict(rows[0])
+    complaint = rows[0]
     timeline = json.loads(complaint.pop("timeline"))
     for entry in timeline:
         entry["at"] = datetime.fromisoformat(entry["at"])

@@ -250,11 +250,11 @@ PAGE_SIZE = 30
 async def page_of(user_id: int, page: int = 1) -> tuple[list[dict[str, Any]], bool]:
     """The user's notifications, newest first, one page; and whether there are more."""
     page = max(page, 1)
-    # Every visit to the centre: straight through asyncpg (see db.fetch).
+    # Every visit to the centre: read with other requests' (see db.fetch_together).
     # In the reader's language of this request (notifications.texts).
     rows = [
         texts.for_reader(row)
-        for row in await db.fetch(
+        for row in await db.fetch_together(
             "SELECT id, kind, title, body, params, complaint, is_read, created_at"
             " FROM notifications"
             ' WHERE "user" = $1 ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3',
