@@ -69,7 +69,7 @@ async def test_my_complaints_is_planned_once(app: Litestar, unit_data: dict[str,
             complaints, total, more = await reading.my_complaints(unit_data["citizen"])
             assert (len(complaints), total, more) == (reading.PAGE_SIZE, db.COUNT_CAP + 1, True)
         # Read with other requests' (db.fetch_together): its statement for many visits.
-        generic, custom = await _plans("SELECT q.*, p.grouped_item FROM %WITH listed AS")
+        generic, custom = await _plans("SELECT grouped_items_rows.*%WITH listed AS")
     assert generic >= _VISITS - 5 and custom <= 5
 
 

@@ -83,6 +83,13 @@ async def test_values_that_are_null_and_reads_without_parameters(app: Litestar) 
     assert answers == [[{"one": 2}, {"one": 1}]] * 5
 
 
+async def test_the_reads_own_names_are_its_own(app: Litestar) -> None:
+    # Aliases a statement may well use (p, q, one) do not hide the items' values.
+    sql = "SELECT p.x + $1::int AS y FROM (SELECT 1 AS x) AS p, (SELECT 2) AS q, (SELECT 3) AS one"
+    answers = await asyncio.gather(*(db.fetch_together(sql, n) for n in (10, 20)))
+    assert answers == [[{"y": 11}], [{"y": 21}]]
+
+
 async def test_a_read_with_an_array_parameter_goes_alone(app: Litestar) -> None:
     sql = "SELECT v FROM unnest($1::int[]) AS v ORDER BY v"
     for _ in range(2):  # the first finds it out, the second knows

@@ -205,10 +205,11 @@ async def prepare(
     numbered: bool = True,
     allow_inactive: int = 0,
 ) -> Prepared:
-    rows = await db.fetch(
+    # Every submission: read with other requests' (see db.fetch_together), as its write is.
+    rows = await db.fetch_together(
         PREPARE_SQL, category_id, reporter_id, idempotency_key, allow_inactive, numbered
     )
-    return Prepared(dict(rows[0]))
+    return Prepared(rows[0])
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,9 @@ MOST = 50
 KEPT = 256
 # Each row's item (its place in the statement): the last column of the grouped statement.
 ITEM = "grouped_item"
+# The items' values (a1, a2, ... for $1, $2, ...) under a name no statement of ours uses (a
+# table alias of the same name inside `sql` would hide them).
+ITEMS = "grouped_items"
 
 _PLACEHOLDER = re.compile(r"\$(\d+)")
 
@@ -99,16 +102,16 @@ async def grouped_sql(conn: asyncpg.Connection, sql: str) -> str:
     )
     names = ", ".join(f"a{number}" for number in range(1, len(parameters) + 1))
     source = (
-        f"unnest({arrays}) WITH ORDINALITY AS p({names}, {ITEM})"
+        f"unnest({arrays}) WITH ORDINALITY AS {ITEMS}({names}, {ITEM})"
         if parameters
-        else f"generate_series(1, (SELECT $1::int)) AS p({ITEM})"
+        else f"generate_series(1, (SELECT $1::int)) AS {ITEMS}({ITEM})"
     )
-    body = _PLACEHOLDER.sub(lambda match: f"p.a{match.group(1)}", sql)
+    body = _PLACEHOLDER.sub(lambda match: f"{ITEMS}.a{match.group(1)}", sql)
     # OFFSET 0 keeps `sql` a subquery run for each item in turn, its rows in its own order
     # (PostgreSQL would merge a simple one into the join, free to mix the items' rows).
     return (
-        f"SELECT q.*, p.{ITEM} FROM {source}\n"
-        f"CROSS JOIN LATERAL (SELECT * FROM (\n{body}\n) AS one OFFSET 0) AS q"
+        f"SELECT {ITEMS}_rows.*, {ITEMS}.{ITEM} FROM {source}\n"
+        f"CROSS JOIN LATERAL (SELECT * FROM (\n{body}\n) AS one OFFSET 0) AS {ITEMS}_rows"
     )
 
 
