@@ -89,13 +89,14 @@ def cookie_header(client: Any) -> str:
 def counted_queries() -> Iterator[list[str]]:
     """The SQL statements the app sends while the block runs, in-process: every Piccolo query
     (built or raw) goes through the engine's run_querystring, the hot reads that bypass
-    Piccolo through db.fetch and db.fetch_together."""
+    Piccolo through db.fetch and db.fetch_together(_values)."""
     from pengaduan import db
     from pengaduan.db import ENGINE
 
     sent: list[str] = []
     original = ENGINE.run_querystring
     original_fetch, original_together = db.fetch, db.fetch_together
+    original_values = db.fetch_together_values
 
     async def counting(querystring: Any, in_pool: bool = True) -> Any:
         sent.append(str(querystring))
@@ -109,13 +110,17 @@ def counted_queries() -> Iterator[list[str]]:
         sent.append(sql)
         return await original_together(sql, *args)
 
+    async def counting_values(sql: str, *args: Any) -> Any:
+        sent.append(sql)
+        return await original_values(sql, *args)
+
     ENGINE.run_querystring, db.fetch = counting, counting_fetch
-    db.fetch_together = counting_together
+    db.fetch_together, db.fetch_together_values = counting_together, counting_values
     try:
         yield sent
     finally:
         ENGINE.run_querystring, db.fetch = original, original_fetch
-        db.fetch_together = original_together
+        db.fetch_together, db.fetch_together_values = original_together, original_values
 
 
 # --- wrk ---------------------------------------------------------------------------------------

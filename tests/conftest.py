@@ -215,7 +215,7 @@ async def as_role(app: Litestar, people: dict[str, int]):
 @pytest.fixture
 def count_queries(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Counts the SQL statements the app sends: every Piccolo query (raw or built) goes
-    through run_querystring, every hand-written one through db.fetch/fetch_together/fetchrow/fetchval/execute."""
+    through run_querystring, every hand-written one through db.fetch/fetch_together(_values)/fetchrow/fetchval/execute."""
     sent: list[str] = []
     original = ENGINE.run_querystring
 
@@ -231,6 +231,7 @@ def count_queries(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         return run
 
     monkeypatch.setattr(ENGINE, "run_querystring", counting)
-    for name in ("fetch", "fetch_together", "fetchrow", "fetchval", "execute"):
+    for name in ("fetch", "fetch_together", "fetch_together_values", "fetchrow", "fetchval"):
         monkeypatch.setattr(db, name, counted(getattr(db, name)))
+    monkeypatch.setattr(db, "execute", counted(db.execute))
     return sent

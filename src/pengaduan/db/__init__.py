@@ -29,7 +29,7 @@ from pengaduan.db.sql import (
     fetchrow,
     fetchval,
 )
-from pengaduan.db.together import fetch_together
+from pengaduan.db.together import fetch_together, fetch_together_values
 
 __all__ = [
     "APP_DATABASE",
@@ -46,6 +46,7 @@ __all__ = [
     "execute",
     "fetch",
     "fetch_together",
+    "fetch_together_values",
     "fetchrow",
     "fetchval",
     "in_transaction",

@@ -1,6 +1,7 @@
 """One statement for the same read that many requests of a worker ask at the same moment.
 
-`fetch_together(sql, *args)` gives the rows `fetch(sql, *args)` gives, as dicts. The requests
+`fetch_together(sql, *args)` gives the rows `fetch(sql, *args)` gives, as dicts
+(`fetch_together_values`: the column names and the rows as tuples). The requests
 of a worker that ask the same SQL while a statement of it is on its way wait for it to end,
 then go in one statement (grouped.Grouped, as the session lookups and the submissions do):
 each parameter an array of their values, unnested, and `sql` run beside each row of them
@@ -17,8 +18,8 @@ For the reads a page makes on every visit, looking rows up by key: the grouped s
 planned once for all values (a generic plan), so not for a read whose best plan depends on
 the values (a pattern, a search). Every `$n` in `sql` must be a placeholder (none inside a
 string). A statement with an array parameter cannot be grouped (unnest would flatten it):
-its reads go alone, as `fetch`'s do. A read's snapshot is taken after it was asked (a statement on its
-way when it came is never joined): a request reads what it wrote.
+its reads go alone, as `fetch`'s do. A read's snapshot is taken after it was asked (a
+statement on its way when it came is never joined): a request reads what it wrote.
 
 Inside a transaction, or without the pool (the CLI, tests), a read goes alone at once (in the
 grouped statement all the same), on the transaction's connection.
@@ -49,6 +50,8 @@ ITEMS = "grouped_items"
 _PLACEHOLDER = re.compile(r"\$(\d+)")
 
 Row = dict[str, Any]
+# A read's column names and its rows' values in their order.
+Values = tuple[tuple[str, ...], list[tuple[Any, ...]]]
 
 
 class _Read:
@@ -60,29 +63,31 @@ class _Read:
         self.sql = sql
         self.grouped_sql: str | None = None
         self.alone = False  # an array parameter: not to be grouped
-        self.group: Grouped[tuple[Any, ...], list[Row]] = Grouped(self._many, most=MOST)
+        self.group: Grouped[tuple[Any, ...], Values] = Grouped(self._many, most=MOST)
 
-    async def _many(self, items: list[tuple[Any, ...]]) -> Sequence[list[Row]]:
+    async def _many(self, items: list[tuple[Any, ...]]) -> Sequence[Values]:
+        """Each item's column names and rows (tuples of values)."""
         # The parameters: each one's values in the items' order; without any, how many items.
         values = [list(column) for column in zip(*items, strict=True)] if items[0] else [len(items)]
 
-        async def run(conn: asyncpg.Connection) -> list[asyncpg.Record]:
+        async def run(conn: asyncpg.Connection) -> list[Values]:
             if self.grouped_sql is None:
                 self.grouped_sql = await grouped_sql(conn, self.sql)
                 self.alone = self.grouped_sql == ""
             if self.alone:  # found out now: these few one by one
-                return [[dict(r) for r in await conn.fetch(self.sql, *item)] for item in items]
-            return await conn.fetch(self.grouped_sql, *values)
-
-        rows = await with_connection(run)
-        if self.alone:
-            return rows
-        answers: list[list[Row]] = [[] for _ in items]
-        if rows:
-            names = tuple(rows[0].keys())[:-1]  # all but the item
+                return [_values(await conn.fetch(self.sql, *item)) for item in items]
+            rows = await conn.fetch(self.grouped_sql, *values)
+            answers: list[list[tuple[Any, ...]]] = [[] for _ in items]
             for row in rows:
-                answers[row[ITEM] - 1].append(dict(zip(names, row, strict=False)))
-        return answers
+                answers[row[-1] - 1].append(row[:-1])  # the item's place is the last value
+            names = tuple(rows[0].keys())[:-1] if rows else ()
+            return [(names, answer) for answer in answers]
+
+        return await with_connection(run)
+
+
+def _values(rows: list[asyncpg.Record]) -> Values:
+    return (tuple(rows[0].keys()) if rows else (), [tuple(row) for row in rows])
 
 
 async def grouped_sql(conn: asyncpg.Connection, sql: str) -> str:
@@ -118,9 +123,7 @@ async def grouped_sql(conn: asyncpg.Connection, sql: str) -> str:
 _READS: OrderedDict[str, _Read] = OrderedDict()
 
 
-async def fetch_together(sql: str, *args: Any) -> list[Row]:
-    """The rows of `sql` with `args`, as dicts, read with whatever other requests of the worker
-    ask of the same `sql` at the moment (see the module's text)."""
+def _read(sql: str) -> _Read:
     read = _READS.get(sql)
     if read is None:
         read = _READS[sql] = _Read(sql)
@@ -128,6 +131,20 @@ async def fetch_together(sql: str, *args: Any) -> list[Row]:
             _READS.popitem(last=False)
     else:
         _READS.move_to_end(sql)
-        if read.alone:
-            return [dict(row) for row in await fetch(sql, *args)]
+    return read
+
+
+async def fetch_together_values(sql: str, *args: Any) -> Values:
+    """The column names of `sql` with `args` and its rows as tuples of values (without rows,
+    the names may be missing), read with whatever other requests of the worker ask of the same `sql` at
+    the moment (see the module's text)."""
+    read = _read(sql)
+    if read.alone:
+        return _values(await fetch(sql, *args))
     return await read.group.run(args)
+
+
+async def fetch_together(sql: str, *args: Any) -> list[Row]:
+    """The rows of `sql` with `args`, as dicts: `fetch_together_values`'s."""
+    names, rows = await fetch_together_values(sql, *args)
+    return [dict(zip(names, row, strict=True)) for row in rows]

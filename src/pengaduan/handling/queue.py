@@ -374,11 +374,12 @@ async def page_records(
     """`list_complaints` as the database gives it, with the columns of `also` (`page_sql`)."""
     where = await with_search(filters, officer_id, unit_id)
     sql = page_sql(filters, where, also=also, also_columns=also_columns)
-    # The officers' most loaded page: read with other requests' (db.fetch_together), but a
-    # category's or a search's best plan depends on which one: planned for each (db.fetch).
-    fetch = db.fetch if filters.category or filters.q else db.fetch_together
-    found = await fetch(sql, *where.args)
-    names, values = tuple(found[0].keys()), [tuple(row.values()) for row in found]
+    # With other requests' (db.fetch_together), but by category or search, as the plan varies.
+    if filters.category or filters.q:
+        records = await db.fetch(sql, *where.args)
+        names, values = tuple(records[0].keys()), [tuple(record) for record in records]
+    else:
+        names, values = await db.fetch_together_values(sql, *where.args)
     first = dict(zip(names, values[0], strict=True))
     end = names.index("total")
     rows = [] if first["ordinal"] is None else [value[1:end] for value in values]
