@@ -96,6 +96,18 @@ async def test_a_read_with_an_array_parameter_goes_alone(app: Litestar) -> None:
         assert answers == [[{"v": 1}, {"v": 3}], []]
 
 
+async def test_a_read_with_a_dollar_inside_a_string_goes_alone(app: Litestar) -> None:
+    sql = "SELECT 'costs $1' AS text, $1::int AS n"
+    answers = await asyncio.gather(*(db.fetch_together(sql, n) for n in (1, 2)))
+    assert answers == [[{"text": "costs $1", "n": 1}], [{"text": "costs $1", "n": 2}]]
+    assert together._READS[sql].alone
+    # An apostrophe in a comment starts no string: this one is grouped.
+    commented = "SELECT $1::int AS n -- the reader's own\n, 'x' AS x"
+    answers = await asyncio.gather(*(db.fetch_together(commented, n) for n in (1, 2)))
+    assert answers == [[{"n": 1, "x": "x"}], [{"n": 2, "x": "x"}]]
+    assert not together._READS[commented].alone
+
+
 async def test_a_value_that_cannot_be_sent_fails_its_own_read_only(
     app: Litestar, statements: list[int]
 ) -> None:

@@ -16,9 +16,9 @@ each. Under load each statement also wakes a backend and then the worker again. 
 
 For the reads a page makes on every visit, looking rows up by key: the grouped statement is
 planned once for all values (a generic plan), so not for a read whose best plan depends on
-the values (a pattern, a search). Every `$n` in `sql` must be a placeholder (none inside a
-string). A statement with an array parameter cannot be grouped (unnest would flatten it):
-its reads go alone, as `fetch`'s do. A read's snapshot is taken after it was asked (a
+the values (a pattern, a search). A statement with an array parameter cannot be grouped
+(unnest would flatten it), nor one with "$1" inside a string: its reads go alone, as
+`fetch`'s do. A read's snapshot is taken after it was asked (a
 statement on its way when it came is never joined): a request reads what it wrote.
 
 Inside a transaction, or without the pool (the CLI, tests), a read goes alone at once (in the
@@ -48,6 +48,8 @@ ITEM = "grouped_item"
 ITEMS = "grouped_items"
 
 _PLACEHOLDER = re.compile(r"\$(\d+)")
+# A string, or a comment (whose apostrophes start no string), whichever comes first.
+_LITERAL = re.compile(r"'(?:[^']|'')*'|--[^\n]*")
 
 Row = dict[str, Any]
 # A read's column names and its rows' values in their order.
@@ -93,11 +95,15 @@ def _values(rows: list[asyncpg.Record]) -> Values:
 async def grouped_sql(conn: asyncpg.Connection, sql: str) -> str:
     """`sql` for many items at once: each parameter an array of the items' values (without
     parameters, one: how many items); each row of the answer ends with its item's place.
-    "" when `sql` has an array parameter."""
+    "" when `sql` has an array parameter, or "$n" inside a string (which would be read as a
+    placeholder)."""
     statement = await conn.prepare(sql)
     parameters = statement.get_parameters()
-    if any(kind.kind == "array" for kind in parameters):
-        return ""
+    if any(kind.kind == "array" for kind in parameters) or any(
+        literal.startswith("'") and _PLACEHOLDER.search(literal)
+        for literal in _LITERAL.findall(sql)
+    ):
+        return ""  # an array, or a "$1" inside a string: alone, as written
     # Each array behind a sub-select: its length unknown when planning, the custom plans
     # PostgreSQL tries first cost what a generic plan does, which it then keeps (planned for
     # the length given, every execution was planned anew).
