@@ -15,9 +15,9 @@ on their way, up to `at_once` of them.
 A statement that PostgreSQL refuses wrote nothing (it is its own transaction), nor did one
 with a value asyncpg could not send. When it carried more than one item, each is written
 again alone, so every request gets its own answer: a duplicate idempotency key fails its
-own request, not its neighbours'. A lost
-connection, or a server going down, is not retried (the statement may have committed): every
-request of the group gets the error, as one writing alone would.
+own request, not its neighbours'. A lost connection, or a server going down, is not retried
+(the statement may have committed): every request of the group gets the error, as one
+writing alone would.
 
 Inside a transaction, or without the pool (the CLI, tests), an item is written alone at once,
 on the transaction's connection.

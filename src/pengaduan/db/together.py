@@ -11,15 +11,15 @@ Why: a statement costs PostgreSQL and the worker far more than the reading it do
 officer's complaint page at a million complaints, 2,000 times one after the other: 0.12 ms of
 PostgreSQL and 0.07 ms of the worker per statement; ten in one statement, 0.035 and 0.015 ms
 each. Under load each statement also wakes a backend and then the worker again. Loaded with
-100 connections (bench/user_pages_load.py), the page went from 9.0 % of the ceiling to
-15.7 %, and its p99 from 66 to 39 ms.
+100 connections (bench/user_pages_load.py, median of two rounds), the page went from 9.4 %
+of the ceiling to 17.0 %, and its p99 from 69 to 40 ms.
 
 For the reads a page makes on every visit, looking rows up by key: the grouped statement is
 planned once for all values (a generic plan), so not for a read whose best plan depends on
 the values (a pattern, a search). A statement with an array parameter cannot be grouped
 (unnest would flatten it), nor one with "$1" inside a string: its reads go alone, as
-`fetch`'s do. A read's snapshot is taken after it was asked (a
-statement on its way when it came is never joined): a request reads what it wrote.
+`fetch`'s do. A read's snapshot is taken after it was asked (a statement on its way when it
+came is never joined): a request reads what it wrote.
 
 Inside a transaction, or without the pool (the CLI, tests), a read goes alone at once (in the
 grouped statement all the same), on the transaction's connection.
@@ -64,7 +64,7 @@ class _Read:
     def __init__(self, sql: str) -> None:
         self.sql = sql
         self.grouped_sql: str | None = None
-        self.alone = False  # an array parameter: not to be grouped
+        self.alone = False  # an array parameter, or "$n" in a string: not to be grouped
         self.group: Grouped[tuple[Any, ...], Values] = Grouped(self._many, most=MOST)
 
     async def _many(self, items: list[tuple[Any, ...]]) -> Sequence[Values]:
@@ -142,8 +142,8 @@ def _read(sql: str) -> _Read:
 
 async def fetch_together_values(sql: str, *args: Any) -> Values:
     """The column names of `sql` with `args` and its rows as tuples of values (without rows,
-    the names may be missing), read with whatever other requests of the worker ask of the same `sql` at
-    the moment (see the module's text)."""
+    the names may be missing), read with whatever other requests of the worker ask of the
+    same `sql` at the moment (see the module's text)."""
     read = _read(sql)
     if read.alone:
         return _values(await fetch(sql, *args))
