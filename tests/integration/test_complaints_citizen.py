@@ -640,6 +640,28 @@ async def test_my_complaints_are_mine_newest_first_paginated_and_filtered(
     assert partial.headers["vary"] == "HX-Request"
 
 
+async def test_my_complaints_show_a_changed_complaint_at_once(
+    citizen: httpx.AsyncClient, world: dict[str, int], db_dsn: str
+) -> None:
+    # The rows are kept rendered (complaints.pages.mine_rows) under what they show: a change
+    # is a new row, never the old one again.
+    complaint_id = await file_directly(world, title="Laporan sebelum")
+    before = (await citizen.get("/pengaduan-saya")).text
+    assert "Laporan sebelum" in before and "status-pending" in before
+    assert f'href="/pengaduan/{complaint_id}"' in before
+    await _execute(
+        db_dsn, "UPDATE complaints SET title = 'Laporan sesudah' WHERE id = $1", complaint_id
+    )
+    await editing.withdraw(
+        complaint_id, Actor(world["citizen"], "citizen"), settings=get_settings()
+    )
+    after = (await citizen.get("/pengaduan-saya")).text
+    assert "Laporan sesudah" in after and "Laporan sebelum" not in after
+    assert "status-withdrawn" in after and "status-pending" not in after
+    speak(citizen, "en")
+    assert "Withdrawn" in (await citizen.get("/pengaduan-saya")).text
+
+
 async def test_my_complaints_count_stops_at_the_cap_and_the_pager_goes_on(
     citizen: httpx.AsyncClient, world: dict[str, int], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -1,7 +1,8 @@
 """What the reporter's route modules share: who may use them, the asker as a lifecycle
 actor, their own complaint (404 for anybody else's), its detail page (also shown again with
-the values and errors of a form on it: message, rating, reopening), refusals as pages, and
-an evidence file streamed from storage (the website's and the app's download)."""
+the values and errors of a form on it: message, rating, reopening), My complaints' rows kept
+rendered, refusals as pages, and an evidence file streamed from storage (the website's and
+the app's download)."""
 
 from __future__ import annotations
 
@@ -9,13 +10,17 @@ import logging
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
+from jinja2 import pass_context
 from litestar import Request
 from litestar.exceptions import NotFoundException
 from litestar.response import Stream, Template
+from markupsafe import Markup
 
+from pengaduan import i18n
 from pengaduan.complaints import reading, statuses
 from pengaduan.complaints.lifecycle import Actor
 from pengaduan.complaints.storage import InvalidKey, Storage
@@ -46,6 +51,42 @@ async def own(
     if complaint is None:
         raise NotFoundException()
     return complaint
+
+
+# My complaints' rows kept rendered (see `mine_rows`).
+MINE_ROW = "complaints/_mine_row.html"
+_MINE_ROWS: dict[tuple[Any, ...], Markup] = {}
+_MINE_ROWS_MAX = 4096
+
+
+@pass_context
+def mine_rows(context: Any, rows: list[tuple[Any, ...]], names: tuple[str, ...]) -> Markup:
+    """`{{ mine_rows(complaints, names) }}`: the rows of `reading.my_complaints_values`, each
+    rendered (complaints/_mine_row.html) once per process for its values, the language and
+    whether it is overdue now. As handling.admin_list does for its rows: the key is the row's
+    tuple as the database gave it, and a dict is made only for a row rendered anew (web.
+    templating's cached_fragment, keyed by a dict's items, cost a tenth of the page's time)."""
+    code = i18n.get_locale()
+    now = datetime.now(UTC)
+    status_at, due_at = names.index("status"), names.index("due_at")
+    html = []
+    for row in rows:
+        overdue = reading.overdue_since({"status": row[status_at], "due_at": row[due_at]}, now)
+        key = (code, overdue, row)
+        item = _MINE_ROWS.get(key)
+        if item is None:
+            complaint = dict(zip(names, row, strict=True))
+            complaint["overdue_since"] = overdue
+            href = context["request"].app.route_reverse(
+                "complaints:detail", complaint_id=complaint["id"]
+            )
+            template = context.environment.get_template(MINE_ROW)
+            item = Markup(template.render(c=complaint, href=href))
+            if len(_MINE_ROWS) >= _MINE_ROWS_MAX:
+                _MINE_ROWS.clear()
+            _MINE_ROWS[key] = item
+        html.append(item)
+    return Markup("\n  ".join(html))
 
 
 async def detail_page(

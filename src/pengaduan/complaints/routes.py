@@ -18,7 +18,7 @@ from pengaduan.complaints import (
     statuses,
     tracking_routes,
 )
-from pengaduan.complaints.pages import CITIZEN, USER, detail_page, evidence_stream
+from pengaduan.complaints.pages import CITIZEN, USER, detail_page, evidence_stream, mine_rows
 from pengaduan.web.kit import StorageDep
 from pengaduan.web.templating import HX_VARY, render
 from pengaduan.web.values import page_number
@@ -29,12 +29,16 @@ async def my_complaints(request: Request) -> Template:
     status = request.query_params.get("status", "")
     status = status if status in statuses.STATUSES else ""
     page = page_number(request.query_params.get("halaman"), last=99_999)
-    rows, total, capped = await reading.my_complaints(request.user.id, status=status, page=page)
+    names, rows, total, capped = await reading.my_complaints_values(
+        request.user.id, status=status, page=page
+    )
     return render(
         request,
         "complaints/mine.html",
         {
             "complaints": rows,
+            "names": names,
+            "mine_rows": mine_rows,
             "total": total,
             "capped": capped,
             "page": page,
