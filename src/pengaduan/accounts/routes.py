@@ -5,11 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from jinja2 import pass_context
 from litestar import Request, Response, get, post
 from litestar.params import FromPath
 from litestar.response import Template
-from markupsafe import Markup
 
 from pengaduan.accounts import login, password_change, profile, registration, sessions, tokens
 from pengaduan.accounts.guards import landing_for
@@ -228,45 +226,9 @@ async def _profile_page(
             "sessions": active,
             "more_sessions": total - len(active),
             "current_session": request.user.session_hash,
-            "session_rows": session_rows,
         },
         status_code=status_code,
     )
-
-
-# The account page's sessions kept rendered (see `session_rows`).
-SESSION_ROW = "accounts/_session_row.html"
-_CSRF_PLACE = "\x00csrf\x00"  # where the page's CSRF input goes; never in a session's values
-_SESSION_ROWS: dict[tuple[Any, ...], str] = {}
-_SESSION_ROWS_MAX = 4096
-
-
-@pass_context
-def session_rows(
-    context: Any, found: list[dict[str, Any]], current: str, csrf_input: str
-) -> Markup:
-    """`{{ session_rows(sessions, current_session, csrf_input) }}`: each session of the account
-    page (complaints.pages.mine_rows does the same for My complaints), rendered once per
-    process for its values, the language and whether it is the one asking; the page's CSRF
-    input is put into its form at each use. Nine forms rendered anew on every visit were a
-    tenth of the page's time (an account on many devices)."""
-    code = get_locale()
-    html = []
-    for session in found:
-        is_current = session["id_hash"] == current
-        key = (code, is_current, *session.values())
-        row = _SESSION_ROWS.get(key)
-        if row is None:
-            end = context["request"].app.route_reverse(
-                "accounts:session.end", session_id=session["id"]
-            )
-            template = context.environment.get_template(SESSION_ROW)
-            row = template.render(s=session, current=is_current, end=end, csrf_input=_CSRF_PLACE)
-            if len(_SESSION_ROWS) >= _SESSION_ROWS_MAX:
-                _SESSION_ROWS.clear()
-            _SESSION_ROWS[key] = row
-        html.append(row.replace(_CSRF_PLACE, csrf_input))
-    return Markup("\n".join(html))
 
 
 @get("/akun", name="accounts:profile", opt={"access": "user"})
