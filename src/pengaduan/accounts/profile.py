@@ -112,20 +112,14 @@ async def profile_and_sessions(
     one query: what the account page shows."""
     now = datetime.now(UTC)
     idle_since = now - timedelta(minutes=settings.session_idle_minutes)
-    # Every visit to the account page: read with other requests' (see db.fetch_together), as
-    # values: a dict of the account's columns once, not one per session shown.
-    names, rows = await db.fetch_together_values(
-        _PROFILE_AND_SESSIONS_SQL, user_id, now, idle_since, current
-    )
-    account = dict(zip(names, rows[0], strict=True))
-    shown = [names.index("s_" + name) for name in _SESSION_COLUMNS]
-    hash_at = names.index("s_id_hash")  # NULL in the one row of an account without sessions
+    # Every visit to the account page: read with other requests' (see db.fetch_together).
+    rows = await db.fetch_together(_PROFILE_AND_SESSIONS_SQL, user_id, now, idle_since, current)
     found = [
-        dict(zip(_SESSION_COLUMNS, [row[at] for at in shown], strict=True))
+        {name: row["s_" + name] for name in _SESSION_COLUMNS}
         for row in rows
-        if row[hash_at] is not None
+        if row["s_id_hash"] is not None
     ]
-    return _account(settings, account), found, account["sessions"]
+    return _account(settings, rows[0]), found, rows[0]["sessions"]
 
 
 async def update_profile(
