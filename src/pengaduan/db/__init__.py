@@ -29,7 +29,7 @@ from pengaduan.db.sql import (
     fetchrow,
     fetchval,
 )
-from pengaduan.db.together import fetch_together, fetch_together_values
+from pengaduan.db.together import as_values, fetch_together, fetch_together_values
 
 __all__ = [
     "APP_DATABASE",
@@ -37,6 +37,7 @@ __all__ = [
     "ENGINE",
     "DatabaseUnavailable",
     "Where",
+    "as_values",
     "capped_count",
     "check_connection",
     "close_pool",

@@ -77,7 +77,7 @@ class _Read:
                 self.grouped_sql = await grouped_sql(conn, self.sql)
                 self.alone = self.grouped_sql == ""
             if self.alone:  # found out now: these few one by one
-                return [_values(await conn.fetch(self.sql, *item)) for item in items]
+                return [as_values(await conn.fetch(self.sql, *item)) for item in items]
             rows = await conn.fetch(self.grouped_sql, *values)
             answers: list[list[tuple[Any, ...]]] = [[] for _ in items]
             for row in rows:
@@ -88,7 +88,8 @@ class _Read:
         return await with_connection(run)
 
 
-def _values(rows: list[asyncpg.Record]) -> Values:
+def as_values(rows: list[asyncpg.Record]) -> Values:
+    """`fetch`'s rows as `fetch_together_values` gives them: the names, and tuples."""
     return (tuple(rows[0].keys()) if rows else (), [tuple(row) for row in rows])
 
 
@@ -146,7 +147,7 @@ async def fetch_together_values(sql: str, *args: Any) -> Values:
     same `sql` at the moment (see the module's text)."""
     read = _read(sql)
     if read.alone:
-        return _values(await fetch(sql, *args))
+        return as_values(await fetch(sql, *args))
     return await read.group.run(args)
 
 

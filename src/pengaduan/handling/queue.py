@@ -376,8 +376,7 @@ async def page_records(
     sql = page_sql(filters, where, also=also, also_columns=also_columns)
     # With other requests' (db.fetch_together), but by category or search, as the plan varies.
     if filters.category or filters.q:
-        records = await db.fetch(sql, *where.args)
-        names, values = tuple(records[0].keys()), [tuple(record) for record in records]
+        names, values = db.as_values(await db.fetch(sql, *where.args))
     else:
         names, values = await db.fetch_together_values(sql, *where.args)
     first = dict(zip(names, values[0], strict=True))
