@@ -37,6 +37,31 @@ def test_none_stays_none() -> None:
     assert cipher.decrypt(None) is None
 
 
+def test_opened_tokens_are_kept_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pengaduan.accounts import personal_data
+
+    monkeypatch.setattr(personal_data, "MAX_OPENED", 3)
+    cipher = PersonalDataCipher([new_key()], BLIND)
+    tokens = [cipher.encrypt(f"{NIK[:-1]}{i}") for i in range(5)]
+    assert cipher.decrypt(tokens[0]) == f"{NIK[:-1]}0"
+    assert cipher.decrypt(tokens[0]) == f"{NIK[:-1]}0"
+    assert cipher.kept() == 1
+    empty = cipher.encrypt("")
+    assert cipher.decrypt(empty) == ""
+    assert cipher.decrypt(empty) == ""
+    for i, token in enumerate(tokens):
+        assert cipher.decrypt(token) == f"{NIK[:-1]}{i}"
+        assert 1 <= cipher.kept() <= 3
+    # A token no key opens is refused every time, and not kept.
+    forged = tokens[1][:-6] + ("AAAAAA" if not tokens[1].endswith("AAAAAA") else "BBBBBB")
+    for _ in range(2):
+        with pytest.raises(UndecryptableData):
+            cipher.decrypt(forged)
+    # What one cipher kept, another's keys do not open.
+    with pytest.raises(UndecryptableData):
+        PersonalDataCipher([new_key()], BLIND).decrypt(tokens[4])
+
+
 def test_ciphertext_holds_no_plaintext() -> None:
     cipher = PersonalDataCipher([new_key()], BLIND)
     for text in (NIK, ADDRESS):
