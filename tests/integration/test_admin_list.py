@@ -86,6 +86,37 @@ async def test_an_empty_page_still_has_its_count_and_choices(
         assert re.search(r'<option value="\d+">Petugas2 \(', page.text)
 
 
+async def test_a_word_found_nowhere_costs_no_page_statement(
+    as_role, unit_data: dict[str, int], count_queries: list[str]
+) -> None:
+    """The search finds no complaint: the page, empty, with its count 0 and the kept
+    choices, comes without asking PostgreSQL for a page of nothing (queue.page_records)."""
+    d = unit_data
+    await make_complaint_in(d, title="Got mampet")
+    admin: httpx.AsyncClient = await as_role("admin")
+    admin_list.clear()
+    await admin.get("/admin/pengaduan")  # the choices, kept
+    officer: httpx.AsyncClient = await as_role("officer")
+    for client, path in (
+        (admin, "/admin/pengaduan?q=tiadakata"),
+        (officer, "/petugas/antrean?q=tiadakata"),
+    ):
+        count_queries.clear()
+        page = await client.get(path)
+        assert page.status_code == 200, path
+        searches = [sql for sql in count_queries if "FROM complaints c" in sql]
+        assert len(searches) == 1 and "LIMIT 10001" in searches[0], count_queries
+        assert '<tr id="complaint-' not in page.text and "Got mampet" not in page.text
+    kept = await admin.get("/admin/pengaduan?q=tiadakata")
+    assert re.search(r'<p class="muted" id="complaint-count">0', kept.text), kept.text
+    assert "Dinas Lain" in kept.text and re.search(r'<option value="\d+">Petugas2 \(', kept.text)
+    # A word that is found: its page, from PostgreSQL.
+    count_queries.clear()
+    found = await admin.get("/admin/pengaduan?q=mampet")
+    assert "Got mampet" in found.text
+    assert len([sql for sql in count_queries if "FROM complaints c" in sql]) == 2
+
+
 async def test_the_kept_menus_follow_renames_and_the_chosen_officer(
     as_role, unit_data: dict[str, int], db_dsn: str
 ) -> None:

@@ -77,9 +77,12 @@ async def test_a_staff_search_among_few_matches_is_planned_once(
     app: Litestar, unit_data: dict[str, int]
 ) -> None:
     await _many_of_one_reporter(await make_complaint_in(unit_data), 20_000)
-    filters = queue.QueueFilters(view="all", q="zzzzqqq")  # found nowhere: no matches
+    await make_complaint_in(unit_data, title="Jembatan zzzzqqq retak")
+    # One match among 20,000 (a word found nowhere asks for no page at all: test_admin_list).
+    filters = queue.QueueFilters(view="all", q="zzzzqqq")
     async with db.one_connection():
         for _ in range(_VISITS):
-            assert await queue.list_complaints(filters, officer_id=None, unit_id=None) == ([], 0)
+            rows, total = await queue.list_complaints(filters, officer_id=None, unit_id=None)
+            assert total == 1 and rows[0]["title"] == "Jembatan zzzzqqq retak"
         generic, custom = await _plans("WITH page AS")
     assert generic >= _VISITS - 5 and custom <= 5

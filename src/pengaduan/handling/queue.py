@@ -181,7 +181,8 @@ async def with_search(
     )
     if len(rows) > SEARCH_IDS:
         return where.add(*_search(filters.q))
-    return where.add(_MATCHES, [str(row["id"]) for row in rows])
+    # Found nowhere: "false", and page_records asks PostgreSQL nothing more.
+    return where.add(_MATCHES, [str(row["id"]) for row in rows]) if rows else where.add("false")
 
 
 def _among_matches(where: db.Where) -> bool:
@@ -373,6 +374,8 @@ async def page_records(
 ) -> PageRecords:
     """`list_complaints` as the database gives it, with the columns of `also` (`page_sql`)."""
     where = await with_search(filters, officer_id, unit_id)
+    if "false" in where.conditions and not also:  # nothing matches: no statement
+        return PageRecords(fields=(), rows=[], total=0, also={})
     sql = page_sql(filters, where, also=also, also_columns=also_columns)
     # With other requests' (db.fetch_together), but by category or search, as the plan varies.
     if filters.category or filters.q:
@@ -382,12 +385,8 @@ async def page_records(
     first = dict(zip(names, values[0], strict=True))
     end = names.index("total")
     rows = [] if first["ordinal"] is None else [value[1:end] for value in values]
-    return PageRecords(
-        fields=names[1:end],
-        rows=rows,
-        total=first["total"],
-        also={name: first[name] for name in also_columns},
-    )
+    also_values = {name: first[name] for name in also_columns}
+    return PageRecords(names[1:end], rows, first["total"], also_values)
 
 
 def page_count(total: int) -> int:
