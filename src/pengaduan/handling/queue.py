@@ -276,9 +276,8 @@ page AS (
 # What the queue shows of each row of the page (the `page` CTE: id, rank, due_at), the raw
 # age last.
 _COLUMNS = f"""
-       c.id, c.number, c.title, c.status, c.priority, c.submitted_at, c.due_at,
-       c.unit AS unit_id, u.name AS unit_name,
-       c.category AS category_id, cat.name AS category_name, cat.icon AS category_icon,
+       c.id, c.number, c.title, c.status, c.priority, c.due_at, u.name AS unit_name,
+       cat.name AS category_name, cat.icon AS category_icon,
        c.category_suggested, c.officer AS officer_id, o.full_name AS officer_name,
        coalesce(c.due_at < now() AND c.status IN ({OPEN_SQL}), false) AS is_overdue,
        coalesce(c.due_at >= now() AND c.due_at < now() + interval '24 hours'
