@@ -12,6 +12,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 from pengaduan.accounts.nik import normalise_nik
 from pengaduan.db import ENGINE
+from pengaduan.memo import keep
 from pengaduan.settings import Settings
 
 # The columns of `users` that hold ciphertext; every one is rotated with the others.
@@ -60,10 +61,7 @@ class PersonalDataCipher:
             raise UndecryptableData(
                 "personal data cannot be decrypted with any configured key"
             ) from exc
-        if len(self._opened) >= MAX_OPENED:
-            self._opened.clear()
-        self._opened[token] = text
-        return text
+        return keep(self._opened, token, text, MAX_OPENED)
 
     def kept(self) -> int:
         """How many opened tokens this cipher keeps (tests)."""

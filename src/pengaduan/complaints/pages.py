@@ -25,6 +25,7 @@ from pengaduan.complaints import reading, statuses
 from pengaduan.complaints.lifecycle import Actor
 from pengaduan.complaints.storage import InvalidKey, Storage
 from pengaduan.errors import NOT_FOUND, Refused
+from pengaduan.memo import keep
 from pengaduan.web.kit import client_ip
 from pengaduan.web.templating import render
 
@@ -82,10 +83,9 @@ def mine_rows(context: Any, rows: list[tuple[Any, ...]], names: tuple[str, ...])
                 "complaints:detail", complaint_id=complaint["id"]
             )
             template = context.environment.get_template(MINE_ROW)
-            item = Markup(template.render(c=complaint, href=href))
-            if len(_MINE_ROWS) >= _MINE_ROWS_MAX:
-                _MINE_ROWS.clear()
-            _MINE_ROWS[key] = item
+            item = keep(
+                _MINE_ROWS, key, Markup(template.render(c=complaint, href=href)), _MINE_ROWS_MAX
+            )
         html.append(item)
     return Markup("\n  ".join(html))
 

@@ -29,6 +29,7 @@ from markupsafe import Markup
 
 from pengaduan import i18n
 from pengaduan.handling import queue_texts
+from pengaduan.memo import keep
 from pengaduan.web.pagecache import ByVersion
 
 TEMPLATE = "handling/_admin_complaint_row.html"
@@ -59,10 +60,9 @@ def admin_rows(
                 template = context.environment.get_template(TEMPLATE)
             row_fields = dict(zip(fields[:-1], values[:-1], strict=True))
             row_fields["age_text"] = age_text
-            row = Markup(template.render(r=row_fields, checked=checked))
-            if len(_ROWS) >= MAX_ENTRIES:
-                _ROWS.clear()
-            _ROWS[key] = row
+            row = keep(
+                _ROWS, key, Markup(template.render(r=row_fields, checked=checked)), MAX_ENTRIES
+            )
         html.append(row)
     # As the template's loop laid them out, one indented line each.
     return Markup("\n  ".join(html))
@@ -78,9 +78,7 @@ def admin_menu(context: Any, name: str, lists: dict[str, str], **variables: Any)
     if html is None:
         parsed = {list_name: json.loads(text) for list_name, text in lists.items()}
         html = Markup(context.environment.get_template(name).render(variables, **parsed))
-        if len(_MENUS) >= MAX_ENTRIES:
-            _MENUS.clear()
-        _MENUS[key] = html
+        keep(_MENUS, key, html, MAX_ENTRIES)
     return html
 
 

@@ -19,6 +19,7 @@ from pengaduan.complaints.statuses import OPEN_SQL, OPEN_STATUSES, STATUSES
 from pengaduan.complaints.tables import PRIORITIES
 from pengaduan.db import COUNT_CAP
 from pengaduan.handling import queue_texts
+from pengaduan.memo import keep
 from pengaduan.web.values import page_number, record_id, text
 
 PAGE_SIZE = 25
@@ -79,9 +80,7 @@ class QueueFilters:
         except TypeError:  # an unhashable change
             return self._query_string(changes)
         if text is None:
-            if len(_QUERY_STRINGS) >= _QUERY_STRINGS_MAX:
-                _QUERY_STRINGS.clear()
-            text = _QUERY_STRINGS[key] = self._query_string(changes)
+            text = keep(_QUERY_STRINGS, key, self._query_string(changes), _QUERY_STRINGS_MAX)
         return text
 
     def _query_string(self, changes: dict[str, Any]) -> str:

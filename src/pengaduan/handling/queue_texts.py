@@ -15,6 +15,7 @@ from pengaduan import i18n
 from pengaduan.clock import JAKARTA
 from pengaduan.complaints.tables import PRIORITIES
 from pengaduan.i18n import _
+from pengaduan.memo import keep
 from pengaduan.web.labels import priority_label
 
 
@@ -71,7 +72,7 @@ def cached_age_text(age: timedelta, code: str) -> str:
         key = ("age", code, *_age_key(age))
     text = _TEXTS.get(key)
     if text is None:
-        text = _remember(key, age_text(age, _babel_locale(code)))
+        text = keep(_TEXTS, key, age_text(age, _babel_locale(code)), _TEXTS_MAX)
     return text
 
 
@@ -87,7 +88,7 @@ def _cached_due_text(due_at: datetime, code: str, due: str) -> str:
     key = ("due", code, due, due_at.replace(second=0, microsecond=0))
     text = _TEXTS.get(key)
     if text is None:
-        text = _remember(key, _due_text(due_at, code, due))
+        text = keep(_TEXTS, key, _due_text(due_at, code, due), _TEXTS_MAX)
     return text
 
 
@@ -96,13 +97,6 @@ def _minute_precision(locale: str) -> bool:
     """The short time format has no seconds, and Jakarta's offset is whole minutes."""
     pattern = get_time_format("short", locale=locale).pattern
     return not any(field in pattern for field in "sSA")
-
-
-def _remember(key: tuple[Any, ...], text: str) -> str:
-    if len(_TEXTS) >= _TEXTS_MAX:
-        _TEXTS.clear()
-    _TEXTS[key] = text
-    return text
 
 
 def describe(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -28,6 +28,7 @@ from markupsafe import Markup
 from pengaduan import i18n
 from pengaduan.clock import JAKARTA
 from pengaduan.complaints import statuses
+from pengaduan.memo import keep
 from pengaduan.settings import project_root
 from pengaduan.web import folding, forms, labels, layout
 from pengaduan.web.direct_calls import DirectCallGenerator, reads_render_context
@@ -110,9 +111,7 @@ def url_for(context: Any, route_name: str, /, **path_parameters: Any) -> str:
         return str(context["request"].app.route_reverse(route_name, **path_parameters))
     if path is None:
         path = str(context["request"].app.route_reverse(route_name, **path_parameters))
-        if len(_PATHS) >= _PATHS_MAX:
-            _PATHS.clear()
-        _PATHS[key] = path
+        keep(_PATHS, key, path, _PATHS_MAX)
     return path
 
 
@@ -147,10 +146,9 @@ def cached_fragment(env: Environment, name: str, **variables: Any) -> Markup:
     except TypeError:  # an unhashable value
         return Markup(env.get_template(name).render(variables))
     if html is None:
-        html = Markup(env.get_template(name).render(variables))
-        if len(_FRAGMENTS) >= _FRAGMENTS_MAX:
-            _FRAGMENTS.clear()
-        _FRAGMENTS[key] = html
+        html = keep(
+            _FRAGMENTS, key, Markup(env.get_template(name).render(variables)), _FRAGMENTS_MAX
+        )
     return html
 
 
@@ -175,10 +173,7 @@ def _gettext(context: Any, message: str, /, **variables: Any) -> str:
     text = _TRANSLATED.get(key)
     if text is None:
         text = i18n.translations(key[0]).ugettext(message)
-        text = (Markup(text) if autoescape else text) % {}
-        if len(_TRANSLATED) >= _TRANSLATED_MAX:
-            _TRANSLATED.clear()
-        _TRANSLATED[key] = text
+        text = keep(_TRANSLATED, key, (Markup(text) if autoescape else text) % {}, _TRANSLATED_MAX)
     return text
 
 
