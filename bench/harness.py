@@ -89,38 +89,36 @@ def cookie_header(client: Any) -> str:
 def counted_queries() -> Iterator[list[str]]:
     """The SQL statements the app sends while the block runs, in-process: every Piccolo query
     (built or raw) goes through the engine's run_querystring, the hot reads that bypass
-    Piccolo through db.fetch and db.fetch_together(_values)."""
+    Piccolo through db.fetch, db.fetch_planned and db.fetch_together(_values)."""
     from pengaduan import db
     from pengaduan.db import ENGINE
 
     sent: list[str] = []
     original = ENGINE.run_querystring
-    original_fetch, original_together = db.fetch, db.fetch_together
-    original_values = db.fetch_together_values
 
     async def counting(querystring: Any, in_pool: bool = True) -> Any:
         sent.append(str(querystring))
         return await original(querystring, in_pool=in_pool)
 
-    async def counting_fetch(sql: str, *args: Any) -> Any:
-        sent.append(sql)
-        return await original_fetch(sql, *args)
+    def counted(function: Any) -> Any:
+        async def run(sql: str, *args: Any) -> Any:
+            sent.append(sql)
+            return await function(sql, *args)
 
-    async def counting_together(sql: str, *args: Any) -> Any:
-        sent.append(sql)
-        return await original_together(sql, *args)
+        return run
 
-    async def counting_values(sql: str, *args: Any) -> Any:
-        sent.append(sql)
-        return await original_values(sql, *args)
-
-    ENGINE.run_querystring, db.fetch = counting, counting_fetch
-    db.fetch_together, db.fetch_together_values = counting_together, counting_values
+    # What the checkout being measured has (an older one: not fetch_planned).
+    names = ("fetch", "fetch_planned", "fetch_together", "fetch_together_values")
+    originals = {name: getattr(db, name) for name in names if hasattr(db, name)}
+    ENGINE.run_querystring = counting
+    for name, function in originals.items():
+        setattr(db, name, counted(function))
     try:
         yield sent
     finally:
-        ENGINE.run_querystring, db.fetch = original, original_fetch
-        db.fetch_together, db.fetch_together_values = original_together, original_values
+        ENGINE.run_querystring = original
+        for name, function in originals.items():
+            setattr(db, name, function)
 
 
 # --- wrk ---------------------------------------------------------------------------------------

@@ -139,8 +139,9 @@ async def _targets(dsn: str) -> dict[str, tuple[tuple[str, str], str]]:
         "admin complaint list": (ADMIN, "/admin/pengaduan"),
         # A word in no complaint: PostgreSQL walked every complaint in the list's order.
         "admin search, no match": (ADMIN, "/admin/pengaduan?q=zzzzqqq"),
-        # A word in about one complaint in eight ("lampu"): more than SEARCH_IDS matches, so
-        # the page reads them through the trigram and full-text indexes (stop 31's note).
+        # A word in about one complaint in eight ("lampu"): more open matches than the count
+        # goes, so its first 1,001 are read by a scan, and the page walks the order of work
+        # (handling.queue_search).
         "admin search, common word": (ADMIN, "/admin/pengaduan?q=lampu"),
         # Anonymous (no session): the link in an SMS, number and code filled in.
         "tracking (number+code)": (

@@ -215,8 +215,8 @@ async def as_role(app: Litestar, people: dict[str, int]):
 @pytest.fixture
 def count_queries(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Counts the SQL statements the app sends: every Piccolo query (raw or built) goes
-    through run_querystring, every hand-written one through db.fetch, fetch_together(_values),
-    fetchrow, fetchval or execute."""
+    through run_querystring, every hand-written one through db.fetch, fetch_planned,
+    fetch_together(_values), fetchrow, fetchval or execute."""
     sent: list[str] = []
     original = ENGINE.run_querystring
 
@@ -232,7 +232,14 @@ def count_queries(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         return run
 
     monkeypatch.setattr(ENGINE, "run_querystring", counting)
-    hand_written = ("fetch", "fetch_together", "fetch_together_values", "fetchrow", "fetchval")
+    hand_written = (
+        "fetch",
+        "fetch_planned",
+        "fetch_together",
+        "fetch_together_values",
+        "fetchrow",
+        "fetchval",
+    )
     for name in (*hand_written, "execute"):
         monkeypatch.setattr(db, name, counted(getattr(db, name)))
     return sent

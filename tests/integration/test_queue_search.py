@@ -3,6 +3,8 @@ through the queue's own order when they are many, with the same answers either w
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from litestar import Litestar
 
@@ -35,15 +37,83 @@ async def _found(q: str, **filters: str) -> tuple[set[int], int]:
 async def test_the_same_answers_through_the_matches_and_through_the_order(
     searched: dict[str, int], monkeypatch: pytest.MonkeyPatch, through_matches: bool
 ) -> None:
+    def counted(ids: set[int]) -> tuple[set[int], int]:
+        # Through the order, a word found counts as "more than 0" (is_capped), as a common
+        # word's count stops at the cap and says "more than 1,000".
+        return ids, len(ids) if through_matches else min(len(ids), 1)
+
     if not through_matches:
-        monkeypatch.setattr(queue, "SEARCH_IDS", 0)  # every search counts as a common one
+        # Every word found is a common one: more matches than the count goes (count_cap).
+        monkeypatch.setattr(queue, "count_cap", lambda filters: 0)
     # Part of a title (trigram), a word of the body (the stored document), nothing at all.
-    assert await _found("mbatan cika") == ({searched["bridge"]}, 1)
-    assert await _found("lampu") == ({searched["lamp"]}, 1)
+    assert await _found("mbatan cika") == counted({searched["bridge"]})
+    assert await _found("lampu") == counted({searched["lamp"]})
     assert await _found("zzzzqqq") == (set(), 0)
     # The queue's own filters still apply: the closed one only with status "any".
-    assert await _found("jembatan") == ({searched["bridge"]}, 1)
-    assert await _found("jembatan", status="any") == ({searched["bridge"], searched["closed"]}, 2)
+    assert await _found("jembatan") == counted({searched["bridge"]})
+    assert await _found("jembatan", status="any") == counted(
+        {searched["bridge"], searched["closed"]}
+    )
+
+
+async def test_a_common_word_is_paged_in_the_order_of_work(
+    unit_data: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """More matches than the count goes (here 3): the page walks the queue's own order (most
+    urgent, then the earliest due) for the word's first matches, and the count says "more
+    than 3" without counting further; a word with fewer matches is counted exactly."""
+    monkeypatch.setattr(queue, "count_cap", lambda filters: 3)
+    now = datetime.now(UTC)
+    made = {}
+    for n, (priority, days) in enumerate(
+        [("low", 1), ("urgent", 5), ("normal", 2), ("urgent", 3), ("high", 9), ("normal", 1)]
+    ):
+        made[n] = await make_complaint_in(
+            unit_data,
+            title=f"Lampu padam {n}",
+            priority=priority,
+            due_at=now + timedelta(days=days),
+        )
+    await make_complaint_in(
+        unit_data, title="Lampu padam lama", status="resolved", priority="urgent"
+    )
+    await make_complaint_in(unit_data, title="Sampah menumpuk", priority="urgent")
+    rows, total = await queue.list_complaints(
+        queue.QueueFilters(view="all", q="padam"), officer_id=None, unit_id=None
+    )
+    assert [row["id"] for row in rows] == [made[n] for n in (3, 1, 4, 5, 2, 0)]
+    assert total == 4 and queue.is_capped(queue.QueueFilters(), total)
+    # Resolved ones only: one match, fewer than the cap, counted.
+    rows, total = await queue.list_complaints(
+        queue.QueueFilters(view="all", q="padam", status="resolved"), officer_id=None, unit_id=None
+    )
+    assert [row["title"] for row in rows] == ["Lampu padam lama"] and total == 1
+    # An officer's unit: the same walk in the unit's own index.
+    rows, total = await queue.list_complaints(
+        queue.QueueFilters(view="unit", q="lampu", priority="urgent"),
+        officer_id=None,
+        unit_id=unit_data["unit"],
+    )
+    assert [row["id"] for row in rows] == [made[3], made[1]] and total == 2
+
+
+async def test_the_matches_are_counted_in_the_lists_statuses(
+    unit_data: dict[str, int], count_queries: list[str]
+) -> None:
+    """A word common among closed complaints but rare among open ones is read through its
+    open matches: the search reads the open ones only, as far as the count goes, and that is
+    the count (the page's statement counts nothing)."""
+    for n in range(4):
+        await make_complaint_in(unit_data, title=f"Jembatan lama {n}", status="closed")
+    kept = await make_complaint_in(unit_data, title="Jembatan goyang")
+    count_queries.clear()
+    rows, total = await queue.list_complaints(
+        queue.QueueFilters(view="all", q="jembatan"), officer_id=None, unit_id=None
+    )
+    assert [row["id"] for row in rows] == [kept] and total == 1
+    search, page = [sql for sql in count_queries if "FROM complaints c" in sql]
+    assert "'closed'" not in search and "LIMIT 1001" in search
+    assert "count(*)" not in page and "SELECT 1 AS n" in page
 
 
 async def test_a_part_shorter_than_a_trigram_searches_the_words(

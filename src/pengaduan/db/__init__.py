@@ -26,6 +26,7 @@ from pengaduan.db.sql import (
     escape_like,
     execute,
     fetch,
+    fetch_planned,
     fetchrow,
     fetchval,
 )
@@ -46,6 +47,7 @@ __all__ = [
     "escape_like",
     "execute",
     "fetch",
+    "fetch_planned",
     "fetch_together",
     "fetch_together_values",
     "fetchrow",

@@ -161,12 +161,20 @@ async def _give_back(pool: asyncpg.Pool, connection: asyncpg.Connection) -> None
     await holder.release(holder._timeout)
 
 
+# Each request's statements in one process: under load a parallel plan's workers take the
+# CPU of other requests, and for a scan that stops early (a common word's first matches) they
+# cost more to start than they save: 25 ms in three processes against 12 ms in one. The
+# statistics page at 1M measured the same without them (bench/stats_load.py).
+SESSION_SETTINGS = {"max_parallel_workers_per_gather": "0"}
+
+
 async def open_pool(settings: Settings) -> None:
     await ENGINE.start_connection_pool(
         min_size=settings.db_pool_min,
         max_size=settings.db_pool_max,
         command_timeout=60,
         reset=_keep_session,
+        server_settings=SESSION_SETTINGS,
     )
 
 

@@ -39,6 +39,20 @@ async def fetch(sql: str, *args: Any) -> list[asyncpg.Record]:
     return await with_connection(lambda conn: conn.fetch(sql, *args))
 
 
+async def fetch_planned(sql: str, *args: Any) -> list[asyncpg.Record]:
+    """The rows of `sql`, planned for these very values. A statement kept prepared (`fetch`)
+    is planned for its first runs' values, then once for any; this one is prepared for this
+    call alone, as PostgreSQL's unnamed statement (the next one replaces it: nothing to
+    close), so one round trip more than `fetch`. For a search, whose best plan depends on how
+    common its word is: a rare word's matches read from its index, a common word's first ones
+    by a scan that stops there."""
+
+    async def run(conn: asyncpg.Connection) -> list[asyncpg.Record]:
+        return await (await conn.prepare(sql, name="")).fetch(*args)
+
+    return await with_connection(run)
+
+
 async def fetchrow(sql: str, *args: Any) -> asyncpg.Record | None:
     """The first row of `sql`, or None."""
     return await with_connection(lambda conn: conn.fetchrow(sql, *args))
