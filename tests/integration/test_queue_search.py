@@ -3,12 +3,15 @@ through the queue's own order when they are many, with the same answers either w
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from litestar import Litestar
 
-from pengaduan.handling import queue
+from pengaduan import db
+from pengaduan.handling import queue, queue_search
+from pengaduan.statistics import exports
 from tests.factories import make_complaint_in
 
 
@@ -124,3 +127,37 @@ async def test_a_part_shorter_than_a_trigram_searches_the_words(
     title."""
     assert await _found("RT") == ({searched["lamp"]}, 1)  # "Lampu jalan RT 05 ..."
     assert await _found("ng") == (set(), 0)
+
+
+@pytest.mark.parametrize("through_matches", [True, False])
+async def test_the_map_and_exports_read_every_match_in_scope(
+    searched: dict[str, int],
+    unit_data: dict[str, int],
+    monkeypatch: pytest.MonkeyPatch,
+    through_matches: bool,
+) -> None:
+    """The queue's map and its exports take every match (queue.with_search): as their ids
+    while there are at most SEARCH_IDS in the list's unit, else as the search itself."""
+    if not through_matches:
+        monkeypatch.setattr(queue_search, "SEARCH_IDS", 0)
+    elsewhere = await make_complaint_in(
+        unit_data,
+        title="Jembatan gantung putus",
+        unit=unit_data["other_unit"],
+        category=unit_data["other_category"],
+    )
+    mine = {searched["bridge"], searched["closed"]}
+
+    async def matched(filters: queue.QueueFilters, unit_id: int | None) -> set[int]:
+        where = await queue.with_search(filters, None, unit_id)
+        rows = await db.fetch(f"SELECT c.id FROM complaints c WHERE {where.sql}", *where.args)
+        return {row["id"] for row in rows}
+
+    every = queue.QueueFilters(view="all", q="jembatan", status="any")
+    assert await matched(every, None) == {*mine, elsewhere}
+    assert await matched(replace(every, view="unit"), unit_data["unit"]) == mine
+    assert await matched(replace(every, q="zzzzqqq"), None) == set()
+    header, rows = await exports.complaint_rows(every)
+    titles = {row[2] for row in rows}  # number, submitted, title, ...
+    assert len(header) > 2
+    assert titles == {"Jembatan Cikapundung retak", "Jembatan kayu lapuk", "Jembatan gantung putus"}

@@ -195,7 +195,9 @@ def _page_ctes(filters: QueueFilters, where: db.Where) -> str:
 
     Open complaints with no narrower filter than one unit (every officer's default view) or
     none at all (the admins' list) are read in that order straight from an index of their own
-    (complaints_queue_open_rank, complaints_open_rank_all: see `_OPEN_RANK_SQL`) instead.
+    (complaints_queue_open_rank, complaints_open_rank_all: see `_OPEN_RANK_SQL`) instead; so
+    are the open ones holding a common word (queue_search.narrow), walked until the first
+    matches. A search's few matches are sorted.
     """
     offset = (filters.page - 1) * PAGE_SIZE
     if queue_search.among_matches(where) or (filters.status == "" and queue_search.by_words(where)):
@@ -277,10 +279,10 @@ def page_sql(
 ) -> str:
     """The page (`rows_sql`) and its count (`count_sql`, or the `total` already known) in one
     statement, and with `also` (a SELECT of one row) its `also_columns` too: a round trip each
-    saved. One row per complaint
-    (its `ordinal` in the page first, then its fields, the raw age last), each followed by the
-    `total` and the `also_columns` (on the first row only; NULL on the others). An empty page
-    is one row: NULL fields, the total and the `also_columns`."""
+    saved. One row per complaint (its `ordinal` in the page first, then its fields, the raw
+    age last), each followed by the `total` and the `also_columns` (on the first row only;
+    NULL on the others). An empty page is one row: NULL fields, the total and the
+    `also_columns`."""
     extra = "".join(
         f",\n       CASE WHEN coalesce(rows.ordinal, 1) = 1 THEN also.{name} END AS {name}"
         for name in also_columns
