@@ -119,12 +119,10 @@ def scoped(
     return filters, unit_id if unit_id is not None else -1
 
 
-def conditions(
-    filters: QueueFilters, officer_id: int | None, unit_id: int | None, *, words: bool = True
-) -> db.Where:
+def conditions(filters: QueueFilters, officer_id: int | None, unit_id: int | None) -> db.Where:
     """The WHERE clause of the filters (each value once however often the clause is used),
-    except status and priority (see `statuses_of` and `_priorities`); without `words`, also
-    except the text search (`with_search` adds it)."""
+    except status and priority (see `statuses_of` and `_priorities`) and a text search, which
+    queue_search.narrow adds (`page_records`, `with_search`); a complaint number is looked up."""
     where = db.Where()
     if unit_id is not None:
         where.add("c.unit = {}", unit_id)
@@ -141,11 +139,8 @@ def conditions(
         where.add("c.category = {}", filters.category)
     if filters.overdue:
         where.add(f"c.due_at < now() AND c.status IN ({OPEN_SQL})")
-    if filters.q and (words or NUMBER_RE.match(filters.q)):
-        if NUMBER_RE.match(filters.q):
-            where.add("c.number = {}", filters.q.upper())
-        else:
-            where.add(*queue_search.condition(filters.q))
+    if filters.q and NUMBER_RE.match(filters.q):
+        where.add("c.number = {}", filters.q.upper())
     return where
 
 
@@ -154,7 +149,7 @@ async def with_search(
 ) -> db.Where:
     """`conditions`, the text search as its matches while they are few (queue_search.narrow):
     for the map's clusters and exports, which read every match of any status."""
-    where = conditions(filters, officer_id, unit_id, words=False)
+    where = conditions(filters, officer_id, unit_id)
     if filters.q and not NUMBER_RE.match(filters.q):
         await queue_search.narrow(where, filters.q, limit=queue_search.SEARCH_IDS)
     return where
@@ -352,7 +347,7 @@ async def page_records(
     """`list_complaints` as the database gives it, with the columns of `also` (`page_sql`).
     A text search first reads its matches in the list's statuses as far as the count goes
     (queue_search.narrow): they are the count, and a word found nowhere needs no page."""
-    where = conditions(filters, officer_id, unit_id, words=False)
+    where = conditions(filters, officer_id, unit_id)
     total = None
     if filters.q and not NUMBER_RE.match(filters.q):
         # The statuses as a test of each row, not through an index (their collation is not
@@ -363,8 +358,8 @@ async def page_records(
         scope = f'c.status COLLATE "C" IN ({codes})'
         scope += f" AND c.priority = {literal(filters.priority)}" if filters.priority else ""
         total = await queue_search.narrow(where, filters.q, limit=count_cap(filters), scope=scope)
-        if total == 0 and not also:  # nothing matches: no statement
-            return PageRecords(fields=(), rows=[], total=0, also={})
+    if "false" in where.conditions and not also:  # nothing matches: no statement
+        return PageRecords(fields=(), rows=[], total=0, also={})
     sql = page_sql(filters, where, also=also, also_columns=also_columns, total=total)
     # With other requests' (db.fetch_together), but by category or search, as the plan varies.
     if filters.category or filters.q:

@@ -63,6 +63,6 @@ def among_matches(where: db.Where) -> bool:
 
 
 def by_words(where: db.Where) -> bool:
-    """Whether `where` holds a search's words (`narrow` found them common, or no `narrow`)."""
+    """Whether `narrow` found the search's word common: `where` holds the search itself."""
     start = _WORDS.split("{}")[0]
     return any(start in condition for condition in where.conditions)
