@@ -100,6 +100,48 @@ async def test_a_common_word_is_paged_in_the_order_of_work(
     assert [row["id"] for row in rows] == [made[3], made[1]] and total == 2
 
 
+async def test_an_officers_search_reads_its_units_matches_in_order_up_to_the_page(
+    unit_data: dict[str, int], monkeypatch: pytest.MonkeyPatch, count_queries: list[str]
+) -> None:
+    """One unit's open complaints (an officer's queue) are searched in the order of their own
+    index, up to the page asked for: those are its candidates, counted as far as the cap
+    (here 3, or the page's end past it) goes."""
+    monkeypatch.setattr(queue, "COUNT_CAP", 3)
+    monkeypatch.setattr(queue, "PAGE_SIZE", 2)
+    now = datetime.now(UTC)
+    made = [
+        await make_complaint_in(
+            unit_data, title=f"Lampu padam {n}", priority=priority, due_at=now + timedelta(days=d)
+        )
+        for n, (priority, d) in enumerate(
+            [("low", 1), ("urgent", 5), ("normal", 2), ("urgent", 3), ("high", 9), ("normal", 1)]
+        )
+    ]
+    await make_complaint_in(unit_data, title="Lampu padam lama", status="resolved")
+    await make_complaint_in(
+        unit_data,
+        title="Lampu padam di dinas lain",
+        unit=unit_data["other_unit"],
+        category=unit_data["other_category"],
+    )
+    order = [made[n] for n in (3, 1, 4, 5, 2, 0)]
+
+    async def page(number: int) -> tuple[list[int], int]:
+        filters = queue.QueueFilters(view="unit", q="padam", page=number)
+        rows, total = await queue.list_complaints(
+            filters, officer_id=None, unit_id=unit_data["unit"]
+        )
+        return [row["id"] for row in rows], total
+
+    count_queries.clear()
+    assert await page(1) == (order[:2], 4)  # "more than 3"
+    search = next(sql for sql in count_queries if "FROM complaints c" in sql)
+    assert "ORDER BY" in search and "LIMIT 4" in search
+    assert await page(2) == (order[2:4], 5)  # more than 4: the cap is this page's end
+    assert await page(3) == (order[4:], 6)  # all six, counted
+    assert await page(4) == ([], 6)
+
+
 async def test_the_matches_are_counted_in_the_lists_statuses(
     unit_data: dict[str, int], count_queries: list[str]
 ) -> None:
