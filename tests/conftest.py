@@ -215,8 +215,9 @@ async def as_role(app: Litestar, people: dict[str, int]):
 @pytest.fixture
 def count_queries(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Counts the SQL statements the app sends: every Piccolo query (raw or built) goes
-    through run_querystring, every hand-written one through db.fetch, fetch_planned,
-    fetch_together(_values), fetchrow, fetchval or execute."""
+    through run_querystring, every hand-written one through db.execute or one of db's fetch
+    functions (all of them, read from db.__all__: fetch, fetch_planned, fetch_together(_values),
+    fetchrow, fetchval)."""
     sent: list[str] = []
     original = ENGINE.run_querystring
 
@@ -232,14 +233,7 @@ def count_queries(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         return run
 
     monkeypatch.setattr(ENGINE, "run_querystring", counting)
-    hand_written = (
-        "fetch",
-        "fetch_planned",
-        "fetch_together",
-        "fetch_together_values",
-        "fetchrow",
-        "fetchval",
-    )
+    hand_written = [name for name in db.__all__ if name.startswith("fetch")]
     for name in (*hand_written, "execute"):
         monkeypatch.setattr(db, name, counted(getattr(db, name)))
     return sent

@@ -352,22 +352,21 @@ async def page_records(
     if filters.q and not NUMBER_RE.match(filters.q):
         codes = ", ".join(literal(status) for status in statuses_of(filters))
         priority = f" AND c.priority = {literal(filters.priority)}" if filters.priority else ""
-        cap = count_cap(filters)
+        order, upto = "", 0
         if filters.status == "" and where.conditions == ["c.unit = $1"]:
             # One unit's open ones (an officer's queue): read in the order of their own index
             # (complaints_queue_open_rank), the matches up to this page are its candidates.
             order, upto = f"{_OPEN_RANK_SQL}, c.due_at, c.id", filters.page * PAGE_SIZE
             scope = f"c.status IN ({codes}){priority}"
-            total = await queue_search.narrow(
-                where, filters.q, limit=cap, scope=scope, order=order, upto=upto
-            )
         else:
             # The statuses as a test of each row, not through an index (their collation is
             # not the indexes'): a bitmap of the open ones (400,000 of 1M) cost more than the
             # matches it sorted out; and tested before the words, the cheaper test (1,001 of
             # "lampu": 17 -> 11 ms).
             scope = f'c.status COLLATE "C" IN ({codes}){priority}'
-            total = await queue_search.narrow(where, filters.q, limit=cap, scope=scope)
+        total = await queue_search.narrow(
+            where, filters.q, limit=count_cap(filters), scope=scope, order=order, upto=upto
+        )
     if "false" in where.conditions and not also:  # nothing matches: no statement
         return PageRecords(fields=(), rows=[], total=0, also={})
     sql = page_sql(filters, where, also=also, also_columns=also_columns, total=total)
