@@ -100,6 +100,40 @@ async def test_the_account_page_shows_the_live_sessions_up_to_ten(
     assert "dan 2 sesi lain yang lebih lama tidak dipakai" in sessions
 
 
+async def test_the_account_page_reads_one_row_however_many_sessions(
+    app, as_role, db_dsn: str
+) -> None:
+    """The account's columns (its ciphertexts among them) once, the shown sessions' fields as
+    arrays beside them: not the account repeated on a row per session."""
+    from datetime import UTC, datetime, timedelta
+
+    import asyncpg
+
+    from pengaduan.accounts import profile
+
+    await as_role("citizen")
+    for _ in range(3):
+        other = browser_client(app)
+        await log_in(other, "warga")
+        await other.aclose()
+    conn = await asyncpg.connect(db_dsn)
+    try:
+        user, current = await conn.fetchrow(
+            'SELECT u.id, max(s.id_hash) FROM users u JOIN sessions s ON s."user" = u.id'
+            " WHERE u.username = 'warga' GROUP BY u.id"
+        )
+        now = datetime.now(UTC)
+        rows = await conn.fetch(
+            profile._PROFILE_AND_SESSIONS_SQL, user, now, now - timedelta(minutes=30), current
+        )
+    finally:
+        await conn.close()
+    assert len(rows) == 1
+    assert rows[0]["sessions"] == 4
+    assert len(rows[0]["s_id"]) == len(rows[0]["s_user_agent"]) == 4
+    assert rows[0]["s_id_hash"][0] == current  # this device first
+
+
 @pytest.mark.parametrize("status", ["pending", "in_progress"])
 async def test_the_staff_complaint_page_costs_two_queries(
     as_role, unit_data: dict[str, int], count_queries: list[str], status: str
