@@ -151,3 +151,35 @@ async def test_visitors_without_a_session_share_one_kept_header_each_with_their_
     finally:
         await first.aclose()
         await second.aclose()
+
+
+async def test_a_page_is_rendered_without_litestars_url_or_header_mapping(
+    as_role, monkeypatch
+) -> None:
+    """The header's address and whether htmx asked for a fragment are read from the request's
+    scope: building Litestar's URL and header mapping for them showed in every page's profile
+    under load. The page and its fragment come out as before."""
+    from litestar.connection.base import ASGIConnection
+
+    admin: httpx.AsyncClient = await as_role("admin")
+    await admin.get("/admin/pengaduan")
+
+    def refused(self):
+        raise AssertionError("built for a page")
+
+    monkeypatch.setattr(ASGIConnection, "url", property(refused))
+    monkeypatch.setattr(ASGIConnection, "headers", property(refused))
+    page = await admin.get("/admin/pengaduan?status=verified")
+    assert page.status_code == 200
+    assert 'name="next" value="/admin/pengaduan?status=verified"' in _header(page)
+    fragment = await admin.get("/admin/pengaduan?status=verified", headers={"HX-Request": "true"})
+    assert fragment.status_code == 200
+    assert '<header class="top">' not in fragment.text and 'id="complaint-count"' in fragment.text
+    boosted = await admin.get(
+        "/admin/pengaduan", headers={"HX-Request": "true", "HX-Boosted": "true"}
+    )
+    assert '<header class="top">' in boosted.text
+    restore = await admin.get(
+        "/admin/pengaduan", headers={"HX-Request": "true", "HX-History-Restore-Request": "true"}
+    )
+    assert '<header class="top">' in restore.text

@@ -283,8 +283,18 @@ def build_environment() -> Environment:
 
 def is_partial(request: Request) -> bool:
     """An htmx request that wants a fragment (not boosted, not a history restore)."""
-    htmx = getattr(request, "htmx", None)  # Litestar's HTMXRequest (the app's request class)
-    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
+    # Read from the request's raw headers (names lowercased, as ASGI gives them): Litestar's
+    # `request.htmx` builds the whole header mapping for it, on every page rendered.
+    htmx = boosted = restore = False
+    for name, value in request.scope["headers"]:
+        if name[:3] == b"hx-":
+            if name == b"hx-request":
+                htmx = value == b"true"
+            elif name == b"hx-boosted":
+                boosted = value == b"true"
+            elif name == b"hx-history-restore-request":
+                restore = value == b"true"
+    return htmx and not boosted and not restore
 
 
 def render(
