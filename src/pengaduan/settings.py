@@ -117,6 +117,13 @@ class Settings(ChannelSettings, MailIntakeSettings):
         "how long a starting worker waits for an unreachable database before it gives up",
         read=Whole(),
     )
+    gc_every_seconds: int = setting(
+        "PENGADUAN_GC_EVERY_SECONDS",
+        1,
+        "how often a serving worker collects reference cycles (pengaduan.collector);"
+        " 0: whenever CPython's allocation counts say",
+        read=Whole(),
+    )
     smtp_host: str = setting(
         "PENGADUAN_SMTP_HOST",
         "127.0.0.1",

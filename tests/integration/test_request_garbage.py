@@ -37,3 +37,10 @@ async def test_a_finished_request_leaves_no_request_object_behind(as_role) -> No
         if was_enabled:
             gc.enable()
     assert left == [], f"{len(left)} request objects outlived their requests"
+
+
+async def test_the_serving_app_collects_on_its_clock(app) -> None:
+    collector = app.state.collector
+    assert collector is not None and collector.running
+    assert collector.every == 1
+    assert not gc.isenabled()  # CPython's automatic collections are off while it runs
