@@ -47,7 +47,11 @@ _SESSION_FIELDS = (
     "s.id, s.id_hash, s.created_at, s.last_seen_at, s.ip, s.user_agent, s.data->>'kind'"
 )
 _SESSION_COLUMNS = ("id", "id_hash", "created_at", "last_seen_at", "ip", "user_agent", "kind")
-_SHOWN_ORDER = "ORDER BY s.place, s.last_seen_at DESC"
+# Each shown session's field, an array in the order shown.
+_SHOWN_ARRAYS = ",\n           ".join(
+    f"coalesce(array_agg(s.{name} ORDER BY s.place, s.last_seen_at DESC), '{{}}') AS s_{name}"
+    for name in _SESSION_COLUMNS
+)
 _PROFILE_AND_SESSIONS_SQL = f"""
 SELECT u.id, u.username, u.full_name, u.email, u.email_confirmed_at, u.role, u.nip,
        u.language, u.nik_encrypted, u.phone_encrypted, u.address_encrypted,
@@ -57,12 +61,7 @@ FROM users u
 LEFT JOIN units un ON un.id = u.unit
 CROSS JOIN LATERAL (SELECT count(*) AS sessions FROM sessions s WHERE {_LIVE}) n
 CROSS JOIN LATERAL (
-    SELECT {
-    ", ".join(
-        f"coalesce(array_agg(s.{name} {_SHOWN_ORDER}), '{{}}') AS s_{name}"
-        for name in _SESSION_COLUMNS
-    )
-}
+    SELECT {_SHOWN_ARRAYS}
     FROM (
         (SELECT {_SESSION_FIELDS} AS kind, 0 AS place
          FROM sessions s WHERE s.id_hash = $4 AND {_LIVE})
