@@ -32,8 +32,8 @@ from pengaduan.settings import Settings
 from pengaduan.web.errors import status_of
 from pengaduan.web.flash import flash_cookie
 from pengaduan.web.input import Form, FormInput, read_form
-from pengaduan.web.kit import SettingsDep, is_htmx, redirect, toast
-from pengaduan.web.templating import HX_VARY, is_partial, render
+from pengaduan.web.kit import SettingsDep, redirect, toast
+from pengaduan.web.templating import HX_VARY, is_htmx, is_partial, render
 from pengaduan.web.values import chosen_id
 
 

@@ -15,10 +15,10 @@ from pengaduan import errors, i18n, outages
 from pengaduan.accounts.guards import AlreadyLoggedIn, LoginRequired
 from pengaduan.i18n import _
 from pengaduan.web import resend
-from pengaduan.web.kit import is_htmx, toast
-from pengaduan.web.paths import is_api
+from pengaduan.web.kit import toast
+from pengaduan.web.paths import is_api, page_address
 from pengaduan.web.security import security_headers
-from pengaduan.web.templating import HX_VARY
+from pengaduan.web.templating import HX_VARY, is_htmx
 
 log = logging.getLogger(__name__)
 
@@ -165,9 +165,7 @@ def handle_login_required(request: Request, exc: HTTPException) -> Response:
         response = error_response(request, 401)
         response.headers["WWW-Authenticate"] = 'Bearer realm="pengaduan"'
         return response
-    target = request.url.path
-    if request.url.query:
-        target += "?" + request.url.query
+    target = page_address(request.scope)
     if request.method != "GET":
         # A form sent after the session ended: its data cannot be replayed after login.
         target = "/"

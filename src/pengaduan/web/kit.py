@@ -34,11 +34,6 @@ def settings_of(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def is_htmx(request: Request) -> bool:
-    """Whether htmx sent the request (Litestar's HTMX details on the app's request class)."""
-    return bool(getattr(request, "htmx", None))
-
-
 def redirect(
     request: Request, path: str, message: str | None = None, level: str = "ok"
 ) -> Redirect:

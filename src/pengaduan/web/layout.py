@@ -31,6 +31,7 @@ from litestar.utils.scope.state import ScopeState
 from markupsafe import Markup, escape
 
 from pengaduan import i18n
+from pengaduan.web.paths import page_address
 
 # A header is about 2 KB: at most ~8 MB per process.
 MAX_ENTRIES = 4096
@@ -82,16 +83,6 @@ def page_header(context: Any, caller: Any) -> Markup:
         html = html.replace(_TOKEN_MARK, token)
     # Last: nothing the visitor typed in the address is read as a placeholder.
     return Markup(html.replace(_ADDRESS_MARK, str(escape(address))))
-
-
-def page_address(scope: dict[str, Any]) -> str:
-    """The page's path and query, as `request.url` gives them, from the scope: building
-    Litestar's URL for it (the host found among the headers, the whole address joined and
-    split again) showed in profiles of every page. The query string is ASCII by now
-    (web.input's QueryStringMiddleware)."""
-    path = scope.get("root_path", "") + scope["path"]
-    query = scope.get("query_string", b"")
-    return f"{path}?{query.decode('latin-1')}" if query else path
 
 
 def clear() -> None:

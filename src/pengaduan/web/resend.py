@@ -14,6 +14,8 @@ from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.response import Template
 
+from pengaduan.web.paths import page_address
+
 # A resend form larger than this is not offered (the page still says to send it again).
 MAX_RESEND_CHARS = 256 * 1024
 # Replaced by a fresh token from the page itself.
@@ -73,8 +75,7 @@ class ResendPage(Template):
             if posted is not None:
                 fields, had_files, encoding = posted
                 self.context.update(
-                    resend_action=self.request.url.path
-                    + (f"?{self.request.url.query}" if self.request.url.query else ""),
+                    resend_action=page_address(self.request.scope),
                     resend_fields=fields,
                     resend_had_files=had_files,
                     resend_encoding=encoding,

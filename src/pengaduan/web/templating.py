@@ -281,10 +281,10 @@ def build_environment() -> Environment:
     return env
 
 
-def is_partial(request: Request) -> bool:
-    """An htmx request that wants a fragment (not boosted, not a history restore)."""
-    # Read from the request's raw headers (names lowercased, as ASGI gives them): Litestar's
-    # `request.htmx` builds the whole header mapping for it, on every page rendered.
+def _htmx_headers(request: Request) -> tuple[bool, bool, bool]:
+    """Whether htmx sent the request, boosted it, and asks to restore history: read from the
+    request's raw headers (names lowercased, as ASGI gives them). Litestar's `request.htmx`
+    builds the whole header mapping for it, and every page rendered asks."""
     htmx = boosted = restore = False
     for name, value in request.scope["headers"]:
         if name[:3] == b"hx-":
@@ -294,6 +294,17 @@ def is_partial(request: Request) -> bool:
                 boosted = value == b"true"
             elif name == b"hx-history-restore-request":
                 restore = value == b"true"
+    return htmx, boosted, restore
+
+
+def is_htmx(request: Request) -> bool:
+    """Whether htmx sent the request."""
+    return _htmx_headers(request)[0]
+
+
+def is_partial(request: Request) -> bool:
+    """An htmx request that wants a fragment (not boosted, not a history restore)."""
+    htmx, boosted, restore = _htmx_headers(request)
     return htmx and not boosted and not restore
 
 
