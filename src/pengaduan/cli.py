@@ -41,6 +41,8 @@ def _print_delivery(settings: Settings, site: str) -> None:
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
+    from pengaduan.serving import uvicorn_options
+
     dsn = _database(settings)
     if settings.is_production:
         pending = asyncio.run(migrations.pending_migrations(dsn))
@@ -61,20 +63,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     # make that an orderly exit so the embedded database is stopped below, not orphaned.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
     try:
-        uvicorn.run(
-            "pengaduan.app:create_app",
-            factory=True,
-            host=args.host,
-            port=args.port,
-            workers=None if args.reload else args.workers,
-            reload=args.reload,
-            proxy_headers=True,
-            forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
-            log_level="info",
-            # A line per request costs a busy server real time; errors are logged either way.
-            access_log=not settings.is_production if args.access_log is None else args.access_log,
-            timeout_graceful_shutdown=10,
-        )
+        uvicorn.run("pengaduan.app:create_app", **uvicorn_options(settings, args))
     except KeyboardInterrupt:
         pass
     finally:
