@@ -3,7 +3,7 @@ the tracking form at 100 connections, then a flash crowd of 1,000 anonymous conn
 the four pages, against the ceiling of the same stack (target: the crowd >= 25 % of it).
 
     .venv/bin/python bench/pages_load.py [--complaints 10000] [--seconds 10] [--reuse]
-                                         [--code DIR]
+                                         [--code DIR] [--database NAME]
 
 1. Seeds its own database (`bench_pages`) with the archive search bench's generator
    (bench/search_load.py: "jalan" the commonest word), through bench/stats_load.py.
@@ -63,11 +63,17 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=100)
     parser.add_argument("--crowd", type=int, default=1000)
     parser.add_argument("--reuse", action="store_true", help="keep the data of the last run")
+    parser.add_argument(
+        "--database",
+        default=DATABASE,
+        help=f"the bench database (default {DATABASE}); with --reuse, e.g. bench_user_pages, the"
+        " million complaints of bench/user_pages_load.py",
+    )
     parser.add_argument("--code", type=Path, help="run the app from this checkout")
     args = parser.parse_args()
     log_dir = bench_environment()
 
-    stats_load.DATABASE = DATABASE
+    stats_load.DATABASE = args.database
     stats_load.SEED_SQL = search_load.SEED_SQL
     dsn = asyncio.run(stats_load.prepare(args.reuse))
     if not args.reuse:
@@ -105,6 +111,12 @@ def main() -> None:
         share = crowd["rps"] / top["rps"]
         met = "MET" if share >= TARGET_SHARE else "MISSED"
         print(f"  target >= {TARGET_SHARE:.0%} of the ceiling: {met} ({share:.1%})")
+        # wrk prints its socket errors (connect, read, write, timeout: over 2 s) only when any.
+        clean = crowd["non_2xx"] == 0 and not crowd["socket_errors"]
+        seen = crowd["socket_errors"] or "none"
+        print(
+            f"  target 0 errors, 0 timeouts: {'MET' if clean else 'MISSED'} (socket errors: {seen})"
+        )
     finally:
         app.stop()
         if ceiling is not None:
