@@ -45,9 +45,8 @@ _OUT_OF_RESOURCES = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
 
 
 class ListeningServer(asyncio.AbstractServer):
-    """What `create_server` returns for a listening socket it was given: it accepts on the
-    loop's turns and stops at `close()` (the connections already taken are the server's
-    concern: uvicorn closes them itself)."""
+    """What `ServingLoop.create_server` returns: it accepts on the loop's turns and stops at
+    `close()` (the connections already taken are uvicorn's to close)."""
 
     def __init__(
         self,
@@ -95,6 +94,9 @@ class ListeningServer(asyncio.AbstractServer):
         try:
             await self._loop.connect_accepted_socket(self._protocol_factory, conn)
         except OSError:  # the client went away before the connection was set up
+            conn.close()
+        except Exception:
+            log.exception("setting up an accepted connection failed")
             conn.close()
 
     # asyncio.AbstractServer
@@ -153,7 +155,8 @@ def bind(host: str | None, port: int, backlog: int) -> list[socket.socket]:
 
 
 class ServingLoop(_BaseLoop):  # type: ignore[misc,valid-type]
-    """uvloop's loop whose servers on a given socket accept like asyncio's (see the module)."""
+    """uvloop's loop whose plain TCP servers (no TLS: uvicorn behind a proxy) accept up to
+    ACCEPTS_PER_TURN connections a turn (see the module)."""
 
     async def create_server(  # type: ignore[override]
         self,
@@ -188,6 +191,6 @@ def uvicorn_options(settings: Settings, args: argparse.Namespace) -> dict[str, A
         # A line per request costs a busy server real time; errors are logged either way.
         "access_log": not settings.is_production if args.access_log is None else args.access_log,
         "timeout_graceful_shutdown": 10,
-        # uvloop's loop, taking every waiting connection on each turn (above).
+        # uvloop's loop, taking up to ACCEPTS_PER_TURN waiting connections a turn (above).
         "loop": "pengaduan.serving:ServingLoop",
     }
