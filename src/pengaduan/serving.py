@@ -77,6 +77,7 @@ class Drainer:
         self._looks: dict[int, int] = {}  # per socket: looks in a row that found a queue
         self._handshakes: set[asyncio.Task[Any]] = set()
         self.taken = 0
+        self.out_of_resources = False
         self._timer = loop.call_later(CHECK_SECONDS, self._check)
 
     def _check(self) -> None:
@@ -99,8 +100,11 @@ class Drainer:
             except OSError as exc:
                 if exc.errno not in _OUT_OF_RESOURCES:
                     raise
-                log.error("accepting a connection failed (%s); retrying shortly", exc)
+                if not self.out_of_resources:  # once, not at every look until it passes
+                    log.error("accepting a connection failed (%s); retrying at each look", exc)
+                self.out_of_resources = True
                 return
+            self.out_of_resources = False
             conn.setblocking(False)
             self.taken += 1
             task = self._loop.create_task(self._connect(conn))

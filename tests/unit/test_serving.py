@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
+import logging
 import socket
 import time
+from typing import Any
 
 import pytest
 import uvicorn
@@ -115,3 +118,42 @@ def test_pengaduan_serve_runs_uvicorn_on_the_serving_loop(workers: int) -> None:
     config = uvicorn.Config("pengaduan.app:create_app", **options)
     assert config.get_loop_factory() is serving.ServingLoop
     assert config.workers == workers
+
+
+class _Exhausted:
+    """A listening socket whose process has run out of file descriptors."""
+
+    def accept(self) -> tuple[socket.socket, Any]:
+        raise OSError(errno.EMFILE, "Too many open files")
+
+
+def test_running_out_of_descriptors_is_logged_once_until_it_passes(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    loop = serving.ServingLoop()
+
+    async def looks() -> tuple[serving.Drainer, bool]:
+        server = await loop.create_server(asyncio.Protocol, "127.0.0.1", 0)
+        (drainer,) = loop.drainers
+        for _ in range(5):
+            drainer._take(_Exhausted())  # type: ignore[arg-type]
+        exhausted = drainer.out_of_resources
+        # Descriptors are free again: a waiting connection is taken and the state clears.
+        port = server.sockets[0].getsockname()[1]
+        client = socket.create_connection(("127.0.0.1", port))
+        drainer._take(drainer._socks[0])
+        await asyncio.sleep(0.05)  # the connection is set up
+        client.close()
+        server.close()
+        await asyncio.sleep(serving.CHECK_SECONDS * 2)  # the drainer stops with the server
+        return drainer, exhausted
+
+    try:
+        with caplog.at_level(logging.ERROR, logger="pengaduan.serving"):
+            drainer, exhausted = loop.run_until_complete(looks())
+    finally:
+        loop.close()
+    assert exhausted
+    failures = [r for r in caplog.records if "accepting a connection failed" in r.message]
+    assert len(failures) == 1
+    assert drainer.taken == 1 and not drainer.out_of_resources
