@@ -12,11 +12,10 @@ port with one worker) keeps uvloop's server and adds a `Drainer`: every 20 ms it
 socket's queue, and when five looks in a row have found connections waiting, it takes up to 64
 and hands each to the loop's `connect_accepted_socket`. A burst that uvloop's one-a-turn clears
 within 100 ms is left to it, and that keeps two workers even: the worker with more connections
-turns its loop more slowly and takes fewer. Taking every waiting connection at once (asyncio's
-way, and this module's first version, 16 a turn) let the worker that woke first take most of a
-burst (a reverse proxy's pool, wrk's 100: splits down to 20/80) and keep it while the
-connections stay open, which cost the pages that wait on PostgreSQL up to a fifth of their
-req/s.
+turns its loop more slowly and takes fewer. Taking waiting connections at once on every turn
+(asyncio's way, or 16 a turn) let the worker that woke first take most of a burst (a reverse
+proxy's pool, wrk's 100: splits down to 20/80) and keep it while the connections stay open,
+which cost the pages that wait on PostgreSQL up to a fifth of their req/s.
 """
 
 from __future__ import annotations
@@ -135,6 +134,11 @@ class ServingLoop(_BaseLoop):  # type: ignore[misc,valid-type]
     """uvloop's loop whose plain TCP servers (no TLS: uvicorn behind a proxy) are drained of
     connections left waiting (see the module)."""
 
+    def __init__(self) -> None:
+        super().__init__()
+        # One per server (kept here: uvloop's servers take no attributes).
+        self.drainers: list[Drainer] = []
+
     async def create_server(  # type: ignore[override]
         self,
         protocol_factory: Callable[[], asyncio.BaseProtocol],
@@ -147,14 +151,6 @@ class ServingLoop(_BaseLoop):  # type: ignore[misc,valid-type]
             fds = [sock.fileno() for sock in server.sockets]
             self.drainers.append(Drainer(self, server, protocol_factory, fds))
         return server
-
-    @property
-    def drainers(self) -> list[Drainer]:
-        """This loop's drainers, one per server (kept here: uvloop's servers take no
-        attributes)."""
-        if "_drainers" not in self.__dict__:
-            self._drainers: list[Drainer] = []
-        return self._drainers
 
 
 def uvicorn_options(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
