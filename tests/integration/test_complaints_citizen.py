@@ -20,7 +20,15 @@ from PIL import Image
 
 from pengaduan import db
 from pengaduan.clock import JAKARTA
-from pengaduan.complaints import editing, evidence, filing, lifecycle, numbering, statuses
+from pengaduan.complaints import (
+    editing,
+    evidence,
+    filing,
+    lifecycle,
+    numbering,
+    reading,
+    statuses,
+)
 from pengaduan.complaints.forms import ComplaintFields
 from pengaduan.complaints.lifecycle import Actor
 from pengaduan.complaints.storage import FileSystemStorage
@@ -660,6 +668,40 @@ async def test_my_complaints_show_a_changed_complaint_at_once(
     assert "status-withdrawn" in after and "status-pending" not in after
     speak(citizen, "en")
     assert "Withdrawn" in (await citizen.get("/pengaduan-saya")).text
+
+
+async def test_my_complaints_packed_rows_hold_what_the_columns_hold(
+    citizen: httpx.AsyncClient, world: dict[str, int], db_dsn: str
+) -> None:
+    """My complaints reads each row as one JSON text (reading.my_complaints_values' `packed`):
+    unpacked, a row is what the columns give, whatever its title holds; its `overdue` is
+    `overdue_since`'s rule; and the page shows the title escaped."""
+    hostile = 'Lampu "mati" <b>&</b> \\ 🚨 jalan\u2028rusak'
+    late = await file_directly(world, title=hostile)
+    on_time = await file_directly(world, title="Laporan tepat waktu")
+    await _execute(
+        db_dsn,
+        "UPDATE complaints SET due_at = now() - interval '1 day 7 microseconds' WHERE id = $1",
+        late,
+    )
+    citizen_id = world["citizen"]
+    names, plain, total, _capped = await reading.my_complaints_values(citizen_id)
+    packed_names, packed, packed_total, _ = await reading.my_complaints_values(
+        citizen_id, packed=True
+    )
+    assert packed_names == ("id", "packed", "overdue") and total == packed_total == 2
+    for columns, (complaint_id, text, overdue) in zip(plain, packed, strict=True):
+        row = dict(zip(names, columns, strict=True))
+        assert complaint_id == row["id"] and reading.unpacked(text) == row
+        assert overdue == (reading.overdue_since(row) is not None)
+    flags = {row[0]: row[2] for row in packed}
+    assert flags == {late: True, on_time: False}
+
+    html = (await citizen.get("/pengaduan-saya")).text
+    assert "Lampu &#34;mati&#34; &lt;b&gt;&amp;&lt;/b&gt; \\ 🚨" in html and "<b>" not in html
+    items = {i.split('href="')[1].split('"')[0]: i for i in html.split("<li>")[1:]}
+    assert "Terlambat sejak" in items[f"/pengaduan/{late}"]
+    assert "Terlambat" not in items[f"/pengaduan/{on_time}"]
 
 
 async def test_my_complaints_count_stops_at_the_cap_and_the_pager_goes_on(

@@ -10,7 +10,6 @@ import logging
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -61,26 +60,23 @@ _MINE_ROWS_MAX = 4096
 
 
 @pass_context
-def mine_rows(context: Any, rows: list[tuple[Any, ...]], names: tuple[str, ...]) -> Markup:
-    """`{{ mine_rows(complaints, names) }}`: the rows of `reading.my_complaints_values`, each
-    rendered (complaints/_mine_row.html) once per process for its values, the language and
+def mine_rows(context: Any, rows: list[tuple[Any, ...]]) -> Markup:
+    """`{{ mine_rows(complaints) }}`: the `packed` rows of `reading.my_complaints_values`,
+    each rendered (complaints/_mine_row.html) once per process for its text, the language and
     whether it is overdue now. As handling.admin_list does for its rows: the key is the row's
-    tuple as the database gave it, and a dict is made only for a row rendered anew. Keyed by
-    each row's dict items (web.templating's cached_fragment), the page cost 0.77 ms of CPU a
-    visit in-process; so, 0.70 ms."""
+    JSON text, read only for a row rendered anew. Keyed by each row's dict items
+    (web.templating's cached_fragment), the page cost 0.77 ms of CPU a visit in-process; by
+    its columns' tuple, 0.70 ms."""
     code = i18n.get_locale()
-    now = datetime.now(UTC)
-    status_at, due_at = names.index("status"), names.index("due_at")
     html = []
-    for row in rows:
-        overdue = reading.overdue_since({"status": row[status_at], "due_at": row[due_at]}, now)
-        key = (code, overdue, row)
+    for complaint_id, packed, overdue in rows:
+        key = (code, overdue, packed)
         item = _MINE_ROWS.get(key)
         if item is None:
-            complaint = dict(zip(names, row, strict=True))
-            complaint["overdue_since"] = overdue
+            complaint = reading.unpacked(packed)
+            complaint["overdue_since"] = complaint["due_at"] if overdue else None
             href = context["request"].app.route_reverse(
-                "complaints:detail", complaint_id=complaint["id"]
+                "complaints:detail", complaint_id=complaint_id
             )
             template = context.environment.get_template(MINE_ROW)
             item = keep(

@@ -29,15 +29,14 @@ async def my_complaints(request: Request) -> Template:
     status = request.query_params.get("status", "")
     status = status if status in statuses.STATUSES else ""
     page = page_number(request.query_params.get("halaman"), last=99_999)
-    names, rows, total, capped = await reading.my_complaints_values(
-        request.user.id, status=status, page=page
+    _names, rows, total, capped = await reading.my_complaints_values(
+        request.user.id, status=status, page=page, packed=True
     )
     return render(
         request,
         "complaints/mine.html",
         {
             "complaints": rows,
-            "names": names,
             "mine_rows": mine_rows,
             "total": total,
             "capped": capped,

@@ -29,6 +29,8 @@ from pengaduan.db.sql import (
     fetch_planned,
     fetchrow,
     fetchval,
+    packed_sql,
+    unpacked,
 )
 from pengaduan.db.together import as_values, fetch_together, fetch_together_values
 
@@ -55,8 +57,10 @@ __all__ = [
     "in_transaction",
     "one_connection",
     "open_pool",
+    "packed_sql",
     "ping",
     "pooled",
     "redact",
+    "unpacked",
     "with_database",
 ]

@@ -24,13 +24,12 @@ of its time).
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Any
 
 from jinja2 import pass_context
 from markupsafe import Markup
 
-from pengaduan import i18n
+from pengaduan import db, i18n
 from pengaduan.handling import queue, queue_texts
 from pengaduan.memo import keep
 from pengaduan.web.pagecache import ByVersion
@@ -71,10 +70,7 @@ def admin_rows(context: Any, rows: list[tuple[Any, ...]], selected: set[int]) ->
 
 def unpacked(packed: str) -> dict[str, Any]:
     """A packed row's fields by name, as the database's own columns would give them."""
-    fields = dict(zip(queue.PACKED_FIELDS, json.loads(packed), strict=True))
-    if fields["due_at"] is not None:
-        fields["due_at"] = datetime.fromisoformat(fields["due_at"])
-    return fields
+    return db.unpacked(packed, queue.PACKED_FIELDS, ("due_at",))
 
 
 @pass_context

@@ -303,8 +303,7 @@ def page_sql(
     string (the text is all the row shows, so the same text is the same row)."""
     shown = "rows.*"
     if packed:
-        values = ", ".join(f"rows.{name}" for name in PACKED_FIELDS)
-        shown = f"rows.ordinal, rows.id, json_build_array({values})::text AS packed, rows.age"
+        shown = f"rows.ordinal, rows.id, {db.packed_sql('rows', PACKED_FIELDS)} AS packed, rows.age"
     extra = "".join(
         f",\n       CASE WHEN coalesce(rows.ordinal, 1) = 1 THEN also.{name} END AS {name}"
         for name in also_columns
