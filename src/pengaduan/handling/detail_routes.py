@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from jinja2 import pass_context
 from litestar import Request, get
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Template
+from markupsafe import Markup
 
+from pengaduan import i18n
 from pengaduan.agency.response_templates import template_for_category
 from pengaduan.complaints import statuses
 from pengaduan.complaints.lifecycle import Actor, ChangedMeanwhile
@@ -17,6 +20,7 @@ from pengaduan.complaints.versions import version_of
 from pengaduan.handling import action_region, services
 from pengaduan.handling.messages import REPLY_STATUSES
 from pengaduan.i18n import _
+from pengaduan.memo import keep
 from pengaduan.web.input import FormInput
 from pengaduan.web.kit import client_ip
 from pengaduan.web.templating import HX_VARY, is_partial, render
@@ -50,6 +54,31 @@ async def visible_page(request: Request, complaint_id: int) -> dict[str, Any]:
     return page
 
 
+# The timeline kept rendered per process, by the language and its JSON text as the page's
+# read gives it (every entry in its order: the text is all the timeline shows, so the same
+# text is the same timeline; a new message or change is a new text). A long one (past
+# TIMELINE_KEPT_CHARS) is rendered every time: what is kept stays small.
+TIMELINE_ENTRY = "handling/_timeline_entry.html"
+TIMELINES_MAX = 512
+TIMELINE_KEPT_CHARS = 16_384
+_TIMELINES: dict[tuple[str, str], Markup] = {}
+
+
+@pass_context
+def staff_timeline(context: Any, text: str) -> Markup:
+    """`{{ staff_timeline(timeline) }}`: the entries (templates/handling/_timeline_entry.html)
+    of a `services.staff_page` timeline text."""
+    key = (i18n.get_locale(), text)
+    html = _TIMELINES.get(key)
+    if html is None:
+        template = context.environment.get_template(TIMELINE_ENTRY)
+        entries = services.timeline_entries(text)
+        html = Markup("\n".join(template.render(t=entry) for entry in entries))
+        if len(text) <= TIMELINE_KEPT_CHARS:
+            keep(_TIMELINES, key, html, TIMELINES_MAX)
+    return html
+
+
 async def detail_context(
     request: Request,
     complaint: dict[str, Any],
@@ -69,6 +98,7 @@ async def detail_context(
         "values": values or {},
         "errors": errors or {},
         "timeline": complaint["timeline"],
+        "staff_timeline": staff_timeline,
         "evidence": lists.pop("evidence"),
         # The menus' lists as JSON text, read by the actions region (handling.action_region).
         "lists": lists,

@@ -192,8 +192,8 @@ MENUS_KEPT = ByVersion(versions=32, entries=2048)
 async def staff_page(
     complaint_id: int, actor: Actor, version: int | None = None
 ) -> dict[str, Any] | None:
-    """The complaint as `complaint_for_staff` gives it, with its `timeline` (a list) and its
-    `lists`: the evidence as a list, the menus' lists as JSON text (the page's actions region
+    """The complaint as `complaint_for_staff` gives it, with its `timeline` (JSON text, read
+    with `timeline_entries`: the page keeps it rendered per text) and its `lists`: the evidence as a list, the menus' lists as JSON text (the page's actions region
     is kept per the text it was rendered from, handling.action_region, and reads them only
     when it renders anew); None when it is not the actor's to see. With the actor's queue
     `version`, the menus' lists are kept for it: read again only after it changes."""
@@ -206,9 +206,6 @@ async def staff_page(
     if not rows:
         return None
     complaint = rows[0]
-    timeline = json.loads(complaint.pop("timeline"))
-    for entry in timeline:
-        entry["at"] = datetime.fromisoformat(entry["at"])
     shape = (
         complaint["unit_id"],
         complaint["category_id"],
@@ -218,6 +215,13 @@ async def staff_page(
         menus = MENUS_KEPT.keep(version, shape, {name: complaint.pop(name) for name in MENUS})
     elif (menus := MENUS_KEPT.get(version, shape)) is None:
         menus = MENUS_KEPT.keep(version, shape, dict((await db.fetch(_MENUS_SQL, *shape))[0]))
-    complaint["timeline"] = timeline
     complaint["lists"] = {"evidence": json.loads(complaint.pop("evidence")), **menus}
     return complaint
+
+
+def timeline_entries(text: str) -> list[dict[str, Any]]:
+    """The entries of a staff page's `timeline` text (`staff_page`), in their order."""
+    timeline = json.loads(text)
+    for entry in timeline:
+        entry["at"] = datetime.fromisoformat(entry["at"])
+    return timeline
