@@ -124,6 +124,9 @@ class Settings(ChannelSettings, MailIntakeSettings):
         " 0: whenever CPython's allocation counts say",
         read=Whole(),
     )
+    page_cache: bool = setting(
+        "PENGADUAN_PAGE_CACHE", True, "keep staff pages rendered (web.pagecache)", read=Switch()
+    )
     smtp_host: str = setting(
         "PENGADUAN_SMTP_HOST",
         "127.0.0.1",

@@ -4,6 +4,7 @@ nothing they show has changed, and the pool giving connections in order of askin
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import re
 
 import asyncpg
@@ -18,7 +19,7 @@ from pengaduan.complaints import lifecycle
 from pengaduan.complaints.lifecycle import Actor
 from pengaduan.complaints.tables import Complaint
 from pengaduan.db import ENGINE
-from pengaduan.settings import Settings
+from pengaduan.settings import Settings, load_settings
 from pengaduan.web import pagecache
 from tests.conftest import browser_client, log_in
 from tests.factories import make_category, make_complaint, make_unit, make_user
@@ -171,6 +172,31 @@ async def test_the_queue_shows_each_change_at_once(
     # Forwarded to another unit: it leaves this queue.
     await Complaint.update({Complaint.unit: d["other_unit"]}).where(Complaint.id == complaint)
     assert "ADU-2026-000901" not in (await officer.get("/petugas/antrean")).text
+
+
+async def test_without_the_page_cache_every_queue_page_is_rendered(
+    app, as_role, data: dict[str, int], count_queries: list[str], settings: Settings
+) -> None:
+    """PENGADUAN_PAGE_CACHE=false (to measure the pages uncached): nothing is kept, every
+    request reads the queue again, and the page is the same as a cached one."""
+    d = data
+    await make_complaint(
+        reporter=d["citizen"], unit=d["unit"], category=d["category"], number="ADU-2026-000902"
+    )
+    officer: httpx.AsyncClient = await as_role("officer")
+    kept = (await officer.get("/petugas/antrean")).text
+    assert load_settings({"PENGADUAN_PAGE_CACHE": "false"}).page_cache is False
+    pagecache.clear()
+    app.state.settings = dataclasses.replace(settings, page_cache=False)
+    try:
+        for _ in range(2):
+            count_queries.clear()
+            page = await officer.get("/petugas/antrean")
+            assert page.status_code == 200 and page.text == kept
+            assert any("FROM complaints" in sql for sql in count_queries), count_queries
+        assert pagecache._PAGES == {}
+    finally:
+        app.state.settings = settings
 
 
 async def test_an_officers_own_action_shows_on_the_next_page(as_role, data: dict[str, int]) -> None:

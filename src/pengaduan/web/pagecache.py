@@ -15,6 +15,8 @@ and version is the same page, read after the change's commit, on any worker:
 
 A page may be cached only if its key determines it: it must show nothing that changes without
 raising a queue version (or the minute). Entries beyond `MAX_ENTRIES` push out the oldest.
+`PENGADUAN_PAGE_CACHE=false` keeps nothing: every page is rendered (to measure the pages
+uncached, or to rule the cache out).
 
 Parts of a page that are the same for all staff with the same queue version (a unit's queue
 list, its filter form) are kept once for all of them (`shared_key`): when a change makes every
@@ -48,7 +50,7 @@ def page_key(request: Request, name: str) -> tuple[Any, ...] | None:
     """The key of page `name` as this request would get it, or None when it must be rendered
     (not staff, a one-time message to show, no CSRF token to put back)."""
     user = request.scope.get("user")
-    if user is None or user.queue_version is None:
+    if user is None or user.queue_version is None or not _enabled(request):
         return None
     if request.scope.get("state", {}).get("flashes"):
         return None
@@ -75,7 +77,7 @@ def shared_key(request: Request, name: str, *parts: Any) -> tuple[Any, ...] | No
     version, given the same `parts` (which must name everything else it shows: unit, filters,
     the user when it is theirs), in this language and minute. None: not for this request."""
     user = request.scope.get("user")
-    if user is None or user.queue_version is None:
+    if user is None or user.queue_version is None or not _enabled(request):
         return None
     return (
         "shared",
@@ -85,6 +87,11 @@ def shared_key(request: Request, name: str, *parts: Any) -> tuple[Any, ...] | No
         int(_clock() // TIME_STEP_SECONDS),
         *parts,
     )
+
+
+def _enabled(request: Request) -> bool:
+    """Whether pages are kept at all (PENGADUAN_PAGE_CACHE)."""
+    return request.app.state.settings.page_cache
 
 
 def shared(key: tuple[Any, ...] | None) -> Markup | None:
