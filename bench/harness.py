@@ -101,9 +101,9 @@ def counted_queries() -> Iterator[list[str]]:
         return await original(querystring, in_pool=in_pool)
 
     def counted(function: Any) -> Any:
-        async def run(sql: str, *args: Any) -> Any:
+        async def run(sql: str, *args: Any, **options: Any) -> Any:
             sent.append(sql)
-            return await function(sql, *args)
+            return await function(sql, *args, **options)
 
         return run
 

@@ -226,9 +226,9 @@ def count_queries(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         return await original(querystring, in_pool=in_pool)
 
     def counted(function):
-        async def run(sql: str, *args):
+        async def run(sql: str, *args, **options):
             sent.append(sql)
-            return await function(sql, *args)
+            return await function(sql, *args, **options)
 
         return run
 

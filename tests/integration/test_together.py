@@ -152,3 +152,25 @@ async def test_the_values_of_a_read(app: Litestar) -> None:
     )
     assert answers[0] == (("n", "tag"), [(2, "x"), (1, "x")])
     assert answers[1][1] == []  # no rows (and the names only when a neighbour had some)
+
+
+async def test_a_shared_read_asked_alike_is_read_once_and_each_gets_its_own_list(
+    app: Litestar, statements: list[int]
+) -> None:
+    """`share=True` (a unit's queue, the admin list): requests asking the same values at the
+    same moment get the rows of one read; the others still their own; each a list of its own."""
+    shared = _SERIES + " -- shared"
+    asked = [(2, "unit a")] * 6 + [(1, "unit b")] * 3 + [(3, "unit a")]
+    answers = await asyncio.gather(
+        *(db.fetch_together_values(shared, *args, share=True) for args in asked)
+    )
+    for (n, tag), (names, rows) in zip(asked, answers, strict=True):
+        assert names == ("n", "tag") and rows == [(k, tag) for k in range(n, 0, -1)]
+    # One statement, with one item per distinct pair of values.
+    assert statements == [3]
+    answers[0][1].clear()  # a caller's list is its own
+    assert answers[1][1] == [(2, "unit a"), (1, "unit a")]
+    # Not shared: one item per request, as before.
+    statements.clear()
+    await asyncio.gather(*(db.fetch_together_values(_SERIES, *args) for args in asked))
+    assert statements == [len(asked)]

@@ -59,15 +59,29 @@ Values = tuple[tuple[str, ...], list[tuple[Any, ...]]]
 class _Read:
     """A SQL text's group, and its grouped statement once its parameters' types are known."""
 
-    __slots__ = ("alone", "group", "grouped_sql", "sql")
+    __slots__ = ("alone", "group", "grouped_sql", "share", "sql")
 
-    def __init__(self, sql: str) -> None:
+    def __init__(self, sql: str, share: bool = False) -> None:
         self.sql = sql
+        self.share = share
         self.grouped_sql: str | None = None
         self.alone = False  # an array parameter, or "$n" in a string: not to be grouped
         self.group: Grouped[tuple[Any, ...], Values] = Grouped(self._many, most=MOST)
 
     async def _many(self, items: list[tuple[Any, ...]]) -> Sequence[Values]:
+        """Each item's column names and rows; with `share`, items asking the same values are
+        read once (each given its own list of the same rows)."""
+        if self.share:
+            try:
+                unique = list(dict.fromkeys(items))
+            except TypeError:  # a value that cannot be compared so: each read
+                unique = items
+            if len(unique) < len(items):
+                answers = dict(zip(unique, await self._each(unique), strict=True))
+                return [(answers[item][0], list(answers[item][1])) for item in items]
+        return await self._each(items)
+
+    async def _each(self, items: list[tuple[Any, ...]]) -> Sequence[Values]:
         """Each item's column names and rows (tuples of values)."""
         # The parameters: each one's values in the items' order; without any, how many items.
         values = [list(column) for column in zip(*items, strict=True)] if items[0] else [len(items)]
@@ -130,10 +144,10 @@ async def grouped_sql(conn: asyncpg.Connection, sql: str) -> str:
 _READS: OrderedDict[str, _Read] = OrderedDict()
 
 
-def _read(sql: str) -> _Read:
+def _read(sql: str, share: bool = False) -> _Read:
     read = _READS.get(sql)
     if read is None:
-        read = _READS[sql] = _Read(sql)
+        read = _READS[sql] = _Read(sql, share)
         if len(_READS) > KEPT:
             _READS.popitem(last=False)
     else:
@@ -141,11 +155,16 @@ def _read(sql: str) -> _Read:
     return read
 
 
-async def fetch_together_values(sql: str, *args: Any) -> Values:
+async def fetch_together_values(sql: str, *args: Any, share: bool = False) -> Values:
     """The column names of `sql` with `args` and its rows as tuples of values (without rows,
     the names may be missing), read with whatever other requests of the worker ask of the
-    same `sql` at the moment (see the module's text)."""
-    read = _read(sql)
+    same `sql` at the moment (see the module's text).
+
+    `share`: requests asking the same values at the same moment get the rows of one read,
+    for reads that many people make alike (a unit's queue, the admin list: after a change
+    every open queue of the unit asks again at once). Not for a read of one person's own
+    (one person does not ask it many times at once)."""
+    read = _read(sql, share)
     if read.alone:
         return as_values(await fetch(sql, *args))
     return await read.group.run(args)

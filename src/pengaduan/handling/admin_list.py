@@ -30,7 +30,8 @@ from jinja2 import pass_context
 from markupsafe import Markup
 
 from pengaduan import db, i18n
-from pengaduan.handling import queue, queue_texts
+from pengaduan.handling import queue_texts
+from pengaduan.handling.queue_columns import PACKED_FIELDS
 from pengaduan.memo import keep
 from pengaduan.web.pagecache import ByVersion
 
@@ -70,7 +71,7 @@ def admin_rows(context: Any, rows: list[tuple[Any, ...]], selected: set[int]) ->
 
 def unpacked(packed: str) -> dict[str, Any]:
     """A packed row's fields by name, as the database's own columns would give them."""
-    return db.unpacked(packed, queue.PACKED_FIELDS, ("due_at",))
+    return db.unpacked(packed, PACKED_FIELDS, ("due_at",))
 
 
 @pass_context

@@ -19,6 +19,7 @@ from pengaduan.complaints.statuses import OPEN_SQL, OPEN_STATUSES, STATUSES
 from pengaduan.complaints.tables import PRIORITIES
 from pengaduan.db import COUNT_CAP
 from pengaduan.handling import queue_search, queue_texts
+from pengaduan.handling.queue_columns import COLUMNS, JOINS, ORDER, PACKED_FIELDS
 from pengaduan.memo import keep
 from pengaduan.web.values import page_number, record_id, text
 
@@ -240,45 +241,9 @@ page AS (
 )"""
 
 
-# What the queue shows of each row of the page (the `page` CTE: id, rank, due_at), the raw
-# age last: each column's expression and name.
-_SHOWN = (
-    ("c.id", "id"),
-    ("c.number", "number"),
-    ("c.title", "title"),
-    ("c.status", "status"),
-    ("c.priority", "priority"),
-    ("c.due_at", "due_at"),
-    ("u.name", "unit_name"),
-    ("cat.name", "category_name"),
-    ("cat.icon", "category_icon"),
-    ("c.category_suggested", "category_suggested"),
-    ("c.officer", "officer_id"),
-    ("o.full_name", "officer_name"),
-    (f"coalesce(c.due_at < now() AND c.status IN ({OPEN_SQL}), false)", "is_overdue"),
-    (
-        f"coalesce(c.due_at >= now() AND c.due_at < now() + interval '24 hours'"
-        f" AND c.status IN ({OPEN_SQL}), false)",
-        "is_due_soon",
-    ),
-)
-# The names of what `packed` rows hold, in their order (`page_sql`).
-PACKED_FIELDS = tuple(name for _, name in _SHOWN)
-_COLUMNS = "".join(f"\n       {sql} AS {name}," for sql, name in _SHOWN) + (
-    "\n       now() - c.submitted_at AS age"
-)
-_JOINS = """
-FROM page
-JOIN complaints c ON c.id = page.id
-JOIN units u ON u.id = c.unit
-JOIN categories cat ON cat.id = c.category
-LEFT JOIN users o ON o.id = c.officer"""
-_ORDER = "ORDER BY page.rank, page.due_at, page.id"
-
-
 def _with_details(ctes: str) -> str:
     """The page's rows (the `page` CTE: id, rank, due_at) with what the queue shows."""
-    return f"WITH {ctes}\nSELECT{_COLUMNS}{_JOINS}\n{_ORDER}\n"
+    return f"WITH {ctes}\nSELECT{COLUMNS}{JOINS}\n{ORDER}\n"
 
 
 def page_sql(
@@ -310,7 +275,7 @@ def page_sql(
     )
     also_join = f"\nCROSS JOIN ({also}) AS also" if also else ""
     return f"""WITH {_page_ctes(filters, where)},
-rows AS (SELECT row_number() OVER ({_ORDER}) AS ordinal,{_COLUMNS}{_JOINS}),
+rows AS (SELECT row_number() OVER ({ORDER}) AS ordinal,{COLUMNS}{JOINS}),
 total AS ({count_sql(filters, where) if total is None else f"SELECT {int(total)} AS n"})
 SELECT {shown}, total.n AS total{extra}
 FROM total{also_join}
@@ -401,7 +366,8 @@ async def page_records(
     if filters.category or filters.q:
         names, values = db.as_values(await db.fetch(sql, *where.args))
     else:
-        names, values = await db.fetch_together_values(sql, *where.args)
+        # A unit's queue and the admin list are the same for all who ask alike: one read.
+        names, values = await db.fetch_together_values(sql, *where.args, share=True)
     first = dict(zip(names, values[0], strict=True))
     end = names.index("total")
     rows = [] if first["ordinal"] is None else [value[1:end] for value in values]

@@ -7,21 +7,16 @@ from typing import Any
 from litestar import Request, Response, get
 from litestar.response import Template
 
-from pengaduan import db
 from pengaduan.agency.categories import category_choices
 from pengaduan.agency.units import active_units
 from pengaduan.complaints.statuses import STATUSES
 from pengaduan.complaints.tables import PRIORITIES
 from pengaduan.handling import services
-from pengaduan.handling.queue import (
-    QueueFilters,
-    is_capped,
-    list_complaints,
-    page_count,
-    scoped,
-)
+from pengaduan.handling.queue import QueueFilters, is_capped, page_count, page_records, scoped
+from pengaduan.handling.queue_rows import queue_rows
 from pengaduan.i18n import _
 from pengaduan.web import pagecache
+from pengaduan.web.pagecache import ByVersion
 from pengaduan.web.templating import is_partial, render
 
 STAFF = {"access": "staff"}
@@ -41,6 +36,22 @@ def _tabs(is_admin: bool) -> list[tuple[str, str]]:
         ("unassigned", _("Unassigned")),
         ("unit", _("All of my unit")),
     ]
+
+
+# The filter form's categories and (for admins) units, kept per staff queue version (raised by
+# any change to them) while the form itself must be rendered (the page cache off).
+FORM_CHOICES = ByVersion(versions=4, entries=8)
+
+
+async def _form_choices(version: int | None, is_admin: bool) -> dict[str, Any]:
+    choices = FORM_CHOICES.get(version, is_admin)
+    if choices is None:
+        choices = {
+            "categories": await category_choices(),
+            "units": await active_units() if is_admin else [],
+        }
+        FORM_CHOICES.keep(version, is_admin, choices)
+    return choices
 
 
 @get("/petugas/antrean", name="handling:queue", opt=STAFF)
@@ -77,31 +88,30 @@ async def queue_page(request: Request) -> Template | Response:
     form_key = pagecache.shared_key(request, "queue-filters", is_admin, filters)
     queue_list = pagecache.shared(list_key)
     form = None if partial else pagecache.shared(form_key)
-    # What is not kept comes from the database, on one pool connection.
-    async with db.one_connection():
-        if queue_list is None:
-            rows, total = await list_complaints(filters, officer_id=user.id, unit_id=unit_id)
-            list_context = {
-                **context,
-                "rows": rows,
-                "total": total,
-                "pages": page_count(total),
-                "capped": is_capped(filters, total),
-            }
-            html = pagecache.render_html(request, "handling/_queue_list.html", list_context)
-            queue_list = pagecache.keep_shared(request, list_key, html)
-        if partial:  # the list refresh: the list alone
-            return pagecache.html_response(queue_list)
-        if form is None:
-            form_context = {
-                **context,
-                "categories": await category_choices(),
-                "units": await active_units() if is_admin else [],
-                "statuses": STATUSES,
-                "priorities": PRIORITIES,
-            }
-            html = pagecache.render_html(request, "handling/_queue_filters.html", form_context)
-            form = pagecache.keep_shared(request, form_key, html)
+    if queue_list is None:
+        # Read with other requests' (db.fetch_together), the rows kept rendered per text.
+        page = await page_records(filters, officer_id=user.id, unit_id=unit_id, packed=True)
+        list_context = {
+            **context,
+            "rows": page.rows,
+            "queue_rows": queue_rows,
+            "total": page.total,
+            "pages": page_count(page.total),
+            "capped": is_capped(filters, page.total),
+        }
+        html = pagecache.render_html(request, "handling/_queue_list.html", list_context)
+        queue_list = pagecache.keep_shared(request, list_key, html)
+    if partial:  # the list refresh: the list alone
+        return pagecache.html_response(queue_list)
+    if form is None:
+        form_context = {
+            **context,
+            **await _form_choices(user.queue_version, is_admin),
+            "statuses": STATUSES,
+            "priorities": PRIORITIES,
+        }
+        html = pagecache.render_html(request, "handling/_queue_filters.html", form_context)
+        form = pagecache.keep_shared(request, form_key, html)
     context.update(queue_list=queue_list, queue_filters=form)
     return pagecache.render_and_keep(request, key, "handling/queue.html", context)
 

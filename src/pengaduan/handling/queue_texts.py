@@ -109,16 +109,30 @@ def describe(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     the status badge is the template's (status_badge macro).
     """
     code = i18n.get_locale()
-    priorities = {priority: priority_label(priority) for priority in PRIORITIES}
-    overdue, due_soon, unassigned = _("Overdue"), _("Due soon"), _("Unassigned")
-    due = _("due %(date)s")  # formatted per row below
+    texts = labels()
     for row in rows:
-        row["priority_text"] = priorities.get(row["priority"], row["priority"])
         # The raw age differs on every request; only its text shows (and keys the row cache).
         row["age_text"] = cached_age_text(row.pop("age"), code)
-        row["due_text"] = _cached_due_text(row["due_at"], code, due) if row["due_at"] else ""
-        row["deadline_text"] = (
-            overdue if row["is_overdue"] else due_soon if row["is_due_soon"] else ""
-        )
-        row["officer_text"] = row["officer_name"] or unassigned
+        add_texts(row, code, texts)
     return rows
+
+
+def labels() -> dict[str, Any]:
+    """The labels a row may show, in the reader's language."""
+    return {
+        "priorities": {priority: priority_label(priority) for priority in PRIORITIES},
+        "overdue": _("Overdue"),
+        "due_soon": _("Due soon"),
+        "unassigned": _("Unassigned"),
+        "due": _("due %(date)s"),  # formatted per row
+    }
+
+
+def add_texts(row: dict[str, Any], code: str, labels: dict[str, Any]) -> None:
+    """`describe`'s texts for one row (its age_text already there), with `labels()`."""
+    row["priority_text"] = labels["priorities"].get(row["priority"], row["priority"])
+    row["due_text"] = _cached_due_text(row["due_at"], code, labels["due"]) if row["due_at"] else ""
+    row["deadline_text"] = (
+        labels["overdue"] if row["is_overdue"] else labels["due_soon"] if row["is_due_soon"] else ""
+    )
+    row["officer_text"] = row["officer_name"] or labels["unassigned"]
