@@ -248,7 +248,7 @@ async def test_a_queue_page_costs_the_same_few_queries_however_many_rows(
         for kind, headers in (("page", {}), ("list", HTMX)):
             # Rendered from the database (the caches have their own tests).
             pagecache.clear()
-            queue_routes.FORM_CHOICES.clear()
+            queue_routes.FORMS.clear()
             count_queries.clear()
             response = await officer.get("/petugas/antrean?status=any", headers=headers)
             assert response.status_code == 200

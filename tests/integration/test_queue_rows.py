@@ -73,24 +73,38 @@ async def test_a_kept_queue_row_follows_its_complaint_age_language_and_unit(
     assert "Dinas" in _row(await _fresh(admin), late)
 
 
-async def test_the_filter_forms_choices_are_read_again_when_the_version_changes(
+async def test_the_kept_filter_form_follows_the_filters_language_and_version(
     app, as_role, unit_data: dict[str, int], count_queries: list[str]
 ) -> None:
-    """With the page cache off the filter form is rendered every time, its categories kept
-    per queue version (queue_routes.FORM_CHOICES): a new category shows at once."""
+    """With the page cache off the filter form is kept rendered per staff queue version,
+    filters and language (queue_routes.FORMS), as the admin list keeps its menus: a new
+    category shows at once, each page's form shows its own filters."""
     d = unit_data
     await make_complaint_in(d, title="Got mampet")
     officer: httpx.AsyncClient = await as_role("officer")
     settings = app.state.settings
     app.state.settings = dataclasses.replace(settings, page_cache=False)
+
+    def form(page: httpx.Response) -> str:
+        return page.text.split('class="filters card"', 1)[1].split("</form>", 1)[0]
+
     try:
-        queue_routes.FORM_CHOICES.clear()
-        await officer.get("/petugas/antrean")
+        queue_routes.FORMS.clear()
+        first = form(await officer.get("/petugas/antrean"))
         count_queries.clear()
-        page = await officer.get("/petugas/antrean")
-        assert not any("FROM categories WHERE" in sql for sql in count_queries), count_queries
-        assert "Jalan Rusak" in page.text
+        assert form(await officer.get("/petugas/antrean")) == first
+        assert not any("FROM categories" in sql for sql in count_queries), count_queries
+        assert "Jalan Rusak" in first
+        # Other filters: the form of its own, the filter chosen.
+        urgent = form(await officer.get("/petugas/antrean?priority=urgent"))
+        assert urgent != first and re.search(r'value="urgent"[^>]*selected', urgent)
+        # A new category raises the version: in the form at once.
         await make_category(d["unit"], "Banjir", deadline_days=3)
-        assert "Banjir" in (await officer.get("/petugas/antrean")).text
+        assert "Banjir" in form(await officer.get("/petugas/antrean"))
+        # Another language.
+        switched = await officer.post("/bahasa", data={"lang": "en", "next": "/petugas/antrean"})
+        assert switched.status_code == 303
+        english = form(await officer.get("/petugas/antrean"))
+        assert "Banjir" in english and english != first
     finally:
         app.state.settings = settings

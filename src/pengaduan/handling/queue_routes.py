@@ -7,6 +7,7 @@ from typing import Any
 from litestar import Request, Response, get
 from litestar.response import Template
 
+from pengaduan import i18n
 from pengaduan.agency.categories import category_choices
 from pengaduan.agency.units import active_units
 from pengaduan.complaints.statuses import STATUSES
@@ -38,20 +39,27 @@ def _tabs(is_admin: bool) -> list[tuple[str, str]]:
     ]
 
 
-# The filter form's categories and (for admins) units, kept per staff queue version (raised by
-# any change to them) while the form itself must be rendered (the page cache off).
-FORM_CHOICES = ByVersion(versions=4, entries=8)
+# The filter form (its menus: the categories and, for admins, the units) kept rendered per
+# staff queue version (raised by any change to them), per filters and language, as the admin
+# list keeps its menus: when the page itself is rendered (the page cache off, or a new version).
+FORMS = ByVersion(versions=4, entries=256)
 
 
-async def _form_choices(version: int | None, is_admin: bool) -> dict[str, Any]:
-    choices = FORM_CHOICES.get(version, is_admin)
-    if choices is None:
-        choices = {
+async def _filter_form(request: Request, context: dict[str, Any], is_admin: bool) -> str:
+    version = request.user.queue_version
+    part = (is_admin, context["filters"], i18n.get_locale())
+    html = FORMS.get(version, part)
+    if html is None:
+        form_context = {
+            **context,
             "categories": await category_choices(),
             "units": await active_units() if is_admin else [],
+            "statuses": STATUSES,
+            "priorities": PRIORITIES,
         }
-        FORM_CHOICES.keep(version, is_admin, choices)
-    return choices
+        html = pagecache.render_html(request, "handling/_queue_filters.html", form_context)
+        FORMS.keep(version, part, html)
+    return html
 
 
 @get("/petugas/antrean", name="handling:queue", opt=STAFF)
@@ -104,13 +112,7 @@ async def queue_page(request: Request) -> Template | Response:
     if partial:  # the list refresh: the list alone
         return pagecache.html_response(queue_list)
     if form is None:
-        form_context = {
-            **context,
-            **await _form_choices(user.queue_version, is_admin),
-            "statuses": STATUSES,
-            "priorities": PRIORITIES,
-        }
-        html = pagecache.render_html(request, "handling/_queue_filters.html", form_context)
+        html = await _filter_form(request, context, is_admin)
         form = pagecache.keep_shared(request, form_key, html)
     context.update(queue_list=queue_list, queue_filters=form)
     return pagecache.render_and_keep(request, key, "handling/queue.html", context)
