@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from pengaduan.complaints.tables import Complaint
-from pengaduan.handling import admin_list, queue
+from pengaduan.handling import admin_list, queue, queue_columns
 from tests.factories import make_complaint_in
 from tests.support.databases import fetch_rows
 
@@ -238,8 +238,8 @@ async def test_packed_rows_hold_what_the_columns_hold(
         by_name = dict(zip(plain.fields, columns, strict=True))
         assert complaint_id == by_name["id"]
         assert abs(age - by_name["age"]) < timedelta(minutes=1)  # two statements' now()
-        assert admin_list.unpacked(text) == {name: by_name[name] for name in queue.PACKED_FIELDS}
-    unpacked = {row[0]: admin_list.unpacked(row[1]) for row in packed.rows}
+        assert queue_columns.unpacked(text) == {name: by_name[name] for name in queue.PACKED_FIELDS}
+    unpacked = {row[0]: queue_columns.unpacked(row[1]) for row in packed.rows}
     assert unpacked[overdue]["title"] == hostile and unpacked[overdue]["is_overdue"] is True
     assert unpacked[no_due]["due_at"] is None
 

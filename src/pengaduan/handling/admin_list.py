@@ -29,9 +29,9 @@ from typing import Any
 from jinja2 import pass_context
 from markupsafe import Markup
 
-from pengaduan import db, i18n
+from pengaduan import i18n
 from pengaduan.handling import queue_texts
-from pengaduan.handling.queue_columns import PACKED_FIELDS
+from pengaduan.handling.queue_columns import unpacked
 from pengaduan.memo import keep
 from pengaduan.web.pagecache import ByVersion
 
@@ -67,11 +67,6 @@ def admin_rows(context: Any, rows: list[tuple[Any, ...]], selected: set[int]) ->
         html.append(row)
     # As the template's loop laid them out, one indented line each.
     return Markup("\n  ".join(html))
-
-
-def unpacked(packed: str) -> dict[str, Any]:
-    """A packed row's fields by name, as the database's own columns would give them."""
-    return db.unpacked(packed, PACKED_FIELDS, ("due_at",))
 
 
 @pass_context

@@ -5,6 +5,9 @@ handling.admin_list)."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from pengaduan import db
 from pengaduan.complaints.statuses import OPEN_SQL
 
 # What the queue shows of each row of the page (the `page` CTE: id, rank, due_at), the raw
@@ -41,3 +44,8 @@ JOIN units u ON u.id = c.unit
 JOIN categories cat ON cat.id = c.category
 LEFT JOIN users o ON o.id = c.officer"""
 ORDER = "ORDER BY page.rank, page.due_at, page.id"
+
+
+def unpacked(packed: str) -> dict[str, Any]:
+    """A `packed` row's fields by name, as the columns would give them."""
+    return db.unpacked(packed, PACKED_FIELDS, ("due_at",))

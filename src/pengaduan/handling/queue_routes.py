@@ -6,6 +6,7 @@ from typing import Any
 
 from litestar import Request, Response, get
 from litestar.response import Template
+from markupsafe import Markup
 
 from pengaduan import i18n
 from pengaduan.agency.categories import category_choices
@@ -41,7 +42,7 @@ def _tabs(is_admin: bool) -> list[tuple[str, str]]:
 
 # The filter form (its menus: the categories and, for admins, the units) kept rendered per
 # staff queue version (raised by any change to them), per filters and language, as the admin
-# list keeps its menus: when the page itself is rendered (the page cache off, or a new version).
+# list keeps its menus: for every officer of the version, with the page cache on or off.
 FORMS = ByVersion(versions=4, entries=256)
 
 
@@ -87,15 +88,13 @@ async def queue_page(request: Request) -> Template | Response:
         "tabs_out_of_band": partial,
         "is_admin": is_admin,
     }
-    # Officers of a unit on the same view see the same list (but "mine"), and the same filter
-    # form: each is rendered once per queue version for all of them (web.pagecache).
+    # Officers of a unit on the same view see the same list (but "mine"): rendered once per
+    # queue version for all of them (web.pagecache); their filter form too (FORMS).
     mine = user.id if filters.view == "mine" else None
     list_key = pagecache.shared_key(
         request, "queue-list", unit_id, is_admin, filters, mine, partial
     )
-    form_key = pagecache.shared_key(request, "queue-filters", is_admin, filters)
     queue_list = pagecache.shared(list_key)
-    form = None if partial else pagecache.shared(form_key)
     if queue_list is None:
         # Read with other requests' (db.fetch_together), the rows kept rendered per text.
         page = await page_records(filters, officer_id=user.id, unit_id=unit_id, packed=True)
@@ -111,9 +110,7 @@ async def queue_page(request: Request) -> Template | Response:
         queue_list = pagecache.keep_shared(request, list_key, html)
     if partial:  # the list refresh: the list alone
         return pagecache.html_response(queue_list)
-    if form is None:
-        html = await _filter_form(request, context, is_admin)
-        form = pagecache.keep_shared(request, form_key, html)
+    form = Markup(await _filter_form(request, context, is_admin))
     context.update(queue_list=queue_list, queue_filters=form)
     return pagecache.render_and_keep(request, key, "handling/queue.html", context)
 

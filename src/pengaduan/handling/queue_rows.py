@@ -13,9 +13,9 @@ from typing import Any
 from jinja2 import pass_context
 from markupsafe import Markup
 
-from pengaduan import db, i18n
+from pengaduan import i18n
 from pengaduan.handling import queue_texts
-from pengaduan.handling.queue_columns import PACKED_FIELDS
+from pengaduan.handling.queue_columns import unpacked
 from pengaduan.memo import keep
 
 TEMPLATE = "handling/_queue_row.html"
@@ -38,7 +38,7 @@ def queue_rows(context: Any, rows: list[tuple[Any, ...]], show_unit: bool) -> Ma
         if row is None:
             if labels is None:
                 labels = queue_texts.labels()
-            fields = db.unpacked(packed, PACKED_FIELDS, ("due_at",))
+            fields = unpacked(packed)
             fields["age_text"] = age_text
             queue_texts.add_texts(fields, code, labels)
             template = context.environment.get_template(TEMPLATE)
